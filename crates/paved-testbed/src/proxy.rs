@@ -1,0 +1,722 @@
+//! The proxy server: listener, forwarding, fault injection and control plane.
+//!
+//! [`FaultProxy::start`] binds `127.0.0.1` and runs the server on a
+//! dedicated thread with its own single-threaded Tokio runtime, so it works
+//! the same from synchronous tests, from `#[tokio::test]` functions of any
+//! flavour and from the `paved-fault-proxy` binary, and blocking calls on the
+//! [`ProxyHandle`] can never starve it. Dropping the handle stops the
+//! server, closes every connection and frees the port before `drop`
+//! returns.
+
+use std::convert::Infallible;
+use std::net::{SocketAddr, TcpListener as StdTcpListener};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_TYPE, HOST};
+use hyper::http::uri::Authority;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode, Uri, Version};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, Notify};
+
+use crate::classify::{classify, Classification};
+use crate::config::FaultConfig;
+use crate::error::Error;
+use crate::faults::{injected_error, FaultKind};
+use crate::stats::{Counters, Stats};
+
+/// Path prefix of the control plane. moto never serves it (S3 bucket names
+/// cannot start with an underscore), and requests under it are never
+/// forwarded, counted or faulted.
+pub const CONTROL_PREFIX: &str = "/__paved_proxy";
+
+/// Largest request body the proxy buffers (64 MiB); larger ones get 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Largest body accepted by `POST /__paved_proxy/config`.
+const MAX_CONTROL_BODY_BYTES: usize = 1024 * 1024;
+
+/// How long dropping a handle waits for stray blocking work (DNS lookups of
+/// the upstream host) before giving up on it.
+const RUNTIME_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Hop-by-hop headers, which are not forwarded in either direction.
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+];
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type ProxyBody = BoxBody<Bytes, BoxError>;
+type UpstreamClient = Client<HttpConnector, Full<Bytes>>;
+
+/// Entry point: starts proxies.
+#[derive(Debug)]
+pub struct FaultProxy;
+
+impl FaultProxy {
+    /// Starts a proxy in front of `upstream` (an `http://host:port[/base]`
+    /// URL, typically moto) on a free port of 127.0.0.1.
+    pub fn start(upstream: &str, config: FaultConfig) -> Result<ProxyHandle, Error> {
+        Self::start_on(upstream, 0, config)
+    }
+
+    /// Like [`FaultProxy::start`], on a given port of 127.0.0.1 (0 = any
+    /// free port).
+    pub fn start_on(upstream: &str, port: u16, config: FaultConfig) -> Result<ProxyHandle, Error> {
+        let upstream = Upstream::parse(upstream)?;
+        config.validate()?;
+        let listener = StdTcpListener::bind(("127.0.0.1", port))
+            .map_err(|source| Error::Bind { port, source })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|source| Error::Bind { port, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| Error::Bind { port, source })?;
+
+        let seed = config.seed.unwrap_or_else(clock_seed);
+        let mut counters = Counters::default();
+        counters.stats.seed = seed;
+        let shared = Arc::new(Shared {
+            upstream,
+            state: Mutex::new(State {
+                config,
+                rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+                counters,
+            }),
+            request_ids: AtomicU64::new(0),
+        });
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (shutdown_tx, shutdown_rx) = oneshot::channel();
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), std::io::Error>>();
+        let server_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name(format!("paved-fault-proxy-{}", addr.port()))
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = match TcpListener::from_std(listener) {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    serve(listener, server_shared, shutdown_rx).await;
+                });
+                runtime.shutdown_timeout(RUNTIME_SHUTDOWN_TIMEOUT);
+            })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                return Err(Error::Io(e));
+            }
+            Err(_) => {
+                let _ = thread.join();
+                return Err(Error::ThreadDied);
+            }
+        }
+        Ok(ProxyHandle {
+            addr,
+            shared,
+            shutdown: Some(shutdown_tx),
+            thread: Some(thread),
+        })
+    }
+}
+
+/// A running proxy. Dropping it (or calling [`ProxyHandle::shutdown`])
+/// stops the server and frees its port.
+#[derive(Debug)]
+pub struct ProxyHandle {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl ProxyHandle {
+    /// The base URL to give the AWS SDK, e.g. as `AWS_ENDPOINT_URL`:
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The listening address (always on 127.0.0.1).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The listening port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        self.shared.stats()
+    }
+
+    /// Zeroes the counters and restarts the RNG sequence from the seed in use.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> FaultConfig {
+        self.shared.state().config.clone()
+    }
+
+    /// Replaces the configuration (counters are kept) and reseeds the RNG
+    /// from `config.seed`, or from the clock when it is `None`. Fails,
+    /// leaving the old configuration in force, when a rate is invalid.
+    pub fn set_config(&self, config: FaultConfig) -> Result<(), Error> {
+        self.shared.set_config(config)
+    }
+
+    /// Stops the server now; the same as dropping the handle.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+}
+
+impl Drop for ProxyHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The upstream base URL, split for building forwarded URIs.
+#[derive(Debug)]
+struct Upstream {
+    /// `http://host:port`
+    origin: String,
+    /// Authority, used as `Host` when the client sent none.
+    authority: Authority,
+    /// Base path without a trailing slash (usually empty).
+    base_path: String,
+}
+
+impl Upstream {
+    fn parse(url: &str) -> Result<Self, Error> {
+        let invalid = |reason: &str| Error::InvalidUpstream {
+            url: url.to_string(),
+            reason: reason.to_string(),
+        };
+        let uri: Uri = url
+            .trim()
+            .parse()
+            .map_err(|e: hyper::http::uri::InvalidUri| invalid(&e.to_string()))?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some(_) => return Err(invalid("only http:// upstreams are supported")),
+            None => return Err(invalid("missing http:// scheme")),
+        }
+        let authority = uri
+            .authority()
+            .cloned()
+            .ok_or_else(|| invalid("missing host"))?;
+        if uri.query().is_some() {
+            return Err(invalid("must not have a query string"));
+        }
+        Ok(Self {
+            origin: format!("http://{authority}"),
+            authority,
+            base_path: uri.path().trim_end_matches('/').to_string(),
+        })
+    }
+
+    fn uri_for(&self, original: &Uri) -> Result<Uri, hyper::http::uri::InvalidUri> {
+        let path_and_query = original
+            .path_and_query()
+            .map(|pq| pq.as_str())
+            .unwrap_or("/");
+        format!("{}{}{}", self.origin, self.base_path, path_and_query).parse()
+    }
+}
+
+/// State shared between the handle and the server.
+#[derive(Debug)]
+struct Shared {
+    upstream: Upstream,
+    state: Mutex<State>,
+    request_ids: AtomicU64,
+}
+
+#[derive(Debug)]
+struct State {
+    config: FaultConfig,
+    rng: Xoshiro256PlusPlus,
+    counters: Counters,
+}
+
+/// What to do with one request.
+#[derive(Debug, Default)]
+struct Decision {
+    delay: Option<Duration>,
+    fault: Option<FaultKind>,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn stats(&self) -> Stats {
+        self.state().counters.stats.clone()
+    }
+
+    fn reset(&self) {
+        let mut state = self.state();
+        state.counters.reset();
+        let seed = state.counters.stats.seed;
+        state.rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    }
+
+    fn set_config(&self, config: FaultConfig) -> Result<(), Error> {
+        config.validate()?;
+        let seed = config.seed.unwrap_or_else(clock_seed);
+        let mut state = self.state();
+        state.config = config;
+        state.rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        state.counters.stats.seed = seed;
+        Ok(())
+    }
+
+    /// Counts the request and draws its latency and fault.
+    fn decide(&self, class: &Classification) -> Decision {
+        let mut guard = self.state();
+        let State {
+            config,
+            rng,
+            counters,
+        } = &mut *guard;
+        counters.count(&class.service, &class.action);
+        if !config.is_eligible(&class.service, &class.action) {
+            return Decision::default();
+        }
+        // Always three draws per eligible request, so the sequence depends
+        // only on the seed and the order of eligible requests.
+        let u_latency: f64 = rng.random();
+        let u_jitter: f64 = rng.random();
+        let u_fault: f64 = rng.random();
+
+        let mut decision = Decision::default();
+        if config.has_latency() && u_latency < config.latency_rate {
+            // Truncation is the intent: uniform over 0..=jitter_ms.
+            let jitter =
+                ((u_jitter * (config.jitter_ms as f64 + 1.0)) as u64).min(config.jitter_ms);
+            decision.delay = Some(Duration::from_millis(
+                config.latency_ms.saturating_add(jitter),
+            ));
+            counters.latency(&class.service, &class.action);
+        }
+        let bands = [
+            (FaultKind::Throttle, config.throttle_rate),
+            (FaultKind::Error500, config.error_500_rate),
+            (FaultKind::Error503, config.error_503_rate),
+            (FaultKind::Drop, config.drop_rate),
+        ];
+        let mut edge = 0.0;
+        for (kind, rate) in bands {
+            edge += rate;
+            if rate > 0.0 && u_fault < edge {
+                decision.fault = Some(kind);
+                counters.fault(&class.service, &class.action, kind);
+                break;
+            }
+        }
+        decision
+    }
+
+    fn next_request_id(&self) -> String {
+        let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
+        format!("00000000-0000-4000-8000-{n:012x}")
+    }
+}
+
+/// Decrements the in-flight count when the request is done or abandoned.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        shared.state().counters.request_started();
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.state().counters.request_finished();
+    }
+}
+
+fn clock_seed() -> u64 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    nanos ^ (u64::from(std::process::id()) << 32)
+}
+
+async fn serve(listener: TcpListener, shared: Arc<Shared>, mut shutdown: oneshot::Receiver<()>) {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    let client: UpstreamClient = Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build(connector);
+    loop {
+        tokio::select! {
+            // Fires on an explicit shutdown and when the handle is gone.
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    tokio::spawn(serve_connection(stream, Arc::clone(&shared), client.clone()));
+                }
+                // Out of file descriptors and the like: back off briefly.
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            },
+        }
+    }
+}
+
+async fn serve_connection(stream: TcpStream, shared: Arc<Shared>, client: UpstreamClient) {
+    let _ = stream.set_nodelay(true);
+    let drop_now = Arc::new(Notify::new());
+    let service_drop = Arc::clone(&drop_now);
+    let service = service_fn(move |req| {
+        let shared = Arc::clone(&shared);
+        let client = client.clone();
+        let drop_now = Arc::clone(&service_drop);
+        async move { Ok::<_, Infallible>(handle(req, &shared, &client, &drop_now).await) }
+    });
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::select! {
+        _ = conn => {}
+        // A dropped-connection fault: dropping `conn` closes the socket
+        // without writing anything.
+        _ = drop_now.notified() => {}
+    }
+}
+
+fn is_control(uri: &Uri) -> bool {
+    let path = uri.path();
+    path == CONTROL_PREFIX
+        || path
+            .strip_prefix(CONTROL_PREFIX)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    shared: &Shared,
+    client: &UpstreamClient,
+    drop_now: &Notify,
+) -> Response<ProxyBody> {
+    if is_control(req.uri()) {
+        return control(req, shared).await;
+    }
+    let in_flight = InFlight::enter(shared);
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            shared.state().counters.upstream_error();
+            let status = if e.is::<http_body_util::LengthLimitError>() {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return text(
+                status,
+                format!("paved-fault-proxy: cannot read request body: {e}"),
+            );
+        }
+    };
+    let class = classify(&parts.method, &parts.uri, &parts.headers, &body);
+    let decision = shared.decide(&class);
+    if let Some(delay) = decision.delay {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(kind) = decision.fault {
+        if kind == FaultKind::Drop {
+            // Done with this request before the client can see the close.
+            drop(in_flight);
+            drop_now.notify_one();
+            // The connection task drops this future together with the socket.
+            let never: Infallible = std::future::pending().await;
+            match never {}
+        }
+        let content_type = parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let request_id = shared.next_request_id();
+        if let Some(error) = injected_error(
+            kind,
+            class.protocol,
+            &class.service,
+            &request_id,
+            content_type,
+        ) {
+            return error_response(error.status, &error.headers, error.body);
+        }
+    }
+    let response = forward(parts, body, shared, client).await;
+    drop(in_flight);
+    response
+}
+
+fn strip_hop_by_hop(headers: &mut hyper::HeaderMap) {
+    let listed: Vec<HeaderName> = headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in listed {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
+async fn forward(
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+    shared: &Shared,
+    client: &UpstreamClient,
+) -> Response<ProxyBody> {
+    let uri = match shared.upstream.uri_for(&parts.uri) {
+        Ok(uri) => uri,
+        Err(e) => {
+            shared.state().counters.upstream_error();
+            return text(
+                StatusCode::BAD_REQUEST,
+                format!("paved-fault-proxy: bad request URI: {e}"),
+            );
+        }
+    };
+    let mut headers = parts.headers;
+    strip_hop_by_hop(&mut headers);
+    // The body is already buffered: the upstream gets it in one go.
+    headers.remove(hyper::header::EXPECT);
+    if !headers.contains_key(HOST) {
+        if let Ok(host) = HeaderValue::from_str(shared.upstream.authority.as_str()) {
+            headers.insert(HOST, host);
+        }
+    }
+    let mut upstream_req = Request::new(Full::new(body));
+    *upstream_req.method_mut() = parts.method;
+    *upstream_req.uri_mut() = uri;
+    *upstream_req.version_mut() = Version::HTTP_11;
+    *upstream_req.headers_mut() = headers;
+
+    match client.request(upstream_req).await {
+        Ok(response) => {
+            let (mut parts, body) = response.into_parts();
+            strip_hop_by_hop(&mut parts.headers);
+            Response::from_parts(parts, body.map_err(|e| Box::new(e) as BoxError).boxed())
+        }
+        Err(e) => {
+            shared.state().counters.upstream_error();
+            text(
+                StatusCode::BAD_GATEWAY,
+                format!("paved-fault-proxy: upstream error: {e}"),
+            )
+        }
+    }
+}
+
+fn full(body: impl Into<Bytes>) -> ProxyBody {
+    Full::new(body.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+fn response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<ProxyBody> {
+    let mut response = Response::new(full(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+fn text(status: StatusCode, body: String) -> Response<ProxyBody> {
+    response(status, "text/plain; charset=utf-8", body)
+}
+
+fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response<ProxyBody> {
+    match serde_json::to_vec_pretty(value) {
+        Ok(body) => response(status, "application/json", body),
+        Err(e) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot serialise: {e}"),
+        ),
+    }
+}
+
+fn error_response(
+    status: u16,
+    headers: &[(&'static str, String)],
+    body: String,
+) -> Response<ProxyBody> {
+    let mut response = Response::new(full(body));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+/// `GET stats`, `POST reset`, `GET|POST config`, `GET health` under
+/// [`CONTROL_PREFIX`].
+async fn control(req: Request<Incoming>, shared: &Shared) -> Response<ProxyBody> {
+    let path = req.uri().path();
+    let sub = path
+        .strip_prefix(CONTROL_PREFIX)
+        .unwrap_or("")
+        .trim_matches('/')
+        .to_string();
+    let method = req.method().clone();
+    match (sub.as_str(), method) {
+        ("stats", Method::GET) => json(StatusCode::OK, &shared.stats()),
+        ("reset", Method::POST) => {
+            shared.reset();
+            json(StatusCode::OK, &shared.stats())
+        }
+        ("config", Method::GET) => json(StatusCode::OK, &shared.state().config.clone()),
+        ("config", Method::POST) | ("config", Method::PUT) => {
+            let body = match Limited::new(req.into_body(), MAX_CONTROL_BODY_BYTES)
+                .collect()
+                .await
+            {
+                Ok(collected) => collected.to_bytes(),
+                Err(e) => {
+                    return json(
+                        StatusCode::BAD_REQUEST,
+                        &serde_json::json!({ "error": format!("cannot read body: {e}") }),
+                    )
+                }
+            };
+            let config: FaultConfig = match serde_json::from_slice(&body) {
+                Ok(config) => config,
+                Err(e) => {
+                    return json(
+                        StatusCode::BAD_REQUEST,
+                        &serde_json::json!({ "error": format!("invalid config JSON: {e}") }),
+                    )
+                }
+            };
+            match shared.set_config(config) {
+                Ok(()) => json(StatusCode::OK, &shared.state().config.clone()),
+                Err(e) => json(
+                    StatusCode::BAD_REQUEST,
+                    &serde_json::json!({ "error": e.to_string() }),
+                ),
+            }
+        }
+        ("health", Method::GET) => text(StatusCode::OK, "ok".to_string()),
+        ("stats", _) | ("reset", _) | ("config", _) | ("health", _) => text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("method not allowed on {path}"),
+        ),
+        _ => text(
+            StatusCode::NOT_FOUND,
+            format!(
+                "unknown control endpoint {path}; try GET {CONTROL_PREFIX}/stats, POST {CONTROL_PREFIX}/reset, GET|POST {CONTROL_PREFIX}/config"
+            ),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_parsing() {
+        let u = Upstream::parse("http://127.0.0.1:5000").unwrap();
+        assert_eq!(u.origin, "http://127.0.0.1:5000");
+        assert_eq!(u.base_path, "");
+        assert_eq!(
+            u.uri_for(&Uri::from_static("/a?b=c")).unwrap(),
+            "http://127.0.0.1:5000/a?b=c"
+        );
+        let u = Upstream::parse("http://localhost:5000/base/").unwrap();
+        assert_eq!(
+            u.uri_for(&Uri::from_static("/a")).unwrap(),
+            "http://localhost:5000/base/a"
+        );
+        assert!(Upstream::parse("https://example.com").is_err());
+        assert!(Upstream::parse("127.0.0.1:5000").is_err());
+        assert!(Upstream::parse("not a url").is_err());
+    }
+
+    #[test]
+    fn control_paths() {
+        assert!(is_control(&Uri::from_static("/__paved_proxy/stats")));
+        assert!(is_control(&Uri::from_static("/__paved_proxy")));
+        assert!(!is_control(&Uri::from_static("/__paved_proxyx/stats")));
+        assert!(!is_control(&Uri::from_static(
+            "/bucket/__paved_proxy/stats"
+        )));
+    }
+
+    #[test]
+    fn hop_by_hop_headers_are_stripped() {
+        let mut h = hyper::HeaderMap::new();
+        h.insert("connection", HeaderValue::from_static("close, x-private"));
+        h.insert("x-private", HeaderValue::from_static("1"));
+        h.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+        h.insert("x-keep", HeaderValue::from_static("1"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key("x-keep"));
+    }
+}

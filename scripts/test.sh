@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Every test, on a fresh machine (and in CI: `bash .ci/run`):
+#   1. the Python venv (real Terraform 1.15.5 and 1.0.3, moto, the Go null provider)
+#   2. cargo fmt --all --check
+#   3. cargo clippy --workspace --all-targets -- -D warnings
+#   4. cargo test --workspace (unit, property and end-to-end tests)
+#   5. bash fuzz/run.sh, when present (FUZZ_SECONDS per target, default 30)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+export PAVED_VENV="${PAVED_VENV:-$ROOT/.venv}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# The machine's Terraform CLI config (if any) must not matter; tests set their own.
+unset TF_CLI_CONFIG_FILE
+
+step_no=0
+step() {
+  step_no=$((step_no + 1))
+  printf '\n==================================================================\n' >&2
+  printf '== %d. %s\n' "$step_no" "$*" >&2
+  printf '==================================================================\n' >&2
+}
+started=$SECONDS
+on_exit() {
+  local rc=$?
+  if ((rc == 0)); then
+    printf '\n== ALL STEPS PASSED (%d s)\n' "$((SECONDS - started))" >&2
+  else
+    printf '\n== FAILED in step %d (exit %d, after %d s)\n' "$step_no" "$rc" "$((SECONDS - started))" >&2
+  fi
+}
+trap on_exit EXIT
+
+step "Python venv: scripts/setup-venv.sh"
+bash scripts/setup-venv.sh
+
+step "Formatting: cargo fmt --all --check"
+cargo fmt --all --check
+
+step "Lints: cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "Tests: cargo test --workspace (PAVED_VENV=$PAVED_VENV)"
+cargo test --workspace
+
+if [[ -f fuzz/run.sh ]]; then
+  step "Fuzzing: bash fuzz/run.sh (FUZZ_SECONDS=${FUZZ_SECONDS:-30})"
+  FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash fuzz/run.sh
+else
+  step "Fuzzing: skipped (no fuzz/run.sh)"
+fi

@@ -1,0 +1,124 @@
+//! The command line: by default serve Terraform; `--debug` serves for reattaching;
+//! `docs` writes the generated documentation.
+
+use std::process::ExitCode;
+
+use crate::plugin::handshake::{HandshakeEnv, HandshakeError, STARTED_BY_HAND};
+use crate::plugin::server;
+use crate::protocol::ProviderService;
+
+const USAGE: &str = "\
+usage: terraform-provider-paved            serve Terraform (started by Terraform itself)
+       terraform-provider-paved --debug    serve for TF_REATTACH_PROVIDERS (debuggers)
+       terraform-provider-paved docs [DIR] write the generated docs to DIR (default: docs)
+       terraform-provider-paved --version";
+
+/// Runs the command line and returns the process exit code.
+pub fn run() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => serve_terraform(),
+        Some("--debug") => serve_debug(),
+        Some("docs") => write_docs(args.get(1).map_or("docs", String::as_str)),
+        Some("--version" | "version") => {
+            println!("terraform-provider-paved {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Some("--help" | "-h" | "help") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("unknown argument \"{other}\"\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("paved")
+        .build()
+}
+
+fn serve_terraform() -> ExitCode {
+    let env = match HandshakeEnv::from_env() {
+        Ok(env) => env,
+        Err(HandshakeError::NotStartedByTerraform) => {
+            eprint!("{STARTED_BY_HAND}");
+            return ExitCode::from(1);
+        }
+        Err(e) => {
+            eprintln!("paved: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    crate::logging::init();
+    let result = runtime().map_err(|e| e.to_string()).and_then(|rt| {
+        rt.block_on(server::serve(env, ProviderService::paved()))
+            .map_err(|e| e.to_string())
+    });
+    report_peak_rss();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "provider stopped with an error");
+            eprintln!("paved: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn serve_debug() -> ExitCode {
+    crate::logging::init();
+    let result = runtime().map_err(|e| e.to_string()).and_then(|rt| {
+        rt.block_on(server::serve_debug(ProviderService::paved()))
+            .map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("paved: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn write_docs(dir: &str) -> ExitCode {
+    let root = std::path::Path::new(".");
+    match crate::docs::write_all(root, std::path::Path::new(dir)) {
+        Ok(files) => {
+            for f in files {
+                println!("wrote {}", f.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("paved: could not write the docs: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// For benchmarks: appends "PID PEAK_RSS_KB" to the file named by
+/// `PAVED_PEAK_RSS_FILE`, read from the kernel's VmHWM.
+fn report_peak_rss() {
+    let Ok(target) = std::env::var("PAVED_PEAK_RSS_FILE") else {
+        return;
+    };
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return;
+    };
+    let Some(kb) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    else {
+        return;
+    };
+    use std::io::Write;
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(target) {
+        let _ = writeln!(f, "{} {kb}", std::process::id());
+    }
+}

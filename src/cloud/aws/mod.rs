@@ -1,0 +1,218 @@
+//! AWS: settings from the provider block with the standard environment as fallback,
+//! and lazily built SDK clients.
+//!
+//! The SDK's own loader honours `AWS_PROFILE`, `AWS_ACCESS_KEY_ID`...,
+//! `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`; the provider block's settings
+//! win over the environment. Nothing here calls AWS until a client is first used.
+
+mod zones;
+
+use std::collections::BTreeMap;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use tokio::sync::OnceCell;
+
+use super::CloudError;
+
+/// An AWS setting that may not be known until apply.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Setting {
+    /// Not set in the provider block.
+    #[default]
+    Unset,
+    /// Set, but its value depends on something not yet created.
+    Unknown,
+    /// Set.
+    Value(String),
+}
+
+impl Setting {
+    /// The value, if set and known.
+    pub fn value(&self) -> Option<&str> {
+        match self {
+            Setting::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// A role to assume for every AWS call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumeRole {
+    /// The role's ARN.
+    pub role_arn: String,
+    /// The session name CloudTrail shows.
+    pub session_name: String,
+    /// The external id the role's trust policy may require.
+    pub external_id: Option<String>,
+    /// Session length in seconds.
+    pub duration_seconds: Option<u32>,
+}
+
+/// AWS settings as configured in the provider block.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    /// The default region.
+    pub region: Setting,
+    /// A named profile from the shared config files.
+    pub profile: Option<String>,
+    /// An endpoint for every AWS service (e.g. a local emulator).
+    pub endpoint_url: Option<String>,
+    /// Endpoints per service, keyed by the SDK's service name (`ec2`, `eks`...).
+    pub endpoints: BTreeMap<String, String>,
+    /// A role to assume.
+    pub assume_role: Option<AssumeRole>,
+}
+
+/// The services whose endpoint can be overridden in the provider block.
+pub const ENDPOINT_SERVICES: &[&str] = &[
+    "autoscaling",
+    "cloudwatchlogs",
+    "ec2",
+    "eks",
+    "elasticloadbalancingv2",
+    "iam",
+    "kms",
+    "amp",
+    "rds",
+    "resourcegroupstaggingapi",
+    "s3",
+    "secretsmanager",
+    "sts",
+];
+
+/// Lazily built AWS clients sharing one SDK configuration.
+pub struct AwsClients {
+    settings: AwsSettings,
+    env_region: Option<String>,
+    sdk: OnceCell<SdkConfig>,
+}
+
+impl AwsClients {
+    /// Clients for these settings; makes no call. The environment is read now for the
+    /// region so that region checks at plan time need no SDK.
+    pub fn new(settings: AwsSettings) -> Self {
+        let env_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+        Self {
+            settings,
+            env_region,
+            sdk: OnceCell::new(),
+        }
+    }
+
+    /// The settings these clients were built from.
+    pub fn settings(&self) -> &AwsSettings {
+        &self.settings
+    }
+
+    /// The default region: the provider block's, else `AWS_REGION` /
+    /// `AWS_DEFAULT_REGION`, else the profile's (read from the shared config when the
+    /// SDK loads).
+    pub fn region(&self) -> Result<String, CloudError> {
+        match &self.settings.region {
+            Setting::Value(r) => Ok(r.clone()),
+            Setting::Unknown => Err(CloudError::UnknownSetting("aws.region")),
+            Setting::Unset => self.env_region.clone().ok_or(CloudError::NoRegion {
+                hint: "set region in the provider's aws block, or AWS_REGION".into(),
+            }),
+        }
+    }
+
+    /// The shared SDK configuration, loaded on first use.
+    pub async fn sdk_config(&self) -> Result<&SdkConfig, CloudError> {
+        self.sdk.get_or_try_init(|| self.load()).await
+    }
+
+    async fn load(&self) -> Result<SdkConfig, CloudError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Ok(region) = self.region() {
+            loader = loader.region(Region::new(region));
+        }
+        if let Some(profile) = &self.settings.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(url) = &self.settings.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let base = loader.load().await;
+        let Some(role) = &self.settings.assume_role else {
+            return Ok(base);
+        };
+        let mut provider = aws_config::sts::AssumeRoleProvider::builder(&role.role_arn)
+            .session_name(&role.session_name)
+            .configure(&base);
+        if let Some(id) = &role.external_id {
+            provider = provider.external_id(id);
+        }
+        if let Some(secs) = role.duration_seconds {
+            provider = provider.session_length(std::time::Duration::from_secs(u64::from(secs)));
+        }
+        let provider = provider.build().await;
+        Ok(base
+            .into_builder()
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+                provider,
+            ))
+            .build())
+    }
+
+    /// An EC2 client for `region` (the default region when `None`).
+    pub async fn ec2(&self, region: Option<&str>) -> Result<aws_sdk_ec2::Client, CloudError> {
+        let sdk = self.sdk_config().await?;
+        let mut builder = aws_sdk_ec2::config::Builder::from(sdk);
+        if let Some(r) = region {
+            builder = builder.region(Region::new(r.to_string()));
+        }
+        if let Some(url) = self.settings.endpoints.get("ec2") {
+            builder = builder.endpoint_url(url);
+        }
+        Ok(aws_sdk_ec2::Client::from_conf(builder.build()))
+    }
+}
+
+/// Renders an SDK error with its code and message, never with request bodies.
+pub(crate) fn api_error<E, R>(
+    service: &'static str,
+    operation: &'static str,
+    err: &aws_sdk_ec2::error::SdkError<E, R>,
+) -> CloudError
+where
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_ec2::error::SdkError;
+    let message = match err {
+        SdkError::ServiceError(se) => {
+            let e = se.err();
+            format!(
+                "{}: {}",
+                e.code().unwrap_or("error"),
+                e.message().unwrap_or("no message")
+            )
+        }
+        SdkError::DispatchFailure(d) => format!(
+            "could not reach the endpoint ({}); check the region, AWS_ENDPOINT_URL and the network",
+            d.as_connector_error()
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "dispatch failure".into())
+        ),
+        SdkError::TimeoutError(_) => "the request timed out".into(),
+        other => {
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(s) = source {
+                text.push_str(": ");
+                text.push_str(&s.to_string());
+                source = s.source();
+            }
+            text
+        }
+    };
+    CloudError::Api {
+        service,
+        operation,
+        message,
+    }
+}

@@ -1,0 +1,226 @@
+//! `paved_zones`: the zones a stack of a given profile would use in a region.
+//!
+//! Reads the cloud's zones with one call, keeps regular zones that need no opt-in and
+//! are available, and picks the first N by name, so the choice is the same on every
+//! run. N comes from `zone_count`, else from the profile.
+
+use async_trait::async_trait;
+use paved_value::{Path, Type, Value};
+
+use crate::cloud::Zone;
+use crate::diag::Diagnostics;
+use crate::framework::{DataSource, OpContext};
+use crate::profiles::{self, Profile};
+use crate::schema::{Attribute, Block, Schema};
+use crate::validate;
+
+/// The most zones any region offers today, with room to spare.
+pub const MAX_ZONES: i64 = 16;
+
+/// The `paved_zones` data source.
+pub struct ZonesDataSource;
+
+#[async_trait]
+impl DataSource for ZonesDataSource {
+    fn type_name(&self) -> &'static str {
+        "paved_zones"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new(
+                "The availability zones a paved stack uses in a region: regular zones that \
+                 need no opt-in (local and wavelength zones are ignored), chosen by name so \
+                 that every run picks the same ones. The number of zones comes from the \
+                 profile (production and staging 3, development 2) unless `zone_count` \
+                 says otherwise.",
+            )
+            .attribute(
+                Attribute::string("region")
+                    .optional_computed()
+                    .description("The region to list zones in.")
+                    .default_doc("the provider's region"),
+            )
+            .attribute(
+                Attribute::string("profile")
+                    .optional_computed()
+                    .description(format!(
+                        "The profile whose zone count applies: {}.",
+                        profiles::allowed_names()
+                    ))
+                    .default_doc(format!("`{}`", profiles::DEFAULT_PROFILE.name())),
+            )
+            .attribute(
+                Attribute::number("zone_count")
+                    .optional_computed()
+                    .description(format!(
+                        "How many zones to choose, overriding the profile (1 to {MAX_ZONES})."
+                    ))
+                    .default_doc("from the profile"),
+            )
+            .attribute(
+                Attribute::list("names", Type::String)
+                    .computed()
+                    .description("The chosen zones' names, sorted (`eu-west-1a`, ...)."),
+            )
+            .attribute(
+                Attribute::list("ids", Type::String)
+                    .computed()
+                    .description(
+                        "The chosen zones' ids (`euw1-az1`, ...), in the order of `names`. \
+                         Ids name the same physical zone in every account; names do not.",
+                    ),
+            ),
+        )
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if let Some(region) = config.get_attr("region").and_then(Value::as_str) {
+            validate::region(region, Path::root().attr("region"), &mut diags);
+        }
+        if let Some(name) = config.get_attr("profile").and_then(Value::as_str) {
+            validate::profile(name, Path::root().attr("profile"), &mut diags);
+        }
+        if let Some(v) = config.get_attr("zone_count") {
+            validate::whole_number_in(v, 1, MAX_ZONES, Path::root().attr("zone_count"), &mut diags);
+        }
+        diags
+    }
+
+    async fn read(&self, ctx: &OpContext, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+        let profile = config
+            .get_attr("profile")
+            .and_then(Value::as_str)
+            .and_then(Profile::parse)
+            .unwrap_or(profiles::DEFAULT_PROFILE);
+        let wanted = match config.get_attr("zone_count").and_then(Value::as_i64) {
+            Some(n) => usize::try_from(n).unwrap_or(0),
+            None => profile.defaults().zones as usize,
+        };
+        let region = match config.get_attr("region").and_then(Value::as_str) {
+            Some(r) => r.to_string(),
+            None => match ctx.clients.default_region() {
+                Ok(r) => r,
+                Err(e) => {
+                    diags.attribute_error(Path::root().attr("region"), "No region", e.to_string());
+                    return None;
+                }
+            },
+        };
+        let source = match ctx.clients.zones() {
+            Ok(s) => s,
+            Err(e) => {
+                diags.error("Cannot list zones", e.to_string());
+                return None;
+            }
+        };
+        let listed = tokio::select! {
+            r = source.list_zones(&region) => r,
+            () = ctx.cancel.cancelled() => {
+                diags.error("Cancelled", "Terraform asked the provider to stop while listing zones.");
+                return None;
+            }
+        };
+        let zones = match listed {
+            Ok(z) => z,
+            Err(e) => {
+                diags.error(format!("Could not list the zones of {region}"), e.to_string());
+                return None;
+            }
+        };
+        let usable = usable_zones(zones);
+        if usable.len() < wanted {
+            let names: Vec<&str> = usable.iter().map(|z| z.name.as_str()).collect();
+            let path = if config.get_attr("zone_count").is_some_and(|v| !v.is_null()) {
+                Path::root().attr("zone_count")
+            } else {
+                Path::root().attr("profile")
+            };
+            diags.attribute_error(
+                path,
+                "Not enough zones in the region",
+                format!(
+                    "{region} has {} usable availability zone(s) ({}), but {wanted} are asked for. \
+                     Lower zone_count, choose a profile with fewer zones, or choose another region.",
+                    usable.len(),
+                    if names.is_empty() { "none".to_string() } else { names.join(", ") },
+                ),
+            );
+            return None;
+        }
+        let chosen = &usable[..wanted];
+        let strings = |f: fn(&Zone) -> &str| {
+            Value::List(chosen.iter().map(|z| Value::from(f(z))).collect())
+        };
+        Some(Value::Object(
+            [
+                ("region".to_string(), Value::from(region.as_str())),
+                ("profile".to_string(), Value::from(profile.name())),
+                ("zone_count".to_string(), Value::from(wanted as i64)),
+                ("names".to_string(), strings(|z| z.name.as_str())),
+                ("ids".to_string(), strings(|z| z.id.as_str())),
+            ]
+            .into_iter()
+            .collect(),
+        ))
+    }
+}
+
+/// Regular, available zones that need no opt-in, sorted by name.
+pub fn usable_zones(mut zones: Vec<Zone>) -> Vec<Zone> {
+    zones.retain(|z| z.standard && z.available && !z.opt_in_required);
+    zones.sort_by(|a, b| a.name.cmp(&b.name));
+    zones.dedup_by(|a, b| a.name == b.name);
+    zones
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zone(name: &str, standard: bool, opt_in: bool, available: bool) -> Zone {
+        Zone {
+            name: name.into(),
+            id: format!("id-{name}"),
+            standard,
+            opt_in_required: opt_in,
+            available,
+        }
+    }
+
+    #[test]
+    fn keeps_regular_zones_sorted() {
+        let zones = vec![
+            zone("us-west-2c", true, false, true),
+            zone("us-west-2-lax-1a", false, true, true),
+            zone("us-west-2a", true, false, true),
+            zone("us-west-2d", true, false, false),
+            zone("us-west-2b", true, false, true),
+        ];
+        let names: Vec<String> = usable_zones(zones).into_iter().map(|z| z.name).collect();
+        assert_eq!(names, ["us-west-2a", "us-west-2b", "us-west-2c"]);
+    }
+
+    #[test]
+    fn validation_names_the_attribute() {
+        let config = Value::Object(
+            [
+                ("region".to_string(), Value::from("Europe West")),
+                ("profile".to_string(), Value::from("prod")),
+                ("zone_count".to_string(), Value::from(0i64)),
+                ("names".to_string(), Value::Null),
+                ("ids".to_string(), Value::Null),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let diags = ZonesDataSource.validate(&config);
+        let paths: Vec<String> = diags
+            .iter()
+            .filter_map(|d| d.path.as_ref().map(|p| p.to_string()))
+            .collect();
+        assert_eq!(paths, ["region", "profile", "zone_count"]);
+        assert!(diags.has_errors());
+    }
+}

@@ -1,0 +1,260 @@
+//! Documentation generated from the schemas: `docs/index.md` for the provider and one
+//! page per data source and resource, in the layout the Terraform Registry reads. The
+//! examples are included from `examples/`, so they are the same files users run.
+//! A test fails when the committed docs differ from what this renders.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use paved_value::Type;
+
+use crate::profiles;
+use crate::protocol::ProviderService;
+use crate::schema::{Attribute, AttributeKind, Block, Nesting, NestedBlock, Presence};
+
+/// Renders every page, keyed by its path under the docs directory.
+/// `root` is the repository root (where `examples/` lives).
+pub fn render_all(root: &Path) -> std::io::Result<BTreeMap<PathBuf, String>> {
+    let service = ProviderService::paved();
+    let provider = crate::provider::PavedProvider;
+    use crate::framework::ProviderDefinition as _;
+    let mut pages = BTreeMap::new();
+
+    let mut index = String::new();
+    let _ = writeln!(
+        index,
+        "---\npage_title: \"paved provider\"\ndescription: |-\n  The paved road to production Kubernetes: HA clusters, managed databases and observability with production defaults.\n---\n"
+    );
+    let _ = writeln!(index, "# paved provider\n");
+    let _ = writeln!(index, "{}\n", service.provider_schema().block.description);
+    let _ = writeln!(index, "## Example Usage\n");
+    index.push_str(&example(root, "examples/provider/provider.tf")?);
+    index.push_str(&profiles_table());
+    index.push_str(&schema_section(&service.provider_schema().block));
+    pages.insert(PathBuf::from("index.md"), index);
+
+    for ds in provider.data_sources() {
+        let short = short_name(ds.type_name());
+        let schema = ds.schema();
+        let mut page = page_header(ds.type_name(), "Data Source", &schema.block);
+        page.push_str(&example(root, &format!("examples/data-sources/{short}/main.tf"))?);
+        page.push_str(&schema_section(&schema.block));
+        pages.insert(PathBuf::from(format!("data-sources/{short}.md")), page);
+    }
+    for res in provider.resources() {
+        let short = short_name(res.type_name());
+        let schema = res.schema();
+        let mut page = page_header(res.type_name(), "Resource", &schema.block);
+        page.push_str(&example(root, &format!("examples/{short}/basic/main.tf"))?);
+        page.push_str(&schema_section(&schema.block));
+        pages.insert(PathBuf::from(format!("resources/{short}.md")), page);
+    }
+    Ok(pages)
+}
+
+/// Renders every page and writes it under `out`; returns the paths written.
+pub fn write_all(root: &Path, out: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for (rel, text) in render_all(root)? {
+        let path = out.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, text)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The type name without the provider prefix (`paved_zones` → `zones`).
+pub fn short_name(type_name: &str) -> &str {
+    type_name.strip_prefix("paved_").unwrap_or(type_name)
+}
+
+fn page_header(type_name: &str, kind: &str, block: &Block) -> String {
+    let first_sentence = block.description.split(". ").next().unwrap_or_default();
+    format!(
+        "---\npage_title: \"{type_name} {kind} - paved\"\nsubcategory: \"\"\ndescription: |-\n  {}\n---\n\n# {type_name} ({kind})\n\n{}\n\n## Example Usage\n\n",
+        first_sentence.trim_end_matches('.'),
+        block.description
+    )
+}
+
+fn example(root: &Path, rel: &str) -> std::io::Result<String> {
+    let text = std::fs::read_to_string(root.join(rel)).map_err(|e| {
+        std::io::Error::new(e.kind(), format!("example {rel} is missing: {e}"))
+    })?;
+    Ok(format!("```terraform\n{}\n```\n\n", text.trim_end()))
+}
+
+fn profiles_table() -> String {
+    let mut s = String::from(
+        "## Profiles\n\nResources take `profile = \"production\" | \"staging\" | \"development\"`; \
+         each profile stands for the defaults below, and every default can be overridden one \
+         by one. Plans show the effective value of each.\n\n",
+    );
+    let names: Vec<&str> = profiles::ALL.iter().map(|p| p.name()).collect();
+    let _ = writeln!(s, "| setting | {} |", names.join(" | "));
+    let _ = writeln!(s, "|---|{}", "---|".repeat(names.len()));
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+    let rows = [
+        profiles::markdown_row("zones", |d| d.zones.to_string()),
+        profiles::markdown_row("NAT gateways", |d| match d.nat {
+            profiles::NatMode::PerZone => "one per zone".into(),
+            profiles::NatMode::Single => "one".into(),
+        }),
+        profiles::markdown_row("system pool size", |d| {
+            format!("{}-{}", d.system_pool_min, d.system_pool_max)
+        }),
+        profiles::markdown_row("control-plane logs", |d| {
+            format!("{}, {} days", d.control_plane_log_types.join("+"), d.control_plane_log_days)
+        }),
+        profiles::markdown_row("DB Multi-AZ", |d| yes_no(d.db_multi_az)),
+        profiles::markdown_row("DB read replicas", |d| d.db_read_replicas.to_string()),
+        profiles::markdown_row("DB backup retention", |d| {
+            format!("{} days", d.db_backup_retention_days)
+        }),
+        profiles::markdown_row("DB final snapshot", |d| yes_no(d.db_final_snapshot)),
+        profiles::markdown_row("deletion protection", |d| yes_no(d.deletion_protection)),
+        profiles::markdown_row("Prometheus", |d| {
+            format!("{} replica(s), {} d", d.prometheus_replicas, d.prometheus_retention_days)
+        }),
+        profiles::markdown_row("Alertmanager replicas", |d| d.alertmanager_replicas.to_string()),
+        profiles::markdown_row("Loki / Tempo retention", |d| {
+            format!("{} d / {} d", d.loki_retention_days, d.tempo_retention_days)
+        }),
+    ];
+    for r in rows {
+        let _ = writeln!(s, "{r}");
+    }
+    s.push('\n');
+    s
+}
+
+/// The "Schema" section: required, optional and read-only attributes, then one
+/// section per nested block or nested attribute object.
+fn schema_section(block: &Block) -> String {
+    let mut out = String::from("## Schema\n\n");
+    let mut nested = Vec::new();
+    render_block(block, "", &mut out, &mut nested);
+    while !nested.is_empty() {
+        let (anchor, title, inner) = nested.remove(0);
+        let _ = writeln!(out, "<a id=\"{anchor}\"></a>\n### Nested Schema for `{title}`\n");
+        let mut more = Vec::new();
+        render_block(&inner, &title, &mut out, &mut more);
+        nested.extend(more);
+    }
+    out
+}
+
+type NestedSection = (String, String, Block);
+
+fn render_block(block: &Block, prefix: &str, out: &mut String, nested: &mut Vec<NestedSection>) {
+    let groups: [(&str, fn(Presence) -> bool); 3] = [
+        ("Required", |p| p == Presence::Required),
+        ("Optional", |p| matches!(p, Presence::Optional | Presence::OptionalComputed)),
+        ("Read-Only", |p| p == Presence::Computed),
+    ];
+    for (title, pick) in groups {
+        let attrs: Vec<&Attribute> = block.attributes.iter().filter(|a| pick(a.presence)).collect();
+        let blocks: Vec<&NestedBlock> = block
+            .blocks
+            .iter()
+            .filter(|b| pick(if b.min_items > 0 { Presence::Required } else { Presence::Optional }))
+            .collect();
+        if attrs.is_empty() && blocks.is_empty() {
+            continue;
+        }
+        let heading = if prefix.is_empty() { "###" } else { "Nested" };
+        if heading == "###" {
+            let _ = writeln!(out, "### {title}\n");
+        } else {
+            let _ = writeln!(out, "{title}:\n");
+        }
+        for a in attrs {
+            let _ = writeln!(out, "{}", attribute_line(a, prefix, nested));
+        }
+        for b in blocks {
+            let path = join(prefix, &b.type_name);
+            let anchor = format!("nestedblock--{}", path.replace('.', "--"));
+            let kind = match b.nesting {
+                Nesting::Single | Nesting::Group => "Block",
+                Nesting::List => "Block List",
+                Nesting::Set => "Block Set",
+                Nesting::Map => "Block Map",
+            };
+            let _ = writeln!(
+                out,
+                "- `{}` ({kind}{}) {} (see [below for nested schema](#{anchor}))",
+                b.type_name,
+                if b.max_items > 0 { format!(", Max: {}", b.max_items) } else { String::new() },
+                b.block.description
+            );
+            nested.push((anchor, path, b.block.clone()));
+        }
+        out.push('\n');
+    }
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+fn attribute_line(a: &Attribute, prefix: &str, nested: &mut Vec<NestedSection>) -> String {
+    let mut flags = vec![type_label(a)];
+    if a.sensitive {
+        flags.push("Sensitive".into());
+    }
+    if a.deprecated.is_some() {
+        flags.push("Deprecated".into());
+    }
+    let mut line = format!("- `{}` ({}) {}", a.name, flags.join(", "), a.description);
+    if let Some(d) = &a.default_doc {
+        let _ = write!(line, " Defaults to {d}.");
+    }
+    if let Some(msg) = &a.deprecated {
+        let _ = write!(line, " **Deprecated:** {msg}");
+    }
+    if let AttributeKind::Nested { attributes, .. } = &a.kind {
+        let path = join(prefix, &a.name);
+        let anchor = format!("nestedatt--{}", path.replace('.', "--"));
+        let _ = write!(line, " (see [below for nested schema](#{anchor}))");
+        let block = Block {
+            attributes: attributes.clone(),
+            ..Block::default()
+        };
+        nested.push((anchor, path, block));
+    }
+    line
+}
+
+fn type_label(a: &Attribute) -> String {
+    match &a.kind {
+        AttributeKind::Plain(t) => type_name(t),
+        AttributeKind::Nested { nesting, .. } => match nesting {
+            Nesting::Single | Nesting::Group => "Attributes".into(),
+            Nesting::List => "Attributes List".into(),
+            Nesting::Set => "Attributes Set".into(),
+            Nesting::Map => "Attributes Map".into(),
+        },
+    }
+}
+
+fn type_name(t: &Type) -> String {
+    match t {
+        Type::Bool => "Boolean".into(),
+        Type::Number => "Number".into(),
+        Type::String => "String".into(),
+        Type::Dynamic => "Dynamic".into(),
+        Type::List(e) => format!("List of {}", type_name(e)),
+        Type::Set(e) => format!("Set of {}", type_name(e)),
+        Type::Map(e) => format!("Map of {}", type_name(e)),
+        Type::Object(_) => "Object".into(),
+        Type::Tuple(_) => "Tuple".into(),
+    }
+}

@@ -1,0 +1,147 @@
+//! Small builders so schemas read like a table of attributes.
+
+use paved_value::Type;
+
+use super::{Attribute, AttributeKind, Block, Nesting, NestedBlock, Presence};
+
+impl Block {
+    /// An empty block with a markdown description.
+    pub fn new(description: impl Into<String>) -> Self {
+        Self {
+            description: description.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Adds an attribute.
+    pub fn attribute(mut self, attribute: Attribute) -> Self {
+        self.attributes.push(attribute);
+        self
+    }
+
+    /// Adds a nested block type.
+    pub fn block(mut self, block: NestedBlock) -> Self {
+        self.blocks.push(block);
+        self
+    }
+}
+
+impl Attribute {
+    /// An optional attribute of any plain type.
+    pub fn of(name: &str, ty: Type) -> Self {
+        Self {
+            name: name.to_string(),
+            kind: AttributeKind::Plain(ty),
+            presence: Presence::Optional,
+            description: String::new(),
+            sensitive: false,
+            deprecated: None,
+            default_doc: None,
+        }
+    }
+
+    /// A string attribute.
+    pub fn string(name: &str) -> Self {
+        Self::of(name, Type::String)
+    }
+
+    /// A number attribute.
+    pub fn number(name: &str) -> Self {
+        Self::of(name, Type::Number)
+    }
+
+    /// A bool attribute.
+    pub fn bool(name: &str) -> Self {
+        Self::of(name, Type::Bool)
+    }
+
+    /// A list attribute.
+    pub fn list(name: &str, element: Type) -> Self {
+        Self::of(name, Type::list(element))
+    }
+
+    /// A map attribute.
+    pub fn map(name: &str, element: Type) -> Self {
+        Self::of(name, Type::map(element))
+    }
+
+    /// An attribute made of nested attributes.
+    pub fn nested(name: &str, nesting: Nesting, attributes: Vec<Attribute>) -> Self {
+        Self {
+            kind: AttributeKind::Nested {
+                nesting,
+                attributes,
+            },
+            ..Self::of(name, Type::Dynamic)
+        }
+    }
+
+    /// The user must set it.
+    pub fn required(mut self) -> Self {
+        self.presence = Presence::Required;
+        self
+    }
+
+    /// The user may set it.
+    pub fn optional(mut self) -> Self {
+        self.presence = Presence::Optional;
+        self
+    }
+
+    /// The user may set it; otherwise the provider shows the effective value.
+    pub fn optional_computed(mut self) -> Self {
+        self.presence = Presence::OptionalComputed;
+        self
+    }
+
+    /// Only the provider sets it.
+    pub fn computed(mut self) -> Self {
+        self.presence = Presence::Computed;
+        self
+    }
+
+    /// Hidden in plans and logs.
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    /// Markdown description.
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = text.into();
+        self
+    }
+
+    /// The default, as the docs should state it.
+    pub fn default_doc(mut self, text: impl Into<String>) -> Self {
+        self.default_doc = Some(text.into());
+        self
+    }
+
+    /// Marks the attribute deprecated with a message saying what to use instead.
+    pub fn deprecated(mut self, message: impl Into<String>) -> Self {
+        self.deprecated = Some(message.into());
+        self
+    }
+}
+
+impl NestedBlock {
+    /// A block that may appear at most once.
+    pub fn single(type_name: &str, block: Block) -> Self {
+        Self {
+            type_name: type_name.to_string(),
+            block,
+            nesting: Nesting::Single,
+            min_items: 0,
+            max_items: 0,
+        }
+    }
+
+    /// A repeated block.
+    pub fn list(type_name: &str, block: Block) -> Self {
+        Self {
+            nesting: Nesting::List,
+            ..Self::single(type_name, block)
+        }
+    }
+}
