@@ -118,7 +118,11 @@ fn report_peak_rss() {
         return;
     };
     use std::io::Write;
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(target) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(target)
+    {
         let _ = writeln!(f, "{} {kb}", std::process::id());
     }
 }

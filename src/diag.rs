@@ -119,7 +119,11 @@ impl Diagnostic {
     }
 
     /// An error about one attribute.
-    pub fn attribute_error(path: Path, summary: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn attribute_error(
+        path: Path,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
             path: Some(path),
             ..Self::error(summary, detail)

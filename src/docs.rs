@@ -11,7 +11,7 @@ use paved_value::Type;
 
 use crate::profiles;
 use crate::protocol::ProviderService;
-use crate::schema::{Attribute, AttributeKind, Block, Nesting, NestedBlock, Presence};
+use crate::schema::{Attribute, AttributeKind, Block, NestedBlock, Nesting, Presence};
 
 /// Renders every page, keyed by its path under the docs directory.
 /// `root` is the repository root (where `examples/` lives).
@@ -38,7 +38,10 @@ pub fn render_all(root: &Path) -> std::io::Result<BTreeMap<PathBuf, String>> {
         let short = short_name(ds.type_name());
         let schema = ds.schema();
         let mut page = page_header(ds.type_name(), "Data Source", &schema.block);
-        page.push_str(&example(root, &format!("examples/data-sources/{short}/main.tf"))?);
+        page.push_str(&example(
+            root,
+            &format!("examples/data-sources/{short}/main.tf"),
+        )?);
         page.push_str(&schema_section(&schema.block));
         pages.insert(PathBuf::from(format!("data-sources/{short}.md")), page);
     }
@@ -82,9 +85,8 @@ fn page_header(type_name: &str, kind: &str, block: &Block) -> String {
 }
 
 fn example(root: &Path, rel: &str) -> std::io::Result<String> {
-    let text = std::fs::read_to_string(root.join(rel)).map_err(|e| {
-        std::io::Error::new(e.kind(), format!("example {rel} is missing: {e}"))
-    })?;
+    let text = std::fs::read_to_string(root.join(rel))
+        .map_err(|e| std::io::Error::new(e.kind(), format!("example {rel} is missing: {e}")))?;
     Ok(format!("```terraform\n{}\n```\n\n", text.trim_end()))
 }
 
@@ -108,7 +110,11 @@ fn profiles_table() -> String {
             format!("{}-{}", d.system_pool_min, d.system_pool_max)
         }),
         profiles::markdown_row("control-plane logs", |d| {
-            format!("{}, {} days", d.control_plane_log_types.join("+"), d.control_plane_log_days)
+            format!(
+                "{}, {} days",
+                d.control_plane_log_types.join("+"),
+                d.control_plane_log_days
+            )
         }),
         profiles::markdown_row("DB Multi-AZ", |d| yes_no(d.db_multi_az)),
         profiles::markdown_row("DB read replicas", |d| d.db_read_replicas.to_string()),
@@ -118,9 +124,14 @@ fn profiles_table() -> String {
         profiles::markdown_row("DB final snapshot", |d| yes_no(d.db_final_snapshot)),
         profiles::markdown_row("deletion protection", |d| yes_no(d.deletion_protection)),
         profiles::markdown_row("Prometheus", |d| {
-            format!("{} replica(s), {} d", d.prometheus_replicas, d.prometheus_retention_days)
+            format!(
+                "{} replica(s), {} d",
+                d.prometheus_replicas, d.prometheus_retention_days
+            )
         }),
-        profiles::markdown_row("Alertmanager replicas", |d| d.alertmanager_replicas.to_string()),
+        profiles::markdown_row("Alertmanager replicas", |d| {
+            d.alertmanager_replicas.to_string()
+        }),
         profiles::markdown_row("Loki / Tempo retention", |d| {
             format!("{} d / {} d", d.loki_retention_days, d.tempo_retention_days)
         }),
@@ -140,7 +151,10 @@ fn schema_section(block: &Block) -> String {
     render_block(block, "", &mut out, &mut nested);
     while !nested.is_empty() {
         let (anchor, title, inner) = nested.remove(0);
-        let _ = writeln!(out, "<a id=\"{anchor}\"></a>\n### Nested Schema for `{title}`\n");
+        let _ = writeln!(
+            out,
+            "<a id=\"{anchor}\"></a>\n### Nested Schema for `{title}`\n"
+        );
         let mut more = Vec::new();
         render_block(&inner, &title, &mut out, &mut more);
         nested.extend(more);
@@ -150,18 +164,33 @@ fn schema_section(block: &Block) -> String {
 
 type NestedSection = (String, String, Block);
 
+/// A docs section title and which attributes belong in it.
+type Group = (&'static str, fn(Presence) -> bool);
+
 fn render_block(block: &Block, prefix: &str, out: &mut String, nested: &mut Vec<NestedSection>) {
-    let groups: [(&str, fn(Presence) -> bool); 3] = [
+    let groups: [Group; 3] = [
         ("Required", |p| p == Presence::Required),
-        ("Optional", |p| matches!(p, Presence::Optional | Presence::OptionalComputed)),
+        ("Optional", |p| {
+            matches!(p, Presence::Optional | Presence::OptionalComputed)
+        }),
         ("Read-Only", |p| p == Presence::Computed),
     ];
     for (title, pick) in groups {
-        let attrs: Vec<&Attribute> = block.attributes.iter().filter(|a| pick(a.presence)).collect();
+        let attrs: Vec<&Attribute> = block
+            .attributes
+            .iter()
+            .filter(|a| pick(a.presence))
+            .collect();
         let blocks: Vec<&NestedBlock> = block
             .blocks
             .iter()
-            .filter(|b| pick(if b.min_items > 0 { Presence::Required } else { Presence::Optional }))
+            .filter(|b| {
+                pick(if b.min_items > 0 {
+                    Presence::Required
+                } else {
+                    Presence::Optional
+                })
+            })
             .collect();
         if attrs.is_empty() && blocks.is_empty() {
             continue;
@@ -188,7 +217,11 @@ fn render_block(block: &Block, prefix: &str, out: &mut String, nested: &mut Vec<
                 out,
                 "- `{}` ({kind}{}) {} (see [below for nested schema](#{anchor}))",
                 b.type_name,
-                if b.max_items > 0 { format!(", Max: {}", b.max_items) } else { String::new() },
+                if b.max_items > 0 {
+                    format!(", Max: {}", b.max_items)
+                } else {
+                    String::new()
+                },
                 b.block.description
             );
             nested.push((anchor, path, b.block.clone()));
@@ -215,7 +248,7 @@ fn attribute_line(a: &Attribute, prefix: &str, nested: &mut Vec<NestedSection>) 
     }
     let mut line = format!("- `{}` ({}) {}", a.name, flags.join(", "), a.description);
     if let Some(d) = &a.default_doc {
-        let _ = write!(line, " Defaults to {d}.");
+        let _ = write!(line, " Default: {d}.");
     }
     if let Some(msg) = &a.deprecated {
         let _ = write!(line, " **Deprecated:** {msg}");

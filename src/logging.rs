@@ -102,9 +102,16 @@ fn hclog_level(level: Level) -> &'static str {
     }
 }
 
+/// The timestamp layout go-plugin parses (`2006-01-02T15:04:05.000000Z07:00`):
+/// exactly six fractional digits. A line whose timestamp does not parse is shown raw
+/// instead of at its level.
+const TIMESTAMP: &[time::format_description::BorrowedFormatItem<'static>] = time::macros::format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+);
+
 fn timestamp() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    now.format(&time::format_description::well_known::Rfc3339)
+    time::OffsetDateTime::now_utc()
+        .format(TIMESTAMP)
         .unwrap_or_default()
 }
 
@@ -177,7 +184,11 @@ mod tests {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let subscriber = tracing_subscriber::registry().with(Capture(lines.clone()));
         tracing::subscriber::with_default(subscriber, || {
-            tracing::info!(region = "eu-west-1", master_password = "hunter2", "reading zones");
+            tracing::info!(
+                region = "eu-west-1",
+                master_password = "hunter2",
+                "reading zones"
+            );
         });
         let lines = lines.lock().expect("lock");
         assert_eq!(lines.len(), 1);
@@ -187,17 +198,28 @@ mod tests {
         assert_eq!(v["@module"], MODULE);
         assert_eq!(v["region"], "eu-west-1");
         assert_eq!(v["master_password"], REDACTED);
-        assert!(v["@timestamp"].as_str().is_some_and(|t| t.contains('T')));
+        let ts = v["@timestamp"].as_str().expect("timestamp");
+        // 2026-11-21T23:29:46.472054Z: six fractional digits, as go-plugin expects.
+        assert_eq!(ts.len(), 27, "{ts}");
+        assert!(ts.ends_with('Z') && ts.as_bytes()[19] == b'.', "{ts}");
         assert!(!lines[0].contains("hunter2"));
     }
 
     #[test]
     fn level_follows_tf_log() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         assert_eq!(level_from_env(env(&[])), Some(Level::WARN));
-        assert_eq!(level_from_env(env(&[("TF_LOG", "debug")])), Some(Level::DEBUG));
+        assert_eq!(
+            level_from_env(env(&[("TF_LOG", "debug")])),
+            Some(Level::DEBUG)
+        );
         assert_eq!(
             level_from_env(env(&[("TF_LOG", "debug"), ("TF_LOG_PROVIDER", "ERROR")])),
             Some(Level::ERROR)

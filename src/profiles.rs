@@ -70,7 +70,13 @@ pub struct Defaults {
     pub tempo_retention_days: u32,
 }
 
-const ALL_LOG_TYPES: &[&str] = &["api", "audit", "authenticator", "controllerManager", "scheduler"];
+const ALL_LOG_TYPES: &[&str] = &[
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+];
 
 const PRODUCTION: Defaults = Defaults {
     zones: 3,
@@ -186,7 +192,10 @@ mod tests {
         assert_eq!(Profile::Production.defaults().zones, 3);
         assert_eq!(Profile::Development.defaults().zones, 2);
         assert_eq!(Profile::Staging.defaults().nat, NatMode::Single);
-        assert_eq!(allowed_names(), "\"production\", \"staging\" or \"development\"");
+        assert_eq!(
+            allowed_names(),
+            "\"production\", \"staging\" or \"development\""
+        );
         assert_eq!(
             markdown_row("zones", |d| d.zones.to_string()),
             "| zones | 3 | 3 | 2 |"

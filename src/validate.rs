@@ -27,7 +27,10 @@ pub fn is_region_name(name: &str) -> bool {
     if parts.len() < 2 || parts.iter().any(|p| p.is_empty()) {
         return false;
     }
-    let lower_alnum = |s: &str| s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let lower_alnum = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
     if !parts.iter().all(|p| lower_alnum(p)) {
         return false;
     }
@@ -111,10 +114,25 @@ mod tests {
 
     #[test]
     fn region_names() {
-        for ok in ["eu-west-1", "us-gov-west-1", "ap-southeast-2", "europe-west1", "us-central1"] {
+        for ok in [
+            "eu-west-1",
+            "us-gov-west-1",
+            "ap-southeast-2",
+            "europe-west1",
+            "us-central1",
+        ] {
             assert!(is_region_name(ok), "{ok}");
         }
-        for bad in ["", "eu", "EU-west-1", "eu west 1", "eu-west-", "eu--west-1", "1-west-1", "eu-west-a"] {
+        for bad in [
+            "",
+            "eu",
+            "EU-west-1",
+            "eu west 1",
+            "eu-west-",
+            "eu--west-1",
+            "1-west-1",
+            "eu-west-a",
+        ] {
             assert!(!is_region_name(bad), "{bad}");
         }
     }
@@ -123,11 +141,19 @@ mod tests {
     fn urls_and_arns() {
         let mut d = Diagnostics::new();
         url("http://127.0.0.1:5000", Path::root().attr("u"), &mut d);
-        role_arn("arn:aws:iam::123456789012:role/deploy", Path::root().attr("r"), &mut d);
+        role_arn(
+            "arn:aws:iam::123456789012:role/deploy",
+            Path::root().attr("r"),
+            &mut d,
+        );
         assert!(d.is_empty());
         url("127.0.0.1:5000", Path::root().attr("u"), &mut d);
         role_arn("arn:aws:iam::1234:role/x", Path::root().attr("r"), &mut d);
-        role_arn("arn:aws:iam::123456789012:user/x", Path::root().attr("r"), &mut d);
+        role_arn(
+            "arn:aws:iam::123456789012:user/x",
+            Path::root().attr("r"),
+            &mut d,
+        );
         assert_eq!(d.0.len(), 3);
     }
 
@@ -139,6 +165,9 @@ mod tests {
         whole_number_in(&Value::unknown(), 1, 16, Path::root().attr("n"), &mut d);
         assert!(d.is_empty());
         whole_number_in(&Value::from(17i64), 1, 16, Path::root().attr("n"), &mut d);
-        assert_eq!(d.0[0].path.as_ref().map(|p| p.to_string()).as_deref(), Some("n"));
+        assert_eq!(
+            d.0[0].path.as_ref().map(|p| p.to_string()).as_deref(),
+            Some("n")
+        );
     }
 }

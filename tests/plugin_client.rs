@@ -7,15 +7,20 @@ mod plugin;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use paved::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use paved::proto::plugin::grpc_broker_client::GrpcBrokerClient;
+use paved::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use paved::proto::tfplugin6 as pb;
 use paved::proto::tfplugin6::provider_client::ProviderClient;
 use paved_value::{msgpack, Type, Value};
 use plugin::{connect, start, wait_exit, ClientIdentity};
 
 fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<BTreeMap<_, _>>())
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect::<BTreeMap<_, _>>(),
+    )
 }
 
 fn dv(v: &Value, ty: &Type) -> Option<pb::DynamicValue> {
@@ -31,7 +36,12 @@ fn block_type(schema: &pb::Schema) -> Type {
         let mut attrs: Vec<(String, Type)> = b
             .attributes
             .iter()
-            .map(|a| (a.name.clone(), Type::from_json_bytes(&a.r#type).expect("attribute type")))
+            .map(|a| {
+                (
+                    a.name.clone(),
+                    Type::from_json_bytes(&a.r#type).expect("attribute type"),
+                )
+            })
             .collect();
         for nb in &b.block_types {
             let inner = block(nb.block.as_ref().expect("nested block"));
@@ -51,7 +61,10 @@ fn block_type(schema: &pb::Schema) -> Type {
 fn diag_paths(diags: &[pb::Diagnostic]) -> Vec<String> {
     diags
         .iter()
-        .map(|d| paved::protocol::convert::path_from(d.attribute.as_ref().unwrap_or(&Default::default())).to_string())
+        .map(|d| {
+            paved::protocol::convert::path_from(d.attribute.as_ref().unwrap_or(&Default::default()))
+                .to_string()
+        })
         .collect()
 }
 
@@ -72,10 +85,15 @@ fn started_by_hand_explains_and_exits_1() {
 async fn mtls_accepts_the_pinned_certificate_and_refuses_others() {
     let terraform = ClientIdentity::generate();
     let provider = start(Some(&terraform.cert_pem), &[]);
-    assert!(provider.server_cert.is_some(), "AutoMTLS announces a certificate");
+    assert!(
+        provider.server_cert.is_some(),
+        "AutoMTLS announces a certificate"
+    );
 
     // The announced certificate: CN/SAN localhost, a CA, and it works.
-    let channel = connect(&provider, Some(&terraform)).await.expect("connect with the pinned cert");
+    let channel = connect(&provider, Some(&terraform))
+        .await
+        .expect("connect with the pinned cert");
     let mut client = ProviderClient::new(channel);
     let schema = client
         .get_provider_schema(pb::get_provider_schema::Request {})
@@ -93,7 +111,10 @@ async fn mtls_accepts_the_pinned_certificate_and_refuses_others() {
             .await
             .is_err(),
     };
-    assert!(refused, "a client certificate other than the pinned one must be refused");
+    assert!(
+        refused,
+        "a client certificate other than the pinned one must be refused"
+    );
 
     // No client certificate at all is refused too.
     let anonymous = match connect(&provider, None).await {
@@ -114,11 +135,16 @@ async fn plaintext_when_no_client_certificate_is_given() {
     let channel = connect(&provider, None).await.expect("plaintext connect");
     let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
     let status = health
-        .check(tonic_health::pb::HealthCheckRequest { service: "plugin".into() })
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "plugin".into(),
+        })
         .await
         .expect("health")
         .into_inner();
-    assert_eq!(status.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    assert_eq!(
+        status.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
 }
 
 #[tokio::test]
@@ -142,7 +168,11 @@ async fn every_rpc_terraform_sends() {
         .max_encoding_message_size(256 << 20);
 
     // GetProviderSchema: provider block, the data source, capabilities.
-    let schema = client.get_provider_schema(pb::get_provider_schema::Request {}).await.expect("schema").into_inner();
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("schema")
+        .into_inner();
     let provider_schema = schema.provider.as_ref().expect("provider schema");
     let provider_type = block_type(provider_schema);
     let block = provider_schema.block.as_ref().expect("block");
@@ -155,7 +185,11 @@ async fn every_rpc_terraform_sends() {
     assert!(caps.plan_destroy);
 
     // GetMetadata lists the same types.
-    let meta = client.get_metadata(pb::get_metadata::Request {}).await.expect("metadata").into_inner();
+    let meta = client
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .expect("metadata")
+        .into_inner();
     assert_eq!(meta.data_sources.len(), 1);
     assert_eq!(meta.data_sources[0].type_name, "paved_zones");
 
@@ -166,10 +200,17 @@ async fn every_rpc_terraform_sends() {
         .expect("identity schemas")
         .into_inner();
     assert!(ids.identity_schemas.is_empty() && ids.diagnostics.is_empty());
-    let funcs = client.get_functions(pb::get_functions::Request {}).await.expect("functions").into_inner();
+    let funcs = client
+        .get_functions(pb::get_functions::Request {})
+        .await
+        .expect("functions")
+        .into_inner();
     assert!(funcs.functions.is_empty());
     let call = client
-        .call_function(pb::call_function::Request { name: "nope".into(), arguments: vec![] })
+        .call_function(pb::call_function::Request {
+            name: "nope".into(),
+            arguments: vec![],
+        })
         .await
         .expect("call")
         .into_inner();
@@ -178,10 +219,15 @@ async fn every_rpc_terraform_sends() {
     // ValidateProviderConfig: a bad cloud and a bad endpoint, each with its path.
     let bad_provider = obj(&[
         ("cloud", Value::from("azure")),
-        ("aws", obj(&[("endpoint_url", Value::from("localhost:4566"))])),
+        (
+            "aws",
+            obj(&[("endpoint_url", Value::from("localhost:4566"))]),
+        ),
     ]);
     let v = client
-        .validate_provider_config(pb::validate_provider_config::Request { config: dv(&bad_provider, &provider_type) })
+        .validate_provider_config(pb::validate_provider_config::Request {
+            config: dv(&bad_provider, &provider_type),
+        })
         .await
         .expect("validate provider")
         .into_inner();
@@ -190,14 +236,19 @@ async fn every_rpc_terraform_sends() {
     // Unknown values validate fine (they are checked once known).
     let unknown_region = obj(&[("aws", obj(&[("region", Value::unknown())]))]);
     let v = client
-        .validate_provider_config(pb::validate_provider_config::Request { config: dv(&unknown_region, &provider_type) })
+        .validate_provider_config(pb::validate_provider_config::Request {
+            config: dv(&unknown_region, &provider_type),
+        })
         .await
         .expect("validate provider")
         .into_inner();
     assert!(v.diagnostics.is_empty(), "{:?}", v.diagnostics);
 
     // ValidateDataResourceConfig names the attribute.
-    let bad_zones = obj(&[("profile", Value::from("prod")), ("zone_count", Value::from(40i64))]);
+    let bad_zones = obj(&[
+        ("profile", Value::from("prod")),
+        ("zone_count", Value::from(40i64)),
+    ]);
     let v = client
         .validate_data_resource_config(pb::validate_data_resource_config::Request {
             type_name: "paved_zones".into(),
@@ -234,27 +285,68 @@ async fn every_rpc_terraform_sends() {
         .into_inner();
     assert!(r.state.is_none());
     assert_eq!(r.diagnostics.len(), 1, "{:?}", r.diagnostics);
-    assert!(r.diagnostics[0].summary.contains("us-east-1"), "{:?}", r.diagnostics[0]);
+    assert!(
+        r.diagnostics[0].summary.contains("us-east-1"),
+        "{:?}",
+        r.diagnostics[0]
+    );
 
     // Resource RPCs for a type paved does not have: error diagnostics, not crashes.
     let p = client
-        .plan_resource_change(pb::plan_resource_change::Request { type_name: "paved_nope".into(), ..Default::default() })
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: "paved_nope".into(),
+            ..Default::default()
+        })
         .await
         .expect("plan")
         .into_inner();
     assert!(p.diagnostics[0].detail.contains("paved_nope"));
     let u = client
-        .upgrade_resource_state(pb::upgrade_resource_state::Request { type_name: "paved_nope".into(), ..Default::default() })
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "paved_nope".into(),
+            ..Default::default()
+        })
         .await
         .expect("upgrade")
         .into_inner();
     assert_eq!(u.diagnostics.len(), 1);
     for call in [
-        client.read_resource(pb::read_resource::Request { type_name: "paved_nope".into(), ..Default::default() }).await.map(|r| r.into_inner().diagnostics),
-        client.apply_resource_change(pb::apply_resource_change::Request { type_name: "paved_nope".into(), ..Default::default() }).await.map(|r| r.into_inner().diagnostics),
-        client.import_resource_state(pb::import_resource_state::Request { type_name: "paved_nope".into(), id: "x".into(), ..Default::default() }).await.map(|r| r.into_inner().diagnostics),
-        client.validate_resource_config(pb::validate_resource_config::Request { type_name: "paved_nope".into(), ..Default::default() }).await.map(|r| r.into_inner().diagnostics),
-        client.move_resource_state(pb::move_resource_state::Request { target_type_name: "paved_nope".into(), ..Default::default() }).await.map(|r| r.into_inner().diagnostics),
+        client
+            .read_resource(pb::read_resource::Request {
+                type_name: "paved_nope".into(),
+                ..Default::default()
+            })
+            .await
+            .map(|r| r.into_inner().diagnostics),
+        client
+            .apply_resource_change(pb::apply_resource_change::Request {
+                type_name: "paved_nope".into(),
+                ..Default::default()
+            })
+            .await
+            .map(|r| r.into_inner().diagnostics),
+        client
+            .import_resource_state(pb::import_resource_state::Request {
+                type_name: "paved_nope".into(),
+                id: "x".into(),
+                ..Default::default()
+            })
+            .await
+            .map(|r| r.into_inner().diagnostics),
+        client
+            .validate_resource_config(pb::validate_resource_config::Request {
+                type_name: "paved_nope".into(),
+                ..Default::default()
+            })
+            .await
+            .map(|r| r.into_inner().diagnostics),
+        client
+            .move_resource_state(pb::move_resource_state::Request {
+                target_type_name: "paved_nope".into(),
+                ..Default::default()
+            })
+            .await
+            .map(|r| r.into_inner().diagnostics),
     ] {
         let diags = call.expect("answered");
         assert_eq!(diags.len(), 1);
@@ -263,7 +355,9 @@ async fn every_rpc_terraform_sends() {
 
     // Features paved does not declare answer UNIMPLEMENTED.
     let eph = client
-        .validate_ephemeral_resource_config(pb::validate_ephemeral_resource_config::Request::default())
+        .validate_ephemeral_resource_config(
+            pb::validate_ephemeral_resource_config::Request::default(),
+        )
         .await
         .expect_err("no ephemeral resources");
     assert_eq!(eph.code(), tonic::Code::Unimplemented);
@@ -277,17 +371,28 @@ async fn every_rpc_terraform_sends() {
         .expect("broker stream")
         .into_inner();
     let idle = tokio::time::timeout(Duration::from_millis(200), stream.message()).await;
-    assert!(idle.is_err(), "the broker stream must stay open while Terraform holds it");
+    assert!(
+        idle.is_err(),
+        "the broker stream must stay open while Terraform holds it"
+    );
 
     // StopProvider answers without error.
-    let s = client.stop_provider(pb::stop_provider::Request {}).await.expect("stop").into_inner();
+    let s = client
+        .stop_provider(pb::stop_provider::Request {})
+        .await
+        .expect("stop")
+        .into_inner();
     assert!(s.error.is_empty());
 
     // Shutdown ends the process promptly.
     let mut controller = GrpcControllerClient::new(channel);
-    controller.shutdown(paved::proto::plugin::Empty {}).await.expect("shutdown");
+    controller
+        .shutdown(paved::proto::plugin::Empty {})
+        .await
+        .expect("shutdown");
     let mut provider = provider;
-    let status = wait_exit(&mut provider.child, Duration::from_secs(2)).expect("exits within 2 s of Shutdown");
+    let status = wait_exit(&mut provider.child, Duration::from_secs(2))
+        .expect("exits within 2 s of Shutdown");
     assert!(status.success());
 }
 
@@ -311,9 +416,12 @@ fn debug_mode_prints_the_reattach_value() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    let value: serde_json::Value = serde_json::from_str(&reattach.expect("reattach line")).expect("json");
+    let value: serde_json::Value =
+        serde_json::from_str(&reattach.expect("reattach line")).expect("json");
     let entry = &value["registry.terraform.io/pavedroad/paved"];
     assert_eq!(entry["ProtocolVersion"], 6);
     assert_eq!(entry["Addr"]["Network"], "unix");
-    assert!(entry["Addr"]["String"].as_str().is_some_and(|s| s.ends_with(".sock")));
+    assert!(entry["Addr"]["String"]
+        .as_str()
+        .is_some_and(|s| s.ends_with(".sock")));
 }

@@ -48,7 +48,8 @@ impl Clients {
             CloudKind::Gcp => Err(CloudError::NotSupported {
                 what: "listing zones".into(),
                 cloud: "GCP",
-                hint: "the GCP backend is not available in this release; set cloud = \"aws\"".into(),
+                hint: "the GCP backend is not available in this release; set cloud = \"aws\""
+                    .into(),
             }),
         }
     }

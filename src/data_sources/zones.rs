@@ -63,14 +63,10 @@ impl DataSource for ZonesDataSource {
                     .computed()
                     .description("The chosen zones' names, sorted (`eu-west-1a`, ...)."),
             )
-            .attribute(
-                Attribute::list("ids", Type::String)
-                    .computed()
-                    .description(
-                        "The chosen zones' ids (`euw1-az1`, ...), in the order of `names`. \
+            .attribute(Attribute::list("ids", Type::String).computed().description(
+                "The chosen zones' ids (`euw1-az1`, ...), in the order of `names`. \
                          Ids name the same physical zone in every account; names do not.",
-                    ),
-            ),
+            )),
         )
     }
 
@@ -88,7 +84,12 @@ impl DataSource for ZonesDataSource {
         diags
     }
 
-    async fn read(&self, ctx: &OpContext, config: &Value, diags: &mut Diagnostics) -> Option<Value> {
+    async fn read(
+        &self,
+        ctx: &OpContext,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
         let profile = config
             .get_attr("profile")
             .and_then(Value::as_str)
@@ -125,7 +126,10 @@ impl DataSource for ZonesDataSource {
         let zones = match listed {
             Ok(z) => z,
             Err(e) => {
-                diags.error(format!("Could not list the zones of {region}"), e.to_string());
+                diags.error(
+                    format!("Could not list the zones of {region}"),
+                    e.to_string(),
+                );
                 return None;
             }
         };
@@ -150,9 +154,8 @@ impl DataSource for ZonesDataSource {
             return None;
         }
         let chosen = &usable[..wanted];
-        let strings = |f: fn(&Zone) -> &str| {
-            Value::List(chosen.iter().map(|z| Value::from(f(z))).collect())
-        };
+        let strings =
+            |f: fn(&Zone) -> &str| Value::List(chosen.iter().map(|z| Value::from(f(z))).collect());
         Some(Value::Object(
             [
                 ("region".to_string(), Value::from(region.as_str())),

@@ -43,7 +43,8 @@ pub trait DataSource: Send + Sync {
 
     /// Reads the data. `config` is wholly known. Returns the full state object (the
     /// configuration with computed attributes filled in), or `None` with errors.
-    async fn read(&self, ctx: &OpContext, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
+    async fn read(&self, ctx: &OpContext, config: &Value, diags: &mut Diagnostics)
+        -> Option<Value>;
 }
 
 /// The provider itself: its configuration schema and what it offers.

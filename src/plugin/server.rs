@@ -56,7 +56,9 @@ struct SocketDir {
 
 impl SocketDir {
     fn create(parent: Option<&Path>) -> Result<Self, ServeError> {
-        let parent = parent.map(Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
+        let parent = parent
+            .map(Path::to_path_buf)
+            .unwrap_or_else(std::env::temp_dir);
         let dir = tempfile::Builder::new()
             .prefix("plugin")
             .tempdir_in(&parent)
@@ -116,11 +118,15 @@ pub async fn serve(env: HandshakeEnv, provider: ProviderService) -> Result<(), S
     let router = router(provider, shutdown.clone()).await;
     let stop_server = Arc::new(Notify::new());
     let stop = stop_server.clone();
-    let server = tokio::spawn(router.serve_with_incoming_shutdown(
-        conn::incoming(listener, tls),
-        async move { stop.notified().await },
-    ));
-    handshake::announce(&handshake::handshake_line(&socket.socket_path(), cert.as_deref()))?;
+    let server = tokio::spawn(
+        router.serve_with_incoming_shutdown(conn::incoming(listener, tls), async move {
+            stop.notified().await
+        }),
+    );
+    handshake::announce(&handshake::handshake_line(
+        &socket.socket_path(),
+        cert.as_deref(),
+    ))?;
     tracing::debug!(socket = %socket.socket_path().display(), tls = cert.is_some(), "plugin server started");
 
     wait_for_stop(&shutdown, false).await;
@@ -141,10 +147,11 @@ pub async fn serve_debug(provider: ProviderService) -> Result<(), ServeError> {
     let router = router(provider, shutdown.clone()).await;
     let stop_server = Arc::new(Notify::new());
     let stop = stop_server.clone();
-    let server = tokio::spawn(router.serve_with_incoming_shutdown(
-        conn::incoming(listener, None),
-        async move { stop.notified().await },
-    ));
+    let server = tokio::spawn(
+        router.serve_with_incoming_shutdown(conn::incoming(listener, None), async move {
+            stop.notified().await
+        }),
+    );
     let reattach = reattach_value(&socket.socket_path(), std::process::id());
     println!(
         "Provider started. To attach Terraform, set TF_REATTACH_PROVIDERS to:\n\n\tTF_REATTACH_PROVIDERS='{reattach}'\n\nPress Ctrl-C to stop the provider."

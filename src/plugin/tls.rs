@@ -19,7 +19,9 @@ use rustls::crypto::{aws_lc_rs, CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
-use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName as TlsName, SignatureScheme};
+use rustls::{
+    CertificateError, DigitallySignedStruct, DistinguishedName as TlsName, SignatureScheme,
+};
 
 /// Errors while preparing the TLS side of the plugin connection.
 #[derive(Debug, thiserror::Error)]
@@ -133,7 +135,9 @@ impl ClientCertVerifier for PinnedClientCert {
         if end_entity.as_ref() == self.pinned.as_ref() {
             Ok(ClientCertVerified::assertion())
         } else {
-            tracing::warn!("refused a plugin client certificate that is not the one Terraform announced");
+            tracing::warn!(
+                "refused a plugin client certificate that is not the one Terraform announced"
+            );
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::ApplicationVerificationFailure,
             ))

@@ -1,11 +1,11 @@
 //! Conversions between the framework's types and the protocol's messages: schemas,
 //! diagnostics, attribute paths and dynamic values.
 
-use paved_value::{msgpack, json, Path, PathStep, Type, Value};
+use paved_value::{json, msgpack, Path, PathStep, Type, Value};
 
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::proto::tfplugin6 as pb;
-use crate::schema::{Attribute, AttributeKind, Block, Nesting, NestedBlock, Presence, Schema};
+use crate::schema::{Attribute, AttributeKind, Block, NestedBlock, Nesting, Presence, Schema};
 
 /// A schema as the protocol describes it. Descriptions are markdown.
 pub fn schema(s: &Schema) -> pb::Schema {
@@ -142,7 +142,9 @@ fn diagnostic(d: &Diagnostic) -> pb::Diagnostic {
 pub fn decode(v: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostics> {
     let result = match v {
         None => return Ok(Value::Null),
-        Some(dv) if !dv.msgpack.is_empty() => msgpack::decode(&dv.msgpack, ty).map_err(|e| e.to_string()),
+        Some(dv) if !dv.msgpack.is_empty() => {
+            msgpack::decode(&dv.msgpack, ty).map_err(|e| e.to_string())
+        }
         Some(dv) if !dv.json.is_empty() => json::decode(&dv.json, ty).map_err(|e| e.to_string()),
         Some(_) => return Ok(Value::Null),
     };

@@ -120,11 +120,12 @@ impl ProviderService {
 
     /// The context for an operation; an error if the provider is not configured yet.
     pub(super) fn context(&self) -> Result<OpContext, Diagnostics> {
-        let guard = self
-            .inner
-            .configured
-            .read()
-            .map_err(|_| Diagnostics::from(Diagnostic::error("Internal error", "provider state lock poisoned")))?;
+        let guard = self.inner.configured.read().map_err(|_| {
+            Diagnostics::from(Diagnostic::error(
+                "Internal error",
+                "provider state lock poisoned",
+            ))
+        })?;
         let clients = guard.clone().ok_or_else(|| {
             Diagnostics::from(Diagnostic::error(
                 "Provider not configured",
@@ -152,7 +153,9 @@ pub(super) fn server_capabilities() -> pb::ServerCapabilities {
 fn unknown_type(kind: &str, name: &str) -> Diagnostics {
     Diagnostic::error(
         format!("Unknown {kind} type"),
-        format!("paved has no {kind} named \"{name}\". Check the type name, or upgrade the provider."),
+        format!(
+            "paved has no {kind} named \"{name}\". Check the type name, or upgrade the provider."
+        ),
     )
     .into()
 }

@@ -26,7 +26,10 @@ fn not_offered(what: &str) -> Status {
 }
 
 /// Runs a fallible body and folds its error diagnostics into the answer.
-fn answer<T>(result: Result<T, Diagnostics>, on_error: impl FnOnce(Diagnostics) -> T) -> RpcResult<T> {
+fn answer<T>(
+    result: Result<T, Diagnostics>,
+    on_error: impl FnOnce(Diagnostics) -> T,
+) -> RpcResult<T> {
     Ok(Response::new(result.unwrap_or_else(on_error)))
 }
 
@@ -42,12 +45,16 @@ impl Provider for ProviderService {
             data_sources: inner
                 .data_sources
                 .keys()
-                .map(|t| pb::get_metadata::DataSourceMetadata { type_name: t.clone() })
+                .map(|t| pb::get_metadata::DataSourceMetadata {
+                    type_name: t.clone(),
+                })
                 .collect(),
             resources: inner
                 .resources
                 .keys()
-                .map(|t| pb::get_metadata::ResourceMetadata { type_name: t.clone() })
+                .map(|t| pb::get_metadata::ResourceMetadata {
+                    type_name: t.clone(),
+                })
                 .collect(),
             ..Default::default()
         }))
@@ -65,8 +72,12 @@ impl Provider for ProviderService {
         request: Request<pb::validate_provider_config::Request>,
     ) -> RpcResult<pb::validate_provider_config::Response> {
         let req = request.into_inner();
-        let result = decode(req.config.as_ref(), &self.inner.provider_type, "provider configuration")
-            .map(|config| self.inner.provider.validate(&config));
+        let result = decode(
+            req.config.as_ref(),
+            &self.inner.provider_type,
+            "provider configuration",
+        )
+        .map(|config| self.inner.provider.validate(&config));
         let diags = result.unwrap_or_else(|d| d);
         Ok(Response::new(pb::validate_provider_config::Response {
             diagnostics: diagnostics(&diags),
@@ -126,12 +137,17 @@ impl Provider for ProviderService {
                 return encode(&Value::Null, &entry.ty, "upgraded state");
             }
             let parsed: serde_json::Value = serde_json::from_slice(&raw.json).map_err(|e| {
-                Diagnostics::from(Diagnostic::error("Invalid stored state", format!("The stored state is not JSON: {e}")))
+                Diagnostics::from(Diagnostic::error(
+                    "Invalid stored state",
+                    format!("The stored state is not JSON: {e}"),
+                ))
             })?;
             let upgraded = entry
                 .imp
                 .upgrade_state_json(req.version, parsed)
-                .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot upgrade the stored state", e)))?;
+                .map_err(|e| {
+                    Diagnostics::from(Diagnostic::error("Cannot upgrade the stored state", e))
+                })?;
             let bytes = serde_json::to_vec(&upgraded).map_err(|e| {
                 Diagnostics::from(Diagnostic::error("Internal error", e.to_string()))
             })?;
@@ -177,7 +193,11 @@ impl Provider for ProviderService {
         let req = request.into_inner();
         tracing::debug!(terraform_version = %req.terraform_version, "configuring the provider");
         let mut diags = Diagnostics::new();
-        match decode(req.config.as_ref(), &self.inner.provider_type, "provider configuration") {
+        match decode(
+            req.config.as_ref(),
+            &self.inner.provider_type,
+            "provider configuration",
+        ) {
             Err(d) => diags.extend(d),
             Ok(config) => {
                 if let Some(clients) = self.inner.provider.configure(&config, &mut diags).await {
@@ -204,7 +224,13 @@ impl Provider for ProviderService {
             let current = decode(req.current_state.as_ref(), &entry.ty, "current state")?;
             let out = entry
                 .imp
-                .read(&ctx, ReadRequest { current_state: &current, private: &req.private })
+                .read(
+                    &ctx,
+                    ReadRequest {
+                        current_state: &current,
+                        private: &req.private,
+                    },
+                )
                 .await;
             let new_state = encode(&out.new_state, &entry.ty, "refreshed state")?;
             Ok(pb::read_resource::Response {
@@ -370,7 +396,10 @@ impl Provider for ProviderService {
             if !config.is_wholly_known() {
                 return Err(Diagnostic::error(
                     "Configuration not known yet",
-                    format!("{} was asked to read with values that are known only after apply.", req.type_name),
+                    format!(
+                        "{} was asked to read with values that are known only after apply.",
+                        req.type_name
+                    ),
                 )
                 .into());
             }
@@ -571,7 +600,9 @@ impl Provider for ProviderService {
     ) -> RpcResult<pb::stop_provider::Response> {
         tracing::info!("Terraform asked the provider to stop; cancelling work in flight");
         self.inner.stop.cancel();
-        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
     }
 }
 
@@ -591,10 +622,23 @@ fn config_from_state(block: &Block, state: &Value) -> Value {
     for b in &block.blocks {
         if let Some(v) = out.get(&b.type_name).cloned() {
             let mapped = match v {
-                Value::List(items) => Value::List(items.iter().map(|i| config_from_state(&b.block, i)).collect()),
-                Value::Set(items) => Value::Set(items.iter().map(|i| config_from_state(&b.block, i)).collect()),
+                Value::List(items) => Value::List(
+                    items
+                        .iter()
+                        .map(|i| config_from_state(&b.block, i))
+                        .collect(),
+                ),
+                Value::Set(items) => Value::Set(
+                    items
+                        .iter()
+                        .map(|i| config_from_state(&b.block, i))
+                        .collect(),
+                ),
                 Value::Map(items) => Value::Map(
-                    items.iter().map(|(k, i)| (k.clone(), config_from_state(&b.block, i))).collect(),
+                    items
+                        .iter()
+                        .map(|(k, i)| (k.clone(), config_from_state(&b.block, i)))
+                        .collect(),
                 ),
                 other => config_from_state(&b.block, &other),
             };

@@ -23,7 +23,12 @@ use crate::schema::{Attribute, Block, Schema};
 struct TestResource;
 
 fn obj(pairs: &[(&str, Value)]) -> Value {
-    Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
 }
 
 #[async_trait]
@@ -71,13 +76,20 @@ impl Resource for TestResource {
         if req.planned_state.is_null() {
             return resp;
         }
-        let name = req.planned_state.get_attr("name").and_then(Value::as_str).unwrap_or_default();
+        let name = req
+            .planned_state
+            .get_attr("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let mut state = req.planned_state.clone();
         if let Value::Object(m) = &mut state {
             m.insert("id".into(), Value::from(format!("id-{name}")));
         }
         if name == "fail" || ctx.cancel.is_cancelled() {
-            resp.diagnostics.error("Create failed half-way", "the network exists, the cluster does not");
+            resp.diagnostics.error(
+                "Create failed half-way",
+                "the network exists, the cluster does not",
+            );
         }
         resp.new_state = state;
         resp.private = req.planned_private.to_vec();
@@ -90,9 +102,18 @@ impl Resource for TestResource {
             diagnostics: Diagnostics::new(),
         }
     }
-    async fn import(&self, _ctx: &OpContext, id: &str, _diags: &mut Diagnostics) -> Vec<ImportedObject> {
+    async fn import(
+        &self,
+        _ctx: &OpContext,
+        id: &str,
+        _diags: &mut Diagnostics,
+    ) -> Vec<ImportedObject> {
         vec![ImportedObject {
-            state: obj(&[("name", Value::from(id)), ("size", Value::Null), ("id", Value::from(format!("id-{id}")))]),
+            state: obj(&[
+                ("name", Value::from(id)),
+                ("size", Value::Null),
+                ("id", Value::from(format!("id-{id}"))),
+            ]),
             private: Vec::new(),
         }]
     }
@@ -129,7 +150,10 @@ fn ty() -> Type {
 }
 
 fn dv(v: &Value) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue { msgpack: msgpack::encode(v, &ty()).expect("encode"), json: Vec::new() })
+    Some(pb::DynamicValue {
+        msgpack: msgpack::encode(v, &ty()).expect("encode"),
+        json: Vec::new(),
+    })
 }
 
 fn value(d: Option<pb::DynamicValue>) -> Value {
@@ -141,7 +165,10 @@ async fn configured() -> ProviderService {
     let resp = svc
         .configure_provider(Request::new(pb::configure_provider::Request {
             terraform_version: "1.15.5".into(),
-            config: Some(pb::DynamicValue { msgpack: msgpack::encode(&obj(&[]), &Type::object(Vec::new())).expect("e"), json: vec![] }),
+            config: Some(pb::DynamicValue {
+                msgpack: msgpack::encode(&obj(&[]), &Type::object(Vec::new())).expect("e"),
+                json: vec![],
+            }),
             client_capabilities: None,
         }))
         .await
@@ -154,7 +181,11 @@ async fn configured() -> ProviderService {
 #[tokio::test]
 async fn plan_marks_computed_unknown_and_replacement() {
     let svc = configured().await;
-    let config = obj(&[("name", Value::from("a")), ("size", Value::from(3i64)), ("id", Value::Null)]);
+    let config = obj(&[
+        ("name", Value::from("a")),
+        ("size", Value::from(3i64)),
+        ("id", Value::Null),
+    ]);
     let resp = svc
         .plan_resource_change(Request::new(pb::plan_resource_change::Request {
             type_name: "paved_test".into(),
@@ -172,8 +203,16 @@ async fn plan_marks_computed_unknown_and_replacement() {
     assert_eq!(planned.get_attr("size").and_then(Value::as_i64), Some(3));
     assert_eq!(resp.planned_private, b"plan-private");
 
-    let prior = obj(&[("name", Value::from("a")), ("size", Value::from(3i64)), ("id", Value::from("id-a"))]);
-    let renamed = obj(&[("name", Value::from("b")), ("size", Value::from(3i64)), ("id", Value::from("id-a"))]);
+    let prior = obj(&[
+        ("name", Value::from("a")),
+        ("size", Value::from(3i64)),
+        ("id", Value::from("id-a")),
+    ]);
+    let renamed = obj(&[
+        ("name", Value::from("b")),
+        ("size", Value::from(3i64)),
+        ("id", Value::from("id-a")),
+    ]);
     let resp = svc
         .plan_resource_change(Request::new(pb::plan_resource_change::Request {
             type_name: "paved_test".into(),
@@ -185,14 +224,22 @@ async fn plan_marks_computed_unknown_and_replacement() {
         .await
         .expect("plan")
         .into_inner();
-    let paths: Vec<String> = resp.requires_replace.iter().map(|p| super::convert::path_from(p).to_string()).collect();
+    let paths: Vec<String> = resp
+        .requires_replace
+        .iter()
+        .map(|p| super::convert::path_from(p).to_string())
+        .collect();
     assert_eq!(paths, ["name"]);
 }
 
 #[tokio::test]
 async fn destroy_plan_can_be_refused_with_a_path() {
     let svc = configured().await;
-    let prior = obj(&[("name", Value::from("protected")), ("size", Value::Null), ("id", Value::from("x"))]);
+    let prior = obj(&[
+        ("name", Value::from("protected")),
+        ("size", Value::Null),
+        ("id", Value::from("x")),
+    ]);
     let resp = svc
         .plan_resource_change(Request::new(pb::plan_resource_change::Request {
             type_name: "paved_test".into(),
@@ -213,7 +260,11 @@ async fn destroy_plan_can_be_refused_with_a_path() {
 #[tokio::test]
 async fn failed_apply_returns_partial_state_with_the_error() {
     let svc = configured().await;
-    let planned = obj(&[("name", Value::from("fail")), ("size", Value::Null), ("id", Value::unknown())]);
+    let planned = obj(&[
+        ("name", Value::from("fail")),
+        ("size", Value::Null),
+        ("id", Value::unknown()),
+    ]);
     let resp = svc
         .apply_resource_change(Request::new(pb::apply_resource_change::Request {
             type_name: "paved_test".into(),
@@ -228,15 +279,24 @@ async fn failed_apply_returns_partial_state_with_the_error() {
         .into_inner();
     assert_eq!(resp.diagnostics.len(), 1);
     let state = value(resp.new_state);
-    assert_eq!(state.get_attr("id").and_then(Value::as_str), Some("id-fail"));
+    assert_eq!(
+        state.get_attr("id").and_then(Value::as_str),
+        Some("id-fail")
+    );
     assert_eq!(resp.private, b"p");
 }
 
 #[tokio::test]
 async fn stop_provider_reaches_operations() {
     let svc = configured().await;
-    svc.stop_provider(Request::new(pb::stop_provider::Request {})).await.expect("stop");
-    let planned = obj(&[("name", Value::from("ok")), ("size", Value::Null), ("id", Value::unknown())]);
+    svc.stop_provider(Request::new(pb::stop_provider::Request {}))
+        .await
+        .expect("stop");
+    let planned = obj(&[
+        ("name", Value::from("ok")),
+        ("size", Value::Null),
+        ("id", Value::unknown()),
+    ]);
     let resp = svc
         .apply_resource_change(Request::new(pb::apply_resource_change::Request {
             type_name: "paved_test".into(),
@@ -248,7 +308,11 @@ async fn stop_provider_reaches_operations() {
         .await
         .expect("apply")
         .into_inner();
-    assert_eq!(resp.diagnostics.len(), 1, "the operation saw the cancellation");
+    assert_eq!(
+        resp.diagnostics.len(),
+        1,
+        "the operation saw the cancellation"
+    );
     assert!(!value(resp.new_state).is_null(), "what exists is kept");
 }
 
@@ -260,7 +324,8 @@ async fn upgrade_state_drops_removed_attributes_and_import_reads_by_name() {
             type_name: "paved_test".into(),
             version: 0,
             raw_state: Some(pb::RawState {
-                json: br#"{"name":"a","size":12345678901234567890,"id":"id-a","legacy":true}"#.to_vec(),
+                json: br#"{"name":"a","size":12345678901234567890,"id":"id-a","legacy":true}"#
+                    .to_vec(),
                 flatmap: Default::default(),
             }),
         }))
@@ -271,7 +336,11 @@ async fn upgrade_state_drops_removed_attributes_and_import_reads_by_name() {
     let state = value(resp.upgraded_state);
     assert_eq!(state.get_attr("name").and_then(Value::as_str), Some("a"));
     assert_eq!(
-        state.get_attr("size").and_then(Value::as_number).map(|n| n.to_string()).as_deref(),
+        state
+            .get_attr("size")
+            .and_then(Value::as_number)
+            .map(|n| n.to_string())
+            .as_deref(),
         Some("12345678901234567890"),
         "big numbers stay exact"
     );
@@ -280,7 +349,10 @@ async fn upgrade_state_drops_removed_attributes_and_import_reads_by_name() {
         .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
             type_name: "paved_test".into(),
             version: 7,
-            raw_state: Some(pb::RawState { json: b"{}".to_vec(), flatmap: Default::default() }),
+            raw_state: Some(pb::RawState {
+                json: b"{}".to_vec(),
+                flatmap: Default::default(),
+            }),
         }))
         .await
         .expect("upgrade")
@@ -298,7 +370,10 @@ async fn upgrade_state_drops_removed_attributes_and_import_reads_by_name() {
         .into_inner();
     assert_eq!(imported.imported_resources.len(), 1);
     let state = value(imported.imported_resources[0].state.clone());
-    assert_eq!(state.get_attr("id").and_then(Value::as_str), Some("id-shop"));
+    assert_eq!(
+        state.get_attr("id").and_then(Value::as_str),
+        Some("id-shop")
+    );
 
     let generated = svc
         .generate_resource_config(Request::new(pb::generate_resource_config::Request {
@@ -309,6 +384,12 @@ async fn upgrade_state_drops_removed_attributes_and_import_reads_by_name() {
         .expect("generate")
         .into_inner();
     let config = value(generated.config);
-    assert!(config.get_attr("id").is_some_and(Value::is_null), "computed-only attributes are not configuration");
-    assert_eq!(config.get_attr("name").and_then(Value::as_str), Some("shop"));
+    assert!(
+        config.get_attr("id").is_some_and(Value::is_null),
+        "computed-only attributes are not configuration"
+    );
+    assert_eq!(
+        config.get_attr("name").and_then(Value::as_str),
+        Some("shop")
+    );
 }

@@ -38,7 +38,9 @@ fn known_str(v: Option<&Value>) -> Option<&str> {
 fn setting(v: Option<&Value>) -> Setting {
     match v {
         Some(v) if v.is_unknown() => Setting::Unknown,
-        Some(v) => v.as_str().map_or(Setting::Unset, |s| Setting::Value(s.to_string())),
+        Some(v) => v
+            .as_str()
+            .map_or(Setting::Unset, |s| Setting::Value(s.to_string())),
         None => Setting::Unset,
     }
 }
@@ -116,7 +118,13 @@ pub fn parse(config: &Value, diags: &mut Diagnostics) -> Option<ParsedConfig> {
                 validate::role_arn(arn, path.clone().attr("role_arn"), diags);
             }
             if let Some(d) = role.get_attr("duration_seconds") {
-                validate::whole_number_in(d, 900, 43200, path.clone().attr("duration_seconds"), diags);
+                validate::whole_number_in(
+                    d,
+                    900,
+                    43200,
+                    path.clone().attr("duration_seconds"),
+                    diags,
+                );
             }
             aws.assume_role = Some(AssumeRole {
                 role_arn: arn.to_string(),

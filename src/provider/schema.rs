@@ -50,9 +50,7 @@ pub fn provider_schema() -> Schema {
                 .attribute(
                     Attribute::string("endpoint_url")
                         .optional()
-                        .description(
-                            "An endpoint for every AWS service, such as a local emulator.",
-                        )
+                        .description("An endpoint for every AWS service, such as a local emulator.")
                         .default_doc("`AWS_ENDPOINT_URL`"),
                 )
                 .attribute(

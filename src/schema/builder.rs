@@ -2,7 +2,7 @@
 
 use paved_value::Type;
 
-use super::{Attribute, AttributeKind, Block, Nesting, NestedBlock, Presence};
+use super::{Attribute, AttributeKind, Block, NestedBlock, Nesting, Presence};
 
 impl Block {
     /// An empty block with a markdown description.

@@ -33,7 +33,9 @@ impl ClientIdentity {
     pub fn generate() -> Self {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P521_SHA512).expect("P-521 key");
         let mut params = CertificateParams::new(vec!["localhost".into()]).expect("params");
-        params.distinguished_name.push(DnType::CommonName, "localhost");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![
             KeyUsagePurpose::DigitalSignature,
@@ -94,7 +96,9 @@ pub fn start(client_cert_pem: Option<&str>, extra_env: &[(&str, &str)]) -> Runni
     let mut child = cmd.spawn().expect("start the provider");
     let stdout = child.stdout.take().expect("stdout");
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("handshake line");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("handshake line");
     let startup = started.elapsed();
     let line = line.trim_end().to_string();
     let fields: Vec<&str> = line.split('|').collect();
@@ -104,7 +108,10 @@ pub fn start(client_cert_pem: Option<&str>, extra_env: &[(&str, &str)]) -> Runni
     let server_cert = if fields[5].is_empty() {
         None
     } else {
-        assert!(!fields[5].ends_with('='), "certificate must be base64 without padding");
+        assert!(
+            !fields[5].ends_with('='),
+            "certificate must be base64 without padding"
+        );
         let der = base64::engine::general_purpose::STANDARD_NO_PAD
             .decode(fields[5])
             .expect("base64 certificate");
@@ -135,7 +142,9 @@ impl ServerCertVerifier for PinnedServer {
         if end_entity.as_ref() == self.0.as_ref() {
             Ok(ServerCertVerified::assertion())
         } else {
-            Err(rustls::Error::General("unexpected server certificate".into()))
+            Err(rustls::Error::General(
+                "unexpected server certificate".into(),
+            ))
         }
     }
     fn verify_tls12_signature(
@@ -171,14 +180,18 @@ pub async fn connect(
 ) -> Result<Channel, tonic::transport::Error> {
     let socket = provider.socket.clone();
     let tls = provider.server_cert.clone().map(|server| {
-        let builder = rustls::ClientConfig::builder_with_provider(paved::plugin::tls::crypto_provider())
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(PinnedServer(server)));
+        let builder =
+            rustls::ClientConfig::builder_with_provider(paved::plugin::tls::crypto_provider())
+                .with_safe_default_protocol_versions()
+                .expect("versions")
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(PinnedServer(server)));
         let mut config = match identity {
             Some(id) => builder
-                .with_client_auth_cert(vec![id.cert_der.clone()], PrivateKeyDer::Pkcs8(id.key_der.clone_key()))
+                .with_client_auth_cert(
+                    vec![id.cert_der.clone()],
+                    PrivateKeyDer::Pkcs8(id.key_der.clone_key()),
+                )
                 .expect("client cert"),
             None => builder.with_no_client_auth(),
         };

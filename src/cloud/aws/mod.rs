@@ -152,9 +152,9 @@ impl AwsClients {
         let provider = provider.build().await;
         Ok(base
             .into_builder()
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-                provider,
-            ))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(provider),
+            )
             .build())
     }
 

@@ -25,12 +25,10 @@ impl ZoneSource for AwsClients {
                     id: z.zone_id().unwrap_or_default().to_string(),
                     // Older answers (and some emulators) leave zone type out: a
                     // zone without one is a regular availability zone.
-                    standard: z
-                        .zone_type()
-                        .is_none_or(|t| t == "availability-zone"),
-                    opt_in_required: z.opt_in_status().is_some_and(|s| {
-                        s.as_str() != "opt-in-not-required"
-                    }),
+                    standard: z.zone_type().is_none_or(|t| t == "availability-zone"),
+                    opt_in_required: z
+                        .opt_in_status()
+                        .is_some_and(|s| s.as_str() != "opt-in-not-required"),
                     available: z.state().is_none_or(|s| s.as_str() == "available"),
                 })
             })

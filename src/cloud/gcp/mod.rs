@@ -19,7 +19,10 @@ impl std::fmt::Debug for GcpSettings {
         f.debug_struct("GcpSettings")
             .field("project", &self.project)
             .field("region", &self.region)
-            .field("credentials", &self.credentials.as_ref().map(|_| "(sensitive)"))
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|_| "(sensitive)"),
+            )
             .finish()
     }
 }
@@ -27,12 +30,23 @@ impl std::fmt::Debug for GcpSettings {
 impl GcpSettings {
     /// Fills settings that the provider block left unset from the environment.
     pub fn with_env_fallback(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
-        let first = |keys: &[&str]| keys.iter().find_map(|k| lookup(k).filter(|v| !v.is_empty()));
+        let first = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| lookup(k).filter(|v| !v.is_empty()))
+        };
         if self.project.is_none() {
-            self.project = first(&["GOOGLE_CLOUD_PROJECT", "GOOGLE_PROJECT", "CLOUDSDK_CORE_PROJECT"]);
+            self.project = first(&[
+                "GOOGLE_CLOUD_PROJECT",
+                "GOOGLE_PROJECT",
+                "CLOUDSDK_CORE_PROJECT",
+            ]);
         }
         if self.region.is_none() {
-            self.region = first(&["GOOGLE_CLOUD_REGION", "GOOGLE_REGION", "CLOUDSDK_COMPUTE_REGION"]);
+            self.region = first(&[
+                "GOOGLE_CLOUD_REGION",
+                "GOOGLE_REGION",
+                "CLOUDSDK_COMPUTE_REGION",
+            ]);
         }
         if self.credentials.is_none() {
             self.credentials = first(&["GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CREDENTIALS"]);
