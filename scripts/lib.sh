@@ -1,24 +1,51 @@
 # Shared helpers for scripts/demo.sh and friends. Source it; do not run it.
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-# Defines: ROOT, VENV, TF (Terraform 1.15.5 launcher), log/die, start_moto/stop_moto,
-# make_mirror, tf_env.
+# Defines: ROOT, VENV, TF (Terraform 1.15.5 launcher), log/die, provider_binary,
+# build_provider, start_moto/stop_moto, make_mirror, tf_env.
+# Callers set -euo pipefail.
 # shellcheck shell=bash
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${PAVED_VENV:-$ROOT/.venv}"
-TF="${TF:-$VENV/bin/terraform-1.15}"
+TF="$VENV/bin/terraform-1.15" # never a terraform found on PATH
 PAVED_VERSION=0.1.0
 
-log() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
+log() {
+  if [[ -t 2 ]]; then
+    printf '\n\033[1m==> %s\033[0m\n' "$*" >&2
+  else
+    printf '\n==> %s\n' "$*" >&2
+  fi
+}
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
-# The provider binary cargo builds (BUILD=release for target/release).
+# The provider binary: $PAVED_PROVIDER when set, else the one cargo builds
+# (BUILD=release for target/release).
 provider_binary() {
+  if [[ -n "${PAVED_PROVIDER:-}" ]]; then
+    printf '%s\n' "$PAVED_PROVIDER"
+    return
+  fi
   local target="${CARGO_TARGET_DIR:-$ROOT/target}"
   if [[ "${BUILD:-debug}" == release ]]; then
     printf '%s\n' "$target/release/terraform-provider-paved"
   else
     printf '%s\n' "$target/debug/terraform-provider-paved"
+  fi
+}
+
+# build_provider: cargo build of the provider binary (release when BUILD=release);
+# skipped when PAVED_PROVIDER names a binary to use instead.
+build_provider() {
+  if [[ -n "${PAVED_PROVIDER:-}" ]]; then
+    log "Using the provider binary $PAVED_PROVIDER (PAVED_PROVIDER set: no build)"
+    return
+  fi
+  log "Building the provider (cargo build, ${BUILD:-debug})"
+  if [[ "${BUILD:-debug}" == release ]]; then
+    cargo build --release --manifest-path "$ROOT/Cargo.toml" --bin terraform-provider-paved
+  else
+    cargo build --manifest-path "$ROOT/Cargo.toml" --bin terraform-provider-paved
   fi
 }
 

@@ -1,0 +1,623 @@
+//! The cloud behind a `paved_ha_cluster`: the trait the AWS (and later GCP) backends
+//! implement, in the product's terms.
+//!
+//! The resource's lifecycle (still to come) drives a backend through these steps:
+//! network, encryption key, IAM (cluster and node roles), control plane (with its
+//! log group, OIDC provider and admin access), IAM again (the autoscaler role, bound
+//! through the OIDC provider), then each node pool. Upgrades go one minor version at
+//! a time: control plane first, then every pool. Refresh reads the whole stack in one
+//! batched pass, and destroy tears it down in order.
+//!
+//! Contract every method keeps:
+//! - **Idempotent and adopting.** Every component carries the stack's tags
+//!   ([`STACK_TAG`] with the stack name, [`COMPONENT_TAG`] with its inventory key).
+//!   An `ensure_*` call first looks for components with those tags and adopts them,
+//!   creates only what is missing, changes in place what differs, and removes
+//!   surplus components of its own area (a NAT gateway no longer wanted). Calling it
+//!   again with the same request changes nothing. So an apply cut off by a crash,
+//!   Ctrl-C or a timeout resumes where it stopped, without duplicates or orphans.
+//! - **Honest on failure.** Each call returns a [`Step`]: the components that exist
+//!   after the call (created, adopted or found) even when it failed, and the result.
+//!   The resource saves them as partial state, so Terraform forgets nothing.
+//! - **Prompt to stop.** Calls watch [`StackContext::cancel`] and
+//!   [`StackContext::deadline`] between cloud calls and return
+//!   [`BackendError::Cancelled`] or [`BackendError::TimedOut`], keeping what exists.
+//! - **Retries inside.** Throttling and 5xx answers are retried with backoff and
+//!   jitter (the shared engine); [`BackendError::Retryable`] reaches the caller only
+//!   when retries ran out.
+//! - **Cloud-neutral.** Inputs and outputs are plain structs; ids are strings.
+//! - **The autoscaler owns node counts.** No call sets or resets a pool's current
+//!   size; pools are created at `min_size` and then only their bounds change.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::config::{Capacity, NatLayout};
+use super::layout::Tier;
+
+/// Tag naming the stack a component belongs to (the cluster's name).
+pub const STACK_TAG: &str = "paved:stack";
+/// Tag naming the component's key in the stack's inventory (`subnet.private.0`).
+pub const COMPONENT_TAG: &str = "paved:component";
+
+/// What every backend call gets: which stack, its tags, and when to stop.
+#[derive(Debug, Clone)]
+pub struct StackContext {
+    /// The stack's name (the cluster's name); the value of [`STACK_TAG`].
+    pub stack: String,
+    /// Tags for every component: the user's `tags`, the provider's default tags and
+    /// [`STACK_TAG`]. The backend adds [`COMPONENT_TAG`] per component.
+    pub tags: BTreeMap<String, String>,
+    /// Fires when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+    /// When the operation's timeout (the `timeouts` block) runs out.
+    pub deadline: Option<Instant>,
+}
+
+/// One component that exists in the cloud: a row of the inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentRecord {
+    /// Its inventory key (`nat_gateway.1`).
+    pub key: String,
+    /// What it is (`nat_gateway`; see [`super::inventory::kind`]).
+    pub kind: String,
+    /// Its zone; `None` for regional components.
+    pub zone: Option<String>,
+    /// Its id in the cloud.
+    pub id: String,
+}
+
+/// What a backend call leaves behind: the components that exist, even on failure,
+/// and the outcome.
+#[derive(Debug)]
+pub struct Step<T> {
+    /// Components that exist after the call (created, adopted or found).
+    pub components: Vec<ComponentRecord>,
+    /// The call's result, or why it failed.
+    pub result: Result<T, BackendError>,
+}
+
+impl<T> Step<T> {
+    /// A call that succeeded.
+    pub fn done(value: T, components: Vec<ComponentRecord>) -> Self {
+        Step {
+            components,
+            result: Ok(value),
+        }
+    }
+
+    /// A call that failed after making (or finding) `components`.
+    pub fn failed(error: BackendError, components: Vec<ComponentRecord>) -> Self {
+        Step {
+            components,
+            result: Err(error),
+        }
+    }
+}
+
+/// Which zones to build in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ZoneChoice {
+    /// These zones, in this order (listed by the user or kept from the state).
+    Named(Vec<String>),
+    /// The first this-many usable zones of the region, by name (as `paved_zones`
+    /// picks them).
+    Choose(u32),
+}
+
+/// The network to ensure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetworkRequest {
+    /// Build (or adopt) the network: VPC, subnets laid out by
+    /// [`super::layout::subnet_layout`], internet gateway, NAT gateways per `nat`,
+    /// route tables, and subnet tags for load balancers and the cluster autoscaler.
+    Build {
+        /// The network's range.
+        cidr: String,
+        /// The zones.
+        zones: ZoneChoice,
+        /// NAT gateway layout.
+        nat: NatLayout,
+    },
+    /// Use an existing network: check that it and its subnets exist, read their
+    /// zones and tag the subnets for the cluster; create nothing else.
+    Existing {
+        /// The network's id.
+        vpc_id: String,
+        /// Subnet ids by tier.
+        subnet_ids: BTreeMap<Tier, Vec<String>>,
+    },
+}
+
+/// The network as it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkState {
+    /// The network's id.
+    pub vpc_id: String,
+    /// Its range.
+    pub cidr: String,
+    /// The zones, in zone order.
+    pub zones: Vec<String>,
+    /// Subnet ids by tier, then by zone.
+    pub subnet_ids: BTreeMap<Tier, BTreeMap<String, String>>,
+    /// NAT gateway ids, in zone order.
+    pub nat_gateway_ids: Vec<String>,
+}
+
+/// The roles to ensure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IamRequest {
+    /// The cluster's OIDC provider, once the control plane exists; with it, the
+    /// autoscaler role (bound to its service account) is ensured too.
+    pub oidc_provider_id: Option<String>,
+}
+
+/// The roles as they exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IamState {
+    /// The control plane's role.
+    pub cluster_role_id: String,
+    /// The nodes' role.
+    pub node_role_id: String,
+    /// The cluster autoscaler's role, once ensured.
+    pub autoscaler_role_id: Option<String>,
+}
+
+/// The secrets encryption key to ensure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EncryptionKeyRequest {
+    /// Use the user's key: check that it exists and can be used.
+    Provided {
+        /// The key's ARN.
+        arn: String,
+    },
+    /// Create (or adopt) a key with rotation on.
+    Create,
+}
+
+/// The key as it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyState {
+    /// The key's ARN.
+    pub arn: String,
+    /// paved created it (and deletes it, after the cloud's waiting period, on destroy).
+    pub created: bool,
+}
+
+/// The control plane to ensure. Settings that can change in place (log types and
+/// retention, public access CIDRs, admins) are converged; the version is only set
+/// at create (see [`ClusterBackend::upgrade_control_plane`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlPlaneRequest {
+    /// The cluster's name.
+    pub name: String,
+    /// `major.minor` at create; `None` for the newest the cloud offers.
+    pub kubernetes_version: Option<String>,
+    /// Subnets for the control plane's network interfaces (the intra subnets).
+    pub subnet_ids: Vec<String>,
+    /// CIDRs allowed to reach the public endpoint; empty: private endpoint only.
+    pub public_access_cidrs: Vec<String>,
+    /// The secrets encryption key.
+    pub encryption_key_arn: String,
+    /// The control plane's role.
+    pub cluster_role_id: String,
+    /// Control-plane log types; empty: no logs (and no log group).
+    pub log_types: Vec<String>,
+    /// Log retention, in days.
+    pub log_retention_days: u32,
+    /// Principals given cluster-admin access.
+    pub admins: Vec<String>,
+}
+
+/// The control plane as it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlPlaneState {
+    /// The cluster's id.
+    pub id: String,
+    /// The API endpoint URL.
+    pub endpoint: String,
+    /// The certificate authority, base64-encoded PEM.
+    pub certificate_authority: String,
+    /// The service-account token issuer.
+    pub oidc_issuer_url: String,
+    /// The OIDC provider registered for the issuer.
+    pub oidc_provider_id: String,
+    /// The running `major.minor` version.
+    pub kubernetes_version: String,
+    /// The cloud's status word (`ACTIVE`, `UPDATING`...).
+    pub status: String,
+}
+
+/// A taint on a pool's nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taint {
+    /// The key.
+    pub key: String,
+    /// The value.
+    pub value: Option<String>,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
+    pub effect: String,
+}
+
+/// A node pool to ensure or update. There is no desired size: a new pool starts at
+/// `min_size` and the autoscaler owns it afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodePoolRequest {
+    /// The pool's name.
+    pub name: String,
+    /// Instance types, in order of preference.
+    pub instance_types: Vec<String>,
+    /// On-demand or spot.
+    pub capacity: Capacity,
+    /// Fewest nodes.
+    pub min_size: u32,
+    /// Most nodes.
+    pub max_size: u32,
+    /// Root disk size, in GB.
+    pub disk_size_gb: u32,
+    /// Kubernetes labels.
+    pub labels: BTreeMap<String, String>,
+    /// Kubernetes taints.
+    pub taints: Vec<Taint>,
+    /// Subnets the pool spreads over (the private subnets, one per zone).
+    pub subnet_ids: Vec<String>,
+    /// The nodes' role.
+    pub node_role_id: String,
+    /// The Kubernetes version the nodes run (the control plane's).
+    pub kubernetes_version: String,
+}
+
+/// A node pool as it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodePoolState {
+    /// The pool's name.
+    pub name: String,
+    /// The node group's id.
+    pub id: String,
+    /// The launch template's id.
+    pub launch_template_id: String,
+    /// The cloud's status word (`ACTIVE`, `DEGRADED`...).
+    pub status: String,
+    /// The version its nodes run.
+    pub kubernetes_version: String,
+    /// Instance types.
+    pub instance_types: Vec<String>,
+    /// On-demand or spot.
+    pub capacity: Capacity,
+    /// Fewest nodes.
+    pub min_size: u32,
+    /// Most nodes.
+    pub max_size: u32,
+}
+
+/// Everything a stack has, read in one batched pass.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StackSnapshot {
+    /// The network, when found.
+    pub network: Option<NetworkState>,
+    /// The roles, when found.
+    pub iam: Option<IamState>,
+    /// The key, when found.
+    pub key: Option<KeyState>,
+    /// The control plane, when found.
+    pub control_plane: Option<ControlPlaneState>,
+    /// Node pools by name.
+    pub node_pools: BTreeMap<String, NodePoolState>,
+    /// Every component carrying the stack's tags.
+    pub components: Vec<ComponentRecord>,
+}
+
+/// What to tear down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeardownRequest {
+    /// The network is the user's: delete only what paved and Kubernetes made in it.
+    pub keep_network: bool,
+    /// Schedule deletion of the key paved created.
+    pub delete_key: bool,
+}
+
+/// A component teardown could not remove.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftBehind {
+    /// The component.
+    pub component: ComponentRecord,
+    /// Why, and what the user can do.
+    pub reason: String,
+}
+
+/// What teardown did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TeardownReport {
+    /// Components deleted, in order.
+    pub deleted: Vec<ComponentRecord>,
+    /// Components that remain, with the reason.
+    pub left_behind: Vec<LeftBehind>,
+}
+
+/// Why a backend call failed, phrased for the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// A temporary failure (throttling, 5xx, a component still settling) that
+    /// outlasted the retries; running apply again is likely to work.
+    #[error("{operation} failed for now: {message}. Run apply again; it resumes where it stopped")]
+    Retryable {
+        /// What was being done.
+        operation: String,
+        /// What the cloud said.
+        message: String,
+    },
+    /// A failure that repeating will not fix (permissions, quotas, invalid input).
+    #[error("{operation} failed: {message}. {hint}")]
+    Permanent {
+        /// What was being done.
+        operation: String,
+        /// What the cloud said.
+        message: String,
+        /// What the user can do.
+        hint: String,
+    },
+    /// Something the request names does not exist.
+    #[error("{what} was not found")]
+    NotFound {
+        /// What was looked for.
+        what: String,
+    },
+    /// A component with the name paved needs exists but belongs to something else.
+    #[error("{what} already exists but is not part of stack \"{stack}\": {hint}")]
+    Conflict {
+        /// The component.
+        what: String,
+        /// The stack asking.
+        stack: String,
+        /// What the user can do.
+        hint: String,
+    },
+    /// Terraform asked the provider to stop.
+    #[error("stopped while {during}, as Terraform asked; what was created is kept and the next apply resumes")]
+    Cancelled {
+        /// What was being done.
+        during: String,
+    },
+    /// The operation's timeout ran out.
+    #[error(
+        "{during} did not finish within {limit}; what was created is kept and the next apply resumes. \
+         If the cloud is just slow, raise the timeout in the timeouts block"
+    )]
+    TimedOut {
+        /// What was being done.
+        during: String,
+        /// The timeout, as written (`60m`).
+        limit: String,
+    },
+}
+
+impl BackendError {
+    /// Whether running the same call again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            BackendError::Retryable { .. }
+                | BackendError::Cancelled { .. }
+                | BackendError::TimedOut { .. }
+        )
+    }
+}
+
+/// A cloud that builds `paved_ha_cluster` stacks. See the module docs for the
+/// contract every method keeps (idempotent, adopting by tags, returning what exists
+/// even on failure, prompt to stop).
+#[async_trait]
+pub trait ClusterBackend: Send + Sync {
+    /// Ensures the network: builds or adopts the VPC, subnets per zone and tier,
+    /// internet gateway, NAT gateways and route tables (or checks an existing
+    /// network). When zones are to be chosen, picks them and reports them in
+    /// [`NetworkState::zones`].
+    async fn ensure_network(&self, ctx: &StackContext, req: &NetworkRequest) -> Step<NetworkState>;
+
+    /// Ensures the cluster and node roles and, once the OIDC provider exists, the
+    /// autoscaler role bound to it.
+    async fn ensure_iam(&self, ctx: &StackContext, req: &IamRequest) -> Step<IamState>;
+
+    /// Ensures the secrets encryption key: checks the user's, or creates (adopts)
+    /// one with rotation on.
+    async fn ensure_encryption_key(
+        &self,
+        ctx: &StackContext,
+        req: &EncryptionKeyRequest,
+    ) -> Step<KeyState>;
+
+    /// Ensures the control plane with its log group, OIDC provider and admin access,
+    /// and waits until it is active. Converges settings that change in place; never
+    /// changes the version (see [`upgrade_control_plane`](Self::upgrade_control_plane)).
+    async fn ensure_control_plane(
+        &self,
+        ctx: &StackContext,
+        req: &ControlPlaneRequest,
+    ) -> Step<ControlPlaneState>;
+
+    /// Ensures one node pool (launch template with IMDSv2 required, and the node
+    /// group spread over the given subnets), created at `min_size`, and waits until
+    /// it is active. A pool whose capacity or instance types differ is replaced:
+    /// the new node group is created before the old one is drained and deleted.
+    async fn ensure_node_pool(
+        &self,
+        ctx: &StackContext,
+        req: &NodePoolRequest,
+    ) -> Step<NodePoolState>;
+
+    /// Upgrades the control plane by one minor version to `to_version` (the planner
+    /// refused larger steps) and waits until it is active. A no-op when it already
+    /// runs that version.
+    async fn upgrade_control_plane(
+        &self,
+        ctx: &StackContext,
+        to_version: &str,
+    ) -> Step<ControlPlaneState>;
+
+    /// Updates an existing pool in place: size bounds, labels, taints, disk (a new
+    /// launch template version) and Kubernetes version (a rolling update). Never
+    /// touches the current size.
+    async fn update_node_pool(
+        &self,
+        ctx: &StackContext,
+        req: &NodePoolRequest,
+    ) -> Step<NodePoolState>;
+
+    /// Deletes one node pool (no longer in the configuration) and waits until it is
+    /// gone. A no-op when it does not exist.
+    async fn delete_node_pool(&self, ctx: &StackContext, name: &str) -> Step<()>;
+
+    /// Reads everything carrying the stack's tags in a few batched calls (one
+    /// listing per service, filtered by [`STACK_TAG`]). `Ok(None)` when nothing of
+    /// the stack exists.
+    async fn read_stack(&self, ctx: &StackContext) -> Result<Option<StackSnapshot>, BackendError>;
+
+    /// Tears the stack down in order: node pools, then what Kubernetes created in
+    /// the network (load balancers, their security groups, network interfaces),
+    /// the control plane and its log group and OIDC provider, roles, NAT gateways
+    /// and their addresses, route tables, subnets, internet gateway, network, and
+    /// the key when asked. Continues past what it cannot remove and reports it in
+    /// [`TeardownReport::left_behind`]; components already gone count as deleted.
+    async fn delete_stack(&self, ctx: &StackContext, req: &TeardownRequest)
+        -> Step<TeardownReport>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A backend that has made one network and fails everything else, to show the
+    /// trait is usable as `dyn ClusterBackend` and how partial results travel.
+    struct HalfWay;
+
+    fn vpc() -> ComponentRecord {
+        ComponentRecord {
+            key: "vpc".into(),
+            kind: "vpc".into(),
+            zone: None,
+            id: "vpc-1".into(),
+        }
+    }
+
+    fn throttled<T>() -> Step<T> {
+        Step::failed(
+            BackendError::Retryable {
+                operation: "CreateNatGateway".into(),
+                message: "Rate exceeded".into(),
+            },
+            vec![vpc()],
+        )
+    }
+
+    #[async_trait]
+    impl ClusterBackend for HalfWay {
+        async fn ensure_network(&self, _: &StackContext, _: &NetworkRequest) -> Step<NetworkState> {
+            throttled()
+        }
+        async fn ensure_iam(&self, _: &StackContext, _: &IamRequest) -> Step<IamState> {
+            throttled()
+        }
+        async fn ensure_encryption_key(
+            &self,
+            _: &StackContext,
+            _: &EncryptionKeyRequest,
+        ) -> Step<KeyState> {
+            throttled()
+        }
+        async fn ensure_control_plane(
+            &self,
+            _: &StackContext,
+            _: &ControlPlaneRequest,
+        ) -> Step<ControlPlaneState> {
+            throttled()
+        }
+        async fn ensure_node_pool(
+            &self,
+            _: &StackContext,
+            _: &NodePoolRequest,
+        ) -> Step<NodePoolState> {
+            throttled()
+        }
+        async fn upgrade_control_plane(
+            &self,
+            _: &StackContext,
+            _: &str,
+        ) -> Step<ControlPlaneState> {
+            throttled()
+        }
+        async fn update_node_pool(
+            &self,
+            _: &StackContext,
+            _: &NodePoolRequest,
+        ) -> Step<NodePoolState> {
+            throttled()
+        }
+        async fn delete_node_pool(&self, _: &StackContext, _: &str) -> Step<()> {
+            Step::done((), Vec::new())
+        }
+        async fn read_stack(
+            &self,
+            _: &StackContext,
+        ) -> Result<Option<StackSnapshot>, BackendError> {
+            Ok(Some(StackSnapshot {
+                components: vec![vpc()],
+                ..StackSnapshot::default()
+            }))
+        }
+        async fn delete_stack(
+            &self,
+            _: &StackContext,
+            _: &TeardownRequest,
+        ) -> Step<TeardownReport> {
+            Step::done(TeardownReport::default(), Vec::new())
+        }
+    }
+
+    #[test]
+    fn partial_results_travel_with_the_error() {
+        let backend: Box<dyn ClusterBackend> = Box::new(HalfWay);
+        let ctx = StackContext {
+            stack: "shop".into(),
+            tags: BTreeMap::from([(STACK_TAG.to_string(), "shop".to_string())]),
+            cancel: CancellationToken::new(),
+            deadline: None,
+        };
+        let req = NetworkRequest::Build {
+            cidr: "10.0.0.0/16".into(),
+            zones: ZoneChoice::Choose(3),
+            nat: NatLayout::PerZone,
+        };
+        let step = futures::executor::block_on(backend.ensure_network(&ctx, &req));
+        assert_eq!(step.components, vec![vpc()]);
+        let err = step.result.unwrap_err();
+        assert!(err.is_retryable());
+        assert!(err.to_string().contains("Run apply again"), "{err}");
+        let snapshot = futures::executor::block_on(backend.read_stack(&ctx))
+            .unwrap()
+            .unwrap();
+        assert_eq!(snapshot.components.len(), 1);
+    }
+
+    #[test]
+    fn errors_say_what_to_do() {
+        let conflict = BackendError::Conflict {
+            what: "IAM role shop-cluster".into(),
+            stack: "shop".into(),
+            hint: "rename the cluster or delete the role".into(),
+        };
+        assert!(!conflict.is_retryable());
+        assert_eq!(
+            conflict.to_string(),
+            "IAM role shop-cluster already exists but is not part of stack \"shop\": rename the cluster or delete the role"
+        );
+        let timed_out = BackendError::TimedOut {
+            during: "creating the control plane".into(),
+            limit: "60m".into(),
+        };
+        assert!(timed_out.is_retryable());
+        assert!(timed_out.to_string().contains("raise the timeout"));
+    }
+}

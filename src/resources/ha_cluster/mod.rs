@@ -1,0 +1,72 @@
+//! `paved_ha_cluster`: a production Kubernetes cluster across zones.
+//!
+//! The cloud-neutral model of the resource, one concept per file:
+//! - [`schema`](mod@schema): the attributes in the user's words, with their defaults documented;
+//! - [`config`]: [`ClusterSpec`], the effective configuration, every default filled
+//!   from the profile table and "not known until apply" kept explicit;
+//! - [`layout`]: IPv4 CIDR arithmetic and the subnet layout of a network paved builds;
+//! - [`validate`]: checks made before any cloud call, as errors and warnings with the
+//!   attribute path and what to do;
+//! - [`inventory`]: the components a spec stands for, and the HA report;
+//! - [`plan`](mod@plan): the pure planning function (planned state, forced replacements,
+//!   deletion protection);
+//! - [`backend`]: the trait the AWS and GCP backends implement.
+//!
+//! The `Resource` implementation (apply, read, import) comes with the first backend;
+//! it calls [`validate_config`] and [`plan()`].
+
+pub mod backend;
+pub mod config;
+pub mod inventory;
+pub mod layout;
+pub mod plan;
+pub mod schema;
+pub mod validate;
+
+pub use backend::{BackendError, ClusterBackend, Step};
+pub use config::{ClusterSpec, Knowable};
+pub use inventory::{components, ha_report, Component, HaReport};
+pub use layout::{subnet_layout, Ipv4Net, Tier};
+pub use plan::plan;
+pub use schema::schema;
+
+use paved_value::Value;
+
+use crate::diag::{Diagnostics, Severity};
+
+/// The resource's type name in HCL.
+pub const TYPE_NAME: &str = "paved_ha_cluster";
+
+/// The checks for `ValidateResourceConfig`: errors only. Warnings (risky but allowed
+/// choices) are reported once, by [`plan()`], where the user reads them next to the
+/// plan; reporting them at validation too would show each twice.
+pub fn validate_config(config: &Value) -> Diagnostics {
+    let (spec, mut diags) = ClusterSpec::from_config(config, &Value::Null);
+    diags.extend(validate::check(&spec));
+    diags.0.retain(|d| d.severity == Severity::Error);
+    diags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_keeps_errors_and_leaves_warnings_to_the_plan() {
+        let config = Value::Object(
+            [
+                ("name".to_string(), Value::from("shop")),
+                ("zone_count".to_string(), Value::from(2i64)),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        assert!(validate_config(&config).is_empty());
+        let config = Value::Object(
+            [("name".to_string(), Value::from("-shop"))]
+                .into_iter()
+                .collect(),
+        );
+        assert!(validate_config(&config).has_errors());
+    }
+}

@@ -1,0 +1,525 @@
+//! Planning a `paved_ha_cluster` change: a pure function of the prior state, the
+//! proposed new state and the configuration, with no cloud call.
+//!
+//! The planned state keeps every configured value exactly as written, fills every
+//! optional+computed attribute the user left out with its effective value (from
+//! [`ClusterSpec`]), and sets computed outputs: unknown on create (and replacement),
+//! kept from the prior state on update unless the change affects them. The
+//! `inventory` and `ha_report` are computed from the spec. Changes to the name, the
+//! network's range or id, the encryption key or the zones force replacement, and a
+//! protected cluster (`deletion_protection`) refuses destroy and replacement.
+//!
+//! The apply must produce the same known values: it renders `inventory` and
+//! `ha_report` with [`components`]/[`inventory_value`] and [`ha_report`] from the
+//! same spec.
+
+use std::collections::BTreeMap;
+
+use paved_value::{Path, Value};
+
+use super::config::{ClusterSpec, EncryptionKey, Knowable, NatLayout, NetworkMode, NodePoolSpec};
+use super::inventory::{components, ha_report, inventory_value, Component};
+use super::schema::schema;
+use super::validate;
+use crate::diag::Diagnostics;
+use crate::framework::PlanResponse;
+use crate::schema::{Attribute, AttributeKind, Block, Nesting, Presence};
+
+/// The attributes whose change replaces the cluster.
+pub fn replacing_paths() -> Vec<Path> {
+    let root = Path::root();
+    vec![
+        root.clone().attr("name"),
+        root.clone().attr("zones"),
+        root.clone().attr("zone_count"),
+        root.clone().attr("network").attr("cidr"),
+        root.clone().attr("network").attr("existing_vpc_id"),
+        root.attr("encryption_key_arn"),
+    ]
+}
+
+/// Plans a create (`prior_state` null), update, or destroy (`proposed_new_state`
+/// null). Errors in the diagnostics mean the plan must not go ahead.
+pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> PlanResponse {
+    let mut diags = Diagnostics::new();
+    let creating = prior_state.is_null();
+
+    if proposed_new_state.is_null() {
+        if is_protected(prior_state) {
+            diags.attribute_error(
+                Path::root().attr("deletion_protection"),
+                "Deletion protection is on",
+                format!(
+                    "The cluster {} has deletion_protection = true, so it cannot be destroyed. To destroy it, set \
+                     deletion_protection = false, apply, then destroy.",
+                    cluster_name(prior_state)
+                ),
+            );
+        }
+        return PlanResponse {
+            planned_state: Value::Null,
+            diagnostics: diags,
+            ..PlanResponse::default()
+        };
+    }
+
+    let (spec, read_diags) = ClusterSpec::from_config(config, prior_state);
+    diags.extend(read_diags);
+    diags.extend(validate::check(&spec));
+    let prior_spec = (!creating).then(|| ClusterSpec::from_state(prior_state));
+    if let Some(prior_spec) = &prior_spec {
+        diags.extend(validate::check_change(prior_spec, &spec));
+    }
+
+    let block = schema().block;
+    let settings = merge_block(&block, config, &render(&spec, &Outputs::unknown()));
+    let requires_replace: Vec<Path> = if creating {
+        Vec::new()
+    } else {
+        replacing_paths()
+            .into_iter()
+            .filter(|p| changed(prior_state, &settings, p))
+            .collect()
+    };
+    if !requires_replace.is_empty() && is_protected(prior_state) {
+        let changes: Vec<String> = requires_replace.iter().map(Path::to_string).collect();
+        diags.attribute_error(
+            Path::root().attr("deletion_protection"),
+            "Deletion protection is on",
+            format!(
+                "Changing {} replaces the cluster {}: the current one would be destroyed, and deletion_protection is true. \
+                 Undo the change to keep the cluster; to replace it anyway, set deletion_protection = false, apply, then \
+                 apply the change (or destroy).",
+                changes.join(", "),
+                cluster_name(prior_state)
+            ),
+        );
+    }
+
+    let outputs = match &prior_spec {
+        Some(prior_spec) if requires_replace.is_empty() => {
+            Outputs::on_update(&spec, prior_spec, prior_state)
+        }
+        _ => Outputs::on_create(&spec),
+    };
+    PlanResponse {
+        planned_state: merge_block(&block, config, &render(&spec, &outputs)),
+        requires_replace,
+        planned_private: Vec::new(),
+        diagnostics: diags,
+    }
+}
+
+fn is_protected(state: &Value) -> bool {
+    state
+        .get_attr("deletion_protection")
+        .and_then(Value::as_bool)
+        == Some(true)
+}
+
+fn cluster_name(state: &Value) -> String {
+    state
+        .get_attr("name")
+        .and_then(Value::as_str)
+        .map_or_else(String::new, |n| format!("\"{n}\""))
+}
+
+fn changed(prior: &Value, planned: &Value, path: &Path) -> bool {
+    let before = prior.get_path(path).unwrap_or(&Value::Null);
+    let after = planned.get_path(path).unwrap_or(&Value::Null);
+    !after.is_wholly_known() || before != after
+}
+
+/// The computed outputs of the plan.
+struct Outputs {
+    id: Value,
+    endpoint: Value,
+    certificate_authority: Value,
+    oidc_issuer_url: Value,
+    kubeconfig: Value,
+    vpc_id: Value,
+    public_subnet_ids: Value,
+    private_subnet_ids: Value,
+    intra_subnet_ids: Value,
+    nat_gateway_ids: Value,
+    node_pool_status: Value,
+    inventory: Value,
+    ha_report: Value,
+}
+
+impl Outputs {
+    fn unknown() -> Self {
+        Outputs {
+            id: Value::unknown(),
+            endpoint: Value::unknown(),
+            certificate_authority: Value::unknown(),
+            oidc_issuer_url: Value::unknown(),
+            kubeconfig: Value::unknown(),
+            vpc_id: Value::unknown(),
+            public_subnet_ids: Value::unknown(),
+            private_subnet_ids: Value::unknown(),
+            intra_subnet_ids: Value::unknown(),
+            nat_gateway_ids: Value::unknown(),
+            node_pool_status: Value::unknown(),
+            inventory: Value::unknown(),
+            ha_report: Value::unknown(),
+        }
+    }
+
+    /// Nothing exists yet: ids are unknown; what the spec decides is known.
+    fn on_create(spec: &ClusterSpec) -> Self {
+        Outputs {
+            vpc_id: match &spec.network.mode {
+                Knowable::Known(NetworkMode::Existing {
+                    vpc_id: Knowable::Known(id),
+                }) => Value::from(id.as_str()),
+                _ => Value::unknown(),
+            },
+            nat_gateway_ids: no_nat_gateways(spec).unwrap_or_else(Value::unknown),
+            inventory: match components(spec) {
+                Knowable::Known(list) => inventory_value(&list, |_| Value::unknown()),
+                Knowable::Unknown => Value::unknown(),
+            },
+            ha_report: ha_report(spec).to_value(),
+            ..Outputs::unknown()
+        }
+    }
+
+    /// The cluster stays: outputs the change does not touch keep their prior values.
+    fn on_update(spec: &ClusterSpec, prior: &ClusterSpec, state: &Value) -> Self {
+        let kept = |name: &str| state.get_attr(name).cloned().unwrap_or(Value::Null);
+        let kept_network = |name: &str| {
+            state
+                .get_attr("network")
+                .and_then(|n| n.get_attr(name))
+                .cloned()
+                .unwrap_or(Value::Null)
+        };
+        let create = Outputs::on_create(spec);
+        let same_mode = spec.network.mode.is_known() && spec.network.mode == prior.network.mode;
+        let same_zones =
+            matches!(spec.zones, Knowable::Known(Some(_))) && spec.zones == prior.zones;
+        let same_subnets = same_mode
+            && same_zones
+            && spec.network.cidr == prior.network.cidr
+            && spec.network.existing_subnet_ids == prior.network.existing_subnet_ids;
+        let same_nat = same_mode
+            && same_zones
+            && spec.network.nat.is_known()
+            && spec.network.nat == prior.network.nat;
+        let subnets = |name: &str| {
+            if same_subnets {
+                kept_network(name)
+            } else {
+                Value::unknown()
+            }
+        };
+        Outputs {
+            id: kept("id"),
+            endpoint: kept("endpoint"),
+            certificate_authority: kept("certificate_authority"),
+            oidc_issuer_url: kept("oidc_issuer_url"),
+            kubeconfig: kept("kubeconfig"),
+            vpc_id: if same_mode {
+                kept_network("vpc_id")
+            } else {
+                create.vpc_id
+            },
+            public_subnet_ids: subnets("public_subnet_ids"),
+            private_subnet_ids: subnets("private_subnet_ids"),
+            intra_subnet_ids: subnets("intra_subnet_ids"),
+            nat_gateway_ids: if same_nat {
+                kept_network("nat_gateway_ids")
+            } else {
+                create.nat_gateway_ids
+            },
+            node_pool_status: pool_status(spec, prior, state.get_attr("node_pool_status")),
+            inventory: match components(spec) {
+                Knowable::Known(list) => {
+                    let prior_ids = prior_inventory_ids(prior, state);
+                    inventory_value(&list, |c| match prior_ids.get(c.key.as_str()) {
+                        Some((identity, zone, id))
+                            if c.identity.is_known()
+                                && c.identity == *identity
+                                && c.zone == *zone =>
+                        {
+                            id.clone()
+                        }
+                        _ => Value::unknown(),
+                    })
+                }
+                Knowable::Unknown => Value::unknown(),
+            },
+            ha_report: create.ha_report,
+        }
+    }
+}
+
+/// `[]` when the spec makes no NAT gateway (an existing network, or `none`).
+fn no_nat_gateways(spec: &ClusterSpec) -> Option<Value> {
+    let none = matches!(
+        (&spec.network.mode, &spec.network.nat),
+        (Knowable::Known(NetworkMode::Existing { .. }), _)
+            | (
+                Knowable::Known(NetworkMode::Build),
+                Knowable::Known(NatLayout::None)
+            )
+    );
+    none.then(|| Value::List(Vec::new()))
+}
+
+/// Each pool's status: kept for a pool whose settings and Kubernetes version are
+/// unchanged, unknown for one the apply creates or updates.
+fn pool_status(spec: &ClusterSpec, prior: &ClusterSpec, prior_status: Option<&Value>) -> Value {
+    let (Knowable::Known(pools), Knowable::Known(prior_pools)) =
+        (&spec.node_pools, &prior.node_pools)
+    else {
+        return Value::unknown();
+    };
+    let same_version =
+        spec.kubernetes_version.is_known() && spec.kubernetes_version == prior.kubernetes_version;
+    let unchanged =
+        |name: &str, pool: &NodePoolSpec| same_version && prior_pools.get(name) == Some(pool);
+    Value::Map(
+        pools
+            .iter()
+            .map(|(name, pool)| {
+                let kept = prior_status
+                    .and_then(|s| s.get_key(name))
+                    .filter(|_| unchanged(name, pool))
+                    .cloned();
+                (name.clone(), kept.unwrap_or_else(Value::unknown))
+            })
+            .collect(),
+    )
+}
+
+type PriorComponent = (Knowable<String>, Knowable<Option<String>>, Value);
+
+/// The prior components by key: their identity and zone as the prior spec had them,
+/// and the id the state recorded.
+fn prior_inventory_ids(prior: &ClusterSpec, state: &Value) -> BTreeMap<String, PriorComponent> {
+    let ids: BTreeMap<&str, &Value> = state
+        .get_attr("inventory")
+        .and_then(Value::as_list)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|row| Some((row.get_attr("key")?.as_str()?, row.get_attr("id")?)))
+        .collect();
+    let list: Vec<Component> = components(prior).into_option().unwrap_or_default();
+    list.into_iter()
+        .filter_map(|c| {
+            let id = (*ids.get(c.key.as_str())?).clone();
+            Some((c.key, (c.identity, c.zone, id)))
+        })
+        .collect()
+}
+
+fn known_or_unknown<T>(k: &Knowable<T>, f: impl FnOnce(&T) -> Value) -> Value {
+    match k {
+        Knowable::Known(v) => f(v),
+        Knowable::Unknown => Value::unknown(),
+    }
+}
+
+fn string_list(items: &[String]) -> Value {
+    Value::List(items.iter().map(|s| Value::from(s.as_str())).collect())
+}
+
+fn object(pairs: Vec<(&str, Value)>) -> Value {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+/// The whole state object the spec stands for: effective settings and `outputs`.
+/// Optional attributes without a default are null here; [`merge_block`] takes them
+/// from the configuration.
+fn render(spec: &ClusterSpec, outputs: &Outputs) -> Value {
+    let n = |k: &Knowable<u32>| known_or_unknown(k, |v| Value::from(i64::from(*v)));
+    let net = &spec.network;
+    let network = object(vec![
+        (
+            "cidr",
+            match &net.cidr {
+                Knowable::Known(Some(c)) => Value::from(c.as_str()),
+                _ => Value::unknown(),
+            },
+        ),
+        (
+            "nat_mode",
+            known_or_unknown(&net.nat, |m| Value::from(m.as_str())),
+        ),
+        ("existing_vpc_id", Value::Null),
+        ("existing_subnet_ids", Value::Null),
+        ("vpc_id", outputs.vpc_id.clone()),
+        ("public_subnet_ids", outputs.public_subnet_ids.clone()),
+        ("private_subnet_ids", outputs.private_subnet_ids.clone()),
+        ("intra_subnet_ids", outputs.intra_subnet_ids.clone()),
+        ("nat_gateway_ids", outputs.nat_gateway_ids.clone()),
+    ]);
+    let node_pools = known_or_unknown(&spec.node_pools, |pools| {
+        Value::Map(
+            pools
+                .iter()
+                .map(|(name, p)| {
+                    let pool = object(vec![
+                        (
+                            "instance_types",
+                            known_or_unknown(&p.instance_types, |t| string_list(t)),
+                        ),
+                        (
+                            "capacity",
+                            known_or_unknown(&p.capacity, |c| Value::from(c.as_str())),
+                        ),
+                        ("min_size", n(&p.min_size)),
+                        ("max_size", n(&p.max_size)),
+                        ("disk_size_gb", n(&p.disk_size_gb)),
+                        ("labels", Value::Null),
+                        ("taints", Value::Null),
+                    ]);
+                    (name.clone(), pool)
+                })
+                .collect(),
+        )
+    });
+    let logging = object(vec![
+        (
+            "types",
+            known_or_unknown(&spec.control_plane_logging.types, |t| string_list(t)),
+        ),
+        (
+            "retention_days",
+            n(&spec.control_plane_logging.retention_days),
+        ),
+    ]);
+    let encryption_key_arn = match &spec.encryption_key {
+        Knowable::Known(EncryptionKey::Provided(arn))
+        | Knowable::Known(EncryptionKey::Created { arn: Some(arn) }) => Value::from(arn.as_str()),
+        _ => Value::unknown(),
+    };
+    object(vec![
+        ("id", outputs.id.clone()),
+        (
+            "name",
+            known_or_unknown(&spec.name, |s| Value::from(s.as_str())),
+        ),
+        (
+            "profile",
+            known_or_unknown(&spec.profile, |p| Value::from(p.name())),
+        ),
+        (
+            "zones",
+            match &spec.zones {
+                Knowable::Known(Some(z)) => string_list(z),
+                _ => Value::unknown(),
+            },
+        ),
+        ("zone_count", n(&spec.zone_count)),
+        ("network", network),
+        (
+            "kubernetes_version",
+            match &spec.kubernetes_version {
+                Knowable::Known(Some(v)) => Value::from(v.as_str()),
+                _ => Value::unknown(),
+            },
+        ),
+        ("endpoint_public_cidrs", Value::Null),
+        ("node_pools", node_pools),
+        ("control_plane_logging", logging),
+        ("encryption_key_arn", encryption_key_arn),
+        ("cluster_admins", Value::Null),
+        (
+            "deletion_protection",
+            known_or_unknown(&spec.deletion_protection, |b| Value::from(*b)),
+        ),
+        ("tags", Value::Null),
+        ("endpoint", outputs.endpoint.clone()),
+        (
+            "certificate_authority",
+            outputs.certificate_authority.clone(),
+        ),
+        ("oidc_issuer_url", outputs.oidc_issuer_url.clone()),
+        ("node_pool_status", outputs.node_pool_status.clone()),
+        ("inventory", outputs.inventory.clone()),
+        ("ha_report", outputs.ha_report.clone()),
+        ("kubeconfig", outputs.kubeconfig.clone()),
+        ("timeouts", Value::Null),
+    ])
+}
+
+/// The planned object of a block: configured values exactly as written, effective
+/// values for optional+computed attributes left out and for computed attributes.
+/// Nested blocks (`timeouts`) are taken from the configuration as they are.
+pub(crate) fn merge_block(block: &Block, config: &Value, effective: &Value) -> Value {
+    let mut out = BTreeMap::new();
+    for a in &block.attributes {
+        let c = config.get_attr(&a.name).unwrap_or(&Value::Null);
+        let e = effective.get_attr(&a.name).unwrap_or(&Value::Null);
+        out.insert(a.name.clone(), merge_attribute(a, c, e));
+    }
+    for b in &block.blocks {
+        let c = config
+            .get_attr(&b.type_name)
+            .cloned()
+            .unwrap_or(Value::Null);
+        out.insert(b.type_name.clone(), c);
+    }
+    Value::Object(out)
+}
+
+fn merge_attribute(a: &Attribute, c: &Value, e: &Value) -> Value {
+    match a.presence {
+        Presence::Computed => e.clone(),
+        Presence::OptionalComputed if c.is_null() => e.clone(),
+        _ => merge_configured(a, c, e),
+    }
+}
+
+/// A configured value as written; inside nested attributes, the attributes left out
+/// take their effective values.
+fn merge_configured(a: &Attribute, c: &Value, e: &Value) -> Value {
+    let AttributeKind::Nested {
+        nesting,
+        attributes,
+    } = &a.kind
+    else {
+        return c.clone();
+    };
+    if c.is_null() || c.is_unknown() {
+        return c.clone();
+    }
+    let object = |c: &Value, e: &Value| -> Value {
+        if c.is_null() || c.is_unknown() {
+            return c.clone();
+        }
+        let mut out = BTreeMap::new();
+        for n in attributes {
+            let cv = c.get_attr(&n.name).unwrap_or(&Value::Null);
+            let ev = e.get_attr(&n.name).unwrap_or(&Value::Null);
+            out.insert(n.name.clone(), merge_attribute(n, cv, ev));
+        }
+        Value::Object(out)
+    };
+    match (nesting, c.unwrap_dynamic()) {
+        (Nesting::Single | Nesting::Group, _) => object(c, e),
+        (Nesting::Map, Value::Map(entries)) => Value::Map(
+            entries
+                .iter()
+                .map(|(k, cv)| (k.clone(), object(cv, e.get_key(k).unwrap_or(&Value::Null))))
+                .collect(),
+        ),
+        (Nesting::List, Value::List(items)) => Value::List(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, cv)| object(cv, e.get_index(i).unwrap_or(&Value::Null)))
+                .collect(),
+        ),
+        (Nesting::Set, Value::Set(items)) => {
+            Value::Set(items.iter().map(|cv| object(cv, &Value::Null)).collect())
+        }
+        _ => c.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,437 @@
+//! The `paved_ha_cluster` schema: what the user writes and what the plan shows.
+//!
+//! Attribute names are the product's words (zones, node_pools, nat_mode), not a
+//! cloud's API names. Every defaulted attribute is optional and computed, so the plan
+//! shows its effective value, and its `default_doc` says where the default comes from
+//! (the profile table in [`crate::profiles`], or the constants in [`super::config`]).
+//! Nested attributes (protocol 6) keep the shapes plain objects, lists and maps.
+
+use paved_value::Type;
+
+use super::config::{
+    NatLayout, DEFAULT_CIDR, DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_DISK_SIZE_GB,
+    DEFAULT_ON_DEMAND_INSTANCE_TYPES, DEFAULT_POOL_MAX_PER_ZONE, DEFAULT_SPOT_INSTANCE_TYPES,
+    DEFAULT_UPDATE_TIMEOUT, SYSTEM_POOL,
+};
+use super::layout;
+use super::validate::{MAX_NAME_LEN, MAX_POOL_NAME_LEN};
+use crate::profiles::{self, Defaults};
+use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+
+/// "from the profile: production `3`, staging `3`, development `2`".
+fn from_profile(value: impl Fn(&Defaults) -> String) -> String {
+    let parts: Vec<String> = profiles::ALL
+        .iter()
+        .map(|p| format!("{} `{}`", p.name(), value(p.defaults())))
+        .collect();
+    format!("from the profile: {}", parts.join(", "))
+}
+
+fn code_list(items: &[&str]) -> String {
+    let quoted: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
+    format!("`[{}]`", quoted.join(", "))
+}
+
+/// The resource's schema.
+pub fn schema() -> Schema {
+    Schema::new(
+        Block::new(
+            "A production Kubernetes cluster spread over availability zones: its network (or an existing one), \
+             the control plane with a private endpoint, encrypted secrets and logs, workload identity, and node pools \
+             that the cluster autoscaler sizes. One `profile` sets every default; each can be overridden, and the plan \
+             shows the effective value of every setting, the `inventory` of components that will exist and an \
+             `ha_report` of how the stack survives the loss of a zone.",
+        )
+        .attribute(Attribute::string("id").computed().description("The cluster's id in the cloud."))
+        .attribute(
+            Attribute::string("name")
+                .required()
+                .description(format!(
+                    "The cluster's name: 1 to {MAX_NAME_LEN} letters, digits, hyphens and underscores, starting with a \
+                     letter or digit. Every component is named and tagged after it. Changing it replaces the cluster."
+                )),
+        )
+        .attribute(
+            Attribute::string("profile")
+                .optional_computed()
+                .description(format!(
+                    "One word for a whole set of defaults: {}. Every default can be overridden one by one.",
+                    profiles::allowed_names()
+                ))
+                .default_doc(format!("`{}`", profiles::DEFAULT_PROFILE.name())),
+        )
+        .attribute(
+            Attribute::list("zones", Type::String)
+                .optional_computed()
+                .description(
+                    "The availability zones to spread over (`eu-west-1a`, ...). When not set, paved picks `zone_count` \
+                     usable zones of the region at create, first by name, and keeps them. Changing the zones replaces \
+                     the cluster.",
+                )
+                .default_doc("chosen at create"),
+        )
+        .attribute(
+            Attribute::number("zone_count")
+                .optional_computed()
+                .description(format!(
+                    "How many zones to spread over (2 to {}). Ignored when `zones` lists them. Changing it replaces the \
+                     cluster.",
+                    layout::MAX_ZONES
+                ))
+                .default_doc(format!(
+                    "the length of `zones`, else {}",
+                    from_profile(|d| d.zones.to_string())
+                )),
+        )
+        .attribute(network())
+        .attribute(
+            Attribute::string("kubernetes_version")
+                .optional_computed()
+                .description(
+                    "The Kubernetes minor version, such as `\"1.31\"`. Raising it upgrades the control plane in place, \
+                     then every node pool; upgrades go one minor version at a time (1.29 to 1.31 is refused: go through \
+                     1.30), and downgrades are refused.",
+                )
+                .default_doc("the newest version the cloud offers at create; kept afterwards"),
+        )
+        .attribute(
+            Attribute::list("endpoint_public_cidrs", Type::String)
+                .optional()
+                .description(
+                    "Public addresses (CIDRs) allowed to reach the API endpoint from the internet. The private endpoint \
+                     is always on; when this is empty or not set, the API is reachable only from inside the network.",
+                )
+                .default_doc("none: private endpoint only"),
+        )
+        .attribute(node_pools())
+        .attribute(
+            Attribute::nested(
+                "control_plane_logging",
+                Nesting::Single,
+                vec![
+                    Attribute::list("types", Type::String)
+                        .optional_computed()
+                        .description(
+                            "Control-plane log types to send to the cloud's log service: `api`, `audit`, \
+                             `authenticator`, `controllerManager`, `scheduler`.",
+                        )
+                        .default_doc(from_profile(|d| d.control_plane_log_types.join(", "))),
+                    Attribute::number("retention_days")
+                        .optional_computed()
+                        .description("How long control-plane logs are kept, in days (a value the log service accepts: 1, 3, 5, 7, 14, 30, 60, 90, ...).")
+                        .default_doc(from_profile(|d| d.control_plane_log_days.to_string())),
+                ],
+            )
+            .optional_computed()
+            .description("Where control-plane logs go and for how long.")
+            .default_doc("from the profile"),
+        )
+        .attribute(
+            Attribute::string("encryption_key_arn")
+                .optional_computed()
+                .description(
+                    "The KMS key that encrypts Kubernetes secrets. When not set, paved creates one with rotation on and \
+                     shows its ARN here. Changing the key replaces the cluster.",
+                )
+                .default_doc("a key paved creates"),
+        )
+        .attribute(
+            Attribute::list("cluster_admins", Type::String)
+                .optional()
+                .description(
+                    "Principals given cluster-admin access: IAM role or user ARNs \
+                     (`arn:aws:iam::123456789012:role/platform`), or e-mail addresses on GCP.",
+                )
+                .default_doc("none besides the identity that creates the cluster"),
+        )
+        .attribute(
+            Attribute::bool("deletion_protection")
+                .optional_computed()
+                .description(
+                    "Refuse, at plan time, to destroy or replace the cluster. To remove a protected cluster, set it to \
+                     `false`, apply, then destroy.",
+                )
+                .default_doc(from_profile(|d| d.deletion_protection.to_string())),
+        )
+        .attribute(
+            Attribute::map("tags", Type::String)
+                .optional()
+                .description(
+                    "Tags added to every component, besides the provider's default tags and the `paved:*` tags paved \
+                     uses to find its components.",
+                ),
+        )
+        .attribute(Attribute::string("endpoint").computed().description("The Kubernetes API endpoint URL."))
+        .attribute(
+            Attribute::string("certificate_authority")
+                .computed()
+                .description("The cluster's certificate authority, base64-encoded PEM, for clients of the API."),
+        )
+        .attribute(
+            Attribute::string("oidc_issuer_url")
+                .computed()
+                .description("The OIDC issuer of the cluster's service accounts, for workload identity (IRSA)."),
+        )
+        .attribute(
+            Attribute::map("node_pool_status", Type::String)
+                .computed()
+                .description(
+                    "Each node pool's status (`ACTIVE`, `DEGRADED`...), by pool name, including the `system` pool.",
+                ),
+        )
+        .attribute(
+            Attribute::nested(
+                "inventory",
+                Nesting::List,
+                vec![
+                    Attribute::string("key")
+                        .computed()
+                        .description("The component's key within the stack (`subnet.private.0`, `node_group.system`); it is also a tag on the component."),
+                    Attribute::string("kind")
+                        .computed()
+                        .description("What the component is (`vpc`, `subnet`, `nat_gateway`, `node_group`, ...)."),
+                    Attribute::string("zone")
+                        .computed()
+                        .description("The zone it lives in; null for regional components."),
+                    Attribute::string("id").computed().description("Its id in the cloud."),
+                ],
+            )
+            .computed()
+            .description("Every component of the stack, in creation order: known at plan time, ids once created."),
+        )
+        .attribute(
+            Attribute::nested(
+                "ha_report",
+                Nesting::Single,
+                vec![
+                    Attribute::number("zones_used").computed().description("How many zones the stack spreads over."),
+                    Attribute::bool("survives_zone_loss").computed().description(
+                        "Whether the stack keeps running when one zone fails: two zones or more, a NAT gateway in each \
+                         zone (or none to lose), and every node pool keeping at least one node per zone.",
+                    ),
+                    Attribute::list("findings", Type::String)
+                        .computed()
+                        .description("What the judgement rests on, in plain words."),
+                ],
+            )
+            .computed()
+            .description("How well the stack survives the loss of a zone, judged at plan time."),
+        )
+        .attribute(
+            Attribute::string("kubeconfig")
+                .computed()
+                .sensitive()
+                .description("A kubeconfig for the cluster, authenticating with the cloud's CLI."),
+        )
+        .block(NestedBlock::single(
+            "timeouts",
+            Block::new("How long each operation may take before it stops (keeping what it created) and reports an error.")
+                .attribute(
+                    Attribute::string("create")
+                        .optional()
+                        .description("Create timeout, such as `\"45m\"` or `\"1h30m\"`.")
+                        .default_doc(format!("`{DEFAULT_CREATE_TIMEOUT}`")),
+                )
+                .attribute(
+                    Attribute::string("update")
+                        .optional()
+                        .description("Update timeout (an upgrade rolls the control plane, then every node pool).")
+                        .default_doc(format!("`{DEFAULT_UPDATE_TIMEOUT}`")),
+                )
+                .attribute(
+                    Attribute::string("delete")
+                        .optional()
+                        .description("Delete timeout.")
+                        .default_doc(format!("`{DEFAULT_DELETE_TIMEOUT}`")),
+                ),
+        )),
+    )
+}
+
+fn network() -> Attribute {
+    let zone_map = |name: &str, what: &str| {
+        Attribute::map(name, Type::String)
+            .computed()
+            .description(format!("The {what} subnets' ids, by zone."))
+    };
+    Attribute::nested(
+        "network",
+        Nesting::Single,
+        vec![
+            Attribute::string("cidr")
+                .optional_computed()
+                .description(format!(
+                    "The address range of the network paved builds, /{} to /{}. Each zone gets a private subnet \
+                     (network + {} bits: a /19 in a /16) for nodes and pods, an intra subnet (+{} bits: a /24) for the \
+                     control plane and a public subnet (+{} bits: a /22) for load balancers and NAT gateways. With an \
+                     existing network, its range (read at create). Changing it replaces the cluster.",
+                    layout::LARGEST_PREFIX,
+                    layout::SMALLEST_PREFIX,
+                    layout::PRIVATE_EXTRA_BITS,
+                    layout::INTRA_EXTRA_BITS,
+                    layout::PUBLIC_EXTRA_BITS,
+                ))
+                .default_doc(format!("`{DEFAULT_CIDR}`")),
+            Attribute::string("nat_mode")
+                .optional_computed()
+                .description(
+                    "How private subnets reach the internet: `\"per_zone\"` (a NAT gateway in each zone, no zone \
+                     depends on another), `\"single\"` (one NAT gateway, cheaper, lost with its zone) or `\"none\"`.",
+                )
+                .default_doc(format!(
+                    "{}; `none` with an existing network",
+                    from_profile(|d| NatLayout::from(d.nat).as_str().to_string())
+                )),
+            Attribute::string("existing_vpc_id")
+                .optional()
+                .description(
+                    "Run in an existing network instead of building one; paved then creates nothing in it but the \
+                     cluster, and `existing_subnet_ids` says which subnets to use. Changing it replaces the cluster.",
+                ),
+            Attribute::map("existing_subnet_ids", Type::list(Type::String))
+                .optional()
+                .description(
+                    "With `existing_vpc_id`: subnet ids by tier, `private` (one per zone, for nodes; required), \
+                     `public` (for internet-facing load balancers) and `intra` (for the control plane; the private \
+                     subnets when not given).",
+                ),
+            Attribute::string("vpc_id").computed().description("The network's id."),
+            zone_map("public_subnet_ids", "public"),
+            zone_map("private_subnet_ids", "private"),
+            zone_map("intra_subnet_ids", "intra"),
+            Attribute::list("nat_gateway_ids", Type::String)
+                .computed()
+                .description("The NAT gateways' ids, in zone order."),
+        ],
+    )
+    .optional_computed()
+    .description("The network the cluster runs in: one paved builds (the default) or an existing one.")
+    .default_doc("a network paved builds")
+}
+
+fn node_pools() -> Attribute {
+    Attribute::nested(
+        "node_pools",
+        Nesting::Map,
+        vec![
+            Attribute::list("instance_types", Type::String)
+                .optional_computed()
+                .description(
+                    "Instance types, in order of preference. Spot pools should list several of similar size, so one \
+                     shortage does not empty the pool. Changing them replaces the pool's node group (not the cluster).",
+                )
+                .default_doc(format!(
+                    "{} for on-demand pools, {} for spot pools",
+                    code_list(DEFAULT_ON_DEMAND_INSTANCE_TYPES),
+                    code_list(DEFAULT_SPOT_INSTANCE_TYPES)
+                )),
+            Attribute::string("capacity")
+                .optional_computed()
+                .description("`\"on_demand\"` or `\"spot\"`. Changing it replaces the pool's node group.")
+                .default_doc("`on_demand`"),
+            Attribute::number("min_size")
+                .optional_computed()
+                .description(
+                    "Fewest nodes, over all zones: at least one per zone, so the pool survives the loss of a zone. The \
+                     cluster autoscaler owns the current size between `min_size` and `max_size`; paved never resets it.",
+                )
+                .default_doc(format!(
+                    "the zone count; for the `{SYSTEM_POOL}` pool {}, raised to the zone count",
+                    from_profile(|d| d.system_pool_min.to_string())
+                )),
+            Attribute::number("max_size")
+                .optional_computed()
+                .description("Most nodes, over all zones.")
+                .default_doc(format!(
+                    "{DEFAULT_POOL_MAX_PER_ZONE} per zone; for the `{SYSTEM_POOL}` pool {}",
+                    from_profile(|d| d.system_pool_max.to_string())
+                )),
+            Attribute::number("disk_size_gb")
+                .optional_computed()
+                .description("Root disk size of each node, in GB (20 to 16384).")
+                .default_doc(format!("`{DEFAULT_DISK_SIZE_GB}`")),
+            Attribute::map("labels", Type::String)
+                .optional()
+                .description("Kubernetes labels on the pool's nodes."),
+            Attribute::nested(
+                "taints",
+                Nesting::List,
+                vec![
+                    Attribute::string("key").required().description("The taint's key."),
+                    Attribute::string("value").optional().description("The taint's value."),
+                    Attribute::string("effect")
+                        .required()
+                        .description("`NoSchedule`, `PreferNoSchedule` or `NoExecute`."),
+                ],
+            )
+            .optional()
+            .description("Kubernetes taints on the pool's nodes."),
+        ],
+    )
+    .optional_computed()
+    .description(format!(
+        "Node pools by name (up to {MAX_POOL_NAME_LEN} lowercase letters, digits and hyphens), each spread over every \
+         zone, with IMDSv2 required. A `{SYSTEM_POOL}` pool for cluster add-ons always exists: when the map does not \
+         define one, it gets the profile's defaults and shows in `node_pool_status` and `inventory` (Terraform keeps a \
+         configured map exactly as written). The current size is not an attribute: the cluster autoscaler owns it."
+    ))
+    .default_doc(format!("a `{SYSTEM_POOL}` pool from the profile"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{AttributeKind, Presence};
+
+    fn walk(attrs: &[Attribute], f: &mut impl FnMut(&Attribute)) {
+        for a in attrs {
+            f(a);
+            if let AttributeKind::Nested { attributes, .. } = &a.kind {
+                walk(attributes, f);
+            }
+        }
+    }
+
+    #[test]
+    fn every_attribute_is_described_and_every_default_documented() {
+        let s = schema();
+        let mut count = 0;
+        walk(&s.block.attributes, &mut |a| {
+            count += 1;
+            assert!(!a.description.is_empty(), "{} has no description", a.name);
+            if a.presence == Presence::OptionalComputed {
+                assert!(a.default_doc.is_some(), "{} has no default_doc", a.name);
+            }
+        });
+        assert!(count > 40, "{count}");
+        let timeouts = s.block.find_block("timeouts").unwrap();
+        assert_eq!(timeouts.nesting, Nesting::Single);
+        assert!(timeouts
+            .block
+            .attributes
+            .iter()
+            .all(|a| a.default_doc.is_some()));
+    }
+
+    #[test]
+    fn defaults_are_documented_from_the_profile_table() {
+        let s = schema();
+        let zone_count = s.block.find_attribute("zone_count").unwrap();
+        assert_eq!(
+            zone_count.default_doc.as_deref(),
+            Some("the length of `zones`, else from the profile: production `3`, staging `3`, development `2`")
+        );
+        let AttributeKind::Nested { attributes, .. } =
+            &s.block.find_attribute("network").unwrap().kind
+        else {
+            panic!("network is nested")
+        };
+        let nat = attributes.iter().find(|a| a.name == "nat_mode").unwrap();
+        assert!(nat
+            .default_doc
+            .as_deref()
+            .unwrap()
+            .contains("production `per_zone`, staging `single`"));
+        assert!(s.block.find_attribute("kubeconfig").unwrap().sensitive);
+    }
+}
