@@ -126,7 +126,8 @@ impl AwsClients {
     }
 
     async fn load(&self) -> Result<SdkConfig, CloudError> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
         if let Ok(region) = self.region() {
             loader = loader.region(Region::new(region));
         }
@@ -170,6 +171,25 @@ impl AwsClients {
         }
         Ok(aws_sdk_ec2::Client::from_conf(builder.build()))
     }
+}
+
+/// Attempts per AWS call when `AWS_MAX_ATTEMPTS` does not say otherwise: the SDK's
+/// default of 3 gives up too early when an account is being throttled.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+
+/// Standard retries (exponential backoff with full jitter on throttling, 5xx and
+/// transport errors), with more attempts than the SDK's default. `AWS_MAX_ATTEMPTS`
+/// still wins, as users expect.
+fn retry_config() -> aws_config::retry::RetryConfig {
+    let attempts = std::env::var("AWS_MAX_ATTEMPTS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_MAX_ATTEMPTS);
+    aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(attempts)
+        .with_initial_backoff(std::time::Duration::from_millis(200))
+        .with_max_backoff(std::time::Duration::from_secs(10))
 }
 
 /// Renders an SDK error with its code and message, never with request bodies.

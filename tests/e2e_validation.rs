@@ -1,0 +1,193 @@
+//! Bad input is refused before any cloud call, naming the attribute; and transient
+//! cloud faults do not fail a plan. The provider reaches moto through the counting,
+//! fault-injecting proxy (crates/paved-testbed), which tells how many AWS calls were
+//! made.
+
+mod support;
+
+use paved_testbed::{FaultConfig, FaultProxy};
+use support::{Moto, Terraform, Workspace};
+
+const HEADER: &str = r#"
+terraform {
+  required_providers {
+    paved = { source = "pavedroad/paved" }
+  }
+}
+"#;
+
+/// (name, provider block, data source body, the attribute the error must point at)
+const INVALID: &[(&str, &str, &str, &str)] = &[
+    ("cloud", r#"cloud = "azure""#, "", "cloud"),
+    (
+        "aws region",
+        r#"aws { region = "Europe West" }"#,
+        "",
+        "region",
+    ),
+    (
+        "aws endpoint",
+        r#"aws { endpoint_url = "localhost:4566" }"#,
+        "",
+        "endpoint_url",
+    ),
+    (
+        "aws endpoints key",
+        r#"aws { endpoints = { ec3 = "http://127.0.0.1:1" } }"#,
+        "",
+        "endpoints",
+    ),
+    (
+        "role arn",
+        r#"aws {
+  assume_role { role_arn = "arn:aws:iam::12:role/x" }
+}"#,
+        "",
+        "role_arn",
+    ),
+    (
+        "role duration",
+        r#"aws {
+  assume_role {
+    role_arn         = "arn:aws:iam::123456789012:role/deploy"
+    duration_seconds = 60
+  }
+}"#,
+        "",
+        "duration_seconds",
+    ),
+    (
+        "default tag key",
+        r#"default_tags = { "aws:team" = "x" }"#,
+        "",
+        "default_tags",
+    ),
+    ("gcp region", r#"gcp { region = "EU" }"#, "", "region"),
+    ("profile", "", r#"profile = "prod""#, "profile"),
+    ("zone_count zero", "", "zone_count = 0", "zone_count"),
+    ("zone_count too big", "", "zone_count = 17", "zone_count"),
+    ("zone_count fraction", "", "zone_count = 2.5", "zone_count"),
+    ("region", "", r#"region = "us_east_1""#, "region"),
+];
+
+fn config(provider: &str, data: &str) -> String {
+    format!("{HEADER}\nprovider \"paved\" {{\n{provider}\n}}\n\ndata \"paved_zones\" \"this\" {{\n{data}\n}}\n")
+}
+
+/// The error diagnostics of `plan -json` with the HCL line each points at.
+fn errors_with_code(stdout: &str) -> Vec<(String, String)> {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "diagnostic" && v["diagnostic"]["severity"] == "error")
+        .map(|v| {
+            let d = &v["diagnostic"];
+            (
+                format!(
+                    "{}: {}",
+                    d["summary"].as_str().unwrap_or(""),
+                    d["detail"].as_str().unwrap_or("")
+                ),
+                d["snippet"]["code"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn invalid_input_fails_at_plan_with_the_attribute_and_no_aws_call() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint(), FaultConfig::default()).expect("proxy");
+    let mut ws =
+        Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    ws.write_file("main.tf", &config("", ""));
+    ws.init();
+
+    for (name, provider, data, attribute) in INVALID {
+        ws.write_file("main.tf", &config(provider, data));
+        let plan = ws.run(&["plan", "-json", "-no-color", "-input=false"]);
+        assert_ne!(plan.code, 0, "{name}: plan must fail\n{}", plan.combined());
+        let errors = errors_with_code(&plan.stdout);
+        assert!(
+            errors.iter().any(|(_, code)| code.contains(attribute)),
+            "{name}: an error must point at `{attribute}` in the configuration; got {errors:#?}"
+        );
+        assert!(
+            errors.iter().all(|(text, _)| !text.trim().ends_with(':')),
+            "{name}: every error says what to do: {errors:#?}"
+        );
+        assert_eq!(
+            proxy.stats().total,
+            0,
+            "{name}: no AWS call may be made for invalid input"
+        );
+    }
+
+    // The control: a valid configuration does reach AWS through the proxy.
+    ws.write_file("main.tf", &config("", ""));
+    ws.plan(&[]);
+    let stats = proxy.stats();
+    assert_eq!(
+        stats.count("ec2", "DescribeAvailabilityZones"),
+        1,
+        "{stats:#?}"
+    );
+}
+
+#[test]
+fn throttling_and_server_errors_are_retried() {
+    let moto = Moto::start();
+    // 20% of calls fail: throttling (in EC2's shape), 500 and 503. One read at a time
+    // (-parallelism=1), so the seeded fault sequence is the same on every run.
+    let faults = FaultConfig {
+        throttle_rate: 0.10,
+        error_500_rate: 0.05,
+        error_503_rate: 0.05,
+        seed: Some(7),
+        ..FaultConfig::default()
+    };
+    let proxy = FaultProxy::start(&moto.endpoint(), faults).expect("proxy");
+    let mut ws =
+        Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    let data: String = (0..12)
+        .map(|i| {
+            format!(
+                "data \"paved_zones\" \"z{i}\" {{\n  zone_count = {}\n}}\n",
+                1 + i % 3
+            )
+        })
+        .collect();
+    ws.write_file(
+        "main.tf",
+        &format!("{HEADER}\nprovider \"paved\" {{}}\n{data}"),
+    );
+    ws.init();
+    ws.run_ok(&[
+        "apply",
+        "-auto-approve",
+        "-parallelism=1",
+        "-no-color",
+        "-input=false",
+    ]);
+    let again = ws.run(&[
+        "plan",
+        "-detailed-exitcode",
+        "-parallelism=1",
+        "-no-color",
+        "-input=false",
+    ]);
+    assert_eq!(
+        again.code,
+        0,
+        "no changes after apply\n{}",
+        again.combined()
+    );
+    let stats = proxy.stats();
+    let calls = stats.count("ec2", "DescribeAvailabilityZones");
+    assert!(
+        stats.faults.failures() > 0,
+        "faults were injected: {stats:#?}"
+    );
+    // 24 reads (apply and plan) succeeded, each after retrying past its faults.
+    assert_eq!(calls, 24 + stats.faults.failures(), "{stats:#?}");
+}
