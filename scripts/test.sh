@@ -43,11 +43,25 @@ step "Lints: cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "Tests: cargo test --workspace (PAVED_VENV=$PAVED_VENV)"
-cargo test --workspace
+mkdir -p target
+test_log="target/test-output.log"
+cargo test --workspace 2>&1 | tee "$test_log"
+passed=$(grep -Eo '^test result: .* ([0-9]+) passed' "$test_log" | grep -Eo '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
+failed=$(grep -Eo '; ([0-9]+) failed' "$test_log" | grep -Eo '[0-9]+' | awk '{s += $1} END {print s + 0}')
 
 if [[ -f fuzz/run.sh ]]; then
   step "Fuzzing: bash fuzz/run.sh (FUZZ_SECONDS=${FUZZ_SECONDS:-30})"
-  FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash fuzz/run.sh
+  # libFuzzer prints a line per corpus event: keep it in a file, show the end.
+  fuzz_log="target/fuzz-output.log"
+  if ! FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash fuzz/run.sh > "$fuzz_log" 2>&1; then
+    tail -n 60 "$fuzz_log" >&2
+    exit 1
+  fi
+  grep -E '^(Done|stat::|INFO: fuzzing|fuzzing|#[0-9]+\s+DONE)' "$fuzz_log" | tail -n 8 || true
+  tail -n 3 "$fuzz_log"
 else
   step "Fuzzing: skipped (no fuzz/run.sh)"
 fi
+
+# One plain closing line for CI, counted from the cargo test summaries above.
+echo "tests: ${passed} passed, ${failed} failed"
