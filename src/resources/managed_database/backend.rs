@@ -1,0 +1,368 @@
+//! The cloud behind a `paved_managed_database`: the trait the AWS (and later GCP)
+//! backends implement, in the product's terms.
+//!
+//! The resource's lifecycle (still to come) drives a backend through these steps:
+//! subnet group, security group, parameter group (TLS enforced), then the instance
+//! (created empty, or restored from a snapshot or to a point in time), then each
+//! read replica. Updates go through [`DatabaseBackend::modify_instance`] (applied
+//! immediately). Refresh reads the whole stack in one batched pass, and destroy
+//! removes replicas first, then the instance (with a final snapshot unless
+//! disabled), then the groups.
+//!
+//! The contract is `paved_ha_cluster`'s (see [`crate::resources::ha_cluster::backend`]),
+//! and so are the shared types: [`StackContext`], [`Step`], [`ComponentRecord`],
+//! [`BackendError`], [`TeardownReport`]. Every call is idempotent and adopts
+//! components tagged with the stack's tags; it returns what exists even on failure;
+//! it stops promptly on cancel or deadline; retries on throttling happen inside.
+//! The master password is created and rotated by the cloud's secret manager; no
+//! call takes or returns it, only the secret's ARN.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+
+pub use crate::resources::ha_cluster::backend::{
+    BackendError, ComponentRecord, LeftBehind, StackContext, Step, TeardownReport, COMPONENT_TAG,
+    STACK_TAG,
+};
+
+use super::config::{Engine, StorageType};
+
+/// The subnet group to ensure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubnetGroupRequest {
+    /// The subnets, in two zones or more.
+    pub subnet_ids: Vec<String>,
+}
+
+/// The subnet group as it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubnetGroupState {
+    /// Its name (id).
+    pub id: String,
+    /// The zone of each subnet, in `subnet_ids` order (for
+    /// [`super::validate::check_subnet_zones`]).
+    pub zones: Vec<String>,
+}
+
+/// The security group to ensure: admits only the listed groups and ranges on the
+/// database port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityGroupRequest {
+    /// The VPC.
+    pub vpc_id: String,
+    /// The database port.
+    pub port: u16,
+    /// Security groups admitted.
+    pub allowed_security_group_ids: Vec<String>,
+    /// Address ranges admitted.
+    pub allowed_cidrs: Vec<String>,
+}
+
+/// The security group as it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityGroupState {
+    /// Its id.
+    pub id: String,
+}
+
+/// The parameter group to ensure. The backend adds the TLS parameter of the
+/// engine ([`super::config::EngineInfo::tls_parameter`]) set on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterGroupRequest {
+    /// The engine.
+    pub engine: Engine,
+    /// The family (`postgres16`, `mysql8.0`), from the engine and its major version.
+    pub family: String,
+    /// The user's parameters.
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// The parameter group as it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParameterGroupState {
+    /// Its name (id).
+    pub id: String,
+    /// The family.
+    pub family: String,
+}
+
+/// The primary instance to ensure (created, or adopted by tags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceRequest {
+    /// The instance identifier (the resource's name).
+    pub name: String,
+    /// The engine.
+    pub engine: Engine,
+    /// The engine version.
+    pub engine_version: String,
+    /// The instance class.
+    pub instance_class: String,
+    /// Allocated storage, GB.
+    pub size_gb: u32,
+    /// Storage autoscaling ceiling, GB.
+    pub max_size_gb: u32,
+    /// Volume type.
+    pub storage_type: StorageType,
+    /// A standby in a second zone.
+    pub multi_az: bool,
+    /// Backup retention, days.
+    pub backup_retention_days: u32,
+    /// Daily backup window.
+    pub backup_window: String,
+    /// A region backups are copied to.
+    pub backup_copy_region: Option<String>,
+    /// Weekly maintenance window.
+    pub maintenance_window: String,
+    /// The subnet group's id.
+    pub subnet_group_id: String,
+    /// The security group's id.
+    pub security_group_id: String,
+    /// The parameter group's id.
+    pub parameter_group_id: String,
+    /// The storage encryption key's ARN.
+    pub encryption_key_arn: String,
+    /// The cloud's deletion protection.
+    pub deletion_protection: bool,
+}
+
+/// The primary instance as it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceState {
+    /// Its id.
+    pub id: String,
+    /// Writer endpoint (DNS name).
+    pub endpoint: String,
+    /// Port.
+    pub port: u16,
+    /// The engine version it runs.
+    pub engine_version: String,
+    /// Instance class.
+    pub instance_class: String,
+    /// Allocated storage, GB.
+    pub size_gb: u32,
+    /// Multi-AZ on.
+    pub multi_az: bool,
+    /// The primary's zone.
+    pub zone: String,
+    /// Status (`available`, `modifying`...).
+    pub status: String,
+    /// The ARN of the cloud-managed master secret (never the password).
+    pub master_secret_arn: String,
+    /// Latest restorable time, RFC 3339.
+    pub latest_restorable_time: Option<String>,
+}
+
+/// One read replica to ensure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaRequest {
+    /// Its index (key `replica.<i>`, name `<name>-replica-<i>`).
+    pub index: u32,
+    /// The primary's id.
+    pub source_id: String,
+    /// Instance class.
+    pub instance_class: String,
+    /// Zones to avoid (the primary's and other replicas'), so each copy is elsewhere.
+    pub avoid_zones: Vec<String>,
+}
+
+/// A read replica as it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaState {
+    /// Its index.
+    pub index: u32,
+    /// Its id.
+    pub id: String,
+    /// Reader endpoint.
+    pub endpoint: String,
+    /// Its zone.
+    pub zone: String,
+    /// Status.
+    pub status: String,
+}
+
+/// In-place changes to the primary, applied immediately. `None` leaves a setting.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModifyRequest {
+    /// New instance class.
+    pub instance_class: Option<String>,
+    /// Grown storage (never smaller: the planner refused it).
+    pub size_gb: Option<u32>,
+    /// New autoscaling ceiling.
+    pub max_size_gb: Option<u32>,
+    /// New backup retention.
+    pub backup_retention_days: Option<u32>,
+    /// New backup window.
+    pub backup_window: Option<String>,
+    /// New maintenance window.
+    pub maintenance_window: Option<String>,
+    /// Multi-AZ on or off.
+    pub multi_az: Option<bool>,
+    /// New engine version.
+    pub engine_version: Option<String>,
+    /// The version change is a major upgrade the user allowed.
+    pub allow_major_version_upgrade: bool,
+    /// New parameter group (after a major upgrade).
+    pub parameter_group_id: Option<String>,
+    /// The cloud's deletion protection.
+    pub deletion_protection: Option<bool>,
+}
+
+/// The whole stack as read by one batched refresh.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatabaseSnapshot {
+    /// The subnet group.
+    pub subnet_group: Option<SubnetGroupState>,
+    /// The security group.
+    pub security_group: Option<SecurityGroupState>,
+    /// The parameter group.
+    pub parameter_group: Option<ParameterGroupState>,
+    /// The primary.
+    pub instance: Option<InstanceState>,
+    /// The replicas, by index.
+    pub replicas: BTreeMap<u32, ReplicaState>,
+    /// Every component found.
+    pub components: Vec<ComponentRecord>,
+}
+
+/// How to tear the stack down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteRequest {
+    /// The final snapshot's name ([`final_snapshot_name`]); `None` skips it.
+    pub final_snapshot: Option<String>,
+    /// Delete the key paved created (after the cloud's waiting period).
+    pub delete_key: bool,
+}
+
+/// A restore from a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotRestoreRequest {
+    /// The snapshot (id or ARN).
+    pub snapshot_id: String,
+    /// The instance to create from it.
+    pub instance: InstanceRequest,
+}
+
+/// A restore to a point in time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PointInTimeRequest {
+    /// The source instance.
+    pub source_db_instance_id: String,
+    /// The point in time, RFC 3339; `None` for the latest restorable time.
+    pub restore_time: Option<String>,
+    /// The instance to create.
+    pub instance: InstanceRequest,
+}
+
+/// The deterministic final snapshot name `<name>-final-<yyyymmddhhmm>` (UTC).
+pub fn final_snapshot_name(name: &str, at: SystemTime) -> String {
+    let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let (hour, minute) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{name}-final-{year:04}{month:02}{day:02}{hour:02}{minute:02}")
+}
+
+/// A cloud that builds `paved_managed_database` stacks. See the module docs for the
+/// contract every method keeps.
+#[async_trait]
+pub trait DatabaseBackend: Send + Sync {
+    /// Ensures the subnet group over the subnets, and reports each subnet's zone.
+    async fn ensure_subnet_group(
+        &self,
+        ctx: &StackContext,
+        req: &SubnetGroupRequest,
+    ) -> Step<SubnetGroupState>;
+
+    /// Ensures the security group and its ingress rules (exactly those listed).
+    async fn ensure_security_group(
+        &self,
+        ctx: &StackContext,
+        req: &SecurityGroupRequest,
+    ) -> Step<SecurityGroupState>;
+
+    /// Ensures the parameter group with the user's parameters and TLS enforced.
+    async fn ensure_parameter_group(
+        &self,
+        ctx: &StackContext,
+        req: &ParameterGroupRequest,
+    ) -> Step<ParameterGroupState>;
+
+    /// Ensures the primary (an empty database with a cloud-managed master secret),
+    /// and waits until it is available. Adopts an instance with the stack's tags.
+    async fn ensure_instance(
+        &self,
+        ctx: &StackContext,
+        req: &InstanceRequest,
+    ) -> Step<InstanceState>;
+
+    /// Ensures one read replica in a zone not in `avoid_zones` (when the subnet group
+    /// has one), and waits until it is available.
+    async fn ensure_replica(&self, ctx: &StackContext, req: &ReplicaRequest) -> Step<ReplicaState>;
+
+    /// Applies in-place changes to the primary immediately and waits until it is
+    /// available again.
+    async fn modify_instance(
+        &self,
+        ctx: &StackContext,
+        instance_id: &str,
+        req: &ModifyRequest,
+    ) -> Step<InstanceState>;
+
+    /// Reads the whole stack with few, batched calls. Missing parts are `None`.
+    async fn read_stack(&self, ctx: &StackContext) -> Step<DatabaseSnapshot>;
+
+    /// Tears the stack down: replicas first, then the instance (with the final
+    /// snapshot when asked), then the parameter, security and subnet groups and the
+    /// key paved created. Reports what it could not remove.
+    async fn delete_stack(&self, ctx: &StackContext, req: &DeleteRequest) -> Step<TeardownReport>;
+
+    /// Creates the primary from a snapshot (adopting one already restored by an
+    /// interrupted apply) and waits until it is available.
+    async fn restore_from_snapshot(
+        &self,
+        ctx: &StackContext,
+        req: &SnapshotRestoreRequest,
+    ) -> Step<InstanceState>;
+
+    /// Creates the primary as a point-in-time copy of another instance and waits
+    /// until it is available.
+    async fn restore_to_point_in_time(
+        &self,
+        ctx: &StackContext,
+        req: &PointInTimeRequest,
+    ) -> Step<InstanceState>;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn final_snapshot_names_are_deterministic() {
+        // 2026-11-22T00:30:00Z
+        let at = UNIX_EPOCH + Duration::from_secs(1_795_307_400);
+        assert_eq!(
+            final_snapshot_name("orders", at),
+            "orders-final-202611220030"
+        );
+        assert_eq!(
+            final_snapshot_name("orders", UNIX_EPOCH),
+            "orders-final-197001010000"
+        );
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
+        assert_eq!(final_snapshot_name("x", leap), "x-final-200002290000");
+    }
+}

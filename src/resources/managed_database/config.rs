@@ -1,0 +1,752 @@
+//! The effective configuration of a `paved_managed_database`: [`DatabaseSpec`].
+//!
+//! [`DatabaseSpec::from_config`] is the one place that turns what the user wrote into
+//! what paved will build: every setting left out is filled from the profile table
+//! ([`crate::profiles`]), from the engine table ([`ENGINES`]) or from the few built-in
+//! defaults below, and every value not known until apply stays
+//! [`Knowable::Unknown`]. Planning shows these effective values; the backend builds
+//! from the same spec, so the plan and the apply cannot disagree.
+//!
+//! The engine version, when not given, is the engine's default version at create
+//! and is then kept from the prior state, so a newer default in a later paved never
+//! upgrades a database on its own.
+//!
+//! Words that decide defaults (`profile`, `engine`, `storage.type`) and numbers that
+//! are not whole are reported here; every other check lives in [`super::validate`].
+
+use std::collections::BTreeMap;
+
+use paved_value::{Path, Value};
+
+use crate::diag::Diagnostics;
+use crate::profiles::{self, Defaults, Profile};
+pub use crate::resources::ha_cluster::config::{EncryptionKey, Knowable, TimeoutsSpec};
+
+/// Default create timeout (a Multi-AZ instance with a replica takes a while).
+pub const DEFAULT_CREATE_TIMEOUT: &str = "60m";
+/// Default update timeout (a class change or storage growth).
+pub const DEFAULT_UPDATE_TIMEOUT: &str = "80m";
+/// Default delete timeout (replicas, then the final snapshot, then the instance).
+pub const DEFAULT_DELETE_TIMEOUT: &str = "60m";
+/// Daily backup window when none is given (UTC).
+pub const DEFAULT_BACKUP_WINDOW: &str = "03:00-04:00";
+/// Weekly maintenance window when none is given (UTC); it does not overlap
+/// [`DEFAULT_BACKUP_WINDOW`].
+pub const DEFAULT_MAINTENANCE_WINDOW: &str = "sun:05:00-sun:06:00";
+/// Storage type when none is given.
+pub const DEFAULT_STORAGE_TYPE: StorageType = StorageType::Gp3;
+/// Storage autoscaling ceiling when `storage.max_size_gb` is not given: this many
+/// times `storage.size_gb` (capped at [`MAX_STORAGE_GB`]).
+pub const DEFAULT_MAX_STORAGE_FACTOR: u32 = 5;
+/// The largest storage the cloud offers, in GB.
+pub const MAX_STORAGE_GB: u32 = 65_536;
+
+/// A database engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// PostgreSQL on RDS (Cloud SQL for PostgreSQL on GCP).
+    Postgres,
+    /// MySQL on RDS (Cloud SQL for MySQL on GCP).
+    Mysql,
+    /// Aurora PostgreSQL (AWS only).
+    AuroraPostgresql,
+}
+
+/// What paved knows of one engine: one row of [`ENGINES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineInfo {
+    /// The engine.
+    pub engine: Engine,
+    /// Its name in HCL.
+    pub name: &'static str,
+    /// The version used when `engine_version` is not given.
+    pub default_version: &'static str,
+    /// Major versions paved accepts (`16` for PostgreSQL, `8.0` for MySQL).
+    pub major_versions: &'static [&'static str],
+    /// How many dot-separated numbers make the major version (1 for PostgreSQL:
+    /// `16.2` is major `16`; 2 for MySQL: `8.0.35` is major `8.0`).
+    pub major_parts: usize,
+    /// The port the database listens on.
+    pub port: u16,
+    /// The smallest `storage.size_gb` (gp3); 0 when the engine manages storage itself
+    /// (Aurora grows its cluster volume on its own).
+    pub min_storage_gb: u32,
+    /// The parameter that enforces TLS, which paved sets in the parameter group it
+    /// owns and refuses to see turned off.
+    pub tls_parameter: &'static str,
+    /// The parameter group family prefix (`postgres16`, `mysql8.0`).
+    pub family_prefix: &'static str,
+}
+
+/// The engine table: default versions, ports, storage minimums.
+///
+/// | engine | default version | majors | port | min storage |
+/// |---|---|---|---|---|
+/// | `postgres` | 16 | 13-17 | 5432 | 20 GB |
+/// | `mysql` | 8.0 | 5.7, 8.0, 8.4 | 3306 | 20 GB |
+/// | `aurora-postgresql` | 16 | 13-16 | 5432 | managed |
+pub const ENGINES: [EngineInfo; 3] = [
+    EngineInfo {
+        engine: Engine::Postgres,
+        name: "postgres",
+        default_version: "16",
+        major_versions: &["13", "14", "15", "16", "17"],
+        major_parts: 1,
+        port: 5432,
+        min_storage_gb: 20,
+        tls_parameter: "rds.force_ssl",
+        family_prefix: "postgres",
+    },
+    EngineInfo {
+        engine: Engine::Mysql,
+        name: "mysql",
+        default_version: "8.0",
+        major_versions: &["5.7", "8.0", "8.4"],
+        major_parts: 2,
+        port: 3306,
+        min_storage_gb: 20,
+        tls_parameter: "require_secure_transport",
+        family_prefix: "mysql",
+    },
+    EngineInfo {
+        engine: Engine::AuroraPostgresql,
+        name: "aurora-postgresql",
+        default_version: "16",
+        major_versions: &["13", "14", "15", "16"],
+        major_parts: 1,
+        port: 5432,
+        min_storage_gb: 0,
+        tls_parameter: "rds.force_ssl",
+        family_prefix: "aurora-postgresql",
+    },
+];
+
+/// The engine used when none is given.
+pub const DEFAULT_ENGINE: Engine = Engine::Postgres;
+
+impl Engine {
+    /// The engine's row of [`ENGINES`].
+    pub fn info(self) -> &'static EngineInfo {
+        ENGINES
+            .iter()
+            .find(|e| e.engine == self)
+            .unwrap_or(&ENGINES[0])
+    }
+
+    /// The name used in HCL.
+    pub fn as_str(self) -> &'static str {
+        self.info().name
+    }
+
+    /// Parses the HCL name.
+    pub fn parse(name: &str) -> Option<Engine> {
+        ENGINES.iter().find(|e| e.name == name).map(|e| e.engine)
+    }
+
+    /// Whether the engine is PostgreSQL-compatible (shares parameter names).
+    pub fn is_postgres_family(self) -> bool {
+        matches!(self, Engine::Postgres | Engine::AuroraPostgresql)
+    }
+
+    /// The major version of `version` (`16.2` → `16`, `8.0.35` → `8.0`); `None` when
+    /// malformed (not dot-separated whole numbers) or too short.
+    pub fn major_of(self, version: &str) -> Option<String> {
+        let parts: Vec<&str> = version.split('.').collect();
+        let numeric = parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()));
+        let n = self.info().major_parts;
+        (numeric && parts.len() >= n).then(|| parts[..n].join("."))
+    }
+
+    /// The default instance class for a profile: `db.m6g.large` (production),
+    /// `db.t4g.medium` (staging), `db.t4g.micro` (development); Aurora, which offers
+    /// neither `db.m*` nor `db.t4g.micro`, gets `db.r6g.large` in production and
+    /// `db.t4g.medium` otherwise.
+    pub fn default_instance_class(self, profile: Profile) -> &'static str {
+        match (self, profile) {
+            (Engine::AuroraPostgresql, Profile::Production) => "db.r6g.large",
+            (Engine::AuroraPostgresql, _) => "db.t4g.medium",
+            (_, Profile::Production) => "db.m6g.large",
+            (_, Profile::Staging) => "db.t4g.medium",
+            (_, Profile::Development) => "db.t4g.micro",
+        }
+    }
+
+    /// The default `storage.size_gb`: the engine's minimum (20 GB), or 0 for Aurora,
+    /// whose storage grows on its own.
+    pub fn default_storage_gb(self) -> u32 {
+        self.info().min_storage_gb
+    }
+}
+
+/// The storage's volume type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageType {
+    /// General purpose SSD with baseline IOPS.
+    Gp3,
+    /// Provisioned IOPS SSD.
+    Io2,
+}
+
+impl StorageType {
+    /// Every type.
+    pub const ALL: [StorageType; 2] = [StorageType::Gp3, StorageType::Io2];
+
+    /// The name used in HCL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageType::Gp3 => "gp3",
+            StorageType::Io2 => "io2",
+        }
+    }
+
+    /// Parses the HCL name.
+    pub fn parse(name: &str) -> Option<StorageType> {
+        StorageType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+/// The effective storage settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StorageSpec {
+    /// Allocated storage, in GB.
+    pub size_gb: Knowable<u32>,
+    /// Storage autoscaling ceiling, in GB.
+    pub max_size_gb: Knowable<u32>,
+    /// Volume type.
+    pub storage_type: Knowable<StorageType>,
+}
+
+/// The effective backup settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSpec {
+    /// Automated backup retention, in days (0 turns backups off).
+    pub retention_days: Knowable<u32>,
+    /// Daily backup window, `hh24:mi-hh24:mi` UTC.
+    pub window: Knowable<String>,
+    /// A second region backups are copied to; `None` for no copy.
+    pub copy_to_region: Knowable<Option<String>>,
+}
+
+/// The network the database lives in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkSpec {
+    /// The VPC's id.
+    pub vpc_id: Knowable<String>,
+    /// Subnets of the subnet group, in two zones or more.
+    pub subnet_ids: Knowable<Vec<String>>,
+    /// Security groups admitted to the database port (the cluster's nodes).
+    pub allowed_security_group_ids: Knowable<Vec<String>>,
+    /// Address ranges admitted to the database port.
+    pub allowed_cidrs: Knowable<Vec<String>>,
+}
+
+/// Where a restored database comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreSpec {
+    /// A snapshot to restore from.
+    pub snapshot_id: Knowable<Option<String>>,
+    /// An instance to restore to a point in time of.
+    pub source_db_instance_id: Knowable<Option<String>>,
+    /// The point in time (RFC 3339).
+    pub restore_time: Knowable<Option<String>>,
+    /// Restore to the latest restorable time of the source.
+    pub use_latest_restorable_time: Knowable<bool>,
+}
+
+/// The typed, effective configuration of a `paved_managed_database`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseSpec {
+    /// The database's name (its instance identifier).
+    pub name: Knowable<String>,
+    /// The profile whose defaults apply.
+    pub profile: Knowable<Profile>,
+    /// The engine.
+    pub engine: Knowable<Engine>,
+    /// The engine version (`16`, `16.4`, `8.0.39`).
+    pub engine_version: Knowable<String>,
+    /// The instance class (`db.m6g.large`).
+    pub instance_class: Knowable<String>,
+    /// Storage.
+    pub storage: StorageSpec,
+    /// A standby in a second zone.
+    pub multi_az: Knowable<bool>,
+    /// Read replicas, in zones other than the primary's.
+    pub read_replicas: Knowable<u32>,
+    /// Automated backups.
+    pub backup: BackupSpec,
+    /// Weekly maintenance window, `ddd:hh24:mi-ddd:hh24:mi` UTC.
+    pub maintenance_window: Knowable<String>,
+    /// Engine parameters set in the parameter group paved owns.
+    pub parameters: Knowable<BTreeMap<String, String>>,
+    /// The network.
+    pub network: NetworkSpec,
+    /// The storage encryption key.
+    pub encryption_key: Knowable<EncryptionKey>,
+    /// Refuse destroy and replacement at plan time.
+    pub deletion_protection: Knowable<bool>,
+    /// Take a final snapshot on delete.
+    pub final_snapshot: Knowable<bool>,
+    /// Restore source; `None` for an empty new database.
+    pub restore: Knowable<Option<RestoreSpec>>,
+    /// Allow a change of major version.
+    pub allow_major_version_upgrade: Knowable<bool>,
+    /// Tags added to every component.
+    pub tags: Knowable<BTreeMap<String, String>>,
+    /// Operation timeouts.
+    pub timeouts: TimeoutsSpec,
+}
+
+/// An attribute slot of a value: absent or null, unknown, or known.
+#[derive(Clone, Copy)]
+enum Slot<'a> {
+    Null,
+    Unknown,
+    Known(&'a Value),
+}
+
+fn classify(v: &Value) -> Slot<'_> {
+    if v.is_null() {
+        Slot::Null
+    } else if v.is_unknown() {
+        Slot::Unknown
+    } else {
+        Slot::Known(v)
+    }
+}
+
+fn sub<'a>(parent: Slot<'a>, name: &str) -> Slot<'a> {
+    match parent {
+        Slot::Null => Slot::Null,
+        Slot::Unknown => Slot::Unknown,
+        Slot::Known(v) => v.get_attr(name).map_or(Slot::Null, classify),
+    }
+}
+
+/// Reads typed values out of slots, collecting diagnostics; `None` when not set.
+#[derive(Default)]
+struct Reader {
+    diags: Diagnostics,
+}
+
+impl Reader {
+    fn string(&mut self, s: Slot<'_>) -> Option<Knowable<String>> {
+        match s {
+            Slot::Null => None,
+            Slot::Unknown => Some(Knowable::Unknown),
+            Slot::Known(v) => Some(
+                v.as_str()
+                    .map_or(Knowable::Unknown, |s| Knowable::Known(s.to_string())),
+            ),
+        }
+    }
+
+    fn bool(&mut self, s: Slot<'_>) -> Option<Knowable<bool>> {
+        match s {
+            Slot::Null => None,
+            Slot::Unknown => Some(Knowable::Unknown),
+            Slot::Known(v) => Some(v.as_bool().map_or(Knowable::Unknown, Knowable::Known)),
+        }
+    }
+
+    fn count(&mut self, s: Slot<'_>, path: Path) -> Option<Knowable<u32>> {
+        match s {
+            Slot::Null => None,
+            Slot::Unknown => Some(Knowable::Unknown),
+            Slot::Known(v) => match v.as_i64().and_then(|n| u32::try_from(n).ok()) {
+                Some(n) => Some(Knowable::Known(n)),
+                None => {
+                    let shown = v.as_number().map(|n| n.to_string()).unwrap_or_default();
+                    self.diags.attribute_error(
+                        path,
+                        "Not a whole number",
+                        format!("{shown} is not allowed here: use a whole number, 0 or more."),
+                    );
+                    Some(Knowable::Unknown)
+                }
+            },
+        }
+    }
+
+    fn strings(&mut self, s: Slot<'_>) -> Option<Knowable<Vec<String>>> {
+        let v = match s {
+            Slot::Null => return None,
+            Slot::Unknown => return Some(Knowable::Unknown),
+            Slot::Known(v) => v,
+        };
+        let items = v.as_list()?;
+        let out: Option<Vec<String>> = items
+            .iter()
+            .map(|i| i.as_str().map(str::to_string))
+            .collect();
+        Some(out.map_or(Knowable::Unknown, Knowable::Known))
+    }
+
+    fn string_map(&mut self, s: Slot<'_>) -> Option<Knowable<BTreeMap<String, String>>> {
+        let v = match s {
+            Slot::Null => return None,
+            Slot::Unknown => return Some(Knowable::Unknown),
+            Slot::Known(v) => v,
+        };
+        let entries = v.as_map()?;
+        let mut out = BTreeMap::new();
+        for (k, item) in entries {
+            match item.as_str() {
+                Some(s) => {
+                    out.insert(k.clone(), s.to_string());
+                }
+                None if item.is_null() => {}
+                None => return Some(Knowable::Unknown),
+            }
+        }
+        Some(Knowable::Known(out))
+    }
+
+    fn word<T: Copy>(
+        &mut self,
+        s: Slot<'_>,
+        path: Path,
+        what: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        allowed: &[&str],
+    ) -> Option<Knowable<T>> {
+        let text = self.string(s)?;
+        Some(match text {
+            Knowable::Unknown => Knowable::Unknown,
+            Knowable::Known(t) => match parse(&t) {
+                Some(v) => Knowable::Known(v),
+                None => {
+                    let names: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
+                    self.diags.attribute_error(
+                        path,
+                        format!("Unknown {what}"),
+                        format!("\"{t}\" is not a {what}. Use one of {}.", names.join(", ")),
+                    );
+                    Knowable::Unknown
+                }
+            },
+        })
+    }
+}
+
+fn optional(k: Option<Knowable<String>>) -> Knowable<Option<String>> {
+    match k {
+        None => Knowable::Known(None),
+        Some(k) => k.map(Some),
+    }
+}
+
+/// The ARN of the key paved created, if the prior inventory lists one.
+fn created_key_arn(prior: &Value) -> Option<String> {
+    let created = prior
+        .get_attr("inventory")
+        .and_then(Value::as_list)
+        .is_some_and(|rows| {
+            rows.iter()
+                .any(|r| r.get_attr("kind").and_then(Value::as_str) == Some("kms_key"))
+        });
+    created
+        .then(|| {
+            prior
+                .get_attr("encryption_key_arn")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .flatten()
+}
+
+impl DatabaseSpec {
+    /// The effective configuration: `config` with every default filled in.
+    ///
+    /// `prior_state` is the resource's state before this change (null when
+    /// creating); from it come the engine version chosen at create (when the
+    /// configuration gives none and the engine is unchanged) and the ARN of a key
+    /// paved created.
+    pub fn from_config(config: &Value, prior_state: &Value) -> (DatabaseSpec, Diagnostics) {
+        let mut r = Reader::default();
+        let top = classify(config);
+        let root = Path::root();
+
+        let name = r
+            .string(sub(top, "name"))
+            .unwrap_or(Knowable::Known(String::new()));
+        let profile = match r.string(sub(top, "profile")) {
+            None => Knowable::Known(profiles::DEFAULT_PROFILE),
+            Some(Knowable::Unknown) => Knowable::Unknown,
+            Some(Knowable::Known(text)) => match Profile::parse(&text) {
+                Some(p) => Knowable::Known(p),
+                None => {
+                    crate::validate::profile(&text, root.clone().attr("profile"), &mut r.diags);
+                    Knowable::Unknown
+                }
+            },
+        };
+        let defaults: Knowable<&'static Defaults> = profile.clone().map(Profile::defaults);
+        let engine_names: Vec<&str> = ENGINES.iter().map(|e| e.name).collect();
+        let engine = r
+            .word(
+                sub(top, "engine"),
+                root.clone().attr("engine"),
+                "engine",
+                Engine::parse,
+                &engine_names,
+            )
+            .unwrap_or(Knowable::Known(DEFAULT_ENGINE));
+        let engine_version = match r.string(sub(top, "engine_version")) {
+            Some(k) => k,
+            None => match &engine {
+                Knowable::Unknown => Knowable::Unknown,
+                Knowable::Known(e) => {
+                    let same_engine =
+                        prior_state.get_attr("engine").and_then(Value::as_str) == Some(e.as_str());
+                    let prior_version = prior_state
+                        .get_attr("engine_version")
+                        .and_then(Value::as_str)
+                        .filter(|_| same_engine);
+                    Knowable::Known(
+                        prior_version
+                            .unwrap_or(e.info().default_version)
+                            .to_string(),
+                    )
+                }
+            },
+        };
+        let instance_class = r.string(sub(top, "instance_class")).unwrap_or_else(|| {
+            engine
+                .clone()
+                .zip(profile.clone())
+                .map(|(e, p)| e.default_instance_class(p).to_string())
+        });
+
+        let st = sub(top, "storage");
+        let st_path = root.clone().attr("storage");
+        let size_gb = r
+            .count(sub(st, "size_gb"), st_path.clone().attr("size_gb"))
+            .unwrap_or_else(|| engine.clone().map(Engine::default_storage_gb));
+        let max_size_gb = r
+            .count(sub(st, "max_size_gb"), st_path.clone().attr("max_size_gb"))
+            .unwrap_or_else(|| {
+                size_gb.clone().map(|s| {
+                    s.saturating_mul(DEFAULT_MAX_STORAGE_FACTOR)
+                        .min(MAX_STORAGE_GB)
+                })
+            });
+        let type_names: Vec<&str> = StorageType::ALL.iter().map(|t| t.as_str()).collect();
+        let storage_type = r
+            .word(
+                sub(st, "type"),
+                st_path.attr("type"),
+                "storage type",
+                StorageType::parse,
+                &type_names,
+            )
+            .unwrap_or(Knowable::Known(DEFAULT_STORAGE_TYPE));
+        let storage = StorageSpec {
+            size_gb,
+            max_size_gb,
+            storage_type,
+        };
+
+        let multi_az = r
+            .bool(sub(top, "multi_az"))
+            .unwrap_or_else(|| defaults.clone().map(|d| d.db_multi_az));
+        let read_replicas = r
+            .count(
+                sub(top, "read_replicas"),
+                root.clone().attr("read_replicas"),
+            )
+            .unwrap_or_else(|| defaults.clone().map(|d| d.db_read_replicas));
+
+        let b = sub(top, "backup");
+        let backup = BackupSpec {
+            retention_days: r
+                .count(
+                    sub(b, "retention_days"),
+                    root.clone().attr("backup").attr("retention_days"),
+                )
+                .unwrap_or_else(|| defaults.clone().map(|d| d.db_backup_retention_days)),
+            window: r
+                .string(sub(b, "window"))
+                .unwrap_or_else(|| Knowable::Known(DEFAULT_BACKUP_WINDOW.to_string())),
+            copy_to_region: optional(r.string(sub(b, "copy_to_region"))),
+        };
+        let maintenance_window = r
+            .string(sub(top, "maintenance_window"))
+            .unwrap_or_else(|| Knowable::Known(DEFAULT_MAINTENANCE_WINDOW.to_string()));
+        let parameters = r
+            .string_map(sub(top, "parameters"))
+            .unwrap_or(Knowable::Known(BTreeMap::new()));
+
+        let n = sub(top, "network");
+        let network = NetworkSpec {
+            vpc_id: r
+                .string(sub(n, "vpc_id"))
+                .unwrap_or(Knowable::Known(String::new())),
+            subnet_ids: r
+                .strings(sub(n, "subnet_ids"))
+                .unwrap_or(Knowable::Known(Vec::new())),
+            allowed_security_group_ids: r
+                .strings(sub(n, "allowed_security_group_ids"))
+                .unwrap_or(Knowable::Known(Vec::new())),
+            allowed_cidrs: r
+                .strings(sub(n, "allowed_cidrs"))
+                .unwrap_or(Knowable::Known(Vec::new())),
+        };
+
+        let encryption_key = match r.string(sub(top, "encryption_key_arn")) {
+            Some(k) => k.map(EncryptionKey::Provided),
+            None => Knowable::Known(EncryptionKey::Created {
+                arn: created_key_arn(prior_state),
+            }),
+        };
+        let deletion_protection = r
+            .bool(sub(top, "deletion_protection"))
+            .unwrap_or_else(|| defaults.clone().map(|d| d.deletion_protection));
+        let final_snapshot = r
+            .bool(sub(top, "final_snapshot"))
+            .unwrap_or_else(|| defaults.clone().map(|d| d.db_final_snapshot));
+
+        let rs = sub(top, "restore");
+        let restore = match rs {
+            Slot::Null => Knowable::Known(None),
+            Slot::Unknown => Knowable::Unknown,
+            Slot::Known(_) => Knowable::Known(Some(RestoreSpec {
+                snapshot_id: optional(r.string(sub(rs, "snapshot_id"))),
+                source_db_instance_id: optional(r.string(sub(rs, "source_db_instance_id"))),
+                restore_time: optional(r.string(sub(rs, "restore_time"))),
+                use_latest_restorable_time: r
+                    .bool(sub(rs, "use_latest_restorable_time"))
+                    .unwrap_or(Knowable::Known(false)),
+            })),
+        };
+        let allow_major_version_upgrade = r
+            .bool(sub(top, "allow_major_version_upgrade"))
+            .unwrap_or(Knowable::Known(false));
+        let tags = r
+            .string_map(sub(top, "tags"))
+            .unwrap_or(Knowable::Known(BTreeMap::new()));
+
+        let t = sub(top, "timeouts");
+        let mut timeout = |name: &str, default: &str| {
+            r.string(sub(t, name))
+                .unwrap_or_else(|| Knowable::Known(default.to_string()))
+        };
+        let timeouts = TimeoutsSpec {
+            create: timeout("create", DEFAULT_CREATE_TIMEOUT),
+            update: timeout("update", DEFAULT_UPDATE_TIMEOUT),
+            delete: timeout("delete", DEFAULT_DELETE_TIMEOUT),
+        };
+
+        let spec = DatabaseSpec {
+            name,
+            profile,
+            engine,
+            engine_version,
+            instance_class,
+            storage,
+            multi_az,
+            read_replicas,
+            backup,
+            maintenance_window,
+            parameters,
+            network,
+            encryption_key,
+            deletion_protection,
+            final_snapshot,
+            restore,
+            allow_major_version_upgrade,
+            tags,
+            timeouts,
+        };
+        (spec, r.diags)
+    }
+
+    /// The effective configuration a state records (for comparing a prior state
+    /// with a new plan). A key paved created is recognised by the state's inventory.
+    pub fn from_state(state: &Value) -> DatabaseSpec {
+        let mut as_config = state.clone();
+        if created_key_arn(state).is_some() {
+            if let Value::Object(attrs) = &mut as_config {
+                attrs.insert("encryption_key_arn".to_string(), Value::Null);
+            }
+        }
+        DatabaseSpec::from_config(&as_config, state).0
+    }
+
+    /// The port the engine listens on.
+    pub fn port(&self) -> Knowable<u16> {
+        self.engine.clone().map(|e| e.info().port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(pairs: Vec<(&str, Value)>) -> Value {
+        Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    #[test]
+    fn defaults_come_from_the_profile_and_engine_tables() {
+        let (spec, diags) =
+            DatabaseSpec::from_config(&obj(vec![("name", "orders".into())]), &Value::Null);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(spec.engine, Knowable::Known(Engine::Postgres));
+        assert_eq!(spec.engine_version, Knowable::Known("16".into()));
+        assert_eq!(spec.port(), Knowable::Known(5432));
+        assert_eq!(spec.instance_class, Knowable::Known("db.m6g.large".into()));
+        assert_eq!(spec.multi_az, Knowable::Known(true));
+        assert_eq!(spec.read_replicas, Knowable::Known(1));
+        assert_eq!(spec.backup.retention_days, Knowable::Known(14));
+        assert_eq!(spec.final_snapshot, Knowable::Known(true));
+        assert_eq!(spec.deletion_protection, Knowable::Known(true));
+        assert_eq!(spec.storage.size_gb, Knowable::Known(20));
+        assert_eq!(spec.storage.max_size_gb, Knowable::Known(100));
+
+        let mysql = obj(vec![
+            ("name", "orders".into()),
+            ("engine", "mysql".into()),
+            ("profile", "development".into()),
+        ]);
+        let (spec, _) = DatabaseSpec::from_config(&mysql, &Value::Null);
+        assert_eq!(spec.engine_version, Knowable::Known("8.0".into()));
+        assert_eq!(spec.port(), Knowable::Known(3306));
+        assert_eq!(spec.instance_class, Knowable::Known("db.t4g.micro".into()));
+        assert_eq!(spec.final_snapshot, Knowable::Known(false));
+    }
+
+    #[test]
+    fn prior_version_is_kept_for_the_same_engine_only() {
+        let config = obj(vec![("name", "orders".into())]);
+        let prior = obj(vec![
+            ("engine", "postgres".into()),
+            ("engine_version", "15.7".into()),
+        ]);
+        let (spec, _) = DatabaseSpec::from_config(&config, &prior);
+        assert_eq!(spec.engine_version, Knowable::Known("15.7".into()));
+        let mysql = obj(vec![("name", "orders".into()), ("engine", "mysql".into())]);
+        let (spec, _) = DatabaseSpec::from_config(&mysql, &prior);
+        assert_eq!(spec.engine_version, Knowable::Known("8.0".into()));
+    }
+
+    #[test]
+    fn majors_and_bad_words() {
+        assert_eq!(Engine::Postgres.major_of("16.2"), Some("16".into()));
+        assert_eq!(Engine::Mysql.major_of("8.0.35"), Some("8.0".into()));
+        assert_eq!(Engine::Mysql.major_of("8"), None);
+        assert_eq!(Engine::Postgres.major_of("v16"), None);
+        let config = obj(vec![
+            ("name", "orders".into()),
+            ("engine", "oracle".into()),
+            ("storage", obj(vec![("type", "gp2".into())])),
+        ]);
+        let (_, diags) = DatabaseSpec::from_config(&config, &Value::Null);
+        let paths: Vec<String> = diags
+            .iter()
+            .filter_map(|d| d.path.as_ref().map(|p| p.to_string()))
+            .collect();
+        assert_eq!(paths, ["engine", "storage.type"]);
+    }
+}

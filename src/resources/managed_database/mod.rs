@@ -1,0 +1,71 @@
+//! `paved_managed_database`: a managed relational database across zones.
+//!
+//! The cloud-neutral model of the resource, one concept per file, as
+//! `paved_ha_cluster`'s:
+//! - [`schema`](mod@schema): the attributes in the user's words, with their defaults documented;
+//! - [`config`]: [`DatabaseSpec`], the effective configuration, every default filled
+//!   from the profile and engine tables and "not known until apply" kept explicit;
+//! - [`validate`]: checks made before any cloud call, as errors and warnings with the
+//!   attribute path and what to do;
+//! - [`inventory`]: the components a spec stands for, and the HA report;
+//! - [`plan`](mod@plan): the pure planning function (planned state, forced replacements,
+//!   deletion protection, storage shrink refusal, empty plan after apply);
+//! - [`backend`]: the trait the AWS and GCP backends implement.
+//!
+//! The `Resource` implementation (apply, read, import) comes with the first backend;
+//! it calls [`validate_config`] and [`plan()`].
+
+pub mod backend;
+pub mod config;
+pub mod inventory;
+pub mod plan;
+pub mod schema;
+pub mod validate;
+
+pub use backend::{final_snapshot_name, DatabaseBackend};
+pub use config::{DatabaseSpec, Engine, StorageType};
+pub use inventory::{components, ha_report};
+pub use plan::plan;
+pub use schema::schema;
+
+use paved_value::Value;
+
+use crate::diag::{Diagnostics, Severity};
+
+/// The resource's type name in HCL.
+pub const TYPE_NAME: &str = "paved_managed_database";
+
+/// The checks for `ValidateResourceConfig`: errors only. Warnings (risky but allowed
+/// choices) are reported once, by [`plan()`], where the user reads them next to the
+/// plan.
+pub fn validate_config(config: &Value) -> Diagnostics {
+    let (spec, mut diags) = DatabaseSpec::from_config(config, &Value::Null);
+    diags.extend(validate::check(&spec));
+    diags.0.retain(|d| d.severity == Severity::Error);
+    diags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(pairs: Vec<(&str, Value)>) -> Value {
+        Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    #[test]
+    fn validation_keeps_errors_and_leaves_warnings_to_the_plan() {
+        let network = obj(vec![
+            ("vpc_id", "vpc-1".into()),
+            ("subnet_ids", Value::List(vec!["a".into(), "b".into()])),
+        ]);
+        let config = obj(vec![
+            ("name", "orders".into()),
+            ("network", network.clone()),
+            ("backup", obj(vec![("retention_days", Value::from(3i64))])),
+        ]);
+        assert!(validate_config(&config).is_empty());
+        let config = obj(vec![("name", "-orders".into()), ("network", network)]);
+        assert!(validate_config(&config).has_errors());
+    }
+}
