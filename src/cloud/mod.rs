@@ -34,8 +34,8 @@ pub struct Clients {
     pub cloud: CloudKind,
     /// Tags added to every component paved creates.
     pub default_tags: BTreeMap<String, String>,
-    /// AWS clients (lazy).
-    pub aws: aws::AwsClients,
+    /// AWS clients (lazy), shared with background warm-up.
+    pub aws: std::sync::Arc<aws::AwsClients>,
     /// GCP settings.
     pub gcp: gcp::GcpSettings,
 }
@@ -44,7 +44,7 @@ impl Clients {
     /// The zone source for the configured cloud.
     pub fn zones(&self) -> Result<&dyn ZoneSource, CloudError> {
         match self.cloud {
-            CloudKind::Aws => Ok(&self.aws),
+            CloudKind::Aws => Ok(self.aws.as_ref()),
             CloudKind::Gcp => Err(CloudError::NotSupported {
                 what: "listing zones".into(),
                 cloud: "GCP",

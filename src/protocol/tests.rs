@@ -133,7 +133,7 @@ impl ProviderDefinition for TestProvider {
         Some(Clients {
             cloud: CloudKind::Aws,
             default_tags: Default::default(),
-            aws: AwsClients::new(AwsSettings::default()),
+            aws: Arc::new(AwsClients::new(AwsSettings::default())),
             gcp: Default::default(),
         })
     }

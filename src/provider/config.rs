@@ -25,7 +25,7 @@ impl ParsedConfig {
         Clients {
             cloud: self.cloud,
             default_tags: self.default_tags,
-            aws: AwsClients::new(self.aws),
+            aws: std::sync::Arc::new(AwsClients::new(self.aws)),
             gcp: self.gcp.with_env_fallback(|k| std::env::var(k).ok()),
         }
     }

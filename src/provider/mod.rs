@@ -38,7 +38,11 @@ impl ProviderDefinition for PavedProvider {
     }
 
     async fn configure(&self, config: &Value, diags: &mut Diagnostics) -> Option<Clients> {
-        config::parse(config, diags).map(config::ParsedConfig::into_clients)
+        let clients = config::parse(config, diags).map(config::ParsedConfig::into_clients)?;
+        if clients.cloud == crate::cloud::CloudKind::Aws {
+            clients.aws.warm_up();
+        }
+        Some(clients)
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {

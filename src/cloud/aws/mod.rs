@@ -159,6 +159,23 @@ impl AwsClients {
             .build())
     }
 
+    /// Starts loading the SDK configuration in the background, so the first cloud call
+    /// of this run does not wait for it (profile files, credential chain, HTTP client).
+    /// Only when the region is known: otherwise loading could probe the instance
+    /// metadata service, and an operation that needs no cloud must make no call.
+    /// Loading makes no AWS API call and needs no credentials.
+    pub fn warm_up(self: &std::sync::Arc<Self>) {
+        if self.region().is_err() {
+            return;
+        }
+        let clients = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = clients.sdk_config().await {
+                tracing::debug!(error = %e, "AWS configuration warm-up failed; retried on first use");
+            }
+        });
+    }
+
     /// An EC2 client for `region` (the default region when `None`).
     pub async fn ec2(&self, region: Option<&str>) -> Result<aws_sdk_ec2::Client, CloudError> {
         let sdk = self.sdk_config().await?;
