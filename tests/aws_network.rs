@@ -1,0 +1,538 @@
+//! The AWS network of a `paved_ha_cluster` against a real moto server: create,
+//! re-run (nothing duplicated), adopt after a simulated crash, refresh with a bounded
+//! number of calls, ordered teardown, and a second teardown that is a no-op.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use aws_sdk_ec2::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_ec2::config::{BehaviorVersion, ConfigBag, Credentials, Intercept, Region};
+use aws_sdk_ec2::error::BoxError;
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::Client;
+use paved::cloud::aws::network::{delete_network, ensure_network, read_network, NetworkSpec};
+use paved::engine::tags::{COMPONENT_TAG, STACK_TAG};
+use paved::resources::ha_cluster::backend::StackContext;
+use paved::resources::ha_cluster::config::NatLayout;
+use paved::resources::ha_cluster::layout::Tier;
+use support::Moto;
+use tokio_util::sync::CancellationToken;
+
+const ZONES: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
+
+/// Counts every EC2 call the client makes.
+#[derive(Debug, Clone, Default)]
+struct CallCounter(Arc<AtomicUsize>);
+
+impl CallCounter {
+    fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// An EC2 client for moto, configured explicitly (no process environment).
+fn client(moto: &Moto) -> (Client, CallCounter) {
+    let counter = CallCounter::default();
+    let config = aws_sdk_ec2::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(moto.endpoint())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .interceptor(counter.clone())
+        .build();
+    (Client::from_conf(config), counter)
+}
+
+fn context(stack: &str) -> StackContext {
+    StackContext {
+        stack: stack.to_owned(),
+        tags: BTreeMap::from([
+            (STACK_TAG.to_owned(), stack.to_owned()),
+            ("team".to_owned(), "platform".to_owned()),
+        ]),
+        cancel: CancellationToken::new(),
+        deadline: None,
+    }
+}
+
+fn production(cidr: &str) -> NetworkSpec {
+    NetworkSpec {
+        cidr: cidr.to_owned(),
+        zones: ZONES.iter().map(|z| (*z).to_owned()).collect(),
+        nat: NatLayout::PerZone,
+    }
+}
+
+fn has(tags: &[Tag], key: &str, value: &str) -> bool {
+    tags.iter()
+        .any(|t| t.key() == Some(key) && t.value() == Some(value))
+}
+
+fn tagged(tags: &[Tag], stack: &str) -> bool {
+    has(tags, STACK_TAG, stack)
+}
+
+/// What moto holds with the stack's tag, counted by kind (filtered here too: moto
+/// ignores tag filters on NAT gateways).
+#[derive(Debug, PartialEq, Eq)]
+struct Counts {
+    vpcs: usize,
+    subnets: usize,
+    igws: usize,
+    nats: usize,
+    eips: usize,
+    route_tables: usize,
+}
+
+async fn counts(ec2: &Client, stack: &str) -> Counts {
+    let by_tag = Filter::builder()
+        .name(format!("tag:{STACK_TAG}"))
+        .values(stack)
+        .build();
+    let vpcs = ec2.describe_vpcs().send().await.unwrap();
+    let subnets = ec2.describe_subnets().send().await.unwrap();
+    let igws = ec2.describe_internet_gateways().send().await.unwrap();
+    let nats = ec2
+        .describe_nat_gateways()
+        .filter(by_tag.clone())
+        .send()
+        .await
+        .unwrap();
+    let eips = ec2.describe_addresses().send().await.unwrap();
+    let rts = ec2.describe_route_tables().send().await.unwrap();
+    Counts {
+        vpcs: vpcs
+            .vpcs()
+            .iter()
+            .filter(|v| tagged(v.tags(), stack))
+            .count(),
+        subnets: subnets
+            .subnets()
+            .iter()
+            .filter(|s| tagged(s.tags(), stack))
+            .count(),
+        igws: igws
+            .internet_gateways()
+            .iter()
+            .filter(|g| tagged(g.tags(), stack))
+            .count(),
+        nats: nats
+            .nat_gateways()
+            .iter()
+            .filter(|n| {
+                tagged(n.tags(), stack) && n.state().is_some_and(|s| s.as_str() != "deleted")
+            })
+            .count(),
+        eips: eips
+            .addresses()
+            .iter()
+            .filter(|a| tagged(a.tags(), stack))
+            .count(),
+        route_tables: rts
+            .route_tables()
+            .iter()
+            .filter(|r| tagged(r.tags(), stack))
+            .count(),
+    }
+}
+
+fn tag_spec(kind: ResourceType, stack: &str, key: &str) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(kind)
+        .tags(Tag::builder().key(STACK_TAG).value(stack).build())
+        .tags(Tag::builder().key(COMPONENT_TAG).value(key).build())
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_network_lifecycle() {
+    let moto = Moto::start();
+    let (ec2, calls) = client(&moto);
+    let ctx = context("shop");
+    let spec = production("10.0.0.0/16");
+
+    // Create.
+    let step = ensure_network(&ec2, &ctx, &spec).await;
+    let net = step.result.expect("ensure_network");
+    assert_eq!(
+        counts(&ec2, "shop").await,
+        Counts {
+            vpcs: 1,
+            subnets: 9,
+            igws: 1,
+            nats: 3,
+            eips: 3,
+            // public, one private per zone, intra
+            route_tables: 5,
+        }
+    );
+    assert_eq!(net.zones, ZONES);
+    assert_eq!(net.nat_gateway_ids.len(), 3);
+    for tier in Tier::ALL {
+        assert_eq!(net.subnet_ids[&tier].len(), 3, "{tier:?}");
+    }
+    // 1 VPC + 9 subnets + IGW + 3 EIPs + 3 NATs + 5 route tables.
+    assert_eq!(step.components.len(), 22, "{:#?}", step.components);
+
+    // The VPC has DNS support and hostnames on.
+    for attr in [
+        aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport,
+        aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames,
+    ] {
+        let out = ec2
+            .describe_vpc_attribute()
+            .vpc_id(&net.vpc_id)
+            .attribute(attr.clone())
+            .send()
+            .await
+            .unwrap();
+        let on = out
+            .enable_dns_support()
+            .or(out.enable_dns_hostnames())
+            .and_then(|a| a.value());
+        assert_eq!(on, Some(true), "{attr:?}");
+    }
+
+    // Subnet tags for load balancers and the cluster.
+    let subnets = ec2
+        .describe_subnets()
+        .filters(Filter::builder().name("vpc-id").values(&net.vpc_id).build())
+        .send()
+        .await
+        .unwrap();
+    for s in subnets.subnets() {
+        let id = s.subnet_id().unwrap();
+        let tags = s.tags();
+        if net.subnet_ids[&Tier::Public].values().any(|p| p == id) {
+            assert!(has(tags, "kubernetes.io/role/elb", "1"), "{id}");
+            assert!(has(tags, "kubernetes.io/cluster/shop", "shared"), "{id}");
+        } else if net.subnet_ids[&Tier::Private].values().any(|p| p == id) {
+            assert!(has(tags, "kubernetes.io/role/internal-elb", "1"), "{id}");
+            assert!(has(tags, "kubernetes.io/cluster/shop", "shared"), "{id}");
+        }
+        assert!(has(tags, "team", "platform"), "user tags on {id}");
+    }
+
+    // Routes: public → IGW; private per zone → that zone's NAT; intra → local only.
+    let tables = ec2
+        .describe_route_tables()
+        .filters(Filter::builder().name("vpc-id").values(&net.vpc_id).build())
+        .send()
+        .await
+        .unwrap();
+    let nat_subnet: BTreeMap<String, String> = ec2
+        .describe_nat_gateways()
+        .set_nat_gateway_ids(Some(net.nat_gateway_ids.clone()))
+        .send()
+        .await
+        .unwrap()
+        .nat_gateways()
+        .iter()
+        .map(|n| {
+            (
+                n.nat_gateway_id().unwrap().to_owned(),
+                n.subnet_id().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (i, zone) in ZONES.iter().enumerate() {
+        let public = &net.subnet_ids[&Tier::Public][*zone];
+        let private = &net.subnet_ids[&Tier::Private][*zone];
+        let intra = &net.subnet_ids[&Tier::Intra][*zone];
+        let table_of = |subnet: &str| {
+            tables
+                .route_tables()
+                .iter()
+                .find(|t| {
+                    t.associations()
+                        .iter()
+                        .any(|a| a.subnet_id() == Some(subnet))
+                })
+                .unwrap_or_else(|| panic!("no route table for {subnet}"))
+        };
+        let default_route = |subnet: &str| {
+            table_of(subnet)
+                .routes()
+                .iter()
+                .find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"))
+                .cloned()
+        };
+        let route = default_route(public).expect("public default route");
+        assert!(route.gateway_id().unwrap().starts_with("igw-"));
+        let route = default_route(private).expect("private default route");
+        let nat = route.nat_gateway_id().unwrap();
+        assert_eq!(nat, net.nat_gateway_ids[i]);
+        assert_eq!(
+            &nat_subnet[nat], public,
+            "NAT {i} in zone {zone}'s public subnet"
+        );
+        assert!(
+            default_route(intra).is_none(),
+            "intra has no internet route"
+        );
+    }
+
+    // Ensure again: same ids, nothing duplicated.
+    let again = ensure_network(&ec2, &ctx, &spec).await;
+    assert_eq!(again.result.expect("second ensure"), net);
+    assert_eq!(again.components, step.components);
+    assert_eq!(counts(&ec2, "shop").await.subnets, 9);
+    assert_eq!(counts(&ec2, "shop").await.nats, 3);
+    assert_eq!(counts(&ec2, "shop").await.route_tables, 5);
+
+    // Refresh: the same ids, one describe call per kind.
+    let before = calls.get();
+    let read = read_network(&ec2, "shop").await.expect("read_network");
+    assert_eq!(calls.get() - before, 6, "one describe call per kind");
+    assert_eq!(read.network.as_ref(), Some(&net));
+    let mut read_ids: Vec<&str> = read.components.iter().map(|c| c.id.as_str()).collect();
+    let mut made_ids: Vec<&str> = step.components.iter().map(|c| c.id.as_str()).collect();
+    read_ids.sort_unstable();
+    made_ids.sort_unstable();
+    assert_eq!(read_ids, made_ids);
+
+    // Another stack in the same account is left alone.
+    let other = ensure_network(&ec2, &context("other"), &production("10.1.0.0/16")).await;
+    other.result.expect("other stack");
+
+    // Teardown, then a second one that finds nothing.
+    let report = delete_network(&ec2, &ctx)
+        .await
+        .result
+        .expect("delete_network");
+    assert!(report.left_behind.is_empty(), "{:#?}", report.left_behind);
+    assert_eq!(
+        counts(&ec2, "shop").await,
+        Counts {
+            vpcs: 0,
+            subnets: 0,
+            igws: 0,
+            nats: 0,
+            eips: 0,
+            route_tables: 0,
+        }
+    );
+    let second = delete_network(&ec2, &ctx)
+        .await
+        .result
+        .expect("second delete");
+    assert!(second.deleted.is_empty(), "{:#?}", second.deleted);
+    assert!(second.left_behind.is_empty(), "{:#?}", second.left_behind);
+    assert!(read_network(&ec2, "shop").await.unwrap().network.is_none());
+    assert_eq!(counts(&ec2, "other").await.subnets, 9, "other stack intact");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adopts_what_a_crashed_apply_left() {
+    let moto = Moto::start();
+    let (ec2, _) = client(&moto);
+    let ctx = context("crashy");
+    let spec = production("10.20.0.0/16");
+
+    // A crash right after the VPC and two subnets were made.
+    let vpc_id = ec2
+        .create_vpc()
+        .cidr_block("10.20.0.0/16")
+        .tag_specifications(tag_spec(ResourceType::Vpc, "crashy", "vpc"))
+        .send()
+        .await
+        .unwrap()
+        .vpc()
+        .unwrap()
+        .vpc_id()
+        .unwrap()
+        .to_owned();
+    let mut made = Vec::new();
+    for (key, cidr, zone) in [
+        ("subnet.private.0", "10.20.0.0/19", "us-east-1a"),
+        ("subnet.public.1", "10.20.228.0/22", "us-east-1b"),
+    ] {
+        let id = ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block(cidr)
+            .availability_zone(zone)
+            .tag_specifications(tag_spec(ResourceType::Subnet, "crashy", key))
+            .send()
+            .await
+            .unwrap()
+            .subnet()
+            .unwrap()
+            .subnet_id()
+            .unwrap()
+            .to_owned();
+        made.push(id);
+    }
+
+    let net = ensure_network(&ec2, &ctx, &spec)
+        .await
+        .result
+        .expect("ensure after crash");
+    assert_eq!(net.vpc_id, vpc_id, "VPC adopted");
+    assert_eq!(net.subnet_ids[&Tier::Private]["us-east-1a"], made[0]);
+    assert_eq!(net.subnet_ids[&Tier::Public]["us-east-1b"], made[1]);
+    let counted = counts(&ec2, "crashy").await;
+    assert_eq!(counted.vpcs, 1);
+    assert_eq!(counted.subnets, 9);
+    // The adopted subnets got the load-balancer tags they were missing.
+    let subnets = ec2
+        .describe_subnets()
+        .subnet_ids(&made[1])
+        .send()
+        .await
+        .unwrap();
+    assert!(has(
+        subnets.subnets()[0].tags(),
+        "kubernetes.io/role/elb",
+        "1"
+    ));
+
+    // What Kubernetes leaves behind: a security group referring to itself and a
+    // network interface in a private subnet. Teardown removes both.
+    let group = ec2
+        .create_security_group()
+        .vpc_id(&vpc_id)
+        .group_name("k8s-elb-leftover")
+        .description("left by the cloud controller")
+        .send()
+        .await
+        .unwrap()
+        .group_id()
+        .unwrap()
+        .to_owned();
+    ec2.authorize_security_group_ingress()
+        .group_id(&group)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("-1")
+                .user_id_group_pairs(
+                    aws_sdk_ec2::types::UserIdGroupPair::builder()
+                        .group_id(&group)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let eni = ec2
+        .create_network_interface()
+        .subnet_id(&made[0])
+        .groups(&group)
+        .send()
+        .await
+        .unwrap()
+        .network_interface()
+        .unwrap()
+        .network_interface_id()
+        .unwrap()
+        .to_owned();
+
+    let report = delete_network(&ec2, &ctx).await.result.expect("delete");
+    assert!(report.left_behind.is_empty(), "{:#?}", report.left_behind);
+    assert!(
+        report.deleted.iter().any(|c| c.id == eni),
+        "{:#?}",
+        report.deleted
+    );
+    assert!(
+        report.deleted.iter().any(|c| c.id == group),
+        "{:#?}",
+        report.deleted
+    );
+    assert_eq!(counts(&ec2, "crashy").await.vpcs, 0);
+    let vpcs = ec2.describe_vpcs().send().await.unwrap();
+    assert!(vpcs
+        .vpcs()
+        .iter()
+        .all(|v| v.vpc_id() != Some(vpc_id.as_str())));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_and_no_nat_layouts() {
+    let moto = Moto::start();
+    let (ec2, _) = client(&moto);
+    for (stack, nat, cidr, nats, tables) in [
+        ("single", NatLayout::Single, "10.30.0.0/16", 1, 3),
+        ("nonat", NatLayout::None, "10.31.0.0/16", 0, 3),
+    ] {
+        let ctx = context(stack);
+        let spec = NetworkSpec {
+            nat,
+            ..production(cidr)
+        };
+        let net = ensure_network(&ec2, &ctx, &spec)
+            .await
+            .result
+            .unwrap_or_else(|e| panic!("{stack}: {e}"));
+        assert_eq!(net.nat_gateway_ids.len(), nats, "{stack}");
+        let counted = counts(&ec2, stack).await;
+        assert_eq!((counted.nats, counted.eips), (nats, nats), "{stack}");
+        assert_eq!(counted.route_tables, tables, "{stack}");
+        let report = delete_network(&ec2, &ctx).await.result.expect("delete");
+        assert!(report.left_behind.is_empty(), "{:#?}", report.left_behind);
+    }
+
+    // Per-zone NAT turned into a single one: the surplus NATs, addresses and private
+    // route tables go, every private subnet routes through the one NAT.
+    let ctx = context("shrink");
+    let spec = production("10.32.0.0/16");
+    ensure_network(&ec2, &ctx, &spec)
+        .await
+        .result
+        .expect("per-zone");
+    let single = NetworkSpec {
+        nat: NatLayout::Single,
+        ..spec
+    };
+    let net = ensure_network(&ec2, &ctx, &single)
+        .await
+        .result
+        .expect("single");
+    let counted = counts(&ec2, "shrink").await;
+    assert_eq!(
+        (counted.nats, counted.eips, counted.route_tables),
+        (1, 1, 3)
+    );
+    let tables = ec2
+        .describe_route_tables()
+        .filters(Filter::builder().name("vpc-id").values(&net.vpc_id).build())
+        .send()
+        .await
+        .unwrap();
+    for private in net.subnet_ids[&Tier::Private].values() {
+        let table = tables
+            .route_tables()
+            .iter()
+            .find(|t| {
+                t.associations()
+                    .iter()
+                    .any(|a| a.subnet_id() == Some(private.as_str()))
+            })
+            .expect("private subnet has a table");
+        assert!(table
+            .routes()
+            .iter()
+            .any(|r| r.nat_gateway_id() == Some(net.nat_gateway_ids[0].as_str())));
+    }
+    let report = delete_network(&ec2, &ctx).await.result.expect("delete");
+    assert!(report.left_behind.is_empty(), "{:#?}", report.left_behind);
+}
