@@ -25,6 +25,7 @@ use paved_value::{Path, Value};
 
 use crate::diag::Diagnostics;
 use crate::profiles::{self, Defaults, NatMode, Profile};
+use crate::resources::common::reader::{classify, sub, Reader, Slot};
 
 /// The network paved builds when neither `network.cidr` nor an existing network is
 /// given.
@@ -409,80 +410,15 @@ pub fn pool_path(name: &str) -> Path {
     Path::root().attr("node_pools").key(name)
 }
 
-/// An attribute slot of a value: absent or null, unknown, or known.
-#[derive(Clone, Copy)]
-enum Slot<'a> {
-    Null,
-    Unknown,
-    Known(&'a Value),
+/// The reads this resource makes in its own way, beside the shared ones.
+trait ReaderExt {
+    /// A list of strings; unknown when any element is, reporting nulls at `path`.
+    fn strings(&mut self, s: Slot<'_>, path: Path) -> Option<Knowable<Vec<String>>>;
+    /// A map of strings; unknown when any element is, or when not a map.
+    fn string_map(&mut self, s: Slot<'_>) -> Option<Knowable<BTreeMap<String, String>>>;
 }
 
-fn classify(v: &Value) -> Slot<'_> {
-    if v.is_null() {
-        Slot::Null
-    } else if v.is_unknown() {
-        Slot::Unknown
-    } else {
-        Slot::Known(v)
-    }
-}
-
-/// The attribute `name` of the object in `parent` (unknown when the object is).
-fn sub<'a>(parent: Slot<'a>, name: &str) -> Slot<'a> {
-    match parent {
-        Slot::Null => Slot::Null,
-        Slot::Unknown => Slot::Unknown,
-        Slot::Known(v) => v.get_attr(name).map_or(Slot::Null, classify),
-    }
-}
-
-/// Reads typed values out of slots, collecting diagnostics. Each reader returns
-/// `None` when the attribute is not set, so the caller picks the default.
-#[derive(Default)]
-struct Reader {
-    diags: Diagnostics,
-}
-
-impl Reader {
-    fn string(&mut self, s: Slot<'_>) -> Option<Knowable<String>> {
-        match s {
-            Slot::Null => None,
-            Slot::Unknown => Some(Knowable::Unknown),
-            Slot::Known(v) => Some(
-                v.as_str()
-                    .map_or(Knowable::Unknown, |s| Knowable::Known(s.to_string())),
-            ),
-        }
-    }
-
-    fn bool(&mut self, s: Slot<'_>) -> Option<Knowable<bool>> {
-        match s {
-            Slot::Null => None,
-            Slot::Unknown => Some(Knowable::Unknown),
-            Slot::Known(v) => Some(v.as_bool().map_or(Knowable::Unknown, Knowable::Known)),
-        }
-    }
-
-    /// A whole number from 0 to `u32::MAX`.
-    fn count(&mut self, s: Slot<'_>, path: Path) -> Option<Knowable<u32>> {
-        match s {
-            Slot::Null => None,
-            Slot::Unknown => Some(Knowable::Unknown),
-            Slot::Known(v) => match v.as_i64().and_then(|n| u32::try_from(n).ok()) {
-                Some(n) => Some(Knowable::Known(n)),
-                None => {
-                    let shown = v.as_number().map(|n| n.to_string()).unwrap_or_default();
-                    self.diags.attribute_error(
-                        path,
-                        "Not a whole number",
-                        format!("{shown} is not allowed here: use a whole number, 0 or more."),
-                    );
-                    Some(Knowable::Unknown)
-                }
-            },
-        }
-    }
-
+impl ReaderExt for Reader {
     /// A list of strings; unknown when any element is.
     fn strings(&mut self, s: Slot<'_>, path: Path) -> Option<Knowable<Vec<String>>> {
         let v = match s {
@@ -537,33 +473,6 @@ impl Reader {
             }
         }
         Some(Knowable::Known(out))
-    }
-
-    /// A word from a fixed set: reports anything else.
-    fn word<T: Copy>(
-        &mut self,
-        s: Slot<'_>,
-        path: Path,
-        what: &str,
-        parse: impl Fn(&str) -> Option<T>,
-        allowed: &[&str],
-    ) -> Option<Knowable<T>> {
-        let text = self.string(s)?;
-        Some(match text {
-            Knowable::Unknown => Knowable::Unknown,
-            Knowable::Known(t) => match parse(&t) {
-                Some(v) => Knowable::Known(v),
-                None => {
-                    let names: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
-                    self.diags.attribute_error(
-                        path,
-                        format!("Unknown {what}"),
-                        format!("\"{t}\" is not a {what}. Use one of {}.", names.join(", ")),
-                    );
-                    Knowable::Unknown
-                }
-            },
-        })
     }
 }
 

@@ -23,6 +23,7 @@ use super::schema::schema;
 use super::validate;
 use crate::diag::Diagnostics;
 use crate::framework::PlanResponse;
+use crate::resources::common::plan::{is_protected, quoted_name, replaced_paths};
 use crate::schema::{Attribute, AttributeKind, Block, Nesting, Presence};
 
 /// The attributes whose change replaces the cluster.
@@ -52,7 +53,7 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
                 format!(
                     "The cluster {} has deletion_protection = true, so it cannot be destroyed. To destroy it, set \
                      deletion_protection = false, apply, then destroy.",
-                    cluster_name(prior_state)
+                    quoted_name(prior_state)
                 ),
             );
         }
@@ -73,14 +74,7 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
 
     let block = schema().block;
     let settings = merge_block(&block, config, &render(&spec, &Outputs::unknown()));
-    let requires_replace: Vec<Path> = if creating {
-        Vec::new()
-    } else {
-        replacing_paths()
-            .into_iter()
-            .filter(|p| changed(prior_state, &settings, p))
-            .collect()
-    };
+    let requires_replace = replaced_paths(prior_state, &settings, replacing_paths());
     if !requires_replace.is_empty() && is_protected(prior_state) {
         let changes: Vec<String> = requires_replace.iter().map(Path::to_string).collect();
         diags.attribute_error(
@@ -91,7 +85,7 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
                  Undo the change to keep the cluster; to replace it anyway, set deletion_protection = false, apply, then \
                  apply the change (or destroy).",
                 changes.join(", "),
-                cluster_name(prior_state)
+                quoted_name(prior_state)
             ),
         );
     }
@@ -108,26 +102,6 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
         planned_private: Vec::new(),
         diagnostics: diags,
     }
-}
-
-fn is_protected(state: &Value) -> bool {
-    state
-        .get_attr("deletion_protection")
-        .and_then(Value::as_bool)
-        == Some(true)
-}
-
-fn cluster_name(state: &Value) -> String {
-    state
-        .get_attr("name")
-        .and_then(Value::as_str)
-        .map_or_else(String::new, |n| format!("\"{n}\""))
-}
-
-fn changed(prior: &Value, planned: &Value, path: &Path) -> bool {
-    let before = prior.get_path(path).unwrap_or(&Value::Null);
-    let after = planned.get_path(path).unwrap_or(&Value::Null);
-    !after.is_wholly_known() || before != after
 }
 
 /// The computed outputs of the plan.

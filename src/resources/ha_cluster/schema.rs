@@ -15,17 +15,9 @@ use super::config::{
 };
 use super::layout;
 use super::validate::{MAX_NAME_LEN, MAX_POOL_NAME_LEN};
-use crate::profiles::{self, Defaults};
-use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
-
-/// "from the profile: production `3`, staging `3`, development `2`".
-fn from_profile(value: impl Fn(&Defaults) -> String) -> String {
-    let parts: Vec<String> = profiles::ALL
-        .iter()
-        .map(|p| format!("{} `{}`", p.name(), value(p.defaults())))
-        .collect();
-    format!("from the profile: {}", parts.join(", "))
-}
+use crate::profiles;
+use crate::resources::common::schema::{from_profile, timeouts_block, TimeoutDoc};
+use crate::schema::{Attribute, Block, Nesting, Schema};
 
 fn code_list(items: &[&str]) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
@@ -223,27 +215,16 @@ pub fn schema() -> Schema {
                 .sensitive()
                 .description("A kubeconfig for the cluster, authenticating with the cloud's CLI."),
         )
-        .block(NestedBlock::single(
-            "timeouts",
-            Block::new("How long each operation may take before it stops (keeping what it created) and reports an error.")
-                .attribute(
-                    Attribute::string("create")
-                        .optional()
-                        .description("Create timeout, such as `\"45m\"` or `\"1h30m\"`.")
-                        .default_doc(format!("`{DEFAULT_CREATE_TIMEOUT}`")),
-                )
-                .attribute(
-                    Attribute::string("update")
-                        .optional()
-                        .description("Update timeout (an upgrade rolls the control plane, then every node pool).")
-                        .default_doc(format!("`{DEFAULT_UPDATE_TIMEOUT}`")),
-                )
-                .attribute(
-                    Attribute::string("delete")
-                        .optional()
-                        .description("Delete timeout.")
-                        .default_doc(format!("`{DEFAULT_DELETE_TIMEOUT}`")),
-                ),
+        .block(timeouts_block(
+            DEFAULT_CREATE_TIMEOUT,
+            TimeoutDoc {
+                default: DEFAULT_UPDATE_TIMEOUT,
+                description: "Update timeout (an upgrade rolls the control plane, then every node pool).",
+            },
+            TimeoutDoc {
+                default: DEFAULT_DELETE_TIMEOUT,
+                description: "Delete timeout.",
+            },
         )),
     )
 }
@@ -381,16 +362,8 @@ fn node_pools() -> Attribute {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::common::testing::walk;
     use crate::schema::{AttributeKind, Presence};
-
-    fn walk(attrs: &[Attribute], f: &mut impl FnMut(&Attribute)) {
-        for a in attrs {
-            f(a);
-            if let AttributeKind::Nested { attributes, .. } = &a.kind {
-                walk(attributes, f);
-            }
-        }
-    }
 
     #[test]
     fn every_attribute_is_described_and_every_default_documented() {

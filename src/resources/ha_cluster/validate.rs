@@ -11,12 +11,13 @@ use std::collections::BTreeMap;
 use paved_value::Path;
 
 use super::config::{
-    parse_duration, pool_path, Capacity, ClusterSpec, Knowable, KubernetesVersion, NatLayout,
-    NetworkMode, NodePoolSpec, SYSTEM_POOL,
+    pool_path, Capacity, ClusterSpec, Knowable, KubernetesVersion, NatLayout, NetworkMode,
+    NodePoolSpec, SYSTEM_POOL,
 };
 use super::layout::{subnet_layout, Ipv4Net, Tier};
 use crate::diag::Diagnostics;
 use crate::profiles::Profile;
+use crate::resources::common::validate::check_timeouts;
 
 /// The longest cluster name paved accepts: EKS allows 100 characters, but derived
 /// component names (`<name>-<pool>-nodes`, IAM role names of at most 64) must fit.
@@ -49,7 +50,7 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
     check_logging(spec, &mut d);
     check_admins(spec, &mut d);
     check_tags(spec, &mut d);
-    check_timeouts(spec, &mut d);
+    check_timeouts(&spec.timeouts, &mut d);
     d
 }
 
@@ -645,39 +646,13 @@ fn check_tags(spec: &ClusterSpec, d: &mut Diagnostics) {
     }
 }
 
-fn check_timeouts(spec: &ClusterSpec, d: &mut Diagnostics) {
-    let t = &spec.timeouts;
-    for (name, value) in [
-        ("create", &t.create),
-        ("update", &t.update),
-        ("delete", &t.delete),
-    ] {
-        if let Knowable::Known(text) = value {
-            if parse_duration(text).is_none() {
-                d.attribute_error(
-                    Path::root().attr("timeouts").attr(name),
-                    "Invalid timeout",
-                    format!("\"{text}\" is not a duration. Write it like \"45m\", \"2h\" or \"1h30m\" (units h, m, s)."),
-                );
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use paved_value::Value;
 
     use super::*;
     use crate::diag::{Diagnostic, Severity};
-
-    fn obj(pairs: Vec<(&str, Value)>) -> Value {
-        Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-    }
-
-    fn strings(items: &[&str]) -> Value {
-        Value::List(items.iter().map(|s| Value::from(*s)).collect())
-    }
+    use crate::resources::common::testing::{obj, strings};
 
     fn pools(entries: Vec<(&str, Value)>) -> Value {
         Value::Map(

@@ -20,6 +20,7 @@ use paved_value::{Path, Value};
 
 use crate::diag::Diagnostics;
 use crate::profiles::{self, Defaults, Profile};
+use crate::resources::common::reader::{classify, sub, Reader, Slot};
 pub use crate::resources::ha_cluster::config::{EncryptionKey, Knowable, TimeoutsSpec};
 
 /// Default create timeout (a Multi-AZ instance with a replica takes a while).
@@ -298,77 +299,15 @@ pub struct DatabaseSpec {
     pub timeouts: TimeoutsSpec,
 }
 
-/// An attribute slot of a value: absent or null, unknown, or known.
-#[derive(Clone, Copy)]
-enum Slot<'a> {
-    Null,
-    Unknown,
-    Known(&'a Value),
+/// The reads this resource makes in its own way, beside the shared ones.
+trait ReaderExt {
+    /// A list of strings; unknown when any element is not a string.
+    fn strings(&mut self, s: Slot<'_>) -> Option<Knowable<Vec<String>>>;
+    /// A map of strings; unknown when any element is not a string.
+    fn string_map(&mut self, s: Slot<'_>) -> Option<Knowable<BTreeMap<String, String>>>;
 }
 
-fn classify(v: &Value) -> Slot<'_> {
-    if v.is_null() {
-        Slot::Null
-    } else if v.is_unknown() {
-        Slot::Unknown
-    } else {
-        Slot::Known(v)
-    }
-}
-
-fn sub<'a>(parent: Slot<'a>, name: &str) -> Slot<'a> {
-    match parent {
-        Slot::Null => Slot::Null,
-        Slot::Unknown => Slot::Unknown,
-        Slot::Known(v) => v.get_attr(name).map_or(Slot::Null, classify),
-    }
-}
-
-/// Reads typed values out of slots, collecting diagnostics; `None` when not set.
-#[derive(Default)]
-struct Reader {
-    diags: Diagnostics,
-}
-
-impl Reader {
-    fn string(&mut self, s: Slot<'_>) -> Option<Knowable<String>> {
-        match s {
-            Slot::Null => None,
-            Slot::Unknown => Some(Knowable::Unknown),
-            Slot::Known(v) => Some(
-                v.as_str()
-                    .map_or(Knowable::Unknown, |s| Knowable::Known(s.to_string())),
-            ),
-        }
-    }
-
-    fn bool(&mut self, s: Slot<'_>) -> Option<Knowable<bool>> {
-        match s {
-            Slot::Null => None,
-            Slot::Unknown => Some(Knowable::Unknown),
-            Slot::Known(v) => Some(v.as_bool().map_or(Knowable::Unknown, Knowable::Known)),
-        }
-    }
-
-    fn count(&mut self, s: Slot<'_>, path: Path) -> Option<Knowable<u32>> {
-        match s {
-            Slot::Null => None,
-            Slot::Unknown => Some(Knowable::Unknown),
-            Slot::Known(v) => match v.as_i64().and_then(|n| u32::try_from(n).ok()) {
-                Some(n) => Some(Knowable::Known(n)),
-                None => {
-                    let shown = v.as_number().map(|n| n.to_string()).unwrap_or_default();
-                    self.diags.attribute_error(
-                        path,
-                        "Not a whole number",
-                        format!("{shown} is not allowed here: use a whole number, 0 or more."),
-                    );
-                    Some(Knowable::Unknown)
-                }
-            },
-        }
-    }
-
+impl ReaderExt for Reader {
     fn strings(&mut self, s: Slot<'_>) -> Option<Knowable<Vec<String>>> {
         let v = match s {
             Slot::Null => return None,
@@ -401,32 +340,6 @@ impl Reader {
             }
         }
         Some(Knowable::Known(out))
-    }
-
-    fn word<T: Copy>(
-        &mut self,
-        s: Slot<'_>,
-        path: Path,
-        what: &str,
-        parse: impl Fn(&str) -> Option<T>,
-        allowed: &[&str],
-    ) -> Option<Knowable<T>> {
-        let text = self.string(s)?;
-        Some(match text {
-            Knowable::Unknown => Knowable::Unknown,
-            Knowable::Known(t) => match parse(&t) {
-                Some(v) => Knowable::Known(v),
-                None => {
-                    let names: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
-                    self.diags.attribute_error(
-                        path,
-                        format!("Unknown {what}"),
-                        format!("\"{t}\" is not a {what}. Use one of {}.", names.join(", ")),
-                    );
-                    Knowable::Unknown
-                }
-            },
-        })
     }
 }
 
@@ -683,10 +596,7 @@ impl DatabaseSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn obj(pairs: Vec<(&str, Value)>) -> Value {
-        Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-    }
+    use crate::resources::common::testing::obj;
 
     #[test]
     fn defaults_come_from_the_profile_and_engine_tables() {

@@ -23,6 +23,7 @@ use super::schema::schema;
 use super::validate;
 use crate::diag::Diagnostics;
 use crate::framework::PlanResponse;
+use crate::resources::common::plan::{is_protected, quoted_name, replaced_paths};
 use crate::resources::ha_cluster::plan::merge_block;
 
 /// The attributes whose change replaces the database.
@@ -49,7 +50,7 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
                 format!(
                     "The database {} has deletion_protection = true, so it cannot be destroyed. To destroy it, set \
                      deletion_protection = false, apply, then destroy.{}",
-                    db_name(prior_state),
+                    quoted_name(prior_state),
                     snapshot_note(prior_state)
                 ),
             );
@@ -85,14 +86,7 @@ pub fn plan_change(prior_state: &Value, config: &Value) -> PlanResponse {
 
     let block = schema().block;
     let settings = merge_block(&block, config, &render(&spec, &Outputs::unknown()));
-    let requires_replace: Vec<Path> = if creating {
-        Vec::new()
-    } else {
-        replacing_paths()
-            .into_iter()
-            .filter(|p| changed(prior_state, &settings, p))
-            .collect()
-    };
+    let requires_replace = replaced_paths(prior_state, &settings, replacing_paths());
     if !requires_replace.is_empty() && is_protected(prior_state) {
         let changes: Vec<String> = requires_replace.iter().map(Path::to_string).collect();
         diags.attribute_error(
@@ -103,7 +97,7 @@ pub fn plan_change(prior_state: &Value, config: &Value) -> PlanResponse {
                  deletion_protection is true. Undo the change to keep the database; to replace it anyway, set \
                  deletion_protection = false, apply, then apply the change.{}",
                 changes.join(", "),
-                db_name(prior_state),
+                quoted_name(prior_state),
                 snapshot_note(prior_state)
             ),
         );
@@ -123,31 +117,11 @@ pub fn plan_change(prior_state: &Value, config: &Value) -> PlanResponse {
     }
 }
 
-fn is_protected(state: &Value) -> bool {
-    state
-        .get_attr("deletion_protection")
-        .and_then(Value::as_bool)
-        == Some(true)
-}
-
-fn db_name(state: &Value) -> String {
-    state
-        .get_attr("name")
-        .and_then(Value::as_str)
-        .map_or_else(String::new, |n| format!("\"{n}\""))
-}
-
 fn snapshot_note(state: &Value) -> &'static str {
     match state.get_attr("final_snapshot").and_then(Value::as_bool) {
         Some(true) => " A final snapshot is taken on delete.",
         _ => " final_snapshot is false: set it to true first to keep a copy of the data.",
     }
-}
-
-fn changed(prior: &Value, planned: &Value, path: &Path) -> bool {
-    let before = prior.get_path(path).unwrap_or(&Value::Null);
-    let after = planned.get_path(path).unwrap_or(&Value::Null);
-    !after.is_wholly_known() || before != after
 }
 
 /// The computed outputs of the plan.

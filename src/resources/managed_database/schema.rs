@@ -18,17 +18,9 @@ use super::config::{
     DEFAULT_UPDATE_TIMEOUT, ENGINES, MAX_STORAGE_GB,
 };
 use super::validate::{MAX_NAME_LEN, RETENTION_DAYS};
-use crate::profiles::{self, Defaults, Profile};
-use crate::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
-
-/// "from the profile: production `true`, staging `false`, development `false`".
-fn from_profile(value: impl Fn(&Defaults) -> String) -> String {
-    let parts: Vec<String> = profiles::ALL
-        .iter()
-        .map(|p| format!("{} `{}`", p.name(), value(p.defaults())))
-        .collect();
-    format!("from the profile: {}", parts.join(", "))
-}
+use crate::profiles::{self, Profile};
+use crate::resources::common::schema::{from_profile, timeouts_block, TimeoutDoc};
+use crate::schema::{Attribute, Block, Nesting, Schema};
 
 /// "postgres `16`, mysql `8.0`, aurora-postgresql `16`".
 fn per_engine(value: impl Fn(Engine) -> String) -> String {
@@ -284,27 +276,16 @@ pub fn schema() -> Schema {
             .computed()
             .description("How well the database survives the loss of a zone, judged at plan time."),
         )
-        .block(NestedBlock::single(
-            "timeouts",
-            Block::new("How long each operation may take before it stops (keeping what it created) and reports an error.")
-                .attribute(
-                    Attribute::string("create")
-                        .optional()
-                        .description("Create timeout, such as `\"45m\"` or `\"1h30m\"`.")
-                        .default_doc(format!("`{DEFAULT_CREATE_TIMEOUT}`")),
-                )
-                .attribute(
-                    Attribute::string("update")
-                        .optional()
-                        .description("Update timeout (class changes and storage growth can take long).")
-                        .default_doc(format!("`{DEFAULT_UPDATE_TIMEOUT}`")),
-                )
-                .attribute(
-                    Attribute::string("delete")
-                        .optional()
-                        .description("Delete timeout (replicas, then the final snapshot, then the instance).")
-                        .default_doc(format!("`{DEFAULT_DELETE_TIMEOUT}`")),
-                ),
+        .block(timeouts_block(
+            DEFAULT_CREATE_TIMEOUT,
+            TimeoutDoc {
+                default: DEFAULT_UPDATE_TIMEOUT,
+                description: "Update timeout (class changes and storage growth can take long).",
+            },
+            TimeoutDoc {
+                default: DEFAULT_DELETE_TIMEOUT,
+                description: "Delete timeout (replicas, then the final snapshot, then the instance).",
+            },
         )),
     )
 }
@@ -405,16 +386,8 @@ fn network() -> Attribute {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{AttributeKind, Presence};
-
-    fn walk(attrs: &[Attribute], f: &mut impl FnMut(&Attribute)) {
-        for a in attrs {
-            f(a);
-            if let AttributeKind::Nested { attributes, .. } = &a.kind {
-                walk(attributes, f);
-            }
-        }
-    }
+    use crate::resources::common::testing::walk;
+    use crate::schema::Presence;
 
     #[test]
     fn every_attribute_is_described_and_every_default_documented() {

@@ -15,6 +15,7 @@ use paved_value::Path;
 use super::config::{DatabaseSpec, Engine, Knowable, StorageType, MAX_STORAGE_GB};
 use crate::diag::Diagnostics;
 use crate::profiles::Profile;
+use crate::resources::common::validate::check_timeouts;
 
 /// The longest database name paved accepts: RDS identifiers take 63 characters,
 /// and replica names (`<name>-replica-<n>`) must fit too.
@@ -123,7 +124,7 @@ pub fn check(spec: &DatabaseSpec) -> Diagnostics {
     check_parameters(spec, &mut d);
     check_network(spec, &mut d);
     check_restore(spec, &mut d);
-    check_timeouts(spec, &mut d);
+    check_timeouts(&spec.timeouts, &mut d);
     d
 }
 
@@ -716,39 +717,13 @@ fn check_restore(spec: &DatabaseSpec, d: &mut Diagnostics) {
     }
 }
 
-fn check_timeouts(spec: &DatabaseSpec, d: &mut Diagnostics) {
-    let t = &spec.timeouts;
-    for (name, value) in [
-        ("create", &t.create),
-        ("update", &t.update),
-        ("delete", &t.delete),
-    ] {
-        if let Knowable::Known(text) = value {
-            if crate::resources::ha_cluster::config::parse_duration(text).is_none() {
-                d.attribute_error(
-                    Path::root().attr("timeouts").attr(name),
-                    "Invalid timeout",
-                    format!("\"{text}\" is not a duration. Write it like \"45m\", \"2h\" or \"1h30m\" (units h, m, s)."),
-                );
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use paved_value::Value;
 
     use super::*;
     use crate::diag::Severity;
-
-    fn obj(pairs: Vec<(&str, Value)>) -> Value {
-        Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-    }
-
-    fn strings(items: &[&str]) -> Value {
-        Value::List(items.iter().map(|s| Value::from(*s)).collect())
-    }
+    use crate::resources::common::testing::{obj, strings};
 
     /// A valid configuration with `extra` attributes set (replacing the defaults).
     fn spec(extra: Vec<(&str, Value)>) -> DatabaseSpec {

@@ -1,20 +1,11 @@
 //! Tests of planning: defaults per profile, overrides, unknowns, computed outputs,
 //! replacement, deletion protection and the empty plan after apply.
 
-use std::collections::BTreeMap;
-
 use paved_value::{Path, Value};
 
 use super::*;
 use crate::diag::Severity;
-
-fn obj(pairs: Vec<(&str, Value)>) -> Value {
-    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-}
-
-fn strings(items: &[&str]) -> Value {
-    Value::List(items.iter().map(|s| Value::from(*s)).collect())
-}
+use crate::resources::common::testing::{config_of, get, num, obj, strings};
 
 fn map(entries: Vec<(&str, Value)>) -> Value {
     Value::Map(
@@ -27,41 +18,7 @@ fn map(entries: Vec<(&str, Value)>) -> Value {
 
 /// A configuration as Terraform sends it: every attribute present, null when not set.
 fn config(pairs: Vec<(&str, Value)>) -> Value {
-    let block = schema().block;
-    let mut all: BTreeMap<String, Value> = block
-        .attributes
-        .iter()
-        .map(|a| (a.name.clone(), Value::Null))
-        .chain(
-            block
-                .blocks
-                .iter()
-                .map(|b| (b.type_name.clone(), Value::Null)),
-        )
-        .collect();
-    for (k, v) in pairs {
-        assert!(all.contains_key(k), "{k} is not in the schema");
-        all.insert(k.to_string(), v);
-    }
-    Value::Object(all)
-}
-
-fn get<'a>(v: &'a Value, path: &str) -> &'a Value {
-    let mut p = Path::root();
-    for step in path.split('.') {
-        p = match step.split_once('[') {
-            Some((attr, key)) => p
-                .attr(attr)
-                .key(key.trim_end_matches(']').trim_matches('"')),
-            None => p.attr(step),
-        };
-    }
-    v.get_path(&p)
-        .unwrap_or_else(|| panic!("{path} not in {v:#?}"))
-}
-
-fn num(n: i64) -> Value {
-    Value::from(n)
+    config_of(&schema().block, pairs)
 }
 
 /// Checks what Terraform checks of a planned value against the configuration

@@ -1,24 +1,11 @@
 //! Tests of planning: defaults per profile, overrides, computed outputs,
 //! replacement, deletion protection, storage shrink and the empty plan after apply.
 
-use std::collections::BTreeMap;
-
 use paved_value::{Path, Value};
 
 use super::*;
 use crate::diag::Severity;
-
-fn obj(pairs: Vec<(&str, Value)>) -> Value {
-    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
-}
-
-fn strings(items: &[&str]) -> Value {
-    Value::List(items.iter().map(|s| Value::from(*s)).collect())
-}
-
-fn num(n: i64) -> Value {
-    Value::from(n)
-}
+use crate::resources::common::testing::{config_of, get, num, obj, strings};
 
 fn network() -> Value {
     obj(vec![
@@ -32,34 +19,9 @@ fn network() -> Value {
 /// A configuration as Terraform sends it: every attribute present, null when not
 /// set; `name` and `network` given unless overridden.
 fn config(pairs: Vec<(&str, Value)>) -> Value {
-    let block = schema().block;
-    let mut all: BTreeMap<String, Value> = block
-        .attributes
-        .iter()
-        .map(|a| (a.name.clone(), Value::Null))
-        .chain(
-            block
-                .blocks
-                .iter()
-                .map(|b| (b.type_name.clone(), Value::Null)),
-        )
-        .collect();
-    all.insert("name".into(), "orders".into());
-    all.insert("network".into(), network());
-    for (k, v) in pairs {
-        assert!(all.contains_key(k), "{k} is not in the schema");
-        all.insert(k.to_string(), v);
-    }
-    Value::Object(all)
-}
-
-fn get<'a>(v: &'a Value, path: &str) -> &'a Value {
-    let mut p = Path::root();
-    for step in path.split('.') {
-        p = p.attr(step);
-    }
-    v.get_path(&p)
-        .unwrap_or_else(|| panic!("{path} not in {v:#?}"))
+    let mut all = vec![("name", Value::from("orders")), ("network", network())];
+    all.extend(pairs);
+    config_of(&schema().block, all)
 }
 
 /// Plans (proposed = config, as Terraform proposes on create) and checks the

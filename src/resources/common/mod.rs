@@ -1,0 +1,9 @@
+//! Code shared by the managed resources: helpers that more than one resource
+//! model uses in the same way.
+
+pub mod plan;
+pub mod reader;
+pub mod schema;
+#[cfg(test)]
+pub mod testing;
+pub mod validate;

@@ -1,0 +1,117 @@
+//! Reading typed attribute values out of a configuration [`Value`], collecting
+//! diagnostics for values that are set but not allowed.
+
+use paved_value::{Path, Value};
+
+use crate::diag::Diagnostics;
+use crate::resources::ha_cluster::config::Knowable;
+
+/// An attribute slot of a value: absent or null, unknown, or known.
+#[derive(Clone, Copy)]
+pub enum Slot<'a> {
+    /// Absent or null.
+    Null,
+    /// Not known until apply.
+    Unknown,
+    /// A known, non-null value.
+    Known(&'a Value),
+}
+
+/// The slot a value fills: null, unknown or known.
+pub fn classify(v: &Value) -> Slot<'_> {
+    if v.is_null() {
+        Slot::Null
+    } else if v.is_unknown() {
+        Slot::Unknown
+    } else {
+        Slot::Known(v)
+    }
+}
+
+/// The attribute `name` of the object in `parent` (unknown when the object is).
+pub fn sub<'a>(parent: Slot<'a>, name: &str) -> Slot<'a> {
+    match parent {
+        Slot::Null => Slot::Null,
+        Slot::Unknown => Slot::Unknown,
+        Slot::Known(v) => v.get_attr(name).map_or(Slot::Null, classify),
+    }
+}
+
+/// Reads typed values out of slots, collecting diagnostics. Each reader returns
+/// `None` when the attribute is not set, so the caller picks the default.
+#[derive(Default)]
+pub struct Reader {
+    /// The diagnostics collected so far.
+    pub diags: Diagnostics,
+}
+
+impl Reader {
+    /// A string; unknown when the value is not a string.
+    pub fn string(&mut self, s: Slot<'_>) -> Option<Knowable<String>> {
+        match s {
+            Slot::Null => None,
+            Slot::Unknown => Some(Knowable::Unknown),
+            Slot::Known(v) => Some(
+                v.as_str()
+                    .map_or(Knowable::Unknown, |s| Knowable::Known(s.to_string())),
+            ),
+        }
+    }
+
+    /// A bool; unknown when the value is not a bool.
+    pub fn bool(&mut self, s: Slot<'_>) -> Option<Knowable<bool>> {
+        match s {
+            Slot::Null => None,
+            Slot::Unknown => Some(Knowable::Unknown),
+            Slot::Known(v) => Some(v.as_bool().map_or(Knowable::Unknown, Knowable::Known)),
+        }
+    }
+
+    /// A whole number from 0 to `u32::MAX`; reports anything else at `path`.
+    pub fn count(&mut self, s: Slot<'_>, path: Path) -> Option<Knowable<u32>> {
+        match s {
+            Slot::Null => None,
+            Slot::Unknown => Some(Knowable::Unknown),
+            Slot::Known(v) => match v.as_i64().and_then(|n| u32::try_from(n).ok()) {
+                Some(n) => Some(Knowable::Known(n)),
+                None => {
+                    let shown = v.as_number().map(|n| n.to_string()).unwrap_or_default();
+                    self.diags.attribute_error(
+                        path,
+                        "Not a whole number",
+                        format!("{shown} is not allowed here: use a whole number, 0 or more."),
+                    );
+                    Some(Knowable::Unknown)
+                }
+            },
+        }
+    }
+
+    /// A word from a fixed set, parsed by `parse`: reports anything else at
+    /// `path`, naming the `allowed` words.
+    pub fn word<T: Copy>(
+        &mut self,
+        s: Slot<'_>,
+        path: Path,
+        what: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        allowed: &[&str],
+    ) -> Option<Knowable<T>> {
+        let text = self.string(s)?;
+        Some(match text {
+            Knowable::Unknown => Knowable::Unknown,
+            Knowable::Known(t) => match parse(&t) {
+                Some(v) => Knowable::Known(v),
+                None => {
+                    let names: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
+                    self.diags.attribute_error(
+                        path,
+                        format!("Unknown {what}"),
+                        format!("\"{t}\" is not a {what}. Use one of {}.", names.join(", ")),
+                    );
+                    Knowable::Unknown
+                }
+            },
+        })
+    }
+}

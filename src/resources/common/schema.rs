@@ -1,0 +1,53 @@
+//! Schema pieces shared by the resources: the `timeouts` block and the
+//! per-profile default text.
+
+use crate::profiles::{self, Defaults};
+use crate::schema::{Attribute, Block, NestedBlock};
+
+/// "from the profile: production `3`, staging `3`, development `2`": the default
+/// of an attribute that each profile sets, as `value` renders it.
+pub fn from_profile(value: impl Fn(&Defaults) -> String) -> String {
+    let parts: Vec<String> = profiles::ALL
+        .iter()
+        .map(|p| format!("{} `{}`", p.name(), value(p.defaults())))
+        .collect();
+    format!("from the profile: {}", parts.join(", "))
+}
+
+/// The default and description of one operation's timeout.
+pub struct TimeoutDoc<'a> {
+    /// The default duration, such as `"45m"`.
+    pub default: &'a str,
+    /// The attribute's description.
+    pub description: &'a str,
+}
+
+/// The `timeouts` block with its `create`, `update` and `delete` attributes.
+pub fn timeouts_block(
+    create_default: &str,
+    update: TimeoutDoc<'_>,
+    delete: TimeoutDoc<'_>,
+) -> NestedBlock {
+    NestedBlock::single(
+        "timeouts",
+        Block::new("How long each operation may take before it stops (keeping what it created) and reports an error.")
+            .attribute(
+                Attribute::string("create")
+                    .optional()
+                    .description("Create timeout, such as `\"45m\"` or `\"1h30m\"`.")
+                    .default_doc(format!("`{create_default}`")),
+            )
+            .attribute(
+                Attribute::string("update")
+                    .optional()
+                    .description(update.description)
+                    .default_doc(format!("`{}`", update.default)),
+            )
+            .attribute(
+                Attribute::string("delete")
+                    .optional()
+                    .description(delete.description)
+                    .default_doc(format!("`{}`", delete.default)),
+            ),
+    )
+}
