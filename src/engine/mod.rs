@@ -44,3 +44,6 @@ pub use sleep::{RecordingSleeper, Sleeper, TokioSleeper};
 pub use tags::{Adoption, FoundComponent, StackTags};
 pub use timeouts::{Operation, Timeouts};
 pub use waiter::{Poll, PollBackoff, WaitError, Waiter};
+
+#[cfg(test)]
+mod testing;

@@ -569,32 +569,7 @@ mod tests {
 
     use super::*;
     use crate::engine::sleep::RecordingSleeper;
-
-    /// A test error shaped like an SDK error: a code and an HTTP status.
-    #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-    #[error("{code} (HTTP {status})")]
-    struct ApiError {
-        code: &'static str,
-        status: u16,
-    }
-
-    fn throttled() -> ApiError {
-        ApiError {
-            code: "ThrottlingException",
-            status: 400,
-        }
-    }
-
-    fn denied() -> ApiError {
-        ApiError {
-            code: "AccessDenied",
-            status: 403,
-        }
-    }
-
-    fn classify(error: &ApiError) -> Retryability {
-        classify_cloud_error(Some(error.code), Some(error.status), false)
-    }
+    use crate::engine::testing::{classify, ApiError, DENIED, THROTTLED};
 
     fn policy(max_attempts: u32) -> RetryPolicy {
         RetryPolicy {
@@ -678,7 +653,7 @@ mod tests {
             .run_recorded(
                 "create VPC",
                 &classify,
-                scripted(vec![throttled(), throttled(), throttled()]),
+                scripted(vec![THROTTLED, THROTTLED, THROTTLED]),
             )
             .await;
         assert_eq!(recorded.result.ok(), Some(4));
@@ -704,15 +679,11 @@ mod tests {
         let sleeper = RecordingSleeper::new();
         let retry = Retry::new(policy(5), context(&sleeper));
         let result = retry
-            .run(
-                "create VPC",
-                &classify,
-                scripted(vec![denied(), throttled()]),
-            )
+            .run("create VPC", &classify, scripted(vec![DENIED, THROTTLED]))
             .await;
         let error = result.err();
         assert!(
-            matches!(error, Some(RetryError::Permanent { attempts: 1, ref source, .. }) if *source == denied()),
+            matches!(error, Some(RetryError::Permanent { attempts: 1, ref source, .. }) if *source == DENIED),
             "{error:?}"
         );
         assert!(sleeper.delays().is_empty());
@@ -730,7 +701,7 @@ mod tests {
         let result: Result<(), _> = retry
             .run("describe subnets", &classify, || {
                 calls.fetch_add(1, Ordering::SeqCst);
-                std::future::ready(Err(throttled()))
+                std::future::ready(Err(THROTTLED))
             })
             .await;
         assert_eq!(calls.load(Ordering::SeqCst), 3);
@@ -770,7 +741,7 @@ mod tests {
         let result: Result<(), _> = retry
             .run("delete NAT gateway", &classify, || {
                 calls.fetch_add(1, Ordering::SeqCst);
-                std::future::ready(Err(throttled()))
+                std::future::ready(Err(THROTTLED))
             })
             .await;
         assert_eq!(
@@ -810,7 +781,7 @@ mod tests {
             .run("slow call", &classify, || {
                 // Each attempt takes 6s of (virtual) time.
                 clock.advance(Duration::from_secs(6));
-                std::future::ready(Err(throttled()))
+                std::future::ready(Err(THROTTLED))
             })
             .await;
         // Attempt 1 ends at 6s, backs off 1s, attempt 2 ends at 13s: past the deadline.
@@ -835,7 +806,7 @@ mod tests {
                 .with_seed(1),
         );
         let (result, ()) = tokio::join!(
-            retry.run("create subnet", &classify, scripted(vec![throttled()])),
+            retry.run("create subnet", &classify, scripted(vec![THROTTLED])),
             async {
                 sleeper.wait_for_sleeps(1).await;
                 token.cancel();
@@ -846,7 +817,7 @@ mod tests {
             matches!(
                 error,
                 Some(RetryError::Cancelled { attempts: 1, last: Some(ref last), .. })
-                    if *last == throttled()
+                    if *last == THROTTLED
             ),
             "{error:?}"
         );
@@ -931,7 +902,7 @@ mod tests {
             let sleeper = RecordingSleeper::new();
             let retry = Retry::new(jittered, context(&sleeper));
             let _: Result<(), _> = retry
-                .run("op", &classify, || std::future::ready(Err(throttled())))
+                .run("op", &classify, || std::future::ready(Err(THROTTLED)))
                 .await;
             sleeper.delays()
         };

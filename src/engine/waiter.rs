@@ -355,29 +355,9 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::engine::retry::{classify_cloud_error, Retryability};
     use crate::engine::sleep::RecordingSleeper;
+    use crate::engine::testing::{classify, ApiError, DENIED, THROTTLED};
     use crate::engine::timeouts::Operation;
-
-    #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-    #[error("{code} (HTTP {status})")]
-    struct ApiError {
-        code: &'static str,
-        status: u16,
-    }
-
-    const THROTTLED: ApiError = ApiError {
-        code: "ThrottlingException",
-        status: 400,
-    };
-    const DENIED: ApiError = ApiError {
-        code: "AccessDenied",
-        status: 403,
-    };
-
-    fn classify(error: &ApiError) -> Retryability {
-        classify_cloud_error(Some(error.code), Some(error.status), false)
-    }
 
     type Answer = Result<Poll<&'static str>, ApiError>;
 

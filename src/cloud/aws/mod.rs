@@ -5,6 +5,7 @@
 //! `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`; the provider block's settings
 //! win over the environment. Nothing here calls AWS until a client is first used.
 
+mod error;
 pub mod network;
 mod zones;
 
@@ -210,47 +211,18 @@ fn retry_config() -> aws_config::retry::RetryConfig {
         .with_max_backoff(std::time::Duration::from_secs(10))
 }
 
-/// Renders an SDK error with its code and message, never with request bodies.
-pub(crate) fn api_error<E, R>(
+/// An SDK error as the user sees it: code and message, never request bodies.
+pub(crate) fn api_error<E>(
     service: &'static str,
     operation: &'static str,
-    err: &aws_sdk_ec2::error::SdkError<E, R>,
+    err: aws_sdk_ec2::error::SdkError<E, aws_sdk_ec2::config::http::HttpResponse>,
 ) -> CloudError
 where
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
-    use aws_sdk_ec2::error::SdkError;
-    let message = match err {
-        SdkError::ServiceError(se) => {
-            let e = se.err();
-            format!(
-                "{}: {}",
-                e.code().unwrap_or("error"),
-                e.message().unwrap_or("no message")
-            )
-        }
-        SdkError::DispatchFailure(d) => format!(
-            "could not reach the endpoint ({}); check the region, AWS_ENDPOINT_URL and the network",
-            d.as_connector_error()
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "dispatch failure".into())
-        ),
-        SdkError::TimeoutError(_) => "the request timed out".into(),
-        other => {
-            let mut text = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(s) = source {
-                text.push_str(": ");
-                text.push_str(&s.to_string());
-                source = s.source();
-            }
-            text
-        }
-    };
     CloudError::Api {
         service,
         operation,
-        message,
+        message: error::SdkFailure::from_sdk(err).to_string(),
     }
 }

@@ -22,7 +22,6 @@
 //! hint.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::config::http::HttpResponse;
@@ -35,7 +34,8 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ec2::Client;
 use futures::future::join_all;
 
-use crate::engine::retry::{classify_cloud_error, Retry, RetryPolicy, Retryability};
+use super::error::SdkFailure as Ec2Failure;
+use crate::engine::retry::{Retry, RetryPolicy, Retryability};
 use crate::engine::tags::{
     COMPONENT_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, RESOURCE_TAG, STACK_TAG,
 };
@@ -80,75 +80,12 @@ pub struct NetworkRead {
 // Errors
 // ---------------------------------------------------------------------------------
 
-/// One failed EC2 call, reduced to what classification and messages need.
-#[derive(Debug, Clone)]
-struct Ec2Failure {
-    code: Option<String>,
-    status: Option<u16>,
-    io: bool,
-    message: String,
-}
-
-impl fmt::Display for Ec2Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.code, self.status) {
-            (Some(code), _) => write!(f, "{code}: {}", self.message),
-            (None, Some(status)) => write!(f, "HTTP {status}: {}", self.message),
-            (None, None) => f.write_str(&self.message),
-        }
-    }
-}
-
 impl Ec2Failure {
-    fn from_sdk<E>(err: SdkError<E, HttpResponse>) -> Self
-    where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        let code = err.code().map(str::to_owned);
-        let status = err.raw_response().map(|r| r.status().as_u16());
-        let io = matches!(
-            err,
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
-        );
-        let message = match &err {
-            SdkError::ServiceError(_) => err.message().unwrap_or("no message").to_owned(),
-            SdkError::DispatchFailure(_) => {
-                "could not reach the EC2 endpoint; check the region, AWS_ENDPOINT_URL and the network"
-                    .to_owned()
-            }
-            SdkError::TimeoutError(_) => "the request timed out".to_owned(),
-            other => {
-                let mut text = other.to_string();
-                let mut source = std::error::Error::source(other);
-                while let Some(s) = source {
-                    text.push_str(": ");
-                    text.push_str(&s.to_string());
-                    source = s.source();
-                }
-                text
-            }
-        };
-        Ec2Failure {
-            code,
-            status,
-            io,
-            message,
-        }
-    }
-
-    fn retryability(&self) -> Retryability {
-        classify_cloud_error(self.code.as_deref(), self.status, self.io)
-    }
-
     /// The object named in the call does not exist (any more).
     fn is_not_found(&self) -> bool {
         self.code.as_deref().is_some_and(|c| {
             c.ends_with(".NotFound") || c == "NatGatewayNotFound" || c == "Gateway.NotAttached"
         })
-    }
-
-    fn code_is(&self, code: &str) -> bool {
-        self.code.as_deref() == Some(code)
     }
 
     /// The error for the user, with `operation` saying what was being done.

@@ -15,7 +15,7 @@ impl ZoneSource for AwsClients {
             .all_availability_zones(false)
             .send()
             .await
-            .map_err(|e| api_error("EC2", "DescribeAvailabilityZones", &e))?;
+            .map_err(|e| api_error("EC2", "DescribeAvailabilityZones", e))?;
         Ok(out
             .availability_zones()
             .iter()
