@@ -6,6 +6,7 @@
 //! win over the environment. Nothing here calls AWS until a client is first used.
 
 mod error;
+pub mod kms;
 pub mod network;
 mod zones;
 
@@ -178,19 +179,71 @@ impl AwsClients {
         });
     }
 
-    /// An EC2 client for `region` (the default region when `None`).
-    pub async fn ec2(&self, region: Option<&str>) -> Result<aws_sdk_ec2::Client, CloudError> {
-        let sdk = self.sdk_config().await?;
-        let mut builder = aws_sdk_ec2::config::Builder::from(sdk);
-        if let Some(r) = region {
-            builder = builder.region(Region::new(r.to_string()));
-        }
-        if let Some(url) = self.settings.endpoints.get("ec2") {
-            builder = builder.endpoint_url(url);
-        }
-        Ok(aws_sdk_ec2::Client::from_conf(builder.build()))
+    /// The endpoint override the provider block sets for `service` (a key of
+    /// [`ENDPOINT_SERVICES`]), if any.
+    pub fn endpoint_for(&self, service: &str) -> Option<&str> {
+        self.settings.endpoints.get(service).map(String::as_str)
     }
 }
+
+/// Defines an `AwsClients` method building one service's client from the shared SDK
+/// configuration, with the provider block's per-service endpoint and an optional
+/// region.
+macro_rules! service_client {
+    ($(#[$doc:meta])* $method:ident, $krate:ident, $key:literal) => {
+        impl AwsClients {
+            $(#[$doc])*
+            pub async fn $method(&self, region: Option<&str>) -> Result<$krate::Client, CloudError> {
+                let sdk = self.sdk_config().await?;
+                let mut builder = $krate::config::Builder::from(sdk);
+                if let Some(r) = region {
+                    builder = builder.region(Region::new(r.to_string()));
+                }
+                if let Some(url) = self.endpoint_for($key) {
+                    builder = builder.endpoint_url(url);
+                }
+                Ok($krate::Client::from_conf(builder.build()))
+            }
+        }
+    };
+}
+
+service_client!(
+    /// An EC2 client for `region` (the default region when `None`).
+    ec2, aws_sdk_ec2, "ec2"
+);
+service_client!(
+    /// An EKS client for `region` (the default region when `None`).
+    eks, aws_sdk_eks, "eks"
+);
+service_client!(
+    /// An IAM client (IAM is global; `region` only picks the signing region).
+    iam, aws_sdk_iam, "iam"
+);
+service_client!(
+    /// A KMS client for `region` (the default region when `None`).
+    kms, aws_sdk_kms, "kms"
+);
+service_client!(
+    /// A CloudWatch Logs client for `region` (the default region when `None`).
+    logs, aws_sdk_cloudwatchlogs, "cloudwatchlogs"
+);
+service_client!(
+    /// An Elastic Load Balancing v2 client for `region` (the default region when `None`).
+    elbv2, aws_sdk_elasticloadbalancingv2, "elasticloadbalancingv2"
+);
+service_client!(
+    /// A Resource Groups Tagging API client for `region` (the default region when `None`).
+    tagging, aws_sdk_resourcegroupstagging, "resourcegroupstaggingapi"
+);
+service_client!(
+    /// An RDS client for `region` (the default region when `None`).
+    rds, aws_sdk_rds, "rds"
+);
+service_client!(
+    /// A Secrets Manager client for `region` (the default region when `None`).
+    secretsmanager, aws_sdk_secretsmanager, "secretsmanager"
+);
 
 /// Attempts per AWS call when `AWS_MAX_ATTEMPTS` does not say otherwise: the SDK's
 /// default of 3 gives up too early when an account is being throttled.

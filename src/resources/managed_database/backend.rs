@@ -23,8 +23,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 
 pub use crate::resources::ha_cluster::backend::{
-    BackendError, ComponentRecord, LeftBehind, StackContext, Step, TeardownReport, COMPONENT_TAG,
-    STACK_TAG,
+    BackendError, ComponentRecord, EncryptionKeyRequest, KeyState, LeftBehind, StackContext, Step,
+    TeardownReport, COMPONENT_TAG, STACK_TAG,
 };
 
 use super::config::{Engine, StorageType};
@@ -212,6 +212,8 @@ pub struct ModifyRequest {
 /// The whole stack as read by one batched refresh.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DatabaseSnapshot {
+    /// The storage encryption key paved created, when found.
+    pub key: Option<KeyState>,
     /// The subnet group.
     pub subnet_group: Option<SubnetGroupState>,
     /// The security group.
@@ -277,6 +279,14 @@ pub fn final_snapshot_name(name: &str, at: SystemTime) -> String {
 /// contract every method keeps.
 #[async_trait]
 pub trait DatabaseBackend: Send + Sync {
+    /// Ensures the storage encryption key: checks the user's, or creates (adopts) one
+    /// with rotation on.
+    async fn ensure_encryption_key(
+        &self,
+        ctx: &StackContext,
+        req: &EncryptionKeyRequest,
+    ) -> Step<KeyState>;
+
     /// Ensures the subnet group over the subnets, and reports each subnet's zone.
     async fn ensure_subnet_group(
         &self,
