@@ -3,6 +3,7 @@
 //! lazily: configuring the provider makes no call and needs no credentials.
 
 pub mod aws;
+pub mod backends;
 pub mod gcp;
 
 use std::collections::BTreeMap;

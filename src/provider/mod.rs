@@ -16,6 +16,7 @@ use crate::cloud::Clients;
 use crate::data_sources::zones::ZonesDataSource;
 use crate::diag::Diagnostics;
 use crate::framework::{DataSource, ProviderDefinition, Resource};
+use crate::resources::ha_cluster::HaClusterResource;
 use crate::schema::Schema;
 
 /// The provider's type name.
@@ -50,6 +51,8 @@ impl ProviderDefinition for PavedProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        Vec::new()
+        vec![Arc::new(HaClusterResource::new(Arc::new(
+            crate::cloud::backends::cluster,
+        )))]
     }
 }

@@ -3,7 +3,9 @@
 
 pub mod plan;
 pub mod reader;
+pub mod resource;
 pub mod schema;
+pub mod state;
 #[cfg(test)]
 pub mod testing;
 pub mod validate;

@@ -12,15 +12,19 @@
 //!   deletion protection);
 //! - [`backend`]: the trait the AWS and GCP backends implement.
 //!
-//! The `Resource` implementation (apply, read, import) comes with the first backend;
-//! it calls [`validate_config`] and [`plan()`].
+//! - [`lifecycle`]: driving a backend through create and update;
+//! - [`state`](mod@state): the state as the cloud has it (outputs, drift, import);
+//! - [`resource`]: the `Resource` implementation Terraform drives.
 
 pub mod backend;
 pub mod config;
 pub mod inventory;
 pub mod layout;
+pub mod lifecycle;
 pub mod plan;
+pub mod resource;
 pub mod schema;
+pub mod state;
 pub mod validate;
 
 pub use backend::{BackendError, ClusterBackend, Step};
@@ -28,6 +32,7 @@ pub use config::{ClusterSpec, Knowable};
 pub use inventory::{components, ha_report, Component, HaReport};
 pub use layout::{subnet_layout, Ipv4Net, Tier};
 pub use plan::plan;
+pub use resource::HaClusterResource;
 pub use schema::schema;
 
 use paved_value::Value;

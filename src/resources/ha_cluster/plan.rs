@@ -104,25 +104,25 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
     }
 }
 
-/// The computed outputs of the plan.
-struct Outputs {
-    id: Value,
-    endpoint: Value,
-    certificate_authority: Value,
-    oidc_issuer_url: Value,
-    kubeconfig: Value,
-    vpc_id: Value,
-    public_subnet_ids: Value,
-    private_subnet_ids: Value,
-    intra_subnet_ids: Value,
-    nat_gateway_ids: Value,
-    node_pool_status: Value,
-    inventory: Value,
-    ha_report: Value,
+/// The computed outputs of the plan (and, filled from the cloud, of the apply and refresh).
+pub(crate) struct Outputs {
+    pub(crate) id: Value,
+    pub(crate) endpoint: Value,
+    pub(crate) certificate_authority: Value,
+    pub(crate) oidc_issuer_url: Value,
+    pub(crate) kubeconfig: Value,
+    pub(crate) vpc_id: Value,
+    pub(crate) public_subnet_ids: Value,
+    pub(crate) private_subnet_ids: Value,
+    pub(crate) intra_subnet_ids: Value,
+    pub(crate) nat_gateway_ids: Value,
+    pub(crate) node_pool_status: Value,
+    pub(crate) inventory: Value,
+    pub(crate) ha_report: Value,
 }
 
 impl Outputs {
-    fn unknown() -> Self {
+    pub(crate) fn unknown() -> Self {
         Outputs {
             id: Value::unknown(),
             endpoint: Value::unknown(),
@@ -307,7 +307,7 @@ fn object(pairs: Vec<(&str, Value)>) -> Value {
 /// The whole state object the spec stands for: effective settings and `outputs`.
 /// Optional attributes without a default are null here; [`merge_block`] takes them
 /// from the configuration.
-fn render(spec: &ClusterSpec, outputs: &Outputs) -> Value {
+pub(crate) fn render(spec: &ClusterSpec, outputs: &Outputs) -> Value {
     let n = |k: &Knowable<u32>| known_or_unknown(k, |v| Value::from(i64::from(*v)));
     let net = &spec.network;
     let network = object(vec![

@@ -1,0 +1,22 @@
+//! The backend of each resource for the configured cloud.
+
+use std::sync::Arc;
+
+use super::{Clients, CloudError, CloudKind};
+use crate::resources::ha_cluster::backend::ClusterBackend;
+
+fn not_yet(what: &str, cloud: CloudKind) -> CloudError {
+    CloudError::NotSupported {
+        what: what.to_owned(),
+        cloud: match cloud {
+            CloudKind::Aws => "AWS",
+            CloudKind::Gcp => "GCP",
+        },
+        hint: "this release cannot build it there yet".to_owned(),
+    }
+}
+
+/// The `paved_ha_cluster` backend of the configured cloud.
+pub fn cluster(clients: &Clients) -> Result<Arc<dyn ClusterBackend>, CloudError> {
+    Err(not_yet("paved_ha_cluster", clients.cloud))
+}

@@ -1,0 +1,50 @@
+//! What the managed resources share in their `Resource` implementations: how they
+//! get a backend for the configured cloud, the stack context every backend call
+//! receives, and how a failed step becomes a diagnostic.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::cloud::{Clients, CloudError};
+use crate::diag::Diagnostics;
+use crate::framework::OpContext;
+use crate::resources::ha_cluster::backend::{BackendError, StackContext};
+use crate::resources::ha_cluster::config::{parse_duration, Knowable};
+
+use super::state::stack_tags;
+
+/// Builds the backend of the configured cloud from the provider's clients. Tests
+/// pass a factory that returns a scripted fake.
+pub type BackendFactory<B> = Arc<dyn Fn(&Clients) -> Result<Arc<B>, CloudError> + Send + Sync>;
+
+/// The context for one operation on stack `stack`: its tags, Terraform's stop
+/// signal, and the deadline from the operation's timeout (as written, or
+/// `fallback`).
+pub fn stack_context(
+    ctx: &OpContext,
+    stack: &str,
+    resource_tags: Option<&std::collections::BTreeMap<String, String>>,
+    timeout: &Knowable<String>,
+    fallback: Duration,
+) -> StackContext {
+    let limit = timeout
+        .known()
+        .and_then(|t| parse_duration(t))
+        .unwrap_or(fallback);
+    StackContext {
+        stack: stack.to_owned(),
+        tags: stack_tags(&ctx.clients.default_tags, resource_tags, stack),
+        cancel: ctx.cancel.clone(),
+        deadline: Some(Instant::now() + limit),
+    }
+}
+
+/// Adds the error a failed backend call reports, saying what was being done.
+pub fn report(diags: &mut Diagnostics, doing: &str, err: &BackendError) {
+    diags.error(format!("{doing} failed"), format!("{err}."));
+}
+
+/// Adds the error for a cloud the resource cannot reach.
+pub fn report_cloud(diags: &mut Diagnostics, err: &CloudError) {
+    diags.error("The cloud is not reachable", format!("{err}."));
+}

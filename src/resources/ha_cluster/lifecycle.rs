@@ -1,0 +1,260 @@
+//! Driving a [`ClusterBackend`] through a create or an update, in dependency order
+//! with independent parts side by side: network; key and roles together; control
+//! plane; a version upgrade one minor at a time; the autoscaler role (it needs the
+//! OIDC provider); then every node pool concurrently, and pools no longer wanted
+//! removed. Every step's components are recorded in [`Observed`] even when the step
+//! fails, so the caller can return them as partial state.
+
+use std::collections::BTreeMap;
+
+use futures::future::join_all;
+
+use super::backend::{
+    BackendError, ClusterBackend, ControlPlaneRequest, EncryptionKeyRequest, IamRequest,
+    NetworkRequest, NodePoolRequest, StackContext, Step, Taint, ZoneChoice,
+};
+use super::config::{ClusterSpec, EncryptionKey, Knowable, KubernetesVersion, NetworkMode};
+use super::layout::Tier;
+use super::state::Observed;
+
+/// A value the configuration must know at apply (Terraform guarantees it); an
+/// unknown one is a bug, reported rather than panicking.
+fn known<T: Clone>(k: &Knowable<T>, what: &str) -> Result<T, BackendError> {
+    k.known().cloned().ok_or_else(|| BackendError::Permanent {
+        operation: "reading the configuration".to_owned(),
+        message: format!("{what} is not known at apply"),
+        hint: "This is a bug in paved; please report it with the plan output".to_owned(),
+    })
+}
+
+/// Records a step's components in `observed` and returns its result.
+fn record<T>(observed: &mut Observed, step: Step<T>) -> Result<T, BackendError> {
+    observed.absorb(step.components);
+    step.result
+}
+
+/// The network request the spec stands for.
+pub fn network_request(spec: &ClusterSpec) -> Result<NetworkRequest, BackendError> {
+    match known(&spec.network.mode, "network")? {
+        NetworkMode::Build => {
+            let cidr = known(&spec.network.cidr, "network.cidr")?.ok_or_else(|| {
+                BackendError::Permanent {
+                    operation: "reading the configuration".to_owned(),
+                    message: "network.cidr is not set".to_owned(),
+                    hint: "Set network.cidr".to_owned(),
+                }
+            })?;
+            let zones = match known(&spec.zones, "zones")? {
+                Some(zones) => ZoneChoice::Named(zones),
+                None => ZoneChoice::Choose(known(&spec.zone_count, "zone_count")?),
+            };
+            Ok(NetworkRequest::Build {
+                cidr,
+                zones,
+                nat: known(&spec.network.nat, "network.nat_mode")?,
+            })
+        }
+        NetworkMode::Existing { vpc_id } => {
+            let vpc_id = known(&vpc_id, "network.existing_vpc_id")?;
+            let subnets = known(
+                &spec.network.existing_subnet_ids,
+                "network.existing_subnet_ids",
+            )?
+            .unwrap_or_default();
+            let subnet_ids = subnets
+                .into_iter()
+                .filter_map(|(tier, ids)| Tier::parse(&tier).map(|t| (t, ids)))
+                .collect();
+            Ok(NetworkRequest::Existing { vpc_id, subnet_ids })
+        }
+    }
+}
+
+/// Subnet ids of a tier in zone order.
+fn tier_subnets(observed: &Observed, tier: Tier) -> Vec<String> {
+    let Some(net) = &observed.network else {
+        return Vec::new();
+    };
+    let Some(by_zone) = net.subnet_ids.get(&tier) else {
+        return Vec::new();
+    };
+    let mut ordered: Vec<String> = net
+        .zones
+        .iter()
+        .filter_map(|z| by_zone.get(z).cloned())
+        .collect();
+    for (zone, id) in by_zone {
+        if !net.zones.contains(zone) {
+            ordered.push(id.clone());
+        }
+    }
+    ordered
+}
+
+/// The minor versions from `from` up to `to`, one step each (`1.29` → `1.31`:
+/// `1.30`, `1.31`). Empty when `to` is not newer.
+pub fn upgrade_path(from: &str, to: &str) -> Vec<String> {
+    match (KubernetesVersion::parse(from), KubernetesVersion::parse(to)) {
+        (Some(f), Some(t)) if f.major == t.major && t.minor > f.minor => ((f.minor + 1)..=t.minor)
+            .map(|m| format!("{}.{m}", t.major))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Creates or updates the stack to match `spec`; `prior` is the spec of the state
+/// before an update. What exists is in `observed` whatever the outcome.
+pub async fn converge(
+    backend: &dyn ClusterBackend,
+    ctx: &StackContext,
+    spec: &ClusterSpec,
+    prior: Option<&ClusterSpec>,
+    observed: &mut Observed,
+) -> Result<(), BackendError> {
+    let network = record(
+        observed,
+        backend.ensure_network(ctx, &network_request(spec)?).await,
+    )?;
+    observed.network = Some(network);
+
+    let key_request = match known(&spec.encryption_key, "encryption_key_arn")? {
+        EncryptionKey::Provided(arn) => EncryptionKeyRequest::Provided { arn },
+        EncryptionKey::Created { .. } => EncryptionKeyRequest::Create,
+    };
+    let (key, iam) = futures::join!(
+        backend.ensure_encryption_key(ctx, &key_request),
+        backend.ensure_iam(
+            ctx,
+            &IamRequest {
+                oidc_provider_id: None
+            }
+        )
+    );
+    let key = record(observed, key);
+    let iam = record(observed, iam);
+    let (key, iam) = (key?, iam?);
+    observed.key = Some(key.clone());
+    observed.iam = Some(iam.clone());
+
+    let logging = &spec.control_plane_logging;
+    let mut control_plane_subnets = tier_subnets(observed, Tier::Intra);
+    if control_plane_subnets.is_empty() {
+        control_plane_subnets = tier_subnets(observed, Tier::Private);
+    }
+    let name = known(&spec.name, "name")?;
+    let cp_request = ControlPlaneRequest {
+        name: name.clone(),
+        kubernetes_version: known(&spec.kubernetes_version, "kubernetes_version")?,
+        subnet_ids: control_plane_subnets,
+        public_access_cidrs: known(&spec.endpoint_public_cidrs, "endpoint_public_cidrs")?,
+        encryption_key_arn: key.arn.clone(),
+        cluster_role_id: iam.cluster_role_id.clone(),
+        log_types: known(&logging.types, "control_plane_logging.types")?,
+        log_retention_days: known(
+            &logging.retention_days,
+            "control_plane_logging.retention_days",
+        )?,
+        admins: known(&spec.cluster_admins, "cluster_admins")?,
+    };
+    let mut cp = record(
+        observed,
+        backend.ensure_control_plane(ctx, &cp_request).await,
+    )?;
+    observed.control_plane = Some(cp.clone());
+
+    if let (Some(_), Some(wanted)) = (prior, cp_request.kubernetes_version.as_deref()) {
+        for step in upgrade_path(&cp.kubernetes_version, wanted) {
+            cp = record(observed, backend.upgrade_control_plane(ctx, &step).await)?;
+            observed.control_plane = Some(cp.clone());
+        }
+    }
+
+    let iam = record(
+        observed,
+        backend
+            .ensure_iam(
+                ctx,
+                &IamRequest {
+                    oidc_provider_id: Some(cp.oidc_provider_id.clone()),
+                },
+            )
+            .await,
+    )?;
+    observed.iam = Some(iam.clone());
+
+    let pools = known(&spec.node_pools, "node_pools")?;
+    let prior_pools: BTreeMap<String, _> = prior
+        .and_then(|p| p.node_pools.known().cloned())
+        .unwrap_or_default();
+    let private = tier_subnets(observed, Tier::Private);
+    let mut requests = Vec::new();
+    for (pool_name, pool) in &pools {
+        let taints = known(&pool.taints, "taints")?
+            .into_iter()
+            .map(|t| {
+                Ok(Taint {
+                    key: known(&t.key, "taint key")?,
+                    value: known(&t.value, "taint value")?,
+                    effect: known(&t.effect, "taint effect")?,
+                })
+            })
+            .collect::<Result<Vec<_>, BackendError>>()?;
+        requests.push(NodePoolRequest {
+            name: pool_name.clone(),
+            instance_types: known(&pool.instance_types, "instance_types")?,
+            capacity: known(&pool.capacity, "capacity")?,
+            min_size: known(&pool.min_size, "min_size")?,
+            max_size: known(&pool.max_size, "max_size")?,
+            disk_size_gb: known(&pool.disk_size_gb, "disk_size_gb")?,
+            labels: known(&pool.labels, "labels")?,
+            taints,
+            subnet_ids: private.clone(),
+            node_role_id: iam.node_role_id.clone(),
+            kubernetes_version: cp.kubernetes_version.clone(),
+        });
+    }
+    let existing = &prior_pools;
+    let steps = join_all(requests.iter().map(|req| async move {
+        if existing.contains_key(&req.name) {
+            backend.update_node_pool(ctx, req).await
+        } else {
+            backend.ensure_node_pool(ctx, req).await
+        }
+    }))
+    .await;
+    let mut first_error = None;
+    for step in steps {
+        match record(observed, step) {
+            Ok(state) => {
+                observed.node_pools.insert(state.name.clone(), state);
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    for gone in prior_pools.keys().filter(|n| !pools.contains_key(*n)) {
+        record(observed, backend.delete_node_pool(ctx, gone).await)?;
+        observed.components.remove(&format!("node_group.{gone}"));
+        observed
+            .components
+            .remove(&format!("launch_template.{gone}"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upgrades_go_one_minor_at_a_time() {
+        assert_eq!(upgrade_path("1.29", "1.31"), vec!["1.30", "1.31"]);
+        assert_eq!(upgrade_path("1.30", "1.31"), vec!["1.31"]);
+        assert!(upgrade_path("1.31", "1.31").is_empty());
+        assert!(upgrade_path("1.31", "1.30").is_empty());
+    }
+}

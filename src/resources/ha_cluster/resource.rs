@@ -1,0 +1,307 @@
+//! `paved_ha_cluster` as Terraform drives it: validation and planning are the pure
+//! functions of this module's siblings; apply, refresh and import go through the
+//! [`ClusterBackend`] of the configured cloud.
+//!
+//! - Create and update converge the stack ([`lifecycle::converge`]) and render the
+//!   state with [`Observed::state`]. A failure returns what exists as partial state
+//!   with the error (read back from the cloud, so nothing is forgotten).
+//! - Destroy tears the stack down in order; anything left behind is an error and the
+//!   state is kept, so a second destroy retries.
+//! - Refresh reads the whole stack in one batched pass and writes drift into the
+//!   state; a stack that is gone leaves the state.
+//! - Import takes the cluster's name.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use paved_value::Value;
+
+use super::backend::{ClusterBackend, StackContext, TeardownRequest};
+use super::config::{ClusterSpec, EncryptionKey, Knowable};
+use super::lifecycle;
+use super::state::{builds_network, import_settings, with_drift, Observed};
+use super::{plan, schema, validate_config, TYPE_NAME};
+use crate::diag::Diagnostics;
+use crate::framework::{
+    ApplyRequest, ApplyResponse, ImportedObject, OpContext, PlanRequest, PlanResponse, ReadRequest,
+    ReadResponse, Resource,
+};
+use crate::resources::common::resource::{report, report_cloud, stack_context, BackendFactory};
+use crate::resources::common::state::unknowns_to_null;
+use crate::schema::Schema;
+
+/// Default create, update and delete timeouts (the schema documents them).
+const CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+const UPDATE_TIMEOUT: Duration = Duration::from_secs(90 * 60);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(45 * 60);
+
+/// The `paved_ha_cluster` resource.
+pub struct HaClusterResource {
+    backend: BackendFactory<dyn ClusterBackend>,
+}
+
+impl HaClusterResource {
+    /// The resource, reaching the cloud through backends from `backend`.
+    pub fn new(backend: BackendFactory<dyn ClusterBackend>) -> Self {
+        Self { backend }
+    }
+
+    fn context(
+        &self,
+        ctx: &OpContext,
+        spec: &ClusterSpec,
+        timeout: &Knowable<String>,
+        fallback: Duration,
+    ) -> StackContext {
+        let name = spec.name.known().cloned().unwrap_or_default();
+        stack_context(ctx, &name, spec.tags.known(), timeout, fallback)
+    }
+}
+
+fn region(ctx: &OpContext) -> Option<String> {
+    ctx.clients.default_region().ok()
+}
+
+#[async_trait]
+impl Resource for HaClusterResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        validate_config(config)
+    }
+
+    async fn plan(&self, _ctx: &OpContext, req: PlanRequest<'_>) -> PlanResponse {
+        plan(req.prior_state, req.proposed_new_state, req.config)
+    }
+
+    async fn apply(&self, ctx: &OpContext, req: ApplyRequest<'_>) -> ApplyResponse {
+        let mut diags = Diagnostics::new();
+        let backend = match (self.backend)(&ctx.clients) {
+            Ok(b) => b,
+            Err(e) => {
+                report_cloud(&mut diags, &e);
+                return ApplyResponse {
+                    new_state: req.prior_state.clone(),
+                    diagnostics: diags,
+                    ..ApplyResponse::default()
+                };
+            }
+        };
+        if req.planned_state.is_null() {
+            return destroy(self, ctx, backend.as_ref(), req.prior_state).await;
+        }
+        let creating = req.prior_state.is_null();
+        let (spec, read_diags) = ClusterSpec::from_config(req.config, req.prior_state);
+        diags.extend(read_diags);
+        let prior = (!creating).then(|| ClusterSpec::from_state(req.prior_state));
+        let (timeout, fallback) = if creating {
+            (&spec.timeouts.create, CREATE_TIMEOUT)
+        } else {
+            (&spec.timeouts.update, UPDATE_TIMEOUT)
+        };
+        let sctx = self.context(ctx, &spec, timeout, fallback);
+        let mut observed = Observed::default();
+        let result = lifecycle::converge(
+            backend.as_ref(),
+            &sctx,
+            &spec,
+            prior.as_ref(),
+            &mut observed,
+        )
+        .await;
+        let region = region(ctx);
+        let mut done = spec.clone();
+        if let Err(e) = result {
+            let doing = if creating {
+                "Creating the cluster"
+            } else {
+                "Updating the cluster"
+            };
+            report(&mut diags, doing, &e);
+            // Return what exists, read back so nothing is forgotten.
+            if let Ok(Some(snapshot)) = backend.read_stack(&sctx).await {
+                let read = Observed::from_snapshot(snapshot);
+                observed.absorb(read.components.values().cloned().collect());
+                observed.network = observed.network.take().or(read.network);
+                observed.key = observed.key.take().or(read.key);
+                observed.iam = observed.iam.take().or(read.iam);
+                observed.control_plane = observed.control_plane.take().or(read.control_plane);
+                for (name, pool) in read.node_pools {
+                    observed.node_pools.entry(name).or_insert(pool);
+                }
+            }
+            if creating && observed.is_empty() {
+                return ApplyResponse {
+                    diagnostics: diags,
+                    ..ApplyResponse::default()
+                };
+            }
+            observed.complete(&mut done);
+            let state = observed.state(&done, req.config, region.as_deref());
+            return ApplyResponse {
+                new_state: unknowns_to_null(&state),
+                diagnostics: diags,
+                ..ApplyResponse::default()
+            };
+        }
+        observed.complete(&mut done);
+        let state = observed.state(&done, req.config, region.as_deref());
+        ApplyResponse {
+            new_state: unknowns_to_null(&state),
+            diagnostics: diags,
+            ..ApplyResponse::default()
+        }
+    }
+
+    async fn read(&self, ctx: &OpContext, req: ReadRequest<'_>) -> ReadResponse {
+        let mut diags = Diagnostics::new();
+        let current = req.current_state;
+        let kept = |diags| ReadResponse {
+            new_state: current.clone(),
+            private: req.private.to_vec(),
+            diagnostics: diags,
+        };
+        let backend = match (self.backend)(&ctx.clients) {
+            Ok(b) => b,
+            Err(e) => {
+                report_cloud(&mut diags, &e);
+                return kept(diags);
+            }
+        };
+        let spec = ClusterSpec::from_state(current);
+        let sctx = self.context(ctx, &spec, &Knowable::Unknown, CREATE_TIMEOUT);
+        let snapshot = match backend.read_stack(&sctx).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return ReadResponse::default(),
+            Err(e) => {
+                report(&mut diags, "Reading the cluster", &e);
+                return kept(diags);
+            }
+        };
+        let observed = Observed::from_snapshot(snapshot);
+        let settings = with_drift(current, &observed);
+        let (mut spec, _) = ClusterSpec::from_config(&settings, current);
+        observed.complete(&mut spec);
+        let state = observed.state(&spec, &settings, region(ctx).as_deref());
+        ReadResponse {
+            new_state: unknowns_to_null(&state),
+            private: req.private.to_vec(),
+            diagnostics: diags,
+        }
+    }
+
+    async fn import(
+        &self,
+        ctx: &OpContext,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Vec<ImportedObject> {
+        let backend = match (self.backend)(&ctx.clients) {
+            Ok(b) => b,
+            Err(e) => {
+                report_cloud(diags, &e);
+                return Vec::new();
+            }
+        };
+        let sctx = stack_context(ctx, id, None, &Knowable::Unknown, CREATE_TIMEOUT);
+        let observed = match backend.read_stack(&sctx).await {
+            Ok(Some(s)) => Observed::from_snapshot(s),
+            Ok(None) => {
+                diags.error(
+                    "Cluster not found",
+                    format!(
+                        "No component tagged paved:stack = \"{id}\" exists. Import takes the cluster's name \
+                         (the `name` it was created with); check the name, the region and the account."
+                    ),
+                );
+                return Vec::new();
+            }
+            Err(e) => {
+                report(diags, "Reading the cluster", &e);
+                return Vec::new();
+            }
+        };
+        let Some(settings) = import_settings(id, &observed) else {
+            diags.error(
+                "Cluster network not found",
+                format!(
+                    "The stack \"{id}\" has no network paved built, and import cannot tell an existing network's \
+                     subnets. Write the resource with network.existing_vpc_id and existing_subnet_ids instead, \
+                     and let apply adopt the stack by its tags."
+                ),
+            );
+            return Vec::new();
+        };
+        let (mut spec, _) = ClusterSpec::from_config(&settings, &Value::Null);
+        observed.complete(&mut spec);
+        let state = observed.state(&spec, &settings, region(ctx).as_deref());
+        vec![ImportedObject {
+            state: unknowns_to_null(&state),
+            private: Vec::new(),
+        }]
+    }
+}
+
+async fn destroy(
+    resource: &HaClusterResource,
+    ctx: &OpContext,
+    backend: &dyn ClusterBackend,
+    prior: &Value,
+) -> ApplyResponse {
+    let mut diags = Diagnostics::new();
+    let spec = ClusterSpec::from_state(prior);
+    let sctx = resource.context(ctx, &spec, &spec.timeouts.delete, DELETE_TIMEOUT);
+    let request = TeardownRequest {
+        keep_network: !builds_network(&spec),
+        delete_key: matches!(
+            spec.encryption_key,
+            Knowable::Known(EncryptionKey::Created { .. })
+        ),
+    };
+    let step = backend.delete_stack(&sctx, &request).await;
+    match step.result {
+        Ok(report) if report.left_behind.is_empty() => ApplyResponse {
+            diagnostics: diags,
+            ..ApplyResponse::default()
+        },
+        Ok(report) => {
+            let lines: Vec<String> = report
+                .left_behind
+                .iter()
+                .map(|l| {
+                    format!(
+                        "- {} {} ({}): {}",
+                        l.component.kind, l.component.id, l.component.key, l.reason
+                    )
+                })
+                .collect();
+            diags.error(
+                "Some components could not be deleted",
+                format!(
+                    "The rest of the stack is gone. These remain, and the resource stays in the state so that \
+                     destroy can be run again once they can go:\n{}",
+                    lines.join("\n")
+                ),
+            );
+            ApplyResponse {
+                new_state: prior.clone(),
+                diagnostics: diags,
+                ..ApplyResponse::default()
+            }
+        }
+        Err(e) => {
+            report(&mut diags, "Destroying the cluster", &e);
+            ApplyResponse {
+                new_state: prior.clone(),
+                diagnostics: diags,
+                ..ApplyResponse::default()
+            }
+        }
+    }
+}
