@@ -307,7 +307,7 @@ def targets(res: dict) -> list[dict]:
         rss = fifty["plan"]["peak_rss_kb"]
         if rss:
             mb = rss["max"] / 1024
-            add("provider peak RSS, plan of 50 pairs (max)", f"< {TARGET_PEAK_RSS_MB:.0f} MB", round(mb, 1),
+            add("provider peak RSS (MiB), plan of 50 pairs (max)", f"< {TARGET_PEAK_RSS_MB:.0f} MiB", round(mb, 1),
                 mb < TARGET_PEAK_RSS_MB)
     return out
 
