@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::{Clients, CloudError, CloudKind};
 use crate::resources::ha_cluster::backend::ClusterBackend;
+use crate::resources::managed_database::backend::DatabaseBackend;
 
 fn not_yet(what: &str, cloud: CloudKind) -> CloudError {
     CloudError::NotSupported {
@@ -19,4 +20,9 @@ fn not_yet(what: &str, cloud: CloudKind) -> CloudError {
 /// The `paved_ha_cluster` backend of the configured cloud.
 pub fn cluster(clients: &Clients) -> Result<Arc<dyn ClusterBackend>, CloudError> {
     Err(not_yet("paved_ha_cluster", clients.cloud))
+}
+
+/// The `paved_managed_database` backend of the configured cloud.
+pub fn database(clients: &Clients) -> Result<Arc<dyn DatabaseBackend>, CloudError> {
+    Err(not_yet("paved_managed_database", clients.cloud))
 }

@@ -17,6 +17,7 @@ use crate::data_sources::zones::ZonesDataSource;
 use crate::diag::Diagnostics;
 use crate::framework::{DataSource, ProviderDefinition, Resource};
 use crate::resources::ha_cluster::HaClusterResource;
+use crate::resources::managed_database::ManagedDatabaseResource;
 use crate::schema::Schema;
 
 /// The provider's type name.
@@ -51,8 +52,13 @@ impl ProviderDefinition for PavedProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(HaClusterResource::new(Arc::new(
-            crate::cloud::backends::cluster,
-        )))]
+        vec![
+            Arc::new(HaClusterResource::new(Arc::new(
+                crate::cloud::backends::cluster,
+            ))),
+            Arc::new(ManagedDatabaseResource::new(Arc::new(
+                crate::cloud::backends::database,
+            ))),
+        ]
     }
 }

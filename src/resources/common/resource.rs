@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use crate::cloud::{Clients, CloudError};
 use crate::diag::Diagnostics;
-use crate::framework::OpContext;
-use crate::resources::ha_cluster::backend::{BackendError, StackContext};
+use crate::framework::{ApplyResponse, OpContext};
+use crate::resources::ha_cluster::backend::{BackendError, StackContext, TeardownReport};
 use crate::resources::ha_cluster::config::{parse_duration, Knowable};
 
 use super::state::stack_tags;
@@ -47,4 +47,60 @@ pub fn report(diags: &mut Diagnostics, doing: &str, err: &BackendError) {
 /// Adds the error for a cloud the resource cannot reach.
 pub fn report_cloud(diags: &mut Diagnostics, err: &CloudError) {
     diags.error("The cloud is not reachable", format!("{err}."));
+}
+
+/// The outcome of a teardown as an apply response: null state when everything is
+/// gone; otherwise the error (what remains, or why teardown stopped) with the prior
+/// state kept, so that destroy can be run again.
+pub fn teardown_response(
+    what: &str,
+    prior: &paved_value::Value,
+    result: Result<TeardownReport, BackendError>,
+) -> ApplyResponse {
+    let mut diags = Diagnostics::new();
+    match result {
+        Ok(report) if report.left_behind.is_empty() => {
+            return ApplyResponse {
+                diagnostics: diags,
+                ..ApplyResponse::default()
+            }
+        }
+        Ok(report) => {
+            let lines: Vec<String> = report
+                .left_behind
+                .iter()
+                .map(|l| {
+                    format!(
+                        "- {} {} ({}): {}",
+                        l.component.kind, l.component.id, l.component.key, l.reason
+                    )
+                })
+                .collect();
+            diags.error(
+                "Some components could not be deleted",
+                format!(
+                    "The rest of the {what} is gone. These remain, and the resource stays in the state so that \
+                     destroy can be run again once they can go:\n{}",
+                    lines.join("\n")
+                ),
+            );
+        }
+        Err(e) => report(&mut diags, &format!("Destroying the {what}"), &e),
+    }
+    ApplyResponse {
+        new_state: prior.clone(),
+        diagnostics: diags,
+        ..ApplyResponse::default()
+    }
+}
+
+/// The response when no backend can be had: the error, and the prior state kept.
+pub fn unreachable_response(err: &CloudError, prior: &paved_value::Value) -> ApplyResponse {
+    let mut diags = Diagnostics::new();
+    report_cloud(&mut diags, err);
+    ApplyResponse {
+        new_state: prior.clone(),
+        diagnostics: diags,
+        ..ApplyResponse::default()
+    }
 }

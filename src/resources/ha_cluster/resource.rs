@@ -26,7 +26,9 @@ use crate::framework::{
     ApplyRequest, ApplyResponse, ImportedObject, OpContext, PlanRequest, PlanResponse, ReadRequest,
     ReadResponse, Resource,
 };
-use crate::resources::common::resource::{report, report_cloud, stack_context, BackendFactory};
+use crate::resources::common::resource::{
+    report, report_cloud, stack_context, teardown_response, unreachable_response, BackendFactory,
+};
 use crate::resources::common::state::unknowns_to_null;
 use crate::schema::Schema;
 
@@ -84,14 +86,7 @@ impl Resource for HaClusterResource {
         let mut diags = Diagnostics::new();
         let backend = match (self.backend)(&ctx.clients) {
             Ok(b) => b,
-            Err(e) => {
-                report_cloud(&mut diags, &e);
-                return ApplyResponse {
-                    new_state: req.prior_state.clone(),
-                    diagnostics: diags,
-                    ..ApplyResponse::default()
-                };
-            }
+            Err(e) => return unreachable_response(&e, req.prior_state),
         };
         if req.planned_state.is_null() {
             return destroy(self, ctx, backend.as_ref(), req.prior_state).await;
@@ -254,7 +249,6 @@ async fn destroy(
     backend: &dyn ClusterBackend,
     prior: &Value,
 ) -> ApplyResponse {
-    let mut diags = Diagnostics::new();
     let spec = ClusterSpec::from_state(prior);
     let sctx = resource.context(ctx, &spec, &spec.timeouts.delete, DELETE_TIMEOUT);
     let request = TeardownRequest {
@@ -265,43 +259,5 @@ async fn destroy(
         ),
     };
     let step = backend.delete_stack(&sctx, &request).await;
-    match step.result {
-        Ok(report) if report.left_behind.is_empty() => ApplyResponse {
-            diagnostics: diags,
-            ..ApplyResponse::default()
-        },
-        Ok(report) => {
-            let lines: Vec<String> = report
-                .left_behind
-                .iter()
-                .map(|l| {
-                    format!(
-                        "- {} {} ({}): {}",
-                        l.component.kind, l.component.id, l.component.key, l.reason
-                    )
-                })
-                .collect();
-            diags.error(
-                "Some components could not be deleted",
-                format!(
-                    "The rest of the stack is gone. These remain, and the resource stays in the state so that \
-                     destroy can be run again once they can go:\n{}",
-                    lines.join("\n")
-                ),
-            );
-            ApplyResponse {
-                new_state: prior.clone(),
-                diagnostics: diags,
-                ..ApplyResponse::default()
-            }
-        }
-        Err(e) => {
-            report(&mut diags, "Destroying the cluster", &e);
-            ApplyResponse {
-                new_state: prior.clone(),
-                diagnostics: diags,
-                ..ApplyResponse::default()
-            }
-        }
-    }
+    teardown_response("cluster", prior, step.result)
 }

@@ -44,6 +44,10 @@ pub struct SubnetGroupState {
     /// The zone of each subnet, in `subnet_ids` order (for
     /// [`super::validate::check_subnet_zones`]).
     pub zones: Vec<String>,
+    /// The subnets, as the group lists them (read back by refresh and import).
+    pub subnet_ids: Vec<String>,
+    /// The VPC the subnets are in.
+    pub vpc_id: String,
 }
 
 /// The security group to ensure: admits only the listed groups and ranges on the
@@ -65,6 +69,10 @@ pub struct SecurityGroupRequest {
 pub struct SecurityGroupState {
     /// Its id.
     pub id: String,
+    /// Security groups its ingress rules admit.
+    pub allowed_security_group_ids: Vec<String>,
+    /// Address ranges its ingress rules admit.
+    pub allowed_cidrs: Vec<String>,
 }
 
 /// The parameter group to ensure. The backend adds the TLS parameter of the
@@ -319,6 +327,10 @@ pub trait DatabaseBackend: Send + Sync {
     /// Ensures one read replica in a zone not in `avoid_zones` (when the subnet group
     /// has one), and waits until it is available.
     async fn ensure_replica(&self, ctx: &StackContext, req: &ReplicaRequest) -> Step<ReplicaState>;
+
+    /// Deletes read replica `index` (no snapshot: the primary keeps the data) and
+    /// waits until it is gone. A no-op when it does not exist.
+    async fn delete_replica(&self, ctx: &StackContext, index: u32) -> Step<()>;
 
     /// Applies in-place changes to the primary immediately and waits until it is
     /// available again.

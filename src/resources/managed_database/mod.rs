@@ -12,20 +12,25 @@
 //!   deletion protection, storage shrink refusal, empty plan after apply);
 //! - [`backend`]: the trait the AWS and GCP backends implement.
 //!
-//! The `Resource` implementation (apply, read, import) comes with the first backend;
-//! it calls [`validate_config`] and [`plan()`].
+//! - [`lifecycle`]: driving a backend through create and update;
+//! - [`state`](mod@state): the state as the cloud has it (outputs, drift, import);
+//! - [`resource`]: the `Resource` implementation Terraform drives.
 
 pub mod backend;
 pub mod config;
 pub mod inventory;
+pub mod lifecycle;
 pub mod plan;
+pub mod resource;
 pub mod schema;
+pub mod state;
 pub mod validate;
 
 pub use backend::{final_snapshot_name, DatabaseBackend};
 pub use config::{DatabaseSpec, Engine, StorageType};
 pub use inventory::{components, ha_report};
 pub use plan::plan;
+pub use resource::ManagedDatabaseResource;
 pub use schema::schema;
 
 use paved_value::Value;

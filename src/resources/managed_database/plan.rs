@@ -124,21 +124,21 @@ fn snapshot_note(state: &Value) -> &'static str {
     }
 }
 
-/// The computed outputs of the plan.
-struct Outputs {
-    id: Value,
-    endpoint: Value,
-    port: Value,
-    reader_endpoints: Value,
-    master_secret_arn: Value,
-    replica_status: Value,
-    latest_restorable_time: Value,
-    inventory: Value,
-    ha_report: Value,
+/// The computed outputs of the plan (and, filled from the cloud, of the apply and refresh).
+pub(crate) struct Outputs {
+    pub(crate) id: Value,
+    pub(crate) endpoint: Value,
+    pub(crate) port: Value,
+    pub(crate) reader_endpoints: Value,
+    pub(crate) master_secret_arn: Value,
+    pub(crate) replica_status: Value,
+    pub(crate) latest_restorable_time: Value,
+    pub(crate) inventory: Value,
+    pub(crate) ha_report: Value,
 }
 
 impl Outputs {
-    fn unknown() -> Self {
+    pub(crate) fn unknown() -> Self {
         Outputs {
             id: Value::unknown(),
             endpoint: Value::unknown(),
@@ -256,7 +256,7 @@ fn text(k: &Knowable<String>) -> Value {
 /// The whole state object the spec stands for: effective settings and `outputs`.
 /// Optional attributes without a default are null here; [`merge_block`] takes them
 /// from the configuration.
-fn render(spec: &DatabaseSpec, outputs: &Outputs) -> Value {
+pub(crate) fn render(spec: &DatabaseSpec, outputs: &Outputs) -> Value {
     let n = |k: &Knowable<u32>| known_or_unknown(k, |v| Value::from(i64::from(*v)));
     let b = |k: &Knowable<bool>| known_or_unknown(k, |v| Value::from(*v));
     let storage = object(vec![

@@ -1,0 +1,231 @@
+//! `paved_managed_database` as Terraform drives it: validation and planning are the
+//! pure functions of this module's siblings; apply, refresh and import go through
+//! the [`DatabaseBackend`] of the configured cloud.
+//!
+//! - Create makes the key and groups, then the primary (empty, or restored from a
+//!   snapshot or to a point in time), then the replicas. Update changes the primary
+//!   in place, applied immediately (not in the next maintenance window), and adds or
+//!   removes replicas. A failure returns what exists as partial state.
+//! - Destroy removes replicas, then the primary with a final snapshot named
+//!   `<name>-final-<yyyymmddhhmm>` unless `final_snapshot = false`, then the groups.
+//! - Refresh reads the stack in one batched pass and writes drift into the state.
+//! - Import takes the instance identifier (the `name`).
+
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use paved_value::Value;
+
+use super::backend::{final_snapshot_name, DatabaseBackend, DeleteRequest, StackContext};
+use super::config::{DatabaseSpec, EncryptionKey, Knowable};
+use super::lifecycle;
+use super::state::{import_settings, with_drift, Observed};
+use super::{plan, schema, validate_config, TYPE_NAME};
+use crate::diag::Diagnostics;
+use crate::framework::{
+    ApplyRequest, ApplyResponse, ImportedObject, OpContext, PlanRequest, PlanResponse, ReadRequest,
+    ReadResponse, Resource,
+};
+use crate::resources::common::resource::{
+    report, report_cloud, stack_context, teardown_response, unreachable_response, BackendFactory,
+};
+use crate::resources::common::state::{set_attr, unknowns_to_null};
+use crate::schema::Schema;
+
+const CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+const UPDATE_TIMEOUT: Duration = Duration::from_secs(80 * 60);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+
+/// The `paved_managed_database` resource.
+pub struct ManagedDatabaseResource {
+    backend: BackendFactory<dyn DatabaseBackend>,
+}
+
+impl ManagedDatabaseResource {
+    /// The resource, reaching the cloud through backends from `backend`.
+    pub fn new(backend: BackendFactory<dyn DatabaseBackend>) -> Self {
+        Self { backend }
+    }
+
+    fn context(
+        &self,
+        ctx: &OpContext,
+        spec: &DatabaseSpec,
+        timeout: &Knowable<String>,
+        fallback: Duration,
+    ) -> StackContext {
+        let name = spec.name.known().cloned().unwrap_or_default();
+        stack_context(ctx, &name, spec.tags.known(), timeout, fallback)
+    }
+}
+
+#[async_trait]
+impl Resource for ManagedDatabaseResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        validate_config(config)
+    }
+
+    async fn plan(&self, _ctx: &OpContext, req: PlanRequest<'_>) -> PlanResponse {
+        plan(req.prior_state, req.proposed_new_state, req.config)
+    }
+
+    async fn apply(&self, ctx: &OpContext, req: ApplyRequest<'_>) -> ApplyResponse {
+        let backend = match (self.backend)(&ctx.clients) {
+            Ok(b) => b,
+            Err(e) => return unreachable_response(&e, req.prior_state),
+        };
+        if req.planned_state.is_null() {
+            let spec = DatabaseSpec::from_state(req.prior_state);
+            let sctx = self.context(ctx, &spec, &spec.timeouts.delete, DELETE_TIMEOUT);
+            let name = spec.name.known().cloned().unwrap_or_default();
+            let request = DeleteRequest {
+                final_snapshot: (spec.final_snapshot.known() == Some(&true))
+                    .then(|| final_snapshot_name(&name, SystemTime::now())),
+                delete_key: matches!(
+                    spec.encryption_key,
+                    Knowable::Known(EncryptionKey::Created { .. })
+                ),
+            };
+            let step = backend.delete_stack(&sctx, &request).await;
+            return teardown_response("database", req.prior_state, step.result);
+        }
+        let mut diags = Diagnostics::new();
+        let creating = req.prior_state.is_null();
+        let (spec, read_diags) = DatabaseSpec::from_config(req.config, req.prior_state);
+        diags.extend(read_diags);
+        let prior = (!creating).then(|| DatabaseSpec::from_state(req.prior_state));
+        let (timeout, fallback) = if creating {
+            (&spec.timeouts.create, CREATE_TIMEOUT)
+        } else {
+            (&spec.timeouts.update, UPDATE_TIMEOUT)
+        };
+        let sctx = self.context(ctx, &spec, timeout, fallback);
+        let mut observed = Observed::default();
+        let result = lifecycle::converge(
+            backend.as_ref(),
+            &sctx,
+            &spec,
+            prior.as_ref(),
+            &mut observed,
+        )
+        .await;
+        if let Err(e) = &result {
+            let doing = if creating {
+                "Creating the database"
+            } else {
+                "Updating the database"
+            };
+            report(&mut diags, doing, e);
+            let read = backend.read_stack(&sctx).await;
+            if let Ok(snapshot) = read.result {
+                observed.fill_from(Observed::from_snapshot(snapshot));
+            }
+            if creating && observed.is_empty() {
+                return ApplyResponse {
+                    diagnostics: diags,
+                    ..ApplyResponse::default()
+                };
+            }
+        }
+        let mut done = spec.clone();
+        observed.complete(&mut done);
+        let mut state = observed.state(&done, req.config);
+        if !creating {
+            // The latest restorable time moves every few minutes; an update keeps
+            // the planned (prior) value and the next refresh brings the new one.
+            if let Some(prior_time) = req.prior_state.get_attr("latest_restorable_time") {
+                set_attr(&mut state, "latest_restorable_time", prior_time.clone());
+            }
+        }
+        ApplyResponse {
+            new_state: unknowns_to_null(&state),
+            diagnostics: diags,
+            ..ApplyResponse::default()
+        }
+    }
+
+    async fn read(&self, ctx: &OpContext, req: ReadRequest<'_>) -> ReadResponse {
+        let mut diags = Diagnostics::new();
+        let current = req.current_state;
+        let kept = |diags| ReadResponse {
+            new_state: current.clone(),
+            private: req.private.to_vec(),
+            diagnostics: diags,
+        };
+        let backend = match (self.backend)(&ctx.clients) {
+            Ok(b) => b,
+            Err(e) => {
+                report_cloud(&mut diags, &e);
+                return kept(diags);
+            }
+        };
+        let spec = DatabaseSpec::from_state(current);
+        let sctx = self.context(ctx, &spec, &Knowable::Unknown, CREATE_TIMEOUT);
+        let snapshot = match backend.read_stack(&sctx).await.result {
+            Ok(s) => s,
+            Err(e) => {
+                report(&mut diags, "Reading the database", &e);
+                return kept(diags);
+            }
+        };
+        if snapshot.instance.is_none() {
+            return ReadResponse::default();
+        }
+        let observed = Observed::from_snapshot(snapshot);
+        let settings = with_drift(current, &observed);
+        let (mut spec, _) = DatabaseSpec::from_config(&settings, current);
+        observed.complete(&mut spec);
+        ReadResponse {
+            new_state: unknowns_to_null(&observed.state(&spec, &settings)),
+            private: req.private.to_vec(),
+            diagnostics: diags,
+        }
+    }
+
+    async fn import(
+        &self,
+        ctx: &OpContext,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Vec<ImportedObject> {
+        let backend = match (self.backend)(&ctx.clients) {
+            Ok(b) => b,
+            Err(e) => {
+                report_cloud(diags, &e);
+                return Vec::new();
+            }
+        };
+        let sctx = stack_context(ctx, id, None, &Knowable::Unknown, CREATE_TIMEOUT);
+        let observed = match backend.read_stack(&sctx).await.result {
+            Ok(s) => Observed::from_snapshot(s),
+            Err(e) => {
+                report(diags, "Reading the database", &e);
+                return Vec::new();
+            }
+        };
+        let Some(settings) = import_settings(id, &observed) else {
+            diags.error(
+                "Database not found",
+                format!(
+                    "No database instance of a paved stack named \"{id}\" exists. Import takes the instance \
+                     identifier (the `name` it was created with); check the name, the region and the account."
+                ),
+            );
+            return Vec::new();
+        };
+        let (mut spec, _) = DatabaseSpec::from_config(&settings, &Value::Null);
+        observed.complete(&mut spec);
+        vec![ImportedObject {
+            state: unknowns_to_null(&observed.state(&spec, &settings)),
+            private: Vec::new(),
+        }]
+    }
+}
