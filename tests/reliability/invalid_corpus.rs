@@ -46,9 +46,9 @@ use Place::{Cluster, Database, Provider};
 pub const CASES: &[Case] = &[
     // --- the provider block (beyond the 13 of e2e_validation.rs) -------------------
     case(
-        "provider: paved:* default tag",
+        "provider: empty default tag key",
         Provider,
-        r#"default_tags = { "paved:stack" = "x" }"#,
+        r#"default_tags = { "" = "x" }"#,
         "default_tags",
     ),
     case(
