@@ -1,0 +1,332 @@
+//! `paved_ha_cluster` end to end: real Terraform 1.15.5 drives the provider against
+//! moto through the counting proxy. One production stack with two node pools goes
+//! through apply, an empty plan (and the AWS calls of that refresh), a pool update,
+//! `terraform import` after `state rm` (then an empty plan), deletion protection
+//! refusing destroy, and a destroy after which moto holds nothing of the stack.
+
+mod support;
+
+use std::time::Instant;
+
+use paved_testbed::{FaultConfig, FaultProxy};
+use support::{Moto, Terraform, Workspace};
+
+fn config(protected: bool, spot_max: u32, spot_label: &str) -> String {
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    paved = {{ source = "pavedroad/paved" }}
+  }}
+}}
+
+provider "paved" {{
+  default_tags = {{ team = "platform" }}
+}}
+
+resource "paved_ha_cluster" "prod" {{
+  name                = "shop"
+  profile             = "production"
+  kubernetes_version  = "1.31"
+  deletion_protection = {protected}
+
+  node_pools = {{
+    system = {{
+      min_size = 3
+      max_size = 9
+    }}
+    spot = {{
+      capacity       = "spot"
+      instance_types = ["m6i.large", "m5.large"]
+      min_size       = 3
+      max_size       = {spot_max}
+      labels         = {{ workload = "{spot_label}" }}
+      taints         = [{{ key = "spot", value = "true", effect = "NoSchedule" }}]
+    }}
+  }}
+}}
+
+output "vpc_id" {{
+  value = paved_ha_cluster.prod.network.vpc_id
+}}
+
+output "endpoint" {{
+  value = paved_ha_cluster.prod.endpoint
+}}
+
+output "node_pool_status" {{
+  value = paved_ha_cluster.prod.node_pool_status
+}}
+
+output "zones" {{
+  value = paved_ha_cluster.prod.zones
+}}
+"#
+    )
+}
+
+/// Components of stack `shop` moto still holds, by kind (via the SDKs).
+fn leftovers(moto_endpoint: &str) -> Vec<String> {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(moto_endpoint)
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .load()
+            .await;
+        let mut left = Vec::new();
+        let ec2 = aws_sdk_ec2::Client::new(&conf);
+        let tag = aws_sdk_ec2::types::Filter::builder()
+            .name("tag:paved:stack")
+            .values("shop")
+            .build();
+        let vpcs = ec2
+            .describe_vpcs()
+            .filters(tag.clone())
+            .send()
+            .await
+            .expect("vpcs");
+        left.extend(vpcs.vpcs().iter().map(|v| format!("vpc {:?}", v.vpc_id())));
+        let subnets = ec2
+            .describe_subnets()
+            .filters(tag.clone())
+            .send()
+            .await
+            .expect("subnets");
+        left.extend(
+            subnets
+                .subnets()
+                .iter()
+                .map(|s| format!("subnet {:?}", s.subnet_id())),
+        );
+        let rts = ec2
+            .describe_route_tables()
+            .filters(tag.clone())
+            .send()
+            .await
+            .expect("rts");
+        left.extend(
+            rts.route_tables()
+                .iter()
+                .map(|r| format!("route table {:?}", r.route_table_id())),
+        );
+        let igws = ec2
+            .describe_internet_gateways()
+            .filters(tag.clone())
+            .send()
+            .await
+            .expect("igw");
+        left.extend(
+            igws.internet_gateways()
+                .iter()
+                .map(|g| format!("igw {:?}", g.internet_gateway_id())),
+        );
+        let nats = ec2
+            .describe_nat_gateways()
+            .filter(tag.clone())
+            .send()
+            .await
+            .expect("nat");
+        left.extend(
+            nats.nat_gateways()
+                .iter()
+                .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
+                .map(|n| format!("nat {:?}", n.nat_gateway_id())),
+        );
+        let eips = ec2
+            .describe_addresses()
+            .filters(tag.clone())
+            .send()
+            .await
+            .expect("eips");
+        left.extend(
+            eips.addresses()
+                .iter()
+                .map(|a| format!("eip {:?}", a.allocation_id())),
+        );
+        let sgs = ec2
+            .describe_security_groups()
+            .filters(tag.clone())
+            .send()
+            .await
+            .expect("sgs");
+        left.extend(
+            sgs.security_groups()
+                .iter()
+                .map(|g| format!("sg {:?}", g.group_id())),
+        );
+        let lts = ec2
+            .describe_launch_templates()
+            .filters(tag)
+            .send()
+            .await
+            .expect("lts");
+        left.extend(
+            lts.launch_templates()
+                .iter()
+                .map(|t| format!("launch template {:?}", t.launch_template_name())),
+        );
+
+        let eks = aws_sdk_eks::Client::new(&conf);
+        let clusters = eks.list_clusters().send().await.expect("clusters");
+        left.extend(
+            clusters
+                .clusters()
+                .iter()
+                .map(|c| format!("eks cluster {c}")),
+        );
+
+        let iam = aws_sdk_iam::Client::new(&conf);
+        let roles = iam.list_roles().send().await.expect("roles");
+        left.extend(
+            roles
+                .roles()
+                .iter()
+                .filter(|r| r.role_name().starts_with("shop-"))
+                .map(|r| format!("role {}", r.role_name())),
+        );
+        let oidc = iam
+            .list_open_id_connect_providers()
+            .send()
+            .await
+            .expect("oidc");
+        left.extend(
+            oidc.open_id_connect_provider_list()
+                .iter()
+                .map(|p| format!("oidc {:?}", p.arn())),
+        );
+
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
+        let groups = logs
+            .describe_log_groups()
+            .log_group_name_prefix("/aws/eks/shop/")
+            .send()
+            .await
+            .expect("log groups");
+        left.extend(
+            groups
+                .log_groups()
+                .iter()
+                .map(|g| format!("log group {:?}", g.log_group_name())),
+        );
+
+        let kms = aws_sdk_kms::Client::new(&conf);
+        let keys = kms.list_keys().send().await.expect("keys");
+        for k in keys.keys() {
+            let id = k.key_id().unwrap_or_default();
+            let d = kms.describe_key().key_id(id).send().await.expect("key");
+            let state = d
+                .key_metadata()
+                .and_then(|m| m.key_state())
+                .map(|s| s.as_str().to_owned());
+            if state.as_deref() != Some("PendingDeletion") {
+                left.push(format!("kms key {id} ({state:?})"));
+            }
+        }
+        left
+    })
+}
+
+#[test]
+fn production_cluster_lifecycle_against_moto() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint(), FaultConfig::default()).expect("proxy");
+    let mut ws =
+        Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    ws.write_file("main.tf", &config(true, 20, "batch"));
+    ws.init();
+
+    // Apply.
+    let started = Instant::now();
+    ws.apply();
+    eprintln!(
+        "[figures] apply: {:.2?}, {} calls",
+        started.elapsed(),
+        proxy.stats().total
+    );
+    let outputs = ws.output_json();
+    assert!(
+        outputs["vpc_id"]["value"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("vpc-")),
+        "{outputs:#}"
+    );
+    assert_eq!(
+        outputs["zones"]["value"].as_array().map(Vec::len),
+        Some(3),
+        "{outputs:#}"
+    );
+    let status = &outputs["node_pool_status"]["value"];
+    assert_eq!(status["system"], "ACTIVE", "{outputs:#}");
+    assert_eq!(status["spot"], "ACTIVE", "{outputs:#}");
+
+    // A plan right after apply is empty; count the refresh's AWS calls.
+    proxy.reset();
+    let started = Instant::now();
+    ws.assert_no_changes();
+    let stats = proxy.stats();
+    eprintln!(
+        "[figures] plan (refresh): {:.2?}, {} calls: {stats:#?}",
+        started.elapsed(),
+        stats.total
+    );
+    assert!(
+        stats.total <= 16,
+        "a refresh of the production cluster made {} calls: {stats:#?}",
+        stats.total
+    );
+
+    // Pool update in place: max size and a label.
+    ws.write_file("main.tf", &config(true, 30, "analytics"));
+    let plan = ws.plan(&[]);
+    assert!(
+        plan.stdout.contains("1 to change"),
+        "an in-place update:\n{plan}"
+    );
+    assert!(
+        !plan.stdout.contains("must be replaced"),
+        "no replacement:\n{plan}"
+    );
+    ws.apply();
+    ws.assert_no_changes();
+
+    // Import after forgetting the resource; the plan after import is empty.
+    ws.run_ok(&["state", "rm", "paved_ha_cluster.prod"]);
+    ws.run_ok(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "paved_ha_cluster.prod",
+        "shop",
+    ]);
+    ws.assert_no_changes();
+
+    // Deletion protection refuses destroy at plan time.
+    let refused = ws.run(&["plan", "-destroy", "-no-color", "-input=false"]);
+    assert_ne!(
+        refused.code, 0,
+        "destroy of a protected cluster must fail:\n{refused}"
+    );
+    assert!(
+        refused.combined().contains("deletion_protection"),
+        "{refused}"
+    );
+
+    // Turn protection off, then destroy: nothing of the stack is left in moto.
+    ws.write_file("main.tf", &config(false, 30, "analytics"));
+    ws.apply();
+    let started = Instant::now();
+    proxy.reset();
+    ws.destroy();
+    eprintln!(
+        "[figures] destroy: {:.2?}, {} calls",
+        started.elapsed(),
+        proxy.stats().total
+    );
+    let left = leftovers(&moto.endpoint());
+    assert!(left.is_empty(), "moto still holds: {left:#?}");
+    proxy.shutdown();
+}
