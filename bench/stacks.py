@@ -45,6 +45,7 @@ from foundation import (  # noqa: E402 - shared bench helpers
     log,
     machine_info,
     read_rss,
+    report_header,
     stop,
     summary,
     tf_env,
@@ -313,20 +314,7 @@ def targets(res: dict) -> list[dict]:
 
 
 def write_markdown(res: dict, path: Path) -> None:
-    m = res["machine"]
-    lines = [
-        "# Stack benchmark: production cluster + database pairs",
-        "",
-        "Reproduce:",
-        "",
-        "```sh",
-        res["command"],
-        "```",
-        "",
-        f"- date: {res['date']}",
-        f"- machine: {m['cpu_model']}, {m['nproc']} CPUs, {fmt((m['mem_total_kb'] or 0) / 1048576, ' GiB')} RAM",
-        f"- uname: `{m['uname']}`; load average at start: {m['loadavg_at_start']} (other work on the machine skews timings)",
-        f"- commit: {res['commit']}; provider build: {res['build']} (`{res['provider_binary']}`)",
+    lines = report_header("Stack benchmark: production cluster + database pairs", res) + [
         f"- Terraform 1.15.5, default `-parallelism` (10); AWS: moto 5.2.5 behind `paved-fault-proxy` adding "
         f"{res['latency_ms']} ms to every call",
         "- each pair: `paved_ha_cluster` (profile production: 3 zones, NAT per zone, two node pools + system) and "
@@ -442,6 +430,7 @@ def main() -> int:
         "commit": git_commit(),
         "build": build,
         "provider_binary": os.path.relpath(provider, ROOT) if provider.is_relative_to(ROOT) else str(provider),
+        "provider_size_bytes": provider.stat().st_size,
         "latency_ms": args.latency_ms,
         "plan_runs": args.plan_runs,
         "sizes": [],

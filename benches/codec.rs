@@ -9,7 +9,6 @@
 mod fixtures;
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use paved::resources::ha_cluster;
@@ -62,10 +61,7 @@ fn codec(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .measurement_time(Duration::from_secs(2))
-        .warm_up_time(Duration::from_millis(500))
-        .sample_size(20);
+    config = fixtures::criterion();
     targets = codec
 }
 criterion_main!(benches);

@@ -8,7 +8,6 @@
 mod fixtures;
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use paved::framework::PlanResponse;
@@ -71,10 +70,7 @@ fn planning(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .measurement_time(Duration::from_secs(2))
-        .warm_up_time(Duration::from_millis(500))
-        .sample_size(20);
+    config = fixtures::criterion();
     targets = planning
 }
 criterion_main!(benches);

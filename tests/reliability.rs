@@ -116,6 +116,17 @@ fn creates(stats: &Stats) -> u64 {
         .sum()
 }
 
+/// A stack being applied in the background with 40 ms (+ up to 10) on every AWS call,
+/// so the apply spreads over seconds, once it has made 4 Create* calls.
+fn apply_under_way(stack: &str) -> (Moto, ProxyHandle, Workspace, Background) {
+    let (moto, proxy, mut ws) = bed(FaultConfig::none().with_latency(40, 10));
+    ws.write_file("main.tf", &stack_config(stack));
+    ws.init();
+    let mut apply = Background::apply(&ws, &format!("{stack}-apply"));
+    apply.wait_for_creates(&proxy, 4);
+    (moto, proxy, ws, apply)
+}
+
 /// `terraform apply` started in the background, output to files in the working dir.
 struct Background {
     child: Child,
@@ -320,13 +331,7 @@ fn stack_survives_throttling_and_server_errors() {
 
 #[test]
 fn apply_converges_after_the_provider_is_killed() {
-    // Latency spreads the apply over seconds, so the kill lands mid-way.
-    let (moto, proxy, mut ws) = bed(FaultConfig::none().with_latency(40, 10));
-    ws.write_file("main.tf", &stack_config("crashy"));
-    ws.init();
-
-    let mut apply = Background::apply(&ws, "killed-apply");
-    apply.wait_for_creates(&proxy, 4);
+    let (moto, proxy, mut ws, mut apply) = apply_under_way("crashy");
     let providers = children_named(apply.child.id(), "terraform-provider-paved");
     assert!(
         !providers.is_empty(),
@@ -367,12 +372,7 @@ fn apply_converges_after_the_provider_is_killed() {
 
 #[test]
 fn interrupted_apply_keeps_partial_state_and_converges() {
-    let (moto, proxy, mut ws) = bed(FaultConfig::none().with_latency(40, 10));
-    ws.write_file("main.tf", &stack_config("halted"));
-    ws.init();
-
-    let mut apply = Background::apply(&ws, "interrupted-apply");
-    apply.wait_for_creates(&proxy, 4);
+    let (moto, proxy, mut ws, mut apply) = apply_under_way("halted");
     let sent = Instant::now();
     signal(&apply.child.id().to_string(), "INT");
     let code = apply.wait(EXIT_TIMEOUT);
@@ -400,27 +400,6 @@ fn interrupted_apply_keeps_partial_state_and_converges() {
 // 4. invalid configurations
 // ---------------------------------------------------------------------------------
 
-/// The error diagnostics of `plan -json` as (summary: detail, the source line it
-/// points at).
-fn errors_with_code(stdout: &str) -> Vec<(String, String)> {
-    stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["type"] == "diagnostic" && v["diagnostic"]["severity"] == "error")
-        .map(|v| {
-            let d = &v["diagnostic"];
-            (
-                format!(
-                    "{}: {}",
-                    d["summary"].as_str().unwrap_or(""),
-                    d["detail"].as_str().unwrap_or("")
-                ),
-                d["snippet"]["code"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn invalid_configurations_fail_before_any_aws_call() {
     let cases = invalid_corpus::CASES;
@@ -433,7 +412,7 @@ fn invalid_configurations_fail_before_any_aws_call() {
     for case in cases {
         ws.write_file("main.tf", &invalid_corpus::config(TERRAFORM, case));
         let plan = ws.run(&["plan", "-json", "-no-color", "-input=false"]);
-        let errors = errors_with_code(&plan.stdout);
+        let errors = plan.json_errors_with_code();
         let names_it = errors
             .iter()
             .any(|(text, code)| code.contains(case.attribute) || text.contains(case.attribute));

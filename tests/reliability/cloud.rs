@@ -136,117 +136,89 @@ fn ec2_tags(tags: &[aws_sdk_ec2::types::Tag]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `REQUEST.send().await`, panicking with the action's name on an error.
+macro_rules! call {
+    ($request:expr, $action:literal) => {
+        $request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e:?}", $action))
+    };
+}
+
+/// Calls an EC2 `Describe*` (already filtered to paved's tag) and collects its
+/// objects: `list` names the output's list accessor and `id` the object's id accessor.
+macro_rules! ec2_tagged {
+    ($out:ident, $request:expr, $list:ident, $id:ident, $kind:literal) => {
+        let answer = call!($request, $kind);
+        for o in answer.$list() {
+            $out.push(tagged(
+                $kind,
+                o.$id().unwrap_or_default(),
+                ec2_tags(o.tags()),
+            ));
+        }
+    };
+}
+
 async fn ec2(conf: &SdkConfig) -> Vec<Tagged> {
     use aws_sdk_ec2::types::{Filter, NatGatewayState};
     let c = aws_sdk_ec2::Client::new(conf);
     let f = || Filter::builder().name("tag-key").values(STACK_TAG).build();
     let mut out = Vec::new();
-    let vpcs = c
-        .describe_vpcs()
-        .filters(f())
-        .send()
-        .await
-        .expect("DescribeVpcs");
-    for v in vpcs.vpcs() {
-        out.push(tagged(
-            "ec2:vpc",
-            v.vpc_id().unwrap_or_default(),
-            ec2_tags(v.tags()),
-        ));
-    }
-    let subnets = c
-        .describe_subnets()
-        .filters(f())
-        .send()
-        .await
-        .expect("DescribeSubnets");
-    for s in subnets.subnets() {
-        out.push(tagged(
-            "ec2:subnet",
-            s.subnet_id().unwrap_or_default(),
-            ec2_tags(s.tags()),
-        ));
-    }
-    let igws = c
-        .describe_internet_gateways()
-        .filters(f())
-        .send()
-        .await
-        .expect("DescribeInternetGateways");
-    for g in igws.internet_gateways() {
-        out.push(tagged(
-            "ec2:internet-gateway",
-            g.internet_gateway_id().unwrap_or_default(),
-            ec2_tags(g.tags()),
-        ));
-    }
-    let nats = c
-        .describe_nat_gateways()
-        .filter(f())
-        .send()
-        .await
-        .expect("DescribeNatGateways");
+    ec2_tagged!(out, c.describe_vpcs().filters(f()), vpcs, vpc_id, "ec2:vpc");
+    ec2_tagged!(
+        out,
+        c.describe_subnets().filters(f()),
+        subnets,
+        subnet_id,
+        "ec2:subnet"
+    );
+    ec2_tagged!(
+        out,
+        c.describe_internet_gateways().filters(f()),
+        internet_gateways,
+        internet_gateway_id,
+        "ec2:internet-gateway"
+    );
+    ec2_tagged!(
+        out,
+        c.describe_route_tables().filters(f()),
+        route_tables,
+        route_table_id,
+        "ec2:route-table"
+    );
+    ec2_tagged!(
+        out,
+        c.describe_security_groups().filters(f()),
+        security_groups,
+        group_id,
+        "ec2:security-group"
+    );
+    ec2_tagged!(
+        out,
+        c.describe_addresses().filters(f()),
+        addresses,
+        allocation_id,
+        "ec2:elastic-ip"
+    );
+    ec2_tagged!(
+        out,
+        c.describe_launch_templates().filters(f()),
+        launch_templates,
+        launch_template_id,
+        "ec2:launch-template"
+    );
+    // A deleted NAT gateway stays listed for a while, in the `deleted` state.
+    let nats = call!(c.describe_nat_gateways().filter(f()), "DescribeNatGateways");
     for n in nats.nat_gateways() {
-        if matches!(n.state(), Some(NatGatewayState::Deleted)) {
-            continue;
+        if !matches!(n.state(), Some(NatGatewayState::Deleted)) {
+            out.push(tagged(
+                "ec2:nat-gateway",
+                n.nat_gateway_id().unwrap_or_default(),
+                ec2_tags(n.tags()),
+            ));
         }
-        out.push(tagged(
-            "ec2:nat-gateway",
-            n.nat_gateway_id().unwrap_or_default(),
-            ec2_tags(n.tags()),
-        ));
-    }
-    let rts = c
-        .describe_route_tables()
-        .filters(f())
-        .send()
-        .await
-        .expect("DescribeRouteTables");
-    for r in rts.route_tables() {
-        out.push(tagged(
-            "ec2:route-table",
-            r.route_table_id().unwrap_or_default(),
-            ec2_tags(r.tags()),
-        ));
-    }
-    let sgs = c
-        .describe_security_groups()
-        .filters(f())
-        .send()
-        .await
-        .expect("DescribeSecurityGroups");
-    for g in sgs.security_groups() {
-        out.push(tagged(
-            "ec2:security-group",
-            g.group_id().unwrap_or_default(),
-            ec2_tags(g.tags()),
-        ));
-    }
-    let eips = c
-        .describe_addresses()
-        .filters(f())
-        .send()
-        .await
-        .expect("DescribeAddresses");
-    for a in eips.addresses() {
-        out.push(tagged(
-            "ec2:elastic-ip",
-            a.allocation_id().unwrap_or_default(),
-            ec2_tags(a.tags()),
-        ));
-    }
-    let lts = c
-        .describe_launch_templates()
-        .filters(f())
-        .send()
-        .await
-        .expect("DescribeLaunchTemplates");
-    for t in lts.launch_templates() {
-        out.push(tagged(
-            "ec2:launch-template",
-            t.launch_template_id().unwrap_or_default(),
-            ec2_tags(t.tags()),
-        ));
     }
     out
 }
@@ -254,34 +226,21 @@ async fn ec2(conf: &SdkConfig) -> Vec<Tagged> {
 async fn eks(conf: &SdkConfig) -> Vec<Tagged> {
     let c = aws_sdk_eks::Client::new(conf);
     let mut out = Vec::new();
-    let clusters = c.list_clusters().send().await.expect("ListClusters");
+    let clusters = call!(c.list_clusters(), "ListClusters");
     for name in clusters.clusters() {
-        let d = c
-            .describe_cluster()
-            .name(name)
-            .send()
-            .await
-            .expect("DescribeCluster");
+        let d = call!(c.describe_cluster().name(name), "DescribeCluster");
         let tags = d
             .cluster()
             .and_then(|x| x.tags())
             .cloned()
             .unwrap_or_default();
         out.push(tagged("eks:cluster", name.clone(), tags));
-        let groups = c
-            .list_nodegroups()
-            .cluster_name(name)
-            .send()
-            .await
-            .expect("ListNodegroups");
+        let groups = call!(c.list_nodegroups().cluster_name(name), "ListNodegroups");
         for g in groups.nodegroups() {
-            let d = c
-                .describe_nodegroup()
-                .cluster_name(name)
-                .nodegroup_name(g)
-                .send()
-                .await
-                .expect("DescribeNodegroup");
+            let d = call!(
+                c.describe_nodegroup().cluster_name(name).nodegroup_name(g),
+                "DescribeNodegroup"
+            );
             let tags = d
                 .nodegroup()
                 .and_then(|x| x.tags())
@@ -307,11 +266,7 @@ fn rds_tags(tags: &[aws_sdk_rds::types::Tag]) -> Vec<(String, String)> {
 async fn rds(conf: &SdkConfig) -> Vec<Tagged> {
     let c = aws_sdk_rds::Client::new(conf);
     let mut out = Vec::new();
-    let dbs = c
-        .describe_db_instances()
-        .send()
-        .await
-        .expect("DescribeDBInstances");
+    let dbs = call!(c.describe_db_instances(), "DescribeDBInstances");
     for db in dbs.db_instances() {
         out.push(tagged(
             "rds:db",
@@ -319,11 +274,7 @@ async fn rds(conf: &SdkConfig) -> Vec<Tagged> {
             rds_tags(db.tag_list()),
         ));
     }
-    let clusters = c
-        .describe_db_clusters()
-        .send()
-        .await
-        .expect("DescribeDBClusters");
+    let clusters = call!(c.describe_db_clusters(), "DescribeDBClusters");
     for cl in clusters.db_clusters() {
         out.push(tagged(
             "rds:cluster",
@@ -331,11 +282,7 @@ async fn rds(conf: &SdkConfig) -> Vec<Tagged> {
             rds_tags(cl.tag_list()),
         ));
     }
-    let snapshots = c
-        .describe_db_snapshots()
-        .send()
-        .await
-        .expect("DescribeDBSnapshots");
+    let snapshots = call!(c.describe_db_snapshots(), "DescribeDBSnapshots");
     for s in snapshots.db_snapshots() {
         out.push(tagged(
             "rds:snapshot",
@@ -344,22 +291,17 @@ async fn rds(conf: &SdkConfig) -> Vec<Tagged> {
         ));
     }
     let mut arns: Vec<(&'static str, String)> = Vec::new();
-    let groups = c
-        .describe_db_subnet_groups()
-        .send()
-        .await
-        .expect("DescribeDBSubnetGroups");
+    let groups = call!(c.describe_db_subnet_groups(), "DescribeDBSubnetGroups");
     for g in groups.db_subnet_groups() {
         arns.push((
             "rds:subnet-group",
             g.db_subnet_group_arn().unwrap_or_default().to_string(),
         ));
     }
-    let params = c
-        .describe_db_parameter_groups()
-        .send()
-        .await
-        .expect("DescribeDBParameterGroups");
+    let params = call!(
+        c.describe_db_parameter_groups(),
+        "DescribeDBParameterGroups"
+    );
     for p in params.db_parameter_groups() {
         arns.push((
             "rds:parameter-group",
@@ -370,12 +312,10 @@ async fn rds(conf: &SdkConfig) -> Vec<Tagged> {
         if arn.is_empty() {
             continue;
         }
-        let tags = c
-            .list_tags_for_resource()
-            .resource_name(&arn)
-            .send()
-            .await
-            .expect("ListTagsForResource");
+        let tags = call!(
+            c.list_tags_for_resource().resource_name(&arn),
+            "ListTagsForResource"
+        );
         out.push(tagged(kind, arn, rds_tags(tags.tag_list())));
     }
     out
@@ -384,59 +324,41 @@ async fn rds(conf: &SdkConfig) -> Vec<Tagged> {
 async fn iam(conf: &SdkConfig) -> Vec<Tagged> {
     let c = aws_sdk_iam::Client::new(conf);
     let mut out = Vec::new();
-    let roles = c
-        .list_roles()
-        .max_items(1000)
-        .send()
-        .await
-        .expect("ListRoles");
+    let roles = call!(c.list_roles().max_items(1000), "ListRoles");
     for r in roles.roles() {
-        let tags = c
-            .list_role_tags()
-            .role_name(r.role_name())
-            .send()
-            .await
-            .expect("ListRoleTags");
+        let tags = call!(c.list_role_tags().role_name(r.role_name()), "ListRoleTags");
         let tags = tags
             .tags()
             .iter()
             .map(|t| (t.key().to_string(), t.value().to_string()));
         out.push(tagged("iam:role", r.role_name(), tags));
     }
-    let oidc = c
-        .list_open_id_connect_providers()
-        .send()
-        .await
-        .expect("ListOpenIDConnectProviders");
+    let oidc = call!(
+        c.list_open_id_connect_providers(),
+        "ListOpenIDConnectProviders"
+    );
     for p in oidc.open_id_connect_provider_list() {
         let arn = p.arn().unwrap_or_default();
-        let d = c
-            .get_open_id_connect_provider()
-            .open_id_connect_provider_arn(arn)
-            .send()
-            .await
-            .expect("GetOpenIDConnectProvider");
+        let d = call!(
+            c.get_open_id_connect_provider()
+                .open_id_connect_provider_arn(arn),
+            "GetOpenIDConnectProvider"
+        );
         let tags = d
             .tags()
             .iter()
             .map(|t| (t.key().to_string(), t.value().to_string()));
         out.push(tagged("iam:oidc-provider", arn, tags));
     }
-    let policies = c
-        .list_policies()
-        .scope(aws_sdk_iam::types::PolicyScopeType::Local)
-        .max_items(1000)
-        .send()
-        .await
-        .expect("ListPolicies");
+    let policies = call!(
+        c.list_policies()
+            .scope(aws_sdk_iam::types::PolicyScopeType::Local)
+            .max_items(1000),
+        "ListPolicies"
+    );
     for p in policies.policies() {
         let arn = p.arn().unwrap_or_default();
-        let tags = c
-            .list_policy_tags()
-            .policy_arn(arn)
-            .send()
-            .await
-            .expect("ListPolicyTags");
+        let tags = call!(c.list_policy_tags().policy_arn(arn), "ListPolicyTags");
         let tags = tags
             .tags()
             .iter()
@@ -450,25 +372,15 @@ async fn kms(conf: &SdkConfig) -> Vec<Tagged> {
     use aws_sdk_kms::types::KeyState;
     let c = aws_sdk_kms::Client::new(conf);
     let mut out = Vec::new();
-    let keys = c.list_keys().send().await.expect("ListKeys");
+    let keys = call!(c.list_keys(), "ListKeys");
     for k in keys.keys() {
         let id = k.key_id().unwrap_or_default();
-        let d = c
-            .describe_key()
-            .key_id(id)
-            .send()
-            .await
-            .expect("DescribeKey");
+        let d = call!(c.describe_key().key_id(id), "DescribeKey");
         let state = d.key_metadata().and_then(|m| m.key_state());
         if matches!(state, Some(KeyState::PendingDeletion)) {
             continue;
         }
-        let tags = c
-            .list_resource_tags()
-            .key_id(id)
-            .send()
-            .await
-            .expect("ListResourceTags");
+        let tags = call!(c.list_resource_tags().key_id(id), "ListResourceTags");
         let tags = tags
             .tags()
             .iter()
@@ -481,20 +393,14 @@ async fn kms(conf: &SdkConfig) -> Vec<Tagged> {
 async fn logs(conf: &SdkConfig) -> Vec<Tagged> {
     let c = aws_sdk_cloudwatchlogs::Client::new(conf);
     let mut out = Vec::new();
-    let groups = c
-        .describe_log_groups()
-        .send()
-        .await
-        .expect("DescribeLogGroups");
+    let groups = call!(c.describe_log_groups(), "DescribeLogGroups");
     for g in groups.log_groups() {
         let name = g.log_group_name().unwrap_or_default();
         #[allow(deprecated)]
-        let tags = c
-            .list_tags_log_group()
-            .log_group_name(name)
-            .send()
-            .await
-            .expect("ListTagsLogGroup");
+        let tags = call!(
+            c.list_tags_log_group().log_group_name(name),
+            "ListTagsLogGroup"
+        );
         let tags = tags.tags().cloned().unwrap_or_default();
         out.push(tagged("logs:log-group", name, tags));
     }
@@ -504,12 +410,10 @@ async fn logs(conf: &SdkConfig) -> Vec<Tagged> {
 async fn secrets(conf: &SdkConfig) -> Vec<Tagged> {
     let c = aws_sdk_secretsmanager::Client::new(conf);
     let mut out = Vec::new();
-    let list = c
-        .list_secrets()
-        .include_planned_deletion(false)
-        .send()
-        .await
-        .expect("ListSecrets");
+    let list = call!(
+        c.list_secrets().include_planned_deletion(false),
+        "ListSecrets"
+    );
     for s in list.secret_list() {
         if s.deleted_date().is_some() {
             continue;
