@@ -456,6 +456,34 @@ async fn production_cluster_lifecycle() {
     );
     assert!(has_tag(system.labels().unwrap(), "tier", "system"));
 
+    // A pool whose instance types change is replaced: a new node group, then the
+    // old one goes.
+    let mut spot_pool = pools(&private, &node_role).remove(1);
+    spot_pool.instance_types = vec!["c5.xlarge".into()];
+    let step = backend.ensure_node_pool(&ctx, &spot_pool).await;
+    let state = step.result.expect("replace pool");
+    assert_eq!(state.instance_types, ["c5.xlarge"]);
+    let groups = eks
+        .list_nodegroups()
+        .cluster_name("shop")
+        .send()
+        .await
+        .unwrap();
+    let mut names = groups.nodegroups().to_vec();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names[1], "system");
+    assert!(names[0].starts_with("spot-"), "{names:?}");
+    assert_eq!(
+        step.components
+            .iter()
+            .filter(|c| c.key == "node_group.spot")
+            .count(),
+        1,
+        "{:?}",
+        step.components
+    );
+
     // 5. Teardown, with a load balancer Kubernetes would have made.
     let lb = elbv2
         .create_load_balancer()

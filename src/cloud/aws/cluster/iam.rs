@@ -143,12 +143,32 @@ fn iam_tags(ctx: &StackContext, key: &str) -> Vec<Tag> {
         .collect()
 }
 
+/// A policy document as IAM returns it (URL-encoded) decoded back to JSON text.
 fn decoded(doc: &str) -> String {
-    // IAM returns policy documents URL-encoded; only the characters that matter for
-    // the comparison below are decoded.
-    doc.replace("%2F", "/")
-        .replace("%3A", ":")
-        .replace("%22", "\"")
+    let bytes = doc.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Ensures the cluster and node roles, and the autoscaler's once the OIDC provider

@@ -263,7 +263,26 @@ async fn inner(
     }
     checkpoint(ctx, "deleting the log group")?;
     let group = log_group_name(stack);
-    let result = delete_log_group(c.logs, &group).await;
+    let found = c
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(&group)
+        .send()
+        .await
+        .map_err(SdkFailure::from_sdk)
+        .map_err(|f| failure("CloudWatch Logs", "looking up the log group", f));
+    let result = match found {
+        Ok(out)
+            if out
+                .log_groups()
+                .iter()
+                .any(|g| g.log_group_name() == Some(group.as_str())) =>
+        {
+            delete_log_group(c.logs, &group).await
+        }
+        Ok(_) => Ok(false),
+        Err(e) => Err(e),
+    };
     r.settle(record("log_group", kind::LOG_GROUP, &group), result)?;
 
     // 5. Roles: detach and delete policies, then the role.
