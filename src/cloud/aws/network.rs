@@ -142,8 +142,9 @@ fn missing_id(operation: &str) -> BackendError {
     }
 }
 
-/// Stops between cloud calls when Terraform asked to, or the deadline passed.
-fn checkpoint(ctx: &StackContext, during: &str) -> Result<(), BackendError> {
+/// Stops between cloud calls when Terraform asked to, or the deadline passed (shared
+/// with the database backend).
+pub(crate) fn checkpoint(ctx: &StackContext, during: &str) -> Result<(), BackendError> {
     if ctx.cancel.is_cancelled() {
         return Err(BackendError::Cancelled {
             during: during.to_owned(),
