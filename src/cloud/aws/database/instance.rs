@@ -143,13 +143,15 @@ pub(crate) async fn describe(
     }
 }
 
+/// What one poll of an instance returns.
+type InstancePoll<'a> =
+    std::pin::Pin<Box<dyn Future<Output = Result<Seen<DbInstance>, SdkFailure>> + Send + 'a>>;
+
 /// One status poll of instance `id` (one `DescribeDBInstances`).
 pub(crate) fn poll_instance<'a>(
     rds: &'a aws_sdk_rds::Client,
     id: &'a str,
-) -> impl FnMut() -> std::pin::Pin<
-    Box<dyn Future<Output = Result<Seen<DbInstance>, SdkFailure>> + Send + 'a>,
-> {
+) -> impl FnMut() -> InstancePoll<'a> {
     move || {
         Box::pin(async move {
             Ok(match describe(rds, id).await? {
