@@ -279,7 +279,8 @@ pub async fn delete_key(
     if !pending {
         if let Err(e) = kms
             .schedule_key_deletion()
-            .key_id(&arn)
+            // The bare key id: AWS takes the ARN too, moto 5.2.5 fails with HTTP 500.
+            .key_id(arn.rsplit('/').next().unwrap_or(&arn))
             .pending_window_in_days(PENDING_WINDOW_DAYS)
             .send()
             .await

@@ -341,6 +341,12 @@ async fn start_backup_copy(clients: &AwsClients, db: &DbInstance, region: &str, 
             .start_db_instance_automated_backups_replication()
             .source_db_instance_arn(arn)
             .backup_retention_period(days(retention))
+            .customize()
+            // Best effort: one retry, not the provider's eight.
+            .config_override(
+                aws_sdk_rds::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2)),
+            )
             .send()
             .await
             .map(|_| ())
@@ -429,6 +435,8 @@ async fn ensure_replica_inner(
             .set_db_parameter_group_name(parameter_group.map(str::to_owned))
             .publicly_accessible(false)
             .copy_tags_to_snapshot(true)
+            // A replica is paved's own copy: teardown must be able to remove it.
+            .deletion_protection(false)
             .set_tags(Some(rds_tags(ctx, &replica_key(req.index))))
             .send()
             .await

@@ -213,25 +213,30 @@ async fn delete_inner(
         Err(e) => t.left(security_group_record("?"), e.to_string()),
     }
 
-    // 5. The subnet group.
+    // 5. The subnet group (looked up first, so a second teardown deletes nothing).
     checkpoint(ctx, "deleting the subnet group")?;
     let name = subnet_group_name(&ctx.stack);
-    match rds
-        .delete_db_subnet_group()
+    let row = || record("subnet_group", kind::SUBNET_GROUP, None, &name);
+    let exists = rds
+        .describe_db_subnet_groups()
         .db_subnet_group_name(&name)
         .send()
         .await
-    {
-        Ok(_) => t.done(record("subnet_group", kind::SUBNET_GROUP, None, &name)),
-        Err(e) => {
-            let failure = SdkFailure::from_sdk(e);
-            if !is_not_found(&failure) {
-                t.left(
-                    record("subnet_group", kind::SUBNET_GROUP, None, &name),
-                    backend_error(format!("deleting DB subnet group {name}"), failure).to_string(),
-                );
-            }
+        .map(|out| !out.db_subnet_groups().is_empty())
+        .or_else(|e| gone_is_fine(format!("reading DB subnet group {name}"), e).map(|()| false));
+    match exists {
+        Ok(false) => {}
+        Ok(true) => {
+            let result = rds
+                .delete_db_subnet_group()
+                .db_subnet_group_name(&name)
+                .send()
+                .await
+                .map(|_| ())
+                .or_else(|e| gone_is_fine(format!("deleting DB subnet group {name}"), e));
+            t.outcome(row(), result);
         }
+        Err(e) => t.left(row(), e.to_string()),
     }
 
     // 6. The key paved created.
