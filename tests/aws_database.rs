@@ -649,7 +649,12 @@ async fn production_database_lifecycle() {
         .await
         .is_err());
     // moto answers an empty list for a parameter group name it does not know.
-    let pgs = direct.rds.describe_db_parameter_groups().send().await.unwrap();
+    let pgs = direct
+        .rds
+        .describe_db_parameter_groups()
+        .send()
+        .await
+        .unwrap();
     assert!(
         pgs.db_parameter_groups()
             .iter()
@@ -731,11 +736,13 @@ async fn production_database_lifecycle() {
             ..instance_request("orders-restored", &g)
         },
     };
+    proxy.reset();
     let restored = backend
         .restore_from_snapshot(&restored_ctx, &req)
         .await
         .result
         .expect("restore from snapshot");
+    println!("restore_from_snapshot: {:#?}", counts(&proxy));
     assert_eq!(restored.status, "available");
     assert!(
         !restored.master_secret_arn.is_empty(),
@@ -788,6 +795,23 @@ async fn production_database_lifecycle() {
         "instance",
     )
     .await;
+
+    // A cancelled operation stops before any call and says so.
+    let cancelled = context("orders-cancelled");
+    cancelled.cancel.cancel();
+    proxy.reset();
+    let step = backend
+        .ensure_instance(&cancelled, &instance_request("orders-cancelled", &g))
+        .await;
+    assert!(
+        matches!(
+            step.result,
+            Err(paved::resources::managed_database::backend::BackendError::Cancelled { .. })
+        ),
+        "{:?}",
+        step.result
+    );
+    assert_eq!(creates(&counts(&proxy)), 0);
 
     // Clean up the restored stacks (no snapshots).
     for ctx in [&restored_ctx, &pitr_ctx] {
