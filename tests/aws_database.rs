@@ -143,6 +143,16 @@ struct Groups {
     parameters: ParameterGroupState,
 }
 
+/// The database port open to the application's nodes and one range.
+fn security_request(net: &Network) -> SecurityGroupRequest {
+    SecurityGroupRequest {
+        vpc_id: net.vpc_id.clone(),
+        port: 5432,
+        allowed_security_group_ids: vec![net.client_sg.clone()],
+        allowed_cidrs: vec!["10.1.0.0/16".to_owned()],
+    }
+}
+
 async fn groups(backend: &AwsDatabaseBackend, ctx: &StackContext, net: &Network) -> Groups {
     let key = backend
         .ensure_encryption_key(ctx, &EncryptionKeyRequest::Create)
@@ -160,15 +170,7 @@ async fn groups(backend: &AwsDatabaseBackend, ctx: &StackContext, net: &Network)
         .result
         .expect("subnet group");
     let security = backend
-        .ensure_security_group(
-            ctx,
-            &SecurityGroupRequest {
-                vpc_id: net.vpc_id.clone(),
-                port: 5432,
-                allowed_security_group_ids: vec![net.client_sg.clone()],
-                allowed_cidrs: vec!["10.1.0.0/16".to_owned()],
-            },
-        )
+        .ensure_security_group(ctx, &security_request(net))
         .await
         .result
         .expect("security group");
@@ -401,6 +403,8 @@ async fn production_database_lifecycle() {
         "replica.0",
     )
     .await;
+    assert_eq!(applied.parameters.id, "paved-orders-postgres16");
+    assert_eq!(applied.parameters.family, "postgres16");
     let sng = direct
         .rds
         .describe_db_subnet_groups()
@@ -499,15 +503,7 @@ async fn production_database_lifecycle() {
         .await
         .unwrap();
     backend
-        .ensure_security_group(
-            &ctx,
-            &SecurityGroupRequest {
-                vpc_id: net.vpc_id.clone(),
-                port: 5432,
-                allowed_security_group_ids: vec![net.client_sg.clone()],
-                allowed_cidrs: vec!["10.1.0.0/16".to_owned()],
-            },
-        )
+        .ensure_security_group(&ctx, &security_request(&net))
         .await
         .result
         .expect("converge ingress");

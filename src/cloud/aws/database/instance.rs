@@ -519,6 +519,27 @@ async fn modify_inner(
 // Restores
 // ---------------------------------------------------------------------------------
 
+/// Applies what a restored instance shares with a new one (class, storage, groups,
+/// protection, logs, tags) to either restore call: their builders are distinct
+/// types with the same setters.
+macro_rules! restored_settings {
+    ($call:expr, $i:expr, $ctx:expr) => {
+        $call
+            .db_instance_class(&$i.instance_class)
+            .storage_type($i.storage_type.as_str())
+            .set_iops(($i.storage_type == StorageType::Io2).then_some(IO2_IOPS))
+            .multi_az($i.multi_az)
+            .db_subnet_group_name(&$i.subnet_group_id)
+            .vpc_security_group_ids(&$i.security_group_id)
+            .db_parameter_group_name(&$i.parameter_group_id)
+            .deletion_protection($i.deletion_protection)
+            .copy_tags_to_snapshot(true)
+            .publicly_accessible(false)
+            .set_enable_cloudwatch_logs_exports(Some(log_exports($i.engine)))
+            .set_tags(Some(rds_tags($ctx, INSTANCE_KEY)))
+    };
+}
+
 /// Creates the primary from a snapshot (or adopts the one an interrupted apply
 /// restored) and waits until it is available.
 pub(crate) async fn restore_from_snapshot(
@@ -528,21 +549,11 @@ pub(crate) async fn restore_from_snapshot(
 ) -> Step<InstanceState> {
     let i = &req.instance;
     let start = || async {
-        rds.restore_db_instance_from_db_snapshot()
+        let call = rds
+            .restore_db_instance_from_db_snapshot()
             .db_instance_identifier(&i.name)
-            .db_snapshot_identifier(&req.snapshot_id)
-            .db_instance_class(&i.instance_class)
-            .storage_type(i.storage_type.as_str())
-            .set_iops((i.storage_type == StorageType::Io2).then_some(IO2_IOPS))
-            .multi_az(i.multi_az)
-            .db_subnet_group_name(&i.subnet_group_id)
-            .vpc_security_group_ids(&i.security_group_id)
-            .db_parameter_group_name(&i.parameter_group_id)
-            .deletion_protection(i.deletion_protection)
-            .copy_tags_to_snapshot(true)
-            .publicly_accessible(false)
-            .set_enable_cloudwatch_logs_exports(Some(log_exports(i.engine)))
-            .set_tags(Some(rds_tags(ctx, INSTANCE_KEY)))
+            .db_snapshot_identifier(&req.snapshot_id);
+        restored_settings!(call, i, ctx)
             .send()
             .await
             .map(|_| ())
@@ -579,23 +590,13 @@ pub(crate) async fn restore_to_point_in_time(
         None => None,
     };
     let start = || async {
-        rds.restore_db_instance_to_point_in_time()
+        let call = rds
+            .restore_db_instance_to_point_in_time()
             .source_db_instance_identifier(&req.source_db_instance_id)
             .target_db_instance_identifier(&i.name)
             .set_restore_time(time)
-            .set_use_latest_restorable_time(time.is_none().then_some(true))
-            .db_instance_class(&i.instance_class)
-            .storage_type(i.storage_type.as_str())
-            .set_iops((i.storage_type == StorageType::Io2).then_some(IO2_IOPS))
-            .multi_az(i.multi_az)
-            .db_subnet_group_name(&i.subnet_group_id)
-            .vpc_security_group_ids(&i.security_group_id)
-            .db_parameter_group_name(&i.parameter_group_id)
-            .deletion_protection(i.deletion_protection)
-            .copy_tags_to_snapshot(true)
-            .publicly_accessible(false)
-            .set_enable_cloudwatch_logs_exports(Some(log_exports(i.engine)))
-            .set_tags(Some(rds_tags(ctx, INSTANCE_KEY)))
+            .set_use_latest_restorable_time(time.is_none().then_some(true));
+        restored_settings!(call, i, ctx)
             .send()
             .await
             .map(|_| ())

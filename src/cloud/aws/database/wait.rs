@@ -90,60 +90,71 @@ fn wait_error(err: WaitError<SdkFailure>, during: &str) -> BackendError {
     }
 }
 
+/// What a status means for the wait: done, pending or failed.
+fn available<T>(seen: Seen<T>) -> Poll<T> {
+    match seen {
+        Seen::Status(status, value) if status == "available" => Poll::Done(value),
+        Seen::Status(status, _) if FAILED_STATUSES.contains(&status.as_str()) => {
+            Poll::Failed(format!("status {status}"))
+        }
+        Seen::Status(status, _) => Poll::Pending { status },
+        Seen::Gone => Poll::Failed("it no longer exists (deleted outside paved?)".into()),
+    }
+}
+
+fn gone<T>(seen: Seen<T>) -> Poll<()> {
+    match seen {
+        Seen::Gone => Poll::Done(()),
+        Seen::Status(status, _) => Poll::Pending { status },
+    }
+}
+
+/// Polls until `judge` says done or failed (or the waiter gives up).
+async fn wait_for<T, U, F, Fut>(
+    waiter: &Waiter,
+    during: &str,
+    mut poll: F,
+    judge: fn(Seen<T>) -> Poll<U>,
+) -> Result<U, BackendError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Seen<T>, SdkFailure>>,
+{
+    waiter
+        .wait(&classify, || {
+            let seen = poll();
+            async move { Ok(judge(seen.await?)) }
+        })
+        .await
+        .map_err(|e| wait_error(e, during))
+}
+
 /// Waits until the polled instance is `available` and returns what the poll read
 /// from it. A failed status ends the wait with a permanent error; an instance that
 /// disappears does too.
 pub(crate) async fn until_available<T, F, Fut>(
     waiter: &Waiter,
     during: &str,
-    mut poll: F,
+    poll: F,
 ) -> Result<T, BackendError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Seen<T>, SdkFailure>>,
 {
-    waiter
-        .wait(&classify, || {
-            let seen = poll();
-            async move {
-                Ok(match seen.await? {
-                    Seen::Status(status, value) if status == "available" => Poll::Done(value),
-                    Seen::Status(status, _) if FAILED_STATUSES.contains(&status.as_str()) => {
-                        Poll::Failed(format!("status {status}"))
-                    }
-                    Seen::Status(status, _) => Poll::Pending { status },
-                    Seen::Gone => {
-                        Poll::Failed("it no longer exists (deleted outside paved?)".into())
-                    }
-                })
-            }
-        })
-        .await
-        .map_err(|e| wait_error(e, during))
+    wait_for(waiter, during, poll, available).await
 }
 
 /// Waits until the polled instance is gone.
 pub(crate) async fn until_gone<T, F, Fut>(
     waiter: &Waiter,
     during: &str,
-    mut poll: F,
+    poll: F,
 ) -> Result<(), BackendError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Seen<T>, SdkFailure>>,
 {
-    waiter
-        .wait(&classify, || {
-            let seen = poll();
-            async move {
-                Ok(match seen.await? {
-                    Seen::Gone => Poll::Done(()),
-                    Seen::Status(status, _) => Poll::Pending { status },
-                })
-            }
-        })
-        .await
-        .map_err(|e| wait_error(e, during))
+    wait_for(waiter, during, poll, gone).await
 }
 
 #[cfg(test)]
