@@ -573,6 +573,26 @@ async fn production_database_lifecycle() {
         "{other:?}"
     );
 
+    // Deletion protection refuses teardown before anything is touched.
+    proxy.reset();
+    let refused = backend
+        .delete_stack(
+            &ctx,
+            &DeleteRequest {
+                final_snapshot: None,
+                delete_key: true,
+            },
+        )
+        .await;
+    let error = refused.result.expect_err("deletion protection refuses");
+    assert!(
+        error.to_string().contains("deletion_protection = false"),
+        "{error}"
+    );
+    assert_eq!(refused.components.len(), 3, "{:?}", refused.components);
+    let calls = counts(&proxy);
+    assert!(calls.keys().all(|k| !k.contains(":Delete")), "{calls:#?}");
+
     // 4. In-place changes.
     let changed = backend
         .modify_instance(

@@ -109,6 +109,15 @@ async fn delete_instance(
             if is_not_found(&failure) {
                 return Ok(());
             }
+            if failure.message.contains("protected") {
+                return Err(BackendError::Permanent {
+                    operation: during,
+                    message: failure.to_string(),
+                    hint: "The instance has deletion protection on: set deletion_protection \
+                           = false and apply, then destroy again"
+                        .to_owned(),
+                });
+            }
             return Err(backend_error(during, failure));
         }
     }
@@ -131,6 +140,32 @@ async fn delete_inner(
 ) -> Result<(), BackendError> {
     checkpoint(ctx, "deleting the database")?;
     let found = stack_instances(rds, ctx).await?;
+    if let Some(db) = found
+        .primary
+        .as_ref()
+        .filter(|db| db.deletion_protection() == Some(true))
+    {
+        // Refuse before touching anything: deleting the replicas of a database that
+        // then stays would take away its read capacity for nothing.
+        let error = BackendError::Permanent {
+            operation: "deleting the database".to_owned(),
+            message: format!(
+                "RDS instance {} has deletion protection on",
+                db.db_instance_identifier().unwrap_or_default()
+            ),
+            hint: "Set deletion_protection = false and apply, then destroy again".to_owned(),
+        };
+        let rows = instance_records(db).into_iter().chain(
+            found
+                .replicas
+                .iter()
+                .map(|(i, replica)| replica_record(*i, replica)),
+        );
+        for row in rows {
+            t.left(row, error.to_string());
+        }
+        return Err(error);
+    }
 
     // 1. Replicas, together.
     let replicas = join_all(found.replicas.iter().map(|(i, db)| async move {
