@@ -10,7 +10,7 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
@@ -318,26 +318,67 @@ async fn describe(rds: &aws_sdk_rds::Client, id: &str) -> aws_sdk_rds::types::Db
         .clone()
 }
 
+static ENV: Once = Once::new();
+
+/// The backend, through the proxy. The SDK's loader reads credentials from the
+/// environment: set once, to the same values, for every test of this binary.
+fn backend(proxy: &ProxyHandle) -> AwsDatabaseBackend {
+    ENV.call_once(|| {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+        std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/paved-test-config");
+        std::env::set_var(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/paved-test-credentials",
+        );
+    });
+    AwsDatabaseBackend::new(Arc::new(AwsClients::new(AwsSettings {
+        region: Setting::Value(REGION.to_owned()),
+        endpoint_url: Some(proxy.endpoint()),
+        ..AwsSettings::default()
+    })))
+}
+
+/// Throttling and 5xx answers on a fifth of the calls: the stack still converges,
+/// and a second apply still creates nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_database_under_throttling() {
+    let moto = Moto::start();
+    let faults = FaultConfig::none()
+        .with_throttle_rate(0.15)
+        .with_error_503_rate(0.05)
+        .with_seed(11);
+    let proxy = FaultProxy::start(&moto.endpoint(), faults).expect("proxy");
+    let backend = backend(&proxy);
+    let direct = Direct::new(&moto);
+    let net = network(&direct.ec2).await;
+    let ctx = context("ledger");
+    let applied = production(&backend, &ctx, &net).await;
+    assert_eq!(applied.instance.status, "available");
+    let stats = proxy.stats();
+    println!(
+        "faults injected: {:?} of {} calls",
+        stats.faults, stats.total
+    );
+    assert!(stats.faults.failures() > 0, "{stats:?}");
+    proxy.reset();
+    production(&backend, &ctx, &net).await;
+    assert_eq!(creates(&counts(&proxy)), 0, "{:#?}", counts(&proxy));
+    let read = backend
+        .read_stack(&ctx)
+        .await
+        .result
+        .expect("read under throttling");
+    assert_eq!(read.replicas.len(), 1);
+    proxy.shutdown();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn production_database_lifecycle() {
     let moto = Moto::start();
     let proxy = FaultProxy::start(&moto.endpoint(), FaultConfig::none()).expect("proxy");
-    // The SDK's loader reads credentials from the environment; this test binary has
-    // one test, so setting them here races nothing.
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/paved-test-config");
-    std::env::set_var(
-        "AWS_SHARED_CREDENTIALS_FILE",
-        "/nonexistent/paved-test-credentials",
-    );
-    let clients = Arc::new(AwsClients::new(AwsSettings {
-        region: Setting::Value(REGION.to_owned()),
-        endpoint_url: Some(proxy.endpoint()),
-        ..AwsSettings::default()
-    }));
-    let backend = AwsDatabaseBackend::new(clients);
+    let backend = backend(&proxy);
     let direct = Direct::new(&moto);
     let net = network(&direct.ec2).await;
     let ctx = context("orders");
