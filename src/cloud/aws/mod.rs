@@ -6,6 +6,7 @@
 //! win over the environment. Nothing here calls AWS until a client is first used.
 
 pub mod cluster;
+pub mod database;
 mod error;
 pub mod kms;
 pub mod network;

@@ -142,7 +142,8 @@ fn missing_id(operation: &str) -> BackendError {
     }
 }
 
-/// Stops between cloud calls when Terraform asked to, or the deadline passed.
+/// Stops between cloud calls when Terraform asked to, or the deadline passed (shared
+/// with the database backend).
 pub(crate) fn checkpoint(ctx: &StackContext, during: &str) -> Result<(), BackendError> {
     if ctx.cancel.is_cancelled() {
         return Err(BackendError::Cancelled {
