@@ -74,7 +74,10 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
 
     let block = schema().block;
     let settings = merge_block(&block, config, &render(&spec, &Outputs::unknown()));
-    let requires_replace = replaced_paths(prior_state, &settings, replacing_paths());
+    let requires_replace: Vec<Path> = replaced_paths(prior_state, &settings, replacing_paths())
+        .into_iter()
+        .filter(|p| !undecided(prior_state, config, &settings, p))
+        .collect();
     if !requires_replace.is_empty() && is_protected(prior_state) {
         let changes: Vec<String> = requires_replace.iter().map(Path::to_string).collect();
         diags.attribute_error(
@@ -235,6 +238,15 @@ impl Outputs {
             ha_report: create.ha_report,
         }
     }
+}
+
+/// Whether the value at `path` was never decided: the prior state has none (an
+/// apply stopped before making the key or choosing the zones), the configuration
+/// does not set it and the plan still leaves it to the apply. Deciding it is not a
+/// change, so it replaces nothing.
+fn undecided(prior: &Value, config: &Value, planned: &Value, path: &Path) -> bool {
+    let null_at = |v: &Value| v.get_path(path).map_or(true, Value::is_null);
+    null_at(prior) && null_at(config) && planned.get_path(path).is_some_and(Value::is_unknown)
 }
 
 /// Whether `state` is what a failed or stopped apply left: its inventory lists a

@@ -382,6 +382,26 @@ async fn create_converges_in_dependency_order_and_the_plan_after_it_is_empty() {
         "pools spread over the private subnets"
     );
 
+    // The control plane runs in the intra subnets, with the key made before it.
+    let cp = &tf.fake.control_plane_requests()[0];
+    let intra: Vec<&Value> = get(&state, "network.intra_subnet_ids")
+        .as_map()
+        .map(|m| m.values().collect())
+        .unwrap_or_default();
+    assert_eq!(
+        cp.subnet_ids
+            .iter()
+            .map(|s| Value::from(s.as_str()))
+            .collect::<Vec<_>>(),
+        intra.into_iter().cloned().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        Value::from(cp.encryption_key_arn.as_str()),
+        *get(&state, "encryption_key_arn")
+    );
+    assert_eq!(cp.log_types.len(), 5, "production sends every log type");
+    assert_eq!(cp.kubernetes_version, None, "the newest version at create");
+
     tf.fake.clear_calls();
     let read = tf.read(&state).await;
     assert_eq!(read, state, "read right after apply changes nothing");
@@ -462,9 +482,13 @@ async fn a_create_whose_state_was_lost_adopts_the_stack_by_its_tags() {
 #[tokio::test]
 async fn throttled_status_polls_are_retried_inside_the_wait() {
     let tf = Tf::new();
+    tf.fake.polls_to_active(3);
     tf.fake.throttle_polls(3);
     let state = tf.create(&production()).await;
     assert_eq!(tf.fake.throttled_polls(), 3);
+    // Three throttled polls, then four per wait (three pending, one active) for
+    // the control plane and each of the two pools.
+    assert_eq!(tf.fake.polls(), 3 + 3 * 4);
     assert!(state.is_wholly_known());
     assert!(tf.fake.duplicates().is_empty());
 }
@@ -843,4 +867,112 @@ async fn after_import_labels_and_taints_are_set_again_in_place() {
         .contains(&"update_node_pool spot".to_owned()));
     assert!(tf.fake.duplicates().is_empty());
     tf.assert_no_changes(&out.new_state, &cfg).await;
+}
+
+#[tokio::test]
+async fn import_of_a_cluster_with_the_users_key_keeps_the_key_as_the_users() {
+    let tf = Tf::new();
+    let arn = "arn:aws:kms:eu-west-1:123456789012:key/mine";
+    let cfg = with(
+        &production(),
+        vec![
+            ("encryption_key_arn", arn.into()),
+            ("node_pools", Value::Null),
+        ],
+    );
+    tf.create(&cfg).await;
+    let mut diags = Diagnostics::new();
+    let imported = tf.resource.import(&tf.ctx, STACK, &mut diags).await;
+    assert_no_errors(&diags);
+    let state = tf.read(&imported[0].state).await;
+    assert_eq!(get(&state, "encryption_key_arn"), &Value::from(arn));
+    assert!(
+        !Tf::inventory(&state).iter().any(|(k, _)| k == "kms_key"),
+        "the user's key is not a component of the stack"
+    );
+    tf.assert_no_changes(&state, &cfg).await;
+    // And destroy leaves the user's key alone.
+    let cfg = with(&cfg, vec![("deletion_protection", false.into())]);
+    let (_, out) = tf.plan_apply(&state, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    let out = tf.destroy(&out.new_state).await;
+    assert_no_errors(&out.diagnostics);
+    assert!(tf.fake.teardowns().iter().all(|t| !t.delete_key));
+}
+
+#[tokio::test]
+async fn refresh_shows_pool_bounds_changed_outside_paved_and_apply_restores_them() {
+    let tf = Tf::new();
+    let cfg = production();
+    let state = tf.create(&cfg).await;
+    tf.fake.drift_pool_bounds(STACK, "spot", 1, 20);
+    let read = tf.read(&state).await;
+    assert_eq!(get(&read, "node_pools[\"spot\"].min_size"), &num(1));
+    assert_eq!(get(&read, "node_pools[\"spot\"].max_size"), &num(20));
+    let plan = tf.plan(&read, &cfg).await;
+    assert_no_errors(&plan.diagnostics);
+    assert!(plan.requires_replace.is_empty());
+    assert_eq!(
+        get(&plan.planned_state, "node_pools[\"spot\"].max_size"),
+        &num(9)
+    );
+    tf.fake.clear_calls();
+    let out = tf.apply(&read, &plan.planned_state, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    assert_known_values_kept(&plan.planned_state, &out.new_state, "");
+    assert!(tf
+        .fake
+        .calls()
+        .contains(&"update_node_pool spot".to_owned()));
+    let (spot, _) = tf.fake.pool(STACK, "spot").unwrap();
+    assert_eq!((spot.min_size, spot.max_size), (3, 9));
+    tf.assert_no_changes(&out.new_state, &cfg).await;
+}
+
+#[tokio::test]
+async fn a_failure_on_any_call_keeps_what_the_earlier_calls_made() {
+    // Fail each call of a create in turn; every time, the partial state lists
+    // exactly what exists, and a second apply from it converges without duplicates.
+    let cfg = production();
+    let calls = {
+        let tf = Tf::new();
+        tf.create(&cfg).await;
+        tf.fake.calls().len()
+    };
+    for position in 1..=calls {
+        let tf = Tf::new();
+        tf.fake.fail_call(
+            position,
+            BackendError::Retryable {
+                operation: "the call".into(),
+                message: "Rate exceeded".into(),
+            },
+        );
+        let (_, out) = tf.plan_apply(&Value::Null, &cfg).await;
+        let message = errors(&out.diagnostics);
+        assert!(
+            message.contains("Run apply again"),
+            "call {position}: {message}"
+        );
+        if tf.fake.components(STACK).is_empty() {
+            assert!(out.new_state.is_null(), "call {position}: nothing exists");
+            continue;
+        }
+        let partial = out.new_state;
+        assert!(
+            partial.conforms_to(&schema().value_type()),
+            "call {position}"
+        );
+        tf.assert_inventory_matches_cloud(&partial);
+        let (planned, out) = tf.plan_apply(&partial, &cfg).await;
+        assert_no_errors(&out.diagnostics);
+        assert_known_values_kept(&planned, &out.new_state, "");
+        assert!(out.new_state.is_wholly_known(), "call {position}");
+        assert!(
+            tf.fake.duplicates().is_empty(),
+            "call {position}: {:?}",
+            tf.fake.duplicates()
+        );
+        tf.assert_no_changes(&out.new_state, &cfg).await;
+    }
 }
