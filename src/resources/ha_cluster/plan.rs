@@ -245,7 +245,7 @@ impl Outputs {
 /// does not set it and the plan still leaves it to the apply. Deciding it is not a
 /// change, so it replaces nothing.
 fn undecided(prior: &Value, config: &Value, planned: &Value, path: &Path) -> bool {
-    let null_at = |v: &Value| v.get_path(path).map_or(true, Value::is_null);
+    let null_at = |v: &Value| v.get_path(path).is_none_or(Value::is_null);
     null_at(prior) && null_at(config) && planned.get_path(path).is_some_and(Value::is_unknown)
 }
 
@@ -255,7 +255,7 @@ fn is_partial(state: &Value) -> bool {
     match state.get_attr("inventory").and_then(Value::as_list) {
         Some(rows) => rows
             .iter()
-            .any(|row| row.get_attr("id").map_or(true, Value::is_null)),
+            .any(|row| row.get_attr("id").is_none_or(Value::is_null)),
         None => true,
     }
 }
