@@ -277,9 +277,11 @@ pub async fn delete_key(
         return Ok(None);
     };
     if !pending {
+        // The bare key id: AWS takes the ARN too, but emulators (moto) only the id.
+        let key_id = arn.rsplit_once(":key/").map_or(arn.as_str(), |(_, id)| id);
         if let Err(e) = kms
             .schedule_key_deletion()
-            .key_id(&arn)
+            .key_id(key_id)
             .pending_window_in_days(PENDING_WINDOW_DAYS)
             .send()
             .await

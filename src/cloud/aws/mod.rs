@@ -5,6 +5,8 @@
 //! `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>`; the provider block's settings
 //! win over the environment. Nothing here calls AWS until a client is first used.
 
+pub mod cluster;
+pub mod database;
 mod error;
 pub mod kms;
 pub mod network;

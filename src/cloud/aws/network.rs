@@ -82,14 +82,14 @@ pub struct NetworkRead {
 
 impl Ec2Failure {
     /// The object named in the call does not exist (any more).
-    fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         self.code.as_deref().is_some_and(|c| {
             c.ends_with(".NotFound") || c == "NatGatewayNotFound" || c == "Gateway.NotAttached"
         })
     }
 
     /// The error for the user, with `operation` saying what was being done.
-    fn into_backend(self, operation: impl Into<String>) -> BackendError {
+    pub(crate) fn into_backend(self, operation: impl Into<String>) -> BackendError {
         let operation = operation.into();
         if self.retryability() == Retryability::Retryable {
             return BackendError::Retryable {
@@ -142,8 +142,9 @@ fn missing_id(operation: &str) -> BackendError {
     }
 }
 
-/// Stops between cloud calls when Terraform asked to, or the deadline passed.
-fn checkpoint(ctx: &StackContext, during: &str) -> Result<(), BackendError> {
+/// Stops between cloud calls when Terraform asked to, or the deadline passed (shared
+/// with the database backend).
+pub(crate) fn checkpoint(ctx: &StackContext, during: &str) -> Result<(), BackendError> {
     if ctx.cancel.is_cancelled() {
         return Err(BackendError::Cancelled {
             during: during.to_owned(),
@@ -197,34 +198,46 @@ fn tag(key: &str, value: &str) -> Tag {
     Tag::builder().key(key).value(value).build()
 }
 
-fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
+pub(crate) fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
     tags.iter()
         .find(|t| t.key() == Some(key))
         .and_then(|t| t.value())
 }
 
-fn in_stack(tags: &[Tag], stack: &str) -> bool {
+pub(crate) fn in_stack(tags: &[Tag], stack: &str) -> bool {
     tag_value(tags, STACK_TAG) == Some(stack)
 }
 
-fn component_of(tags: &[Tag]) -> Option<&str> {
+pub(crate) fn component_of(tags: &[Tag]) -> Option<&str> {
     tag_value(tags, COMPONENT_TAG)
 }
 
-/// The tags of component `key`: the stack's tags, paved's identity tags and `extra`.
-fn component_tags(ctx: &StackContext, key: &str, extra: &[(String, String)]) -> Vec<Tag> {
+/// The tags of component `key` as a map: the stack's tags and paved's identity
+/// tags. Shared with the other AWS adapters of `paved_ha_cluster` (EKS, IAM and Logs
+/// take tags as maps).
+pub(crate) fn component_tag_map(ctx: &StackContext, key: &str) -> BTreeMap<String, String> {
     let mut tags = ctx.tags.clone();
     tags.insert(STACK_TAG.to_owned(), ctx.stack.clone());
     tags.insert(MANAGED_BY_TAG.to_owned(), MANAGED_BY_VALUE.to_owned());
     tags.insert(RESOURCE_TAG.to_owned(), RESOURCE_TYPE.to_owned());
     tags.insert(COMPONENT_TAG.to_owned(), key.to_owned());
+    tags
+}
+
+/// The tags of component `key`: the stack's tags, paved's identity tags and `extra`.
+pub(crate) fn component_tags(
+    ctx: &StackContext,
+    key: &str,
+    extra: &[(String, String)],
+) -> Vec<Tag> {
+    let mut tags = component_tag_map(ctx, key);
     for (k, v) in extra {
         tags.insert(k.clone(), v.clone());
     }
     tags.iter().map(|(k, v)| tag(k, v)).collect()
 }
 
-fn tag_spec(resource: ResourceType, tags: Vec<Tag>) -> TagSpecification {
+pub(crate) fn tag_spec(resource: ResourceType, tags: Vec<Tag>) -> TagSpecification {
     TagSpecification::builder()
         .resource_type(resource)
         .set_tags(Some(tags))
@@ -246,14 +259,14 @@ fn subnet_extra_tags(stack: &str, tier: Tier) -> Vec<(String, String)> {
     extra
 }
 
-fn stack_filter(stack: &str) -> Filter {
+pub(crate) fn stack_filter(stack: &str) -> Filter {
     Filter::builder()
         .name(format!("tag:{STACK_TAG}"))
         .values(stack)
         .build()
 }
 
-fn filter(name: &str, values: &[&str]) -> Filter {
+pub(crate) fn filter(name: &str, values: &[&str]) -> Filter {
     Filter::builder()
         .name(name)
         .set_values(Some(values.iter().map(|v| (*v).to_owned()).collect()))
@@ -1056,7 +1069,7 @@ fn classify_failure(e: &Ec2Failure) -> Retryability {
     e.retryability()
 }
 
-fn operation_context(ctx: &StackContext) -> OperationContext {
+pub(crate) fn operation_context(ctx: &StackContext) -> OperationContext {
     OperationContext::new(ctx.cancel.clone())
 }
 

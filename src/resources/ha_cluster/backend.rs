@@ -459,7 +459,9 @@ pub trait ClusterBackend: Send + Sync {
 
     /// Updates an existing pool in place: size bounds, labels, taints, disk (a new
     /// launch template version) and Kubernetes version (a rolling update). Never
-    /// touches the current size.
+    /// touches the current size. Fails with [`BackendError::NotFound`] when the pool
+    /// does not exist (the lifecycle then creates it with
+    /// [`ensure_node_pool`](Self::ensure_node_pool)).
     async fn update_node_pool(
         &self,
         ctx: &StackContext,

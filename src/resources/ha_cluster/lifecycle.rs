@@ -215,11 +215,17 @@ pub async fn converge(
     }
     let existing = &prior_pools;
     let steps = join_all(requests.iter().map(|req| async move {
-        if existing.contains_key(&req.name) {
-            backend.update_node_pool(ctx, req).await
-        } else {
-            backend.ensure_node_pool(ctx, req).await
+        if !existing.contains_key(&req.name) {
+            return backend.ensure_node_pool(ctx, req).await;
         }
+        let step = backend.update_node_pool(ctx, req).await;
+        // A pool the prior state lists but the cloud lacks (a create cut short
+        // before the pool was made, or a pool deleted outside paved) is created.
+        // What the failed update found is found again by the create.
+        if matches!(step.result, Err(BackendError::NotFound { .. })) {
+            return backend.ensure_node_pool(ctx, req).await;
+        }
+        step
     }))
     .await;
     let mut first_error = None;

@@ -18,11 +18,15 @@
 
 pub mod backend;
 pub mod config;
+#[cfg(test)]
+mod fake;
 pub mod inventory;
 pub mod layout;
 pub mod lifecycle;
 pub mod plan;
 pub mod resource;
+#[cfg(test)]
+mod resource_tests;
 pub mod schema;
 pub mod state;
 pub mod validate;

@@ -74,7 +74,10 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
 
     let block = schema().block;
     let settings = merge_block(&block, config, &render(&spec, &Outputs::unknown()));
-    let requires_replace = replaced_paths(prior_state, &settings, replacing_paths());
+    let requires_replace: Vec<Path> = replaced_paths(prior_state, &settings, replacing_paths())
+        .into_iter()
+        .filter(|p| !undecided(prior_state, config, &settings, p))
+        .collect();
     if !requires_replace.is_empty() && is_protected(prior_state) {
         let changes: Vec<String> = requires_replace.iter().map(Path::to_string).collect();
         diags.attribute_error(
@@ -160,15 +163,18 @@ impl Outputs {
     }
 
     /// The cluster stays: outputs the change does not touch keep their prior values.
+    /// A partial prior state (an apply that failed or was stopped left components
+    /// missing) keeps only the ids of what exists: the apply makes the rest, so
+    /// every other output is unknown.
     fn on_update(spec: &ClusterSpec, prior: &ClusterSpec, state: &Value) -> Self {
-        let kept = |name: &str| state.get_attr(name).cloned().unwrap_or(Value::Null);
-        let kept_network = |name: &str| {
-            state
-                .get_attr("network")
-                .and_then(|n| n.get_attr(name))
-                .cloned()
-                .unwrap_or(Value::Null)
+        let whole = !is_partial(state);
+        let known = |v: Option<&Value>| match v {
+            Some(v) if whole && !v.is_null() => v.clone(),
+            _ => Value::unknown(),
         };
+        let kept = |name: &str| known(state.get_attr(name));
+        let kept_network =
+            |name: &str| known(state.get_attr("network").and_then(|n| n.get_attr(name)));
         let create = Outputs::on_create(spec);
         let same_mode = spec.network.mode.is_known() && spec.network.mode == prior.network.mode;
         let same_zones =
@@ -207,13 +213,18 @@ impl Outputs {
             } else {
                 create.nat_gateway_ids
             },
-            node_pool_status: pool_status(spec, prior, state.get_attr("node_pool_status")),
+            node_pool_status: pool_status(
+                spec,
+                prior,
+                state.get_attr("node_pool_status").filter(|_| whole),
+            ),
             inventory: match components(spec) {
                 Knowable::Known(list) => {
                     let prior_ids = prior_inventory_ids(prior, state);
                     inventory_value(&list, |c| match prior_ids.get(c.key.as_str()) {
                         Some((identity, zone, id))
-                            if c.identity.is_known()
+                            if !id.is_null()
+                                && c.identity.is_known()
                                 && c.identity == *identity
                                 && c.zone == *zone =>
                         {
@@ -226,6 +237,26 @@ impl Outputs {
             },
             ha_report: create.ha_report,
         }
+    }
+}
+
+/// Whether the value at `path` was never decided: the prior state has none (an
+/// apply stopped before making the key or choosing the zones), the configuration
+/// does not set it and the plan still leaves it to the apply. Deciding it is not a
+/// change, so it replaces nothing.
+fn undecided(prior: &Value, config: &Value, planned: &Value, path: &Path) -> bool {
+    let null_at = |v: &Value| v.get_path(path).is_none_or(Value::is_null);
+    null_at(prior) && null_at(config) && planned.get_path(path).is_some_and(Value::is_unknown)
+}
+
+/// Whether `state` is what a failed or stopped apply left: its inventory lists a
+/// component without an id (one that does not exist), or it has no inventory.
+fn is_partial(state: &Value) -> bool {
+    match state.get_attr("inventory").and_then(Value::as_list) {
+        Some(rows) => rows
+            .iter()
+            .any(|row| row.get_attr("id").is_none_or(Value::is_null)),
+        None => true,
     }
 }
 

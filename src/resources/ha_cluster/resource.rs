@@ -181,7 +181,9 @@ impl Resource for HaClusterResource {
         };
         let observed = Observed::from_snapshot(snapshot);
         let settings = with_drift(current, &observed);
-        let (mut spec, _) = ClusterSpec::from_config(&settings, current);
+        // Read as a state, so that a key paved created stays one (and is deleted
+        // with the cluster) rather than reading as the user's key.
+        let mut spec = ClusterSpec::from_state(&settings);
         observed.complete(&mut spec);
         let state = observed.state(&spec, &settings, region(ctx).as_deref());
         ReadResponse {

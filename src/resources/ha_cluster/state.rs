@@ -276,6 +276,16 @@ pub fn import_settings(name: &str, observed: &Observed) -> Option<Value> {
                 ("existing_subnet_ids", Value::Null),
             ]),
         ),
+        // The user's key (one paved did not create) is a setting; a key paved
+        // created is left out, as its configuration would.
+        (
+            "encryption_key_arn",
+            observed
+                .key
+                .as_ref()
+                .filter(|k| !k.created)
+                .map_or(Value::Null, |k| Value::from(k.arn.as_str())),
+        ),
         (
             "kubernetes_version",
             observed.control_plane.as_ref().map_or(Value::Null, |cp| {

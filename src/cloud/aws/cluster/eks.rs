@@ -1,0 +1,552 @@
+//! The control plane: the EKS cluster with its log group, OIDC provider and admin
+//! access entries; version upgrades.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use aws_sdk_cloudwatchlogs::Client as Logs;
+use aws_sdk_eks::types::{
+    AccessScope, AccessScopeType, Cluster, EncryptionConfig, LogSetup, LogType, Logging, Provider,
+    VpcConfigRequest,
+};
+use aws_sdk_eks::Client as Eks;
+use aws_sdk_iam::Client as Iam;
+
+use super::wait::{Observed, Wait, ACTIVE};
+use super::{failure, iam, not_found, owned_by, record, step, tag_map, unsupported};
+use crate::cloud::aws::error::SdkFailure;
+use crate::cloud::aws::network::checkpoint;
+use crate::resources::ha_cluster::backend::{
+    BackendError, ComponentRecord, ControlPlaneRequest, ControlPlaneState, StackContext, Step,
+};
+use crate::resources::ha_cluster::inventory::kind;
+
+/// How long a control plane may take to create or update without a deadline.
+const CLUSTER_WAIT: Duration = Duration::from_secs(45 * 60);
+/// The access policy cluster admins get.
+const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
+/// The control plane's log group name.
+pub(super) fn log_group_name(cluster: &str) -> String {
+    format!("/aws/eks/{cluster}/cluster")
+}
+
+fn eks_err(operation: impl Into<String>) -> impl FnOnce(SdkFailure) -> BackendError {
+    let operation = operation.into();
+    move |f| failure("EKS", operation, f)
+}
+
+/// The cluster named `name`, `None` when there is none.
+pub(super) async fn describe(eks: &Eks, name: &str) -> Result<Option<Cluster>, SdkFailure> {
+    match eks.describe_cluster().name(name).send().await {
+        Ok(out) => Ok(out.cluster().cloned()),
+        Err(e) => {
+            let f = SdkFailure::from_sdk(e);
+            if not_found(&f) {
+                Ok(None)
+            } else {
+                Err(f)
+            }
+        }
+    }
+}
+
+/// What a poll sees of a cluster.
+pub(super) fn observed(cluster: &Cluster) -> Observed {
+    let reason = cluster.health().map(|h| {
+        h.issues()
+            .iter()
+            .map(|i| {
+                format!(
+                    "{}: {}",
+                    i.code().map(|c| c.as_str()).unwrap_or("issue"),
+                    i.message().unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    });
+    Observed {
+        status: cluster
+            .status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_else(|| "UNKNOWN".to_owned()),
+        reason: reason.filter(|r| !r.is_empty()),
+    }
+}
+
+/// Waits until the cluster is active.
+async fn wait_active(
+    eks: &Eks,
+    ctx: &StackContext,
+    name: &str,
+    during: &str,
+) -> Result<(), BackendError> {
+    Wait::new(ctx, format!("EKS cluster {name}"), during, CLUSTER_WAIT)
+        .until(ACTIVE, || async {
+            Ok(describe(eks, name).await?.as_ref().map(observed))
+        })
+        .await
+}
+
+/// `major.minor` of a version string.
+pub(super) fn minor_version(version: &str) -> String {
+    version.split('.').take(2).collect::<Vec<_>>().join(".")
+}
+
+/// The OIDC provider ARN IAM gives the cluster's issuer: derived from the cluster's
+/// ARN (partition and account) and the issuer, without a call.
+pub(super) fn provider_arn(cluster_arn: &str, issuer: &str) -> String {
+    let parts: Vec<&str> = cluster_arn.split(':').collect();
+    let partition = parts.get(1).copied().unwrap_or("aws");
+    let account = parts.get(4).copied().unwrap_or_default();
+    let host = issuer.trim_start_matches("https://");
+    format!("arn:{partition}:iam::{account}:oidc-provider/{host}")
+}
+
+/// The control plane as the backend reports it.
+pub(super) fn state_of(cluster: &Cluster, oidc_provider_id: String) -> ControlPlaneState {
+    ControlPlaneState {
+        id: cluster.arn().unwrap_or_default().to_owned(),
+        endpoint: cluster.endpoint().unwrap_or_default().to_owned(),
+        certificate_authority: cluster
+            .certificate_authority()
+            .and_then(|c| c.data())
+            .unwrap_or_default()
+            .to_owned(),
+        oidc_issuer_url: issuer(cluster).to_owned(),
+        oidc_provider_id,
+        kubernetes_version: minor_version(cluster.version().unwrap_or_default()),
+        status: observed(cluster).status,
+    }
+}
+
+pub(super) fn issuer(cluster: &Cluster) -> &str {
+    cluster
+        .identity()
+        .and_then(|i| i.oidc())
+        .and_then(|o| o.issuer())
+        .unwrap_or_default()
+}
+
+/// Envelope encryption of Kubernetes secrets with the stack's key.
+// `resources` is deprecated in the SDK (EKS now encrypts everything at rest), but the
+// API still takes `secrets` as the resource a customer key encrypts.
+#[allow(deprecated)]
+fn secrets_encryption(key_arn: &str) -> EncryptionConfig {
+    EncryptionConfig::builder()
+        .resources("secrets")
+        .provider(Provider::builder().key_arn(key_arn).build())
+        .build()
+}
+
+fn logging(types: &[String]) -> Logging {
+    let all = [
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
+    ];
+    let disabled: Vec<LogType> = all
+        .iter()
+        .filter(|t| !types.iter().any(|w| w == *t))
+        .map(|t| LogType::from(*t))
+        .collect();
+    let mut builder = Logging::builder();
+    if !types.is_empty() {
+        builder = builder.cluster_logging(
+            LogSetup::builder()
+                .set_types(Some(
+                    types.iter().map(|t| LogType::from(t.as_str())).collect(),
+                ))
+                .enabled(true)
+                .build(),
+        );
+    }
+    if !disabled.is_empty() {
+        builder = builder.cluster_logging(
+            LogSetup::builder()
+                .set_types(Some(disabled))
+                .enabled(false)
+                .build(),
+        );
+    }
+    builder.build()
+}
+
+/// The log types the cluster has on.
+fn enabled_logs(cluster: &Cluster) -> BTreeSet<String> {
+    cluster
+        .logging()
+        .map(|l| l.cluster_logging())
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| s.enabled().unwrap_or(false))
+        .flat_map(|s| s.types().iter().map(|t| t.as_str().to_owned()))
+        .collect()
+}
+
+/// Ensures the control plane (see [`crate::resources::ha_cluster::backend::ClusterBackend::ensure_control_plane`]).
+pub(super) async fn ensure_control_plane(
+    eks: &Eks,
+    iam_client: &Iam,
+    logs: &Logs,
+    ctx: &StackContext,
+    req: &ControlPlaneRequest,
+) -> Step<ControlPlaneState> {
+    let mut components = Vec::new();
+    let result = ensure_inner(eks, iam_client, logs, ctx, req, &mut components).await;
+    step(result, components)
+}
+
+async fn ensure_inner(
+    eks: &Eks,
+    iam_client: &Iam,
+    logs: &Logs,
+    ctx: &StackContext,
+    req: &ControlPlaneRequest,
+    components: &mut Vec<ComponentRecord>,
+) -> Result<ControlPlaneState, BackendError> {
+    let name = req.name.as_str();
+    checkpoint(ctx, "ensuring the control plane's log group")?;
+    ensure_log_group(logs, ctx, req, components).await?;
+
+    checkpoint(ctx, "looking up the control plane")?;
+    let existing = describe(eks, name)
+        .await
+        .map_err(eks_err(format!("reading EKS cluster {name}")))?;
+    match &existing {
+        Some(cluster) => {
+            if !cluster.tags().is_some_and(|t| owned_by(t, &ctx.stack)) {
+                return Err(BackendError::Conflict {
+                    what: format!("EKS cluster {name}"),
+                    stack: ctx.stack.clone(),
+                    hint: "choose another cluster name, or delete that cluster".to_owned(),
+                });
+            }
+            components.push(record(
+                "cluster",
+                kind::CLUSTER,
+                cluster.arn().unwrap_or(name),
+            ));
+        }
+        None => {
+            checkpoint(ctx, "creating the control plane")?;
+            let vpc = VpcConfigRequest::builder()
+                .set_subnet_ids(Some(req.subnet_ids.clone()))
+                .endpoint_private_access(true)
+                .endpoint_public_access(!req.public_access_cidrs.is_empty())
+                .set_public_access_cidrs(
+                    (!req.public_access_cidrs.is_empty()).then(|| req.public_access_cidrs.clone()),
+                )
+                .build();
+            let mut create = eks
+                .create_cluster()
+                .name(name)
+                .role_arn(&req.cluster_role_id)
+                .resources_vpc_config(vpc)
+                .logging(logging(&req.log_types))
+                .encryption_config(secrets_encryption(&req.encryption_key_arn))
+                .set_tags(Some(tag_map(ctx, "cluster")));
+            if let Some(version) = &req.kubernetes_version {
+                create = create.version(version);
+            }
+            let out = create
+                .send()
+                .await
+                .map_err(SdkFailure::from_sdk)
+                .map_err(eks_err(format!("creating EKS cluster {name}")))?;
+            let arn = out.cluster().and_then(|c| c.arn()).unwrap_or(name);
+            components.push(record("cluster", kind::CLUSTER, arn));
+        }
+    }
+    wait_active(eks, ctx, name, "creating the control plane").await?;
+    let mut cluster = describe(eks, name)
+        .await
+        .map_err(eks_err(format!("reading EKS cluster {name}")))?
+        .ok_or_else(|| BackendError::NotFound {
+            what: format!("EKS cluster {name}"),
+        })?;
+
+    // Converge what changes in place: logging, then public access (EKS takes one
+    // kind of update at a time, and refuses an update that changes nothing).
+    let wanted_logs: BTreeSet<String> = req.log_types.iter().cloned().collect();
+    if enabled_logs(&cluster) != wanted_logs {
+        checkpoint(ctx, "updating control-plane logging")?;
+        update_config(eks, ctx, name, Some(logging(&req.log_types)), None).await?;
+    }
+    let vpc = cluster.resources_vpc_config();
+    let public = vpc.is_some_and(|v| v.endpoint_public_access());
+    let wanted_public = !req.public_access_cidrs.is_empty();
+    let cidrs: BTreeSet<&str> = vpc
+        .map(|v| v.public_access_cidrs().iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let wanted_cidrs: BTreeSet<&str> = req.public_access_cidrs.iter().map(String::as_str).collect();
+    if public != wanted_public || (wanted_public && cidrs != wanted_cidrs) {
+        checkpoint(ctx, "updating the public endpoint's access")?;
+        let vpc = VpcConfigRequest::builder()
+            .endpoint_private_access(true)
+            .endpoint_public_access(wanted_public)
+            .set_public_access_cidrs(wanted_public.then(|| req.public_access_cidrs.clone()))
+            .build();
+        update_config(eks, ctx, name, None, Some(vpc)).await?;
+    }
+    if !wanted_logs.is_empty() || public != wanted_public {
+        cluster = describe(eks, name)
+            .await
+            .map_err(eks_err(format!("reading EKS cluster {name}")))?
+            .unwrap_or(cluster);
+    }
+
+    checkpoint(ctx, "registering the OIDC provider")?;
+    let provider = iam::ensure_oidc_provider(iam_client, ctx, issuer(&cluster)).await?;
+    components.push(record("oidc_provider", kind::OIDC_PROVIDER, &provider));
+
+    if !req.admins.is_empty() {
+        ensure_admins(eks, ctx, name, &req.admins, components).await?;
+    }
+    Ok(state_of(&cluster, provider))
+}
+
+async fn update_config(
+    eks: &Eks,
+    ctx: &StackContext,
+    name: &str,
+    logging: Option<Logging>,
+    vpc: Option<VpcConfigRequest>,
+) -> Result<(), BackendError> {
+    let what = if logging.is_some() {
+        "updating control-plane logging"
+    } else {
+        "updating the public endpoint's access"
+    };
+    eks.update_cluster_config()
+        .name(name)
+        .set_logging(logging)
+        .set_resources_vpc_config(vpc)
+        .send()
+        .await
+        .map_err(SdkFailure::from_sdk)
+        .map_err(eks_err(what))?;
+    wait_active(eks, ctx, name, what).await
+}
+
+/// Creates the log group (tagged, with retention) when log types are on; deletes
+/// the stack's log group when they are off.
+async fn ensure_log_group(
+    logs: &Logs,
+    ctx: &StackContext,
+    req: &ControlPlaneRequest,
+    components: &mut Vec<ComponentRecord>,
+) -> Result<(), BackendError> {
+    let group = log_group_name(&req.name);
+    let logs_err = |op: String| move |f: SdkFailure| failure("CloudWatch Logs", op, f);
+    let found = logs
+        .describe_log_groups()
+        .log_group_name_prefix(&group)
+        .send()
+        .await
+        .map_err(SdkFailure::from_sdk)
+        .map_err(logs_err(format!("looking up log group {group}")))?;
+    let existing = found
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(group.as_str()));
+    if req.log_types.is_empty() {
+        if existing.is_some() {
+            // Deprecated for ListTagsForResource, which needs the ARN; this takes the
+            // name, and emulators implement it.
+            #[allow(deprecated)]
+            let tags = logs
+                .list_tags_log_group()
+                .log_group_name(&group)
+                .send()
+                .await
+                .map_err(SdkFailure::from_sdk)
+                .map_err(logs_err(format!("reading the tags of log group {group}")))?;
+            if tags.tags().is_some_and(|t| owned_by(t, &ctx.stack)) {
+                delete_log_group(logs, &group).await?;
+            }
+        }
+        return Ok(());
+    }
+    let retention = i32::try_from(req.log_retention_days).unwrap_or(i32::MAX);
+    match existing {
+        Some(g) => {
+            components.push(record("log_group", kind::LOG_GROUP, &group));
+            if g.retention_in_days() == Some(retention) {
+                return Ok(());
+            }
+        }
+        None => {
+            logs.create_log_group()
+                .log_group_name(&group)
+                .set_tags(Some(tag_map(ctx, "log_group")))
+                .send()
+                .await
+                .map_err(SdkFailure::from_sdk)
+                .map_err(logs_err(format!("creating log group {group}")))?;
+            components.push(record("log_group", kind::LOG_GROUP, &group));
+        }
+    }
+    logs.put_retention_policy()
+        .log_group_name(&group)
+        .retention_in_days(retention)
+        .send()
+        .await
+        .map_err(SdkFailure::from_sdk)
+        .map_err(logs_err(format!(
+            "setting the retention of log group {group}"
+        )))?;
+    Ok(())
+}
+
+/// Deletes a log group; gone already is fine.
+pub(super) async fn delete_log_group(logs: &Logs, group: &str) -> Result<bool, BackendError> {
+    match logs.delete_log_group().log_group_name(group).send().await {
+        Ok(_) => Ok(true),
+        Err(e) => {
+            let f = SdkFailure::from_sdk(e);
+            if not_found(&f) {
+                Ok(false)
+            } else {
+                Err(failure(
+                    "CloudWatch Logs",
+                    format!("deleting log group {group}"),
+                    f,
+                ))
+            }
+        }
+    }
+}
+
+/// Gives each admin cluster-admin access: an access entry and the admin policy.
+async fn ensure_admins(
+    eks: &Eks,
+    ctx: &StackContext,
+    name: &str,
+    admins: &[String],
+    components: &mut Vec<ComponentRecord>,
+) -> Result<(), BackendError> {
+    let listed = eks
+        .list_access_entries()
+        .cluster_name(name)
+        .send()
+        .await
+        .map_err(SdkFailure::from_sdk)
+        .map_err(eks_err("listing the cluster's access entries"))?;
+    for admin in admins {
+        checkpoint(ctx, "granting cluster-admin access")?;
+        let key = format!("access_entry.{admin}");
+        if !listed.access_entries().iter().any(|a| a == admin) {
+            eks.create_access_entry()
+                .cluster_name(name)
+                .principal_arn(admin)
+                .set_tags(Some(tag_map(ctx, &key)))
+                .send()
+                .await
+                .map_err(SdkFailure::from_sdk)
+                .map_err(eks_err(format!("creating the access entry of {admin}")))?;
+        }
+        components.push(record(&key, kind::ACCESS_ENTRY, admin));
+        eks.associate_access_policy()
+            .cluster_name(name)
+            .principal_arn(admin)
+            .policy_arn(ADMIN_POLICY)
+            .access_scope(
+                AccessScope::builder()
+                    .r#type(AccessScopeType::Cluster)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(SdkFailure::from_sdk)
+            .map_err(eks_err(format!("giving {admin} cluster-admin access")))?;
+    }
+    Ok(())
+}
+
+/// Upgrades the control plane to `to_version` and waits until it is active.
+pub(super) async fn upgrade(
+    eks: &Eks,
+    ctx: &StackContext,
+    to_version: &str,
+) -> Step<ControlPlaneState> {
+    let name = ctx.stack.as_str();
+    let mut components = Vec::new();
+    let result = async {
+        checkpoint(ctx, "upgrading the control plane")?;
+        let cluster = describe(eks, name)
+            .await
+            .map_err(eks_err(format!("reading EKS cluster {name}")))?
+            .ok_or_else(|| BackendError::NotFound {
+                what: format!("EKS cluster {name}"),
+            })?;
+        let arn = cluster.arn().unwrap_or(name).to_owned();
+        components.push(record("cluster", kind::CLUSTER, &arn));
+        let provider = provider_arn(&arn, issuer(&cluster));
+        if minor_version(cluster.version().unwrap_or_default()) == to_version {
+            return Ok(state_of(&cluster, provider));
+        }
+        eks.update_cluster_version()
+            .name(name)
+            .version(to_version)
+            .send()
+            .await
+            .map_err(SdkFailure::from_sdk)
+            .map_err(|f| {
+                let mut e = failure(
+                    "EKS",
+                    format!("upgrading EKS cluster {name} to {to_version}"),
+                    f.clone(),
+                );
+                if unsupported(&f) {
+                    if let BackendError::Permanent { message, .. } = &mut e {
+                        message.push_str(
+                            " (UpdateClusterVersion is not implemented by this endpoint)",
+                        );
+                    }
+                }
+                e
+            })?;
+        wait_active(eks, ctx, name, "upgrading the control plane").await?;
+        let cluster = describe(eks, name)
+            .await
+            .map_err(eks_err(format!("reading EKS cluster {name}")))?
+            .ok_or_else(|| BackendError::NotFound {
+                what: format!("EKS cluster {name}"),
+            })?;
+        Ok(state_of(&cluster, provider))
+    }
+    .await;
+    step(result, components)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_names() {
+        assert_eq!(log_group_name("shop"), "/aws/eks/shop/cluster");
+        assert_eq!(minor_version("1.31.2"), "1.31");
+        assert_eq!(minor_version("1.30"), "1.30");
+        assert_eq!(
+            provider_arn(
+                "arn:aws:eks:us-east-1:123456789012:cluster/shop",
+                "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"
+            ),
+            "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
+        );
+    }
+
+    #[test]
+    fn logging_turns_off_what_is_not_wanted() {
+        let l = logging(&["api".to_owned(), "audit".to_owned()]);
+        let setups = l.cluster_logging();
+        assert_eq!(setups.len(), 2);
+        assert_eq!(setups[0].enabled(), Some(true));
+        assert_eq!(setups[1].types().len(), 3);
+    }
+}

@@ -1,0 +1,441 @@
+//! The cluster's IAM roles and its OIDC provider.
+//!
+//! Roles are named `<stack>-cluster`, `<stack>-node` and `<stack>-autoscaler` under
+//! the path `/paved/<stack>/`, so one `ListRoles(PathPrefix)` call finds all of them
+//! (refresh, teardown). A role of that name without the stack's tag belongs to
+//! someone else: [`BackendError::Conflict`], never adopted.
+
+use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::Client;
+use serde_json::json;
+
+use super::{failure, record, step};
+use crate::cloud::aws::error::SdkFailure;
+use crate::cloud::aws::network::{checkpoint, component_tag_map};
+use crate::resources::ha_cluster::backend::{
+    BackendError, ComponentRecord, IamRequest, IamState, StackContext, Step,
+};
+use crate::resources::ha_cluster::inventory::kind;
+
+/// The managed policies of the control plane's role.
+const CLUSTER_POLICIES: &[&str] = &["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"];
+/// The managed policies of the nodes' role.
+const NODE_POLICIES: &[&str] = &[
+    "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+    "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+];
+/// The autoscaler's inline policy's name.
+const AUTOSCALER_POLICY: &str = "cluster-autoscaler";
+/// The service account the autoscaler runs as.
+const AUTOSCALER_SUBJECT: &str = "system:serviceaccount:kube-system:cluster-autoscaler";
+/// The audience workload identity tokens carry.
+const STS_AUDIENCE: &str = "sts.amazonaws.com";
+/// Thumbprint of the root CA of EKS OIDC issuers (IAM no longer checks it for
+/// them, but the API still requires one).
+const OIDC_THUMBPRINT: &str = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
+
+/// The path every role of the stack lives under.
+pub(super) fn role_path(stack: &str) -> String {
+    format!("/paved/{stack}/")
+}
+
+/// The name of the stack's role `which` (`cluster`, `node`, `autoscaler`).
+pub(super) fn role_name(stack: &str, which: &str) -> String {
+    format!("{stack}-{which}")
+}
+
+/// The inventory key of role `which`.
+pub(super) fn role_key(which: &str) -> String {
+    format!("iam_role.{which}")
+}
+
+fn service_trust(service: &str) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole"
+        }]
+    })
+    .to_string()
+}
+
+/// The issuer host and path an OIDC provider ARN names
+/// (`oidc.eks.us-east-1.amazonaws.com/id/ABC`).
+pub(super) fn oidc_host(provider_arn: &str) -> &str {
+    provider_arn
+        .split_once(":oidc-provider/")
+        .map_or(provider_arn, |(_, host)| host)
+}
+
+fn autoscaler_trust(provider_arn: &str) -> String {
+    let host = oidc_host(provider_arn);
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {
+                format!("{host}:sub"): AUTOSCALER_SUBJECT,
+                format!("{host}:aud"): STS_AUDIENCE
+            }}
+        }]
+    })
+    .to_string()
+}
+
+fn autoscaler_policy(stack: &str) -> String {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations",
+                    "autoscaling:DescribeScalingActivities",
+                    "autoscaling:DescribeTags",
+                    "ec2:DescribeImages",
+                    "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplateVersions",
+                    "ec2:GetInstanceTypesFromInstanceRequirements",
+                    "eks:DescribeNodegroup"
+                ],
+                "Resource": "*"
+            },
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "autoscaling:SetDesiredCapacity",
+                    "autoscaling:TerminateInstanceInAutoScalingGroup"
+                ],
+                "Resource": "*",
+                "Condition": {"StringEquals": {
+                    format!("aws:ResourceTag/k8s.io/cluster-autoscaler/{stack}"): "owned"
+                }}
+            }
+        ]
+    })
+    .to_string()
+}
+
+/// One role to ensure.
+struct RoleSpec {
+    which: &'static str,
+    trust: String,
+    managed: &'static [&'static str],
+    inline: Option<(&'static str, String)>,
+}
+
+fn iam_err(operation: impl Into<String>) -> impl FnOnce(SdkFailure) -> BackendError {
+    let operation = operation.into();
+    move |f| failure("IAM", operation, f)
+}
+
+fn iam_tags(ctx: &StackContext, key: &str) -> Vec<Tag> {
+    component_tag_map(ctx, key)
+        .into_iter()
+        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+        .collect()
+}
+
+/// A policy document as IAM returns it (URL-encoded) decoded back to JSON text.
+fn decoded(doc: &str) -> String {
+    let bytes = doc.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Ensures the cluster and node roles, and the autoscaler's once the OIDC provider
+/// is known.
+pub(super) async fn ensure_iam(
+    iam: &Client,
+    ctx: &StackContext,
+    req: &IamRequest,
+) -> Step<IamState> {
+    let mut specs = vec![
+        RoleSpec {
+            which: "cluster",
+            trust: service_trust("eks.amazonaws.com"),
+            managed: CLUSTER_POLICIES,
+            inline: None,
+        },
+        RoleSpec {
+            which: "node",
+            trust: service_trust("ec2.amazonaws.com"),
+            managed: NODE_POLICIES,
+            inline: None,
+        },
+    ];
+    if let Some(provider) = &req.oidc_provider_id {
+        specs.push(RoleSpec {
+            which: "autoscaler",
+            trust: autoscaler_trust(provider),
+            managed: &[],
+            inline: Some((AUTOSCALER_POLICY, autoscaler_policy(&ctx.stack))),
+        });
+    }
+    let mut components = Vec::new();
+    let mut arns = Vec::new();
+    for spec in &specs {
+        if let Err(e) = checkpoint(ctx, "ensuring IAM roles") {
+            return Step::failed(e, components);
+        }
+        match ensure_role(iam, ctx, spec, &mut components).await {
+            Ok(arn) => arns.push(arn),
+            Err(e) => return Step::failed(e, components),
+        }
+    }
+    let mut arns = arns.into_iter();
+    let state = IamState {
+        cluster_role_id: arns.next().unwrap_or_default(),
+        node_role_id: arns.next().unwrap_or_default(),
+        autoscaler_role_id: arns.next(),
+    };
+    step(Ok(state), components)
+}
+
+async fn ensure_role(
+    iam: &Client,
+    ctx: &StackContext,
+    spec: &RoleSpec,
+    components: &mut Vec<ComponentRecord>,
+) -> Result<String, BackendError> {
+    let name = role_name(&ctx.stack, spec.which);
+    let key = role_key(spec.which);
+    let existing = match iam.get_role().role_name(&name).send().await {
+        Ok(out) => out.role().cloned(),
+        Err(e) => {
+            let f = SdkFailure::from_sdk(e);
+            if f.code_is("NoSuchEntity") {
+                None
+            } else {
+                return Err(failure("IAM", format!("reading IAM role {name}"), f));
+            }
+        }
+    };
+    let arn = match existing {
+        Some(role) => {
+            let ours = role
+                .tags()
+                .iter()
+                .any(|t| t.key() == crate::engine::tags::STACK_TAG && t.value() == ctx.stack);
+            if !ours {
+                return Err(BackendError::Conflict {
+                    what: format!("IAM role {name}"),
+                    stack: ctx.stack.clone(),
+                    hint: "rename the cluster, or delete or rename that role".to_owned(),
+                });
+            }
+            components.push(record(&key, kind::IAM_ROLE, role.arn()));
+            // The autoscaler's trust names the OIDC provider: a new cluster has a new one.
+            let current = decoded(role.assume_role_policy_document().unwrap_or_default());
+            if spec.which == "autoscaler" && !same_trust(&current, &spec.trust) {
+                iam.update_assume_role_policy()
+                    .role_name(&name)
+                    .policy_document(&spec.trust)
+                    .send()
+                    .await
+                    .map_err(SdkFailure::from_sdk)
+                    .map_err(iam_err(format!("updating the trust of IAM role {name}")))?;
+            }
+            role.arn().to_owned()
+        }
+        None => {
+            let out = iam
+                .create_role()
+                .role_name(&name)
+                .path(role_path(&ctx.stack))
+                .assume_role_policy_document(&spec.trust)
+                .description(format!(
+                    "paved_ha_cluster {}: {} role",
+                    ctx.stack, spec.which
+                ))
+                .set_tags(Some(iam_tags(ctx, &key)))
+                .send()
+                .await
+                .map_err(SdkFailure::from_sdk)
+                .map_err(iam_err(format!("creating IAM role {name}")))?;
+            let arn = out.role().map(|r| r.arn().to_owned()).unwrap_or_default();
+            components.push(record(&key, kind::IAM_ROLE, &arn));
+            arn
+        }
+    };
+    if !spec.managed.is_empty() {
+        let attached = iam
+            .list_attached_role_policies()
+            .role_name(&name)
+            .send()
+            .await
+            .map_err(SdkFailure::from_sdk)
+            .map_err(iam_err(format!("listing the policies of IAM role {name}")))?;
+        for policy in spec.managed {
+            if attached
+                .attached_policies()
+                .iter()
+                .any(|p| p.policy_arn() == Some(policy))
+            {
+                continue;
+            }
+            iam.attach_role_policy()
+                .role_name(&name)
+                .policy_arn(*policy)
+                .send()
+                .await
+                .map_err(SdkFailure::from_sdk)
+                .map_err(iam_err(format!("attaching {policy} to IAM role {name}")))?;
+        }
+    }
+    if let Some((policy, document)) = &spec.inline {
+        let present = iam
+            .list_role_policies()
+            .role_name(&name)
+            .send()
+            .await
+            .map_err(SdkFailure::from_sdk)
+            .map_err(iam_err(format!(
+                "listing the inline policies of IAM role {name}"
+            )))?;
+        if !present.policy_names().iter().any(|p| p == policy) {
+            iam.put_role_policy()
+                .role_name(&name)
+                .policy_name(*policy)
+                .policy_document(document)
+                .send()
+                .await
+                .map_err(SdkFailure::from_sdk)
+                .map_err(iam_err(format!(
+                    "adding policy {policy} to IAM role {name}"
+                )))?;
+        }
+    }
+    Ok(arn)
+}
+
+/// Whether two trust documents are the same JSON.
+fn same_trust(current: &str, wanted: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(current),
+        serde_json::from_str::<serde_json::Value>(wanted),
+    ) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => current == wanted,
+    }
+}
+
+/// The ARN of the OIDC provider for `issuer` among `arns`.
+pub(super) fn provider_for<'a>(
+    arns: impl IntoIterator<Item = &'a str>,
+    issuer: &str,
+) -> Option<&'a str> {
+    let host = issuer.trim_start_matches("https://");
+    arns.into_iter().find(|arn| oidc_host(arn) == host)
+}
+
+/// Ensures the OIDC provider for the cluster's `issuer`: adopts the registered one
+/// (found by listing), or creates it tagged. Returns its ARN.
+pub(super) async fn ensure_oidc_provider(
+    iam: &Client,
+    ctx: &StackContext,
+    issuer: &str,
+) -> Result<String, BackendError> {
+    let listed = iam
+        .list_open_id_connect_providers()
+        .send()
+        .await
+        .map_err(SdkFailure::from_sdk)
+        .map_err(iam_err("listing OIDC providers"))?;
+    let arns: Vec<&str> = listed
+        .open_id_connect_provider_list()
+        .iter()
+        .filter_map(|p| p.arn())
+        .collect();
+    if let Some(arn) = provider_for(arns, issuer) {
+        return Ok(arn.to_owned());
+    }
+    checkpoint(ctx, "registering the OIDC provider")?;
+    let created = iam
+        .create_open_id_connect_provider()
+        .url(issuer)
+        .client_id_list(STS_AUDIENCE)
+        .thumbprint_list(OIDC_THUMBPRINT)
+        .set_tags(Some(iam_tags(ctx, "oidc_provider")))
+        .send()
+        .await
+        .map_err(SdkFailure::from_sdk)
+        .map_err(iam_err("registering the cluster's OIDC provider"))?;
+    created
+        .open_id_connect_provider_arn()
+        .map(str::to_owned)
+        .ok_or_else(|| BackendError::Permanent {
+            operation: "registering the cluster's OIDC provider".to_owned(),
+            message: "IAM answered without the provider's ARN".to_owned(),
+            hint: "Run apply again; the provider is found by its issuer".to_owned(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_paths() {
+        assert_eq!(role_name("shop", "node"), "shop-node");
+        assert_eq!(role_path("shop"), "/paved/shop/");
+        assert_eq!(role_key("autoscaler"), "iam_role.autoscaler");
+    }
+
+    #[test]
+    fn autoscaler_trust_is_bound_to_the_service_account() {
+        let arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC";
+        let doc: serde_json::Value = serde_json::from_str(&autoscaler_trust(arn)).unwrap();
+        let st = &doc["Statement"][0];
+        assert_eq!(st["Principal"]["Federated"], arn);
+        assert_eq!(
+            st["Condition"]["StringEquals"]["oidc.eks.us-east-1.amazonaws.com/id/ABC:sub"],
+            AUTOSCALER_SUBJECT
+        );
+        assert!(same_trust(
+            &decoded(&autoscaler_trust(arn).replace('/', "%2F")),
+            &autoscaler_trust(arn)
+        ));
+    }
+
+    #[test]
+    fn finds_the_provider_of_an_issuer() {
+        let arns = [
+            "arn:aws:iam::1:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/OTHER",
+            "arn:aws:iam::1:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC",
+        ];
+        assert_eq!(
+            provider_for(arns, "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"),
+            Some(arns[1])
+        );
+        assert_eq!(provider_for(arns, "https://example.com/x"), None);
+    }
+}

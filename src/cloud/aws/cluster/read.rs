@@ -1,0 +1,276 @@
+//! Refresh: the whole stack in few calls, all independent ones at once.
+//!
+//! The network's six describe calls, one `DescribeLaunchTemplates` (by stack tag),
+//! one `ListRoles` (by the stack's path), one `DescribeKey` (by alias), one
+//! `DescribeCluster`, one `ListNodegroups`, one `DescribeLogGroups` (by prefix) and
+//! one `ListOpenIDConnectProviders` run concurrently; then one `DescribeNodegroup`
+//! per group, concurrently. A production cluster with two pools takes 15 calls.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatchlogs::Client as Logs;
+use aws_sdk_ec2::Client as Ec2;
+use aws_sdk_eks::Client as Eks;
+use aws_sdk_iam::Client as Iam;
+use aws_sdk_kms::Client as Kms;
+use futures::future::join_all;
+
+use super::eks::{describe, issuer, log_group_name, state_of};
+use super::iam::{provider_for, role_key, role_name, role_path};
+use super::nodes::{pool_of, pool_state};
+use super::{failure, not_found, owned_by, record};
+use crate::cloud::aws::error::SdkFailure;
+use crate::cloud::aws::kms::{self, KeyOwner, KEY_COMPONENT};
+use crate::cloud::aws::network::{self, component_of, filter, in_stack, stack_filter};
+use crate::resources::ha_cluster::backend::{
+    BackendError, IamState, NetworkState, StackContext, StackSnapshot,
+};
+use crate::resources::ha_cluster::inventory::kind;
+use crate::resources::ha_cluster::layout::Tier;
+
+/// The clients a refresh uses.
+pub(super) struct Clients<'a> {
+    pub ec2: &'a Ec2,
+    pub eks: &'a Eks,
+    pub iam: &'a Iam,
+    pub kms: &'a Kms,
+    pub logs: &'a Logs,
+}
+
+/// Reads everything of the stack; `None` when nothing of it exists.
+pub(super) async fn read_stack(
+    c: &Clients<'_>,
+    ctx: &StackContext,
+    owner: KeyOwner<'_>,
+) -> Result<Option<StackSnapshot>, BackendError> {
+    let stack = ctx.stack.as_str();
+    let group = log_group_name(stack);
+    let (net, templates, roles, key, cluster, group_names, log_groups, providers) = futures::join!(
+        network::read_network(c.ec2, stack),
+        c.ec2
+            .describe_launch_templates()
+            .filters(stack_filter(stack))
+            .send(),
+        c.iam.list_roles().path_prefix(role_path(stack)).send(),
+        kms::read_key(c.kms, ctx, owner),
+        describe(c.eks, stack),
+        c.eks.list_nodegroups().cluster_name(stack).send(),
+        c.logs
+            .describe_log_groups()
+            .log_group_name_prefix(&group)
+            .send(),
+        c.iam.list_open_id_connect_providers().send(),
+    );
+    let net = net?;
+    let templates = templates
+        .map_err(SdkFailure::from_sdk)
+        .map_err(|f| f.into_backend("looking up the launch templates"))?;
+    let roles = roles
+        .map_err(SdkFailure::from_sdk)
+        .map_err(|f| failure("IAM", "listing the stack's roles", f))?;
+    let key = key?;
+    let cluster = cluster.map_err(|f| failure("EKS", "reading the cluster", f))?;
+    // Without a cluster there are no node groups, whatever the listing said (AWS
+    // answers not found; moto an HTTP 500).
+    let group_names: Vec<String> = match group_names.map_err(SdkFailure::from_sdk) {
+        Ok(out) => out.nodegroups().to_vec(),
+        Err(_) if cluster.is_none() => Vec::new(),
+        Err(f) if not_found(&f) => Vec::new(),
+        Err(f) => return Err(failure("EKS", "listing node groups", f)),
+    };
+    let log_groups = log_groups
+        .map_err(SdkFailure::from_sdk)
+        .map_err(|f| failure("CloudWatch Logs", "looking up the log group", f))?;
+    let providers = providers
+        .map_err(SdkFailure::from_sdk)
+        .map_err(|f| failure("IAM", "listing OIDC providers", f))?;
+
+    let groups = join_all(group_names.iter().map(|name| async move {
+        c.eks
+            .describe_nodegroup()
+            .cluster_name(stack)
+            .nodegroup_name(name)
+            .send()
+            .await
+            .map_err(SdkFailure::from_sdk)
+    }))
+    .await;
+
+    let mut snapshot = StackSnapshot {
+        network: net.network,
+        components: net.components,
+        ..StackSnapshot::default()
+    };
+    for t in templates.launch_templates() {
+        if let (Some(id), true) = (t.launch_template_id(), in_stack(t.tags(), stack)) {
+            let key = component_of(t.tags()).unwrap_or("launch_template");
+            snapshot
+                .components
+                .push(record(key, kind::LAUNCH_TEMPLATE, id));
+        }
+    }
+    let mut arns: BTreeMap<&str, String> = BTreeMap::new();
+    for which in ["cluster", "node", "autoscaler"] {
+        let name = role_name(stack, which);
+        if let Some(role) = roles.roles().iter().find(|r| r.role_name() == name) {
+            snapshot
+                .components
+                .push(record(&role_key(which), kind::IAM_ROLE, role.arn()));
+            arns.insert(which, role.arn().to_owned());
+        }
+    }
+    if let (Some(cluster_role), Some(node_role)) = (arns.get("cluster"), arns.get("node")) {
+        snapshot.iam = Some(IamState {
+            cluster_role_id: cluster_role.clone(),
+            node_role_id: node_role.clone(),
+            autoscaler_role_id: arns.get("autoscaler").cloned(),
+        });
+    }
+    if let Some(k) = key {
+        snapshot
+            .components
+            .push(record(KEY_COMPONENT, kind::KMS_KEY, &k.arn));
+        snapshot.key = Some(k);
+    }
+    if log_groups
+        .log_groups()
+        .iter()
+        .any(|g| g.log_group_name() == Some(group.as_str()))
+    {
+        snapshot
+            .components
+            .push(record("log_group", kind::LOG_GROUP, &group));
+    }
+    if let Some(cluster) = cluster.filter(|c| c.tags().is_some_and(|t| owned_by(t, stack))) {
+        let arn = cluster.arn().unwrap_or(stack);
+        snapshot
+            .components
+            .push(record("cluster", kind::CLUSTER, arn));
+        let provider = provider_for(
+            providers
+                .open_id_connect_provider_list()
+                .iter()
+                .filter_map(|p| p.arn()),
+            issuer(&cluster),
+        )
+        .map(str::to_owned);
+        if let Some(p) = &provider {
+            snapshot
+                .components
+                .push(record("oidc_provider", kind::OIDC_PROVIDER, p));
+        }
+        snapshot.control_plane = Some(state_of(&cluster, provider.unwrap_or_default()));
+    }
+    for g in groups {
+        let out = match g {
+            Ok(out) => out,
+            Err(f) if not_found(&f) => continue,
+            Err(f) => return Err(failure("EKS", "reading node groups", f)),
+        };
+        let Some(group) = out.nodegroup() else {
+            continue;
+        };
+        let Some(pool) =
+            pool_of(group).filter(|_| group.tags().is_some_and(|t| owned_by(t, stack)))
+        else {
+            continue;
+        };
+        snapshot.components.push(record(
+            &format!("node_group.{pool}"),
+            kind::NODE_GROUP,
+            group.nodegroup_arn().unwrap_or_default(),
+        ));
+        snapshot
+            .node_pools
+            .insert(pool.to_owned(), pool_state(pool, group));
+    }
+    Ok((!snapshot.components.is_empty()).then_some(snapshot))
+}
+
+/// Checks the user's network: the VPC and subnets exist and the subnets are in it;
+/// reads their zones and tags the subnets for the cluster's load balancers. Creates
+/// nothing.
+pub(super) async fn existing_network(
+    ec2: &Ec2,
+    ctx: &StackContext,
+    vpc_id: &str,
+    subnet_ids: &BTreeMap<Tier, Vec<String>>,
+) -> Result<NetworkState, BackendError> {
+    let all: Vec<&str> = subnet_ids.values().flatten().map(String::as_str).collect();
+    let (vpcs, subnets) = futures::join!(
+        ec2.describe_vpcs().vpc_ids(vpc_id).send(),
+        ec2.describe_subnets()
+            .filters(filter("subnet-id", &all))
+            .send(),
+    );
+    let vpcs = match vpcs.map_err(SdkFailure::from_sdk) {
+        Ok(v) => v,
+        Err(f) if f.is_not_found() => {
+            return Err(BackendError::NotFound {
+                what: format!("network {vpc_id}"),
+            })
+        }
+        Err(f) => return Err(f.into_backend(format!("reading network {vpc_id}"))),
+    };
+    let vpc = vpcs.vpcs().first().ok_or_else(|| BackendError::NotFound {
+        what: format!("network {vpc_id}"),
+    })?;
+    let subnets = subnets
+        .map_err(SdkFailure::from_sdk)
+        .map_err(|f| f.into_backend("reading the network's subnets"))?;
+    let mut state = NetworkState {
+        vpc_id: vpc_id.to_owned(),
+        cidr: vpc.cidr_block().unwrap_or_default().to_owned(),
+        zones: Vec::new(),
+        subnet_ids: BTreeMap::new(),
+        nat_gateway_ids: Vec::new(),
+    };
+    for (tier, ids) in subnet_ids {
+        let mut by_zone = BTreeMap::new();
+        for id in ids {
+            let subnet = subnets
+                .subnets()
+                .iter()
+                .find(|s| s.subnet_id() == Some(id.as_str()))
+                .ok_or_else(|| BackendError::NotFound {
+                    what: format!("subnet {id}"),
+                })?;
+            if subnet.vpc_id() != Some(vpc_id) {
+                return Err(BackendError::Permanent {
+                    operation: "checking the network".to_owned(),
+                    message: format!("subnet {id} is not in network {vpc_id}"),
+                    hint: "List only subnets of the network named in vpc_id".to_owned(),
+                });
+            }
+            let zone = subnet.availability_zone().unwrap_or_default().to_owned();
+            if !state.zones.contains(&zone) {
+                state.zones.push(zone.clone());
+            }
+            by_zone.insert(zone, id.clone());
+        }
+        state.subnet_ids.insert(*tier, by_zone);
+    }
+    state.zones.sort();
+    let cluster_tag = format!("kubernetes.io/cluster/{}", ctx.stack);
+    let untagged: Vec<String> = subnets
+        .subnets()
+        .iter()
+        .filter(|s| network::tag_value(s.tags(), &cluster_tag).is_none())
+        .filter_map(|s| s.subnet_id().map(str::to_owned))
+        .collect();
+    if !untagged.is_empty() {
+        ec2.create_tags()
+            .set_resources(Some(untagged))
+            .tags(
+                aws_sdk_ec2::types::Tag::builder()
+                    .key(cluster_tag)
+                    .value("shared")
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(SdkFailure::from_sdk)
+            .map_err(|f| f.into_backend("tagging the network's subnets for the cluster"))?;
+    }
+    Ok(state)
+}

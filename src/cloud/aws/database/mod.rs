@@ -1,0 +1,379 @@
+//! The AWS backend of `paved_managed_database`: an RDS instance (with its read
+//! replicas) in a subnet group, behind a security group, with a parameter group that
+//! enforces TLS, a KMS key for storage and an RDS-managed master secret.
+//!
+//! [`AwsDatabaseBackend`] implements [`DatabaseBackend`]; each concern lives in its own
+//! module:
+//! - [`groups`]: the subnet, security and parameter groups (adopted by name when they
+//!   carry the stack's tags, converged in place);
+//! - [`instance`]: the primary, replicas, in-place changes and restores;
+//! - [`read`]: the batched refresh (five concurrent calls);
+//! - [`teardown`]: ordered deletion that continues past failures;
+//! - [`wait`]: waiting for an instance to be available or gone, over any status poll.
+//!
+//! Every component is tagged with the stack's tags plus `paved:stack`,
+//! `paved:resource` (`paved_managed_database`), `paved:component` (its inventory key)
+//! and `paved:managed-by`; reads match both `paved:stack` and `paved:resource`, so a
+//! cluster and a database of the same name never see each other's parts. The master
+//! password is never read, set or logged: RDS creates it in Secrets Manager
+//! (`ManageMasterUserPassword`) and only the secret's ARN is reported.
+//!
+//! Aurora PostgreSQL is not supported yet on AWS: the instance calls refuse it with a
+//! permanent error.
+
+mod groups;
+mod instance;
+mod read;
+mod teardown;
+mod wait;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub(crate) use super::network::checkpoint;
+
+use async_trait::async_trait;
+
+use super::error::SdkFailure;
+use super::kms::{self, KeyOwner};
+use super::AwsClients;
+use crate::cloud::CloudError;
+use crate::engine::retry::Retryability;
+use crate::engine::tags::{
+    COMPONENT_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, RESOURCE_TAG, STACK_TAG,
+};
+use crate::resources::managed_database::backend::{
+    BackendError, ComponentRecord, DatabaseBackend, DatabaseSnapshot, DeleteRequest,
+    EncryptionKeyRequest, InstanceRequest, InstanceState, KeyState, ModifyRequest,
+    ParameterGroupRequest, ParameterGroupState, PointInTimeRequest, ReplicaRequest, ReplicaState,
+    SecurityGroupRequest, SecurityGroupState, SnapshotRestoreRequest, StackContext, Step,
+    SubnetGroupRequest, SubnetGroupState, TeardownReport,
+};
+
+/// The resource type written in [`RESOURCE_TAG`].
+pub const RESOURCE_TYPE: &str = "paved_managed_database";
+
+/// Who the stack's KMS key belongs to.
+pub(crate) const KEY_OWNER: KeyOwner<'static> = KeyOwner {
+    purpose: "database",
+    resource_type: RESOURCE_TYPE,
+};
+
+/// How long an instance may take to become available or to be deleted when the
+/// operation has no deadline of its own.
+const INSTANCE_WAIT: Duration = Duration::from_secs(90 * 60);
+
+/// The AWS backend of `paved_managed_database` (RDS, EC2 security groups, KMS).
+pub struct AwsDatabaseBackend {
+    clients: Arc<AwsClients>,
+}
+
+impl AwsDatabaseBackend {
+    /// A backend making its calls through `clients` (the default region).
+    pub fn new(clients: Arc<AwsClients>) -> Self {
+        Self { clients }
+    }
+
+    async fn rds(&self) -> Result<aws_sdk_rds::Client, BackendError> {
+        self.clients.rds(None).await.map_err(client_error)
+    }
+
+    async fn ec2(&self) -> Result<aws_sdk_ec2::Client, BackendError> {
+        self.clients.ec2(None).await.map_err(client_error)
+    }
+
+    async fn kms(&self) -> Result<aws_sdk_kms::Client, BackendError> {
+        self.clients.kms(None).await.map_err(client_error)
+    }
+}
+
+#[async_trait]
+impl DatabaseBackend for AwsDatabaseBackend {
+    async fn ensure_encryption_key(
+        &self,
+        ctx: &StackContext,
+        req: &EncryptionKeyRequest,
+    ) -> Step<KeyState> {
+        match self.kms().await {
+            Ok(kms) => kms::ensure_key(&kms, ctx, KEY_OWNER, req).await,
+            Err(e) => Step::failed(e, Vec::new()),
+        }
+    }
+
+    async fn ensure_subnet_group(
+        &self,
+        ctx: &StackContext,
+        req: &SubnetGroupRequest,
+    ) -> Step<SubnetGroupState> {
+        match (self.rds().await, self.ec2().await) {
+            (Ok(rds), Ok(ec2)) => groups::ensure_subnet_group(&rds, &ec2, ctx, req).await,
+            (Err(e), _) | (_, Err(e)) => Step::failed(e, Vec::new()),
+        }
+    }
+
+    async fn ensure_security_group(
+        &self,
+        ctx: &StackContext,
+        req: &SecurityGroupRequest,
+    ) -> Step<SecurityGroupState> {
+        match self.ec2().await {
+            Ok(ec2) => groups::ensure_security_group(&ec2, ctx, req).await,
+            Err(e) => Step::failed(e, Vec::new()),
+        }
+    }
+
+    async fn ensure_parameter_group(
+        &self,
+        ctx: &StackContext,
+        req: &ParameterGroupRequest,
+    ) -> Step<ParameterGroupState> {
+        match self.rds().await {
+            Ok(rds) => groups::ensure_parameter_group(&rds, ctx, req).await,
+            Err(e) => Step::failed(e, Vec::new()),
+        }
+    }
+
+    async fn ensure_instance(
+        &self,
+        ctx: &StackContext,
+        req: &InstanceRequest,
+    ) -> Step<InstanceState> {
+        match self.rds().await {
+            Ok(rds) => instance::ensure_instance(&rds, &self.clients, ctx, req).await,
+            Err(e) => Step::failed(e, Vec::new()),
+        }
+    }
+
+    async fn ensure_replica(&self, ctx: &StackContext, req: &ReplicaRequest) -> Step<ReplicaState> {
+        match self.rds().await {
+            Ok(rds) => instance::ensure_replica(&rds, ctx, req).await,
+            Err(e) => Step::failed(e, Vec::new()),
+        }
+    }
+
+    async fn modify_instance(
+        &self,
+        ctx: &StackContext,
+        instance_id: &str,
+        req: &ModifyRequest,
+    ) -> Step<InstanceState> {
+        match self.rds().await {
+            Ok(rds) => instance::modify_instance(&rds, ctx, instance_id, req).await,
+            Err(e) => Step::failed(e, Vec::new()),
+        }
+    }
+
+    async fn read_stack(&self, ctx: &StackContext) -> Step<DatabaseSnapshot> {
+        match (self.rds().await, self.ec2().await, self.kms().await) {
+            (Ok(rds), Ok(ec2), Ok(kms)) => read::read_stack(&rds, &ec2, &kms, ctx).await,
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Step::failed(e, Vec::new()),
+        }
+    }
+
+    async fn delete_stack(&self, ctx: &StackContext, req: &DeleteRequest) -> Step<TeardownReport> {
+        match (self.rds().await, self.ec2().await, self.kms().await) {
+            (Ok(rds), Ok(ec2), Ok(kms)) => teardown::delete_stack(&rds, &ec2, &kms, ctx, req).await,
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Step::failed(e, Vec::new()),
+        }
+    }
+
+    async fn restore_from_snapshot(
+        &self,
+        ctx: &StackContext,
+        req: &SnapshotRestoreRequest,
+    ) -> Step<InstanceState> {
+        match self.rds().await {
+            Ok(rds) => instance::restore_from_snapshot(&rds, ctx, req).await,
+            Err(e) => Step::failed(e, Vec::new()),
+        }
+    }
+
+    async fn restore_to_point_in_time(
+        &self,
+        ctx: &StackContext,
+        req: &PointInTimeRequest,
+    ) -> Step<InstanceState> {
+        match self.rds().await {
+            Ok(rds) => instance::restore_to_point_in_time(&rds, ctx, req).await,
+            Err(e) => Step::failed(e, Vec::new()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------
+
+fn client_error(e: CloudError) -> BackendError {
+    BackendError::Permanent {
+        operation: "setting up the AWS clients".to_owned(),
+        message: e.to_string(),
+        hint: "Check the provider's aws block (region, profile, endpoints) and run apply again"
+            .to_owned(),
+    }
+}
+
+/// The object named in an RDS or EC2 call does not exist (any more).
+pub(crate) fn is_not_found(failure: &SdkFailure) -> bool {
+    failure
+        .code
+        .as_deref()
+        .is_some_and(|c| c.ends_with("NotFound") || c.ends_with("NotFoundFault"))
+}
+
+/// A failed RDS or EC2 call as the user sees it, with `operation` saying what was
+/// being done and a hint on what to do.
+pub(crate) fn backend_error(operation: impl Into<String>, failure: SdkFailure) -> BackendError {
+    let operation = operation.into();
+    if failure.retryability() == Retryability::Retryable {
+        return BackendError::Retryable {
+            operation,
+            message: failure.to_string(),
+        };
+    }
+    let code = failure.code.as_deref().unwrap_or_default();
+    let hint = if code.contains("AccessDenied")
+        || code == "UnauthorizedOperation"
+        || code == "AuthFailure"
+    {
+        "Give the credentials paved runs with the RDS, EC2 security group and KMS \
+         permissions the database needs, then run apply again"
+    } else if code.contains("QuotaExceeded") || code.ends_with("LimitExceeded") {
+        "An AWS quota of the account or region is reached (instances, storage, groups): \
+         free some or ask AWS for a higher quota, then run apply again"
+    } else if code == "InvalidDBInstanceState" || code == "InvalidDBInstanceStateFault" {
+        "The instance is busy (modifying, backing up, rebooting): wait until it is \
+         available and run the operation again"
+    } else if code == "DependencyViolation" || code.contains("InUse") {
+        "Something outside paved still uses it: remove that, then run the operation again"
+    } else if is_not_found(&failure) {
+        "It was deleted outside paved; run apply again to recreate what is missing"
+    } else if failure.status.is_none() && failure.code.is_none() {
+        "Check that the AWS endpoint and region are right; run apply again once it answers"
+    } else {
+        "Fix the cause named above and run apply again; it resumes where it stopped"
+    };
+    BackendError::Permanent {
+        operation,
+        message: failure.to_string(),
+        hint: hint.to_owned(),
+    }
+}
+
+/// Maps an SDK error of any AWS service to a [`BackendError`] for `operation`.
+pub(crate) fn fail<E>(
+    operation: impl Into<String>,
+) -> impl FnOnce(aws_sdk_ec2::error::SdkError<E, aws_sdk_ec2::config::http::HttpResponse>) -> BackendError
+where
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let operation = operation.into();
+    move |err| backend_error(operation, SdkFailure::from_sdk(err))
+}
+
+/// An answer missing a field paved needs.
+pub(crate) fn incomplete(operation: &str, what: &str) -> BackendError {
+    BackendError::Permanent {
+        operation: operation.to_owned(),
+        message: format!("AWS answered without {what}"),
+        hint: "Run apply again; paved finds what was created by its name and tags".to_owned(),
+    }
+}
+
+/// Aurora is refused until the cluster path exists.
+pub(crate) fn aurora_unsupported(operation: &str) -> BackendError {
+    BackendError::Permanent {
+        operation: operation.to_owned(),
+        message: "engine aurora-postgresql is not supported yet on AWS".to_owned(),
+        hint: "Use engine = \"postgres\" for now".to_owned(),
+    }
+}
+
+/// How long a wait may last: up to the operation's deadline, else [`INSTANCE_WAIT`].
+pub(crate) fn wait_limit(ctx: &StackContext) -> Duration {
+    ctx.deadline
+        .map(|d| d.saturating_duration_since(Instant::now()))
+        .unwrap_or(INSTANCE_WAIT)
+}
+
+// ---------------------------------------------------------------------------------
+// Tags and records
+// ---------------------------------------------------------------------------------
+
+/// The tags of component `key`: the stack's tags and paved's identity tags.
+pub(crate) fn component_tags(ctx: &StackContext, key: &str) -> BTreeMap<String, String> {
+    let mut tags = ctx.tags.clone();
+    tags.insert(STACK_TAG.to_owned(), ctx.stack.clone());
+    tags.insert(MANAGED_BY_TAG.to_owned(), MANAGED_BY_VALUE.to_owned());
+    tags.insert(RESOURCE_TAG.to_owned(), RESOURCE_TYPE.to_owned());
+    tags.insert(COMPONENT_TAG.to_owned(), key.to_owned());
+    tags
+}
+
+/// [`component_tags`] as RDS tags.
+pub(crate) fn rds_tags(ctx: &StackContext, key: &str) -> Vec<aws_sdk_rds::types::Tag> {
+    component_tags(ctx, key)
+        .into_iter()
+        .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+/// The value of tag `key` among RDS tags.
+pub(crate) fn rds_tag<'a>(tags: &'a [aws_sdk_rds::types::Tag], key: &str) -> Option<&'a str> {
+    tags.iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value())
+}
+
+/// Whether RDS tags say the object belongs to this database stack (both the stack
+/// and the resource type match).
+pub(crate) fn rds_owned(tags: &[aws_sdk_rds::types::Tag], stack: &str) -> bool {
+    rds_tag(tags, STACK_TAG) == Some(stack) && rds_tag(tags, RESOURCE_TAG) == Some(RESOURCE_TYPE)
+}
+
+/// A row of the inventory.
+pub(crate) fn record(key: &str, kind: &str, zone: Option<&str>, id: &str) -> ComponentRecord {
+    ComponentRecord {
+        key: key.to_owned(),
+        kind: kind.to_owned(),
+        zone: zone.map(str::to_owned),
+        id: id.to_owned(),
+    }
+}
+
+/// The DB subnet group's name for `stack`.
+pub(crate) fn subnet_group_name(stack: &str) -> String {
+    format!("paved-{stack}")
+}
+
+/// The security group's name for `stack`.
+pub(crate) fn security_group_name(stack: &str) -> String {
+    format!("paved-db-{stack}")
+}
+
+/// The parameter group's name for `stack` and `family` (dots become dashes).
+pub(crate) fn parameter_group_name(stack: &str, family: &str) -> String {
+    format!("paved-{stack}-{}", family.replace('.', "-"))
+}
+
+/// The identifier of read replica `index` of `name`.
+pub(crate) fn replica_name(name: &str, index: u32) -> String {
+    format!("{name}-replica-{index}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_convention() {
+        assert_eq!(subnet_group_name("orders"), "paved-orders");
+        assert_eq!(security_group_name("orders"), "paved-db-orders");
+        assert_eq!(
+            parameter_group_name("orders", "mysql8.0"),
+            "paved-orders-mysql8-0"
+        );
+        assert_eq!(replica_name("orders", 1), "orders-replica-1");
+    }
+}

@@ -1,0 +1,978 @@
+//! Lifecycle tests of `paved_ha_cluster` through the `Resource` trait, the way
+//! Terraform drives it (plan, apply, read, import), against the scripted fake
+//! backend: create and the empty plan after it, failure mid-create with partial
+//! state and resumption, throttled polls, StopProvider, timeouts, version upgrades,
+//! pool updates and removals, destroy, and import.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use paved_value::Value;
+use tokio_util::sync::CancellationToken;
+
+use super::backend::BackendError;
+use super::fake::{ScriptedBackend, NEWEST_VERSION};
+use super::{schema, HaClusterResource};
+use crate::cloud::aws::{AwsClients, AwsSettings, Setting};
+use crate::cloud::{Clients, CloudKind};
+use crate::diag::{Diagnostics, Severity};
+use crate::framework::{
+    ApplyRequest, ApplyResponse, OpContext, PlanRequest, PlanResponse, ReadRequest, Resource,
+};
+use crate::resources::common::testing::{config_of, get, num, obj, strings};
+
+const STACK: &str = "shop";
+
+fn map(entries: Vec<(&str, Value)>) -> Value {
+    Value::Map(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
+
+fn config(pairs: Vec<(&str, Value)>) -> Value {
+    config_of(&schema().block, pairs)
+}
+
+/// Clients as the provider builds them (lazy: no call is made), in eu-west-1.
+fn clients() -> Arc<Clients> {
+    Arc::new(Clients {
+        cloud: CloudKind::Aws,
+        default_tags: Default::default(),
+        aws: Arc::new(AwsClients::new(AwsSettings {
+            region: Setting::Value("eu-west-1".into()),
+            ..AwsSettings::default()
+        })),
+        gcp: Default::default(),
+    })
+}
+
+/// Terraform, the resource and the fake cloud behind it.
+struct Tf {
+    resource: HaClusterResource,
+    fake: Arc<ScriptedBackend>,
+    ctx: OpContext,
+}
+
+impl Tf {
+    fn new() -> Self {
+        let fake = ScriptedBackend::new();
+        Tf {
+            resource: HaClusterResource::new(fake.factory()),
+            fake,
+            ctx: OpContext {
+                clients: clients(),
+                cancel: CancellationToken::new(),
+            },
+        }
+    }
+
+    /// PlanResourceChange: Terraform proposes the configuration (on create) or the
+    /// configuration over the prior state; the resource only checks it for null.
+    async fn plan(&self, prior: &Value, config: &Value) -> PlanResponse {
+        self.resource
+            .plan(
+                &self.ctx,
+                PlanRequest {
+                    prior_state: prior,
+                    proposed_new_state: config,
+                    config,
+                    prior_private: &[],
+                },
+            )
+            .await
+    }
+
+    async fn apply(&self, prior: &Value, planned: &Value, config: &Value) -> ApplyResponse {
+        self.resource
+            .apply(
+                &self.ctx,
+                ApplyRequest {
+                    prior_state: prior,
+                    planned_state: planned,
+                    config,
+                    planned_private: &[],
+                },
+            )
+            .await
+    }
+
+    /// Plans (without errors) and applies a change from `prior` to `config`.
+    async fn plan_apply(&self, prior: &Value, config: &Value) -> (Value, ApplyResponse) {
+        let plan = self.plan(prior, config).await;
+        assert_no_errors(&plan.diagnostics);
+        assert!(
+            plan.requires_replace.is_empty(),
+            "{:?}",
+            plan.requires_replace
+        );
+        let out = self.apply(prior, &plan.planned_state, config).await;
+        (plan.planned_state, out)
+    }
+
+    /// Creates `config` and checks it succeeded; returns the state.
+    async fn create(&self, config: &Value) -> Value {
+        let (_, out) = self.plan_apply(&Value::Null, config).await;
+        assert_no_errors(&out.diagnostics);
+        out.new_state
+    }
+
+    async fn read(&self, state: &Value) -> Value {
+        let out = self
+            .resource
+            .read(
+                &self.ctx,
+                ReadRequest {
+                    current_state: state,
+                    private: &[],
+                },
+            )
+            .await;
+        assert_no_errors(&out.diagnostics);
+        out.new_state
+    }
+
+    /// Plans the destroy and applies it.
+    async fn destroy(&self, state: &Value) -> ApplyResponse {
+        let plan = self.plan(state, &Value::Null).await;
+        assert_no_errors(&plan.diagnostics);
+        assert!(plan.planned_state.is_null());
+        self.apply(state, &Value::Null, &Value::Null).await
+    }
+
+    /// The plan of `config` over `state` changes nothing.
+    async fn assert_no_changes(&self, state: &Value, config: &Value) {
+        let plan = self.plan(state, config).await;
+        assert_no_errors(&plan.diagnostics);
+        assert!(
+            plan.requires_replace.is_empty(),
+            "{:?}",
+            plan.requires_replace
+        );
+        let mut diffs = Vec::new();
+        differences(&plan.planned_state, state, "", &mut diffs);
+        assert!(diffs.is_empty(), "the plan is not empty: {diffs:#?}");
+    }
+
+    /// The inventory's ids by key (null for components that do not exist).
+    fn inventory(state: &Value) -> Vec<(String, Value)> {
+        get(state, "inventory")
+            .as_list()
+            .unwrap_or_default()
+            .iter()
+            .map(|row| {
+                (
+                    get(row, "key").as_str().unwrap_or_default().to_owned(),
+                    get(row, "id").clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// Every inventory row with an id names a component the fake holds, with that
+    /// id; every component the fake holds is in the inventory.
+    fn assert_inventory_matches_cloud(&self, state: &Value) {
+        let cloud = self.fake.components(STACK);
+        let rows = Self::inventory(state);
+        for (key, id) in &rows {
+            match cloud.get(key) {
+                Some(c) => assert_eq!(id, &Value::from(c.id.as_str()), "{key}"),
+                None => assert!(id.is_null(), "{key} has id {id:?} but does not exist"),
+            }
+        }
+        for key in cloud.keys() {
+            assert!(
+                rows.iter().any(|(k, id)| k == key && !id.is_null()),
+                "{key} exists but the inventory does not list it: {rows:?}"
+            );
+        }
+    }
+}
+
+/// The paths where `a` and `b` differ, with both values.
+fn differences(a: &Value, b: &Value, at: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) | (Value::Map(x), Value::Map(y)) => {
+            for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                let (xv, yv) = (
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                );
+                differences(xv, yv, &format!("{at}.{k}"), out);
+            }
+        }
+        (Value::List(x), Value::List(y)) if x.len() == y.len() => {
+            for (i, (xv, yv)) in x.iter().zip(y).enumerate() {
+                differences(xv, yv, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ if a != b => out.push(format!("{at}: {a:?} != {b:?}")),
+        _ => {}
+    }
+}
+
+fn assert_no_errors(diags: &Diagnostics) {
+    assert!(!diags.has_errors(), "{diags:#?}");
+}
+
+/// The error diagnostics' summaries and details, joined.
+fn errors(diags: &Diagnostics) -> String {
+    diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| format!("{}: {}", d.summary, d.detail))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every value known in `planned` is the same in `state` (what Terraform checks
+/// of an apply's result).
+fn assert_known_values_kept(planned: &Value, state: &Value, at: &str) {
+    if planned.is_unknown() {
+        return;
+    }
+    match (planned, state) {
+        (Value::Object(p), Value::Object(s)) => {
+            for (k, pv) in p {
+                let sv = s.get(k).unwrap_or(&Value::Null);
+                assert_known_values_kept(pv, sv, &format!("{at}.{k}"));
+            }
+        }
+        (Value::Map(p), Value::Map(s)) => {
+            assert_eq!(
+                p.keys().collect::<Vec<_>>(),
+                s.keys().collect::<Vec<_>>(),
+                "{at}: keys"
+            );
+            for (k, pv) in p {
+                assert_known_values_kept(pv, &s[k], &format!("{at}[{k:?}]"));
+            }
+        }
+        (Value::List(p), Value::List(s)) => {
+            assert_eq!(p.len(), s.len(), "{at}: length");
+            for (i, (pv, sv)) in p.iter().zip(s).enumerate() {
+                assert_known_values_kept(pv, sv, &format!("{at}[{i}]"));
+            }
+        }
+        _ => assert_eq!(planned, state, "{at}: planned value changed by apply"),
+    }
+}
+
+fn permanent(operation: &str) -> BackendError {
+    BackendError::Permanent {
+        operation: operation.into(),
+        message: "UnsupportedAvailabilityZoneException".into(),
+        hint: "Pick other zones".into(),
+    }
+}
+
+/// A production cluster with the system pool and a spot pool.
+fn production() -> Value {
+    config(vec![
+        ("name", STACK.into()),
+        (
+            "node_pools",
+            map(vec![
+                ("system", obj(vec![("max_size", num(6))])),
+                (
+                    "spot",
+                    obj(vec![
+                        ("capacity", "spot".into()),
+                        ("min_size", num(3)),
+                        ("max_size", num(9)),
+                        ("labels", map(vec![("lifecycle", "spot".into())])),
+                        (
+                            "taints",
+                            Value::List(vec![obj(vec![
+                                ("key", "spot".into()),
+                                ("value", "yes".into()),
+                                ("effect", "NoSchedule".into()),
+                            ])]),
+                        ),
+                    ]),
+                ),
+            ]),
+        ),
+    ])
+}
+
+/// `base` with some top-level attributes replaced.
+fn with(base: &Value, pairs: Vec<(&str, Value)>) -> Value {
+    let mut out = base.clone();
+    if let Value::Object(attrs) = &mut out {
+        for (k, v) in pairs {
+            assert!(attrs.contains_key(k), "{k} is not in the schema");
+            attrs.insert(k.to_owned(), v);
+        }
+    }
+    out
+}
+
+/// The position of the first call named `name` (panics when absent).
+fn position(calls: &[String], name: &str) -> usize {
+    calls
+        .iter()
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no call {name} in {calls:?}"))
+}
+
+#[tokio::test]
+async fn create_converges_in_dependency_order_and_the_plan_after_it_is_empty() {
+    let tf = Tf::new();
+    let cfg = production();
+    let (planned, out) = tf.plan_apply(&Value::Null, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    let state = out.new_state;
+    assert!(state.is_wholly_known(), "{state:#?}");
+    assert!(state.conforms_to(&schema().value_type()));
+    assert_known_values_kept(&planned, &state, "");
+    assert_eq!(
+        get(&state, "kubernetes_version"),
+        &Value::from(NEWEST_VERSION)
+    );
+    assert_eq!(
+        get(&state, "zones"),
+        &strings(&["eu-west-1a", "eu-west-1b", "eu-west-1c"])
+    );
+    assert_eq!(
+        get(&state, "node_pool_status"),
+        &map(vec![("spot", "ACTIVE".into()), ("system", "ACTIVE".into())])
+    );
+    assert!(get(&state, "kubeconfig")
+        .as_str()
+        .is_some_and(|k| k.contains("--region\", \"eu-west-1")));
+    tf.assert_inventory_matches_cloud(&state);
+    assert!(
+        tf.fake.duplicates().is_empty(),
+        "{:?}",
+        tf.fake.duplicates()
+    );
+
+    let calls = tf.fake.calls();
+    assert_eq!(
+        calls[..5],
+        [
+            "ensure_network",
+            "ensure_encryption_key",
+            "ensure_iam",
+            "ensure_control_plane",
+            "ensure_iam oidc",
+        ],
+        "{calls:?}"
+    );
+    let mut pools = calls[5..].to_vec();
+    pools.sort();
+    assert_eq!(pools, ["ensure_node_pool spot", "ensure_node_pool system"]);
+
+    // A new pool starts at min_size, with the labels and taints configured.
+    let (spot, size) = tf.fake.pool(STACK, "spot").unwrap();
+    assert_eq!((spot.min_size, spot.max_size, size), (3, 9, 3));
+    let req = tf.fake.pool_request(STACK, "spot").unwrap();
+    assert_eq!(
+        req.labels.get("lifecycle").map(String::as_str),
+        Some("spot")
+    );
+    assert_eq!(req.taints.len(), 1);
+    assert_eq!(req.kubernetes_version, NEWEST_VERSION);
+    assert_eq!(
+        req.subnet_ids.len(),
+        3,
+        "pools spread over the private subnets"
+    );
+
+    // The control plane runs in the intra subnets, with the key made before it.
+    let cp = &tf.fake.control_plane_requests()[0];
+    let intra: Vec<&Value> = get(&state, "network.intra_subnet_ids")
+        .as_map()
+        .map(|m| m.values().collect())
+        .unwrap_or_default();
+    assert_eq!(
+        cp.subnet_ids
+            .iter()
+            .map(|s| Value::from(s.as_str()))
+            .collect::<Vec<_>>(),
+        intra.into_iter().cloned().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        Value::from(cp.encryption_key_arn.as_str()),
+        *get(&state, "encryption_key_arn")
+    );
+    assert_eq!(cp.log_types.len(), 5, "production sends every log type");
+    assert_eq!(cp.kubernetes_version, None, "the newest version at create");
+
+    tf.fake.clear_calls();
+    let read = tf.read(&state).await;
+    assert_eq!(read, state, "read right after apply changes nothing");
+    assert_eq!(tf.fake.calls(), ["read_stack"]);
+    tf.assert_no_changes(&state, &cfg).await;
+}
+
+#[tokio::test]
+async fn a_failure_mid_create_returns_what_exists_and_the_next_apply_resumes() {
+    let tf = Tf::new();
+    let cfg = production();
+    tf.fake
+        .fail_next("ensure_control_plane", permanent("CreateCluster"));
+    let (_, out) = tf.plan_apply(&Value::Null, &cfg).await;
+    let message = errors(&out.diagnostics);
+    assert!(message.contains("Creating the cluster failed"), "{message}");
+    assert!(message.contains("CreateCluster failed"), "{message}");
+    let partial = out.new_state;
+    assert!(!partial.is_null(), "what exists must stay in the state");
+    assert!(partial.conforms_to(&schema().value_type()));
+    tf.assert_inventory_matches_cloud(&partial);
+    let ids: std::collections::BTreeMap<String, Value> =
+        Tf::inventory(&partial).into_iter().collect();
+    for key in [
+        "vpc",
+        "subnet.private.2",
+        "nat_gateway.0",
+        "kms_key",
+        "iam_role.cluster",
+        "iam_role.node",
+    ] {
+        assert!(!ids[key].is_null(), "{key} exists but has no id");
+    }
+    assert!(ids["cluster"].is_null());
+    assert!(get(&partial, "encryption_key_arn")
+        .as_str()
+        .is_some_and(|a| a.starts_with("arn:aws:kms:")));
+    assert!(get(&partial, "network.vpc_id").as_str().is_some());
+
+    // After `terraform untaint` (Terraform taints an object whose create failed),
+    // the next apply is an update from the partial state: it adopts what exists.
+    tf.fake.clear_faults();
+    tf.fake.clear_calls();
+    let (planned, out) = tf.plan_apply(&partial, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    let state = out.new_state;
+    assert!(state.is_wholly_known(), "{state:#?}");
+    assert_known_values_kept(&planned, &state, "");
+    assert!(
+        tf.fake.duplicates().is_empty(),
+        "{:?}",
+        tf.fake.duplicates()
+    );
+    assert_eq!(tf.fake.creations("cluster"), 1);
+    tf.assert_inventory_matches_cloud(&state);
+    tf.assert_no_changes(&state, &cfg).await;
+}
+
+#[tokio::test]
+async fn a_create_whose_state_was_lost_adopts_the_stack_by_its_tags() {
+    let tf = Tf::new();
+    let cfg = production();
+    tf.fake
+        .fail_next("ensure_node_pool spot", permanent("CreateNodegroup"));
+    let (_, out) = tf.plan_apply(&Value::Null, &cfg).await;
+    assert!(out.diagnostics.has_errors());
+    // Terraform crashed before saving the partial state: the next create starts
+    // from nothing and finds the stack by its tags.
+    let state = tf.create(&cfg).await;
+    assert!(
+        tf.fake.duplicates().is_empty(),
+        "{:?}",
+        tf.fake.duplicates()
+    );
+    tf.assert_inventory_matches_cloud(&state);
+}
+
+#[tokio::test]
+async fn throttled_status_polls_are_retried_inside_the_wait() {
+    let tf = Tf::new();
+    tf.fake.polls_to_active(3);
+    tf.fake.throttle_polls(3);
+    let state = tf.create(&production()).await;
+    assert_eq!(tf.fake.throttled_polls(), 3);
+    // Three throttled polls, then four per wait (three pending, one active) for
+    // the control plane and each of the two pools.
+    assert_eq!(tf.fake.polls(), 3 + 3 * 4);
+    assert!(state.is_wholly_known());
+    assert!(tf.fake.duplicates().is_empty());
+}
+
+#[tokio::test]
+async fn throttling_that_outlasts_the_retries_is_a_retryable_error_with_partial_state() {
+    let tf = Tf::new();
+    tf.fake.throttle_polls(1000);
+    let (_, out) = tf.plan_apply(&Value::Null, &production()).await;
+    let message = errors(&out.diagnostics);
+    assert!(message.contains("Run apply again"), "{message}");
+    assert!(message.contains("ThrottlingException"), "{message}");
+    tf.assert_inventory_matches_cloud(&out.new_state);
+}
+
+#[tokio::test]
+async fn stop_provider_cancels_the_wait_promptly_and_keeps_what_exists() {
+    let tf = Tf::new();
+    tf.fake.stay_creating(true);
+    let cfg = production();
+    let plan = tf.plan(&Value::Null, &cfg).await;
+    let cancel = tf.ctx.cancel.clone();
+    let (out, cancelled_at) =
+        tokio::join!(tf.apply(&Value::Null, &plan.planned_state, &cfg), async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            cancel.cancel();
+            Instant::now()
+        });
+    let took = cancelled_at.elapsed();
+    assert!(
+        took < Duration::from_millis(500),
+        "returned {took:?} after the stop"
+    );
+    let message = errors(&out.diagnostics);
+    assert!(
+        message.contains("stopped while creating the control plane"),
+        "{message}"
+    );
+    let partial = out.new_state;
+    tf.assert_inventory_matches_cloud(&partial);
+    let ids: std::collections::BTreeMap<String, Value> =
+        Tf::inventory(&partial).into_iter().collect();
+    assert!(
+        !ids["cluster"].is_null(),
+        "the cluster being created is kept"
+    );
+    assert!(!ids["vpc"].is_null());
+    assert!(
+        !tf.fake
+            .calls()
+            .iter()
+            .any(|c| c.starts_with("ensure_node_pool")),
+        "nothing starts after the stop"
+    );
+}
+
+#[tokio::test]
+async fn the_create_timeout_ends_the_wait_and_keeps_what_exists() {
+    let tf = Tf::new();
+    tf.fake.stay_creating(true);
+    let cfg = with(
+        &production(),
+        vec![(
+            "timeouts",
+            obj(vec![
+                ("create", "1s".into()),
+                ("update", Value::Null),
+                ("delete", Value::Null),
+            ]),
+        )],
+    );
+    let started = Instant::now();
+    let (_, out) = tf.plan_apply(&Value::Null, &cfg).await;
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    let message = errors(&out.diagnostics);
+    assert!(message.contains("did not finish within"), "{message}");
+    assert!(message.contains("raise the timeout"), "{message}");
+    let partial = out.new_state;
+    tf.assert_inventory_matches_cloud(&partial);
+    assert!(
+        get(&partial, "id").as_str().is_some(),
+        "the cluster is kept"
+    );
+}
+
+#[tokio::test]
+async fn upgrades_go_one_minor_at_a_time_control_plane_then_pools() {
+    let tf = Tf::new();
+    let cfg = |version: &str| with(&production(), vec![("kubernetes_version", version.into())]);
+    let state = tf.create(&cfg("1.29")).await;
+    assert_eq!(get(&state, "kubernetes_version"), &Value::from("1.29"));
+
+    // Two minors at once is refused at plan time.
+    let plan = tf.plan(&state, &cfg("1.31")).await;
+    let message = errors(&plan.diagnostics);
+    assert!(message.contains("1.30"), "{message}");
+    assert!(plan
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error
+            && d.path.as_ref().map(|p| p.to_string()).as_deref() == Some("kubernetes_version")));
+
+    // One minor at a time: 1.29 → 1.30, then 1.30 → 1.31.
+    let mut state = state;
+    for version in ["1.30", "1.31"] {
+        tf.fake.clear_calls();
+        let (planned, out) = tf.plan_apply(&state, &cfg(version)).await;
+        assert_no_errors(&out.diagnostics);
+        assert_known_values_kept(&planned, &out.new_state, "");
+        state = out.new_state;
+        assert_eq!(get(&state, "kubernetes_version"), &Value::from(version));
+        let calls = tf.fake.calls();
+        let upgrade = format!("upgrade_control_plane {version}");
+        assert_eq!(
+            calls
+                .iter()
+                .filter(|c| c.starts_with("upgrade_control_plane"))
+                .count(),
+            1,
+            "{calls:?}"
+        );
+        let at = position(&calls, &upgrade);
+        assert!(at > position(&calls, "ensure_control_plane"), "{calls:?}");
+        for pool in ["spot", "system"] {
+            let update = position(&calls, &format!("update_node_pool {pool}"));
+            assert!(update > at, "pools after the control plane: {calls:?}");
+        }
+        assert!(
+            !calls.iter().any(|c| c.starts_with("ensure_node_pool")),
+            "{calls:?}"
+        );
+        let requests = tf.fake.pool_requests();
+        assert_eq!(requests.len(), 2);
+        for (op, req) in &requests {
+            assert_eq!(op, "update");
+            assert_eq!(req.kubernetes_version, version);
+        }
+        assert_eq!(
+            tf.fake.control_plane(STACK).map(|cp| cp.kubernetes_version),
+            Some(version.to_owned())
+        );
+        for pool in ["spot", "system"] {
+            let (p, _) = tf.fake.pool(STACK, pool).unwrap();
+            assert_eq!(p.kubernetes_version, version);
+        }
+        tf.assert_no_changes(&state, &cfg(version)).await;
+    }
+    assert!(tf.fake.duplicates().is_empty());
+}
+
+#[tokio::test]
+async fn a_pool_update_changes_bounds_and_labels_in_place_and_leaves_the_size_alone() {
+    let tf = Tf::new();
+    let state = tf.create(&production()).await;
+    // The autoscaler has grown the spot pool.
+    tf.fake.autoscale(STACK, "spot", 7);
+    tf.fake.clear_calls();
+    let cfg = with(
+        &production(),
+        vec![(
+            "node_pools",
+            map(vec![
+                ("system", obj(vec![("max_size", num(6))])),
+                (
+                    "spot",
+                    obj(vec![
+                        ("capacity", "spot".into()),
+                        ("min_size", num(6)),
+                        ("max_size", num(12)),
+                        ("labels", map(vec![("lifecycle", "preemptible".into())])),
+                        (
+                            "taints",
+                            Value::List(vec![obj(vec![
+                                ("key", "spot".into()),
+                                ("value", "yes".into()),
+                                ("effect", "NoSchedule".into()),
+                            ])]),
+                        ),
+                    ]),
+                ),
+            ]),
+        )],
+    );
+    let plan = tf.plan(&state, &cfg).await;
+    assert_no_errors(&plan.diagnostics);
+    assert!(
+        plan.requires_replace.is_empty(),
+        "{:?}",
+        plan.requires_replace
+    );
+    assert!(get(&plan.planned_state, "node_pool_status[\"spot\"]").is_unknown());
+    assert_eq!(
+        get(&plan.planned_state, "node_pool_status[\"system\"]"),
+        &Value::from("ACTIVE"),
+        "an unchanged pool keeps its status"
+    );
+    let out = tf.apply(&state, &plan.planned_state, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    assert_known_values_kept(&plan.planned_state, &out.new_state, "");
+    let calls = tf.fake.calls();
+    assert!(
+        calls.contains(&"update_node_pool spot".to_owned()),
+        "{calls:?}"
+    );
+    assert!(
+        !calls.iter().any(|c| c.starts_with("ensure_node_pool")),
+        "{calls:?}"
+    );
+    assert!(!calls.iter().any(|c| c.starts_with("delete")), "{calls:?}");
+    let req = tf.fake.pool_request(STACK, "spot").unwrap();
+    assert_eq!((req.min_size, req.max_size), (6, 12));
+    assert_eq!(
+        req.labels.get("lifecycle").map(String::as_str),
+        Some("preemptible")
+    );
+    let (spot, size) = tf.fake.pool(STACK, "spot").unwrap();
+    assert_eq!((spot.min_size, spot.max_size), (6, 12));
+    assert_eq!(size, 7, "the autoscaler's size is never reset");
+    assert_eq!(tf.fake.creations("node_group.spot"), 1, "not replaced");
+    let state = out.new_state;
+    assert_eq!(get(&state, "node_pools[\"spot\"].max_size"), &num(12));
+    tf.assert_no_changes(&state, &cfg).await;
+}
+
+#[tokio::test]
+async fn a_pool_removed_from_the_configuration_is_deleted() {
+    let tf = Tf::new();
+    let state = tf.create(&production()).await;
+    tf.fake.clear_calls();
+    let cfg = with(
+        &production(),
+        vec![(
+            "node_pools",
+            map(vec![("system", obj(vec![("max_size", num(6))]))]),
+        )],
+    );
+    let (planned, out) = tf.plan_apply(&state, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    assert_known_values_kept(&planned, &out.new_state, "");
+    let calls = tf.fake.calls();
+    assert!(
+        calls.contains(&"delete_node_pool spot".to_owned()),
+        "{calls:?}"
+    );
+    assert!(tf.fake.pool(STACK, "spot").is_none());
+    let state = out.new_state;
+    assert!(get(&state, "node_pools").get_key("spot").is_none());
+    assert!(get(&state, "node_pool_status").get_key("spot").is_none());
+    assert!(!Tf::inventory(&state)
+        .iter()
+        .any(|(k, _)| k.ends_with(".spot")));
+    tf.assert_inventory_matches_cloud(&state);
+    tf.assert_no_changes(&state, &cfg).await;
+}
+
+#[tokio::test]
+async fn destroy_tears_down_the_network_and_the_key_paved_made() {
+    let tf = Tf::new();
+    let cfg = with(&production(), vec![("deletion_protection", false.into())]);
+    let state = tf.create(&cfg).await;
+    tf.fake.clear_calls();
+    let out = tf.destroy(&state).await;
+    assert_no_errors(&out.diagnostics);
+    assert!(out.new_state.is_null());
+    assert_eq!(
+        tf.fake.calls(),
+        ["delete_stack keep_network=false delete_key=true"]
+    );
+    assert!(tf.fake.components(STACK).is_empty());
+    // A refresh of the old state finds nothing and drops it.
+    assert!(tf.read(&state).await.is_null());
+}
+
+#[tokio::test]
+async fn destroy_with_a_component_left_behind_fails_and_keeps_the_state() {
+    let tf = Tf::new();
+    let cfg = with(&production(), vec![("deletion_protection", false.into())]);
+    let state = tf.create(&cfg).await;
+    let vpc = tf.fake.components(STACK)["vpc"].id.clone();
+    tf.fake
+        .leave_behind("vpc", "a load balancer paved did not make still uses it");
+    let out = tf.destroy(&state).await;
+    let message = errors(&out.diagnostics);
+    assert!(message.contains("could not be deleted"), "{message}");
+    assert!(message.contains(&vpc), "{message}");
+    assert!(message.contains("load balancer"), "{message}");
+    assert_eq!(out.new_state, state, "the state stays for another destroy");
+    assert_eq!(tf.fake.components(STACK).len(), 1);
+}
+
+#[tokio::test]
+async fn destroy_of_a_protected_cluster_is_refused_at_plan() {
+    let tf = Tf::new();
+    let state = tf.create(&production()).await;
+    assert_eq!(get(&state, "deletion_protection"), &Value::from(true));
+    let plan = tf.plan(&state, &Value::Null).await;
+    assert!(plan
+        .diagnostics
+        .iter()
+        .any(|d| d.severity == Severity::Error
+            && d.path.as_ref().map(|p| p.to_string()).as_deref() == Some("deletion_protection")));
+}
+
+#[tokio::test]
+async fn import_by_name_then_the_creating_configuration_plans_no_change() {
+    let tf = Tf::new();
+    // Pools with bounds and capacity only: the cloud does not report labels, taints
+    // or disk size back (see the next test).
+    let cfg = with(
+        &production(),
+        vec![(
+            "node_pools",
+            map(vec![
+                ("system", obj(vec![("max_size", num(6))])),
+                (
+                    "spot",
+                    obj(vec![
+                        ("capacity", "spot".into()),
+                        ("min_size", num(3)),
+                        ("max_size", num(9)),
+                    ]),
+                ),
+            ]),
+        )],
+    );
+    let created = tf.create(&cfg).await;
+    let mut diags = Diagnostics::new();
+    let imported = tf.resource.import(&tf.ctx, STACK, &mut diags).await;
+    assert_no_errors(&diags);
+    assert_eq!(imported.len(), 1);
+    let state = &imported[0].state;
+    assert!(state.conforms_to(&schema().value_type()));
+    assert_eq!(get(state, "id"), get(&created, "id"));
+    // Terraform reads the imported object before planning.
+    let state = tf.read(state).await;
+    tf.assert_no_changes(&state, &cfg).await;
+
+    let mut diags = Diagnostics::new();
+    assert!(tf
+        .resource
+        .import(&tf.ctx, "nope", &mut diags)
+        .await
+        .is_empty());
+    assert!(errors(&diags).contains("Cluster not found"));
+}
+
+#[tokio::test]
+async fn after_import_labels_and_taints_are_set_again_in_place() {
+    let tf = Tf::new();
+    let cfg = production();
+    tf.create(&cfg).await;
+    let mut diags = Diagnostics::new();
+    let imported = tf.resource.import(&tf.ctx, STACK, &mut diags).await;
+    assert_no_errors(&diags);
+    let state = tf.read(&imported[0].state).await;
+    // The backend's pool state has no labels or taints, so import cannot recover
+    // them: the plan updates the pool in place, and replaces nothing.
+    let plan = tf.plan(&state, &cfg).await;
+    assert_no_errors(&plan.diagnostics);
+    assert!(
+        plan.requires_replace.is_empty(),
+        "{:?}",
+        plan.requires_replace
+    );
+    tf.fake.clear_calls();
+    let out = tf.apply(&state, &plan.planned_state, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    assert_known_values_kept(&plan.planned_state, &out.new_state, "");
+    assert!(tf
+        .fake
+        .calls()
+        .contains(&"update_node_pool spot".to_owned()));
+    assert!(tf.fake.duplicates().is_empty());
+    tf.assert_no_changes(&out.new_state, &cfg).await;
+}
+
+#[tokio::test]
+async fn import_of_a_cluster_with_the_users_key_keeps_the_key_as_the_users() {
+    let tf = Tf::new();
+    let arn = "arn:aws:kms:eu-west-1:123456789012:key/mine";
+    let cfg = with(
+        &production(),
+        vec![
+            ("encryption_key_arn", arn.into()),
+            ("node_pools", Value::Null),
+        ],
+    );
+    tf.create(&cfg).await;
+    let mut diags = Diagnostics::new();
+    let imported = tf.resource.import(&tf.ctx, STACK, &mut diags).await;
+    assert_no_errors(&diags);
+    let state = tf.read(&imported[0].state).await;
+    assert_eq!(get(&state, "encryption_key_arn"), &Value::from(arn));
+    assert!(
+        !Tf::inventory(&state).iter().any(|(k, _)| k == "kms_key"),
+        "the user's key is not a component of the stack"
+    );
+    tf.assert_no_changes(&state, &cfg).await;
+    // And destroy leaves the user's key alone.
+    let cfg = with(&cfg, vec![("deletion_protection", false.into())]);
+    let (_, out) = tf.plan_apply(&state, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    let out = tf.destroy(&out.new_state).await;
+    assert_no_errors(&out.diagnostics);
+    assert!(tf.fake.teardowns().iter().all(|t| !t.delete_key));
+}
+
+#[tokio::test]
+async fn refresh_shows_pool_bounds_changed_outside_paved_and_apply_restores_them() {
+    let tf = Tf::new();
+    let cfg = production();
+    let state = tf.create(&cfg).await;
+    tf.fake.drift_pool_bounds(STACK, "spot", 1, 20);
+    let read = tf.read(&state).await;
+    assert_eq!(get(&read, "node_pools[\"spot\"].min_size"), &num(1));
+    assert_eq!(get(&read, "node_pools[\"spot\"].max_size"), &num(20));
+    let plan = tf.plan(&read, &cfg).await;
+    assert_no_errors(&plan.diagnostics);
+    assert!(plan.requires_replace.is_empty());
+    assert_eq!(
+        get(&plan.planned_state, "node_pools[\"spot\"].max_size"),
+        &num(9)
+    );
+    tf.fake.clear_calls();
+    let out = tf.apply(&read, &plan.planned_state, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    assert_known_values_kept(&plan.planned_state, &out.new_state, "");
+    assert!(tf
+        .fake
+        .calls()
+        .contains(&"update_node_pool spot".to_owned()));
+    let (spot, _) = tf.fake.pool(STACK, "spot").unwrap();
+    assert_eq!((spot.min_size, spot.max_size), (3, 9));
+    tf.assert_no_changes(&out.new_state, &cfg).await;
+}
+
+#[tokio::test]
+async fn a_failure_on_any_call_keeps_what_the_earlier_calls_made() {
+    // Fail each call of a create in turn; every time, the partial state lists
+    // exactly what exists, and a second apply from it converges without duplicates.
+    let cfg = production();
+    let calls = {
+        let tf = Tf::new();
+        tf.create(&cfg).await;
+        tf.fake.calls().len()
+    };
+    for position in 1..=calls {
+        let tf = Tf::new();
+        tf.fake.fail_call(
+            position,
+            BackendError::Retryable {
+                operation: "the call".into(),
+                message: "Rate exceeded".into(),
+            },
+        );
+        let (_, out) = tf.plan_apply(&Value::Null, &cfg).await;
+        let message = errors(&out.diagnostics);
+        assert!(
+            message.contains("Run apply again"),
+            "call {position}: {message}"
+        );
+        if tf.fake.components(STACK).is_empty() {
+            assert!(out.new_state.is_null(), "call {position}: nothing exists");
+            continue;
+        }
+        let partial = out.new_state;
+        assert!(
+            partial.conforms_to(&schema().value_type()),
+            "call {position}"
+        );
+        tf.assert_inventory_matches_cloud(&partial);
+        let (planned, out) = tf.plan_apply(&partial, &cfg).await;
+        assert_no_errors(&out.diagnostics);
+        assert_known_values_kept(&planned, &out.new_state, "");
+        assert!(out.new_state.is_wholly_known(), "call {position}");
+        assert!(
+            tf.fake.duplicates().is_empty(),
+            "call {position}: {:?}",
+            tf.fake.duplicates()
+        );
+        tf.assert_no_changes(&out.new_state, &cfg).await;
+    }
+}
