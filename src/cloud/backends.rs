@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use super::aws::cluster::AwsClusterBackend;
+use super::aws::database::AwsDatabaseBackend;
 use super::{Clients, CloudError, CloudKind};
 use crate::resources::ha_cluster::backend::ClusterBackend;
 use crate::resources::managed_database::backend::DatabaseBackend;
@@ -19,10 +21,16 @@ fn not_yet(what: &str, cloud: CloudKind) -> CloudError {
 
 /// The `paved_ha_cluster` backend of the configured cloud.
 pub fn cluster(clients: &Clients) -> Result<Arc<dyn ClusterBackend>, CloudError> {
-    Err(not_yet("paved_ha_cluster", clients.cloud))
+    match clients.cloud {
+        CloudKind::Aws => Ok(Arc::new(AwsClusterBackend::new(clients.aws.clone()))),
+        CloudKind::Gcp => Err(not_yet("paved_ha_cluster", clients.cloud)),
+    }
 }
 
 /// The `paved_managed_database` backend of the configured cloud.
 pub fn database(clients: &Clients) -> Result<Arc<dyn DatabaseBackend>, CloudError> {
-    Err(not_yet("paved_managed_database", clients.cloud))
+    match clients.cloud {
+        CloudKind::Aws => Ok(Arc::new(AwsDatabaseBackend::new(clients.aws.clone()))),
+        CloudKind::Gcp => Err(not_yet("paved_managed_database", clients.cloud)),
+    }
 }

@@ -291,6 +291,10 @@ pub struct NodePoolState {
     pub min_size: u32,
     /// Most nodes.
     pub max_size: u32,
+    /// Kubernetes labels on its nodes.
+    pub labels: BTreeMap<String, String>,
+    /// Kubernetes taints on its nodes.
+    pub taints: Vec<Taint>,
 }
 
 /// Everything a stack has, read in one batched pass.

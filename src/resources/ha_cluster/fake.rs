@@ -883,6 +883,8 @@ impl ClusterBackend for ScriptedBackend {
                             capacity: req.capacity,
                             min_size: req.min_size,
                             max_size: req.max_size,
+                            labels: req.labels.clone(),
+                            taints: req.taints.clone(),
                         },
                         request: req.clone(),
                         desired_size: req.min_size,

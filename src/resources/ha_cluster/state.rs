@@ -13,7 +13,7 @@ use paved_value::Value;
 
 use super::backend::{
     ComponentRecord, ControlPlaneState, IamState, KeyState, NetworkState, NodePoolState,
-    StackSnapshot,
+    StackSnapshot, Taint,
 };
 use super::config::{ClusterSpec, EncryptionKey, Knowable, NetworkMode};
 use super::inventory::{components, ha_report, inventory_value};
@@ -218,6 +218,8 @@ pub fn with_drift(state: &Value, observed: &Observed) -> Value {
             set_attr(pool, "max_size", Value::from(i64::from(actual.max_size)));
             set_attr(pool, "instance_types", string_list(&actual.instance_types));
             set_attr(pool, "capacity", Value::from(actual.capacity.as_str()));
+            set_attr(pool, "labels", labels_value(&actual.labels));
+            set_attr(pool, "taints", taints_value(&actual.taints));
         }
     }
     out
@@ -257,8 +259,8 @@ pub fn import_settings(name: &str, observed: &Observed) -> Option<Value> {
                     ("min_size", Value::from(i64::from(p.min_size))),
                     ("max_size", Value::from(i64::from(p.max_size))),
                     ("disk_size_gb", Value::Null),
-                    ("labels", Value::Null),
-                    ("taints", Value::Null),
+                    ("labels", labels_value(&p.labels)),
+                    ("taints", taints_value(&p.taints)),
                 ]),
             )
         })
@@ -303,6 +305,41 @@ pub fn import_settings(name: &str, observed: &Observed) -> Option<Value> {
     ]))
 }
 
+/// Labels as the schema holds them: null when there are none (as when unset).
+fn labels_value(labels: &BTreeMap<String, String>) -> Value {
+    if labels.is_empty() {
+        return Value::Null;
+    }
+    Value::Map(
+        labels
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .collect(),
+    )
+}
+
+/// Taints as the schema holds them: null when there are none (as when unset).
+fn taints_value(taints: &[Taint]) -> Value {
+    if taints.is_empty() {
+        return Value::Null;
+    }
+    Value::List(
+        taints
+            .iter()
+            .map(|t| {
+                Value::Object(BTreeMap::from([
+                    ("key".to_owned(), Value::from(t.key.as_str())),
+                    (
+                        "value".to_owned(),
+                        t.value.as_deref().map_or(Value::Null, Value::from),
+                    ),
+                    ("effect".to_owned(), Value::from(t.effect.as_str())),
+                ]))
+            })
+            .collect(),
+    )
+}
+
 /// Whether the spec's network is one paved builds (unknown counts as built).
 pub fn builds_network(spec: &ClusterSpec) -> bool {
     !matches!(
@@ -339,6 +376,8 @@ mod tests {
             capacity: Capacity::OnDemand,
             min_size: min,
             max_size: max,
+            labels: BTreeMap::new(),
+            taints: Vec::new(),
         }
     }
 

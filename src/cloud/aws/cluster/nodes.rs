@@ -395,6 +395,24 @@ pub(super) fn pool_state(pool: &str, group: &Nodegroup) -> NodePoolState {
             .and_then(|s| s.max_size())
             .and_then(|n| u32::try_from(n).ok())
             .unwrap_or_default(),
+        labels: group
+            .labels()
+            .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+        taints: group
+            .taints()
+            .iter()
+            .map(|t| Taint {
+                key: t.key().unwrap_or_default().to_owned(),
+                value: t.value().map(str::to_owned),
+                effect: match t.effect() {
+                    Some(TaintEffect::NoExecute) => "NoExecute",
+                    Some(TaintEffect::PreferNoSchedule) => "PreferNoSchedule",
+                    _ => "NoSchedule",
+                }
+                .to_owned(),
+            })
+            .collect(),
     }
 }
 

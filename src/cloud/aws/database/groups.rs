@@ -78,10 +78,11 @@ async fn rds_arn_owned(
 // ---------------------------------------------------------------------------------
 
 /// The zone of each subnet, in order (one `DescribeSubnets`).
+/// The zone of each subnet (in the order given) and the VPC they are in.
 async fn subnet_zones(
     ec2: &aws_sdk_ec2::Client,
     subnet_ids: &[String],
-) -> Result<Vec<String>, BackendError> {
+) -> Result<(Vec<String>, String), BackendError> {
     let out = ec2
         .describe_subnets()
         .set_subnet_ids(Some(subnet_ids.to_vec()))
@@ -93,7 +94,13 @@ async fn subnet_zones(
         .iter()
         .filter_map(|s| Some((s.subnet_id()?, s.availability_zone()?)))
         .collect();
-    subnet_ids
+    let vpc_id = out
+        .subnets()
+        .iter()
+        .find_map(|s| s.vpc_id())
+        .unwrap_or_default()
+        .to_owned();
+    let zones = subnet_ids
         .iter()
         .map(|id| {
             zones
@@ -103,7 +110,8 @@ async fn subnet_zones(
                     what: format!("subnet {id} named in network.subnet_ids"),
                 })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((zones, vpc_id))
 }
 
 /// Ensures the DB subnet group `paved-<stack>` over exactly `req.subnet_ids`.
@@ -128,7 +136,7 @@ async fn subnet_group_inner(
     components: &mut Vec<ComponentRecord>,
 ) -> Result<SubnetGroupState, BackendError> {
     checkpoint(ctx, "ensuring the DB subnet group")?;
-    let zones = subnet_zones(ec2, &req.subnet_ids).await?;
+    let (zones, vpc_id) = subnet_zones(ec2, &req.subnet_ids).await?;
     let found = match rds
         .describe_db_subnet_groups()
         .db_subnet_group_name(name)
@@ -188,6 +196,8 @@ async fn subnet_group_inner(
     Ok(SubnetGroupState {
         id: name.to_owned(),
         zones,
+        subnet_ids: req.subnet_ids.clone(),
+        vpc_id,
     })
 }
 
@@ -321,7 +331,11 @@ async fn security_group_inner(
     };
     components.push(security_group_record(&id));
     converge_ingress(ec2, ctx, &id, req, &permissions).await?;
-    Ok(SecurityGroupState { id })
+    Ok(SecurityGroupState {
+        id,
+        allowed_security_group_ids: req.allowed_security_group_ids.clone(),
+        allowed_cidrs: req.allowed_cidrs.clone(),
+    })
 }
 
 /// Revokes every ingress rule not asked for and authorizes the missing ones.

@@ -152,6 +152,30 @@ impl DatabaseBackend for AwsDatabaseBackend {
         }
     }
 
+    async fn delete_replica(&self, ctx: &StackContext, index: u32) -> Step<()> {
+        let rds = match self.rds().await {
+            Ok(rds) => rds,
+            Err(e) => return Step::failed(e, Vec::new()),
+        };
+        let found = match read::stack_instances(&rds, ctx).await {
+            Ok(found) => found,
+            Err(e) => return Step::failed(e, Vec::new()),
+        };
+        let Some(db) = found.replicas.get(&index) else {
+            return Step::done((), Vec::new());
+        };
+        let record = ComponentRecord {
+            key: format!("replica.{index}"),
+            kind: crate::resources::managed_database::inventory::kind::DB_REPLICA.to_owned(),
+            zone: db.availability_zone().map(str::to_owned),
+            id: db.db_instance_identifier().unwrap_or_default().to_owned(),
+        };
+        match teardown::delete_instance(&rds, ctx, db, None).await {
+            Ok(()) => Step::done((), Vec::new()),
+            Err(e) => Step::failed(e, vec![record]),
+        }
+    }
+
     async fn modify_instance(
         &self,
         ctx: &StackContext,

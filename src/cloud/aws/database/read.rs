@@ -102,6 +102,12 @@ async fn subnet_group(
     {
         Ok(out) => Ok(out.db_subnet_groups().first().map(|g| SubnetGroupState {
             id: name.clone(),
+            subnet_ids: g
+                .subnets()
+                .iter()
+                .filter_map(|s| s.subnet_identifier().map(str::to_owned))
+                .collect(),
+            vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
             zones: g
                 .subnets()
                 .iter()
@@ -124,11 +130,11 @@ async fn subnet_group(
     }
 }
 
-/// The stack's security group ids (by tags).
+/// The stack's security groups (by tags), with the sources their ingress admits.
 pub(crate) async fn stack_security_groups(
     ec2: &aws_sdk_ec2::Client,
     ctx: &StackContext,
-) -> Result<Vec<String>, BackendError> {
+) -> Result<Vec<SecurityGroupState>, BackendError> {
     let out = ec2
         .describe_security_groups()
         .set_filters(Some(security_group_filters(&ctx.stack)))
@@ -139,7 +145,27 @@ pub(crate) async fn stack_security_groups(
         .security_groups()
         .iter()
         .filter(|g| ec2_owned(g.tags(), &ctx.stack))
-        .filter_map(|g| g.group_id().map(str::to_owned))
+        .filter_map(|g| {
+            let mut groups = Vec::new();
+            let mut cidrs = Vec::new();
+            for p in g.ip_permissions() {
+                groups.extend(
+                    p.user_id_group_pairs()
+                        .iter()
+                        .filter_map(|pair| pair.group_id().map(str::to_owned)),
+                );
+                cidrs.extend(
+                    p.ip_ranges()
+                        .iter()
+                        .filter_map(|r| r.cidr_ip().map(str::to_owned)),
+                );
+            }
+            Some(SecurityGroupState {
+                id: g.group_id()?.to_owned(),
+                allowed_security_group_ids: groups,
+                allowed_cidrs: cidrs,
+            })
+        })
         .collect())
 }
 
@@ -173,7 +199,7 @@ pub(crate) async fn read_stack(
         Err(e) => keep(e),
     }
     match security {
-        Ok(ids) => snap.security_group = ids.into_iter().next().map(|id| SecurityGroupState { id }),
+        Ok(groups) => snap.security_group = groups.into_iter().next(),
         Err(e) => keep(e),
     }
     let mut primary_group = None;

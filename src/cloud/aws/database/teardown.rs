@@ -87,7 +87,7 @@ pub(crate) async fn delete_stack(
 }
 
 /// Deletes one instance (unless already deleting) and waits until it is gone.
-async fn delete_instance(
+pub(crate) async fn delete_instance(
     rds: &aws_sdk_rds::Client,
     ctx: &StackContext,
     db: &DbInstance,
@@ -239,10 +239,10 @@ async fn delete_inner(
     // 4. The security group (AWS may still hold it for a moment after the instance).
     checkpoint(ctx, "deleting the security group")?;
     match stack_security_groups(ec2, ctx).await {
-        Ok(ids) => {
-            for id in ids {
-                let result = delete_security_group(ec2, ctx, &id).await;
-                t.outcome(security_group_record(&id), result);
+        Ok(groups) => {
+            for group in groups {
+                let result = delete_security_group(ec2, ctx, &group.id).await;
+                t.outcome(security_group_record(&group.id), result);
             }
         }
         Err(e) => t.left(security_group_record("?"), e.to_string()),
