@@ -127,6 +127,20 @@ fn apply_under_way(stack: &str) -> (Moto, ProxyHandle, Workspace, Background) {
     (moto, proxy, ws, apply)
 }
 
+/// The calls counted between two snapshots of the proxy's stats, as "service:Action" -> n.
+fn calls_since(before: &Stats, after: &Stats) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    for (service, actions) in &after.by_service {
+        for (action, n) in actions {
+            let d = n - before.count(service, action);
+            if d > 0 {
+                out.insert(format!("{service}:{action}"), d);
+            }
+        }
+    }
+    out
+}
+
 /// `terraform apply` started in the background, output to files in the working dir.
 struct Background {
     child: Child,
@@ -307,8 +321,13 @@ fn stack_survives_throttling_and_server_errors() {
     ws.apply();
     let after_apply = proxy.stats();
     ws.assert_no_changes();
+    let before_destroy = proxy.stats();
     ws.destroy();
     let stats = proxy.stats();
+    eprintln!(
+        "[reliability] destroy calls: {:?}",
+        calls_since(&before_destroy, &stats)
+    );
     eprintln!(
         "[reliability] faults: {} calls, {} failed ({} throttled, {} HTTP 500, {} HTTP 503); apply alone {} calls",
         stats.total,

@@ -16,6 +16,9 @@ pub const STACK_TAG: &str = "paved:stack";
 /// The tag key that names a component's role in its stack.
 pub const COMPONENT_TAG: &str = "paved:component";
 
+/// The kind of an automated RDS snapshot.
+pub const AUTOMATED_SNAPSHOT: &str = "rds:automated-snapshot";
+
 /// One tagged object.
 #[derive(Clone, Debug)]
 pub struct Tagged {
@@ -82,7 +85,8 @@ pub fn secret_value(endpoint: &str, arn: &str) -> String {
 /// Component keys of `stack` found more than once, with the objects carrying them.
 pub fn duplicate_components(objects: &[Tagged], stack: &str) -> BTreeMap<String, Vec<String>> {
     let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for o in objects.iter().filter(|o| o.stack() == Some(stack)) {
+    let ours = |o: &&Tagged| o.stack() == Some(stack) && o.kind != AUTOMATED_SNAPSHOT;
+    for o in objects.iter().filter(ours) {
         if let Some(key) = o.component() {
             by_key
                 .entry(key.to_string())
@@ -284,8 +288,15 @@ async fn rds(conf: &SdkConfig) -> Vec<Tagged> {
     }
     let snapshots = call!(c.describe_db_snapshots(), "DescribeDBSnapshots");
     for s in snapshots.db_snapshots() {
+        // RDS takes automated snapshots by itself (moto copies the instance's tags
+        // onto them) and deletes them with the instance: not components of paved.
+        let automated = s.snapshot_type() == Some("automated");
         out.push(tagged(
-            "rds:snapshot",
+            if automated {
+                AUTOMATED_SNAPSHOT
+            } else {
+                "rds:snapshot"
+            },
             s.db_snapshot_identifier().unwrap_or_default(),
             rds_tags(s.tag_list()),
         ));
