@@ -271,12 +271,15 @@ def bench_handshake(provider: Path, runs: int, tmp: Path) -> dict:
 
 
 class Moto:
-    def __init__(self, venv: Path, workdir: Path):
+    def __init__(self, venv: Path, workdir: Path, launcher: list[str] | None = None):
+        """moto_server on 127.0.0.1 and a free port; `launcher` replaces the venv's
+        `moto_server` command (it gets the same arguments)."""
         self.log = workdir / "moto.log"
         env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true", PYTHONUNBUFFERED="1")
         env.pop("AWS_PROFILE", None)
+        command = launcher or [str(venv / "bin" / "moto_server")]
         self.proc = subprocess.Popen(
-            [str(venv / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", "0"],
+            [*command, "-H", "127.0.0.1", "-p", "0"],
             stdin=subprocess.DEVNULL, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT, env=env,
         )
         deadline = time.time() + 60

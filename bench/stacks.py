@@ -16,7 +16,9 @@ production `paved_managed_database` (one read replica) in the cluster's network,
   d) the critical path of the N = 1 apply: wall / (calls x latency), how much of the
      apply is spent waiting one call after another.
 
-Moto is reset between sizes (production stacks are deletion-protected, and a reset
+moto runs through bench/moto_unique_oidc.py, which gives each EKS cluster its own
+OIDC issuer as AWS does (moto 5.2.5 gives them all the same one, so a second
+cluster's OIDC provider would collide). Moto is reset between sizes (production stacks are deletion-protected, and a reset
 is faster than a destroy). Writes bench/results/stacks.md and bench/results/stacks.json.
 Normally started by bench/stacks.sh, which builds the provider and the proxy first.
 """
@@ -28,6 +30,7 @@ import datetime as dt
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -72,8 +75,13 @@ provider "paved" {}
 """
 
 
-def stack_hcl(i: int) -> str:
-    """One production cluster with two node pools and a production database in its network."""
+def stack_hcl(i: int, db_key: str = "own") -> str:
+    """One production cluster with two node pools and a production database in its network.
+
+    db_key "own": the database gets the KMS key paved creates for it (the default);
+    "cluster": it is encrypted with the cluster's key instead (one key per pair).
+    """
+    key_line = f"\n  encryption_key_arn = paved_ha_cluster.c{i}.encryption_key_arn" if db_key == "cluster" else ""
     return f"""
 resource "paved_ha_cluster" "c{i}" {{
   name    = "bench-c{i}"
@@ -99,7 +107,7 @@ resource "paved_ha_cluster" "c{i}" {{
 
 resource "paved_managed_database" "d{i}" {{
   name    = "bench-d{i}"
-  profile = "production"
+  profile = "production"{key_line}
   network = {{
     vpc_id        = paved_ha_cluster.c{i}.network.vpc_id
     subnet_ids    = values(paved_ha_cluster.c{i}.network.private_subnet_ids)
@@ -109,8 +117,8 @@ resource "paved_managed_database" "d{i}" {{
 """
 
 
-def config_for(n: int) -> str:
-    return HEADER + "".join(stack_hcl(i) for i in range(n))
+def config_for(n: int, db_key: str = "own") -> str:
+    return HEADER + "".join(stack_hcl(i, db_key) for i in range(n))
 
 
 # ------------------------------------------------------------------------------------
@@ -165,22 +173,34 @@ def reset_moto(endpoint: str) -> None:
 # ------------------------------------------------------------------------------------
 
 
-def run_tf(tf: Path, args: list[str], cwd: Path, env: dict, timeout: float = 1800) -> float:
+def run_tf(tf: Path, args: list[str], cwd: Path, env: dict, timeout: float = 3600) -> float:
+    """Runs terraform ARGS in its own process group, so that an interrupted benchmark
+    stops Terraform and the provider processes it started; returns the wall time."""
     t0 = time.perf_counter()
-    out = subprocess.run([str(tf), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                         stdin=subprocess.DEVNULL, timeout=timeout)
+    proc = subprocess.Popen([str(tf), *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except BaseException:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        raise
     secs = time.perf_counter() - t0
-    (cwd / f"last-{args[0]}.log").write_text(out.stdout + "\n--- stderr ---\n" + out.stderr)
-    if out.returncode not in (0, 2) or (out.returncode == 2 and "-detailed-exitcode" not in args):
+    (cwd / f"last-{args[0]}.log").write_text(stdout + "\n--- stderr ---\n" + stderr)
+    if proc.returncode not in (0, 2) or (proc.returncode == 2 and "-detailed-exitcode" not in args):
         raise RuntimeError(
-            f"`terraform {' '.join(args)}` in {cwd} failed (exit {out.returncode}):\n"
-            f"{out.stdout[-4000:]}\n{out.stderr[-4000:]}"
+            f"`terraform {' '.join(args)}` in {cwd} failed (exit {proc.returncode}):\n"
+            f"{stdout[-4000:]}\n{stderr[-4000:]}"
         )
     return secs
 
 
 class Bench:
-    def __init__(self, provider: Path, proxy_bin: Path, venv: Path, latency_ms: int, tmp: Path):
+    def __init__(self, provider: Path, proxy_bin: Path, venv: Path, latency_ms: int, tmp: Path, db_key: str):
+        self.db_key = db_key
         self.tf = venv / "bin" / "terraform-1.15"
         self.tmp = tmp
         mirror = tmp / "mirror" / "registry.terraform.io"
@@ -188,7 +208,8 @@ class Bench:
         (tmp / "terraform.rc").write_text(
             f'provider_installation {{\n  filesystem_mirror {{\n    path = {json.dumps(str(tmp / "mirror"))}\n  }}\n}}\n'
         )
-        self.moto = Moto(venv, tmp)
+        # One OIDC issuer per cluster, as in AWS (moto shares one between all clusters).
+        self.moto = Moto(venv, tmp, [str(venv / "bin" / "python"), str(Path(__file__).resolve().parent / "moto_unique_oidc.py")])
         try:
             self.proxy = Proxy(proxy_bin, self.moto.endpoint, latency_ms, tmp)
         except Exception:
@@ -221,7 +242,7 @@ class Bench:
         reset_moto(self.moto.endpoint)
         d = self.tmp / f"n{n}"
         d.mkdir()
-        (d / "main.tf").write_text(config_for(n))
+        (d / "main.tf").write_text(config_for(n, self.db_key))
         run_tf(self.tf, ["init", "-input=false", "-no-color"], d, self.env)
         log(f"N={n}: apply")
         apply = self.measured(["apply", "-auto-approve", "-input=false", "-no-color"], d)
@@ -318,7 +339,9 @@ def write_markdown(res: dict, path: Path) -> None:
         f"- Terraform 1.15.5, default `-parallelism` (10); AWS: moto 5.2.5 behind `paved-fault-proxy` adding "
         f"{res['latency_ms']} ms to every call",
         "- each pair: `paved_ha_cluster` (profile production: 3 zones, NAT per zone, two node pools + system) and "
-        "`paved_managed_database` (profile production: Multi-AZ, one read replica) in the cluster's network",
+        "`paved_managed_database` (profile production: Multi-AZ, one read replica) in the cluster's network, "
+        + ("encrypted with the KMS key paved creates for it" if res.get("db_key", "own") == "own"
+           else "encrypted with the cluster's KMS key (`DB_KEY=cluster`)"),
         "",
         "## Targets",
         "",
@@ -331,15 +354,16 @@ def write_markdown(res: dict, path: Path) -> None:
         lines.append("| (none measured) | | | |")
     lines += [
         "",
-        f"## Apply once, then `terraform plan` ({res['plan_runs']} runs): wall time and AWS calls",
+        f"## Apply once, then `terraform plan` ({res['plan_runs']} runs; runs per size in the last column): "
+        "wall time and AWS calls",
         "",
         "| pairs | apply | apply calls | apply max in flight | plan median | plan min-max | plan calls | "
-        "plan max in flight | provider peak RSS (median, min-max) | plan empty |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "plan max in flight | provider peak RSS (median, min-max) | plan empty | plan runs |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for s in res["sizes"]:
         if "error" in s:
-            lines.append(f"| {s['n']} | FAILED: see below | | | | | | | | |")
+            lines.append(f"| {s['n']} | FAILED: see below | | | | | | | | | |")
             continue
         a, p = s["apply"], s["plan"]
         rss = p["peak_rss_kb"]
@@ -348,7 +372,8 @@ def write_markdown(res: dict, path: Path) -> None:
         lines.append(
             f"| {s['n']} | {fmt(a['seconds'], ' s', 1)} | {a['calls']} | {a['max_in_flight']} | "
             f"{fmt(p['seconds']['median'], ' s', 2)} | {fmt(p['seconds']['min'], '', 2)}-{fmt(p['seconds']['max'], ' s', 2)} | "
-            f"{p['calls']['median']:.0f} | {p['max_in_flight']} | {rss_txt} | {'yes' if p['empty'] else '**no**'} |"
+            f"{p['calls']['median']:.0f} | {p['max_in_flight']} | {rss_txt} | {'yes' if p['empty'] else '**no**'} | "
+            f"{p['seconds']['n']} |"
         )
     errors = [s for s in res["sizes"] if "error" in s]
     for s in errors:
@@ -400,7 +425,11 @@ def main() -> int:
     ap.add_argument("--n-list", default=os.environ.get("N_LIST", "1,10,50"),
                     help="comma-separated numbers of cluster+database pairs (default: $N_LIST or 1,10,50)")
     ap.add_argument("--plan-runs", type=int, default=int(os.environ.get("PLAN_RUNS", "3")))
+    ap.add_argument("--plan-runs-large", type=int, default=int(os.environ.get("PLAN_RUNS_LARGE", "0")),
+                    help="plan runs for 50 pairs or more (default: --plan-runs); moto makes each take minutes")
     ap.add_argument("--latency-ms", type=int, default=50)
+    ap.add_argument("--db-key", choices=("own", "cluster"), default=os.environ.get("DB_KEY", "own"),
+                    help="the database's KMS key: the one paved creates for it (own, default) or the cluster's")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--command", default=None, help="the reproduce command to print in the report")
     args = ap.parse_args()
@@ -424,7 +453,8 @@ def main() -> int:
         raise SystemExit(f"N_LIST must hold positive integers, got {args.n_list!r}")
 
     res = {
-        "command": args.command or f"N_LIST={','.join(map(str, n_list))} BUILD={build} bash bench/stacks.sh",
+        "command": (args.command or f"N_LIST={','.join(map(str, n_list))} BUILD={build} bash bench/stacks.sh")
+        if args.db_key == "own" else f"DB_KEY=cluster {args.command or 'bash bench/stacks.sh'}",
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "commit": git_commit(),
@@ -432,16 +462,18 @@ def main() -> int:
         "provider_binary": os.path.relpath(provider, ROOT) if provider.is_relative_to(ROOT) else str(provider),
         "provider_size_bytes": provider.stat().st_size,
         "latency_ms": args.latency_ms,
+        "db_key": args.db_key,
         "plan_runs": args.plan_runs,
         "sizes": [],
     }
     failed = False
     with tempfile.TemporaryDirectory(prefix="paved-stacks-") as t:
-        bench = Bench(provider, proxy_bin, venv, args.latency_ms, Path(t))
+        bench = Bench(provider, proxy_bin, venv, args.latency_ms, Path(t), args.db_key)
         try:
             for n in n_list:
+                runs = args.plan_runs if n < 50 else (args.plan_runs_large or args.plan_runs)
                 try:
-                    res["sizes"].append(bench.size(n, args.plan_runs))
+                    res["sizes"].append(bench.size(n, runs))
                 except Exception as e:  # noqa: BLE001 - report and go on with the next size
                     failed = True
                     res["sizes"].append({"n": n, "error": str(e)})

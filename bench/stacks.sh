@@ -9,6 +9,8 @@
 #   BUILD=release   benchmark target/release (default: target/debug)
 #   PAVED_PROVIDER  benchmark this provider binary instead (no build)
 #   PAVED_FAULT_PROXY  use this paved-fault-proxy binary instead (no build)
+#   PLAN_RUNS=3 PLAN_RUNS_LARGE=1  plan runs per size, and for 50 pairs or more
+#   DB_KEY=cluster  encrypt each database with its cluster's KMS key (default: its own)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
