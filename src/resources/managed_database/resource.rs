@@ -181,7 +181,7 @@ impl Resource for ManagedDatabaseResource {
         }
         let observed = Observed::from_snapshot(snapshot);
         let settings = with_drift(current, &observed);
-        let (mut spec, _) = DatabaseSpec::from_config(&settings, current);
+        let mut spec = DatabaseSpec::from_state(&settings);
         observed.complete(&mut spec);
         ReadResponse {
             new_state: unknowns_to_null(&observed.state(&spec, &settings)),
