@@ -23,6 +23,8 @@ mod wait;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use aws_sdk_ec2::config::http::HttpResponse;
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 
 use super::error::SdkFailure;
 use super::kms::{self, KeyOwner};
@@ -168,6 +170,28 @@ pub(crate) fn not_found(f: &SdkFailure) -> bool {
         || f.code_is("NoSuchEntityException")
         || f.code_is("LoadBalancerNotFound")
         || f.code_is("TargetGroupNotFound")
+}
+
+/// A call's answer with "no such object" (as `gone` judges) turned into `None`:
+/// for reads that may find nothing and deletes of what may be gone already.
+pub(crate) fn unless_gone<T, E>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    gone: fn(&SdkFailure) -> bool,
+) -> Result<Option<T>, SdkFailure>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) => {
+            let f = SdkFailure::from_sdk(e);
+            if gone(&f) {
+                Ok(None)
+            } else {
+                Err(f)
+            }
+        }
+    }
 }
 
 /// A row of the inventory for a regional component.

@@ -13,11 +13,10 @@ use aws_sdk_ec2::Client as Ec2;
 use aws_sdk_eks::Client as Eks;
 use aws_sdk_iam::Client as Iam;
 use aws_sdk_kms::Client as Kms;
-use futures::future::join_all;
 
 use super::eks::{describe, issuer, log_group_name, state_of};
 use super::iam::{provider_for, role_key, role_name, role_path};
-use super::nodes::{pool_of, pool_state};
+use super::nodes::{describe_groups, pool_of, pool_state};
 use super::{failure, not_found, owned_by, record};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms::{self, KeyOwner, KEY_COMPONENT};
@@ -85,16 +84,9 @@ pub(super) async fn read_stack(
         .map_err(SdkFailure::from_sdk)
         .map_err(|f| failure("IAM", "listing OIDC providers", f))?;
 
-    let groups = join_all(group_names.iter().map(|name| async move {
-        c.eks
-            .describe_nodegroup()
-            .cluster_name(stack)
-            .nodegroup_name(name)
-            .send()
-            .await
-            .map_err(SdkFailure::from_sdk)
-    }))
-    .await;
+    let groups = describe_groups(c.eks, stack, &group_names)
+        .await
+        .map_err(|f| failure("EKS", "reading node groups", f))?;
 
     let mut snapshot = StackSnapshot {
         network: net.network,
@@ -161,15 +153,7 @@ pub(super) async fn read_stack(
         }
         snapshot.control_plane = Some(state_of(&cluster, provider.unwrap_or_default()));
     }
-    for g in groups {
-        let out = match g {
-            Ok(out) => out,
-            Err(f) if not_found(&f) => continue,
-            Err(f) => return Err(failure("EKS", "reading node groups", f)),
-        };
-        let Some(group) = out.nodegroup() else {
-            continue;
-        };
+    for group in &groups {
         let Some(pool) =
             pool_of(group).filter(|_| group.tags().is_some_and(|t| owned_by(t, stack)))
         else {

@@ -22,9 +22,9 @@ use futures::future::join_all;
 
 use super::eks::{delete_log_group, describe, issuer, log_group_name};
 use super::iam::{oidc_host, role_path};
-use super::nodes::{delete_group, delete_template, pool_of};
+use super::nodes::{delete_group, delete_template, describe_groups, list_groups, pool_of};
 use super::wait::{Observed, Wait, DELETED};
-use super::{failure, not_found, owned_by, record};
+use super::{failure, not_found, owned_by, record, unless_gone};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms::{self, KeyOwner};
 use crate::cloud::aws::network::{self, checkpoint, component_of, filter, in_stack, stack_filter};
@@ -131,30 +131,13 @@ async fn inner(
     // 1. Node groups, all at once, each waited for.
     if cluster.is_some() {
         checkpoint(ctx, "deleting node groups")?;
-        let names = match c.eks.list_nodegroups().cluster_name(stack).send().await {
-            Ok(out) => out.nodegroups().to_vec(),
-            Err(e) => {
-                let f = SdkFailure::from_sdk(e);
-                if not_found(&f) {
-                    Vec::new()
-                } else {
-                    return Err(failure("EKS", "listing node groups", f));
-                }
-            }
-        };
-        let described = join_all(names.iter().map(|n| async move {
-            c.eks
-                .describe_nodegroup()
-                .cluster_name(stack)
-                .nodegroup_name(n)
-                .send()
-                .await
-                .map_err(SdkFailure::from_sdk)
-        }))
-        .await;
+        let names = list_groups(c.eks, stack).await?;
+        let described = describe_groups(c.eks, stack, &names)
+            .await
+            .map_err(|f| failure("EKS", "reading node groups", f))?;
         let mut ours = Vec::new();
-        for d in described.into_iter().flatten() {
-            if let Some(g) = d.nodegroup() {
+        for g in &described {
+            {
                 if g.tags().is_some_and(|t| owned_by(t, stack)) {
                     let key = format!("node_group.{}", pool_of(g).unwrap_or("unknown"));
                     ours.push((
@@ -242,23 +225,15 @@ async fn inner(
         }
     }
     for arn in provider_arns {
-        let result = match c
+        let call = c
             .iam
             .delete_open_id_connect_provider()
             .open_id_connect_provider_arn(&arn)
             .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let f = SdkFailure::from_sdk(e);
-                if not_found(&f) {
-                    Ok(false)
-                } else {
-                    Err(failure("IAM", "deleting the OIDC provider", f))
-                }
-            }
-        };
+            .await;
+        let result = unless_gone(call, not_found)
+            .map(|out| out.is_some())
+            .map_err(|f| failure("IAM", "deleting the OIDC provider", f));
         r.settle(record("oidc_provider", kind::OIDC_PROVIDER, &arn), result)?;
     }
     checkpoint(ctx, "deleting the log group")?;
@@ -347,12 +322,12 @@ async fn inner(
 /// Deletes the cluster and waits until it is gone. `Ok(false)`: it was gone.
 async fn delete_cluster(eks: &Eks, ctx: &StackContext) -> Result<bool, BackendError> {
     let name = ctx.stack.as_str();
-    if let Err(e) = eks.delete_cluster().name(name).send().await {
-        let f = SdkFailure::from_sdk(e);
-        if not_found(&f) {
-            return Ok(false);
-        }
-        return Err(failure("EKS", format!("deleting EKS cluster {name}"), f));
+    let call = eks.delete_cluster().name(name).send().await;
+    if unless_gone(call, not_found)
+        .map_err(|f| failure("EKS", format!("deleting EKS cluster {name}"), f))?
+        .is_none()
+    {
+        return Ok(false);
     }
     Wait::new(
         ctx,
@@ -409,17 +384,9 @@ async fn delete_role(iam: &Iam, name: &str) -> Result<(), BackendError> {
             .map_err(SdkFailure::from_sdk)
             .map_err(err(format!("deleting policy {p} of IAM role {name}")))?;
     }
-    match iam.delete_role().role_name(name).send().await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let f = SdkFailure::from_sdk(e);
-            if not_found(&f) {
-                Ok(())
-            } else {
-                Err(failure("IAM", format!("deleting IAM role {name}"), f))
-            }
-        }
-    }
+    unless_gone(iam.delete_role().role_name(name).send().await, not_found)
+        .map(|_| ())
+        .map_err(err(format!("deleting IAM role {name}")))
 }
 
 /// Whether tags say Kubernetes made the object for cluster `stack`.
@@ -476,27 +443,21 @@ async fn delete_load_balancers(
         tg_arns = kubernetes_made(c.elbv2, tg_arns, stack).await?;
     }
     for arn in &arns {
-        let result = match c
+        let call = c
             .elbv2
             .delete_load_balancer()
             .load_balancer_arn(arn)
             .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let f = SdkFailure::from_sdk(e);
-                if not_found(&f) {
-                    Ok(false)
-                } else {
-                    Err(failure(
-                        "Elastic Load Balancing",
-                        format!("deleting load balancer {arn}"),
-                        f,
-                    ))
-                }
-            }
-        };
+            .await;
+        let result = unless_gone(call, not_found)
+            .map(|out| out.is_some())
+            .map_err(|f| {
+                failure(
+                    "Elastic Load Balancing",
+                    format!("deleting load balancer {arn}"),
+                    f,
+                )
+            });
         r.settle(record("load_balancer", "load_balancer", arn), result)?;
     }
     if !arns.is_empty() {
@@ -507,27 +468,18 @@ async fn delete_load_balancers(
             DELETE_WAIT,
         );
         let wait = waiter.until(DELETED, || async {
-            match c
+            let call = c
                 .elbv2
                 .describe_load_balancers()
                 .set_load_balancer_arns(Some(arns.clone()))
                 .send()
-                .await
-            {
-                Ok(out) if out.load_balancers().is_empty() => Ok(None),
-                Ok(_) => Ok(Some(Observed {
-                    status: "deleting".to_owned(),
-                    reason: None,
-                })),
-                Err(e) => {
-                    let f = SdkFailure::from_sdk(e);
-                    if not_found(&f) {
-                        Ok(None)
-                    } else {
-                        Err(f)
-                    }
-                }
-            }
+                .await;
+            let remaining =
+                unless_gone(call, not_found)?.is_some_and(|out| !out.load_balancers().is_empty());
+            Ok(remaining.then(|| Observed {
+                status: "deleting".to_owned(),
+                reason: None,
+            }))
         });
         if let Err(e) = wait.await {
             r.settle(
@@ -537,27 +489,21 @@ async fn delete_load_balancers(
         }
     }
     for arn in &tg_arns {
-        let result = match c
+        let call = c
             .elbv2
             .delete_target_group()
             .target_group_arn(arn)
             .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let f = SdkFailure::from_sdk(e);
-                if not_found(&f) {
-                    Ok(false)
-                } else {
-                    Err(failure(
-                        "Elastic Load Balancing",
-                        format!("deleting target group {arn}"),
-                        f,
-                    ))
-                }
-            }
-        };
+            .await;
+        let result = unless_gone(call, not_found)
+            .map(|out| out.is_some())
+            .map_err(|f| {
+                failure(
+                    "Elastic Load Balancing",
+                    format!("deleting target group {arn}"),
+                    f,
+                )
+            });
         r.settle(record("target_group", "target_group", arn), result)?;
     }
     if keep_network {
@@ -576,17 +522,10 @@ async fn delete_load_balancers(
             .map_err(|f| f.into_backend("looking up security groups Kubernetes made"))?;
         for g in groups.security_groups() {
             let Some(id) = g.group_id() else { continue };
-            let result = match c.ec2.delete_security_group().group_id(id).send().await {
-                Ok(_) => Ok(true),
-                Err(e) => {
-                    let f = SdkFailure::from_sdk(e);
-                    if f.is_not_found() {
-                        Ok(false)
-                    } else {
-                        Err(f.into_backend(format!("deleting security group {id}")))
-                    }
-                }
-            };
+            let call = c.ec2.delete_security_group().group_id(id).send().await;
+            let result = unless_gone(call, SdkFailure::is_not_found)
+                .map(|out| out.is_some())
+                .map_err(|f| f.into_backend(format!("deleting security group {id}")));
             r.settle(record("security_group", "security_group", id), result)?;
         }
     }
