@@ -80,6 +80,26 @@ impl AwsClusterBackend {
         self.clients.elbv2(None).await.map_err(config_error)
     }
 
+    /// Every client, built from the shared configuration (no call is made).
+    async fn clients(&self) -> Result<Clients, BackendError> {
+        let (ec2, eks, iam, kms, logs, elbv2) = futures::try_join!(
+            self.ec2(),
+            self.eks(),
+            self.iam(),
+            self.kms(),
+            self.logs(),
+            self.elbv2()
+        )?;
+        Ok(Clients {
+            ec2,
+            eks,
+            iam,
+            kms,
+            logs,
+            elbv2,
+        })
+    }
+
     /// The zones to build in: the named ones, or the first `n` usable zones of the
     /// region by name (as `paved_zones` picks them).
     async fn zones(&self, choice: &ZoneChoice) -> Result<Vec<String>, BackendError> {
@@ -110,6 +130,16 @@ impl AwsClusterBackend {
         }
         Ok(usable.into_iter().take(n).map(|z| z.name).collect())
     }
+}
+
+/// Every client the stack-wide passes (refresh, teardown) use.
+pub(crate) struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub eks: aws_sdk_eks::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
 }
 
 /// A client that could not be built (no region, unknown settings).
@@ -324,20 +354,7 @@ impl ClusterBackend for AwsClusterBackend {
     }
 
     async fn read_stack(&self, ctx: &StackContext) -> Result<Option<StackSnapshot>, BackendError> {
-        let (ec2, eks, iam, kms, logs) =
-            futures::try_join!(self.ec2(), self.eks(), self.iam(), self.kms(), self.logs())?;
-        read::read_stack(
-            &read::Clients {
-                ec2: &ec2,
-                eks: &eks,
-                iam: &iam,
-                kms: &kms,
-                logs: &logs,
-            },
-            ctx,
-            KEY_OWNER,
-        )
-        .await
+        read::read_stack(&self.clients().await?, ctx, KEY_OWNER).await
     }
 
     async fn delete_stack(
@@ -345,31 +362,8 @@ impl ClusterBackend for AwsClusterBackend {
         ctx: &StackContext,
         req: &TeardownRequest,
     ) -> Step<TeardownReport> {
-        let clients = futures::try_join!(
-            self.ec2(),
-            self.eks(),
-            self.iam(),
-            self.kms(),
-            self.logs(),
-            self.elbv2()
-        );
-        match clients {
-            Ok((ec2, eks, iam, kms, logs, elbv2)) => {
-                teardown::delete_stack(
-                    &teardown::Clients {
-                        ec2: &ec2,
-                        eks: &eks,
-                        iam: &iam,
-                        kms: &kms,
-                        logs: &logs,
-                        elbv2: &elbv2,
-                    },
-                    ctx,
-                    req,
-                    KEY_OWNER,
-                )
-                .await
-            }
+        match self.clients().await {
+            Ok(c) => teardown::delete_stack(&c, ctx, req, KEY_OWNER).await,
             Err(e) => Step::failed(e, Vec::new()),
         }
     }

@@ -12,19 +12,16 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use aws_sdk_cloudwatchlogs::Client as Logs;
-use aws_sdk_ec2::Client as Ec2;
 use aws_sdk_eks::Client as Eks;
 use aws_sdk_elasticloadbalancingv2::Client as Elb;
 use aws_sdk_iam::Client as Iam;
-use aws_sdk_kms::Client as Kms;
 use futures::future::join_all;
 
 use super::eks::{delete_log_group, describe, issuer, log_group_name};
 use super::iam::{oidc_host, role_path};
 use super::nodes::{delete_group, delete_template, describe_groups, list_groups, pool_of};
 use super::wait::{Observed, Wait, DELETED};
-use super::{failure, not_found, owned_by, record, unless_gone};
+use super::{failure, not_found, owned_by, record, unless_gone, Clients};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms::{self, KeyOwner};
 use crate::cloud::aws::network::{self, checkpoint, component_of, filter, in_stack, stack_filter};
@@ -35,16 +32,6 @@ use crate::resources::ha_cluster::inventory::kind;
 
 /// How long deletions may take without a deadline.
 const DELETE_WAIT: Duration = Duration::from_secs(30 * 60);
-
-/// The clients teardown uses.
-pub(super) struct Clients<'a> {
-    pub ec2: &'a Ec2,
-    pub eks: &'a Eks,
-    pub iam: &'a Iam,
-    pub kms: &'a Kms,
-    pub logs: &'a Logs,
-    pub elbv2: &'a Elb,
-}
 
 /// What teardown did so far.
 #[derive(Default)]
@@ -82,7 +69,7 @@ impl Report {
 
 /// Tears the stack down; see the module docs.
 pub(super) async fn delete_stack(
-    c: &Clients<'_>,
+    c: &Clients,
     ctx: &StackContext,
     req: &TeardownRequest,
     owner: KeyOwner<'_>,
@@ -102,7 +89,7 @@ pub(super) async fn delete_stack(
 }
 
 async fn inner(
-    c: &Clients<'_>,
+    c: &Clients,
     ctx: &StackContext,
     req: &TeardownRequest,
     owner: KeyOwner<'_>,
@@ -110,8 +97,10 @@ async fn inner(
 ) -> Result<(), BackendError> {
     let stack = ctx.stack.as_str();
     checkpoint(ctx, "looking up the stack to delete")?;
-    let (cluster, net) =
-        futures::join!(describe(c.eks, stack), network::read_network(c.ec2, stack));
+    let (cluster, net) = futures::join!(
+        describe(&c.eks, stack),
+        network::read_network(&c.ec2, stack)
+    );
     let cluster = cluster
         .map_err(|f| failure("EKS", "reading the cluster", f))?
         .filter(|cl| cl.tags().is_some_and(|t| owned_by(t, stack)));
@@ -131,8 +120,8 @@ async fn inner(
     // 1. Node groups, all at once, each waited for.
     if cluster.is_some() {
         checkpoint(ctx, "deleting node groups")?;
-        let names = list_groups(c.eks, stack).await?;
-        let described = describe_groups(c.eks, stack, &names)
+        let names = list_groups(&c.eks, stack).await?;
+        let described = describe_groups(&c.eks, stack, &names)
             .await
             .map_err(|f| failure("EKS", "reading node groups", f))?;
         let mut ours = Vec::new();
@@ -151,7 +140,7 @@ async fn inner(
                 }
             }
         }
-        let results = join_all(ours.iter().map(|(name, _)| delete_group(c.eks, ctx, name))).await;
+        let results = join_all(ours.iter().map(|(name, _)| delete_group(&c.eks, ctx, name))).await;
         for ((_, rec), result) in ours.into_iter().zip(results) {
             r.settle(rec, result.map(|()| true))?;
         }
@@ -172,7 +161,7 @@ async fn inner(
             let key = component_of(t.tags()).unwrap_or("launch_template");
             r.settle(
                 record(key, kind::LAUNCH_TEMPLATE, id),
-                delete_template(c.ec2, id).await,
+                delete_template(&c.ec2, id).await,
             )?;
         }
     }
@@ -202,7 +191,7 @@ async fn inner(
         provider_arns.extend(listed.iter().filter(|a| oidc_host(a) == host).cloned());
         checkpoint(ctx, "deleting the control plane")?;
         let arn = cl.arn().unwrap_or(stack).to_owned();
-        let result = delete_cluster(c.eks, ctx).await;
+        let result = delete_cluster(&c.eks, ctx).await;
         r.settle(record("cluster", kind::CLUSTER, &arn), result)?;
     } else {
         // The cluster went in an earlier run: find its provider by tags.
@@ -253,7 +242,7 @@ async fn inner(
                 .iter()
                 .any(|g| g.log_group_name() == Some(group.as_str())) =>
         {
-            delete_log_group(c.logs, &group).await
+            delete_log_group(&c.logs, &group).await
         }
         Ok(_) => Ok(false),
         Err(e) => Err(e),
@@ -275,7 +264,7 @@ async fn inner(
             .role_name()
             .strip_prefix(&format!("{stack}-"))
             .unwrap_or(role.role_name());
-        let result = delete_role(c.iam, role.role_name()).await;
+        let result = delete_role(&c.iam, role.role_name()).await;
         r.settle(
             record(&format!("iam_role.{which}"), kind::IAM_ROLE, role.arn()),
             result.map(|()| true),
@@ -284,7 +273,7 @@ async fn inner(
 
     // 6. The network.
     if !req.keep_network {
-        let step = network::delete_network(c.ec2, ctx).await;
+        let step = network::delete_network(&c.ec2, ctx).await;
         match step.result {
             Ok(report) => {
                 r.report.deleted.extend(report.deleted);
@@ -307,7 +296,7 @@ async fn inner(
     // 7. The key.
     if req.delete_key {
         checkpoint(ctx, "scheduling the key's deletion")?;
-        match kms::delete_key(c.kms, ctx, owner).await {
+        match kms::delete_key(&c.kms, ctx, owner).await {
             Ok(Some(rec)) => r.report.deleted.push(rec),
             Ok(None) => {}
             Err(e) => r.left(
@@ -403,7 +392,7 @@ fn made_by_kubernetes<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, st
 /// the stack's own network; in the user's network only those Kubernetes made for
 /// this cluster, and the security groups it made too.
 async fn delete_load_balancers(
-    c: &Clients<'_>,
+    c: &Clients,
     ctx: &StackContext,
     vpcs: &BTreeSet<String>,
     keep_network: bool,
@@ -439,25 +428,11 @@ async fn delete_load_balancers(
         .filter_map(|tg| tg.target_group_arn().map(str::to_owned))
         .collect();
     if keep_network {
-        arns = kubernetes_made(c.elbv2, arns, stack).await?;
-        tg_arns = kubernetes_made(c.elbv2, tg_arns, stack).await?;
+        arns = kubernetes_made(&c.elbv2, arns, stack).await?;
+        tg_arns = kubernetes_made(&c.elbv2, tg_arns, stack).await?;
     }
     for arn in &arns {
-        let call = c
-            .elbv2
-            .delete_load_balancer()
-            .load_balancer_arn(arn)
-            .send()
-            .await;
-        let result = unless_gone(call, not_found)
-            .map(|out| out.is_some())
-            .map_err(|f| {
-                failure(
-                    "Elastic Load Balancing",
-                    format!("deleting load balancer {arn}"),
-                    f,
-                )
-            });
+        let result = delete_elb(&c.elbv2, "load_balancer", arn).await;
         r.settle(record("load_balancer", "load_balancer", arn), result)?;
     }
     if !arns.is_empty() {
@@ -489,21 +464,7 @@ async fn delete_load_balancers(
         }
     }
     for arn in &tg_arns {
-        let call = c
-            .elbv2
-            .delete_target_group()
-            .target_group_arn(arn)
-            .send()
-            .await;
-        let result = unless_gone(call, not_found)
-            .map(|out| out.is_some())
-            .map_err(|f| {
-                failure(
-                    "Elastic Load Balancing",
-                    format!("deleting target group {arn}"),
-                    f,
-                )
-            });
+        let result = delete_elb(&c.elbv2, "target_group", arn).await;
         r.settle(record("target_group", "target_group", arn), result)?;
     }
     if keep_network {
@@ -530,6 +491,30 @@ async fn delete_load_balancers(
         }
     }
     Ok(())
+}
+
+/// Deletes one load balancer or target group (`what`); `Ok(false)` when it was
+/// gone already.
+async fn delete_elb(elb: &Elb, what: &str, arn: &str) -> Result<bool, BackendError> {
+    let result = if what == "load_balancer" {
+        let call = elb
+            .delete_load_balancer()
+            .load_balancer_arn(arn)
+            .send()
+            .await;
+        unless_gone(call, not_found).map(|out| out.is_some())
+    } else {
+        let call = elb.delete_target_group().target_group_arn(arn).send().await;
+        unless_gone(call, not_found).map(|out| out.is_some())
+    };
+    result.map_err(|f| {
+        let what = what.replace('_', " ");
+        failure(
+            "Elastic Load Balancing",
+            format!("deleting {what} {arn}"),
+            f,
+        )
+    })
 }
 
 /// The ARNs (load balancers or target groups) whose tags say Kubernetes made them
