@@ -484,6 +484,44 @@ async fn production_cluster_lifecycle() {
         step.components
     );
 
+    // Control-plane settings converge in place: logs off (the log group goes) and
+    // other public CIDRs.
+    let snapshot_now = backend.read_stack(&ctx).await.unwrap().unwrap();
+    let intra: Vec<String> = snapshot_now.network.as_ref().unwrap().subnet_ids[&Tier::Intra]
+        .values()
+        .cloned()
+        .collect();
+    let iam_now = snapshot_now.iam.as_ref().unwrap();
+    backend
+        .ensure_control_plane(
+            &ctx,
+            &ControlPlaneRequest {
+                name: "shop".into(),
+                kubernetes_version: Some("1.31".into()),
+                subnet_ids: intra,
+                public_access_cidrs: vec!["198.51.100.0/24".into()],
+                encryption_key_arn: snapshot_now.key.as_ref().unwrap().arn.clone(),
+                cluster_role_id: iam_now.cluster_role_id.clone(),
+                log_types: Vec::new(),
+                log_retention_days: 30,
+                admins: Vec::new(),
+            },
+        )
+        .await
+        .result
+        .expect("converge the control plane");
+    let cluster = eks.describe_cluster().name("shop").send().await.unwrap();
+    let vpc = cluster.cluster().unwrap().resources_vpc_config().unwrap();
+    assert_eq!(vpc.public_access_cidrs(), ["198.51.100.0/24"]);
+    assert!(logs
+        .describe_log_groups()
+        .log_group_name_prefix("/aws/eks/shop")
+        .send()
+        .await
+        .unwrap()
+        .log_groups()
+        .is_empty());
+
     // 5. Teardown, with a load balancer Kubernetes would have made.
     let lb = elbv2
         .create_load_balancer()
@@ -688,5 +726,136 @@ async fn a_role_made_by_someone_else_is_a_conflict() {
         other => panic!("expected a conflict, got {other:?}"),
     }
     assert!(step.components.is_empty());
+    proxy.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_network_is_read_and_kept() {
+    let moto = Moto::start();
+    let (proxy, clients) = start(&moto);
+    let ec2 = clients.ec2(None).await.unwrap();
+    let elbv2 = clients.elbv2(None).await.unwrap();
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.9.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let mut subnets = Vec::new();
+    for (i, zone) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
+        let s = ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block(format!("10.9.{i}.0/24"))
+            .availability_zone(*zone)
+            .send()
+            .await
+            .unwrap();
+        subnets.push(s.subnet().unwrap().subnet_id().unwrap().to_owned());
+    }
+    let backend = AwsClusterBackend::new(clients.clone());
+    let ctx = context("kept");
+    let net = backend
+        .ensure_network(
+            &ctx,
+            &NetworkRequest::Existing {
+                vpc_id: vpc_id.clone(),
+                subnet_ids: BTreeMap::from([(Tier::Private, subnets.clone())]),
+            },
+        )
+        .await
+        .result
+        .expect("existing network");
+    assert_eq!(net.zones, ["us-east-1a", "us-east-1b"]);
+    assert_eq!(net.subnet_ids[&Tier::Private].len(), 2);
+    let tagged = ec2
+        .describe_subnets()
+        .subnet_ids(&subnets[0])
+        .send()
+        .await
+        .unwrap();
+    assert!(tagged.subnets()[0]
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("kubernetes.io/cluster/kept")));
+
+    // Kubernetes made one load balancer for this cluster; someone else another.
+    let ours = elbv2
+        .create_load_balancer()
+        .name("k8s-kept-web")
+        .set_subnets(Some(subnets.clone()))
+        .tags(
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key("kubernetes.io/cluster/kept")
+                .value("owned")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let ours = ours.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_owned();
+    elbv2
+        .create_load_balancer()
+        .name("someone-else")
+        .set_subnets(Some(subnets.clone()))
+        .send()
+        .await
+        .unwrap();
+    // The cluster lives in the user's network (created directly: the roles and key
+    // do not matter for teardown).
+    let eks = clients.eks(None).await.unwrap();
+    eks.create_cluster()
+        .name("kept")
+        .role_arn("arn:aws:iam::123456789012:role/x")
+        .resources_vpc_config(
+            aws_sdk_eks::types::VpcConfigRequest::builder()
+                .set_subnet_ids(Some(subnets.clone()))
+                .build(),
+        )
+        .tags(STACK_TAG, "kept")
+        .send()
+        .await
+        .unwrap();
+    let report = backend
+        .delete_stack(
+            &ctx,
+            &TeardownRequest {
+                keep_network: true,
+                delete_key: false,
+            },
+        )
+        .await
+        .result
+        .expect("delete_stack");
+    assert!(report.left_behind.is_empty(), "{:#?}", report.left_behind);
+    assert!(report.deleted.iter().any(|c| c.id == ours));
+    let left = elbv2.describe_load_balancers().send().await.unwrap();
+    let names: Vec<_> = left
+        .load_balancers()
+        .iter()
+        .filter_map(|l| l.load_balancer_name())
+        .collect();
+    assert_eq!(names, ["someone-else"]);
+    assert_eq!(
+        ec2.describe_vpcs()
+            .vpc_ids(&vpc_id)
+            .send()
+            .await
+            .unwrap()
+            .vpcs()
+            .len(),
+        1
+    );
+    assert!(eks
+        .list_clusters()
+        .send()
+        .await
+        .unwrap()
+        .clusters()
+        .is_empty());
     proxy.shutdown();
 }

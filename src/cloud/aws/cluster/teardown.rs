@@ -106,12 +106,29 @@ async fn inner(
         .filter(|cl| cl.tags().is_some_and(|t| owned_by(t, stack)));
     let net = net?;
     let mut vpcs: BTreeSet<String> = BTreeSet::new();
-    if let Some(v) = cluster
-        .as_ref()
-        .and_then(|cl| cl.resources_vpc_config())
-        .and_then(|v| v.vpc_id())
-    {
-        vpcs.insert(v.to_owned());
+    let cluster_vpc = cluster.as_ref().and_then(|cl| cl.resources_vpc_config());
+    match cluster_vpc.and_then(|v| v.vpc_id()) {
+        Some(v) => {
+            vpcs.insert(v.to_owned());
+        }
+        // Emulators leave the VPC out of the cluster's answer: ask its subnets.
+        None => {
+            if let Some(subnet) = cluster_vpc.and_then(|v| v.subnet_ids().first()) {
+                let out = c
+                    .ec2
+                    .describe_subnets()
+                    .subnet_ids(subnet)
+                    .send()
+                    .await
+                    .map_err(SdkFailure::from_sdk)
+                    .map_err(|f| f.into_backend("finding the cluster's network"))?;
+                vpcs.extend(
+                    out.subnets()
+                        .iter()
+                        .filter_map(|s| s.vpc_id().map(str::to_owned)),
+                );
+            }
+        }
     }
     if let Some(n) = &net.network {
         vpcs.insert(n.vpc_id.clone());
