@@ -203,6 +203,76 @@ fn print_counts(title: &str, stats: &Stats) {
     }
 }
 
+/// What moto still holds of the stack's network, by kind and id.
+async fn ec2_leftovers(ec2: &aws_sdk_ec2::Client, stack: &str, vpc_id: &str) -> Vec<String> {
+    let by_stack = aws_sdk_ec2::types::Filter::builder()
+        .name(format!("tag:{STACK_TAG}"))
+        .values(stack)
+        .build();
+    let in_vpc = aws_sdk_ec2::types::Filter::builder()
+        .name("vpc-id")
+        .values(vpc_id)
+        .build();
+    let f = || Some(vec![by_stack.clone()]);
+    let (vpcs, subnets, tables, igws, eips, nats, groups) = tokio::join!(
+        ec2.describe_vpcs().set_filters(f()).send(),
+        ec2.describe_subnets().set_filters(f()).send(),
+        ec2.describe_route_tables().set_filters(f()).send(),
+        ec2.describe_internet_gateways().set_filters(f()).send(),
+        ec2.describe_addresses().set_filters(f()).send(),
+        ec2.describe_nat_gateways().set_filter(f()).send(),
+        ec2.describe_security_groups().filters(in_vpc).send(),
+    );
+    let mut left: Vec<String> = Vec::new();
+    left.extend(
+        vpcs.unwrap()
+            .vpcs()
+            .iter()
+            .map(|v| format!("{:?}", v.vpc_id())),
+    );
+    left.extend(
+        subnets
+            .unwrap()
+            .subnets()
+            .iter()
+            .map(|v| format!("{:?}", v.subnet_id())),
+    );
+    left.extend(
+        tables
+            .unwrap()
+            .route_tables()
+            .iter()
+            .map(|v| format!("{:?}", v.route_table_id())),
+    );
+    left.extend(
+        igws.unwrap()
+            .internet_gateways()
+            .iter()
+            .map(|v| format!("{:?}", v.internet_gateway_id())),
+    );
+    left.extend(
+        eips.unwrap()
+            .addresses()
+            .iter()
+            .map(|v| format!("{:?}", v.allocation_id())),
+    );
+    left.extend(
+        nats.unwrap()
+            .nat_gateways()
+            .iter()
+            .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
+            .map(|v| format!("{:?}", v.nat_gateway_id())),
+    );
+    left.extend(
+        groups
+            .unwrap()
+            .security_groups()
+            .iter()
+            .map(|v| format!("{:?}", v.group_id())),
+    );
+    left
+}
+
 fn has_tag(tags: &std::collections::HashMap<String, String>, key: &str, value: &str) -> bool {
     tags.get(key).map(String::as_str) == Some(value)
 }
@@ -605,72 +675,10 @@ async fn production_cluster_lifecycle() {
         key.key_metadata().unwrap().key_state().map(|s| s.as_str()),
         Some("PendingDeletion")
     );
-    let by_stack = aws_sdk_ec2::types::Filter::builder()
-        .name(format!("tag:{STACK_TAG}"))
-        .values("shop")
-        .build();
-    let in_vpc = aws_sdk_ec2::types::Filter::builder()
-        .name("vpc-id")
-        .values(&vpc_id)
-        .build();
-    assert!(ec2
-        .describe_vpcs()
-        .filters(by_stack.clone())
-        .send()
-        .await
-        .unwrap()
-        .vpcs()
-        .is_empty());
-    assert!(ec2
-        .describe_subnets()
-        .filters(by_stack.clone())
-        .send()
-        .await
-        .unwrap()
-        .subnets()
-        .is_empty());
-    assert!(ec2
-        .describe_route_tables()
-        .filters(by_stack.clone())
-        .send()
-        .await
-        .unwrap()
-        .route_tables()
-        .is_empty());
-    assert!(ec2
-        .describe_internet_gateways()
-        .filters(by_stack.clone())
-        .send()
-        .await
-        .unwrap()
-        .internet_gateways()
-        .is_empty());
-    assert!(ec2
-        .describe_addresses()
-        .filters(by_stack.clone())
-        .send()
-        .await
-        .unwrap()
-        .addresses()
-        .is_empty());
-    let nats = ec2
-        .describe_nat_gateways()
-        .filter(by_stack)
-        .send()
-        .await
-        .unwrap();
-    assert!(nats
-        .nat_gateways()
-        .iter()
-        .all(|n| n.state().map(|s| s.as_str()) == Some("deleted")));
-    assert!(ec2
-        .describe_security_groups()
-        .filters(in_vpc)
-        .send()
-        .await
-        .unwrap()
-        .security_groups()
-        .is_empty());
+    assert_eq!(
+        ec2_leftovers(&ec2, "shop", &vpc_id).await,
+        Vec::<String>::new()
+    );
 
     // A second teardown finds nothing and deletes nothing.
     proxy.reset();
