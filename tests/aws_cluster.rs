@@ -626,50 +626,28 @@ async fn production_cluster_lifecycle() {
     assert!(report.deleted.iter().any(|c| c.id == lb_arn));
     assert!(step.components.is_empty());
 
-    assert!(eks
-        .list_clusters()
-        .send()
-        .await
-        .unwrap()
-        .clusters()
-        .is_empty());
-    assert!(elbv2
-        .describe_load_balancers()
-        .send()
-        .await
-        .unwrap()
-        .load_balancers()
-        .is_empty());
-    assert!(ec2
-        .describe_launch_templates()
-        .send()
-        .await
-        .unwrap()
-        .launch_templates()
-        .is_empty());
-    assert!(iam
-        .list_roles()
-        .path_prefix("/paved/shop/")
-        .send()
-        .await
-        .unwrap()
-        .roles()
-        .is_empty());
-    assert!(iam
-        .list_open_id_connect_providers()
-        .send()
-        .await
-        .unwrap()
-        .open_id_connect_provider_list()
-        .is_empty());
-    assert!(logs
-        .describe_log_groups()
-        .log_group_name_prefix("/aws/eks/shop")
-        .send()
-        .await
-        .unwrap()
-        .log_groups()
-        .is_empty());
+    let (clusters, lbs, templates, roles, providers, groups) = tokio::join!(
+        eks.list_clusters().send(),
+        elbv2.describe_load_balancers().send(),
+        ec2.describe_launch_templates().send(),
+        iam.list_roles().path_prefix("/paved/shop/").send(),
+        iam.list_open_id_connect_providers().send(),
+        logs.describe_log_groups()
+            .log_group_name_prefix("/aws/eks/shop")
+            .send(),
+    );
+    assert_eq!(
+        (
+            clusters.unwrap().clusters().len(),
+            lbs.unwrap().load_balancers().len(),
+            templates.unwrap().launch_templates().len(),
+            roles.unwrap().roles().len(),
+            providers.unwrap().open_id_connect_provider_list().len(),
+            groups.unwrap().log_groups().len(),
+        ),
+        (0, 0, 0, 0, 0, 0),
+        "clusters, load balancers, launch templates, roles, OIDC providers, log groups left"
+    );
     let key = kms.describe_key().key_id(&key_arn).send().await.unwrap();
     assert_eq!(
         key.key_metadata().unwrap().key_state().map(|s| s.as_str()),
