@@ -273,6 +273,18 @@ async fn ec2_leftovers(ec2: &aws_sdk_ec2::Client, stack: &str, vpc_id: &str) -> 
     left
 }
 
+/// Node group `name` of cluster `shop`, as moto holds it.
+async fn node_group(eks: &aws_sdk_eks::Client, name: &str) -> aws_sdk_eks::types::Nodegroup {
+    let out = eks
+        .describe_nodegroup()
+        .cluster_name("shop")
+        .nodegroup_name(name)
+        .send()
+        .await
+        .unwrap();
+    out.nodegroup().unwrap().clone()
+}
+
 fn has_tag(tags: &std::collections::HashMap<String, String>, key: &str, value: &str) -> bool {
     tags.get(key).map(String::as_str) == Some(value)
 }
@@ -404,14 +416,7 @@ async fn production_cluster_lifecycle() {
         assert_eq!(ebs.encrypted(), Some(true));
     }
 
-    let spot = eks
-        .describe_nodegroup()
-        .cluster_name("shop")
-        .nodegroup_name("spot")
-        .send()
-        .await
-        .unwrap();
-    let spot = spot.nodegroup().unwrap();
+    let spot = node_group(&eks, "spot").await;
     assert_eq!(spot.capacity_type().map(|c| c.as_str()), Some("SPOT"));
     assert_eq!(spot.instance_types().len(), 2);
     assert_eq!(spot.taints().len(), 1);
@@ -422,14 +427,8 @@ async fn production_cluster_lifecycle() {
         "node_group.spot"
     ));
     assert!(spot.launch_template().and_then(|l| l.id()).is_some());
-    let system = eks
-        .describe_nodegroup()
-        .cluster_name("shop")
-        .nodegroup_name("system")
-        .send()
-        .await
-        .unwrap();
-    let scaling = system.nodegroup().unwrap().scaling_config().unwrap();
+    let system = node_group(&eks, "system").await;
+    let scaling = system.scaling_config().unwrap();
     assert_eq!(
         (
             scaling.min_size(),
@@ -507,14 +506,7 @@ async fn production_cluster_lifecycle() {
         .result
         .expect("update pool");
     assert_eq!((state.min_size, state.max_size), (2, 8));
-    let system = eks
-        .describe_nodegroup()
-        .cluster_name("shop")
-        .nodegroup_name("system")
-        .send()
-        .await
-        .unwrap();
-    let system = system.nodegroup().unwrap();
+    let system = node_group(&eks, "system").await;
     let scaling = system.scaling_config().unwrap();
     assert_eq!(
         (
