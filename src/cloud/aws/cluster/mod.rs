@@ -134,11 +134,17 @@ impl AwsClusterBackend {
 
 /// Every client the stack-wide passes (refresh, teardown) use.
 pub(crate) struct Clients {
+    /// Network, launch templates.
     pub ec2: aws_sdk_ec2::Client,
+    /// Cluster and node groups.
     pub eks: aws_sdk_eks::Client,
+    /// Roles and the OIDC provider.
     pub iam: aws_sdk_iam::Client,
+    /// The secrets key.
     pub kms: aws_sdk_kms::Client,
+    /// The control plane's log group.
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// Load balancers Kubernetes made.
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
 }
 
