@@ -444,7 +444,7 @@ impl ScriptedBackend {
         during: &str,
         area: &[&str],
     ) -> Result<(), Step<T>> {
-        let error = self.enter(name).or_else(|| checkpoint(ctx, during).err());
+        let error = self.enter(name).or_else(|| ctx.checkpoint(during).err());
         match error {
             Some(e) => Err(Step::failed(e, self.area(ctx, area))),
             None => Ok(()),
@@ -555,6 +555,46 @@ impl ScriptedBackend {
         self.area(ctx, &prefixes)
     }
 
+    /// [`Self::start`] for a call on node pool `name`.
+    fn start_pool<T>(
+        &self,
+        ctx: &StackContext,
+        call: &str,
+        name: &str,
+        during: &str,
+    ) -> Result<(), Step<T>> {
+        let keys = Self::pool_area(name);
+        let area: Vec<&str> = keys.iter().map(String::as_str).collect();
+        self.start(ctx, format!("{call} {name}"), during, &area)
+    }
+
+    /// Waits until the control plane is active; the step reports it and the
+    /// control plane's components.
+    async fn control_plane_step(
+        &self,
+        ctx: &StackContext,
+        during: &str,
+    ) -> Step<ControlPlaneState> {
+        let result = self.wait_active(ctx, Target::ControlPlane, during).await;
+        let components = self.area(ctx, CONTROL_PLANE_AREA);
+        match result.and_then(|()| self.current_control_plane(ctx)) {
+            Ok(cp) => Step::done(cp, components),
+            Err(e) => Step::failed(e, components),
+        }
+    }
+
+    /// Waits until pool `name` is active; the step reports it and its components.
+    async fn pool_step(&self, ctx: &StackContext, name: &str, during: &str) -> Step<NodePoolState> {
+        let result = self
+            .wait_active(ctx, Target::Pool(name.to_owned()), during)
+            .await;
+        let components = self.pool_components(ctx, name);
+        match result.and_then(|()| self.current_pool(ctx, name)) {
+            Ok(pool) => Step::done(pool, components),
+            Err(e) => Step::failed(e, components),
+        }
+    }
+
     fn build_network(
         &self,
         ctx: &StackContext,
@@ -624,46 +664,13 @@ impl ScriptedBackend {
     }
 }
 
-/// The fake's checkpoint between cloud calls, as the AWS adapters do it.
-fn checkpoint(ctx: &StackContext, during: &str) -> Result<(), BackendError> {
-    if ctx.cancel.is_cancelled() {
-        return Err(BackendError::Cancelled {
-            during: during.to_owned(),
-        });
-    }
-    if ctx.deadline.is_some_and(|d| Instant::now() >= d) {
-        return Err(BackendError::TimedOut {
-            during: during.to_owned(),
-            limit: "the operation's timeout".to_owned(),
-        });
-    }
-    Ok(())
-}
-
 fn wait_error(err: WaitError<PollError>, during: &str) -> BackendError {
-    match err {
-        WaitError::Cancelled { .. } => BackendError::Cancelled {
-            during: during.to_owned(),
-        },
-        WaitError::TimedOut { .. } => BackendError::TimedOut {
-            during: during.to_owned(),
-            limit: "the operation's timeout".to_owned(),
-        },
-        WaitError::Failed { what, reason } => BackendError::Permanent {
+    BackendError::from_wait(err, during, "Check the cloud console", |last| {
+        BackendError::Retryable {
             operation: during.to_owned(),
-            message: format!("{what} failed: {reason}"),
-            hint: "Check the cloud console".to_owned(),
-        },
-        WaitError::PollFailed { source, .. } => match source.into_last_error() {
-            Some(last) => BackendError::Retryable {
-                operation: during.to_owned(),
-                message: last.to_string(),
-            },
-            None => BackendError::Cancelled {
-                during: during.to_owned(),
-            },
-        },
-    }
+            message: last.to_string(),
+        }
+    })
 }
 
 /// The order teardown deletes components in (pools first, the network last).
@@ -833,12 +840,7 @@ impl ClusterBackend for ScriptedBackend {
                 );
             }
         }
-        let result = self.wait_active(ctx, Target::ControlPlane, during).await;
-        let components = self.area(ctx, area);
-        match result.and_then(|()| self.current_control_plane(ctx)) {
-            Ok(cp) => Step::done(cp, components),
-            Err(e) => Step::failed(e, components),
-        }
+        self.control_plane_step(ctx, during).await
     }
 
     async fn ensure_node_pool(
@@ -848,16 +850,15 @@ impl ClusterBackend for ScriptedBackend {
     ) -> Step<NodePoolState> {
         let name = &req.name;
         let during = format!("creating node pool {name}");
-        let keys = Self::pool_area(name);
-        let area: Vec<&str> = keys.iter().map(String::as_str).collect();
-        if let Err(step) = self.start(ctx, format!("ensure_node_pool {name}"), &during, &area) {
+        if let Err(step) = self.start_pool(ctx, "ensure_node_pool", name, &during) {
             return step;
         }
         {
             let mut w = self.world();
             w.pool_requests.push(("ensure".to_owned(), req.clone()));
             let stack = ctx.stack.as_str();
-            let launch_template_id = w.ensure(stack, &keys[0], kind::LAUNCH_TEMPLATE, None);
+            let [template_key, group_key] = Self::pool_area(name);
+            let launch_template_id = w.ensure(stack, &template_key, kind::LAUNCH_TEMPLATE, None);
             let same = w
                 .stacks
                 .get(stack)
@@ -868,7 +869,7 @@ impl ClusterBackend for ScriptedBackend {
             if same != Some(true) {
                 // Missing, or its capacity or instance types differ: a new node group.
                 let id = w.id(kind::NODE_GROUP);
-                w.create(stack, &keys[1], kind::NODE_GROUP, None, &id);
+                w.create(stack, &group_key, kind::NODE_GROUP, None, &id);
                 let polls = w.polls_to_active;
                 w.stack(stack).pools.insert(
                     name.clone(),
@@ -891,14 +892,7 @@ impl ClusterBackend for ScriptedBackend {
                 );
             }
         }
-        let result = self
-            .wait_active(ctx, Target::Pool(name.clone()), &during)
-            .await;
-        let components = self.pool_components(ctx, name);
-        match result.and_then(|()| self.current_pool(ctx, name)) {
-            Ok(pool) => Step::done(pool, components),
-            Err(e) => Step::failed(e, components),
-        }
+        self.pool_step(ctx, name, &during).await
     }
 
     async fn upgrade_control_plane(
@@ -930,15 +924,14 @@ impl ClusterBackend for ScriptedBackend {
                 None => false,
             }
         };
-        let result = if found {
-            self.wait_active(ctx, Target::ControlPlane, &during).await
-        } else {
-            Ok(())
-        };
-        let components = self.area(ctx, CONTROL_PLANE_AREA);
-        match result.and_then(|()| self.current_control_plane(ctx)) {
-            Ok(cp) => Step::done(cp, components),
-            Err(e) => Step::failed(e, components),
+        match found {
+            true => self.control_plane_step(ctx, &during).await,
+            false => Step::failed(
+                BackendError::NotFound {
+                    what: format!("the control plane of {}", ctx.stack),
+                },
+                self.area(ctx, CONTROL_PLANE_AREA),
+            ),
         }
     }
 
@@ -949,9 +942,7 @@ impl ClusterBackend for ScriptedBackend {
     ) -> Step<NodePoolState> {
         let name = &req.name;
         let during = format!("updating node pool {name}");
-        let keys = Self::pool_area(name);
-        let area: Vec<&str> = keys.iter().map(String::as_str).collect();
-        if let Err(step) = self.start(ctx, format!("update_node_pool {name}"), &during, &area) {
+        if let Err(step) = self.start_pool(ctx, "update_node_pool", name, &during) {
             return step;
         }
         let found = {
@@ -985,23 +976,15 @@ impl ClusterBackend for ScriptedBackend {
                 self.pool_components(ctx, name),
             );
         }
-        let result = self
-            .wait_active(ctx, Target::Pool(name.clone()), &during)
-            .await;
-        let components = self.pool_components(ctx, name);
-        match result.and_then(|()| self.current_pool(ctx, name)) {
-            Ok(pool) => Step::done(pool, components),
-            Err(e) => Step::failed(e, components),
-        }
+        self.pool_step(ctx, name, &during).await
     }
 
     async fn delete_node_pool(&self, ctx: &StackContext, name: &str) -> Step<()> {
         let during = format!("deleting node pool {name}");
-        let keys = Self::pool_area(name);
-        let area: Vec<&str> = keys.iter().map(String::as_str).collect();
-        if let Err(step) = self.start(ctx, format!("delete_node_pool {name}"), &during, &area) {
+        if let Err(step) = self.start_pool(ctx, "delete_node_pool", name, &during) {
             return step;
         }
+        let keys = Self::pool_area(name);
         let mut w = self.world();
         if let Some(s) = w.stacks.get_mut(&ctx.stack) {
             s.pools.remove(name);

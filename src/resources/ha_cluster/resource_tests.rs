@@ -19,18 +19,9 @@ use crate::diag::{Diagnostics, Severity};
 use crate::framework::{
     ApplyRequest, ApplyResponse, OpContext, PlanRequest, PlanResponse, ReadRequest, Resource,
 };
-use crate::resources::common::testing::{config_of, get, num, obj, strings};
+use crate::resources::common::testing::{config_of, get, map, num, obj, strings};
 
 const STACK: &str = "shop";
-
-fn map(entries: Vec<(&str, Value)>) -> Value {
-    Value::Map(
-        entries
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )
-}
 
 fn config(pairs: Vec<(&str, Value)>) -> Value {
     config_of(&schema().block, pairs)
@@ -112,6 +103,17 @@ impl Tf {
         (plan.planned_state, out)
     }
 
+    /// Plans and applies a create of `config` whose call `call` fails with `error`.
+    async fn create_failing(
+        &self,
+        config: &Value,
+        call: &str,
+        error: BackendError,
+    ) -> ApplyResponse {
+        self.fake.fail_next(call, error);
+        self.plan_apply(&Value::Null, config).await.1
+    }
+
     /// Creates `config` and checks it succeeded; returns the state.
     async fn create(&self, config: &Value) -> Value {
         let (_, out) = self.plan_apply(&Value::Null, config).await;
@@ -154,6 +156,12 @@ impl Tf {
         let mut diffs = Vec::new();
         differences(&plan.planned_state, state, "", &mut diffs);
         assert!(diffs.is_empty(), "the plan is not empty: {diffs:#?}");
+    }
+
+    /// No component was created twice.
+    fn assert_no_duplicates(&self) {
+        let twice = self.fake.duplicates();
+        assert!(twice.is_empty(), "created more than once: {twice:?}");
     }
 
     /// The inventory's ids by key (null for components that do not exist).
@@ -268,33 +276,36 @@ fn permanent(operation: &str) -> BackendError {
     }
 }
 
+/// The pools: `system` up to 6 nodes, and a spot pool with these bounds and, when
+/// given, a `lifecycle` label and a taint.
+fn pools(spot_min: i64, spot_max: i64, lifecycle: Option<&str>) -> Value {
+    let mut spot = vec![
+        ("capacity", "spot".into()),
+        ("min_size", num(spot_min)),
+        ("max_size", num(spot_max)),
+    ];
+    if let Some(label) = lifecycle {
+        spot.push(("labels", map(vec![("lifecycle", label.into())])));
+        spot.push((
+            "taints",
+            Value::List(vec![obj(vec![
+                ("key", "spot".into()),
+                ("value", "yes".into()),
+                ("effect", "NoSchedule".into()),
+            ])]),
+        ));
+    }
+    map(vec![
+        ("system", obj(vec![("max_size", num(6))])),
+        ("spot", obj(spot)),
+    ])
+}
+
 /// A production cluster with the system pool and a spot pool.
 fn production() -> Value {
     config(vec![
         ("name", STACK.into()),
-        (
-            "node_pools",
-            map(vec![
-                ("system", obj(vec![("max_size", num(6))])),
-                (
-                    "spot",
-                    obj(vec![
-                        ("capacity", "spot".into()),
-                        ("min_size", num(3)),
-                        ("max_size", num(9)),
-                        ("labels", map(vec![("lifecycle", "spot".into())])),
-                        (
-                            "taints",
-                            Value::List(vec![obj(vec![
-                                ("key", "spot".into()),
-                                ("value", "yes".into()),
-                                ("effect", "NoSchedule".into()),
-                            ])]),
-                        ),
-                    ]),
-                ),
-            ]),
-        ),
+        ("node_pools", pools(3, 9, Some("spot"))),
     ])
 }
 
@@ -344,11 +355,7 @@ async fn create_converges_in_dependency_order_and_the_plan_after_it_is_empty() {
         .as_str()
         .is_some_and(|k| k.contains("--region\", \"eu-west-1")));
     tf.assert_inventory_matches_cloud(&state);
-    assert!(
-        tf.fake.duplicates().is_empty(),
-        "{:?}",
-        tf.fake.duplicates()
-    );
+    tf.assert_no_duplicates();
 
     let calls = tf.fake.calls();
     assert_eq!(
@@ -413,9 +420,9 @@ async fn create_converges_in_dependency_order_and_the_plan_after_it_is_empty() {
 async fn a_failure_mid_create_returns_what_exists_and_the_next_apply_resumes() {
     let tf = Tf::new();
     let cfg = production();
-    tf.fake
-        .fail_next("ensure_control_plane", permanent("CreateCluster"));
-    let (_, out) = tf.plan_apply(&Value::Null, &cfg).await;
+    let out = tf
+        .create_failing(&cfg, "ensure_control_plane", permanent("CreateCluster"))
+        .await;
     let message = errors(&out.diagnostics);
     assert!(message.contains("Creating the cluster failed"), "{message}");
     assert!(message.contains("CreateCluster failed"), "{message}");
@@ -450,11 +457,7 @@ async fn a_failure_mid_create_returns_what_exists_and_the_next_apply_resumes() {
     let state = out.new_state;
     assert!(state.is_wholly_known(), "{state:#?}");
     assert_known_values_kept(&planned, &state, "");
-    assert!(
-        tf.fake.duplicates().is_empty(),
-        "{:?}",
-        tf.fake.duplicates()
-    );
+    tf.assert_no_duplicates();
     assert_eq!(tf.fake.creations("cluster"), 1);
     tf.assert_inventory_matches_cloud(&state);
     tf.assert_no_changes(&state, &cfg).await;
@@ -464,18 +467,14 @@ async fn a_failure_mid_create_returns_what_exists_and_the_next_apply_resumes() {
 async fn a_create_whose_state_was_lost_adopts_the_stack_by_its_tags() {
     let tf = Tf::new();
     let cfg = production();
-    tf.fake
-        .fail_next("ensure_node_pool spot", permanent("CreateNodegroup"));
-    let (_, out) = tf.plan_apply(&Value::Null, &cfg).await;
+    let out = tf
+        .create_failing(&cfg, "ensure_node_pool spot", permanent("CreateNodegroup"))
+        .await;
     assert!(out.diagnostics.has_errors());
     // Terraform crashed before saving the partial state: the next create starts
     // from nothing and finds the stack by its tags.
     let state = tf.create(&cfg).await;
-    assert!(
-        tf.fake.duplicates().is_empty(),
-        "{:?}",
-        tf.fake.duplicates()
-    );
+    tf.assert_no_duplicates();
     tf.assert_inventory_matches_cloud(&state);
 }
 
@@ -490,7 +489,7 @@ async fn throttled_status_polls_are_retried_inside_the_wait() {
     // the control plane and each of the two pools.
     assert_eq!(tf.fake.polls(), 3 + 3 * 4);
     assert!(state.is_wholly_known());
-    assert!(tf.fake.duplicates().is_empty());
+    tf.assert_no_duplicates();
 }
 
 #[tokio::test]
@@ -640,7 +639,7 @@ async fn upgrades_go_one_minor_at_a_time_control_plane_then_pools() {
         }
         tf.assert_no_changes(&state, &cfg(version)).await;
     }
-    assert!(tf.fake.duplicates().is_empty());
+    tf.assert_no_duplicates();
 }
 
 #[tokio::test]
@@ -652,29 +651,7 @@ async fn a_pool_update_changes_bounds_and_labels_in_place_and_leaves_the_size_al
     tf.fake.clear_calls();
     let cfg = with(
         &production(),
-        vec![(
-            "node_pools",
-            map(vec![
-                ("system", obj(vec![("max_size", num(6))])),
-                (
-                    "spot",
-                    obj(vec![
-                        ("capacity", "spot".into()),
-                        ("min_size", num(6)),
-                        ("max_size", num(12)),
-                        ("labels", map(vec![("lifecycle", "preemptible".into())])),
-                        (
-                            "taints",
-                            Value::List(vec![obj(vec![
-                                ("key", "spot".into()),
-                                ("value", "yes".into()),
-                                ("effect", "NoSchedule".into()),
-                            ])]),
-                        ),
-                    ]),
-                ),
-            ]),
-        )],
+        vec![("node_pools", pools(6, 12, Some("preemptible")))],
     );
     let plan = tf.plan(&state, &cfg).await;
     assert_no_errors(&plan.diagnostics);
@@ -801,23 +778,7 @@ async fn import_by_name_then_the_creating_configuration_plans_no_change() {
     let tf = Tf::new();
     // Pools with bounds and capacity only: the cloud does not report labels, taints
     // or disk size back (see the next test).
-    let cfg = with(
-        &production(),
-        vec![(
-            "node_pools",
-            map(vec![
-                ("system", obj(vec![("max_size", num(6))])),
-                (
-                    "spot",
-                    obj(vec![
-                        ("capacity", "spot".into()),
-                        ("min_size", num(3)),
-                        ("max_size", num(9)),
-                    ]),
-                ),
-            ]),
-        )],
-    );
+    let cfg = with(&production(), vec![("node_pools", pools(3, 9, None))]);
     let created = tf.create(&cfg).await;
     let mut diags = Diagnostics::new();
     let imported = tf.resource.import(&tf.ctx, STACK, &mut diags).await;
@@ -865,7 +826,7 @@ async fn after_import_labels_and_taints_are_set_again_in_place() {
         .fake
         .calls()
         .contains(&"update_node_pool spot".to_owned()));
-    assert!(tf.fake.duplicates().is_empty());
+    tf.assert_no_duplicates();
     tf.assert_no_changes(&out.new_state, &cfg).await;
 }
 
