@@ -643,6 +643,54 @@ async fn upgrades_go_one_minor_at_a_time_control_plane_then_pools() {
 }
 
 #[tokio::test]
+async fn an_upgrade_cut_short_after_the_control_plane_is_finished_by_the_next_apply() {
+    let tf = Tf::new();
+    let cfg = |version: &str| with(&production(), vec![("kubernetes_version", version.into())]);
+    let state = tf.create(&cfg("1.30")).await;
+    tf.fake
+        .fail_next("update_node_pool spot", permanent("UpdateNodegroupVersion"));
+    let (_, out) = tf.plan_apply(&state, &cfg("1.31")).await;
+    assert!(errors(&out.diagnostics).contains("Updating the cluster failed"));
+    assert_eq!(
+        tf.fake.control_plane(STACK).map(|cp| cp.kubernetes_version),
+        Some("1.31".to_owned())
+    );
+    assert_eq!(
+        tf.fake
+            .pool(STACK, "spot")
+            .map(|(p, _)| p.kubernetes_version),
+        Some("1.30".to_owned())
+    );
+    // The state (and a refresh) shows the version the whole cluster runs.
+    let state = out.new_state;
+    assert_eq!(get(&state, "kubernetes_version"), &Value::from("1.30"));
+    let state = tf.read(&state).await;
+    assert_eq!(get(&state, "kubernetes_version"), &Value::from("1.30"));
+    // So the plan shows the upgrade again, and its apply finishes the pools
+    // without touching the control plane.
+    tf.fake.clear_calls();
+    let (planned, out) = tf.plan_apply(&state, &cfg("1.31")).await;
+    assert_no_errors(&out.diagnostics);
+    assert_known_values_kept(&planned, &out.new_state, "");
+    let calls = tf.fake.calls();
+    assert!(
+        !calls.iter().any(|c| c.starts_with("upgrade_control_plane")),
+        "{calls:?}"
+    );
+    for pool in ["spot", "system"] {
+        assert_eq!(
+            tf.fake.pool(STACK, pool).map(|(p, _)| p.kubernetes_version),
+            Some("1.31".to_owned())
+        );
+    }
+    assert_eq!(
+        get(&out.new_state, "kubernetes_version"),
+        &Value::from("1.31")
+    );
+    tf.assert_no_changes(&out.new_state, &cfg("1.31")).await;
+}
+
+#[tokio::test]
 async fn a_pool_update_changes_bounds_and_labels_in_place_and_leaves_the_size_alone() {
     let tf = Tf::new();
     let state = tf.create(&production()).await;
@@ -692,6 +740,28 @@ async fn a_pool_update_changes_bounds_and_labels_in_place_and_leaves_the_size_al
     let state = out.new_state;
     assert_eq!(get(&state, "node_pools[\"spot\"].max_size"), &num(12));
     tf.assert_no_changes(&state, &cfg).await;
+}
+
+#[tokio::test]
+async fn a_failed_pool_update_leaves_the_old_bounds_in_the_state_so_the_next_apply_retries() {
+    let tf = Tf::new();
+    let state = tf.create(&production()).await;
+    let cfg = with(
+        &production(),
+        vec![("node_pools", pools(6, 12, Some("spot")))],
+    );
+    tf.fake
+        .fail_next("update_node_pool spot", permanent("UpdateNodegroupConfig"));
+    let (_, out) = tf.plan_apply(&state, &cfg).await;
+    assert!(out.diagnostics.has_errors());
+    let state = out.new_state;
+    assert_eq!(get(&state, "node_pools[\"spot\"].max_size"), &num(9));
+    let (planned, out) = tf.plan_apply(&state, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    assert_known_values_kept(&planned, &out.new_state, "");
+    let (spot, _) = tf.fake.pool(STACK, "spot").unwrap();
+    assert_eq!((spot.min_size, spot.max_size), (6, 12));
+    tf.assert_no_changes(&out.new_state, &cfg).await;
 }
 
 #[tokio::test]
