@@ -11,7 +11,7 @@
 //! Every call is recorded in order (`"ensure_network"`, `"upgrade_control_plane
 //! 1.31"`, `"update_node_pool system"`...). A test can script faults: fail a call
 //! (by its position or its name) with a given [`BackendError`], keep the control
-//! plane `CREATING` forever, throttle the first status polls, or leave components
+//! plane or the node pools `CREATING` forever, throttle the first status polls, or leave components
 //! behind on teardown. Waits go through the engine's [`Waiter`] on the real clock
 //! with millisecond poll intervals, watching [`StackContext::cancel`] and
 //! [`StackContext::deadline`], so cancellation and timeouts behave as in production
@@ -165,6 +165,7 @@ struct World {
     faults: Vec<Fault>,
     polls_to_active: u32,
     stuck_creating: bool,
+    stuck_pools: bool,
     throttle_polls: u32,
     throttled: u32,
     polls: u32,
@@ -270,12 +271,18 @@ impl ScriptedBackend {
         let mut w = self.world();
         w.faults.clear();
         w.stuck_creating = false;
+        w.stuck_pools = false;
         w.throttle_polls = 0;
     }
 
     /// Keeps every control plane `CREATING` (or `UPDATING`) for as long as `stuck`.
     pub fn stay_creating(&self, stuck: bool) {
         self.world().stuck_creating = stuck;
+    }
+
+    /// Keeps every node pool `CREATING` (or `UPDATING`) for as long as `stuck`.
+    pub fn stay_creating_pools(&self, stuck: bool) {
+        self.world().stuck_pools = stuck;
     }
 
     /// Answers the next `count` status polls with a throttling error.
@@ -486,7 +493,7 @@ impl ScriptedBackend {
             w.throttled += 1;
             return Err(PollError::Throttled);
         }
-        let stuck = w.stuck_creating;
+        let (stuck, stuck_pools) = (w.stuck_creating, w.stuck_pools);
         let Some(s) = w.stacks.get_mut(stack) else {
             return Ok(Poll::Failed("the stack is gone".to_owned()));
         };
@@ -508,8 +515,8 @@ impl ScriptedBackend {
                 let Some(p) = s.pools.get_mut(name) else {
                     return Ok(Poll::Failed(format!("node pool {name} is gone")));
                 };
-                if p.polls_left > 0 {
-                    p.polls_left -= 1;
+                if stuck_pools || p.polls_left > 0 {
+                    p.polls_left = p.polls_left.saturating_sub(1);
                     return Ok(Poll::Pending {
                         status: p.state.status.clone(),
                     });

@@ -60,6 +60,11 @@ impl Tf {
         }
     }
 
+    /// The next `terraform apply`: a new provider process, with a new stop signal.
+    fn next_run(&mut self) {
+        self.ctx.cancel = CancellationToken::new();
+    }
+
     /// PlanResourceChange: Terraform proposes the configuration (on create) or the
     /// configuration over the prior state; the resource only checks it for null.
     async fn plan(&self, prior: &Value, config: &Value) -> PlanResponse {
@@ -505,7 +510,7 @@ async fn throttling_that_outlasts_the_retries_is_a_retryable_error_with_partial_
 
 #[tokio::test]
 async fn stop_provider_cancels_the_wait_promptly_and_keeps_what_exists() {
-    let tf = Tf::new();
+    let mut tf = Tf::new();
     tf.fake.stay_creating(true);
     let cfg = production();
     let plan = tf.plan(&Value::Null, &cfg).await;
@@ -542,6 +547,61 @@ async fn stop_provider_cancels_the_wait_promptly_and_keeps_what_exists() {
             .any(|c| c.starts_with("ensure_node_pool")),
         "nothing starts after the stop"
     );
+    // The next apply waits for the same control plane instead of making another.
+    tf.fake.clear_faults();
+    tf.next_run();
+    let (_, out) = tf.plan_apply(&partial, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    assert_eq!(tf.fake.creations("cluster"), 1);
+    tf.assert_no_duplicates();
+    tf.assert_no_changes(&out.new_state, &cfg).await;
+}
+
+#[tokio::test]
+async fn stop_provider_cancels_concurrent_pool_waits_and_keeps_the_pools() {
+    let mut tf = Tf::new();
+    tf.fake.stay_creating_pools(true);
+    let cfg = production();
+    let plan = tf.plan(&Value::Null, &cfg).await;
+    let cancel = tf.ctx.cancel.clone();
+    let (out, cancelled_at) =
+        tokio::join!(tf.apply(&Value::Null, &plan.planned_state, &cfg), async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            cancel.cancel();
+            Instant::now()
+        });
+    let took = cancelled_at.elapsed();
+    assert!(
+        took < Duration::from_millis(500),
+        "returned {took:?} after the stop"
+    );
+    let message = errors(&out.diagnostics);
+    assert!(
+        message.contains("stopped while creating node pool"),
+        "{message}"
+    );
+    let partial = out.new_state;
+    tf.assert_inventory_matches_cloud(&partial);
+    for pool in ["spot", "system"] {
+        let key = format!("node_group.{pool}");
+        assert!(
+            Tf::inventory(&partial)
+                .iter()
+                .any(|(k, id)| *k == key && !id.is_null()),
+            "{key} is kept"
+        );
+        assert_eq!(
+            get(&partial, &format!("node_pool_status[\"{pool}\"]")),
+            &Value::from("CREATING")
+        );
+    }
+    // The next apply (after untaint) waits for the same pools, creating nothing.
+    tf.fake.clear_faults();
+    tf.next_run();
+    let (_, out) = tf.plan_apply(&partial, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    tf.assert_no_duplicates();
+    tf.assert_no_changes(&out.new_state, &cfg).await;
 }
 
 #[tokio::test]
