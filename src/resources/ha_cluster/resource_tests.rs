@@ -119,6 +119,39 @@ impl Tf {
         self.plan_apply(&Value::Null, config).await.1
     }
 
+    /// Plans and applies a create of `config`, with Terraform asking the provider
+    /// to stop 100ms in; checks the apply returned promptly after the stop.
+    async fn create_stopped(&self, config: &Value) -> ApplyResponse {
+        let plan = self.plan(&Value::Null, config).await;
+        let cancel = self.ctx.cancel.clone();
+        let (out, cancelled_at) = tokio::join!(
+            self.apply(&Value::Null, &plan.planned_state, config),
+            async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                cancel.cancel();
+                Instant::now()
+            }
+        );
+        let took = cancelled_at.elapsed();
+        assert!(
+            took < Duration::from_millis(500),
+            "returned {took:?} after the stop"
+        );
+        out
+    }
+
+    /// The next run (faults cleared) applies `config` over the `partial` state: it
+    /// converges, creates nothing twice and leaves nothing to plan.
+    async fn resume(&mut self, partial: &Value, config: &Value) {
+        self.fake.clear_faults();
+        self.next_run();
+        let (planned, out) = self.plan_apply(partial, config).await;
+        assert_no_errors(&out.diagnostics);
+        assert_known_values_kept(&planned, &out.new_state, "");
+        self.assert_no_duplicates();
+        self.assert_no_changes(&out.new_state, config).await;
+    }
+
     /// Creates `config` and checks it succeeded; returns the state.
     async fn create(&self, config: &Value) -> Value {
         let (_, out) = self.plan_apply(&Value::Null, config).await;
@@ -513,19 +546,7 @@ async fn stop_provider_cancels_the_wait_promptly_and_keeps_what_exists() {
     let mut tf = Tf::new();
     tf.fake.stay_creating(true);
     let cfg = production();
-    let plan = tf.plan(&Value::Null, &cfg).await;
-    let cancel = tf.ctx.cancel.clone();
-    let (out, cancelled_at) =
-        tokio::join!(tf.apply(&Value::Null, &plan.planned_state, &cfg), async {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            cancel.cancel();
-            Instant::now()
-        });
-    let took = cancelled_at.elapsed();
-    assert!(
-        took < Duration::from_millis(500),
-        "returned {took:?} after the stop"
-    );
+    let out = tf.create_stopped(&cfg).await;
     let message = errors(&out.diagnostics);
     assert!(
         message.contains("stopped while creating the control plane"),
@@ -548,13 +569,8 @@ async fn stop_provider_cancels_the_wait_promptly_and_keeps_what_exists() {
         "nothing starts after the stop"
     );
     // The next apply waits for the same control plane instead of making another.
-    tf.fake.clear_faults();
-    tf.next_run();
-    let (_, out) = tf.plan_apply(&partial, &cfg).await;
-    assert_no_errors(&out.diagnostics);
+    tf.resume(&partial, &cfg).await;
     assert_eq!(tf.fake.creations("cluster"), 1);
-    tf.assert_no_duplicates();
-    tf.assert_no_changes(&out.new_state, &cfg).await;
 }
 
 #[tokio::test]
@@ -562,19 +578,7 @@ async fn stop_provider_cancels_concurrent_pool_waits_and_keeps_the_pools() {
     let mut tf = Tf::new();
     tf.fake.stay_creating_pools(true);
     let cfg = production();
-    let plan = tf.plan(&Value::Null, &cfg).await;
-    let cancel = tf.ctx.cancel.clone();
-    let (out, cancelled_at) =
-        tokio::join!(tf.apply(&Value::Null, &plan.planned_state, &cfg), async {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            cancel.cancel();
-            Instant::now()
-        });
-    let took = cancelled_at.elapsed();
-    assert!(
-        took < Duration::from_millis(500),
-        "returned {took:?} after the stop"
-    );
+    let out = tf.create_stopped(&cfg).await;
     let message = errors(&out.diagnostics);
     assert!(
         message.contains("stopped while creating node pool"),
@@ -596,12 +600,7 @@ async fn stop_provider_cancels_concurrent_pool_waits_and_keeps_the_pools() {
         );
     }
     // The next apply (after untaint) waits for the same pools, creating nothing.
-    tf.fake.clear_faults();
-    tf.next_run();
-    let (_, out) = tf.plan_apply(&partial, &cfg).await;
-    assert_no_errors(&out.diagnostics);
-    tf.assert_no_duplicates();
-    tf.assert_no_changes(&out.new_state, &cfg).await;
+    tf.resume(&partial, &cfg).await;
 }
 
 #[tokio::test]
