@@ -334,6 +334,11 @@ impl ScriptedBackend {
         self.world().calls.clone()
     }
 
+    /// Whether a call named `name` was made.
+    pub fn called(&self, name: &str) -> bool {
+        self.world().calls.iter().any(|c| c == name)
+    }
+
     /// Forgets the calls recorded so far (not the stacks).
     pub fn clear_calls(&self) {
         let mut w = self.world();

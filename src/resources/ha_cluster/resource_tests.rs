@@ -95,8 +95,9 @@ impl Tf {
             .await
     }
 
-    /// Plans (without errors) and applies a change from `prior` to `config`.
-    async fn plan_apply(&self, prior: &Value, config: &Value) -> (Value, ApplyResponse) {
+    /// Plans a change from `prior` to `config` that has no errors and replaces
+    /// nothing.
+    async fn plan_in_place(&self, prior: &Value, config: &Value) -> PlanResponse {
         let plan = self.plan(prior, config).await;
         assert_no_errors(&plan.diagnostics);
         assert!(
@@ -104,6 +105,12 @@ impl Tf {
             "{:?}",
             plan.requires_replace
         );
+        plan
+    }
+
+    /// Plans (without errors, in place) and applies a change from `prior` to `config`.
+    async fn plan_apply(&self, prior: &Value, config: &Value) -> (Value, ApplyResponse) {
+        let plan = self.plan_in_place(prior, config).await;
         let out = self.apply(prior, &plan.planned_state, config).await;
         (plan.planned_state, out)
     }
@@ -120,8 +127,10 @@ impl Tf {
     }
 
     /// Plans and applies a create of `config`, with Terraform asking the provider
-    /// to stop 100ms in; checks the apply returned promptly after the stop.
-    async fn create_stopped(&self, config: &Value) -> ApplyResponse {
+    /// to stop 100ms in; checks the apply returned promptly after the stop with an
+    /// error saying it `stopped while ...`, and returns the partial state (checked
+    /// against the cloud).
+    async fn create_stopped(&self, config: &Value, stopped_while: &str) -> Value {
         let plan = self.plan(&Value::Null, config).await;
         let cancel = self.ctx.cancel.clone();
         let (out, cancelled_at) = tokio::join!(
@@ -137,19 +146,30 @@ impl Tf {
             took < Duration::from_millis(500),
             "returned {took:?} after the stop"
         );
-        out
+        let message = errors(&out.diagnostics);
+        assert!(
+            message.contains(&format!("stopped while {stopped_while}")),
+            "{message}"
+        );
+        self.assert_inventory_matches_cloud(&out.new_state);
+        out.new_state
     }
 
-    /// The next run (faults cleared) applies `config` over the `partial` state: it
-    /// converges, creates nothing twice and leaves nothing to plan.
-    async fn resume(&mut self, partial: &Value, config: &Value) {
+    /// The next run (faults cleared) applies `config` over the `partial` state, as
+    /// after `terraform untaint` (Terraform taints an object whose create failed):
+    /// it converges to a wholly known state, creates nothing twice and leaves
+    /// nothing to plan. Returns the state.
+    async fn resume(&mut self, partial: &Value, config: &Value) -> Value {
         self.fake.clear_faults();
         self.next_run();
         let (planned, out) = self.plan_apply(partial, config).await;
         assert_no_errors(&out.diagnostics);
+        assert!(out.new_state.is_wholly_known(), "{:#?}", out.new_state);
         assert_known_values_kept(&planned, &out.new_state, "");
         self.assert_no_duplicates();
+        self.assert_inventory_matches_cloud(&out.new_state);
         self.assert_no_changes(&out.new_state, config).await;
+        out.new_state
     }
 
     /// Creates `config` and checks it succeeded; returns the state.
@@ -184,13 +204,7 @@ impl Tf {
 
     /// The plan of `config` over `state` changes nothing.
     async fn assert_no_changes(&self, state: &Value, config: &Value) {
-        let plan = self.plan(state, config).await;
-        assert_no_errors(&plan.diagnostics);
-        assert!(
-            plan.requires_replace.is_empty(),
-            "{:?}",
-            plan.requires_replace
-        );
+        let plan = self.plan_in_place(state, config).await;
         let mut diffs = Vec::new();
         differences(&plan.planned_state, state, "", &mut diffs);
         assert!(diffs.is_empty(), "the plan is not empty: {diffs:#?}");
@@ -215,6 +229,11 @@ impl Tf {
                 )
             })
             .collect()
+    }
+
+    /// The inventory's ids, by key.
+    fn ids(state: &Value) -> std::collections::BTreeMap<String, Value> {
+        Self::inventory(state).into_iter().collect()
     }
 
     /// Every inventory row with an id names a component the fake holds, with that
@@ -456,7 +475,7 @@ async fn create_converges_in_dependency_order_and_the_plan_after_it_is_empty() {
 
 #[tokio::test]
 async fn a_failure_mid_create_returns_what_exists_and_the_next_apply_resumes() {
-    let tf = Tf::new();
+    let mut tf = Tf::new();
     let cfg = production();
     let out = tf
         .create_failing(&cfg, "ensure_control_plane", permanent("CreateCluster"))
@@ -468,8 +487,7 @@ async fn a_failure_mid_create_returns_what_exists_and_the_next_apply_resumes() {
     assert!(!partial.is_null(), "what exists must stay in the state");
     assert!(partial.conforms_to(&schema().value_type()));
     tf.assert_inventory_matches_cloud(&partial);
-    let ids: std::collections::BTreeMap<String, Value> =
-        Tf::inventory(&partial).into_iter().collect();
+    let ids = Tf::ids(&partial);
     for key in [
         "vpc",
         "subnet.private.2",
@@ -486,19 +504,10 @@ async fn a_failure_mid_create_returns_what_exists_and_the_next_apply_resumes() {
         .is_some_and(|a| a.starts_with("arn:aws:kms:")));
     assert!(get(&partial, "network.vpc_id").as_str().is_some());
 
-    // After `terraform untaint` (Terraform taints an object whose create failed),
-    // the next apply is an update from the partial state: it adopts what exists.
-    tf.fake.clear_faults();
-    tf.fake.clear_calls();
-    let (planned, out) = tf.plan_apply(&partial, &cfg).await;
-    assert_no_errors(&out.diagnostics);
-    let state = out.new_state;
-    assert!(state.is_wholly_known(), "{state:#?}");
-    assert_known_values_kept(&planned, &state, "");
-    tf.assert_no_duplicates();
+    // After `terraform untaint`, the next apply is an update from the partial
+    // state: it adopts what exists.
+    tf.resume(&partial, &cfg).await;
     assert_eq!(tf.fake.creations("cluster"), 1);
-    tf.assert_inventory_matches_cloud(&state);
-    tf.assert_no_changes(&state, &cfg).await;
 }
 
 #[tokio::test]
@@ -546,16 +555,8 @@ async fn stop_provider_cancels_the_wait_promptly_and_keeps_what_exists() {
     let mut tf = Tf::new();
     tf.fake.stay_creating(true);
     let cfg = production();
-    let out = tf.create_stopped(&cfg).await;
-    let message = errors(&out.diagnostics);
-    assert!(
-        message.contains("stopped while creating the control plane"),
-        "{message}"
-    );
-    let partial = out.new_state;
-    tf.assert_inventory_matches_cloud(&partial);
-    let ids: std::collections::BTreeMap<String, Value> =
-        Tf::inventory(&partial).into_iter().collect();
+    let partial = tf.create_stopped(&cfg, "creating the control plane").await;
+    let ids = Tf::ids(&partial);
     assert!(
         !ids["cluster"].is_null(),
         "the cluster being created is kept"
@@ -578,14 +579,7 @@ async fn stop_provider_cancels_concurrent_pool_waits_and_keeps_the_pools() {
     let mut tf = Tf::new();
     tf.fake.stay_creating_pools(true);
     let cfg = production();
-    let out = tf.create_stopped(&cfg).await;
-    let message = errors(&out.diagnostics);
-    assert!(
-        message.contains("stopped while creating node pool"),
-        "{message}"
-    );
-    let partial = out.new_state;
-    tf.assert_inventory_matches_cloud(&partial);
+    let partial = tf.create_stopped(&cfg, "creating node pool").await;
     for pool in ["spot", "system"] {
         let key = format!("node_group.{pool}");
         assert!(
@@ -664,6 +658,20 @@ async fn upgrades_go_one_minor_at_a_time_control_plane_then_pools() {
         assert_eq!(get(&state, "kubernetes_version"), &Value::from(version));
         let calls = tf.fake.calls();
         let upgrade = format!("upgrade_control_plane {version}");
+        // Every step is ensured again (each a no-op but for the upgrade), in order.
+        assert_eq!(
+            calls,
+            [
+                "ensure_network",
+                "ensure_encryption_key",
+                "ensure_iam",
+                "ensure_control_plane",
+                upgrade.as_str(),
+                "ensure_iam oidc",
+                "update_node_pool spot",
+                "update_node_pool system",
+            ]
+        );
         assert_eq!(
             calls
                 .iter()
@@ -760,13 +768,7 @@ async fn a_pool_update_changes_bounds_and_labels_in_place_and_leaves_the_size_al
         &production(),
         vec![("node_pools", pools(6, 12, Some("preemptible")))],
     );
-    let plan = tf.plan(&state, &cfg).await;
-    assert_no_errors(&plan.diagnostics);
-    assert!(
-        plan.requires_replace.is_empty(),
-        "{:?}",
-        plan.requires_replace
-    );
+    let plan = tf.plan_in_place(&state, &cfg).await;
     assert!(get(&plan.planned_state, "node_pool_status[\"spot\"]").is_unknown());
     assert_eq!(
         get(&plan.planned_state, "node_pool_status[\"system\"]"),
@@ -940,21 +942,12 @@ async fn after_import_labels_and_taints_are_set_again_in_place() {
     let state = tf.read(&imported[0].state).await;
     // The backend's pool state has no labels or taints, so import cannot recover
     // them: the plan updates the pool in place, and replaces nothing.
-    let plan = tf.plan(&state, &cfg).await;
-    assert_no_errors(&plan.diagnostics);
-    assert!(
-        plan.requires_replace.is_empty(),
-        "{:?}",
-        plan.requires_replace
-    );
+    let plan = tf.plan_in_place(&state, &cfg).await;
     tf.fake.clear_calls();
     let out = tf.apply(&state, &plan.planned_state, &cfg).await;
     assert_no_errors(&out.diagnostics);
     assert_known_values_kept(&plan.planned_state, &out.new_state, "");
-    assert!(tf
-        .fake
-        .calls()
-        .contains(&"update_node_pool spot".to_owned()));
+    assert!(tf.fake.called("update_node_pool spot"));
     tf.assert_no_duplicates();
     tf.assert_no_changes(&out.new_state, &cfg).await;
 }
@@ -999,9 +992,7 @@ async fn refresh_shows_pool_bounds_changed_outside_paved_and_apply_restores_them
     let read = tf.read(&state).await;
     assert_eq!(get(&read, "node_pools[\"spot\"].min_size"), &num(1));
     assert_eq!(get(&read, "node_pools[\"spot\"].max_size"), &num(20));
-    let plan = tf.plan(&read, &cfg).await;
-    assert_no_errors(&plan.diagnostics);
-    assert!(plan.requires_replace.is_empty());
+    let plan = tf.plan_in_place(&read, &cfg).await;
     assert_eq!(
         get(&plan.planned_state, "node_pools[\"spot\"].max_size"),
         &num(9)
@@ -1010,10 +1001,7 @@ async fn refresh_shows_pool_bounds_changed_outside_paved_and_apply_restores_them
     let out = tf.apply(&read, &plan.planned_state, &cfg).await;
     assert_no_errors(&out.diagnostics);
     assert_known_values_kept(&plan.planned_state, &out.new_state, "");
-    assert!(tf
-        .fake
-        .calls()
-        .contains(&"update_node_pool spot".to_owned()));
+    assert!(tf.fake.called("update_node_pool spot"));
     let (spot, _) = tf.fake.pool(STACK, "spot").unwrap();
     assert_eq!((spot.min_size, spot.max_size), (3, 9));
     tf.assert_no_changes(&out.new_state, &cfg).await;
@@ -1030,7 +1018,7 @@ async fn a_failure_on_any_call_keeps_what_the_earlier_calls_made() {
         tf.fake.calls().len()
     };
     for position in 1..=calls {
-        let tf = Tf::new();
+        let mut tf = Tf::new();
         tf.fake.fail_call(
             position,
             BackendError::Retryable {
@@ -1054,15 +1042,6 @@ async fn a_failure_on_any_call_keeps_what_the_earlier_calls_made() {
             "call {position}"
         );
         tf.assert_inventory_matches_cloud(&partial);
-        let (planned, out) = tf.plan_apply(&partial, &cfg).await;
-        assert_no_errors(&out.diagnostics);
-        assert_known_values_kept(&planned, &out.new_state, "");
-        assert!(out.new_state.is_wholly_known(), "call {position}");
-        assert!(
-            tf.fake.duplicates().is_empty(),
-            "call {position}: {:?}",
-            tf.fake.duplicates()
-        );
-        tf.assert_no_changes(&out.new_state, &cfg).await;
+        tf.resume(&partial, &cfg).await;
     }
 }
