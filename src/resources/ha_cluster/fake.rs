@@ -16,6 +16,11 @@
 //! with millisecond poll intervals, watching [`StackContext::cancel`] and
 //! [`StackContext::deadline`], so cancellation and timeouts behave as in production
 //! and tests still run in milliseconds.
+//!
+//! Not modelled: removing surplus components when a layout shrinks (fewer NAT
+//! gateways), converging control-plane settings in place (requests are recorded
+//! only), waits for deletions, and labels, taints or disk size read back (the
+//! backend's [`NodePoolState`] has no place for them).
 
 use std::collections::BTreeMap;
 use std::fmt;
