@@ -137,8 +137,13 @@ impl Resource for HaClusterResource {
                     ..ApplyResponse::default()
                 };
             }
+            // What exists rather than what was asked, for the settings the cloud
+            // reports (the version running everywhere, pool bounds, pools that
+            // exist): the next plan then shows what is still to do.
+            let settings = with_drift(req.config, &observed);
+            let (mut done, _) = ClusterSpec::from_config(&settings, req.prior_state);
             observed.complete(&mut done);
-            let state = observed.state(&done, req.config, region.as_deref());
+            let state = observed.state(&done, &settings, region.as_deref());
             return ApplyResponse {
                 new_state: unknowns_to_null(&state),
                 diagnostics: diags,
