@@ -27,7 +27,8 @@ use crate::framework::{
     ReadResponse, Resource,
 };
 use crate::resources::common::resource::{
-    report, report_cloud, stack_context, teardown_response, unreachable_response, BackendFactory,
+    kept_read, report, report_cloud, stack_context, teardown_response, unreachable_read,
+    unreachable_response, BackendFactory,
 };
 use crate::resources::common::state::unknowns_to_null;
 use crate::schema::Schema;
@@ -162,17 +163,9 @@ impl Resource for HaClusterResource {
     async fn read(&self, ctx: &OpContext, req: ReadRequest<'_>) -> ReadResponse {
         let mut diags = Diagnostics::new();
         let current = req.current_state;
-        let kept = |diags| ReadResponse {
-            new_state: current.clone(),
-            private: req.private.to_vec(),
-            diagnostics: diags,
-        };
         let backend = match (self.backend)(&ctx.clients) {
             Ok(b) => b,
-            Err(e) => {
-                report_cloud(&mut diags, &e);
-                return kept(diags);
-            }
+            Err(e) => return unreachable_read(&e, &req),
         };
         let spec = ClusterSpec::from_state(current);
         let sctx = self.context(ctx, &spec, &Knowable::Unknown, CREATE_TIMEOUT);
@@ -181,7 +174,7 @@ impl Resource for HaClusterResource {
             Ok(None) => return ReadResponse::default(),
             Err(e) => {
                 report(&mut diags, "Reading the cluster", &e);
-                return kept(diags);
+                return kept_read(&req, diags);
             }
         };
         let observed = Observed::from_snapshot(snapshot);
