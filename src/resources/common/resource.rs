@@ -121,3 +121,13 @@ pub fn unreachable_read(err: &CloudError, req: &ReadRequest<'_>) -> ReadResponse
     report_cloud(&mut diags, err);
     kept_read(req, diags)
 }
+
+/// A value the configuration must know at apply (Terraform guarantees it); an
+/// unknown one is a bug, reported rather than panicking.
+pub fn known<T: Clone>(k: &Knowable<T>, what: &str) -> Result<T, BackendError> {
+    k.known().cloned().ok_or_else(|| BackendError::Permanent {
+        operation: "reading the configuration".to_owned(),
+        message: format!("{what} is not known at apply"),
+        hint: "This is a bug in paved; please report it with the plan output".to_owned(),
+    })
+}

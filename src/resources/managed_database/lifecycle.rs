@@ -11,14 +11,7 @@ use super::backend::{
 };
 use super::config::{DatabaseSpec, EncryptionKey, Knowable};
 use super::state::Observed;
-
-fn known<T: Clone>(k: &Knowable<T>, what: &str) -> Result<T, BackendError> {
-    k.known().cloned().ok_or_else(|| BackendError::Permanent {
-        operation: "reading the configuration".to_owned(),
-        message: format!("{what} is not known at apply"),
-        hint: "This is a bug in paved; please report it with the plan output".to_owned(),
-    })
-}
+use crate::resources::common::resource::known;
 
 fn record<T>(observed: &mut Observed, step: Step<T>) -> Result<T, BackendError> {
     observed.absorb(step.components);
