@@ -111,6 +111,18 @@ pub async fn converge(
     observed.subnet_group = Some(subnets.clone());
     observed.security_group = Some(sg.clone());
     observed.parameter_group = Some(pg.clone());
+    // Multi-AZ and replicas need subnets in two zones; the zones are known only now.
+    if let Some(problem) = super::validate::check_subnet_zones(spec, &subnets.zones)
+        .0
+        .into_iter()
+        .next()
+    {
+        return Err(BackendError::Permanent {
+            operation: "checking network.subnet_ids".to_owned(),
+            message: problem.summary,
+            hint: problem.detail,
+        });
+    }
 
     let name = known(&spec.name, "name")?;
     let instance_request = InstanceRequest {
