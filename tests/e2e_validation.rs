@@ -74,26 +74,6 @@ fn config(provider: &str, data: &str) -> String {
     format!("{HEADER}\nprovider \"paved\" {{\n{provider}\n}}\n\ndata \"paved_zones\" \"this\" {{\n{data}\n}}\n")
 }
 
-/// The error diagnostics of `plan -json` with the HCL line each points at.
-fn errors_with_code(stdout: &str) -> Vec<(String, String)> {
-    stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["type"] == "diagnostic" && v["diagnostic"]["severity"] == "error")
-        .map(|v| {
-            let d = &v["diagnostic"];
-            (
-                format!(
-                    "{}: {}",
-                    d["summary"].as_str().unwrap_or(""),
-                    d["detail"].as_str().unwrap_or("")
-                ),
-                d["snippet"]["code"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn invalid_input_fails_at_plan_with_the_attribute_and_no_aws_call() {
     let moto = Moto::start();
@@ -107,7 +87,7 @@ fn invalid_input_fails_at_plan_with_the_attribute_and_no_aws_call() {
         ws.write_file("main.tf", &config(provider, data));
         let plan = ws.run(&["plan", "-json", "-no-color", "-input=false"]);
         assert_ne!(plan.code, 0, "{name}: plan must fail\n{}", plan.combined());
-        let errors = errors_with_code(&plan.stdout);
+        let errors = plan.json_errors_with_code();
         assert!(
             errors.iter().any(|(_, code)| code.contains(attribute)),
             "{name}: an error must point at `{attribute}` in the configuration; got {errors:#?}"

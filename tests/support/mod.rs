@@ -315,6 +315,28 @@ impl Output {
         }
         found
     }
+
+    /// The `error` diagnostics of `plan -json` (one JSON object per line), each as
+    /// ("summary: detail", the source line its snippet points at), so a test can check
+    /// which attribute an error is about.
+    pub fn json_errors_with_code(&self) -> Vec<(String, String)> {
+        self.stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["type"] == "diagnostic" && v["diagnostic"]["severity"] == "error")
+            .map(|v| {
+                let d = &v["diagnostic"];
+                (
+                    format!(
+                        "{}: {}",
+                        d["summary"].as_str().unwrap_or(""),
+                        d["detail"].as_str().unwrap_or("")
+                    ),
+                    d["snippet"]["code"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    }
 }
 
 impl fmt::Display for Output {

@@ -1,0 +1,463 @@
+#!/usr/bin/env python3
+"""Stack benchmark for the paved provider (stdlib only; run with the venv's python).
+
+Real Terraform 1.15.5 drives the provider against moto through the counting,
+fault-injecting proxy (`paved-fault-proxy`, crates/paved-testbed) with a fixed latency
+on every AWS call (default 50 ms). For each N in N_LIST (default 1,10,50) it writes a
+configuration of N pairs of a production `paved_ha_cluster` (two node pools) and a
+production `paved_managed_database` (one read replica) in the cluster's network, then:
+
+  a) apply once: wall time, AWS calls, the most calls in flight at once;
+  b) `terraform plan` R times (default 3): wall time, AWS calls, and the provider's
+     peak RSS from the "<pid> <kB>" lines it appends to $PAVED_PEAK_RSS_FILE;
+  c) for N = 1, the refresh cost per resource type: the calls of a plan of the
+     cluster alone (`-target`) and of the whole stack, by service and action; the
+     database's share is the difference;
+  d) the critical path of the N = 1 apply: wall / (calls x latency), how much of the
+     apply is spent waiting one call after another.
+
+Moto is reset between sizes (production stacks are deletion-protected, and a reset
+is faster than a destroy). Writes bench/results/stacks.md and bench/results/stacks.json.
+Normally started by bench/stacks.sh, which builds the provider and the proxy first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from foundation import (  # noqa: E402 - shared bench helpers
+    PAVED_VERSION,
+    Moto,
+    fmt,
+    git_commit,
+    link_or_copy,
+    log,
+    machine_info,
+    read_rss,
+    report_header,
+    stop,
+    summary,
+    tf_env,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTROL = "/__paved_proxy"
+
+# Targets of issue 5, section 2.
+TARGET_CLUSTER_REFRESH_CALLS = 16
+TARGET_DATABASE_REFRESH_CALLS = 6
+TARGET_PLAN_50_SECONDS = 5.0
+TARGET_CRITICAL_PATH = 0.35
+TARGET_PEAK_RSS_MB = 80.0
+
+HEADER = """
+terraform {
+  required_providers {
+    paved = { source = "pavedroad/paved" }
+  }
+}
+
+provider "paved" {}
+"""
+
+
+def stack_hcl(i: int) -> str:
+    """One production cluster with two node pools and a production database in its network."""
+    return f"""
+resource "paved_ha_cluster" "c{i}" {{
+  name    = "bench-c{i}"
+  profile = "production"
+  network = {{
+    cidr = "10.{i % 250}.0.0/16"
+  }}
+  node_pools = {{
+    general = {{
+      instance_types = ["m6i.large"]
+      min_size       = 3
+      max_size       = 9
+    }}
+    batch = {{
+      instance_types = ["m6i.large", "m5.large", "m5a.large"]
+      capacity       = "spot"
+      min_size       = 3
+      max_size       = 12
+      labels         = {{ workload = "batch" }}
+    }}
+  }}
+}}
+
+resource "paved_managed_database" "d{i}" {{
+  name    = "bench-d{i}"
+  profile = "production"
+  network = {{
+    vpc_id        = paved_ha_cluster.c{i}.network.vpc_id
+    subnet_ids    = values(paved_ha_cluster.c{i}.network.private_subnet_ids)
+    allowed_cidrs = [paved_ha_cluster.c{i}.network.cidr]
+  }}
+}}
+"""
+
+
+def config_for(n: int) -> str:
+    return HEADER + "".join(stack_hcl(i) for i in range(n))
+
+
+# ------------------------------------------------------------------------------------
+# the proxy
+# ------------------------------------------------------------------------------------
+
+
+class Proxy:
+    """`paved-fault-proxy` in front of moto, with latency on every call."""
+
+    def __init__(self, binary: Path, upstream: str, latency_ms: int, workdir: Path):
+        self.log = workdir / "proxy.log"
+        self.proc = subprocess.Popen(
+            [str(binary), "--upstream", upstream, "--latency-ms", str(latency_ms)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=open(self.log, "wb"),
+        )
+        line = self.proc.stdout.readline().decode(errors="replace").strip()
+        m = re.match(r"Listening on (http://127\.0\.0\.1:\d+)$", line)
+        if not m:
+            stop(self.proc)
+            raise RuntimeError(f"paved-fault-proxy did not announce its port (got {line!r}); "
+                               f"log:\n{self.log.read_text(errors='replace')}")
+        self.endpoint = m.group(1)
+
+    def _call(self, method: str, path: str) -> dict:
+        req = urllib.request.Request(self.endpoint + CONTROL + path, method=method, data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def stats(self) -> dict:
+        return self._call("GET", "/stats")
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
+
+    def close(self) -> None:
+        stop(self.proc)
+
+
+def calls_by_action(stats: dict) -> dict[str, int]:
+    """`service:Action` -> count, from the proxy's stats."""
+    return {f"{svc}:{act}": n for svc, acts in stats.get("by_service", {}).items() for act, n in acts.items()}
+
+
+def reset_moto(endpoint: str) -> None:
+    req = urllib.request.Request(endpoint + "/moto-api/reset", method="POST", data=b"")
+    urllib.request.urlopen(req, timeout=30).read()
+
+
+# ------------------------------------------------------------------------------------
+# terraform
+# ------------------------------------------------------------------------------------
+
+
+def run_tf(tf: Path, args: list[str], cwd: Path, env: dict, timeout: float = 1800) -> float:
+    t0 = time.perf_counter()
+    out = subprocess.run([str(tf), *args], cwd=cwd, env=env, capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL, timeout=timeout)
+    secs = time.perf_counter() - t0
+    (cwd / f"last-{args[0]}.log").write_text(out.stdout + "\n--- stderr ---\n" + out.stderr)
+    if out.returncode not in (0, 2) or (out.returncode == 2 and "-detailed-exitcode" not in args):
+        raise RuntimeError(
+            f"`terraform {' '.join(args)}` in {cwd} failed (exit {out.returncode}):\n"
+            f"{out.stdout[-4000:]}\n{out.stderr[-4000:]}"
+        )
+    return secs
+
+
+class Bench:
+    def __init__(self, provider: Path, proxy_bin: Path, venv: Path, latency_ms: int, tmp: Path):
+        self.tf = venv / "bin" / "terraform-1.15"
+        self.tmp = tmp
+        mirror = tmp / "mirror" / "registry.terraform.io"
+        link_or_copy(provider, mirror / f"pavedroad/paved/{PAVED_VERSION}/linux_amd64/terraform-provider-paved_v{PAVED_VERSION}")
+        (tmp / "terraform.rc").write_text(
+            f'provider_installation {{\n  filesystem_mirror {{\n    path = {json.dumps(str(tmp / "mirror"))}\n  }}\n}}\n'
+        )
+        self.moto = Moto(venv, tmp)
+        try:
+            self.proxy = Proxy(proxy_bin, self.moto.endpoint, latency_ms, tmp)
+        except Exception:
+            self.moto.close()
+            raise
+        self.env = tf_env(tmp, self.proxy.endpoint)
+        self.latency_ms = latency_ms
+
+    def close(self) -> None:
+        self.proxy.close()
+        self.moto.close()
+
+    def measured(self, args: list[str], cwd: Path, rss_file: Path | None = None) -> dict:
+        """Runs terraform ARGS with fresh proxy counters; wall time and the calls it made."""
+        self.proxy.reset()
+        env = dict(self.env)
+        if rss_file is not None:
+            env["PAVED_PEAK_RSS_FILE"] = str(rss_file)
+        secs = run_tf(self.tf, args, cwd, env)
+        stats = self.proxy.stats()
+        row = {"seconds": secs, "calls": stats["total"], "max_in_flight": stats["max_in_flight"],
+               "upstream_errors": stats["upstream_errors"], "by_action": calls_by_action(stats)}
+        if rss_file is not None:
+            rows = read_rss(rss_file)
+            row["provider_processes"] = len(rows)
+            row["peak_rss_kb"] = max((kb for _, kb in rows), default=None)
+        return row
+
+    def size(self, n: int, plan_runs: int) -> dict:
+        reset_moto(self.moto.endpoint)
+        d = self.tmp / f"n{n}"
+        d.mkdir()
+        (d / "main.tf").write_text(config_for(n))
+        run_tf(self.tf, ["init", "-input=false", "-no-color"], d, self.env)
+        log(f"N={n}: apply")
+        apply = self.measured(["apply", "-auto-approve", "-input=false", "-no-color"], d)
+        log(f"N={n}: apply {apply['seconds']:.1f} s, {apply['calls']} calls")
+        plans = []
+        for r in range(plan_runs):
+            row = self.measured(["plan", "-input=false", "-no-color", "-detailed-exitcode"], d,
+                                rss_file=d / f"rss-{r}.txt")
+            plans.append(row)
+            log(f"N={n}: plan {r + 1}/{plan_runs} {row['seconds']:.2f} s, {row['calls']} calls, "
+                f"peak RSS {fmt((row['peak_rss_kb'] or 0) / 1024, ' MiB')}")
+        empty = "No changes." in (d / "last-plan.log").read_text()
+        peaks = [p["peak_rss_kb"] for p in plans if p.get("peak_rss_kb") is not None]
+        res = {
+            "n": n,
+            "resources": 2 * n,
+            "apply": {k: apply[k] for k in ("seconds", "calls", "max_in_flight", "upstream_errors")},
+            "plan": {
+                "seconds": summary([p["seconds"] for p in plans]),
+                "calls": summary([float(p["calls"]) for p in plans]),
+                "max_in_flight": max(p["max_in_flight"] for p in plans),
+                "peak_rss_kb": summary(peaks) if peaks else None,
+                "provider_processes_per_plan": sorted({p.get("provider_processes", 0) for p in plans}),
+                "empty": empty,
+            },
+            "apply_by_action": apply["by_action"],
+        }
+        if n == 1:
+            res["refresh"] = self.refresh_cost(d, plans[-1]["by_action"])
+            res["critical_path"] = {
+                "apply_seconds": apply["seconds"],
+                "calls": apply["calls"],
+                "latency_ms": self.latency_ms,
+                "serial_seconds": apply["calls"] * self.latency_ms / 1000,
+                "ratio": apply["seconds"] / (apply["calls"] * self.latency_ms / 1000) if apply["calls"] else None,
+            }
+        return res
+
+    def refresh_cost(self, d: Path, whole: dict[str, int]) -> dict:
+        """Calls of one plan by resource type: the cluster alone (-target), the database the rest."""
+        cluster = self.measured(["plan", "-input=false", "-no-color", "-detailed-exitcode",
+                                 "-target=paved_ha_cluster.c0"], d)["by_action"]
+        database = {k: whole.get(k, 0) - cluster.get(k, 0) for k in sorted(set(whole) | set(cluster))}
+        database = {k: v for k, v in database.items() if v != 0}
+        return {
+            "whole_plan": dict(sorted(whole.items())),
+            "cluster": dict(sorted(cluster.items())),
+            "database": database,
+            "cluster_calls": sum(cluster.values()),
+            "database_calls": sum(database.values()),
+            "total_calls": sum(whole.values()),
+            "method": "cluster = calls of `plan -target=paved_ha_cluster.c0` (includes any provider-level "
+                      "call); database = whole plan minus that",
+        }
+
+
+# ------------------------------------------------------------------------------------
+# report
+# ------------------------------------------------------------------------------------
+
+
+def targets(res: dict) -> list[dict]:
+    sizes = {s["n"]: s for s in res.get("sizes", []) if "error" not in s}
+    out = []
+
+    def add(name: str, target: str, value, ok):
+        out.append({"target": name, "goal": target, "value": value, "met": ok})
+
+    one = sizes.get(1)
+    if one and "refresh" in one:
+        r = one["refresh"]
+        add("refresh calls, cluster (plan, N=1)", f"<= {TARGET_CLUSTER_REFRESH_CALLS}", r["cluster_calls"],
+            r["cluster_calls"] <= TARGET_CLUSTER_REFRESH_CALLS)
+        add("refresh calls, database (plan, N=1)", f"<= {TARGET_DATABASE_REFRESH_CALLS}", r["database_calls"],
+            r["database_calls"] <= TARGET_DATABASE_REFRESH_CALLS)
+    if one and one.get("critical_path", {}).get("ratio") is not None:
+        c = one["critical_path"]["ratio"]
+        add("critical path, apply of one stack", f"<= {TARGET_CRITICAL_PATH}", round(c, 3), c <= TARGET_CRITICAL_PATH)
+    fifty = sizes.get(50)
+    if fifty:
+        p = fifty["plan"]["seconds"]["median"]
+        add("plan of 50 pairs, 50 ms latency (median)", f"< {TARGET_PLAN_50_SECONDS} s", round(p, 2),
+            p < TARGET_PLAN_50_SECONDS)
+        rss = fifty["plan"]["peak_rss_kb"]
+        if rss:
+            mb = rss["max"] / 1024
+            add("provider peak RSS (MiB), plan of 50 pairs (max)", f"< {TARGET_PEAK_RSS_MB:.0f} MiB", round(mb, 1),
+                mb < TARGET_PEAK_RSS_MB)
+    return out
+
+
+def write_markdown(res: dict, path: Path) -> None:
+    lines = report_header("Stack benchmark: production cluster + database pairs", res) + [
+        f"- Terraform 1.15.5, default `-parallelism` (10); AWS: moto 5.2.5 behind `paved-fault-proxy` adding "
+        f"{res['latency_ms']} ms to every call",
+        "- each pair: `paved_ha_cluster` (profile production: 3 zones, NAT per zone, two node pools + system) and "
+        "`paved_managed_database` (profile production: Multi-AZ, one read replica) in the cluster's network",
+        "",
+        "## Targets",
+        "",
+        "| target | goal | measured | met |",
+        "|---|---|---:|---|",
+    ]
+    for t in res["targets"]:
+        lines.append(f"| {t['target']} | {t['goal']} | {t['value']} | {'yes' if t['met'] else '**no**'} |")
+    if not res["targets"]:
+        lines.append("| (none measured) | | | |")
+    lines += [
+        "",
+        f"## Apply once, then `terraform plan` ({res['plan_runs']} runs): wall time and AWS calls",
+        "",
+        "| pairs | apply | apply calls | apply max in flight | plan median | plan min-max | plan calls | "
+        "plan max in flight | provider peak RSS (median, min-max) | plan empty |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for s in res["sizes"]:
+        if "error" in s:
+            lines.append(f"| {s['n']} | FAILED: see below | | | | | | | | |")
+            continue
+        a, p = s["apply"], s["plan"]
+        rss = p["peak_rss_kb"]
+        rss_txt = (f"{fmt(rss['median'] / 1024, ' MiB')} ({fmt(rss['min'] / 1024, '')}-{fmt(rss['max'] / 1024, ' MiB')})"
+                   if rss else "n/a")
+        lines.append(
+            f"| {s['n']} | {fmt(a['seconds'], ' s', 1)} | {a['calls']} | {a['max_in_flight']} | "
+            f"{fmt(p['seconds']['median'], ' s', 2)} | {fmt(p['seconds']['min'], '', 2)}-{fmt(p['seconds']['max'], ' s', 2)} | "
+            f"{p['calls']['median']:.0f} | {p['max_in_flight']} | {rss_txt} | {'yes' if p['empty'] else '**no**'} |"
+        )
+    errors = [s for s in res["sizes"] if "error" in s]
+    for s in errors:
+        lines += ["", f"N={s['n']} FAILED:", "", "```", s["error"][-3000:], "```"]
+    one = next((s for s in res["sizes"] if s["n"] == 1 and "error" not in s), None)
+    if one and "refresh" in one:
+        r = one["refresh"]
+        lines += [
+            "",
+            "## Refresh cost of one stack (N=1): AWS calls of one `terraform plan`",
+            "",
+            f"{r['method']}.",
+            "",
+            f"Cluster: **{r['cluster_calls']}** calls, database: **{r['database_calls']}** calls, whole plan: {r['total_calls']}.",
+            "",
+            "| service:action | cluster | database |",
+            "|---|---:|---:|",
+        ]
+        for k in sorted(set(r["cluster"]) | set(r["database"])):
+            lines.append(f"| {k} | {r['cluster'].get(k, 0)} | {r['database'].get(k, 0)} |")
+    if one and "critical_path" in one:
+        c = one["critical_path"]
+        lines += [
+            "",
+            "## Critical path: apply of one production stack",
+            "",
+            f"{c['calls']} calls x {c['latency_ms']} ms = {fmt(c['serial_seconds'], ' s', 1)} if made one after another; "
+            f"the apply took {fmt(c['apply_seconds'], ' s', 1)}: ratio **{fmt(c['ratio'], '', 3)}** "
+            "(1.0 = fully serial; lower = more in parallel; includes Terraform's and moto's own time).",
+            "",
+            "Calls of that apply by service:action:",
+            "",
+            "| service:action | calls |",
+            "|---|---:|",
+        ]
+        for k, v in sorted(one["apply_by_action"].items()):
+            lines.append(f"| {k} | {v} |")
+    lines.append("")
+    path.write_text("\n".join(lines))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--provider", default=os.environ.get("PAVED_PROVIDER"),
+                    help="provider binary (default: $PAVED_PROVIDER or target/<BUILD>/terraform-provider-paved)")
+    ap.add_argument("--proxy", default=os.environ.get("PAVED_FAULT_PROXY"),
+                    help="paved-fault-proxy binary (default: $PAVED_FAULT_PROXY or target/<BUILD>/paved-fault-proxy)")
+    ap.add_argument("--venv", default=os.environ.get("PAVED_VENV") or str(ROOT / ".venv"))
+    ap.add_argument("--n-list", default=os.environ.get("N_LIST", "1,10,50"),
+                    help="comma-separated numbers of cluster+database pairs (default: $N_LIST or 1,10,50)")
+    ap.add_argument("--plan-runs", type=int, default=int(os.environ.get("PLAN_RUNS", "3")))
+    ap.add_argument("--latency-ms", type=int, default=50)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    ap.add_argument("--command", default=None, help="the reproduce command to print in the report")
+    args = ap.parse_args()
+
+    build = os.environ.get("BUILD", "debug")
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    provider = Path(args.provider) if args.provider else target / build / "terraform-provider-paved"
+    proxy_bin = Path(args.proxy) if args.proxy else target / build / "paved-fault-proxy"
+    for what, p in (("provider", provider), ("proxy", proxy_bin)):
+        if not p.is_file():
+            raise SystemExit(f"{what} binary {p} not found: cargo build first (or pass --{what})")
+    provider, proxy_bin = provider.resolve(), proxy_bin.resolve()
+    venv = Path(args.venv)
+    if not (venv / "bin" / "terraform-1.15").exists():
+        raise SystemExit(f"{venv}/bin/terraform-1.15 missing: run scripts/setup-venv.sh first")
+    try:
+        n_list = [int(x) for x in args.n_list.split(",") if x.strip()]
+    except ValueError:
+        raise SystemExit(f"N_LIST must be comma-separated integers, got {args.n_list!r}")
+    if not n_list or any(n < 1 for n in n_list):
+        raise SystemExit(f"N_LIST must hold positive integers, got {args.n_list!r}")
+
+    res = {
+        "command": args.command or f"N_LIST={','.join(map(str, n_list))} BUILD={build} bash bench/stacks.sh",
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "commit": git_commit(),
+        "build": build,
+        "provider_binary": os.path.relpath(provider, ROOT) if provider.is_relative_to(ROOT) else str(provider),
+        "provider_size_bytes": provider.stat().st_size,
+        "latency_ms": args.latency_ms,
+        "plan_runs": args.plan_runs,
+        "sizes": [],
+    }
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="paved-stacks-") as t:
+        bench = Bench(provider, proxy_bin, venv, args.latency_ms, Path(t))
+        try:
+            for n in n_list:
+                try:
+                    res["sizes"].append(bench.size(n, args.plan_runs))
+                except Exception as e:  # noqa: BLE001 - report and go on with the next size
+                    failed = True
+                    res["sizes"].append({"n": n, "error": str(e)})
+                    log(f"N={n} FAILED: {e}")
+        finally:
+            bench.close()
+    res["targets"] = targets(res)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "stacks.json").write_text(json.dumps(res, indent=2) + "\n")
+    write_markdown(res, out / "stacks.md")
+    log(f"wrote {out / 'stacks.md'} and {out / 'stacks.json'}")
+    print((out / "stacks.md").read_text())
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Stack benchmark: N production cluster+database pairs with real Terraform against moto
+# behind the fault proxy (50 ms per call): apply, plan wall time and AWS calls, refresh
+# cost per resource type, the apply's critical path and the provider's peak RSS.
+# Writes bench/results/stacks.md and bench/results/stacks.json.
+#
+# Usage: [N_LIST=1,10,50] [BUILD=release] bash bench/stacks.sh [--plan-runs N] [--latency-ms N]
+#   N_LIST          pairs per configuration (default 1,10,50; N_LIST=1,10 to shorten)
+#   BUILD=release   benchmark target/release (default: target/debug)
+#   PAVED_PROVIDER  benchmark this provider binary instead (no build)
+#   PAVED_FAULT_PROXY  use this paved-fault-proxy binary instead (no build)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+bash "$ROOT/scripts/setup-venv.sh"
+
+n_list="${N_LIST:-1,10,50}"
+if [[ -n "${PAVED_PROVIDER:-}" ]]; then
+  cmd="N_LIST=$n_list PAVED_PROVIDER=$PAVED_PROVIDER bash bench/stacks.sh${*:+ $*}"
+else
+  cmd="N_LIST=$n_list BUILD=${BUILD:-debug} bash bench/stacks.sh${*:+ $*}"
+fi
+build_provider
+PAVED_PROVIDER="$(provider_binary)"
+
+if [[ -z "${PAVED_FAULT_PROXY:-}" ]]; then
+  log "Building paved-fault-proxy (cargo build, ${BUILD:-debug})"
+  profile_flag=()
+  [[ "${BUILD:-debug}" == release ]] && profile_flag=(--release)
+  cargo build "${profile_flag[@]}" --manifest-path "$ROOT/Cargo.toml" -p paved-testbed --bin paved-fault-proxy
+  PAVED_FAULT_PROXY="$(dirname "$PAVED_PROVIDER")/paved-fault-proxy"
+fi
+
+log "Benchmarking $PAVED_PROVIDER (pairs: $n_list)"
+exec "$VENV/bin/python" "$ROOT/bench/stacks.py" --provider "$PAVED_PROVIDER" --proxy "$PAVED_FAULT_PROXY" \
+  --n-list "$n_list" --command "$cmd" "$@"

@@ -1,0 +1,565 @@
+//! The reliability suite (issue 5, section 3): real Terraform 1.15.5 drives the provider
+//! against moto through the counting, fault-injecting proxy (crates/paved-testbed).
+//!
+//! 1. 20 % of AWS calls fail (throttling, 500, 503): apply, an empty plan and destroy
+//!    of a cluster + database stack still succeed, and nothing tagged `paved:stack`
+//!    is left in moto.
+//! 2. The provider process is killed (SIGKILL) mid-apply: a second apply converges
+//!    with no component twice (counted by its `paved:component` tag in moto), and
+//!    destroy leaves nothing.
+//! 3. Terraform gets SIGINT mid-apply: it exits within a bounded time, the state holds
+//!    what was created, and the next apply converges.
+//! 4. A corpus of invalid configurations (tests/reliability/invalid_corpus.rs): each
+//!    fails at plan with an error naming the attribute, and no AWS call is made.
+//! 5. Secrets: the master password never shows in the state, in `terraform show -json`
+//!    of a saved plan, or in the TF_LOG=trace output.
+//!
+//! Transport (6) is tests/plugin_client.rs; the decoder fuzzing (7) is fuzz/.
+//! Stacks use the development profile (fast, no final snapshot, no deletion protection).
+
+mod support;
+
+#[path = "reliability/cloud.rs"]
+mod cloud;
+#[path = "reliability/invalid_corpus.rs"]
+mod invalid_corpus;
+
+use std::fs;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use paved_testbed::{FaultConfig, FaultProxy, ProxyHandle, Stats};
+use support::{Moto, Terraform, Workspace};
+
+/// The `terraform` block of every configuration.
+const TERRAFORM: &str = r#"
+terraform {
+  required_providers {
+    paved = { source = "pavedroad/paved" }
+  }
+}
+"#;
+
+/// [`TERRAFORM`] and an empty provider block.
+fn header() -> String {
+    format!("{TERRAFORM}\nprovider \"paved\" {{}}\n")
+}
+
+/// How long an interrupted or crashed `terraform apply` may take to exit.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long to wait for an apply to reach the point where it is interrupted.
+const PROGRESS_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// A development cluster and a database in its network, both named after `stack`.
+fn stack_config(stack: &str) -> String {
+    format!(
+        r#"{TERRAFORM}
+provider "paved" {{}}
+
+resource "paved_ha_cluster" "c" {{
+  name    = "{stack}"
+  profile = "development"
+}}
+
+resource "paved_managed_database" "d" {{
+  name    = "{stack}-db"
+  profile = "development"
+  network = {{
+    vpc_id        = paved_ha_cluster.c.network.vpc_id
+    subnet_ids    = values(paved_ha_cluster.c.network.private_subnet_ids)
+    allowed_cidrs = [paved_ha_cluster.c.network.cidr]
+  }}
+}}
+"#
+    )
+}
+
+/// Moto, the proxy in front of it, and a workspace whose provider reaches moto
+/// through the proxy.
+fn bed(faults: FaultConfig) -> (Moto, ProxyHandle, Workspace) {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint(), faults).expect("start the fault proxy");
+    let ws = Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    (moto, proxy, ws)
+}
+
+/// Nothing tagged `paved:stack` is left in moto.
+fn assert_nothing_left(moto: &Moto) {
+    let left = cloud::paved_objects(&moto.endpoint());
+    assert!(
+        left.is_empty(),
+        "objects tagged paved:stack left in moto after destroy:\n{left:#?}"
+    );
+}
+
+/// No component of `stacks` exists twice in moto; returns how many were found.
+fn assert_no_duplicates(moto: &Moto, stacks: &[&str]) -> usize {
+    let objects = cloud::paved_objects(&moto.endpoint());
+    for stack in stacks {
+        let dups = cloud::duplicate_components(&objects, stack);
+        assert!(
+            dups.is_empty(),
+            "components of {stack} found more than once: {dups:#?}"
+        );
+    }
+    objects.len()
+}
+
+/// Create* calls the proxy counted.
+fn creates(stats: &Stats) -> u64 {
+    stats
+        .by_service
+        .values()
+        .flat_map(|actions| actions.iter())
+        .filter(|(action, _)| action.starts_with("Create"))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// A stack being applied in the background with 40 ms (+ up to 10) on every AWS call,
+/// so the apply spreads over seconds, once it has made 4 Create* calls.
+fn apply_under_way(stack: &str) -> (Moto, ProxyHandle, Workspace, Background) {
+    let (moto, proxy, mut ws) = bed(FaultConfig::none().with_latency(40, 10));
+    ws.write_file("main.tf", &stack_config(stack));
+    ws.init();
+    let mut apply = Background::apply(&ws, &format!("{stack}-apply"));
+    apply.wait_for_creates(&proxy, 4);
+    (moto, proxy, ws, apply)
+}
+
+/// The calls counted between two snapshots of the proxy's stats, as "service:Action" -> n.
+fn calls_since(before: &Stats, after: &Stats) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    for (service, actions) in &after.by_service {
+        for (action, n) in actions {
+            let d = n - before.count(service, action);
+            if d > 0 {
+                out.insert(format!("{service}:{action}"), d);
+            }
+        }
+    }
+    out
+}
+
+/// `terraform apply` started in the background, output to files in the working dir.
+struct Background {
+    child: Child,
+    stdout: std::path::PathBuf,
+    stderr: std::path::PathBuf,
+}
+
+impl Background {
+    fn apply(ws: &Workspace, tag: &str) -> Background {
+        let stdout = ws.dir().join(format!("{tag}.stdout"));
+        let stderr = ws.dir().join(format!("{tag}.stderr"));
+        let mut cmd = ws.command(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+        cmd.stdin(Stdio::null())
+            .stdout(fs::File::create(&stdout).expect("stdout file"))
+            .stderr(fs::File::create(&stderr).expect("stderr file"));
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = cmd.spawn().expect("start terraform apply");
+        Background {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn output(&self) -> String {
+        format!(
+            "--- stdout ---\n{}\n--- stderr ---\n{}",
+            fs::read_to_string(&self.stdout).unwrap_or_default(),
+            tail(&fs::read_to_string(&self.stderr).unwrap_or_default(), 6000)
+        )
+    }
+
+    /// Waits until the proxy has counted `n` Create* calls; panics if the apply ends
+    /// first or takes too long.
+    fn wait_for_creates(&mut self, proxy: &ProxyHandle, n: u64) {
+        let start = Instant::now();
+        loop {
+            let stats = proxy.stats();
+            if creates(&stats) >= n {
+                return;
+            }
+            if let Some(status) = self.child.try_wait().expect("poll terraform") {
+                panic!(
+                    "terraform apply ended ({status}) after {} Create* calls, before {n}:\n{}",
+                    creates(&stats),
+                    self.output()
+                );
+            }
+            assert!(
+                start.elapsed() < PROGRESS_TIMEOUT,
+                "no {n} Create* calls within {PROGRESS_TIMEOUT:?}: {stats:#?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for Terraform to exit; its exit code (-1 for a signal).
+    fn wait(&mut self, limit: Duration) -> i32 {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("poll terraform") {
+                return status.code().unwrap_or(-1);
+            }
+            if start.elapsed() > limit {
+                signal(&format!("-{}", self.child.id()), "KILL");
+                let _ = self.child.wait();
+                panic!(
+                    "terraform did not exit within {limit:?}:\n{}",
+                    self.output()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            signal(&format!("-{}", self.child.id()), "KILL");
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn tail(text: &str, max: usize) -> &str {
+    let start = text.len().saturating_sub(max);
+    let start = (start..text.len())
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(text.len());
+    &text[start..]
+}
+
+/// `kill -SIG TARGET` (a pid, or "-PGID" for a process group).
+fn signal(target: &str, sig: &str) {
+    let _ = std::process::Command::new("kill")
+        .args([&format!("-{sig}"), "--", target])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// The pids of the processes whose parent is `parent` and whose command name starts
+/// with `name` (the kernel keeps the first 15 bytes of it).
+fn children_named(parent: u32, name: &str) -> Vec<u32> {
+    let short = &name[..name.len().min(15)];
+    let mut found = Vec::new();
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // "PID (COMM) STATE PPID ..."; COMM may hold spaces, so split at the last ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let ppid = stat[close + 1..]
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse::<u32>().ok());
+        if ppid == Some(parent) && comm.starts_with(short) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// The resources in the state file, as "TYPE.NAME".
+fn state_resources(ws: &Workspace) -> Vec<String> {
+    let path = ws.dir().join("terraform.tfstate");
+    let Ok(text) = fs::read_to_string(&path) else {
+        return Vec::new();
+    };
+    let state: serde_json::Value = serde_json::from_str(&text).expect("state is JSON");
+    state["resources"]
+        .as_array()
+        .map(|rs| {
+            rs.iter()
+                .filter(|r| r["instances"].as_array().is_some_and(|i| !i.is_empty()))
+                .map(|r| {
+                    format!(
+                        "{}.{}",
+                        r["type"].as_str().unwrap_or(""),
+                        r["name"].as_str().unwrap_or("")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------
+// 1. throttling and 5xx
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn stack_survives_throttling_and_server_errors() {
+    let faults = FaultConfig {
+        throttle_rate: 0.10,
+        error_500_rate: 0.05,
+        error_503_rate: 0.05,
+        seed: Some(11),
+        ..FaultConfig::default()
+    };
+    let (moto, proxy, mut ws) = bed(faults);
+    ws.write_file("main.tf", &stack_config("flaky"));
+    ws.init();
+    ws.apply();
+    let after_apply = proxy.stats();
+    ws.assert_no_changes();
+    let before_destroy = proxy.stats();
+    ws.destroy();
+    let stats = proxy.stats();
+    eprintln!(
+        "[reliability] destroy calls: {:?}",
+        calls_since(&before_destroy, &stats)
+    );
+    eprintln!(
+        "[reliability] faults: {} calls, {} failed ({} throttled, {} HTTP 500, {} HTTP 503); apply alone {} calls",
+        stats.total,
+        stats.faults.failures(),
+        stats.faults.throttle,
+        stats.faults.error_500,
+        stats.faults.error_503,
+        after_apply.total
+    );
+    assert!(
+        stats.faults.throttle > 0 && stats.faults.error_500 + stats.faults.error_503 > 0,
+        "faults of every kind were injected: {stats:#?}"
+    );
+    assert_nothing_left(&moto);
+}
+
+// ---------------------------------------------------------------------------------
+// 2. the provider killed mid-apply
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn apply_converges_after_the_provider_is_killed() {
+    let (moto, proxy, mut ws, mut apply) = apply_under_way("crashy");
+    let providers = children_named(apply.child.id(), "terraform-provider-paved");
+    assert!(
+        !providers.is_empty(),
+        "no terraform-provider-paved child of terraform {}",
+        apply.child.id()
+    );
+    for pid in &providers {
+        signal(&pid.to_string(), "KILL");
+    }
+    let at_kill = proxy.stats();
+    let code = apply.wait(EXIT_TIMEOUT);
+    assert_ne!(
+        code,
+        0,
+        "the apply whose provider was killed must fail:\n{}",
+        apply.output()
+    );
+    eprintln!(
+        "[reliability] killed provider {providers:?} after {} Create* calls ({} calls in all); terraform exited {code}",
+        creates(&at_kill),
+        at_kill.total
+    );
+    drop(apply);
+
+    ws.apply();
+    ws.assert_no_changes();
+    let found = assert_no_duplicates(&moto, &["crashy", "crashy-db"]);
+    eprintln!(
+        "[reliability] after the second apply: {found} tagged objects, no duplicate component"
+    );
+    ws.destroy();
+    assert_nothing_left(&moto);
+}
+
+// ---------------------------------------------------------------------------------
+// 3. SIGINT to terraform mid-apply
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn interrupted_apply_keeps_partial_state_and_converges() {
+    let (moto, proxy, mut ws, mut apply) = apply_under_way("halted");
+    let sent = Instant::now();
+    signal(&apply.child.id().to_string(), "INT");
+    let code = apply.wait(EXIT_TIMEOUT);
+    let took = sent.elapsed();
+    eprintln!(
+        "[reliability] terraform exited {code} {took:.1?} after SIGINT ({} Create* calls at the signal)",
+        creates(&proxy.stats())
+    );
+    let in_state = state_resources(&ws);
+    assert!(
+        in_state.iter().any(|r| r == "paved_ha_cluster.c"),
+        "the state holds the cluster being created when interrupted; it holds {in_state:?}\n{}",
+        apply.output()
+    );
+    drop(apply);
+
+    ws.apply();
+    ws.assert_no_changes();
+    assert_no_duplicates(&moto, &["halted", "halted-db"]);
+    ws.destroy();
+    assert_nothing_left(&moto);
+}
+
+// ---------------------------------------------------------------------------------
+// 4. invalid configurations
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn invalid_configurations_fail_before_any_aws_call() {
+    let cases = invalid_corpus::CASES;
+    assert!(cases.len() >= 30, "{} cases", cases.len());
+    let (_moto, proxy, mut ws) = bed(FaultConfig::none());
+    ws.write_file("main.tf", &header());
+    ws.init();
+
+    let mut failures = Vec::new();
+    for case in cases {
+        ws.write_file("main.tf", &invalid_corpus::config(TERRAFORM, case));
+        let plan = ws.run(&["plan", "-json", "-no-color", "-input=false"]);
+        let errors = plan.json_errors_with_code();
+        let names_it = errors
+            .iter()
+            .any(|(text, code)| code.contains(case.attribute) || text.contains(case.attribute));
+        let calls = proxy.stats().total;
+        if plan.success() || !names_it || calls != 0 {
+            failures.push(format!(
+                "{}: exit {}, {calls} AWS call(s), errors {errors:#?}\n{}",
+                case.name,
+                plan.code,
+                tail(&plan.stderr, 2000)
+            ));
+            proxy.reset();
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} invalid configurations were not refused before any AWS call with an error naming \
+         the attribute:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+
+    // The control: the same workspace does reach AWS through the proxy.
+    ws.write_file(
+        "main.tf",
+        &format!("{}\ndata \"paved_zones\" \"z\" {{}}\n", header()),
+    );
+    ws.plan(&[]);
+    assert!(proxy.stats().total > 0, "the control plan reached AWS");
+}
+
+// ---------------------------------------------------------------------------------
+// 5. secrets
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn master_password_never_leaves_the_cloud() {
+    let (moto, _proxy, mut ws) = bed(FaultConfig::none());
+    ws.write_file("main.tf", &stack_config("vault"));
+    ws.init();
+
+    // The apply with Terraform's and the provider's most verbose logs.
+    let trace_path = ws.dir().join("trace.log");
+    let out = ws
+        .command(&["apply", "-auto-approve", "-no-color", "-input=false"])
+        .env("TF_LOG", "trace")
+        .env("TF_LOG_PATH", &trace_path)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run terraform apply");
+    assert!(
+        out.status.success(),
+        "apply failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        tail(&String::from_utf8_lossy(&out.stderr), 6000)
+    );
+    let trace = fs::read_to_string(&trace_path).expect("read the trace log");
+    assert!(
+        trace.contains("terraform-provider-paved") && trace.len() > 10_000,
+        "the trace log holds the provider's output ({} bytes)",
+        trace.len()
+    );
+    let plan = ws.run_ok(&["plan", "-no-color", "-input=false", "-out=saved.tfplan"]);
+    let shown = ws.run_ok(&["show", "-json", "saved.tfplan"]);
+    let state_text =
+        fs::read_to_string(ws.dir().join("terraform.tfstate")).expect("read the state");
+
+    let state: serde_json::Value = serde_json::from_str(&state_text).expect("state JSON");
+    let db = state["resources"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["type"] == "paved_managed_database"))
+        .expect("the database is in the state");
+    let arn = db["instances"][0]["attributes"]["master_secret_arn"]
+        .as_str()
+        .expect("master_secret_arn is set")
+        .to_string();
+    let secret = cloud::secret_value(&moto.endpoint(), &arn);
+    let parsed: serde_json::Value = serde_json::from_str(&secret).expect("the secret is JSON");
+    let password = parsed["password"]
+        .as_str()
+        .expect("the secret holds a password")
+        .to_string();
+    assert!(
+        password.len() >= 8,
+        "a real password: {} chars",
+        password.len()
+    );
+
+    let texts = [
+        ("the state file", state_text.as_str()),
+        (
+            "`terraform show -json` of the saved plan",
+            shown.stdout.as_str(),
+        ),
+        ("the plan output", plan.stdout.as_str()),
+        ("the TF_LOG=trace log", trace.as_str()),
+        ("the apply output", &String::from_utf8_lossy(&out.stdout)),
+    ];
+    for (what, text) in texts {
+        assert!(
+            !text.contains(&password),
+            "the master password shows in {what}"
+        );
+        assert!(
+            !text.contains(&secret),
+            "the secret's value shows in {what}"
+        );
+    }
+    ws.destroy();
+    assert_nothing_left(&moto);
+}
+
+/// A check of the helpers that need no cloud.
+#[test]
+fn process_and_text_helpers() {
+    assert_eq!(tail("héllo", 3), "llo");
+    assert_eq!(tail("abc", 10), "abc");
+    assert!(children_named(std::process::id(), "no-such-process").is_empty());
+    let me = children_named(
+        fs::read_to_string("/proc/self/stat")
+            .ok()
+            .and_then(|s| {
+                let close = s.rfind(')')?;
+                s[close + 1..].split_whitespace().nth(1)?.parse().ok()
+            })
+            .unwrap_or(0),
+        "",
+    );
+    assert!(me.contains(&std::process::id()), "{me:?}");
+}
