@@ -18,6 +18,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # The demo stack, in apply order. Add examples here as resources land.
 DEMO_EXAMPLES=(
   examples/data-sources/zones
+  examples/managed_database/production-with-cluster
 )
 if (($# > 0)); then
   DEMO_EXAMPLES=("$@")

@@ -203,6 +203,88 @@ fn print_counts(title: &str, stats: &Stats) {
     }
 }
 
+/// What moto still holds of the stack's network, by kind and id.
+async fn ec2_leftovers(ec2: &aws_sdk_ec2::Client, stack: &str, vpc_id: &str) -> Vec<String> {
+    let by_stack = aws_sdk_ec2::types::Filter::builder()
+        .name(format!("tag:{STACK_TAG}"))
+        .values(stack)
+        .build();
+    let in_vpc = aws_sdk_ec2::types::Filter::builder()
+        .name("vpc-id")
+        .values(vpc_id)
+        .build();
+    let f = || Some(vec![by_stack.clone()]);
+    let (vpcs, subnets, tables, igws, eips, nats, groups) = tokio::join!(
+        ec2.describe_vpcs().set_filters(f()).send(),
+        ec2.describe_subnets().set_filters(f()).send(),
+        ec2.describe_route_tables().set_filters(f()).send(),
+        ec2.describe_internet_gateways().set_filters(f()).send(),
+        ec2.describe_addresses().set_filters(f()).send(),
+        ec2.describe_nat_gateways().set_filter(f()).send(),
+        ec2.describe_security_groups().filters(in_vpc).send(),
+    );
+    let mut left: Vec<String> = Vec::new();
+    left.extend(
+        vpcs.unwrap()
+            .vpcs()
+            .iter()
+            .map(|v| format!("{:?}", v.vpc_id())),
+    );
+    left.extend(
+        subnets
+            .unwrap()
+            .subnets()
+            .iter()
+            .map(|v| format!("{:?}", v.subnet_id())),
+    );
+    left.extend(
+        tables
+            .unwrap()
+            .route_tables()
+            .iter()
+            .map(|v| format!("{:?}", v.route_table_id())),
+    );
+    left.extend(
+        igws.unwrap()
+            .internet_gateways()
+            .iter()
+            .map(|v| format!("{:?}", v.internet_gateway_id())),
+    );
+    left.extend(
+        eips.unwrap()
+            .addresses()
+            .iter()
+            .map(|v| format!("{:?}", v.allocation_id())),
+    );
+    left.extend(
+        nats.unwrap()
+            .nat_gateways()
+            .iter()
+            .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
+            .map(|v| format!("{:?}", v.nat_gateway_id())),
+    );
+    left.extend(
+        groups
+            .unwrap()
+            .security_groups()
+            .iter()
+            .map(|v| format!("{:?}", v.group_id())),
+    );
+    left
+}
+
+/// Node group `name` of cluster `shop`, as moto holds it.
+async fn node_group(eks: &aws_sdk_eks::Client, name: &str) -> aws_sdk_eks::types::Nodegroup {
+    let out = eks
+        .describe_nodegroup()
+        .cluster_name("shop")
+        .nodegroup_name(name)
+        .send()
+        .await
+        .unwrap();
+    out.nodegroup().unwrap().clone()
+}
+
 fn has_tag(tags: &std::collections::HashMap<String, String>, key: &str, value: &str) -> bool {
     tags.get(key).map(String::as_str) == Some(value)
 }
@@ -334,14 +416,7 @@ async fn production_cluster_lifecycle() {
         assert_eq!(ebs.encrypted(), Some(true));
     }
 
-    let spot = eks
-        .describe_nodegroup()
-        .cluster_name("shop")
-        .nodegroup_name("spot")
-        .send()
-        .await
-        .unwrap();
-    let spot = spot.nodegroup().unwrap();
+    let spot = node_group(&eks, "spot").await;
     assert_eq!(spot.capacity_type().map(|c| c.as_str()), Some("SPOT"));
     assert_eq!(spot.instance_types().len(), 2);
     assert_eq!(spot.taints().len(), 1);
@@ -352,14 +427,8 @@ async fn production_cluster_lifecycle() {
         "node_group.spot"
     ));
     assert!(spot.launch_template().and_then(|l| l.id()).is_some());
-    let system = eks
-        .describe_nodegroup()
-        .cluster_name("shop")
-        .nodegroup_name("system")
-        .send()
-        .await
-        .unwrap();
-    let scaling = system.nodegroup().unwrap().scaling_config().unwrap();
+    let system = node_group(&eks, "system").await;
+    let scaling = system.scaling_config().unwrap();
     assert_eq!(
         (
             scaling.min_size(),
@@ -437,14 +506,7 @@ async fn production_cluster_lifecycle() {
         .result
         .expect("update pool");
     assert_eq!((state.min_size, state.max_size), (2, 8));
-    let system = eks
-        .describe_nodegroup()
-        .cluster_name("shop")
-        .nodegroup_name("system")
-        .send()
-        .await
-        .unwrap();
-    let system = system.nodegroup().unwrap();
+    let system = node_group(&eks, "system").await;
     let scaling = system.scaling_config().unwrap();
     assert_eq!(
         (
@@ -484,6 +546,44 @@ async fn production_cluster_lifecycle() {
         step.components
     );
 
+    // Control-plane settings converge in place: logs off (the log group goes) and
+    // other public CIDRs.
+    let snapshot_now = backend.read_stack(&ctx).await.unwrap().unwrap();
+    let intra: Vec<String> = snapshot_now.network.as_ref().unwrap().subnet_ids[&Tier::Intra]
+        .values()
+        .cloned()
+        .collect();
+    let iam_now = snapshot_now.iam.as_ref().unwrap();
+    backend
+        .ensure_control_plane(
+            &ctx,
+            &ControlPlaneRequest {
+                name: "shop".into(),
+                kubernetes_version: Some("1.31".into()),
+                subnet_ids: intra,
+                public_access_cidrs: vec!["198.51.100.0/24".into()],
+                encryption_key_arn: snapshot_now.key.as_ref().unwrap().arn.clone(),
+                cluster_role_id: iam_now.cluster_role_id.clone(),
+                log_types: Vec::new(),
+                log_retention_days: 30,
+                admins: Vec::new(),
+            },
+        )
+        .await
+        .result
+        .expect("converge the control plane");
+    let cluster = eks.describe_cluster().name("shop").send().await.unwrap();
+    let vpc = cluster.cluster().unwrap().resources_vpc_config().unwrap();
+    assert_eq!(vpc.public_access_cidrs(), ["198.51.100.0/24"]);
+    assert!(logs
+        .describe_log_groups()
+        .log_group_name_prefix("/aws/eks/shop")
+        .send()
+        .await
+        .unwrap()
+        .log_groups()
+        .is_empty());
+
     // 5. Teardown, with a load balancer Kubernetes would have made.
     let lb = elbv2
         .create_load_balancer()
@@ -518,121 +618,37 @@ async fn production_cluster_lifecycle() {
     assert!(report.deleted.iter().any(|c| c.id == lb_arn));
     assert!(step.components.is_empty());
 
-    assert!(eks
-        .list_clusters()
-        .send()
-        .await
-        .unwrap()
-        .clusters()
-        .is_empty());
-    assert!(elbv2
-        .describe_load_balancers()
-        .send()
-        .await
-        .unwrap()
-        .load_balancers()
-        .is_empty());
-    assert!(ec2
-        .describe_launch_templates()
-        .send()
-        .await
-        .unwrap()
-        .launch_templates()
-        .is_empty());
-    assert!(iam
-        .list_roles()
-        .path_prefix("/paved/shop/")
-        .send()
-        .await
-        .unwrap()
-        .roles()
-        .is_empty());
-    assert!(iam
-        .list_open_id_connect_providers()
-        .send()
-        .await
-        .unwrap()
-        .open_id_connect_provider_list()
-        .is_empty());
-    assert!(logs
-        .describe_log_groups()
-        .log_group_name_prefix("/aws/eks/shop")
-        .send()
-        .await
-        .unwrap()
-        .log_groups()
-        .is_empty());
+    let (clusters, lbs, templates, roles, providers, groups) = tokio::join!(
+        eks.list_clusters().send(),
+        elbv2.describe_load_balancers().send(),
+        ec2.describe_launch_templates().send(),
+        iam.list_roles().path_prefix("/paved/shop/").send(),
+        iam.list_open_id_connect_providers().send(),
+        logs.describe_log_groups()
+            .log_group_name_prefix("/aws/eks/shop")
+            .send(),
+    );
+    assert_eq!(
+        (
+            clusters.unwrap().clusters().len(),
+            lbs.unwrap().load_balancers().len(),
+            templates.unwrap().launch_templates().len(),
+            roles.unwrap().roles().len(),
+            providers.unwrap().open_id_connect_provider_list().len(),
+            groups.unwrap().log_groups().len(),
+        ),
+        (0, 0, 0, 0, 0, 0),
+        "clusters, load balancers, launch templates, roles, OIDC providers, log groups left"
+    );
     let key = kms.describe_key().key_id(&key_arn).send().await.unwrap();
     assert_eq!(
         key.key_metadata().unwrap().key_state().map(|s| s.as_str()),
         Some("PendingDeletion")
     );
-    let by_stack = aws_sdk_ec2::types::Filter::builder()
-        .name(format!("tag:{STACK_TAG}"))
-        .values("shop")
-        .build();
-    let in_vpc = aws_sdk_ec2::types::Filter::builder()
-        .name("vpc-id")
-        .values(&vpc_id)
-        .build();
-    assert!(ec2
-        .describe_vpcs()
-        .filters(by_stack.clone())
-        .send()
-        .await
-        .unwrap()
-        .vpcs()
-        .is_empty());
-    assert!(ec2
-        .describe_subnets()
-        .filters(by_stack.clone())
-        .send()
-        .await
-        .unwrap()
-        .subnets()
-        .is_empty());
-    assert!(ec2
-        .describe_route_tables()
-        .filters(by_stack.clone())
-        .send()
-        .await
-        .unwrap()
-        .route_tables()
-        .is_empty());
-    assert!(ec2
-        .describe_internet_gateways()
-        .filters(by_stack.clone())
-        .send()
-        .await
-        .unwrap()
-        .internet_gateways()
-        .is_empty());
-    assert!(ec2
-        .describe_addresses()
-        .filters(by_stack.clone())
-        .send()
-        .await
-        .unwrap()
-        .addresses()
-        .is_empty());
-    let nats = ec2
-        .describe_nat_gateways()
-        .filter(by_stack)
-        .send()
-        .await
-        .unwrap();
-    assert!(nats
-        .nat_gateways()
-        .iter()
-        .all(|n| n.state().map(|s| s.as_str()) == Some("deleted")));
-    assert!(ec2
-        .describe_security_groups()
-        .filters(in_vpc)
-        .send()
-        .await
-        .unwrap()
-        .security_groups()
-        .is_empty());
+    assert_eq!(
+        ec2_leftovers(&ec2, "shop", &vpc_id).await,
+        Vec::<String>::new()
+    );
 
     // A second teardown finds nothing and deletes nothing.
     proxy.reset();
@@ -688,5 +704,136 @@ async fn a_role_made_by_someone_else_is_a_conflict() {
         other => panic!("expected a conflict, got {other:?}"),
     }
     assert!(step.components.is_empty());
+    proxy.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_network_is_read_and_kept() {
+    let moto = Moto::start();
+    let (proxy, clients) = start(&moto);
+    let ec2 = clients.ec2(None).await.unwrap();
+    let elbv2 = clients.elbv2(None).await.unwrap();
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.9.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
+    let mut subnets = Vec::new();
+    for (i, zone) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
+        let s = ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block(format!("10.9.{i}.0/24"))
+            .availability_zone(*zone)
+            .send()
+            .await
+            .unwrap();
+        subnets.push(s.subnet().unwrap().subnet_id().unwrap().to_owned());
+    }
+    let backend = AwsClusterBackend::new(clients.clone());
+    let ctx = context("kept");
+    let net = backend
+        .ensure_network(
+            &ctx,
+            &NetworkRequest::Existing {
+                vpc_id: vpc_id.clone(),
+                subnet_ids: BTreeMap::from([(Tier::Private, subnets.clone())]),
+            },
+        )
+        .await
+        .result
+        .expect("existing network");
+    assert_eq!(net.zones, ["us-east-1a", "us-east-1b"]);
+    assert_eq!(net.subnet_ids[&Tier::Private].len(), 2);
+    let tagged = ec2
+        .describe_subnets()
+        .subnet_ids(&subnets[0])
+        .send()
+        .await
+        .unwrap();
+    assert!(tagged.subnets()[0]
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("kubernetes.io/cluster/kept")));
+
+    // Kubernetes made one load balancer for this cluster; someone else another.
+    let ours = elbv2
+        .create_load_balancer()
+        .name("k8s-kept-web")
+        .set_subnets(Some(subnets.clone()))
+        .tags(
+            aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                .key("kubernetes.io/cluster/kept")
+                .value("owned")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let ours = ours.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_owned();
+    elbv2
+        .create_load_balancer()
+        .name("someone-else")
+        .set_subnets(Some(subnets.clone()))
+        .send()
+        .await
+        .unwrap();
+    // The cluster lives in the user's network (created directly: the roles and key
+    // do not matter for teardown).
+    let eks = clients.eks(None).await.unwrap();
+    eks.create_cluster()
+        .name("kept")
+        .role_arn("arn:aws:iam::123456789012:role/x")
+        .resources_vpc_config(
+            aws_sdk_eks::types::VpcConfigRequest::builder()
+                .set_subnet_ids(Some(subnets.clone()))
+                .build(),
+        )
+        .tags(STACK_TAG, "kept")
+        .send()
+        .await
+        .unwrap();
+    let report = backend
+        .delete_stack(
+            &ctx,
+            &TeardownRequest {
+                keep_network: true,
+                delete_key: false,
+            },
+        )
+        .await
+        .result
+        .expect("delete_stack");
+    assert!(report.left_behind.is_empty(), "{:#?}", report.left_behind);
+    assert!(report.deleted.iter().any(|c| c.id == ours));
+    let left = elbv2.describe_load_balancers().send().await.unwrap();
+    let names: Vec<_> = left
+        .load_balancers()
+        .iter()
+        .filter_map(|l| l.load_balancer_name())
+        .collect();
+    assert_eq!(names, ["someone-else"]);
+    assert_eq!(
+        ec2.describe_vpcs()
+            .vpc_ids(&vpc_id)
+            .send()
+            .await
+            .unwrap()
+            .vpcs()
+            .len(),
+        1
+    );
+    assert!(eks
+        .list_clusters()
+        .send()
+        .await
+        .unwrap()
+        .clusters()
+        .is_empty());
     proxy.shutdown();
 }

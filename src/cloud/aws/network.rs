@@ -143,20 +143,9 @@ fn missing_id(operation: &str) -> BackendError {
 }
 
 /// Stops between cloud calls when Terraform asked to, or the deadline passed (shared
-/// with the database backend).
+/// with the cluster and database backends).
 pub(crate) fn checkpoint(ctx: &StackContext, during: &str) -> Result<(), BackendError> {
-    if ctx.cancel.is_cancelled() {
-        return Err(BackendError::Cancelled {
-            during: during.to_owned(),
-        });
-    }
-    if ctx.deadline.is_some_and(|d| Instant::now() >= d) {
-        return Err(BackendError::TimedOut {
-            during: during.to_owned(),
-            limit: "the operation's timeout".to_owned(),
-        });
-    }
-    Ok(())
+    ctx.checkpoint(during)
 }
 
 fn wait_limit(ctx: &StackContext) -> Duration {
@@ -166,28 +155,13 @@ fn wait_limit(ctx: &StackContext) -> Duration {
 }
 
 fn wait_error(err: WaitError<Ec2Failure>, during: &str) -> BackendError {
-    match err {
-        WaitError::Cancelled { .. } => BackendError::Cancelled {
-            during: during.to_owned(),
-        },
-        WaitError::TimedOut { .. } => BackendError::TimedOut {
-            during: during.to_owned(),
-            limit: "the operation's timeout".to_owned(),
-        },
-        WaitError::Failed { what, reason } => BackendError::Permanent {
-            operation: during.to_owned(),
-            message: format!("{what} failed: {reason}"),
-            hint: "Check the NAT gateway's failure message in the AWS console (often an \
-                   address or subnet problem), then run apply again"
-                .to_owned(),
-        },
-        WaitError::PollFailed { source, .. } => match source.into_last_error() {
-            Some(last) => last.into_backend(during),
-            None => BackendError::Cancelled {
-                during: during.to_owned(),
-            },
-        },
-    }
+    BackendError::from_wait(
+        err,
+        during,
+        "Check the NAT gateway's failure message in the AWS console (often an address or \
+         subnet problem), then run apply again",
+        |last| last.into_backend(during),
+    )
 }
 
 // ---------------------------------------------------------------------------------

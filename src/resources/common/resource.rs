@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::cloud::{Clients, CloudError};
 use crate::diag::Diagnostics;
-use crate::framework::{ApplyResponse, OpContext};
+use crate::framework::{ApplyResponse, OpContext, ReadRequest, ReadResponse};
 use crate::resources::ha_cluster::backend::{BackendError, StackContext, TeardownReport};
 use crate::resources::ha_cluster::config::{parse_duration, Knowable};
 
@@ -103,4 +103,31 @@ pub fn unreachable_response(err: &CloudError, prior: &paved_value::Value) -> App
         diagnostics: diags,
         ..ApplyResponse::default()
     }
+}
+
+/// A refresh that keeps the recorded state (the cloud could not be read), with
+/// the diagnostics saying why.
+pub fn kept_read(req: &ReadRequest<'_>, diagnostics: Diagnostics) -> ReadResponse {
+    ReadResponse {
+        new_state: req.current_state.clone(),
+        private: req.private.to_vec(),
+        diagnostics,
+    }
+}
+
+/// The refresh response when no backend can be had: the error, the state kept.
+pub fn unreachable_read(err: &CloudError, req: &ReadRequest<'_>) -> ReadResponse {
+    let mut diags = Diagnostics::new();
+    report_cloud(&mut diags, err);
+    kept_read(req, diags)
+}
+
+/// A value the configuration must know at apply (Terraform guarantees it); an
+/// unknown one is a bug, reported rather than panicking.
+pub fn known<T: Clone>(k: &Knowable<T>, what: &str) -> Result<T, BackendError> {
+    k.known().cloned().ok_or_else(|| BackendError::Permanent {
+        operation: "reading the configuration".to_owned(),
+        message: format!("{what} is not known at apply"),
+        hint: "This is a bug in paved; please report it with the plan output".to_owned(),
+    })
 }

@@ -11,6 +11,16 @@ pub fn obj(pairs: Vec<(&str, Value)>) -> Value {
     Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
+/// A map value with the given entries.
+pub fn map(entries: Vec<(&str, Value)>) -> Value {
+    Value::Map(
+        entries
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
+
 /// A list of strings.
 pub fn strings(items: &[&str]) -> Value {
     Value::List(items.iter().map(|s| Value::from(*s)).collect())

@@ -37,6 +37,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::config::{Capacity, NatLayout};
 use super::layout::Tier;
+use crate::engine::WaitError;
 
 /// Tag naming the stack a component belongs to (the cluster's name).
 pub const STACK_TAG: &str = "paved:stack";
@@ -55,6 +56,26 @@ pub struct StackContext {
     pub cancel: CancellationToken,
     /// When the operation's timeout (the `timeouts` block) runs out.
     pub deadline: Option<Instant>,
+}
+
+impl StackContext {
+    /// The check between cloud calls: [`BackendError::Cancelled`] once Terraform
+    /// asked to stop, [`BackendError::TimedOut`] once the deadline passed, naming
+    /// what was `during`.
+    pub fn checkpoint(&self, during: &str) -> Result<(), BackendError> {
+        if self.cancel.is_cancelled() {
+            return Err(BackendError::Cancelled {
+                during: during.to_owned(),
+            });
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(BackendError::TimedOut {
+                during: during.to_owned(),
+                limit: "the operation's timeout".to_owned(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// One component that exists in the cloud: a row of the inventory.
@@ -399,6 +420,37 @@ pub enum BackendError {
 }
 
 impl BackendError {
+    /// What a failed wait means to the user, doing `during`: stopped, out of time,
+    /// a failed operation (with `hint`), or a status check that kept failing
+    /// (`poll_error` phrases its last error).
+    pub fn from_wait<E>(
+        err: WaitError<E>,
+        during: &str,
+        hint: &str,
+        poll_error: impl FnOnce(E) -> BackendError,
+    ) -> BackendError {
+        match err {
+            WaitError::TimedOut { .. } => BackendError::TimedOut {
+                during: during.to_owned(),
+                limit: "the operation's timeout".to_owned(),
+            },
+            WaitError::Failed { what, reason } => BackendError::Permanent {
+                operation: during.to_owned(),
+                message: format!("{what} failed: {reason}"),
+                hint: hint.to_owned(),
+            },
+            WaitError::PollFailed { source, .. } => match source.into_last_error() {
+                Some(last) => poll_error(last),
+                None => BackendError::Cancelled {
+                    during: during.to_owned(),
+                },
+            },
+            WaitError::Cancelled { .. } => BackendError::Cancelled {
+                during: during.to_owned(),
+            },
+        }
+    }
+
     /// Whether running the same call again may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(

@@ -11,11 +11,16 @@
 //! Every call is recorded in order (`"ensure_network"`, `"upgrade_control_plane
 //! 1.31"`, `"update_node_pool system"`...). A test can script faults: fail a call
 //! (by its position or its name) with a given [`BackendError`], keep the control
-//! plane `CREATING` forever, throttle the first status polls, or leave components
+//! plane or the node pools `CREATING` forever, throttle the first status polls, or leave components
 //! behind on teardown. Waits go through the engine's [`Waiter`] on the real clock
 //! with millisecond poll intervals, watching [`StackContext::cancel`] and
 //! [`StackContext::deadline`], so cancellation and timeouts behave as in production
 //! and tests still run in milliseconds.
+//!
+//! Not modelled: removing surplus components when a layout shrinks (fewer NAT
+//! gateways), converging control-plane settings in place (requests are recorded
+//! only), waits for deletions, and labels, taints or disk size read back (the
+//! backend's [`NodePoolState`] has no place for them).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -165,6 +170,7 @@ struct World {
     faults: Vec<Fault>,
     polls_to_active: u32,
     stuck_creating: bool,
+    stuck_pools: bool,
     throttle_polls: u32,
     throttled: u32,
     polls: u32,
@@ -270,12 +276,18 @@ impl ScriptedBackend {
         let mut w = self.world();
         w.faults.clear();
         w.stuck_creating = false;
+        w.stuck_pools = false;
         w.throttle_polls = 0;
     }
 
     /// Keeps every control plane `CREATING` (or `UPDATING`) for as long as `stuck`.
     pub fn stay_creating(&self, stuck: bool) {
         self.world().stuck_creating = stuck;
+    }
+
+    /// Keeps every node pool `CREATING` (or `UPDATING`) for as long as `stuck`.
+    pub fn stay_creating_pools(&self, stuck: bool) {
+        self.world().stuck_pools = stuck;
     }
 
     /// Answers the next `count` status polls with a throttling error.
@@ -325,6 +337,11 @@ impl ScriptedBackend {
     /// Every call so far, in order.
     pub fn calls(&self) -> Vec<String> {
         self.world().calls.clone()
+    }
+
+    /// Whether a call named `name` was made.
+    pub fn called(&self, name: &str) -> bool {
+        self.world().calls.iter().any(|c| c == name)
     }
 
     /// Forgets the calls recorded so far (not the stacks).
@@ -444,7 +461,7 @@ impl ScriptedBackend {
         during: &str,
         area: &[&str],
     ) -> Result<(), Step<T>> {
-        let error = self.enter(name).or_else(|| checkpoint(ctx, during).err());
+        let error = self.enter(name).or_else(|| ctx.checkpoint(during).err());
         match error {
             Some(e) => Err(Step::failed(e, self.area(ctx, area))),
             None => Ok(()),
@@ -486,7 +503,7 @@ impl ScriptedBackend {
             w.throttled += 1;
             return Err(PollError::Throttled);
         }
-        let stuck = w.stuck_creating;
+        let (stuck, stuck_pools) = (w.stuck_creating, w.stuck_pools);
         let Some(s) = w.stacks.get_mut(stack) else {
             return Ok(Poll::Failed("the stack is gone".to_owned()));
         };
@@ -508,8 +525,8 @@ impl ScriptedBackend {
                 let Some(p) = s.pools.get_mut(name) else {
                     return Ok(Poll::Failed(format!("node pool {name} is gone")));
                 };
-                if p.polls_left > 0 {
-                    p.polls_left -= 1;
+                if stuck_pools || p.polls_left > 0 {
+                    p.polls_left = p.polls_left.saturating_sub(1);
                     return Ok(Poll::Pending {
                         status: p.state.status.clone(),
                     });
@@ -553,6 +570,46 @@ impl ScriptedBackend {
         let keys = Self::pool_area(name);
         let prefixes: Vec<&str> = keys.iter().map(String::as_str).collect();
         self.area(ctx, &prefixes)
+    }
+
+    /// [`Self::start`] for a call on node pool `name`.
+    fn start_pool<T>(
+        &self,
+        ctx: &StackContext,
+        call: &str,
+        name: &str,
+        during: &str,
+    ) -> Result<(), Step<T>> {
+        let keys = Self::pool_area(name);
+        let area: Vec<&str> = keys.iter().map(String::as_str).collect();
+        self.start(ctx, format!("{call} {name}"), during, &area)
+    }
+
+    /// Waits until the control plane is active; the step reports it and the
+    /// control plane's components.
+    async fn control_plane_step(
+        &self,
+        ctx: &StackContext,
+        during: &str,
+    ) -> Step<ControlPlaneState> {
+        let result = self.wait_active(ctx, Target::ControlPlane, during).await;
+        let components = self.area(ctx, CONTROL_PLANE_AREA);
+        match result.and_then(|()| self.current_control_plane(ctx)) {
+            Ok(cp) => Step::done(cp, components),
+            Err(e) => Step::failed(e, components),
+        }
+    }
+
+    /// Waits until pool `name` is active; the step reports it and its components.
+    async fn pool_step(&self, ctx: &StackContext, name: &str, during: &str) -> Step<NodePoolState> {
+        let result = self
+            .wait_active(ctx, Target::Pool(name.to_owned()), during)
+            .await;
+        let components = self.pool_components(ctx, name);
+        match result.and_then(|()| self.current_pool(ctx, name)) {
+            Ok(pool) => Step::done(pool, components),
+            Err(e) => Step::failed(e, components),
+        }
     }
 
     fn build_network(
@@ -624,46 +681,13 @@ impl ScriptedBackend {
     }
 }
 
-/// The fake's checkpoint between cloud calls, as the AWS adapters do it.
-fn checkpoint(ctx: &StackContext, during: &str) -> Result<(), BackendError> {
-    if ctx.cancel.is_cancelled() {
-        return Err(BackendError::Cancelled {
-            during: during.to_owned(),
-        });
-    }
-    if ctx.deadline.is_some_and(|d| Instant::now() >= d) {
-        return Err(BackendError::TimedOut {
-            during: during.to_owned(),
-            limit: "the operation's timeout".to_owned(),
-        });
-    }
-    Ok(())
-}
-
 fn wait_error(err: WaitError<PollError>, during: &str) -> BackendError {
-    match err {
-        WaitError::Cancelled { .. } => BackendError::Cancelled {
-            during: during.to_owned(),
-        },
-        WaitError::TimedOut { .. } => BackendError::TimedOut {
-            during: during.to_owned(),
-            limit: "the operation's timeout".to_owned(),
-        },
-        WaitError::Failed { what, reason } => BackendError::Permanent {
+    BackendError::from_wait(err, during, "Check the cloud console", |last| {
+        BackendError::Retryable {
             operation: during.to_owned(),
-            message: format!("{what} failed: {reason}"),
-            hint: "Check the cloud console".to_owned(),
-        },
-        WaitError::PollFailed { source, .. } => match source.into_last_error() {
-            Some(last) => BackendError::Retryable {
-                operation: during.to_owned(),
-                message: last.to_string(),
-            },
-            None => BackendError::Cancelled {
-                during: during.to_owned(),
-            },
-        },
-    }
+            message: last.to_string(),
+        }
+    })
 }
 
 /// The order teardown deletes components in (pools first, the network last).
@@ -833,12 +857,7 @@ impl ClusterBackend for ScriptedBackend {
                 );
             }
         }
-        let result = self.wait_active(ctx, Target::ControlPlane, during).await;
-        let components = self.area(ctx, area);
-        match result.and_then(|()| self.current_control_plane(ctx)) {
-            Ok(cp) => Step::done(cp, components),
-            Err(e) => Step::failed(e, components),
-        }
+        self.control_plane_step(ctx, during).await
     }
 
     async fn ensure_node_pool(
@@ -848,16 +867,15 @@ impl ClusterBackend for ScriptedBackend {
     ) -> Step<NodePoolState> {
         let name = &req.name;
         let during = format!("creating node pool {name}");
-        let keys = Self::pool_area(name);
-        let area: Vec<&str> = keys.iter().map(String::as_str).collect();
-        if let Err(step) = self.start(ctx, format!("ensure_node_pool {name}"), &during, &area) {
+        if let Err(step) = self.start_pool(ctx, "ensure_node_pool", name, &during) {
             return step;
         }
         {
             let mut w = self.world();
             w.pool_requests.push(("ensure".to_owned(), req.clone()));
             let stack = ctx.stack.as_str();
-            let launch_template_id = w.ensure(stack, &keys[0], kind::LAUNCH_TEMPLATE, None);
+            let [template_key, group_key] = Self::pool_area(name);
+            let launch_template_id = w.ensure(stack, &template_key, kind::LAUNCH_TEMPLATE, None);
             let same = w
                 .stacks
                 .get(stack)
@@ -868,7 +886,7 @@ impl ClusterBackend for ScriptedBackend {
             if same != Some(true) {
                 // Missing, or its capacity or instance types differ: a new node group.
                 let id = w.id(kind::NODE_GROUP);
-                w.create(stack, &keys[1], kind::NODE_GROUP, None, &id);
+                w.create(stack, &group_key, kind::NODE_GROUP, None, &id);
                 let polls = w.polls_to_active;
                 w.stack(stack).pools.insert(
                     name.clone(),
@@ -893,14 +911,7 @@ impl ClusterBackend for ScriptedBackend {
                 );
             }
         }
-        let result = self
-            .wait_active(ctx, Target::Pool(name.clone()), &during)
-            .await;
-        let components = self.pool_components(ctx, name);
-        match result.and_then(|()| self.current_pool(ctx, name)) {
-            Ok(pool) => Step::done(pool, components),
-            Err(e) => Step::failed(e, components),
-        }
+        self.pool_step(ctx, name, &during).await
     }
 
     async fn upgrade_control_plane(
@@ -932,15 +943,14 @@ impl ClusterBackend for ScriptedBackend {
                 None => false,
             }
         };
-        let result = if found {
-            self.wait_active(ctx, Target::ControlPlane, &during).await
-        } else {
-            Ok(())
-        };
-        let components = self.area(ctx, CONTROL_PLANE_AREA);
-        match result.and_then(|()| self.current_control_plane(ctx)) {
-            Ok(cp) => Step::done(cp, components),
-            Err(e) => Step::failed(e, components),
+        match found {
+            true => self.control_plane_step(ctx, &during).await,
+            false => Step::failed(
+                BackendError::NotFound {
+                    what: format!("the control plane of {}", ctx.stack),
+                },
+                self.area(ctx, CONTROL_PLANE_AREA),
+            ),
         }
     }
 
@@ -951,9 +961,7 @@ impl ClusterBackend for ScriptedBackend {
     ) -> Step<NodePoolState> {
         let name = &req.name;
         let during = format!("updating node pool {name}");
-        let keys = Self::pool_area(name);
-        let area: Vec<&str> = keys.iter().map(String::as_str).collect();
-        if let Err(step) = self.start(ctx, format!("update_node_pool {name}"), &during, &area) {
+        if let Err(step) = self.start_pool(ctx, "update_node_pool", name, &during) {
             return step;
         }
         let found = {
@@ -987,23 +995,15 @@ impl ClusterBackend for ScriptedBackend {
                 self.pool_components(ctx, name),
             );
         }
-        let result = self
-            .wait_active(ctx, Target::Pool(name.clone()), &during)
-            .await;
-        let components = self.pool_components(ctx, name);
-        match result.and_then(|()| self.current_pool(ctx, name)) {
-            Ok(pool) => Step::done(pool, components),
-            Err(e) => Step::failed(e, components),
-        }
+        self.pool_step(ctx, name, &during).await
     }
 
     async fn delete_node_pool(&self, ctx: &StackContext, name: &str) -> Step<()> {
         let during = format!("deleting node pool {name}");
-        let keys = Self::pool_area(name);
-        let area: Vec<&str> = keys.iter().map(String::as_str).collect();
-        if let Err(step) = self.start(ctx, format!("delete_node_pool {name}"), &during, &area) {
+        if let Err(step) = self.start_pool(ctx, "delete_node_pool", name, &during) {
             return step;
         }
+        let keys = Self::pool_area(name);
         let mut w = self.world();
         if let Some(s) = w.stacks.get_mut(&ctx.stack) {
             s.pools.remove(name);

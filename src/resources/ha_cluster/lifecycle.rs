@@ -13,19 +13,10 @@ use super::backend::{
     BackendError, ClusterBackend, ControlPlaneRequest, EncryptionKeyRequest, IamRequest,
     NetworkRequest, NodePoolRequest, StackContext, Step, Taint, ZoneChoice,
 };
-use super::config::{ClusterSpec, EncryptionKey, Knowable, KubernetesVersion, NetworkMode};
+use super::config::{ClusterSpec, EncryptionKey, KubernetesVersion, NetworkMode};
 use super::layout::Tier;
 use super::state::Observed;
-
-/// A value the configuration must know at apply (Terraform guarantees it); an
-/// unknown one is a bug, reported rather than panicking.
-fn known<T: Clone>(k: &Knowable<T>, what: &str) -> Result<T, BackendError> {
-    k.known().cloned().ok_or_else(|| BackendError::Permanent {
-        operation: "reading the configuration".to_owned(),
-        message: format!("{what} is not known at apply"),
-        hint: "This is a bug in paved; please report it with the plan output".to_owned(),
-    })
-}
+use crate::resources::common::resource::known;
 
 /// Records a step's components in `observed` and returns its result.
 fn record<T>(observed: &mut Observed, step: Step<T>) -> Result<T, BackendError> {

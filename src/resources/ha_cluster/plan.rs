@@ -273,8 +273,10 @@ fn no_nat_gateways(spec: &ClusterSpec) -> Option<Value> {
     none.then(|| Value::List(Vec::new()))
 }
 
-/// Each pool's status: kept for a pool whose settings and Kubernetes version are
-/// unchanged, unknown for one the apply creates or updates.
+/// Each pool's status: kept for an `ACTIVE` pool whose settings and Kubernetes
+/// version are unchanged, unknown for one the apply creates or updates, and for
+/// one not settled (`CREATING` when a stopped apply left it, `DEGRADED`...): the
+/// apply waits for it, so its status may change.
 fn pool_status(spec: &ClusterSpec, prior: &ClusterSpec, prior_status: Option<&Value>) -> Value {
     let (Knowable::Known(pools), Knowable::Known(prior_pools)) =
         (&spec.node_pools, &prior.node_pools)
@@ -291,7 +293,7 @@ fn pool_status(spec: &ClusterSpec, prior: &ClusterSpec, prior_status: Option<&Va
             .map(|(name, pool)| {
                 let kept = prior_status
                     .and_then(|s| s.get_key(name))
-                    .filter(|_| unchanged(name, pool))
+                    .filter(|s| s.as_str() == Some("ACTIVE") && unchanged(name, pool))
                     .cloned();
                 (name.clone(), kept.unwrap_or_else(Value::unknown))
             })

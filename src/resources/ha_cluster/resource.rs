@@ -27,7 +27,8 @@ use crate::framework::{
     ReadResponse, Resource,
 };
 use crate::resources::common::resource::{
-    report, report_cloud, stack_context, teardown_response, unreachable_response, BackendFactory,
+    kept_read, report, report_cloud, stack_context, teardown_response, unreachable_read,
+    unreachable_response, BackendFactory,
 };
 use crate::resources::common::state::unknowns_to_null;
 use crate::schema::Schema;
@@ -137,8 +138,13 @@ impl Resource for HaClusterResource {
                     ..ApplyResponse::default()
                 };
             }
+            // What exists rather than what was asked, for the settings the cloud
+            // reports (the version running everywhere, pool bounds, pools that
+            // exist): the next plan then shows what is still to do.
+            let settings = with_drift(req.config, &observed);
+            let (mut done, _) = ClusterSpec::from_config(&settings, req.prior_state);
             observed.complete(&mut done);
-            let state = observed.state(&done, req.config, region.as_deref());
+            let state = observed.state(&done, &settings, region.as_deref());
             return ApplyResponse {
                 new_state: unknowns_to_null(&state),
                 diagnostics: diags,
@@ -157,17 +163,9 @@ impl Resource for HaClusterResource {
     async fn read(&self, ctx: &OpContext, req: ReadRequest<'_>) -> ReadResponse {
         let mut diags = Diagnostics::new();
         let current = req.current_state;
-        let kept = |diags| ReadResponse {
-            new_state: current.clone(),
-            private: req.private.to_vec(),
-            diagnostics: diags,
-        };
         let backend = match (self.backend)(&ctx.clients) {
             Ok(b) => b,
-            Err(e) => {
-                report_cloud(&mut diags, &e);
-                return kept(diags);
-            }
+            Err(e) => return unreachable_read(&e, &req),
         };
         let spec = ClusterSpec::from_state(current);
         let sctx = self.context(ctx, &spec, &Knowable::Unknown, CREATE_TIMEOUT);
@@ -176,7 +174,7 @@ impl Resource for HaClusterResource {
             Ok(None) => return ReadResponse::default(),
             Err(e) => {
                 report(&mut diags, "Reading the cluster", &e);
-                return kept(diags);
+                return kept_read(&req, diags);
             }
         };
         let observed = Observed::from_snapshot(snapshot);

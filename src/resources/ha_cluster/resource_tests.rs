@@ -19,18 +19,9 @@ use crate::diag::{Diagnostics, Severity};
 use crate::framework::{
     ApplyRequest, ApplyResponse, OpContext, PlanRequest, PlanResponse, ReadRequest, Resource,
 };
-use crate::resources::common::testing::{config_of, get, num, obj, strings};
+use crate::resources::common::testing::{config_of, get, map, num, obj, strings};
 
 const STACK: &str = "shop";
-
-fn map(entries: Vec<(&str, Value)>) -> Value {
-    Value::Map(
-        entries
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )
-}
 
 fn config(pairs: Vec<(&str, Value)>) -> Value {
     config_of(&schema().block, pairs)
@@ -69,6 +60,11 @@ impl Tf {
         }
     }
 
+    /// The next `terraform apply`: a new provider process, with a new stop signal.
+    fn next_run(&mut self) {
+        self.ctx.cancel = CancellationToken::new();
+    }
+
     /// PlanResourceChange: Terraform proposes the configuration (on create) or the
     /// configuration over the prior state; the resource only checks it for null.
     async fn plan(&self, prior: &Value, config: &Value) -> PlanResponse {
@@ -99,8 +95,9 @@ impl Tf {
             .await
     }
 
-    /// Plans (without errors) and applies a change from `prior` to `config`.
-    async fn plan_apply(&self, prior: &Value, config: &Value) -> (Value, ApplyResponse) {
+    /// Plans a change from `prior` to `config` that has no errors and replaces
+    /// nothing.
+    async fn plan_in_place(&self, prior: &Value, config: &Value) -> PlanResponse {
         let plan = self.plan(prior, config).await;
         assert_no_errors(&plan.diagnostics);
         assert!(
@@ -108,8 +105,71 @@ impl Tf {
             "{:?}",
             plan.requires_replace
         );
+        plan
+    }
+
+    /// Plans (without errors, in place) and applies a change from `prior` to `config`.
+    async fn plan_apply(&self, prior: &Value, config: &Value) -> (Value, ApplyResponse) {
+        let plan = self.plan_in_place(prior, config).await;
         let out = self.apply(prior, &plan.planned_state, config).await;
         (plan.planned_state, out)
+    }
+
+    /// Plans and applies a create of `config` whose call `call` fails with `error`.
+    async fn create_failing(
+        &self,
+        config: &Value,
+        call: &str,
+        error: BackendError,
+    ) -> ApplyResponse {
+        self.fake.fail_next(call, error);
+        self.plan_apply(&Value::Null, config).await.1
+    }
+
+    /// Plans and applies a create of `config`, with Terraform asking the provider
+    /// to stop 100ms in; checks the apply returned promptly after the stop with an
+    /// error saying it `stopped while ...`, and returns the partial state (checked
+    /// against the cloud).
+    async fn create_stopped(&self, config: &Value, stopped_while: &str) -> Value {
+        let plan = self.plan(&Value::Null, config).await;
+        let cancel = self.ctx.cancel.clone();
+        let (out, cancelled_at) = tokio::join!(
+            self.apply(&Value::Null, &plan.planned_state, config),
+            async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                cancel.cancel();
+                Instant::now()
+            }
+        );
+        let took = cancelled_at.elapsed();
+        assert!(
+            took < Duration::from_millis(500),
+            "returned {took:?} after the stop"
+        );
+        let message = errors(&out.diagnostics);
+        assert!(
+            message.contains(&format!("stopped while {stopped_while}")),
+            "{message}"
+        );
+        self.assert_inventory_matches_cloud(&out.new_state);
+        out.new_state
+    }
+
+    /// The next run (faults cleared) applies `config` over the `partial` state, as
+    /// after `terraform untaint` (Terraform taints an object whose create failed):
+    /// it converges to a wholly known state, creates nothing twice and leaves
+    /// nothing to plan. Returns the state.
+    async fn resume(&mut self, partial: &Value, config: &Value) -> Value {
+        self.fake.clear_faults();
+        self.next_run();
+        let (planned, out) = self.plan_apply(partial, config).await;
+        assert_no_errors(&out.diagnostics);
+        assert!(out.new_state.is_wholly_known(), "{:#?}", out.new_state);
+        assert_known_values_kept(&planned, &out.new_state, "");
+        self.assert_no_duplicates();
+        self.assert_inventory_matches_cloud(&out.new_state);
+        self.assert_no_changes(&out.new_state, config).await;
+        out.new_state
     }
 
     /// Creates `config` and checks it succeeded; returns the state.
@@ -144,16 +204,16 @@ impl Tf {
 
     /// The plan of `config` over `state` changes nothing.
     async fn assert_no_changes(&self, state: &Value, config: &Value) {
-        let plan = self.plan(state, config).await;
-        assert_no_errors(&plan.diagnostics);
-        assert!(
-            plan.requires_replace.is_empty(),
-            "{:?}",
-            plan.requires_replace
-        );
+        let plan = self.plan_in_place(state, config).await;
         let mut diffs = Vec::new();
         differences(&plan.planned_state, state, "", &mut diffs);
         assert!(diffs.is_empty(), "the plan is not empty: {diffs:#?}");
+    }
+
+    /// No component was created twice.
+    fn assert_no_duplicates(&self) {
+        let twice = self.fake.duplicates();
+        assert!(twice.is_empty(), "created more than once: {twice:?}");
     }
 
     /// The inventory's ids by key (null for components that do not exist).
@@ -169,6 +229,11 @@ impl Tf {
                 )
             })
             .collect()
+    }
+
+    /// The inventory's ids, by key.
+    fn ids(state: &Value) -> std::collections::BTreeMap<String, Value> {
+        Self::inventory(state).into_iter().collect()
     }
 
     /// Every inventory row with an id names a component the fake holds, with that
@@ -268,33 +333,36 @@ fn permanent(operation: &str) -> BackendError {
     }
 }
 
+/// The pools: `system` up to 6 nodes, and a spot pool with these bounds and, when
+/// given, a `lifecycle` label and a taint.
+fn pools(spot_min: i64, spot_max: i64, lifecycle: Option<&str>) -> Value {
+    let mut spot = vec![
+        ("capacity", "spot".into()),
+        ("min_size", num(spot_min)),
+        ("max_size", num(spot_max)),
+    ];
+    if let Some(label) = lifecycle {
+        spot.push(("labels", map(vec![("lifecycle", label.into())])));
+        spot.push((
+            "taints",
+            Value::List(vec![obj(vec![
+                ("key", "spot".into()),
+                ("value", "yes".into()),
+                ("effect", "NoSchedule".into()),
+            ])]),
+        ));
+    }
+    map(vec![
+        ("system", obj(vec![("max_size", num(6))])),
+        ("spot", obj(spot)),
+    ])
+}
+
 /// A production cluster with the system pool and a spot pool.
 fn production() -> Value {
     config(vec![
         ("name", STACK.into()),
-        (
-            "node_pools",
-            map(vec![
-                ("system", obj(vec![("max_size", num(6))])),
-                (
-                    "spot",
-                    obj(vec![
-                        ("capacity", "spot".into()),
-                        ("min_size", num(3)),
-                        ("max_size", num(9)),
-                        ("labels", map(vec![("lifecycle", "spot".into())])),
-                        (
-                            "taints",
-                            Value::List(vec![obj(vec![
-                                ("key", "spot".into()),
-                                ("value", "yes".into()),
-                                ("effect", "NoSchedule".into()),
-                            ])]),
-                        ),
-                    ]),
-                ),
-            ]),
-        ),
+        ("node_pools", pools(3, 9, Some("spot"))),
     ])
 }
 
@@ -344,11 +412,7 @@ async fn create_converges_in_dependency_order_and_the_plan_after_it_is_empty() {
         .as_str()
         .is_some_and(|k| k.contains("--region\", \"eu-west-1")));
     tf.assert_inventory_matches_cloud(&state);
-    assert!(
-        tf.fake.duplicates().is_empty(),
-        "{:?}",
-        tf.fake.duplicates()
-    );
+    tf.assert_no_duplicates();
 
     let calls = tf.fake.calls();
     assert_eq!(
@@ -411,11 +475,11 @@ async fn create_converges_in_dependency_order_and_the_plan_after_it_is_empty() {
 
 #[tokio::test]
 async fn a_failure_mid_create_returns_what_exists_and_the_next_apply_resumes() {
-    let tf = Tf::new();
+    let mut tf = Tf::new();
     let cfg = production();
-    tf.fake
-        .fail_next("ensure_control_plane", permanent("CreateCluster"));
-    let (_, out) = tf.plan_apply(&Value::Null, &cfg).await;
+    let out = tf
+        .create_failing(&cfg, "ensure_control_plane", permanent("CreateCluster"))
+        .await;
     let message = errors(&out.diagnostics);
     assert!(message.contains("Creating the cluster failed"), "{message}");
     assert!(message.contains("CreateCluster failed"), "{message}");
@@ -423,8 +487,7 @@ async fn a_failure_mid_create_returns_what_exists_and_the_next_apply_resumes() {
     assert!(!partial.is_null(), "what exists must stay in the state");
     assert!(partial.conforms_to(&schema().value_type()));
     tf.assert_inventory_matches_cloud(&partial);
-    let ids: std::collections::BTreeMap<String, Value> =
-        Tf::inventory(&partial).into_iter().collect();
+    let ids = Tf::ids(&partial);
     for key in [
         "vpc",
         "subnet.private.2",
@@ -441,41 +504,24 @@ async fn a_failure_mid_create_returns_what_exists_and_the_next_apply_resumes() {
         .is_some_and(|a| a.starts_with("arn:aws:kms:")));
     assert!(get(&partial, "network.vpc_id").as_str().is_some());
 
-    // After `terraform untaint` (Terraform taints an object whose create failed),
-    // the next apply is an update from the partial state: it adopts what exists.
-    tf.fake.clear_faults();
-    tf.fake.clear_calls();
-    let (planned, out) = tf.plan_apply(&partial, &cfg).await;
-    assert_no_errors(&out.diagnostics);
-    let state = out.new_state;
-    assert!(state.is_wholly_known(), "{state:#?}");
-    assert_known_values_kept(&planned, &state, "");
-    assert!(
-        tf.fake.duplicates().is_empty(),
-        "{:?}",
-        tf.fake.duplicates()
-    );
+    // After `terraform untaint`, the next apply is an update from the partial
+    // state: it adopts what exists.
+    tf.resume(&partial, &cfg).await;
     assert_eq!(tf.fake.creations("cluster"), 1);
-    tf.assert_inventory_matches_cloud(&state);
-    tf.assert_no_changes(&state, &cfg).await;
 }
 
 #[tokio::test]
 async fn a_create_whose_state_was_lost_adopts_the_stack_by_its_tags() {
     let tf = Tf::new();
     let cfg = production();
-    tf.fake
-        .fail_next("ensure_node_pool spot", permanent("CreateNodegroup"));
-    let (_, out) = tf.plan_apply(&Value::Null, &cfg).await;
+    let out = tf
+        .create_failing(&cfg, "ensure_node_pool spot", permanent("CreateNodegroup"))
+        .await;
     assert!(out.diagnostics.has_errors());
     // Terraform crashed before saving the partial state: the next create starts
     // from nothing and finds the stack by its tags.
     let state = tf.create(&cfg).await;
-    assert!(
-        tf.fake.duplicates().is_empty(),
-        "{:?}",
-        tf.fake.duplicates()
-    );
+    tf.assert_no_duplicates();
     tf.assert_inventory_matches_cloud(&state);
 }
 
@@ -490,7 +536,7 @@ async fn throttled_status_polls_are_retried_inside_the_wait() {
     // the control plane and each of the two pools.
     assert_eq!(tf.fake.polls(), 3 + 3 * 4);
     assert!(state.is_wholly_known());
-    assert!(tf.fake.duplicates().is_empty());
+    tf.assert_no_duplicates();
 }
 
 #[tokio::test]
@@ -506,31 +552,11 @@ async fn throttling_that_outlasts_the_retries_is_a_retryable_error_with_partial_
 
 #[tokio::test]
 async fn stop_provider_cancels_the_wait_promptly_and_keeps_what_exists() {
-    let tf = Tf::new();
+    let mut tf = Tf::new();
     tf.fake.stay_creating(true);
     let cfg = production();
-    let plan = tf.plan(&Value::Null, &cfg).await;
-    let cancel = tf.ctx.cancel.clone();
-    let (out, cancelled_at) =
-        tokio::join!(tf.apply(&Value::Null, &plan.planned_state, &cfg), async {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            cancel.cancel();
-            Instant::now()
-        });
-    let took = cancelled_at.elapsed();
-    assert!(
-        took < Duration::from_millis(500),
-        "returned {took:?} after the stop"
-    );
-    let message = errors(&out.diagnostics);
-    assert!(
-        message.contains("stopped while creating the control plane"),
-        "{message}"
-    );
-    let partial = out.new_state;
-    tf.assert_inventory_matches_cloud(&partial);
-    let ids: std::collections::BTreeMap<String, Value> =
-        Tf::inventory(&partial).into_iter().collect();
+    let partial = tf.create_stopped(&cfg, "creating the control plane").await;
+    let ids = Tf::ids(&partial);
     assert!(
         !ids["cluster"].is_null(),
         "the cluster being created is kept"
@@ -543,6 +569,32 @@ async fn stop_provider_cancels_the_wait_promptly_and_keeps_what_exists() {
             .any(|c| c.starts_with("ensure_node_pool")),
         "nothing starts after the stop"
     );
+    // The next apply waits for the same control plane instead of making another.
+    tf.resume(&partial, &cfg).await;
+    assert_eq!(tf.fake.creations("cluster"), 1);
+}
+
+#[tokio::test]
+async fn stop_provider_cancels_concurrent_pool_waits_and_keeps_the_pools() {
+    let mut tf = Tf::new();
+    tf.fake.stay_creating_pools(true);
+    let cfg = production();
+    let partial = tf.create_stopped(&cfg, "creating node pool").await;
+    for pool in ["spot", "system"] {
+        let key = format!("node_group.{pool}");
+        assert!(
+            Tf::inventory(&partial)
+                .iter()
+                .any(|(k, id)| *k == key && !id.is_null()),
+            "{key} is kept"
+        );
+        assert_eq!(
+            get(&partial, &format!("node_pool_status[\"{pool}\"]")),
+            &Value::from("CREATING")
+        );
+    }
+    // The next apply (after untaint) waits for the same pools, creating nothing.
+    tf.resume(&partial, &cfg).await;
 }
 
 #[tokio::test]
@@ -606,6 +658,20 @@ async fn upgrades_go_one_minor_at_a_time_control_plane_then_pools() {
         assert_eq!(get(&state, "kubernetes_version"), &Value::from(version));
         let calls = tf.fake.calls();
         let upgrade = format!("upgrade_control_plane {version}");
+        // Every step is ensured again (each a no-op but for the upgrade), in order.
+        assert_eq!(
+            calls,
+            [
+                "ensure_network",
+                "ensure_encryption_key",
+                "ensure_iam",
+                "ensure_control_plane",
+                upgrade.as_str(),
+                "ensure_iam oidc",
+                "update_node_pool spot",
+                "update_node_pool system",
+            ]
+        );
         assert_eq!(
             calls
                 .iter()
@@ -640,7 +706,55 @@ async fn upgrades_go_one_minor_at_a_time_control_plane_then_pools() {
         }
         tf.assert_no_changes(&state, &cfg(version)).await;
     }
-    assert!(tf.fake.duplicates().is_empty());
+    tf.assert_no_duplicates();
+}
+
+#[tokio::test]
+async fn an_upgrade_cut_short_after_the_control_plane_is_finished_by_the_next_apply() {
+    let tf = Tf::new();
+    let cfg = |version: &str| with(&production(), vec![("kubernetes_version", version.into())]);
+    let state = tf.create(&cfg("1.30")).await;
+    tf.fake
+        .fail_next("update_node_pool spot", permanent("UpdateNodegroupVersion"));
+    let (_, out) = tf.plan_apply(&state, &cfg("1.31")).await;
+    assert!(errors(&out.diagnostics).contains("Updating the cluster failed"));
+    assert_eq!(
+        tf.fake.control_plane(STACK).map(|cp| cp.kubernetes_version),
+        Some("1.31".to_owned())
+    );
+    assert_eq!(
+        tf.fake
+            .pool(STACK, "spot")
+            .map(|(p, _)| p.kubernetes_version),
+        Some("1.30".to_owned())
+    );
+    // The state (and a refresh) shows the version the whole cluster runs.
+    let state = out.new_state;
+    assert_eq!(get(&state, "kubernetes_version"), &Value::from("1.30"));
+    let state = tf.read(&state).await;
+    assert_eq!(get(&state, "kubernetes_version"), &Value::from("1.30"));
+    // So the plan shows the upgrade again, and its apply finishes the pools
+    // without touching the control plane.
+    tf.fake.clear_calls();
+    let (planned, out) = tf.plan_apply(&state, &cfg("1.31")).await;
+    assert_no_errors(&out.diagnostics);
+    assert_known_values_kept(&planned, &out.new_state, "");
+    let calls = tf.fake.calls();
+    assert!(
+        !calls.iter().any(|c| c.starts_with("upgrade_control_plane")),
+        "{calls:?}"
+    );
+    for pool in ["spot", "system"] {
+        assert_eq!(
+            tf.fake.pool(STACK, pool).map(|(p, _)| p.kubernetes_version),
+            Some("1.31".to_owned())
+        );
+    }
+    assert_eq!(
+        get(&out.new_state, "kubernetes_version"),
+        &Value::from("1.31")
+    );
+    tf.assert_no_changes(&out.new_state, &cfg("1.31")).await;
 }
 
 #[tokio::test]
@@ -652,37 +766,9 @@ async fn a_pool_update_changes_bounds_and_labels_in_place_and_leaves_the_size_al
     tf.fake.clear_calls();
     let cfg = with(
         &production(),
-        vec![(
-            "node_pools",
-            map(vec![
-                ("system", obj(vec![("max_size", num(6))])),
-                (
-                    "spot",
-                    obj(vec![
-                        ("capacity", "spot".into()),
-                        ("min_size", num(6)),
-                        ("max_size", num(12)),
-                        ("labels", map(vec![("lifecycle", "preemptible".into())])),
-                        (
-                            "taints",
-                            Value::List(vec![obj(vec![
-                                ("key", "spot".into()),
-                                ("value", "yes".into()),
-                                ("effect", "NoSchedule".into()),
-                            ])]),
-                        ),
-                    ]),
-                ),
-            ]),
-        )],
+        vec![("node_pools", pools(6, 12, Some("preemptible")))],
     );
-    let plan = tf.plan(&state, &cfg).await;
-    assert_no_errors(&plan.diagnostics);
-    assert!(
-        plan.requires_replace.is_empty(),
-        "{:?}",
-        plan.requires_replace
-    );
+    let plan = tf.plan_in_place(&state, &cfg).await;
     assert!(get(&plan.planned_state, "node_pool_status[\"spot\"]").is_unknown());
     assert_eq!(
         get(&plan.planned_state, "node_pool_status[\"system\"]"),
@@ -715,6 +801,28 @@ async fn a_pool_update_changes_bounds_and_labels_in_place_and_leaves_the_size_al
     let state = out.new_state;
     assert_eq!(get(&state, "node_pools[\"spot\"].max_size"), &num(12));
     tf.assert_no_changes(&state, &cfg).await;
+}
+
+#[tokio::test]
+async fn a_failed_pool_update_leaves_the_old_bounds_in_the_state_so_the_next_apply_retries() {
+    let tf = Tf::new();
+    let state = tf.create(&production()).await;
+    let cfg = with(
+        &production(),
+        vec![("node_pools", pools(6, 12, Some("spot")))],
+    );
+    tf.fake
+        .fail_next("update_node_pool spot", permanent("UpdateNodegroupConfig"));
+    let (_, out) = tf.plan_apply(&state, &cfg).await;
+    assert!(out.diagnostics.has_errors());
+    let state = out.new_state;
+    assert_eq!(get(&state, "node_pools[\"spot\"].max_size"), &num(9));
+    let (planned, out) = tf.plan_apply(&state, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    assert_known_values_kept(&planned, &out.new_state, "");
+    let (spot, _) = tf.fake.pool(STACK, "spot").unwrap();
+    assert_eq!((spot.min_size, spot.max_size), (6, 12));
+    tf.assert_no_changes(&out.new_state, &cfg).await;
 }
 
 #[tokio::test]
@@ -801,23 +909,7 @@ async fn import_by_name_then_the_creating_configuration_plans_no_change() {
     let tf = Tf::new();
     // Pools with bounds and capacity only: the cloud does not report labels, taints
     // or disk size back (see the next test).
-    let cfg = with(
-        &production(),
-        vec![(
-            "node_pools",
-            map(vec![
-                ("system", obj(vec![("max_size", num(6))])),
-                (
-                    "spot",
-                    obj(vec![
-                        ("capacity", "spot".into()),
-                        ("min_size", num(3)),
-                        ("max_size", num(9)),
-                    ]),
-                ),
-            ]),
-        )],
-    );
+    let cfg = with(&production(), vec![("node_pools", pools(3, 9, None))]);
     let created = tf.create(&cfg).await;
     let mut diags = Diagnostics::new();
     let imported = tf.resource.import(&tf.ctx, STACK, &mut diags).await;
@@ -850,22 +942,13 @@ async fn after_import_labels_and_taints_are_set_again_in_place() {
     let state = tf.read(&imported[0].state).await;
     // The backend's pool state has no labels or taints, so import cannot recover
     // them: the plan updates the pool in place, and replaces nothing.
-    let plan = tf.plan(&state, &cfg).await;
-    assert_no_errors(&plan.diagnostics);
-    assert!(
-        plan.requires_replace.is_empty(),
-        "{:?}",
-        plan.requires_replace
-    );
+    let plan = tf.plan_in_place(&state, &cfg).await;
     tf.fake.clear_calls();
     let out = tf.apply(&state, &plan.planned_state, &cfg).await;
     assert_no_errors(&out.diagnostics);
     assert_known_values_kept(&plan.planned_state, &out.new_state, "");
-    assert!(tf
-        .fake
-        .calls()
-        .contains(&"update_node_pool spot".to_owned()));
-    assert!(tf.fake.duplicates().is_empty());
+    assert!(tf.fake.called("update_node_pool spot"));
+    tf.assert_no_duplicates();
     tf.assert_no_changes(&out.new_state, &cfg).await;
 }
 
@@ -909,9 +992,7 @@ async fn refresh_shows_pool_bounds_changed_outside_paved_and_apply_restores_them
     let read = tf.read(&state).await;
     assert_eq!(get(&read, "node_pools[\"spot\"].min_size"), &num(1));
     assert_eq!(get(&read, "node_pools[\"spot\"].max_size"), &num(20));
-    let plan = tf.plan(&read, &cfg).await;
-    assert_no_errors(&plan.diagnostics);
-    assert!(plan.requires_replace.is_empty());
+    let plan = tf.plan_in_place(&read, &cfg).await;
     assert_eq!(
         get(&plan.planned_state, "node_pools[\"spot\"].max_size"),
         &num(9)
@@ -920,10 +1001,7 @@ async fn refresh_shows_pool_bounds_changed_outside_paved_and_apply_restores_them
     let out = tf.apply(&read, &plan.planned_state, &cfg).await;
     assert_no_errors(&out.diagnostics);
     assert_known_values_kept(&plan.planned_state, &out.new_state, "");
-    assert!(tf
-        .fake
-        .calls()
-        .contains(&"update_node_pool spot".to_owned()));
+    assert!(tf.fake.called("update_node_pool spot"));
     let (spot, _) = tf.fake.pool(STACK, "spot").unwrap();
     assert_eq!((spot.min_size, spot.max_size), (3, 9));
     tf.assert_no_changes(&out.new_state, &cfg).await;
@@ -940,7 +1018,7 @@ async fn a_failure_on_any_call_keeps_what_the_earlier_calls_made() {
         tf.fake.calls().len()
     };
     for position in 1..=calls {
-        let tf = Tf::new();
+        let mut tf = Tf::new();
         tf.fake.fail_call(
             position,
             BackendError::Retryable {
@@ -964,15 +1042,6 @@ async fn a_failure_on_any_call_keeps_what_the_earlier_calls_made() {
             "call {position}"
         );
         tf.assert_inventory_matches_cloud(&partial);
-        let (planned, out) = tf.plan_apply(&partial, &cfg).await;
-        assert_no_errors(&out.diagnostics);
-        assert_known_values_kept(&planned, &out.new_state, "");
-        assert!(out.new_state.is_wholly_known(), "call {position}");
-        assert!(
-            tf.fake.duplicates().is_empty(),
-            "call {position}: {:?}",
-            tf.fake.duplicates()
-        );
-        tf.assert_no_changes(&out.new_state, &cfg).await;
+        tf.resume(&partial, &cfg).await;
     }
 }

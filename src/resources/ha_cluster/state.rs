@@ -15,7 +15,7 @@ use super::backend::{
     ComponentRecord, ControlPlaneState, IamState, KeyState, NetworkState, NodePoolState,
     StackSnapshot, Taint,
 };
-use super::config::{ClusterSpec, EncryptionKey, Knowable, NetworkMode};
+use super::config::{ClusterSpec, EncryptionKey, Knowable, KubernetesVersion, NetworkMode};
 use super::inventory::{components, ha_report, inventory_value};
 use super::layout::Tier;
 use super::plan::{merge_block, render, Outputs};
@@ -74,14 +74,32 @@ impl Observed {
                 spec.network.cidr = Knowable::Known(Some(net.cidr.clone()));
             }
         }
-        if let Some(cp) = &self.control_plane {
-            spec.kubernetes_version = Knowable::Known(Some(cp.kubernetes_version.clone()));
+        if let Some(version) = self.running_version() {
+            spec.kubernetes_version = Knowable::Known(Some(version));
         }
         if let (Knowable::Known(EncryptionKey::Created { arn }), Some(key)) =
             (&mut spec.encryption_key, &self.key)
         {
             *arn = Some(key.arn.clone());
         }
+    }
+
+    /// The Kubernetes version the whole cluster runs: the lowest of the control
+    /// plane's and the node pools'. They differ only while an upgrade is half done
+    /// (stopped or failed after the control plane); the state then shows the older
+    /// version, so the next plan shows the upgrade again and its apply finishes the
+    /// pools. `None` without a control plane.
+    pub fn running_version(&self) -> Option<String> {
+        let cp = self.control_plane.as_ref()?;
+        let lowest = self
+            .node_pools
+            .values()
+            .map(|p| p.kubernetes_version.as_str())
+            .chain(std::iter::once(cp.kubernetes_version.as_str()))
+            .filter_map(|v| KubernetesVersion::parse(v).map(|parsed| (parsed, v)))
+            .min_by_key(|(parsed, _)| *parsed)
+            .map_or(cp.kubernetes_version.as_str(), |(_, v)| v);
+        Some(lowest.to_owned())
     }
 
     /// The computed outputs: what exists, null for what does not.
@@ -198,12 +216,8 @@ pub fn kubeconfig(name: &str, cp: &ControlPlaneState, region: Option<&str>) -> S
 /// read at all.
 pub fn with_drift(state: &Value, observed: &Observed) -> Value {
     let mut out = state.clone();
-    if let Some(cp) = &observed.control_plane {
-        set_attr(
-            &mut out,
-            "kubernetes_version",
-            Value::from(cp.kubernetes_version.as_str()),
-        );
+    if let Some(version) = observed.running_version() {
+        set_attr(&mut out, "kubernetes_version", Value::from(version));
     }
     if observed.control_plane.is_none() {
         return out;

@@ -160,6 +160,18 @@ pub struct InstanceState {
     pub master_secret_arn: String,
     /// Latest restorable time, RFC 3339.
     pub latest_restorable_time: Option<String>,
+    /// Storage autoscaling ceiling, GB (0: none).
+    pub max_size_gb: u32,
+    /// Volume type (`gp3`, `io2`).
+    pub storage_type: String,
+    /// Automated backup retention, days.
+    pub backup_retention_days: u32,
+    /// Daily backup window.
+    pub backup_window: String,
+    /// Weekly maintenance window.
+    pub maintenance_window: String,
+    /// The cloud's deletion protection.
+    pub deletion_protection: bool,
 }
 
 /// One read replica to ensure.

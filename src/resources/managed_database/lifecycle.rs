@@ -11,14 +11,7 @@ use super::backend::{
 };
 use super::config::{DatabaseSpec, EncryptionKey, Knowable};
 use super::state::Observed;
-
-fn known<T: Clone>(k: &Knowable<T>, what: &str) -> Result<T, BackendError> {
-    k.known().cloned().ok_or_else(|| BackendError::Permanent {
-        operation: "reading the configuration".to_owned(),
-        message: format!("{what} is not known at apply"),
-        hint: "This is a bug in paved; please report it with the plan output".to_owned(),
-    })
-}
+use crate::resources::common::resource::known;
 
 fn record<T>(observed: &mut Observed, step: Step<T>) -> Result<T, BackendError> {
     observed.absorb(step.components);
@@ -118,6 +111,18 @@ pub async fn converge(
     observed.subnet_group = Some(subnets.clone());
     observed.security_group = Some(sg.clone());
     observed.parameter_group = Some(pg.clone());
+    // Multi-AZ and replicas need subnets in two zones; the zones are known only now.
+    if let Some(problem) = super::validate::check_subnet_zones(spec, &subnets.zones)
+        .0
+        .into_iter()
+        .next()
+    {
+        return Err(BackendError::Permanent {
+            operation: "checking network.subnet_ids".to_owned(),
+            message: problem.summary,
+            hint: problem.detail,
+        });
+    }
 
     let name = known(&spec.name, "name")?;
     let instance_request = InstanceRequest {

@@ -27,7 +27,8 @@ use crate::framework::{
     ReadResponse, Resource,
 };
 use crate::resources::common::resource::{
-    report, report_cloud, stack_context, teardown_response, unreachable_response, BackendFactory,
+    kept_read, report, report_cloud, stack_context, teardown_response, unreachable_read,
+    unreachable_response, BackendFactory,
 };
 use crate::resources::common::state::{set_attr, unknowns_to_null};
 use crate::schema::Schema;
@@ -155,17 +156,9 @@ impl Resource for ManagedDatabaseResource {
     async fn read(&self, ctx: &OpContext, req: ReadRequest<'_>) -> ReadResponse {
         let mut diags = Diagnostics::new();
         let current = req.current_state;
-        let kept = |diags| ReadResponse {
-            new_state: current.clone(),
-            private: req.private.to_vec(),
-            diagnostics: diags,
-        };
         let backend = match (self.backend)(&ctx.clients) {
             Ok(b) => b,
-            Err(e) => {
-                report_cloud(&mut diags, &e);
-                return kept(diags);
-            }
+            Err(e) => return unreachable_read(&e, &req),
         };
         let spec = DatabaseSpec::from_state(current);
         let sctx = self.context(ctx, &spec, &Knowable::Unknown, CREATE_TIMEOUT);
@@ -173,7 +166,7 @@ impl Resource for ManagedDatabaseResource {
             Ok(s) => s,
             Err(e) => {
                 report(&mut diags, "Reading the database", &e);
-                return kept(diags);
+                return kept_read(&req, diags);
             }
         };
         if snapshot.instance.is_none() {
@@ -181,7 +174,7 @@ impl Resource for ManagedDatabaseResource {
         }
         let observed = Observed::from_snapshot(snapshot);
         let settings = with_drift(current, &observed);
-        let (mut spec, _) = DatabaseSpec::from_config(&settings, current);
+        let mut spec = DatabaseSpec::from_state(&settings);
         observed.complete(&mut spec);
         ReadResponse {
             new_state: unknowns_to_null(&observed.state(&spec, &settings)),

@@ -158,8 +158,8 @@ impl Observed {
     }
 }
 
-/// The state with the drift a refresh found: the instance class, Multi-AZ, the
-/// number of replicas, storage that is smaller than recorded (storage autoscaling
+/// The state with the drift a refresh found: the instance class, Multi-AZ,
+/// deletion protection, backup retention, the number of replicas, storage that is smaller than recorded (storage autoscaling
 /// only grows it, which is not drift), and the security group's admitted sources.
 pub fn with_drift(state: &Value, observed: &Observed) -> Value {
     let mut out = state.clone();
@@ -170,6 +170,18 @@ pub fn with_drift(state: &Value, observed: &Observed) -> Value {
             Value::from(inst.instance_class.as_str()),
         );
         set_attr(&mut out, "multi_az", Value::from(inst.multi_az));
+        set_attr(
+            &mut out,
+            "deletion_protection",
+            Value::from(inst.deletion_protection),
+        );
+        if let Some(backup) = attr_mut(&mut out, "backup") {
+            set_attr(
+                backup,
+                "retention_days",
+                Value::from(i64::from(inst.backup_retention_days)),
+            );
+        }
         if let Some(storage) = attr_mut(&mut out, "storage") {
             let recorded = storage.get_attr("size_gb").and_then(Value::as_i64);
             if recorded.is_some_and(|r| i64::from(inst.size_gb) < r) {
@@ -213,6 +225,14 @@ pub fn with_drift(state: &Value, observed: &Observed) -> Value {
         }
     }
     out
+}
+
+fn text_or_null(text: &str) -> Value {
+    if text.is_empty() {
+        Value::Null
+    } else {
+        Value::from(text)
+    }
 }
 
 /// The engine a parameter group family belongs to (`postgres16` → postgres).
@@ -281,6 +301,41 @@ pub fn import_settings(name: &str, observed: &Observed) -> Option<Value> {
         ("engine_version", Value::from(inst.engine_version.as_str())),
         ("instance_class", Value::from(inst.instance_class.as_str())),
         ("multi_az", Value::from(inst.multi_az)),
+        (
+            "storage",
+            obj(vec![
+                ("size_gb", Value::from(i64::from(inst.size_gb))),
+                (
+                    "max_size_gb",
+                    if inst.max_size_gb > 0 {
+                        Value::from(i64::from(inst.max_size_gb))
+                    } else {
+                        Value::Null
+                    },
+                ),
+                (
+                    "type",
+                    if inst.storage_type.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::from(inst.storage_type.as_str())
+                    },
+                ),
+            ]),
+        ),
+        (
+            "backup",
+            obj(vec![
+                (
+                    "retention_days",
+                    Value::from(i64::from(inst.backup_retention_days)),
+                ),
+                ("window", text_or_null(&inst.backup_window)),
+                ("copy_to_region", Value::Null),
+            ]),
+        ),
+        ("maintenance_window", text_or_null(&inst.maintenance_window)),
+        ("deletion_protection", Value::from(inst.deletion_protection)),
         (
             "read_replicas",
             Value::from(i64::try_from(replicas).unwrap_or(0)),

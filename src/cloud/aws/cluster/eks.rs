@@ -13,7 +13,7 @@ use aws_sdk_eks::Client as Eks;
 use aws_sdk_iam::Client as Iam;
 
 use super::wait::{Observed, Wait, ACTIVE};
-use super::{failure, iam, not_found, owned_by, record, step, tag_map, unsupported};
+use super::{failure, iam, not_found, owned_by, record, step, tag_map, unless_gone, unsupported};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::network::checkpoint;
 use crate::resources::ha_cluster::backend::{
@@ -38,41 +38,19 @@ fn eks_err(operation: impl Into<String>) -> impl FnOnce(SdkFailure) -> BackendEr
 
 /// The cluster named `name`, `None` when there is none.
 pub(super) async fn describe(eks: &Eks, name: &str) -> Result<Option<Cluster>, SdkFailure> {
-    match eks.describe_cluster().name(name).send().await {
-        Ok(out) => Ok(out.cluster().cloned()),
-        Err(e) => {
-            let f = SdkFailure::from_sdk(e);
-            if not_found(&f) {
-                Ok(None)
-            } else {
-                Err(f)
-            }
-        }
-    }
+    let out = unless_gone(eks.describe_cluster().name(name).send().await, not_found)?;
+    Ok(out.and_then(|o| o.cluster().cloned()))
 }
 
 /// What a poll sees of a cluster.
 pub(super) fn observed(cluster: &Cluster) -> Observed {
-    let reason = cluster.health().map(|h| {
-        h.issues()
+    let issues = cluster.health().map(|h| h.issues()).unwrap_or_default();
+    Observed::new(
+        cluster.status().map(|s| s.as_str()),
+        issues
             .iter()
-            .map(|i| {
-                format!(
-                    "{}: {}",
-                    i.code().map(|c| c.as_str()).unwrap_or("issue"),
-                    i.message().unwrap_or_default()
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    });
-    Observed {
-        status: cluster
-            .status()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_else(|| "UNKNOWN".to_owned()),
-        reason: reason.filter(|r| !r.is_empty()),
-    }
+            .map(|i| (i.code().map(|c| c.as_str()), i.message())),
+    )
 }
 
 /// Waits until the cluster is active.
@@ -404,21 +382,12 @@ async fn ensure_log_group(
 
 /// Deletes a log group; gone already is fine.
 pub(super) async fn delete_log_group(logs: &Logs, group: &str) -> Result<bool, BackendError> {
-    match logs.delete_log_group().log_group_name(group).send().await {
-        Ok(_) => Ok(true),
-        Err(e) => {
-            let f = SdkFailure::from_sdk(e);
-            if not_found(&f) {
-                Ok(false)
-            } else {
-                Err(failure(
-                    "CloudWatch Logs",
-                    format!("deleting log group {group}"),
-                    f,
-                ))
-            }
-        }
-    }
+    unless_gone(
+        logs.delete_log_group().log_group_name(group).send().await,
+        not_found,
+    )
+    .map(|out| out.is_some())
+    .map_err(|f| failure("CloudWatch Logs", format!("deleting log group {group}"), f))
 }
 
 /// Gives each admin cluster-admin access: an access entry and the admin policy.

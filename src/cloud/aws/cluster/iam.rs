@@ -9,7 +9,7 @@ use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 use serde_json::json;
 
-use super::{failure, record, step};
+use super::{failure, not_found, record, step, unless_gone};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::network::{checkpoint, component_tag_map};
 use crate::resources::ha_cluster::backend::{
@@ -228,17 +228,9 @@ async fn ensure_role(
 ) -> Result<String, BackendError> {
     let name = role_name(&ctx.stack, spec.which);
     let key = role_key(spec.which);
-    let existing = match iam.get_role().role_name(&name).send().await {
-        Ok(out) => out.role().cloned(),
-        Err(e) => {
-            let f = SdkFailure::from_sdk(e);
-            if f.code_is("NoSuchEntity") {
-                None
-            } else {
-                return Err(failure("IAM", format!("reading IAM role {name}"), f));
-            }
-        }
-    };
+    let existing = unless_gone(iam.get_role().role_name(&name).send().await, not_found)
+        .map_err(iam_err(format!("reading IAM role {name}")))?
+        .and_then(|out| out.role().cloned());
     let arn = match existing {
         Some(role) => {
             let ours = role

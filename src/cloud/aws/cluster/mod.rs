@@ -23,6 +23,8 @@ mod wait;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use aws_sdk_ec2::config::http::HttpResponse;
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 
 use super::error::SdkFailure;
 use super::kms::{self, KeyOwner};
@@ -78,6 +80,26 @@ impl AwsClusterBackend {
         self.clients.elbv2(None).await.map_err(config_error)
     }
 
+    /// Every client, built from the shared configuration (no call is made).
+    async fn clients(&self) -> Result<Clients, BackendError> {
+        let (ec2, eks, iam, kms, logs, elbv2) = futures::try_join!(
+            self.ec2(),
+            self.eks(),
+            self.iam(),
+            self.kms(),
+            self.logs(),
+            self.elbv2()
+        )?;
+        Ok(Clients {
+            ec2,
+            eks,
+            iam,
+            kms,
+            logs,
+            elbv2,
+        })
+    }
+
     /// The zones to build in: the named ones, or the first `n` usable zones of the
     /// region by name (as `paved_zones` picks them).
     async fn zones(&self, choice: &ZoneChoice) -> Result<Vec<String>, BackendError> {
@@ -108,6 +130,22 @@ impl AwsClusterBackend {
         }
         Ok(usable.into_iter().take(n).map(|z| z.name).collect())
     }
+}
+
+/// Every client the stack-wide passes (refresh, teardown) use.
+pub(crate) struct Clients {
+    /// Network, launch templates.
+    pub ec2: aws_sdk_ec2::Client,
+    /// Cluster and node groups.
+    pub eks: aws_sdk_eks::Client,
+    /// Roles and the OIDC provider.
+    pub iam: aws_sdk_iam::Client,
+    /// The secrets key.
+    pub kms: aws_sdk_kms::Client,
+    /// The control plane's log group.
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// Load balancers Kubernetes made.
+    pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
 }
 
 /// A client that could not be built (no region, unknown settings).
@@ -168,6 +206,28 @@ pub(crate) fn not_found(f: &SdkFailure) -> bool {
         || f.code_is("NoSuchEntityException")
         || f.code_is("LoadBalancerNotFound")
         || f.code_is("TargetGroupNotFound")
+}
+
+/// A call's answer with "no such object" (as `gone` judges) turned into `None`:
+/// for reads that may find nothing and deletes of what may be gone already.
+pub(crate) fn unless_gone<T, E>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    gone: fn(&SdkFailure) -> bool,
+) -> Result<Option<T>, SdkFailure>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) => {
+            let f = SdkFailure::from_sdk(e);
+            if gone(&f) {
+                Ok(None)
+            } else {
+                Err(f)
+            }
+        }
+    }
 }
 
 /// A row of the inventory for a regional component.
@@ -300,20 +360,7 @@ impl ClusterBackend for AwsClusterBackend {
     }
 
     async fn read_stack(&self, ctx: &StackContext) -> Result<Option<StackSnapshot>, BackendError> {
-        let (ec2, eks, iam, kms, logs) =
-            futures::try_join!(self.ec2(), self.eks(), self.iam(), self.kms(), self.logs())?;
-        read::read_stack(
-            &read::Clients {
-                ec2: &ec2,
-                eks: &eks,
-                iam: &iam,
-                kms: &kms,
-                logs: &logs,
-            },
-            ctx,
-            KEY_OWNER,
-        )
-        .await
+        read::read_stack(&self.clients().await?, ctx, KEY_OWNER).await
     }
 
     async fn delete_stack(
@@ -321,31 +368,8 @@ impl ClusterBackend for AwsClusterBackend {
         ctx: &StackContext,
         req: &TeardownRequest,
     ) -> Step<TeardownReport> {
-        let clients = futures::try_join!(
-            self.ec2(),
-            self.eks(),
-            self.iam(),
-            self.kms(),
-            self.logs(),
-            self.elbv2()
-        );
-        match clients {
-            Ok((ec2, eks, iam, kms, logs, elbv2)) => {
-                teardown::delete_stack(
-                    &teardown::Clients {
-                        ec2: &ec2,
-                        eks: &eks,
-                        iam: &iam,
-                        kms: &kms,
-                        logs: &logs,
-                        elbv2: &elbv2,
-                    },
-                    ctx,
-                    req,
-                    KEY_OWNER,
-                )
-                .await
-            }
+        match self.clients().await {
+            Ok(c) => teardown::delete_stack(&c, ctx, req, KEY_OWNER).await,
             Err(e) => Step::failed(e, Vec::new()),
         }
     }

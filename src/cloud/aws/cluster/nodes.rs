@@ -28,7 +28,7 @@ use futures::future::join_all;
 
 use super::eks::minor_version;
 use super::wait::{Observed, Wait, ACTIVE, DELETED};
-use super::{failure, not_found, record, step, tag_map, unsupported};
+use super::{failure, not_found, record, step, tag_map, unless_gone, unsupported};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::network::{checkpoint, component_tags, filter, in_stack, tag_spec};
 use crate::engine::tags::{COMPONENT_TAG, STACK_TAG};
@@ -262,49 +262,48 @@ async fn describe_group(
     cluster: &str,
     name: &str,
 ) -> Result<Option<Nodegroup>, SdkFailure> {
-    match eks
+    let call = eks
         .describe_nodegroup()
         .cluster_name(cluster)
         .nodegroup_name(name)
         .send()
-        .await
-    {
-        Ok(out) => Ok(out.nodegroup().cloned()),
-        Err(e) => {
-            let f = SdkFailure::from_sdk(e);
-            if not_found(&f) {
-                Ok(None)
-            } else {
-                Err(f)
-            }
-        }
+        .await;
+    Ok(unless_gone(call, not_found)?.and_then(|out| out.nodegroup().cloned()))
+}
+
+/// The node groups `names` of the cluster, described concurrently; those gone
+/// meanwhile are left out.
+pub(super) async fn describe_groups(
+    eks: &Eks,
+    cluster: &str,
+    names: &[String],
+) -> Result<Vec<Nodegroup>, SdkFailure> {
+    let described = join_all(names.iter().map(|n| describe_group(eks, cluster, n))).await;
+    let mut groups = Vec::new();
+    for d in described {
+        groups.extend(d?);
     }
+    Ok(groups)
+}
+
+/// The names of the cluster's node groups; none when the cluster is gone.
+pub(super) async fn list_groups(eks: &Eks, cluster: &str) -> Result<Vec<String>, BackendError> {
+    let listed = unless_gone(
+        eks.list_nodegroups().cluster_name(cluster).send().await,
+        not_found,
+    )
+    .map_err(eks_err("listing node groups"))?;
+    Ok(listed.map(|o| o.nodegroups().to_vec()).unwrap_or_default())
 }
 
 fn observed(group: &Nodegroup) -> Observed {
-    let reason = group
-        .health()
-        .map(|h| {
-            h.issues()
-                .iter()
-                .map(|i| {
-                    format!(
-                        "{}: {}",
-                        i.code().map(|c| c.as_str()).unwrap_or("issue"),
-                        i.message().unwrap_or_default()
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-        .filter(|r| !r.is_empty());
-    Observed {
-        status: group
-            .status()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_else(|| "UNKNOWN".to_owned()),
-        reason,
-    }
+    let issues = group.health().map(|h| h.issues()).unwrap_or_default();
+    Observed::new(
+        group.status().map(|s| s.as_str()),
+        issues
+            .iter()
+            .map(|i| (i.code().map(|c| c.as_str()), i.message())),
+    )
 }
 
 async fn wait_group(
@@ -333,28 +332,16 @@ pub(super) async fn groups_of(
     pool: &str,
 ) -> Result<Vec<Nodegroup>, BackendError> {
     let cluster = ctx.stack.as_str();
-    let names = match eks.list_nodegroups().cluster_name(cluster).send().await {
-        Ok(out) => out.nodegroups().to_vec(),
-        Err(e) => {
-            let f = SdkFailure::from_sdk(e);
-            if not_found(&f) {
-                return Ok(Vec::new());
-            }
-            return Err(failure("EKS", "listing node groups", f));
-        }
-    };
-    let described = join_all(
-        names
-            .iter()
-            .filter(|n| may_serve(n, pool))
-            .map(|n| describe_group(eks, cluster, n)),
-    )
-    .await;
+    let names: Vec<String> = list_groups(eks, cluster)
+        .await?
+        .into_iter()
+        .filter(|n| may_serve(n, pool))
+        .collect();
+    let described = describe_groups(eks, cluster, &names)
+        .await
+        .map_err(eks_err("reading node groups"))?;
     let mut groups = Vec::new();
-    for d in described {
-        let Some(group) = d.map_err(eks_err("reading node groups"))? else {
-            continue;
-        };
+    for group in described {
         let ours = group
             .tags()
             .is_some_and(|t| t.get(STACK_TAG).map(String::as_str) == Some(ctx.stack.as_str()));
@@ -681,40 +668,31 @@ pub(super) async fn delete_group(
     name: &str,
 ) -> Result<(), BackendError> {
     checkpoint(ctx, "deleting a node group")?;
-    if let Err(e) = eks
+    let call = eks
         .delete_nodegroup()
         .cluster_name(&ctx.stack)
         .nodegroup_name(name)
         .send()
-        .await
+        .await;
+    if unless_gone(call, not_found)
+        .map_err(eks_err(format!("deleting node group {name}")))?
+        .is_none()
     {
-        let f = SdkFailure::from_sdk(e);
-        if not_found(&f) {
-            return Ok(());
-        }
-        return Err(failure("EKS", format!("deleting node group {name}"), f));
+        return Ok(());
     }
     wait_group(eks, ctx, name, DELETED, "deleting the node group").await
 }
 
 /// Deletes a launch template; gone already is fine. Returns whether it existed.
 pub(super) async fn delete_template(ec2: &Ec2, id: &str) -> Result<bool, BackendError> {
-    match ec2
+    let call = ec2
         .delete_launch_template()
         .launch_template_id(id)
         .send()
-        .await
-    {
-        Ok(_) => Ok(true),
-        Err(e) => {
-            let f = SdkFailure::from_sdk(e);
-            if f.code.as_deref().is_some_and(|c| c.contains("NotFound")) {
-                Ok(false)
-            } else {
-                Err(f.into_backend(format!("deleting launch template {id}")))
-            }
-        }
-    }
+        .await;
+    unless_gone(call, SdkFailure::is_not_found)
+        .map(|out| out.is_some())
+        .map_err(ec2_err(format!("deleting launch template {id}")))
 }
 
 /// Deletes one pool: its node groups (waiting until gone), then its launch template.

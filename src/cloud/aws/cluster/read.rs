@@ -8,17 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_cloudwatchlogs::Client as Logs;
 use aws_sdk_ec2::Client as Ec2;
-use aws_sdk_eks::Client as Eks;
-use aws_sdk_iam::Client as Iam;
-use aws_sdk_kms::Client as Kms;
-use futures::future::join_all;
 
 use super::eks::{describe, issuer, log_group_name, state_of};
 use super::iam::{provider_for, role_key, role_name, role_path};
-use super::nodes::{pool_of, pool_state};
-use super::{failure, not_found, owned_by, record};
+use super::nodes::{describe_groups, pool_of, pool_state};
+use super::{failure, not_found, owned_by, record, Clients};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms::{self, KeyOwner, KEY_COMPONENT};
 use crate::cloud::aws::network::{self, component_of, filter, in_stack, stack_filter};
@@ -28,32 +23,23 @@ use crate::resources::ha_cluster::backend::{
 use crate::resources::ha_cluster::inventory::kind;
 use crate::resources::ha_cluster::layout::Tier;
 
-/// The clients a refresh uses.
-pub(super) struct Clients<'a> {
-    pub ec2: &'a Ec2,
-    pub eks: &'a Eks,
-    pub iam: &'a Iam,
-    pub kms: &'a Kms,
-    pub logs: &'a Logs,
-}
-
 /// Reads everything of the stack; `None` when nothing of it exists.
 pub(super) async fn read_stack(
-    c: &Clients<'_>,
+    c: &Clients,
     ctx: &StackContext,
     owner: KeyOwner<'_>,
 ) -> Result<Option<StackSnapshot>, BackendError> {
     let stack = ctx.stack.as_str();
     let group = log_group_name(stack);
     let (net, templates, roles, key, cluster, group_names, log_groups, providers) = futures::join!(
-        network::read_network(c.ec2, stack),
+        network::read_network(&c.ec2, stack),
         c.ec2
             .describe_launch_templates()
             .filters(stack_filter(stack))
             .send(),
         c.iam.list_roles().path_prefix(role_path(stack)).send(),
-        kms::read_key(c.kms, ctx, owner),
-        describe(c.eks, stack),
+        kms::read_key(&c.kms, ctx, owner),
+        describe(&c.eks, stack),
         c.eks.list_nodegroups().cluster_name(stack).send(),
         c.logs
             .describe_log_groups()
@@ -85,16 +71,9 @@ pub(super) async fn read_stack(
         .map_err(SdkFailure::from_sdk)
         .map_err(|f| failure("IAM", "listing OIDC providers", f))?;
 
-    let groups = join_all(group_names.iter().map(|name| async move {
-        c.eks
-            .describe_nodegroup()
-            .cluster_name(stack)
-            .nodegroup_name(name)
-            .send()
-            .await
-            .map_err(SdkFailure::from_sdk)
-    }))
-    .await;
+    let groups = describe_groups(&c.eks, stack, &group_names)
+        .await
+        .map_err(|f| failure("EKS", "reading node groups", f))?;
 
     let mut snapshot = StackSnapshot {
         network: net.network,
@@ -161,15 +140,7 @@ pub(super) async fn read_stack(
         }
         snapshot.control_plane = Some(state_of(&cluster, provider.unwrap_or_default()));
     }
-    for g in groups {
-        let out = match g {
-            Ok(out) => out,
-            Err(f) if not_found(&f) => continue,
-            Err(f) => return Err(failure("EKS", "reading node groups", f)),
-        };
-        let Some(group) = out.nodegroup() else {
-            continue;
-        };
+    for group in &groups {
         let Some(pool) =
             pool_of(group).filter(|_| group.tags().is_some_and(|t| owned_by(t, stack)))
         else {

@@ -12,19 +12,16 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use aws_sdk_cloudwatchlogs::Client as Logs;
-use aws_sdk_ec2::Client as Ec2;
 use aws_sdk_eks::Client as Eks;
 use aws_sdk_elasticloadbalancingv2::Client as Elb;
 use aws_sdk_iam::Client as Iam;
-use aws_sdk_kms::Client as Kms;
 use futures::future::join_all;
 
 use super::eks::{delete_log_group, describe, issuer, log_group_name};
 use super::iam::{oidc_host, role_path};
-use super::nodes::{delete_group, delete_template, pool_of};
+use super::nodes::{delete_group, delete_template, describe_groups, list_groups, pool_of};
 use super::wait::{Observed, Wait, DELETED};
-use super::{failure, not_found, owned_by, record};
+use super::{failure, not_found, owned_by, record, unless_gone, Clients};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms::{self, KeyOwner};
 use crate::cloud::aws::network::{self, checkpoint, component_of, filter, in_stack, stack_filter};
@@ -35,16 +32,6 @@ use crate::resources::ha_cluster::inventory::kind;
 
 /// How long deletions may take without a deadline.
 const DELETE_WAIT: Duration = Duration::from_secs(30 * 60);
-
-/// The clients teardown uses.
-pub(super) struct Clients<'a> {
-    pub ec2: &'a Ec2,
-    pub eks: &'a Eks,
-    pub iam: &'a Iam,
-    pub kms: &'a Kms,
-    pub logs: &'a Logs,
-    pub elbv2: &'a Elb,
-}
 
 /// What teardown did so far.
 #[derive(Default)]
@@ -82,7 +69,7 @@ impl Report {
 
 /// Tears the stack down; see the module docs.
 pub(super) async fn delete_stack(
-    c: &Clients<'_>,
+    c: &Clients,
     ctx: &StackContext,
     req: &TeardownRequest,
     owner: KeyOwner<'_>,
@@ -102,7 +89,7 @@ pub(super) async fn delete_stack(
 }
 
 async fn inner(
-    c: &Clients<'_>,
+    c: &Clients,
     ctx: &StackContext,
     req: &TeardownRequest,
     owner: KeyOwner<'_>,
@@ -110,19 +97,38 @@ async fn inner(
 ) -> Result<(), BackendError> {
     let stack = ctx.stack.as_str();
     checkpoint(ctx, "looking up the stack to delete")?;
-    let (cluster, net) =
-        futures::join!(describe(c.eks, stack), network::read_network(c.ec2, stack));
+    let (cluster, net) = futures::join!(
+        describe(&c.eks, stack),
+        network::read_network(&c.ec2, stack)
+    );
     let cluster = cluster
         .map_err(|f| failure("EKS", "reading the cluster", f))?
         .filter(|cl| cl.tags().is_some_and(|t| owned_by(t, stack)));
     let net = net?;
     let mut vpcs: BTreeSet<String> = BTreeSet::new();
-    if let Some(v) = cluster
-        .as_ref()
-        .and_then(|cl| cl.resources_vpc_config())
-        .and_then(|v| v.vpc_id())
-    {
-        vpcs.insert(v.to_owned());
+    let cluster_vpc = cluster.as_ref().and_then(|cl| cl.resources_vpc_config());
+    match cluster_vpc.and_then(|v| v.vpc_id()) {
+        Some(v) => {
+            vpcs.insert(v.to_owned());
+        }
+        // Emulators leave the VPC out of the cluster's answer: ask its subnets.
+        None => {
+            if let Some(subnet) = cluster_vpc.and_then(|v| v.subnet_ids().first()) {
+                let out = c
+                    .ec2
+                    .describe_subnets()
+                    .subnet_ids(subnet)
+                    .send()
+                    .await
+                    .map_err(SdkFailure::from_sdk)
+                    .map_err(|f| f.into_backend("finding the cluster's network"))?;
+                vpcs.extend(
+                    out.subnets()
+                        .iter()
+                        .filter_map(|s| s.vpc_id().map(str::to_owned)),
+                );
+            }
+        }
     }
     if let Some(n) = &net.network {
         vpcs.insert(n.vpc_id.clone());
@@ -131,30 +137,13 @@ async fn inner(
     // 1. Node groups, all at once, each waited for.
     if cluster.is_some() {
         checkpoint(ctx, "deleting node groups")?;
-        let names = match c.eks.list_nodegroups().cluster_name(stack).send().await {
-            Ok(out) => out.nodegroups().to_vec(),
-            Err(e) => {
-                let f = SdkFailure::from_sdk(e);
-                if not_found(&f) {
-                    Vec::new()
-                } else {
-                    return Err(failure("EKS", "listing node groups", f));
-                }
-            }
-        };
-        let described = join_all(names.iter().map(|n| async move {
-            c.eks
-                .describe_nodegroup()
-                .cluster_name(stack)
-                .nodegroup_name(n)
-                .send()
-                .await
-                .map_err(SdkFailure::from_sdk)
-        }))
-        .await;
+        let names = list_groups(&c.eks, stack).await?;
+        let described = describe_groups(&c.eks, stack, &names)
+            .await
+            .map_err(|f| failure("EKS", "reading node groups", f))?;
         let mut ours = Vec::new();
-        for d in described.into_iter().flatten() {
-            if let Some(g) = d.nodegroup() {
+        for g in &described {
+            {
                 if g.tags().is_some_and(|t| owned_by(t, stack)) {
                     let key = format!("node_group.{}", pool_of(g).unwrap_or("unknown"));
                     ours.push((
@@ -168,7 +157,7 @@ async fn inner(
                 }
             }
         }
-        let results = join_all(ours.iter().map(|(name, _)| delete_group(c.eks, ctx, name))).await;
+        let results = join_all(ours.iter().map(|(name, _)| delete_group(&c.eks, ctx, name))).await;
         for ((_, rec), result) in ours.into_iter().zip(results) {
             r.settle(rec, result.map(|()| true))?;
         }
@@ -189,7 +178,7 @@ async fn inner(
             let key = component_of(t.tags()).unwrap_or("launch_template");
             r.settle(
                 record(key, kind::LAUNCH_TEMPLATE, id),
-                delete_template(c.ec2, id).await,
+                delete_template(&c.ec2, id).await,
             )?;
         }
     }
@@ -219,7 +208,7 @@ async fn inner(
         provider_arns.extend(listed.iter().filter(|a| oidc_host(a) == host).cloned());
         checkpoint(ctx, "deleting the control plane")?;
         let arn = cl.arn().unwrap_or(stack).to_owned();
-        let result = delete_cluster(c.eks, ctx).await;
+        let result = delete_cluster(&c.eks, ctx).await;
         r.settle(record("cluster", kind::CLUSTER, &arn), result)?;
     } else {
         // The cluster went in an earlier run: find its provider by tags.
@@ -242,23 +231,15 @@ async fn inner(
         }
     }
     for arn in provider_arns {
-        let result = match c
+        let call = c
             .iam
             .delete_open_id_connect_provider()
             .open_id_connect_provider_arn(&arn)
             .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let f = SdkFailure::from_sdk(e);
-                if not_found(&f) {
-                    Ok(false)
-                } else {
-                    Err(failure("IAM", "deleting the OIDC provider", f))
-                }
-            }
-        };
+            .await;
+        let result = unless_gone(call, not_found)
+            .map(|out| out.is_some())
+            .map_err(|f| failure("IAM", "deleting the OIDC provider", f));
         r.settle(record("oidc_provider", kind::OIDC_PROVIDER, &arn), result)?;
     }
     checkpoint(ctx, "deleting the log group")?;
@@ -278,7 +259,7 @@ async fn inner(
                 .iter()
                 .any(|g| g.log_group_name() == Some(group.as_str())) =>
         {
-            delete_log_group(c.logs, &group).await
+            delete_log_group(&c.logs, &group).await
         }
         Ok(_) => Ok(false),
         Err(e) => Err(e),
@@ -300,7 +281,7 @@ async fn inner(
             .role_name()
             .strip_prefix(&format!("{stack}-"))
             .unwrap_or(role.role_name());
-        let result = delete_role(c.iam, role.role_name()).await;
+        let result = delete_role(&c.iam, role.role_name()).await;
         r.settle(
             record(&format!("iam_role.{which}"), kind::IAM_ROLE, role.arn()),
             result.map(|()| true),
@@ -309,7 +290,7 @@ async fn inner(
 
     // 6. The network.
     if !req.keep_network {
-        let step = network::delete_network(c.ec2, ctx).await;
+        let step = network::delete_network(&c.ec2, ctx).await;
         match step.result {
             Ok(report) => {
                 r.report.deleted.extend(report.deleted);
@@ -332,7 +313,7 @@ async fn inner(
     // 7. The key.
     if req.delete_key {
         checkpoint(ctx, "scheduling the key's deletion")?;
-        match kms::delete_key(c.kms, ctx, owner).await {
+        match kms::delete_key(&c.kms, ctx, owner).await {
             Ok(Some(rec)) => r.report.deleted.push(rec),
             Ok(None) => {}
             Err(e) => r.left(
@@ -347,12 +328,12 @@ async fn inner(
 /// Deletes the cluster and waits until it is gone. `Ok(false)`: it was gone.
 async fn delete_cluster(eks: &Eks, ctx: &StackContext) -> Result<bool, BackendError> {
     let name = ctx.stack.as_str();
-    if let Err(e) = eks.delete_cluster().name(name).send().await {
-        let f = SdkFailure::from_sdk(e);
-        if not_found(&f) {
-            return Ok(false);
-        }
-        return Err(failure("EKS", format!("deleting EKS cluster {name}"), f));
+    let call = eks.delete_cluster().name(name).send().await;
+    if unless_gone(call, not_found)
+        .map_err(|f| failure("EKS", format!("deleting EKS cluster {name}"), f))?
+        .is_none()
+    {
+        return Ok(false);
     }
     Wait::new(
         ctx,
@@ -409,17 +390,9 @@ async fn delete_role(iam: &Iam, name: &str) -> Result<(), BackendError> {
             .map_err(SdkFailure::from_sdk)
             .map_err(err(format!("deleting policy {p} of IAM role {name}")))?;
     }
-    match iam.delete_role().role_name(name).send().await {
-        Ok(_) => Ok(()),
-        Err(e) => {
-            let f = SdkFailure::from_sdk(e);
-            if not_found(&f) {
-                Ok(())
-            } else {
-                Err(failure("IAM", format!("deleting IAM role {name}"), f))
-            }
-        }
-    }
+    unless_gone(iam.delete_role().role_name(name).send().await, not_found)
+        .map(|_| ())
+        .map_err(err(format!("deleting IAM role {name}")))
 }
 
 /// Whether tags say Kubernetes made the object for cluster `stack`.
@@ -436,7 +409,7 @@ fn made_by_kubernetes<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, st
 /// the stack's own network; in the user's network only those Kubernetes made for
 /// this cluster, and the security groups it made too.
 async fn delete_load_balancers(
-    c: &Clients<'_>,
+    c: &Clients,
     ctx: &StackContext,
     vpcs: &BTreeSet<String>,
     keep_network: bool,
@@ -472,31 +445,11 @@ async fn delete_load_balancers(
         .filter_map(|tg| tg.target_group_arn().map(str::to_owned))
         .collect();
     if keep_network {
-        arns = kubernetes_made(c.elbv2, arns, stack).await?;
-        tg_arns = kubernetes_made(c.elbv2, tg_arns, stack).await?;
+        arns = kubernetes_made(&c.elbv2, arns, stack).await?;
+        tg_arns = kubernetes_made(&c.elbv2, tg_arns, stack).await?;
     }
     for arn in &arns {
-        let result = match c
-            .elbv2
-            .delete_load_balancer()
-            .load_balancer_arn(arn)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let f = SdkFailure::from_sdk(e);
-                if not_found(&f) {
-                    Ok(false)
-                } else {
-                    Err(failure(
-                        "Elastic Load Balancing",
-                        format!("deleting load balancer {arn}"),
-                        f,
-                    ))
-                }
-            }
-        };
+        let result = delete_elb(&c.elbv2, "load_balancer", arn).await;
         r.settle(record("load_balancer", "load_balancer", arn), result)?;
     }
     if !arns.is_empty() {
@@ -507,27 +460,18 @@ async fn delete_load_balancers(
             DELETE_WAIT,
         );
         let wait = waiter.until(DELETED, || async {
-            match c
+            let call = c
                 .elbv2
                 .describe_load_balancers()
                 .set_load_balancer_arns(Some(arns.clone()))
                 .send()
-                .await
-            {
-                Ok(out) if out.load_balancers().is_empty() => Ok(None),
-                Ok(_) => Ok(Some(Observed {
-                    status: "deleting".to_owned(),
-                    reason: None,
-                })),
-                Err(e) => {
-                    let f = SdkFailure::from_sdk(e);
-                    if not_found(&f) {
-                        Ok(None)
-                    } else {
-                        Err(f)
-                    }
-                }
-            }
+                .await;
+            let remaining =
+                unless_gone(call, not_found)?.is_some_and(|out| !out.load_balancers().is_empty());
+            Ok(remaining.then(|| Observed {
+                status: "deleting".to_owned(),
+                reason: None,
+            }))
         });
         if let Err(e) = wait.await {
             r.settle(
@@ -537,27 +481,7 @@ async fn delete_load_balancers(
         }
     }
     for arn in &tg_arns {
-        let result = match c
-            .elbv2
-            .delete_target_group()
-            .target_group_arn(arn)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let f = SdkFailure::from_sdk(e);
-                if not_found(&f) {
-                    Ok(false)
-                } else {
-                    Err(failure(
-                        "Elastic Load Balancing",
-                        format!("deleting target group {arn}"),
-                        f,
-                    ))
-                }
-            }
-        };
+        let result = delete_elb(&c.elbv2, "target_group", arn).await;
         r.settle(record("target_group", "target_group", arn), result)?;
     }
     if keep_network {
@@ -576,21 +500,38 @@ async fn delete_load_balancers(
             .map_err(|f| f.into_backend("looking up security groups Kubernetes made"))?;
         for g in groups.security_groups() {
             let Some(id) = g.group_id() else { continue };
-            let result = match c.ec2.delete_security_group().group_id(id).send().await {
-                Ok(_) => Ok(true),
-                Err(e) => {
-                    let f = SdkFailure::from_sdk(e);
-                    if f.is_not_found() {
-                        Ok(false)
-                    } else {
-                        Err(f.into_backend(format!("deleting security group {id}")))
-                    }
-                }
-            };
+            let call = c.ec2.delete_security_group().group_id(id).send().await;
+            let result = unless_gone(call, SdkFailure::is_not_found)
+                .map(|out| out.is_some())
+                .map_err(|f| f.into_backend(format!("deleting security group {id}")));
             r.settle(record("security_group", "security_group", id), result)?;
         }
     }
     Ok(())
+}
+
+/// Deletes one load balancer or target group (`what`); `Ok(false)` when it was
+/// gone already.
+async fn delete_elb(elb: &Elb, what: &str, arn: &str) -> Result<bool, BackendError> {
+    let result = if what == "load_balancer" {
+        let call = elb
+            .delete_load_balancer()
+            .load_balancer_arn(arn)
+            .send()
+            .await;
+        unless_gone(call, not_found).map(|out| out.is_some())
+    } else {
+        let call = elb.delete_target_group().target_group_arn(arn).send().await;
+        unless_gone(call, not_found).map(|out| out.is_some())
+    };
+    result.map_err(|f| {
+        let what = what.replace('_', " ");
+        failure(
+            "Elastic Load Balancing",
+            format!("deleting {what} {arn}"),
+            f,
+        )
+    })
 }
 
 /// The ARNs (load balancers or target groups) whose tags say Kubernetes made them

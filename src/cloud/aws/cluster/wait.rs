@@ -25,6 +25,30 @@ pub struct Observed {
     pub reason: Option<String>,
 }
 
+impl Observed {
+    /// What a poll saw: the status word (`UNKNOWN` when the cloud gave none) and
+    /// the health issues (code, message) as the reason.
+    pub fn new<'a>(
+        status: Option<&str>,
+        issues: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+    ) -> Self {
+        let reason = issues
+            .map(|(code, message)| {
+                format!(
+                    "{}: {}",
+                    code.unwrap_or("issue"),
+                    message.unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        Observed {
+            status: status.unwrap_or("UNKNOWN").to_owned(),
+            reason: (!reason.is_empty()).then_some(reason),
+        }
+    }
+}
+
 /// What a wait waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -365,6 +389,19 @@ mod tests {
             err.to_string().contains("instances still attached"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn health_issues_become_the_reason() {
+        let o = Observed::new(
+            Some("CREATE_FAILED"),
+            [(Some("Ec2SubnetInvalidConfiguration"), Some("no addresses"))].into_iter(),
+        );
+        assert_eq!(
+            o.reason.as_deref(),
+            Some("Ec2SubnetInvalidConfiguration: no addresses")
+        );
+        assert_eq!(Observed::new(None, std::iter::empty()).reason, None);
     }
 
     #[test]

@@ -69,6 +69,21 @@ pub(crate) fn instance_state(db: &DbInstance) -> InstanceState {
         status: db.db_instance_status().unwrap_or_default().to_owned(),
         master_secret_arn: secret_arn(db).unwrap_or_default().to_owned(),
         latest_restorable_time: db.latest_restorable_time().and_then(rfc3339),
+        max_size_gb: db
+            .max_allocated_storage()
+            .and_then(|s| u32::try_from(s).ok())
+            .unwrap_or_default(),
+        storage_type: db.storage_type().unwrap_or_default().to_owned(),
+        backup_retention_days: db
+            .backup_retention_period()
+            .and_then(|d| u32::try_from(d).ok())
+            .unwrap_or_default(),
+        backup_window: db.preferred_backup_window().unwrap_or_default().to_owned(),
+        maintenance_window: db
+            .preferred_maintenance_window()
+            .unwrap_or_default()
+            .to_owned(),
+        deletion_protection: db.deletion_protection().unwrap_or_default(),
     }
 }
 

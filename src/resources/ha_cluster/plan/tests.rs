@@ -5,16 +5,7 @@ use paved_value::{Path, Value};
 
 use super::*;
 use crate::diag::Severity;
-use crate::resources::common::testing::{config_of, get, num, obj, strings};
-
-fn map(entries: Vec<(&str, Value)>) -> Value {
-    Value::Map(
-        entries
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )
-}
+use crate::resources::common::testing::{config_of, get, map, num, obj, strings};
 
 /// A configuration as Terraform sends it: every attribute present, null when not set.
 fn config(pairs: Vec<(&str, Value)>) -> Value {
