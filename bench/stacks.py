@@ -52,6 +52,7 @@ from foundation import (  # noqa: E402 - shared bench helpers
     stop,
     summary,
     tf_env,
+    write_results,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -494,12 +495,7 @@ def main() -> int:
             bench.close()
     res["targets"] = targets(res)
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "stacks.json").write_text(json.dumps(res, indent=2) + "\n")
-    write_markdown(res, out / "stacks.md")
-    log(f"wrote {out / 'stacks.md'} and {out / 'stacks.json'}")
-    print((out / "stacks.md").read_text())
+    write_results(res, Path(args.out), "stacks", write_markdown)
     return 1 if failed else 0
 
 
