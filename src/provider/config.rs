@@ -82,6 +82,18 @@ pub fn parse(config: &Value, diags: &mut Diagnostics) -> Option<ParsedConfig> {
             );
         }
     }
+    if let Err(e) = crate::engine::tags::validate_user_tags(
+        &default_tags,
+        crate::engine::tags::TagOrigin::DefaultTags,
+    ) {
+        if let crate::engine::tags::TagError::ReservedKey { key, .. } = &e {
+            diags.attribute_error(
+                root.clone().attr("default_tags").key(key),
+                "Reserved tag key",
+                format!("{e}."),
+            );
+        }
+    }
 
     let aws_block = config.get_attr("aws").filter(|v| !v.is_null());
     let aws_path = root.clone().attr("aws");

@@ -42,9 +42,15 @@ const fn case(
 
 use Place::{Cluster, Database, Provider};
 
-/// The corpus: 4 provider-block, 26 cluster and 20 database cases.
+/// The corpus: 5 provider-block, 26 cluster and 20 database cases.
 pub const CASES: &[Case] = &[
     // --- the provider block (beyond the 13 of e2e_validation.rs) -------------------
+    case(
+        "provider: default tag under paved's reserved prefix",
+        Provider,
+        r#"default_tags = { "paved:stack" = "x" }"#,
+        "default_tags",
+    ),
     case(
         "provider: empty default tag key",
         Provider,

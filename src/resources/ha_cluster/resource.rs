@@ -19,7 +19,7 @@ use paved_value::Value;
 use super::backend::{ClusterBackend, StackContext, TeardownRequest};
 use super::config::{ClusterSpec, EncryptionKey, Knowable};
 use super::lifecycle;
-use super::state::{builds_network, import_settings, with_drift, Observed};
+use super::state::{builds_network, import_settings, network_from_state, with_drift, Observed};
 use super::{plan, schema, validate_config, TYPE_NAME};
 use crate::diag::Diagnostics;
 use crate::framework::{
@@ -177,7 +177,10 @@ impl Resource for HaClusterResource {
                 return kept_read(&req, diags);
             }
         };
-        let observed = Observed::from_snapshot(snapshot);
+        let mut observed = Observed::from_snapshot(snapshot);
+        if observed.network.is_none() && !builds_network(&spec) {
+            observed.network = network_from_state(current);
+        }
         let settings = with_drift(current, &observed);
         // Read as a state, so that a key paved created stays one (and is deleted
         // with the cluster) rather than reading as the user's key.

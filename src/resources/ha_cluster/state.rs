@@ -354,6 +354,44 @@ fn taints_value(taints: &[Taint]) -> Value {
     )
 }
 
+/// The network a state records, for a cluster in the user's network: refresh finds
+/// only what carries the stack's tags, and the user's VPC does not.
+pub fn network_from_state(state: &Value) -> Option<NetworkState> {
+    let net = state.get_attr("network")?;
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    let vpc_id = text(net.get_attr("vpc_id"))?;
+    let mut subnet_ids = BTreeMap::new();
+    for tier in Tier::ALL {
+        let by_zone: BTreeMap<String, String> = net
+            .get_attr(&format!("{}_subnet_ids", tier.as_str()))
+            .and_then(Value::as_map)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(z, id)| Some((z.clone(), id.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !by_zone.is_empty() {
+            subnet_ids.insert(tier, by_zone);
+        }
+    }
+    Some(NetworkState {
+        vpc_id,
+        cidr: text(net.get_attr("cidr")).unwrap_or_default(),
+        zones: state
+            .get_attr("zones")
+            .and_then(Value::as_list)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|z| z.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        subnet_ids,
+        nat_gateway_ids: Vec::new(),
+    })
+}
+
 /// Whether the spec's network is one paved builds (unknown counts as built).
 pub fn builds_network(spec: &ClusterSpec) -> bool {
     !matches!(

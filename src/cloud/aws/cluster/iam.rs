@@ -379,8 +379,27 @@ pub(super) async fn ensure_oidc_provider(
         .set_tags(Some(iam_tags(ctx, "oidc_provider")))
         .send()
         .await
-        .map_err(SdkFailure::from_sdk)
-        .map_err(iam_err("registering the cluster's OIDC provider"))?;
+        .map_err(SdkFailure::from_sdk);
+    let created = match created {
+        Ok(created) => created,
+        // Registered meanwhile (a concurrent apply for the same issuer): adopt it.
+        Err(f) if f.code_is("EntityAlreadyExists") => {
+            let listed = iam
+                .list_open_id_connect_providers()
+                .send()
+                .await
+                .map_err(SdkFailure::from_sdk)
+                .map_err(iam_err("listing OIDC providers"))?;
+            let arns = listed
+                .open_id_connect_provider_list()
+                .iter()
+                .filter_map(|p| p.arn());
+            return provider_for(arns, issuer)
+                .map(str::to_owned)
+                .ok_or_else(|| iam_err("registering the cluster's OIDC provider")(f));
+        }
+        Err(f) => return Err(iam_err("registering the cluster's OIDC provider")(f)),
+    };
     created
         .open_id_connect_provider_arn()
         .map(str::to_owned)
