@@ -167,6 +167,23 @@ def calls_by_action(stats: dict) -> dict[str, int]:
 def reset_moto(endpoint: str) -> None:
     req = urllib.request.Request(endpoint + "/moto-api/reset", method="POST", data=b"")
     urllib.request.urlopen(req, timeout=30).read()
+    warm_moto(endpoint)
+
+
+def warm_moto(endpoint: str) -> None:
+    """moto builds each service's backend on its first request (EC2 takes about 2 s,
+    IAM loads the managed policies): one cheap call per service, straight to moto (not
+    through the proxy, so not counted), keeps the emulator's start-up out of the
+    timings of the provider."""
+    import boto3  # in the venv with moto
+
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1",
+              aws_access_key_id="testing", aws_secret_access_key="testing")
+    for service, call in [("ec2", "describe_availability_zones"), ("eks", "list_clusters"),
+                          ("iam", "list_roles"), ("kms", "list_keys"),
+                          ("logs", "describe_log_groups"), ("rds", "describe_db_instances"),
+                          ("secretsmanager", "list_secrets"), ("elbv2", "describe_load_balancers")]:
+        getattr(boto3.client(service, **kw), call)()
 
 
 # ------------------------------------------------------------------------------------
