@@ -349,6 +349,21 @@ pub(super) fn provider_for<'a>(
     arns.into_iter().find(|arn| oidc_host(arn) == host)
 }
 
+/// The ARN of the OIDC provider registered for `issuer`, found by listing.
+async fn registered_provider(iam: &Client, issuer: &str) -> Result<Option<String>, BackendError> {
+    let listed = iam
+        .list_open_id_connect_providers()
+        .send()
+        .await
+        .map_err(SdkFailure::from_sdk)
+        .map_err(iam_err("listing OIDC providers"))?;
+    let arns = listed
+        .open_id_connect_provider_list()
+        .iter()
+        .filter_map(|p| p.arn());
+    Ok(provider_for(arns, issuer).map(str::to_owned))
+}
+
 /// Ensures the OIDC provider for the cluster's `issuer`: adopts the registered one
 /// (found by listing), or creates it tagged. Returns its ARN.
 pub(super) async fn ensure_oidc_provider(
@@ -356,19 +371,8 @@ pub(super) async fn ensure_oidc_provider(
     ctx: &StackContext,
     issuer: &str,
 ) -> Result<String, BackendError> {
-    let listed = iam
-        .list_open_id_connect_providers()
-        .send()
-        .await
-        .map_err(SdkFailure::from_sdk)
-        .map_err(iam_err("listing OIDC providers"))?;
-    let arns: Vec<&str> = listed
-        .open_id_connect_provider_list()
-        .iter()
-        .filter_map(|p| p.arn())
-        .collect();
-    if let Some(arn) = provider_for(arns, issuer) {
-        return Ok(arn.to_owned());
+    if let Some(arn) = registered_provider(iam, issuer).await? {
+        return Ok(arn);
     }
     checkpoint(ctx, "registering the OIDC provider")?;
     let created = iam
@@ -384,18 +388,8 @@ pub(super) async fn ensure_oidc_provider(
         Ok(created) => created,
         // Registered meanwhile (a concurrent apply for the same issuer): adopt it.
         Err(f) if f.code_is("EntityAlreadyExists") => {
-            let listed = iam
-                .list_open_id_connect_providers()
-                .send()
-                .await
-                .map_err(SdkFailure::from_sdk)
-                .map_err(iam_err("listing OIDC providers"))?;
-            let arns = listed
-                .open_id_connect_provider_list()
-                .iter()
-                .filter_map(|p| p.arn());
-            return provider_for(arns, issuer)
-                .map(str::to_owned)
+            return registered_provider(iam, issuer)
+                .await?
                 .ok_or_else(|| iam_err("registering the cluster's OIDC provider")(f));
         }
         Err(f) => return Err(iam_err("registering the cluster's OIDC provider")(f)),
