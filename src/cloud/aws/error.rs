@@ -7,7 +7,9 @@ use std::fmt;
 use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 
+use crate::cloud::CloudError;
 use crate::engine::retry::{classify_cloud_error, Retryability};
+use crate::resources::ha_cluster::backend::BackendError;
 
 /// One failed AWS call, reduced to what classification and messages need.
 #[derive(Debug, Clone)]
@@ -81,5 +83,90 @@ impl SdkFailure {
     /// Whether the AWS error code is exactly `code`.
     pub fn code_is(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
+    }
+
+    /// The endpoint does not know the call: emulators answer an HTML 404 that the SDK
+    /// cannot parse (no error code).
+    pub fn is_unsupported(&self) -> bool {
+        self.code.is_none() && self.status == Some(404)
+    }
+
+    /// The object named in the call does not exist (any more), in any service's words.
+    pub fn is_not_found(&self) -> bool {
+        self.code.as_deref().is_some_and(|c| {
+            c.ends_with(".NotFound")
+                || c.ends_with("NotFound")
+                || c.ends_with("NotFoundFault")
+                || c.ends_with("NotFoundException")
+                || c == "NoSuchEntity"
+                || c == "NoSuchEntityException"
+                || c == "Gateway.NotAttached"
+        })
+    }
+
+    /// The failure as the user sees it: [`BackendError::Retryable`] for throttling,
+    /// 5xx and transport failures (the SDK has already retried them), otherwise
+    /// [`BackendError::Permanent`] with a hint; `service` names the permissions
+    /// (`EC2`, `RDS`...) and `operation` what was being done.
+    pub fn into_backend_error(self, service: &str, operation: impl Into<String>) -> BackendError {
+        let operation = operation.into();
+        if self.retryability() == Retryability::Retryable {
+            return BackendError::Retryable {
+                operation,
+                message: self.to_string(),
+            };
+        }
+        let code = self.code.as_deref().unwrap_or_default();
+        let hint = if code.contains("AccessDenied")
+            || code == "UnauthorizedOperation"
+            || code == "AuthFailure"
+        {
+            format!(
+                "Give the credentials paved runs with the {service} permissions this needs, then \
+                 run apply again"
+            )
+        } else if code.contains("LimitExceeded") || code.contains("QuotaExceeded") {
+            "An AWS quota of the account or region is reached: free some or ask AWS for a \
+             higher quota (Service Quotas console), then run apply again"
+                .to_owned()
+        } else if code == "InvalidDBInstanceState" || code == "InvalidDBInstanceStateFault" {
+            "The instance is busy (modifying, backing up, rebooting): wait until it is \
+             available and run the operation again"
+                .to_owned()
+        } else if code == "DependencyViolation" || code.contains("InUse") {
+            "Something outside paved still uses it (load balancers, instances or network \
+             interfaces): remove that, then run the operation again"
+                .to_owned()
+        } else if self.is_unsupported() {
+            format!(
+                "The {service} endpoint does not implement this call (an emulator such as \
+                 moto?); against AWS it works"
+            )
+        } else if self.is_not_found() {
+            "It was deleted outside paved; run apply again to recreate what is missing".to_owned()
+        } else if self.status.is_none() && self.code.is_none() {
+            format!(
+                "Check that the {service} endpoint and region are right; run apply again once \
+                 it answers"
+            )
+        } else {
+            "Fix the cause named above and run apply again; it resumes where it stopped".to_owned()
+        };
+        BackendError::Permanent {
+            operation,
+            message: self.to_string(),
+            hint,
+        }
+    }
+}
+
+/// A client that could not be built (no region, bad profile...), as a backend error.
+pub(crate) fn client_setup_error(e: CloudError) -> BackendError {
+    BackendError::Permanent {
+        operation: "setting up the AWS clients".to_owned(),
+        message: e.to_string(),
+        hint: "Check the region, profile and endpoints in the provider's aws block or the \
+               environment, then run apply again"
+            .to_owned(),
     }
 }

@@ -16,7 +16,6 @@ use aws_sdk_kms::types::{KeyState as AwsKeyState, Tag};
 use aws_sdk_kms::Client;
 
 use super::error::SdkFailure;
-use crate::engine::retry::Retryability;
 use crate::engine::tags::{
     COMPONENT_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, RESOURCE_TAG, STACK_TAG,
 };
@@ -48,27 +47,7 @@ impl KeyOwner<'_> {
 }
 
 fn backend_error(operation: &str, failure: SdkFailure) -> BackendError {
-    if failure.retryability() == Retryability::Retryable {
-        return BackendError::Retryable {
-            operation: operation.to_owned(),
-            message: failure.to_string(),
-        };
-    }
-    let code = failure.code.as_deref().unwrap_or_default();
-    let hint = if code.contains("AccessDenied") {
-        "Give the credentials paved runs with the KMS permissions to create, describe, \
-         tag, alias and schedule deletion of keys, then run apply again"
-    } else if code == "LimitExceededException" {
-        "The account's KMS key quota is reached: delete unused keys or ask AWS for a \
-         higher quota, then run apply again"
-    } else {
-        "Fix the cause named above and run apply again; it resumes where it stopped"
-    };
-    BackendError::Permanent {
-        operation: operation.to_owned(),
-        message: failure.to_string(),
-        hint: hint.to_owned(),
-    }
+    failure.into_backend_error("KMS", operation)
 }
 
 fn record(arn: &str) -> ComponentRecord {

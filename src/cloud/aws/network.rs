@@ -81,48 +81,9 @@ pub struct NetworkRead {
 // ---------------------------------------------------------------------------------
 
 impl Ec2Failure {
-    /// The object named in the call does not exist (any more).
-    pub(crate) fn is_not_found(&self) -> bool {
-        self.code.as_deref().is_some_and(|c| {
-            c.ends_with(".NotFound") || c == "NatGatewayNotFound" || c == "Gateway.NotAttached"
-        })
-    }
-
     /// The error for the user, with `operation` saying what was being done.
     pub(crate) fn into_backend(self, operation: impl Into<String>) -> BackendError {
-        let operation = operation.into();
-        if self.retryability() == Retryability::Retryable {
-            return BackendError::Retryable {
-                operation,
-                message: self.to_string(),
-            };
-        }
-        let code = self.code.as_deref().unwrap_or_default();
-        let hint = if code == "UnauthorizedOperation"
-            || code == "AuthFailure"
-            || code.contains("AccessDenied")
-        {
-            "Give the credentials paved runs with the EC2 permissions to manage VPCs, \
-             subnets, gateways, addresses and route tables, then run apply again"
-        } else if code.ends_with("LimitExceeded") {
-            "An AWS quota of the account or region is reached: delete unused objects of \
-             this kind or ask AWS for a higher quota (Service Quotas console), then run \
-             apply again"
-        } else if code == "DependencyViolation" {
-            "Something outside paved still uses it (load balancers, instances or network \
-             interfaces in the network): remove those, then run the operation again"
-        } else if self.is_not_found() {
-            "It was deleted outside paved; run apply again to recreate what is missing"
-        } else if self.status.is_none() && self.code.is_none() {
-            "Check that the EC2 endpoint and region are right; run apply again once it answers"
-        } else {
-            "Fix the cause named above and run apply again; it resumes where it stopped"
-        };
-        BackendError::Permanent {
-            operation,
-            message: self.to_string(),
-            hint: hint.to_owned(),
-        }
+        self.into_backend_error("EC2", operation)
     }
 }
 

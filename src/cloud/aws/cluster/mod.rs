@@ -26,12 +26,11 @@ use async_trait::async_trait;
 use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 
-use super::error::SdkFailure;
+use super::error::{client_setup_error, SdkFailure};
 use super::kms::{self, KeyOwner};
 use super::network::{self, NetworkSpec};
 use super::AwsClients;
-use crate::cloud::{CloudError, ZoneSource};
-use crate::engine::retry::Retryability;
+use crate::cloud::ZoneSource;
 use crate::resources::ha_cluster::backend::{
     BackendError, ClusterBackend, ComponentRecord, ControlPlaneRequest, ControlPlaneState,
     EncryptionKeyRequest, IamRequest, IamState, KeyState, NetworkRequest, NetworkState,
@@ -57,27 +56,27 @@ impl AwsClusterBackend {
     }
 
     async fn ec2(&self) -> Result<aws_sdk_ec2::Client, BackendError> {
-        self.clients.ec2(None).await.map_err(config_error)
+        self.clients.ec2(None).await.map_err(client_setup_error)
     }
 
     async fn eks(&self) -> Result<aws_sdk_eks::Client, BackendError> {
-        self.clients.eks(None).await.map_err(config_error)
+        self.clients.eks(None).await.map_err(client_setup_error)
     }
 
     async fn iam(&self) -> Result<aws_sdk_iam::Client, BackendError> {
-        self.clients.iam(None).await.map_err(config_error)
+        self.clients.iam(None).await.map_err(client_setup_error)
     }
 
     async fn kms(&self) -> Result<aws_sdk_kms::Client, BackendError> {
-        self.clients.kms(None).await.map_err(config_error)
+        self.clients.kms(None).await.map_err(client_setup_error)
     }
 
     async fn logs(&self) -> Result<aws_sdk_cloudwatchlogs::Client, BackendError> {
-        self.clients.logs(None).await.map_err(config_error)
+        self.clients.logs(None).await.map_err(client_setup_error)
     }
 
     async fn elbv2(&self) -> Result<aws_sdk_elasticloadbalancingv2::Client, BackendError> {
-        self.clients.elbv2(None).await.map_err(config_error)
+        self.clients.elbv2(None).await.map_err(client_setup_error)
     }
 
     /// Every client, built from the shared configuration (no call is made).
@@ -107,7 +106,7 @@ impl AwsClusterBackend {
             ZoneChoice::Named(names) => return Ok(names.clone()),
             ZoneChoice::Choose(n) => *n as usize,
         };
-        let region = self.clients.region().map_err(config_error)?;
+        let region = self.clients.region().map_err(client_setup_error)?;
         let zones =
             self.clients
                 .list_zones(&region)
@@ -148,55 +147,15 @@ pub(crate) struct Clients {
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
 }
 
-/// A client that could not be built (no region, unknown settings).
-fn config_error(e: CloudError) -> BackendError {
-    BackendError::Permanent {
-        operation: "configuring the AWS client".to_owned(),
-        message: e.to_string(),
-        hint: "Set the region and credentials in the provider's aws block or the environment"
-            .to_owned(),
-    }
-}
-
 /// One AWS service's failure as the user sees it; `service` names the service in
 /// the permission hint (`EKS`, `IAM`...).
 pub(crate) fn failure(service: &str, operation: impl Into<String>, f: SdkFailure) -> BackendError {
-    let operation = operation.into();
-    if f.retryability() == Retryability::Retryable {
-        return BackendError::Retryable {
-            operation,
-            message: f.to_string(),
-        };
-    }
-    let code = f.code.as_deref().unwrap_or_default();
-    let hint = if code.contains("AccessDenied") || code == "UnauthorizedOperation" {
-        format!(
-            "Give the credentials paved runs with the {service} permissions this needs, then \
-             run apply again"
-        )
-    } else if code.contains("LimitExceeded") || code.contains("QuotaExceeded") {
-        "An AWS quota of the account or region is reached: free some or ask AWS for a higher \
-         quota (Service Quotas console), then run apply again"
-            .to_owned()
-    } else if unsupported(&f) {
-        format!(
-            "The {service} endpoint does not implement this call (an emulator such as moto?); \
-             against AWS it works"
-        )
-    } else {
-        "Fix the cause named above and run apply again; it resumes where it stopped".to_owned()
-    };
-    BackendError::Permanent {
-        operation,
-        message: f.to_string(),
-        hint,
-    }
+    f.into_backend_error(service, operation)
 }
 
-/// The endpoint does not know the call: emulators answer an HTML 404 that the SDK
-/// cannot parse ("unhandled" error, no code).
+/// The endpoint does not know the call (see [`SdkFailure::is_unsupported`]).
 pub(crate) fn unsupported(f: &SdkFailure) -> bool {
-    f.code.is_none() && f.status == Some(404)
+    f.is_unsupported()
 }
 
 /// Whether an EKS, Logs or IAM error means "no such object".

@@ -35,11 +35,9 @@ pub(crate) use super::network::checkpoint;
 
 use async_trait::async_trait;
 
-use super::error::SdkFailure;
+use super::error::{client_setup_error, SdkFailure};
 use super::kms::{self, KeyOwner};
 use super::AwsClients;
-use crate::cloud::CloudError;
-use crate::engine::retry::Retryability;
 use crate::engine::tags::{
     COMPONENT_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, RESOURCE_TAG, STACK_TAG,
 };
@@ -76,15 +74,15 @@ impl AwsDatabaseBackend {
     }
 
     async fn rds(&self) -> Result<aws_sdk_rds::Client, BackendError> {
-        self.clients.rds(None).await.map_err(client_error)
+        self.clients.rds(None).await.map_err(client_setup_error)
     }
 
     async fn ec2(&self) -> Result<aws_sdk_ec2::Client, BackendError> {
-        self.clients.ec2(None).await.map_err(client_error)
+        self.clients.ec2(None).await.map_err(client_setup_error)
     }
 
     async fn kms(&self) -> Result<aws_sdk_kms::Client, BackendError> {
-        self.clients.kms(None).await.map_err(client_error)
+        self.clients.kms(None).await.map_err(client_setup_error)
     }
 }
 
@@ -229,60 +227,14 @@ impl DatabaseBackend for AwsDatabaseBackend {
 // Errors
 // ---------------------------------------------------------------------------------
 
-fn client_error(e: CloudError) -> BackendError {
-    BackendError::Permanent {
-        operation: "setting up the AWS clients".to_owned(),
-        message: e.to_string(),
-        hint: "Check the provider's aws block (region, profile, endpoints) and run apply again"
-            .to_owned(),
-    }
-}
-
 /// The object named in an RDS or EC2 call does not exist (any more).
 pub(crate) fn is_not_found(failure: &SdkFailure) -> bool {
-    failure
-        .code
-        .as_deref()
-        .is_some_and(|c| c.ends_with("NotFound") || c.ends_with("NotFoundFault"))
+    failure.is_not_found()
 }
 
-/// A failed RDS or EC2 call as the user sees it, with `operation` saying what was
-/// being done and a hint on what to do.
+/// An RDS (or EC2, KMS) failure as the user sees it.
 pub(crate) fn backend_error(operation: impl Into<String>, failure: SdkFailure) -> BackendError {
-    let operation = operation.into();
-    if failure.retryability() == Retryability::Retryable {
-        return BackendError::Retryable {
-            operation,
-            message: failure.to_string(),
-        };
-    }
-    let code = failure.code.as_deref().unwrap_or_default();
-    let hint = if code.contains("AccessDenied")
-        || code == "UnauthorizedOperation"
-        || code == "AuthFailure"
-    {
-        "Give the credentials paved runs with the RDS, EC2 security group and KMS \
-         permissions the database needs, then run apply again"
-    } else if code.contains("QuotaExceeded") || code.ends_with("LimitExceeded") {
-        "An AWS quota of the account or region is reached (instances, storage, groups): \
-         free some or ask AWS for a higher quota, then run apply again"
-    } else if code == "InvalidDBInstanceState" || code == "InvalidDBInstanceStateFault" {
-        "The instance is busy (modifying, backing up, rebooting): wait until it is \
-         available and run the operation again"
-    } else if code == "DependencyViolation" || code.contains("InUse") {
-        "Something outside paved still uses it: remove that, then run the operation again"
-    } else if is_not_found(&failure) {
-        "It was deleted outside paved; run apply again to recreate what is missing"
-    } else if failure.status.is_none() && failure.code.is_none() {
-        "Check that the AWS endpoint and region are right; run apply again once it answers"
-    } else {
-        "Fix the cause named above and run apply again; it resumes where it stopped"
-    };
-    BackendError::Permanent {
-        operation,
-        message: failure.to_string(),
-        hint: hint.to_owned(),
-    }
+    failure.into_backend_error("RDS, EC2 security group and KMS", operation)
 }
 
 /// Maps an SDK error of any AWS service to a [`BackendError`] for `operation`.
