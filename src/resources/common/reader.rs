@@ -1,6 +1,8 @@
 //! Reading typed attribute values out of a configuration [`Value`], collecting
 //! diagnostics for values that are set but not allowed.
 
+use std::collections::BTreeMap;
+
 use paved_value::{Path, Value};
 
 use crate::diag::Diagnostics;
@@ -56,6 +58,30 @@ impl Reader {
                     .map_or(Knowable::Unknown, |s| Knowable::Known(s.to_string())),
             ),
         }
+    }
+
+    /// A map of strings (null entries skipped); unknown when any entry is not a
+    /// string, or when the value is not a map.
+    pub fn string_map(&mut self, s: Slot<'_>) -> Option<Knowable<BTreeMap<String, String>>> {
+        let v = match s {
+            Slot::Null => return None,
+            Slot::Unknown => return Some(Knowable::Unknown),
+            Slot::Known(v) => v,
+        };
+        let Some(entries) = v.as_map() else {
+            return Some(Knowable::Unknown);
+        };
+        let mut out = BTreeMap::new();
+        for (k, item) in entries {
+            match item.as_str() {
+                Some(s) => {
+                    out.insert(k.clone(), s.to_string());
+                }
+                None if item.is_null() => {}
+                None => return Some(Knowable::Unknown),
+            }
+        }
+        Some(Knowable::Known(out))
     }
 
     /// A bool; unknown when the value is not a bool.

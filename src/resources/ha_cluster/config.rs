@@ -414,8 +414,6 @@ pub fn pool_path(name: &str) -> Path {
 trait ReaderExt {
     /// A list of strings; unknown when any element is, reporting nulls at `path`.
     fn strings(&mut self, s: Slot<'_>, path: Path) -> Option<Knowable<Vec<String>>>;
-    /// A map of strings; unknown when any element is, or when not a map.
-    fn string_map(&mut self, s: Slot<'_>) -> Option<Knowable<BTreeMap<String, String>>>;
 }
 
 impl ReaderExt for Reader {
@@ -452,28 +450,6 @@ impl ReaderExt for Reader {
         })
     }
 
-    /// A map of strings; unknown when any element is.
-    fn string_map(&mut self, s: Slot<'_>) -> Option<Knowable<BTreeMap<String, String>>> {
-        let v = match s {
-            Slot::Null => return None,
-            Slot::Unknown => return Some(Knowable::Unknown),
-            Slot::Known(v) => v,
-        };
-        let Some(entries) = v.as_map() else {
-            return Some(Knowable::Unknown);
-        };
-        let mut out = BTreeMap::new();
-        for (k, item) in entries {
-            match item.as_str() {
-                Some(s) => {
-                    out.insert(k.clone(), s.to_string());
-                }
-                None if item.is_null() => {}
-                None => return Some(Knowable::Unknown),
-            }
-        }
-        Some(Knowable::Known(out))
-    }
 }
 
 /// What a prior state recorded about choices made at create.

@@ -303,8 +303,6 @@ pub struct DatabaseSpec {
 trait ReaderExt {
     /// A list of strings; unknown when any element is not a string.
     fn strings(&mut self, s: Slot<'_>) -> Option<Knowable<Vec<String>>>;
-    /// A map of strings; unknown when any element is not a string.
-    fn string_map(&mut self, s: Slot<'_>) -> Option<Knowable<BTreeMap<String, String>>>;
 }
 
 impl ReaderExt for Reader {
@@ -322,25 +320,6 @@ impl ReaderExt for Reader {
         Some(out.map_or(Knowable::Unknown, Knowable::Known))
     }
 
-    fn string_map(&mut self, s: Slot<'_>) -> Option<Knowable<BTreeMap<String, String>>> {
-        let v = match s {
-            Slot::Null => return None,
-            Slot::Unknown => return Some(Knowable::Unknown),
-            Slot::Known(v) => v,
-        };
-        let entries = v.as_map()?;
-        let mut out = BTreeMap::new();
-        for (k, item) in entries {
-            match item.as_str() {
-                Some(s) => {
-                    out.insert(k.clone(), s.to_string());
-                }
-                None if item.is_null() => {}
-                None => return Some(Knowable::Unknown),
-            }
-        }
-        Some(Knowable::Known(out))
-    }
 }
 
 fn optional(k: Option<Knowable<String>>) -> Knowable<Option<String>> {
