@@ -449,7 +449,6 @@ impl ReaderExt for Reader {
             Knowable::Unknown
         })
     }
-
 }
 
 /// What a prior state recorded about choices made at create.

@@ -319,7 +319,6 @@ impl ReaderExt for Reader {
             .collect();
         Some(out.map_or(Knowable::Unknown, Knowable::Known))
     }
-
 }
 
 fn optional(k: Option<Knowable<String>>) -> Knowable<Option<String>> {
