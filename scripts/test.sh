@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test, on a fresh machine (and in CI: `bash .ci/run`):
 #   1. the Python venv (real Terraform 1.15.5 and 1.0.3, moto, the Go null provider)
-#   2. cargo fmt --all --check
+#   2. the layer rules: python3 scripts/check-layers.py
+#   2b. cargo fmt --all --check
 #   3. cargo clippy --workspace --all-targets -- -D warnings
 #   4. cargo test --workspace (unit, property and end-to-end tests)
 #   5. bash fuzz/run.sh, when present (FUZZ_SECONDS per target, default 30)
@@ -35,6 +36,9 @@ trap on_exit EXIT
 
 step "Python venv: scripts/setup-venv.sh"
 bash scripts/setup-venv.sh
+
+step "Layers: python3 scripts/check-layers.py (imports point down; no resource imports another)"
+python3 scripts/check-layers.py
 
 step "Formatting: cargo fmt --all --check"
 cargo fmt --all --check

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use crate::plugin::handshake::{HandshakeEnv, HandshakeError, STARTED_BY_HAND};
 use crate::plugin::server;
-use crate::protocol::ProviderService;
 
 const USAGE: &str = "\
 usage: terraform-provider-paved            serve Terraform (started by Terraform itself)
@@ -56,7 +55,7 @@ fn serve_terraform() -> ExitCode {
     };
     crate::logging::init();
     let result = runtime().map_err(|e| e.to_string()).and_then(|rt| {
-        rt.block_on(server::serve(env, ProviderService::paved()))
+        rt.block_on(server::serve(env, crate::provider::service()))
             .map_err(|e| e.to_string())
     });
     report_peak_rss();
@@ -73,7 +72,7 @@ fn serve_terraform() -> ExitCode {
 fn serve_debug() -> ExitCode {
     crate::logging::init();
     let result = runtime().map_err(|e| e.to_string()).and_then(|rt| {
-        rt.block_on(server::serve_debug(ProviderService::paved()))
+        rt.block_on(server::serve_debug(crate::provider::service()))
             .map_err(|e| e.to_string())
     });
     match result {

@@ -10,13 +10,12 @@ use std::path::{Path, PathBuf};
 use paved_value::Type;
 
 use crate::profiles;
-use crate::protocol::ProviderService;
 use crate::schema::{Attribute, AttributeKind, Block, NestedBlock, Nesting, Presence};
 
 /// Renders every page, keyed by its path under the docs directory.
 /// `root` is the repository root (where `examples/` lives).
 pub fn render_all(root: &Path) -> std::io::Result<BTreeMap<PathBuf, String>> {
-    let service = ProviderService::paved();
+    let service = crate::provider::service();
     let provider = crate::provider::PavedProvider;
     use crate::framework::ProviderDefinition as _;
     let mut pages = BTreeMap::new();

@@ -1,27 +1,36 @@
 //! paved: the paved road to production Kubernetes, as a Terraform/OpenTofu provider.
 //!
-//! Layers, each depending only on those below it:
+//! Layers, top to bottom; an import only ever points down (`scripts/check-layers.py`
+//! holds the code to this, and `scripts/test.sh` runs it):
+//! - [`cli`], [`docs`], [`provider`]: the wiring: the binary, the generated docs, the
+//!   provider block and the choice of an adapter per port;
 //! - [`plugin`]: transport: handshake, AutoMTLS, the plugin library's gRPC services;
 //! - [`protocol`]: tfplugin6 RPCs turned into calls on the framework's traits;
+//! - [`resources`], [`data_sources`]: one folder per resource; none imports another;
+//! - [`cloud`]: the adapters (AWS, GCP), implementing the ports; never a resource;
+//! - [`ports`]: the traits adapters implement and the neutral types they speak;
+//! - [`stack`]: the stack core: operation context, steps and partial state, the
+//!   error type, tags, retries, waiters, timeouts, the resource outline;
+//! - [`profiles`] (the defaults table) and [`validate`] (checks made before any
+//!   cloud call);
 //! - [`framework`], [`schema`], [`diag`] and the `paved_value` crate: the
-//!   provider-author's API, schemas, diagnostics and values;
-//! - [`provider`], [`data_sources`]: what paved offers, with [`profiles`] (the
-//!   defaults table) and [`validate`] (checks made before any cloud call);
-//! - [`cloud`]: AWS and GCP adapters behind traits.
+//!   provider-author's API, schemas, diagnostics and values; they know no cloud;
+//! - [`logging`], [`proto`]: log lines Terraform reads, the generated protobuf code.
 
 pub mod cli;
 pub mod cloud;
 pub mod data_sources;
 pub mod diag;
 pub mod docs;
-pub mod engine;
 pub mod framework;
 pub mod logging;
 pub mod plugin;
+pub mod ports;
 pub mod profiles;
 pub mod proto;
 pub mod protocol;
 pub mod provider;
 pub mod resources;
 pub mod schema;
+pub mod stack;
 pub mod validate;

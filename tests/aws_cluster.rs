@@ -10,13 +10,16 @@ use std::sync::Arc;
 
 use paved::cloud::aws::cluster::AwsClusterBackend;
 use paved::cloud::aws::{AwsClients, AwsSettings, Setting};
-use paved::engine::tags::{COMPONENT_TAG, STACK_TAG};
-use paved::resources::ha_cluster::backend::{
-    BackendError, ClusterBackend, ControlPlaneRequest, EncryptionKeyRequest, IamRequest,
-    NetworkRequest, NodePoolRequest, StackContext, Taint, TeardownRequest, ZoneChoice,
+use paved::ports::cluster::Capacity;
+use paved::ports::cluster::{
+    ClusterBackend, ControlPlaneRequest, IamRequest, NetworkRequest, NodePoolRequest, Taint,
+    TeardownRequest, ZoneChoice,
 };
-use paved::resources::ha_cluster::config::{Capacity, NatLayout};
-use paved::resources::ha_cluster::layout::Tier;
+use paved::ports::key::EncryptionKeyRequest;
+use paved::ports::network::NatLayout;
+use paved::ports::network::Tier;
+use paved::stack::tags::{COMPONENT_TAG, STACK_TAG};
+use paved::stack::{BackendError, StackContext};
 use paved_testbed::{FaultConfig, FaultProxy, ProxyHandle, Stats};
 use support::Moto;
 use tokio_util::sync::CancellationToken;
@@ -44,6 +47,7 @@ fn clients(endpoint: &str) -> Arc<AwsClients> {
 fn context(stack: &str) -> StackContext {
     StackContext {
         stack: stack.to_owned(),
+        resource_type: "paved_ha_cluster",
         tags: BTreeMap::from([
             (STACK_TAG.to_owned(), stack.to_owned()),
             ("team".to_owned(), "platform".to_owned()),

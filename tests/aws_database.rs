@@ -17,14 +17,16 @@ use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use paved::cloud::aws::database::AwsDatabaseBackend;
 use paved::cloud::aws::{AwsClients, AwsSettings, Setting};
-use paved::engine::tags::{COMPONENT_TAG, MANAGED_BY_TAG, RESOURCE_TAG, STACK_TAG};
-use paved::resources::managed_database::backend::{
-    final_snapshot_name, DatabaseBackend, DeleteRequest, EncryptionKeyRequest, InstanceRequest,
-    InstanceState, KeyState, ModifyRequest, ParameterGroupRequest, ParameterGroupState,
-    PointInTimeRequest, ReplicaRequest, ReplicaState, SecurityGroupRequest, SecurityGroupState,
-    SnapshotRestoreRequest, StackContext, SubnetGroupRequest, SubnetGroupState,
+use paved::ports::database::{
+    final_snapshot_name, DatabaseBackend, DeleteRequest, InstanceRequest, InstanceState,
+    ModifyRequest, ParameterGroupRequest, ParameterGroupState, PointInTimeRequest, ReplicaRequest,
+    ReplicaState, SecurityGroupRequest, SecurityGroupState, SnapshotRestoreRequest,
+    SubnetGroupRequest, SubnetGroupState,
 };
-use paved::resources::managed_database::config::{Engine, StorageType};
+use paved::ports::database::{Engine, StorageType};
+use paved::ports::key::{EncryptionKeyRequest, KeyState};
+use paved::stack::tags::{COMPONENT_TAG, MANAGED_BY_TAG, RESOURCE_TAG, STACK_TAG};
+use paved::stack::StackContext;
 use paved_testbed::{FaultConfig, FaultProxy, ProxyHandle};
 use support::Moto;
 use tokio_util::sync::CancellationToken;
@@ -116,6 +118,7 @@ async fn network(ec2: &aws_sdk_ec2::Client) -> Network {
 fn context(stack: &str) -> StackContext {
     StackContext {
         stack: stack.to_owned(),
+        resource_type: "paved_managed_database",
         tags: BTreeMap::from([
             (STACK_TAG.to_owned(), stack.to_owned()),
             ("team".to_owned(), "data".to_owned()),
@@ -863,7 +866,7 @@ async fn production_database_lifecycle() {
     assert!(
         matches!(
             step.result,
-            Err(paved::resources::managed_database::backend::BackendError::Cancelled { .. })
+            Err(paved::stack::BackendError::Cancelled { .. })
         ),
         "{:?}",
         step.result

@@ -14,10 +14,10 @@ use aws_sdk_ec2::error::BoxError;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use aws_sdk_ec2::Client;
 use paved::cloud::aws::network::{delete_network, ensure_network, read_network, NetworkSpec};
-use paved::engine::tags::{COMPONENT_TAG, STACK_TAG};
-use paved::resources::ha_cluster::backend::StackContext;
-use paved::resources::ha_cluster::config::NatLayout;
-use paved::resources::ha_cluster::layout::Tier;
+use paved::ports::network::NatLayout;
+use paved::ports::network::Tier;
+use paved::stack::tags::{COMPONENT_TAG, STACK_TAG};
+use paved::stack::StackContext;
 use support::Moto;
 use tokio_util::sync::CancellationToken;
 
@@ -64,6 +64,7 @@ fn client(moto: &Moto) -> (Client, CallCounter) {
 fn context(stack: &str) -> StackContext {
     StackContext {
         stack: stack.to_owned(),
+        resource_type: "paved_ha_cluster",
         tags: BTreeMap::from([
             (STACK_TAG.to_owned(), stack.to_owned()),
             ("team".to_owned(), "platform".to_owned()),

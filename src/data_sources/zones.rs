@@ -7,9 +7,9 @@
 use async_trait::async_trait;
 use paved_value::{Path, Type, Value};
 
-use crate::cloud::Zone;
 use crate::diag::Diagnostics;
 use crate::framework::{DataSource, OpContext};
+use crate::ports::zones::{usable_zones, Zone};
 use crate::profiles::{self, Profile};
 use crate::schema::{Attribute, Block, Schema};
 use crate::validate;
@@ -101,7 +101,7 @@ impl DataSource for ZonesDataSource {
         };
         let region = match config.get_attr("region").and_then(Value::as_str) {
             Some(r) => r.to_string(),
-            None => match ctx.clients.default_region() {
+            None => match crate::ports::cloud(ctx).and_then(|c| c.default_region()) {
                 Ok(r) => r,
                 Err(e) => {
                     diags.attribute_error(Path::root().attr("region"), "No region", e.to_string());
@@ -109,7 +109,7 @@ impl DataSource for ZonesDataSource {
                 }
             },
         };
-        let source = match ctx.clients.zones() {
+        let source = match crate::ports::cloud(ctx).and_then(|c| c.zones()) {
             Ok(s) => s,
             Err(e) => {
                 diags.error("Cannot list zones", e.to_string());
@@ -168,14 +168,6 @@ impl DataSource for ZonesDataSource {
             .collect(),
         ))
     }
-}
-
-/// Regular, available zones that need no opt-in, sorted by name.
-pub fn usable_zones(mut zones: Vec<Zone>) -> Vec<Zone> {
-    zones.retain(|z| z.standard && z.available && !z.opt_in_required);
-    zones.sort_by(|a, b| a.name.cmp(&b.name));
-    zones.dedup_by(|a, b| a.name == b.name);
-    zones
 }
 
 #[cfg(test)]

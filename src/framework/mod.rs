@@ -6,25 +6,37 @@ mod resource;
 
 pub use resource::*;
 
+use std::any::Any;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use paved_value::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::cloud::Clients;
 use crate::diag::Diagnostics;
 use crate::schema::Schema;
 
-/// What every operation gets: the configured cloud clients and a cancellation token
+/// What the provider's `configure` produced, handed to every operation. The framework
+/// does not know what it holds (it knows no cloud); resources take it back out with
+/// [`OpContext::provider_data`] as the type the provider's wiring stored.
+pub type ProviderData = Arc<dyn Any + Send + Sync>;
+
+/// What every operation gets: the configured provider data and a cancellation token
 /// that fires when Terraform calls StopProvider.
 #[derive(Clone)]
 pub struct OpContext {
-    /// Cloud clients built from the provider configuration (lazily: building them
+    /// What the provider's `configure` returned (lazily built clients: building them
     /// makes no call).
-    pub clients: Arc<Clients>,
+    pub provider: ProviderData,
     /// Cancelled when Terraform asks the provider to stop.
     pub cancel: CancellationToken,
+}
+
+impl OpContext {
+    /// The provider data as a `T`, when that is what the provider stored.
+    pub fn provider_data<T: Any>(&self) -> Option<&T> {
+        self.provider.downcast_ref::<T>()
+    }
 }
 
 /// A data source: reads something and returns it as state.
@@ -56,9 +68,9 @@ pub trait ProviderDefinition: Send + Sync {
     /// Checks the provider block without any cloud call. Values may be unknown.
     fn validate(&self, config: &Value) -> Diagnostics;
 
-    /// Turns the provider block into cloud clients. Makes no cloud call: clients are
-    /// built lazily on first use, so validate and plan need no credentials.
-    async fn configure(&self, config: &Value, diags: &mut Diagnostics) -> Option<Clients>;
+    /// Turns the provider block into the data every operation receives (lazily built
+    /// cloud clients). Makes no cloud call, so validate and plan need no credentials.
+    async fn configure(&self, config: &Value, diags: &mut Diagnostics) -> Option<ProviderData>;
 
     /// The data sources the provider offers.
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>>;

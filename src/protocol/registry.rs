@@ -1,5 +1,5 @@
 //! The provider's resources and data sources with their schemas, built once per
-//! process, and the state shared by all RPCs (configured clients, stop signal).
+//! process, and the state shared by all RPCs (the configured provider data, stop signal).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -7,9 +7,8 @@ use std::sync::{Arc, RwLock};
 use paved_value::Type;
 use tokio_util::sync::CancellationToken;
 
-use crate::cloud::Clients;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::framework::{DataSource, OpContext, ProviderDefinition, Resource};
+use crate::framework::{DataSource, OpContext, ProviderData, ProviderDefinition, Resource};
 use crate::proto::tfplugin6 as pb;
 use crate::schema::Schema;
 
@@ -36,7 +35,7 @@ pub(super) struct Inner {
     pub data_sources: HashMap<String, Entry<dyn DataSource>>,
     pub resources: HashMap<String, Entry<dyn Resource>>,
     pub schema_response: pb::get_provider_schema::Response,
-    pub configured: RwLock<Option<Arc<Clients>>>,
+    pub configured: RwLock<Option<ProviderData>>,
     pub stop: CancellationToken,
 }
 
@@ -94,11 +93,6 @@ impl ProviderService {
         }
     }
 
-    /// The paved provider's service.
-    pub fn paved() -> Self {
-        Self::new(Box::new(crate::provider::PavedProvider))
-    }
-
     /// The provider schema (for docs and tests).
     pub fn provider_schema(&self) -> &Schema {
         &self.inner.provider_schema
@@ -126,14 +120,14 @@ impl ProviderService {
                 "provider state lock poisoned",
             ))
         })?;
-        let clients = guard.clone().ok_or_else(|| {
+        let provider = guard.clone().ok_or_else(|| {
             Diagnostics::from(Diagnostic::error(
                 "Provider not configured",
                 "Terraform called the provider before configuring it. This is a bug in Terraform or paved; please report it.",
             ))
         })?;
         Ok(OpContext {
-            clients,
+            provider,
             cancel: self.inner.stop.clone(),
         })
     }

@@ -200,9 +200,9 @@ impl Provider for ProviderService {
         ) {
             Err(d) => diags.extend(d),
             Ok(config) => {
-                if let Some(clients) = self.inner.provider.configure(&config, &mut diags).await {
+                if let Some(data) = self.inner.provider.configure(&config, &mut diags).await {
                     match self.inner.configured.write() {
-                        Ok(mut slot) => *slot = Some(std::sync::Arc::new(clients)),
+                        Ok(mut slot) => *slot = Some(data),
                         Err(_) => diags.error("Internal error", "provider state lock poisoned"),
                     }
                 }

@@ -9,12 +9,10 @@ use paved_value::{msgpack, Path, Type, Value};
 use tonic::Request;
 
 use super::ProviderService;
-use crate::cloud::aws::{AwsClients, AwsSettings};
-use crate::cloud::{Clients, CloudKind};
 use crate::diag::Diagnostics;
 use crate::framework::{
     ApplyRequest, ApplyResponse, DataSource, ImportedObject, OpContext, PlanRequest, PlanResponse,
-    ProviderDefinition, ReadRequest, ReadResponse, Resource,
+    ProviderData, ProviderDefinition, ReadRequest, ReadResponse, Resource,
 };
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider;
@@ -129,13 +127,9 @@ impl ProviderDefinition for TestProvider {
     fn validate(&self, _config: &Value) -> Diagnostics {
         Diagnostics::new()
     }
-    async fn configure(&self, _config: &Value, _diags: &mut Diagnostics) -> Option<Clients> {
-        Some(Clients {
-            cloud: CloudKind::Aws,
-            default_tags: Default::default(),
-            aws: Arc::new(AwsClients::new(AwsSettings::default())),
-            gcp: Default::default(),
-        })
+    async fn configure(&self, _config: &Value, _diags: &mut Diagnostics) -> Option<ProviderData> {
+        // The protocol layer hands this through to operations without looking at it.
+        Some(Arc::new("test provider data"))
     }
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         Vec::new()

@@ -7,8 +7,9 @@ use paved_value::{Path, Value};
 
 use crate::cloud::aws::{AssumeRole, AwsClients, AwsSettings, Setting, ENDPOINT_SERVICES};
 use crate::cloud::gcp::GcpSettings;
-use crate::cloud::{Clients, CloudKind};
 use crate::diag::Diagnostics;
+use crate::ports::CloudKind;
+use crate::provider::Clients;
 use crate::validate;
 
 /// The provider block, checked.
@@ -82,17 +83,16 @@ pub fn parse(config: &Value, diags: &mut Diagnostics) -> Option<ParsedConfig> {
             );
         }
     }
-    if let Err(e) = crate::engine::tags::validate_user_tags(
+    if let Err(e) = crate::stack::tags::validate_user_tags(
         &default_tags,
-        crate::engine::tags::TagOrigin::DefaultTags,
+        crate::stack::tags::TagOrigin::DefaultTags,
     ) {
-        if let crate::engine::tags::TagError::ReservedKey { key, .. } = &e {
-            diags.attribute_error(
-                root.clone().attr("default_tags").key(key),
-                "Reserved tag key",
-                format!("{e}."),
-            );
-        }
+        let crate::stack::tags::TagError::ReservedKey { key, .. } = &e;
+        diags.attribute_error(
+            root.clone().attr("default_tags").key(key),
+            "Reserved tag key",
+            format!("{e}."),
+        );
     }
 
     let aws_block = config.get_attr("aws").filter(|v| !v.is_null());

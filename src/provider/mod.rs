@@ -1,8 +1,11 @@
 //! The paved provider: its configuration block and the resources and data sources it
 //! offers.
 
+mod clients;
 mod config;
 mod schema;
+
+pub use clients::Clients;
 
 pub use config::parse;
 pub use schema::provider_schema;
@@ -12,10 +15,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use paved_value::Value;
 
-use crate::cloud::Clients;
 use crate::data_sources::zones::ZonesDataSource;
 use crate::diag::Diagnostics;
-use crate::framework::{DataSource, ProviderDefinition, Resource};
+use crate::framework::{DataSource, ProviderData, ProviderDefinition, Resource};
+use crate::ports::{Cloud, CloudKind};
+use crate::protocol::ProviderService;
 use crate::resources::ha_cluster::HaClusterResource;
 use crate::resources::managed_database::ManagedDatabaseResource;
 use crate::schema::Schema;
@@ -39,12 +43,13 @@ impl ProviderDefinition for PavedProvider {
         diags
     }
 
-    async fn configure(&self, config: &Value, diags: &mut Diagnostics) -> Option<Clients> {
+    async fn configure(&self, config: &Value, diags: &mut Diagnostics) -> Option<ProviderData> {
         let clients = config::parse(config, diags).map(config::ParsedConfig::into_clients)?;
-        if clients.cloud == crate::cloud::CloudKind::Aws {
+        if clients.cloud == CloudKind::Aws {
             clients.aws.warm_up();
         }
-        Some(clients)
+        let cloud: Arc<dyn Cloud> = Arc::new(clients);
+        Some(Arc::new(cloud))
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
@@ -53,12 +58,17 @@ impl ProviderDefinition for PavedProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![
-            Arc::new(HaClusterResource::new(Arc::new(
-                crate::cloud::backends::cluster,
-            ))),
-            Arc::new(ManagedDatabaseResource::new(Arc::new(
-                crate::cloud::backends::database,
-            ))),
+            Arc::new(HaClusterResource::new(Arc::new(|c: &dyn Cloud| {
+                c.cluster()
+            }))),
+            Arc::new(ManagedDatabaseResource::new(Arc::new(|c: &dyn Cloud| {
+                c.database()
+            }))),
         ]
     }
+}
+
+/// The tfplugin6 service of the paved provider, as the plugin server runs it.
+pub fn service() -> ProviderService {
+    ProviderService::new(Box::new(PavedProvider))
 }

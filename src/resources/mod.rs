@@ -1,6 +1,5 @@
-//! Managed resources, one folder each.
+//! Managed resources, one folder each. A resource imports the stack core, the cloud
+//! ports and the framework, never another resource (see `scripts/check-layers.py`).
 
-/// Helpers shared by the resource models (attribute readers, plan checks, schema pieces, validation checks).
-pub mod common;
 pub mod ha_cluster;
 pub mod managed_database;

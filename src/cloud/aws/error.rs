@@ -7,9 +7,9 @@ use std::fmt;
 use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 
-use crate::cloud::CloudError;
-use crate::engine::retry::{classify_cloud_error, Retryability};
-use crate::resources::ha_cluster::backend::BackendError;
+use crate::ports::CloudError;
+use crate::stack::retry::{classify_cloud_error, Retryability};
+use crate::stack::BackendError;
 
 /// One failed AWS call, reduced to what classification and messages need.
 #[derive(Debug, Clone)]

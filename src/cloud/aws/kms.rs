@@ -16,12 +16,8 @@ use aws_sdk_kms::types::{KeyState as AwsKeyState, Tag};
 use aws_sdk_kms::Client;
 
 use super::error::SdkFailure;
-use crate::engine::tags::{
-    COMPONENT_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, RESOURCE_TAG, STACK_TAG,
-};
-use crate::resources::ha_cluster::backend::{
-    BackendError, ComponentRecord, EncryptionKeyRequest, KeyState, StackContext, Step,
-};
+use crate::ports::key::{EncryptionKeyRequest, KeyState};
+use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
 /// The inventory key and kind of the key component.
 pub const KEY_COMPONENT: &str = "kms_key";
@@ -35,8 +31,6 @@ pub struct KeyOwner<'a> {
     /// `cluster` or `database`: part of the alias, so a cluster and a database of
     /// the same name keep separate keys.
     pub purpose: &'a str,
-    /// The resource type written in the `paved:resource` tag.
-    pub resource_type: &'a str,
 }
 
 impl KeyOwner<'_> {
@@ -178,12 +172,8 @@ async fn create_or_adopt(kms: &Client, ctx: &StackContext, owner: KeyOwner<'_>) 
         Ok(None) => {}
         Err(e) => return Step::failed(e, Vec::new()),
     }
-    let mut tags = ctx.tags.clone();
-    tags.insert(STACK_TAG.to_owned(), ctx.stack.clone());
-    tags.insert(MANAGED_BY_TAG.to_owned(), MANAGED_BY_VALUE.to_owned());
-    tags.insert(RESOURCE_TAG.to_owned(), owner.resource_type.to_owned());
-    tags.insert(COMPONENT_TAG.to_owned(), KEY_COMPONENT.to_owned());
-    let tags: Vec<Tag> = tags
+    let tags: Vec<Tag> = ctx
+        .component_tags(KEY_COMPONENT)
         .into_iter()
         .filter_map(|(k, v)| Tag::builder().tag_key(k).tag_value(v).build().ok())
         .collect();

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use tokio::sync::OnceCell;
 
-use super::CloudError;
+use crate::stack::CloudError;
 
 /// An AWS setting that may not be known until apply.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

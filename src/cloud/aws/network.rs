@@ -35,18 +35,15 @@ use aws_sdk_ec2::Client;
 use futures::future::join_all;
 
 use super::error::SdkFailure as Ec2Failure;
-use crate::engine::retry::{Retry, RetryPolicy, Retryability};
-use crate::engine::tags::{
-    COMPONENT_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, RESOURCE_TAG, STACK_TAG,
-};
-use crate::engine::waiter::{Poll, PollBackoff, WaitError, Waiter};
-use crate::engine::OperationContext;
-use crate::resources::ha_cluster::backend::{
-    BackendError, ComponentRecord, LeftBehind, NetworkState, StackContext, Step, TeardownReport,
-};
-use crate::resources::ha_cluster::config::NatLayout;
-use crate::resources::ha_cluster::inventory::kind;
-use crate::resources::ha_cluster::layout::{subnet_layout, Ipv4Net, Tier, ZoneSubnets};
+use crate::ports::cluster::kind;
+use crate::ports::cluster::NetworkState;
+use crate::ports::network::NatLayout;
+use crate::ports::network::{subnet_layout, Ipv4Net, Tier, ZoneSubnets};
+use crate::stack::retry::{Retry, RetryPolicy, Retryability};
+use crate::stack::tags::{COMPONENT_TAG, STACK_TAG};
+use crate::stack::waiter::{Poll, PollBackoff, WaitError, Waiter};
+use crate::stack::OperationContext;
+use crate::stack::{BackendError, ComponentRecord, LeftBehind, StackContext, Step, TeardownReport};
 
 /// The resource type written in [`RESOURCE_TAG`].
 pub const RESOURCE_TYPE: &str = "paved_ha_cluster";
@@ -151,12 +148,7 @@ pub(crate) fn component_of(tags: &[Tag]) -> Option<&str> {
 /// tags. Shared with the other AWS adapters of `paved_ha_cluster` (EKS, IAM and Logs
 /// take tags as maps).
 pub(crate) fn component_tag_map(ctx: &StackContext, key: &str) -> BTreeMap<String, String> {
-    let mut tags = ctx.tags.clone();
-    tags.insert(STACK_TAG.to_owned(), ctx.stack.clone());
-    tags.insert(MANAGED_BY_TAG.to_owned(), MANAGED_BY_VALUE.to_owned());
-    tags.insert(RESOURCE_TAG.to_owned(), RESOURCE_TYPE.to_owned());
-    tags.insert(COMPONENT_TAG.to_owned(), key.to_owned());
-    tags
+    ctx.component_tags(key)
 }
 
 /// The tags of component `key`: the stack's tags, paved's identity tags and `extra`.

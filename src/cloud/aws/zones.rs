@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 
 use super::{api_error, AwsClients};
-use crate::cloud::{CloudError, Zone, ZoneSource};
+use crate::ports::zones::{Zone, ZoneSource};
+use crate::ports::CloudError;
 
 #[async_trait]
 impl ZoneSource for AwsClients {

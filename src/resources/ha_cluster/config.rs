@@ -19,13 +19,17 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Duration;
 
 use paved_value::{Path, Value};
 
 use crate::diag::Diagnostics;
+use crate::ports::cluster::Capacity;
+pub use crate::ports::key::EncryptionKey;
+use crate::ports::network::NatLayout;
 use crate::profiles::{self, Defaults, NatMode, Profile};
-use crate::resources::common::reader::{classify, sub, Reader, Slot};
+use crate::stack::reader::{classify, sub, Reader, Slot};
+use crate::stack::timeouts::TimeoutsSpec;
+use crate::stack::Knowable;
 
 /// The network paved builds when neither `network.cidr` nor an existing network is
 /// given.
@@ -49,92 +53,6 @@ pub const DEFAULT_UPDATE_TIMEOUT: &str = "120m";
 /// Default delete timeout.
 pub const DEFAULT_DELETE_TIMEOUT: &str = "60m";
 
-/// A value that is either known now or only after apply.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Knowable<T> {
-    /// Known at plan time.
-    Known(T),
-    /// Not known until apply (the configuration depends on something not yet created).
-    Unknown,
-}
-
-impl<T> Knowable<T> {
-    /// The value, when known.
-    pub fn known(&self) -> Option<&T> {
-        match self {
-            Knowable::Known(v) => Some(v),
-            Knowable::Unknown => None,
-        }
-    }
-
-    /// Whether the value is known.
-    pub fn is_known(&self) -> bool {
-        matches!(self, Knowable::Known(_))
-    }
-
-    /// Borrows the value.
-    pub fn as_ref(&self) -> Knowable<&T> {
-        match self {
-            Knowable::Known(v) => Knowable::Known(v),
-            Knowable::Unknown => Knowable::Unknown,
-        }
-    }
-
-    /// Transforms a known value.
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Knowable<U> {
-        match self {
-            Knowable::Known(v) => Knowable::Known(f(v)),
-            Knowable::Unknown => Knowable::Unknown,
-        }
-    }
-
-    /// Both values, known only when both are.
-    pub fn zip<U>(self, other: Knowable<U>) -> Knowable<(T, U)> {
-        match (self, other) {
-            (Knowable::Known(a), Knowable::Known(b)) => Knowable::Known((a, b)),
-            _ => Knowable::Unknown,
-        }
-    }
-
-    /// The value as an `Option`.
-    pub fn into_option(self) -> Option<T> {
-        match self {
-            Knowable::Known(v) => Some(v),
-            Knowable::Unknown => None,
-        }
-    }
-}
-
-/// How NAT gateways give private subnets their way out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NatLayout {
-    /// One NAT gateway in every zone: no zone depends on another.
-    PerZone,
-    /// One NAT gateway for the whole network.
-    Single,
-    /// No NAT gateway: nodes reach only what VPC endpoints or a proxy offer.
-    None,
-}
-
-impl NatLayout {
-    /// Every layout.
-    pub const ALL: [NatLayout; 3] = [NatLayout::PerZone, NatLayout::Single, NatLayout::None];
-
-    /// The name used in HCL.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NatLayout::PerZone => "per_zone",
-            NatLayout::Single => "single",
-            NatLayout::None => "none",
-        }
-    }
-
-    /// Parses the HCL name.
-    pub fn parse(name: &str) -> Option<NatLayout> {
-        NatLayout::ALL.into_iter().find(|n| n.as_str() == name)
-    }
-}
-
 impl From<NatMode> for NatLayout {
     fn from(mode: NatMode) -> Self {
         match mode {
@@ -144,40 +62,13 @@ impl From<NatMode> for NatLayout {
     }
 }
 
-/// How a node pool buys its machines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Capacity {
-    /// Regular machines.
-    OnDemand,
-    /// Spare capacity at a discount, reclaimed at short notice.
-    Spot,
-}
-
-impl Capacity {
-    /// Every kind.
-    pub const ALL: [Capacity; 2] = [Capacity::OnDemand, Capacity::Spot];
-
-    /// The name used in HCL.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Capacity::OnDemand => "on_demand",
-            Capacity::Spot => "spot",
-        }
-    }
-
-    /// Parses the HCL name.
-    pub fn parse(name: &str) -> Option<Capacity> {
-        Capacity::ALL.into_iter().find(|c| c.as_str() == name)
-    }
-
-    /// The instance types a pool of this kind gets when it lists none.
-    pub fn default_instance_types(self) -> Vec<String> {
-        let types = match self {
-            Capacity::OnDemand => DEFAULT_ON_DEMAND_INSTANCE_TYPES,
-            Capacity::Spot => DEFAULT_SPOT_INSTANCE_TYPES,
-        };
-        types.iter().map(|t| t.to_string()).collect()
-    }
+/// The instance types a pool of `capacity` gets when it lists none.
+pub fn default_instance_types(capacity: Capacity) -> Vec<String> {
+    let types = match capacity {
+        Capacity::OnDemand => DEFAULT_ON_DEMAND_INSTANCE_TYPES,
+        Capacity::Spot => DEFAULT_SPOT_INSTANCE_TYPES,
+    };
+    types.iter().map(|t| t.to_string()).collect()
 }
 
 /// Where the number of zones came from: diagnostics about it point there.
@@ -277,30 +168,6 @@ pub struct LoggingSpec {
     pub retention_days: Knowable<u32>,
 }
 
-/// The key that encrypts Kubernetes secrets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EncryptionKey {
-    /// The user's key (`encryption_key_arn`).
-    Provided(String),
-    /// A key paved creates (with rotation on); its ARN once created.
-    Created {
-        /// The key's ARN, known once created.
-        arn: Option<String>,
-    },
-}
-
-/// The `timeouts` block, as written or defaulted. Parse with [`parse_duration`]
-/// (validation has checked them).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TimeoutsSpec {
-    /// Create timeout (`60m`).
-    pub create: Knowable<String>,
-    /// Update timeout.
-    pub update: Knowable<String>,
-    /// Delete timeout.
-    pub delete: Knowable<String>,
-}
-
 /// The typed, effective configuration of a `paved_ha_cluster`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterSpec {
@@ -369,40 +236,6 @@ impl fmt::Display for KubernetesVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.major, self.minor)
     }
-}
-
-/// Parses a timeout such as `30m`, `1h30m`, `90s` or `1.5h` (Go duration syntax with
-/// the units h, m and s). `None` when malformed or zero.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let mut seconds = 0f64;
-    let mut rest = text;
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (number, tail) = rest.split_at(number_len);
-        if number.is_empty() || number.starts_with('.') || number.ends_with('.') {
-            return None;
-        }
-        let value: f64 = number.parse().ok()?;
-        let unit_len = tail
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(tail.len());
-        let (unit, tail) = tail.split_at(unit_len);
-        let scale = match unit {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            _ => return None,
-        };
-        seconds += value * scale;
-        rest = tail;
-    }
-    (seconds > 0.0 && seconds.is_finite() && seconds < 1e9)
-        .then(|| Duration::from_secs_f64(seconds))
 }
 
 /// The path of a node pool (`node_pools["spot"]`).
@@ -824,7 +657,7 @@ fn read_pool(
             sub(s, "instance_types"),
             path.clone().attr("instance_types"),
         )
-        .unwrap_or_else(|| capacity.clone().map(Capacity::default_instance_types));
+        .unwrap_or_else(|| capacity.clone().map(default_instance_types));
     // A pool spreads over every zone, so by default it keeps a node in each; the
     // system pool takes the profile's size, raised to the zone count.
     let min_size = r
@@ -901,7 +734,10 @@ fn read_pool(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::stack::timeouts::parse_duration;
 
     fn obj(pairs: Vec<(&str, Value)>) -> Value {
         Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())

@@ -29,18 +29,20 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use super::backend::{
-    BackendError, ClusterBackend, ComponentRecord, ControlPlaneRequest, ControlPlaneState,
-    EncryptionKeyRequest, IamRequest, IamState, KeyState, LeftBehind, NetworkRequest, NetworkState,
-    NodePoolRequest, NodePoolState, StackContext, StackSnapshot, Step, TeardownReport,
-    TeardownRequest, ZoneChoice,
+use crate::stack::{BackendError, ComponentRecord, LeftBehind, StackContext, Step, TeardownReport};
+
+use crate::ports::cluster::{
+    ClusterBackend, ControlPlaneRequest, ControlPlaneState, IamRequest, IamState, NetworkRequest,
+    NetworkState, NodePoolRequest, NodePoolState, StackSnapshot, TeardownRequest, ZoneChoice,
 };
-use super::config::NatLayout;
-use super::inventory::kind;
-use super::layout::Tier;
-use crate::engine::retry::{Jitter, RetryPolicy, Retryability};
-use crate::engine::{OperationContext, Poll, PollBackoff, WaitError, Waiter};
-use crate::resources::common::resource::BackendFactory;
+
+use crate::ports::cluster::kind;
+use crate::ports::key::{EncryptionKeyRequest, KeyState};
+use crate::ports::network::NatLayout;
+use crate::ports::network::Tier;
+use crate::ports::BackendFactory;
+use crate::stack::retry::{Jitter, RetryPolicy, Retryability};
+use crate::stack::{OperationContext, Poll, PollBackoff, WaitError, Waiter};
 
 /// The zones of the fake region, by name.
 pub const ZONES: [&str; 5] = [

@@ -7,69 +7,18 @@
 //! the stack survives losing one of them, and findings in plain words. Both are pure
 //! functions of the spec, so the plan and the apply compute the same values.
 
-use paved_value::Value;
+use crate::ports::cluster::Capacity;
 
-use super::config::{Capacity, ClusterSpec, EncryptionKey, Knowable, NatLayout, NetworkMode};
-use super::layout::{subnet_layout, Ipv4Net, Tier};
+use super::config::{ClusterSpec, EncryptionKey, NetworkMode};
+pub use crate::stack::inventory::inventory_value;
+use crate::stack::inventory::{Component, HaReport};
+
+use crate::stack::Knowable;
+
+use crate::ports::cluster::kind;
+use crate::ports::network::NatLayout;
+use crate::ports::network::{subnet_layout, Ipv4Net, Tier};
 use crate::profiles::Profile;
-
-/// Component kinds, as the inventory names them.
-pub mod kind {
-    /// The network (AWS VPC).
-    pub const VPC: &str = "vpc";
-    /// The network's internet gateway.
-    pub const INTERNET_GATEWAY: &str = "internet_gateway";
-    /// A subnet.
-    pub const SUBNET: &str = "subnet";
-    /// A public address for a NAT gateway.
-    pub const ELASTIC_IP: &str = "elastic_ip";
-    /// A NAT gateway.
-    pub const NAT_GATEWAY: &str = "nat_gateway";
-    /// A route table.
-    pub const ROUTE_TABLE: &str = "route_table";
-    /// An IAM role.
-    pub const IAM_ROLE: &str = "iam_role";
-    /// The key that encrypts Kubernetes secrets.
-    pub const KMS_KEY: &str = "kms_key";
-    /// The control-plane log group.
-    pub const LOG_GROUP: &str = "log_group";
-    /// The Kubernetes control plane (EKS cluster).
-    pub const CLUSTER: &str = "cluster";
-    /// The OIDC provider for workload identity.
-    pub const OIDC_PROVIDER: &str = "oidc_provider";
-    /// Cluster-admin access for one principal.
-    pub const ACCESS_ENTRY: &str = "access_entry";
-    /// A node pool's launch template.
-    pub const LAUNCH_TEMPLATE: &str = "launch_template";
-    /// A node pool (managed node group).
-    pub const NODE_GROUP: &str = "node_group";
-}
-
-/// One component of the stack.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Component {
-    /// Stable key within the stack (`subnet.private.0`, `node_group.system`); the
-    /// backend tags the component with it.
-    pub key: String,
-    /// What it is (see [`kind`]).
-    pub kind: &'static str,
-    /// The zone it lives in; `None` for regional components.
-    pub zone: Knowable<Option<String>>,
-    /// The settings the component's identity depends on: when they differ from the
-    /// prior plan's, the cloud makes a new component (a new id).
-    pub identity: Knowable<String>,
-}
-
-impl Component {
-    fn regional(key: impl Into<String>, kind: &'static str, identity: Knowable<String>) -> Self {
-        Component {
-            key: key.into(),
-            kind,
-            zone: Knowable::Known(None),
-            identity,
-        }
-    }
-}
 
 fn fixed() -> Knowable<String> {
     Knowable::Known(String::new())
@@ -245,71 +194,6 @@ pub fn components(spec: &ClusterSpec) -> Knowable<Vec<Component>> {
     Knowable::Known(out)
 }
 
-/// The inventory as the schema's list of `{key, kind, zone, id}` objects, with ids
-/// from `id`.
-pub fn inventory_value(components: &[Component], id: impl Fn(&Component) -> Value) -> Value {
-    Value::List(
-        components
-            .iter()
-            .map(|c| {
-                let zone = match &c.zone {
-                    Knowable::Known(z) => Value::from(z.clone()),
-                    Knowable::Unknown => Value::unknown(),
-                };
-                Value::Object(
-                    [
-                        ("key".to_string(), Value::from(c.key.as_str())),
-                        ("kind".to_string(), Value::from(c.kind)),
-                        ("zone".to_string(), zone),
-                        ("id".to_string(), id(c)),
-                    ]
-                    .into_iter()
-                    .collect(),
-                )
-            })
-            .collect(),
-    )
-}
-
-/// How well the stack survives the loss of a zone, judged at plan time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HaReport {
-    /// Zones the stack spreads over.
-    pub zones_used: Knowable<u32>,
-    /// Two zones or more, a NAT gateway per zone (or none to lose), and every pool
-    /// keeping at least one node per zone.
-    pub survives_zone_loss: Knowable<bool>,
-    /// What the judgement rests on, in plain words.
-    pub findings: Knowable<Vec<String>>,
-}
-
-impl HaReport {
-    /// The report as the schema's `ha_report` object.
-    pub fn to_value(&self) -> Value {
-        let zones_used = match self.zones_used {
-            Knowable::Known(n) => Value::from(i64::from(n)),
-            Knowable::Unknown => Value::unknown(),
-        };
-        let survives = match self.survives_zone_loss {
-            Knowable::Known(b) => Value::from(b),
-            Knowable::Unknown => Value::unknown(),
-        };
-        let findings = match &self.findings {
-            Knowable::Known(f) => Value::List(f.iter().map(|s| Value::from(s.as_str())).collect()),
-            Knowable::Unknown => Value::unknown(),
-        };
-        Value::Object(
-            [
-                ("zones_used".to_string(), zones_used),
-                ("survives_zone_loss".to_string(), survives),
-                ("findings".to_string(), findings),
-            ]
-            .into_iter()
-            .collect(),
-        )
-    }
-}
-
 /// Judges the spec: see [`HaReport`].
 pub fn ha_report(spec: &ClusterSpec) -> HaReport {
     let unknown = |zones_used| HaReport {
@@ -414,6 +298,8 @@ pub fn ha_report(spec: &ClusterSpec) -> HaReport {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    use paved_value::Value;
 
     use super::*;
 

@@ -9,14 +9,18 @@ use std::collections::BTreeMap;
 
 use futures::future::join_all;
 
-use super::backend::{
-    BackendError, ClusterBackend, ControlPlaneRequest, EncryptionKeyRequest, IamRequest,
-    NetworkRequest, NodePoolRequest, StackContext, Step, Taint, ZoneChoice,
+use crate::stack::{BackendError, StackContext, Step};
+
+use crate::ports::cluster::{
+    ClusterBackend, ControlPlaneRequest, IamRequest, NetworkRequest, NodePoolRequest, Taint,
+    ZoneChoice,
 };
+
 use super::config::{ClusterSpec, EncryptionKey, KubernetesVersion, NetworkMode};
-use super::layout::Tier;
 use super::state::Observed;
-use crate::resources::common::resource::known;
+use crate::ports::key::EncryptionKeyRequest;
+use crate::ports::network::Tier;
+use crate::stack::resource::known;
 
 /// Records a step's components in `observed` and returns its result.
 fn record<T>(observed: &mut Observed, step: Step<T>) -> Result<T, BackendError> {

@@ -4,24 +4,22 @@
 //! - [`schema`](mod@schema): the attributes in the user's words, with their defaults documented;
 //! - [`config`]: [`ClusterSpec`], the effective configuration, every default filled
 //!   from the profile table and "not known until apply" kept explicit;
-//! - [`layout`]: IPv4 CIDR arithmetic and the subnet layout of a network paved builds;
 //! - [`validate`]: checks made before any cloud call, as errors and warnings with the
 //!   attribute path and what to do;
 //! - [`inventory`]: the components a spec stands for, and the HA report;
 //! - [`plan`](mod@plan): the pure planning function (planned state, forced replacements,
 //!   deletion protection);
-//! - [`backend`]: the trait the AWS and GCP backends implement.
+//! - the trait the AWS and GCP backends implement is the port
+//!   [`crate::ports::cluster::ClusterBackend`].
 //!
 //! - [`lifecycle`]: driving a backend through create and update;
 //! - [`state`](mod@state): the state as the cloud has it (outputs, drift, import);
 //! - [`resource`]: the `Resource` implementation Terraform drives.
 
-pub mod backend;
 pub mod config;
 #[cfg(test)]
 mod fake;
 pub mod inventory;
-pub mod layout;
 pub mod lifecycle;
 pub mod plan;
 pub mod resource;
@@ -31,10 +29,9 @@ pub mod schema;
 pub mod state;
 pub mod validate;
 
-pub use backend::{BackendError, ClusterBackend, Step};
-pub use config::{ClusterSpec, Knowable};
-pub use inventory::{components, ha_report, Component, HaReport};
-pub use layout::{subnet_layout, Ipv4Net, Tier};
+pub use crate::stack::inventory::{Component, HaReport};
+pub use config::ClusterSpec;
+pub use inventory::{components, ha_report};
 pub use plan::plan;
 pub use resource::HaClusterResource;
 pub use schema::schema;

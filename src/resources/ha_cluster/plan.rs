@@ -17,14 +17,18 @@ use std::collections::BTreeMap;
 
 use paved_value::{Path, Value};
 
-use super::config::{ClusterSpec, EncryptionKey, Knowable, NatLayout, NetworkMode, NodePoolSpec};
-use super::inventory::{components, ha_report, inventory_value, Component};
+use super::config::{ClusterSpec, EncryptionKey, NetworkMode, NodePoolSpec};
+
+use crate::stack::Knowable;
+
+use super::inventory::{components, ha_report, inventory_value};
 use super::schema::schema;
 use super::validate;
 use crate::diag::Diagnostics;
 use crate::framework::PlanResponse;
-use crate::resources::common::plan::{is_protected, quoted_name, replaced_paths};
-use crate::schema::{Attribute, AttributeKind, Block, Nesting, Presence};
+use crate::ports::network::NatLayout;
+use crate::stack::inventory::Component;
+use crate::stack::plan::{is_protected, merge_block, quoted_name, replaced_paths};
 
 /// The attributes whose change replaces the cluster.
 pub fn replacing_paths() -> Vec<Path> {
@@ -451,81 +455,6 @@ pub(crate) fn render(spec: &ClusterSpec, outputs: &Outputs) -> Value {
         ("kubeconfig", outputs.kubeconfig.clone()),
         ("timeouts", Value::Null),
     ])
-}
-
-/// The planned object of a block: configured values exactly as written, effective
-/// values for optional+computed attributes left out and for computed attributes.
-/// Nested blocks (`timeouts`) are taken from the configuration as they are.
-pub(crate) fn merge_block(block: &Block, config: &Value, effective: &Value) -> Value {
-    let mut out = BTreeMap::new();
-    for a in &block.attributes {
-        let c = config.get_attr(&a.name).unwrap_or(&Value::Null);
-        let e = effective.get_attr(&a.name).unwrap_or(&Value::Null);
-        out.insert(a.name.clone(), merge_attribute(a, c, e));
-    }
-    for b in &block.blocks {
-        let c = config
-            .get_attr(&b.type_name)
-            .cloned()
-            .unwrap_or(Value::Null);
-        out.insert(b.type_name.clone(), c);
-    }
-    Value::Object(out)
-}
-
-fn merge_attribute(a: &Attribute, c: &Value, e: &Value) -> Value {
-    match a.presence {
-        Presence::Computed => e.clone(),
-        Presence::OptionalComputed if c.is_null() => e.clone(),
-        _ => merge_configured(a, c, e),
-    }
-}
-
-/// A configured value as written; inside nested attributes, the attributes left out
-/// take their effective values.
-fn merge_configured(a: &Attribute, c: &Value, e: &Value) -> Value {
-    let AttributeKind::Nested {
-        nesting,
-        attributes,
-    } = &a.kind
-    else {
-        return c.clone();
-    };
-    if c.is_null() || c.is_unknown() {
-        return c.clone();
-    }
-    let object = |c: &Value, e: &Value| -> Value {
-        if c.is_null() || c.is_unknown() {
-            return c.clone();
-        }
-        let mut out = BTreeMap::new();
-        for n in attributes {
-            let cv = c.get_attr(&n.name).unwrap_or(&Value::Null);
-            let ev = e.get_attr(&n.name).unwrap_or(&Value::Null);
-            out.insert(n.name.clone(), merge_attribute(n, cv, ev));
-        }
-        Value::Object(out)
-    };
-    match (nesting, c.unwrap_dynamic()) {
-        (Nesting::Single | Nesting::Group, _) => object(c, e),
-        (Nesting::Map, Value::Map(entries)) => Value::Map(
-            entries
-                .iter()
-                .map(|(k, cv)| (k.clone(), object(cv, e.get_key(k).unwrap_or(&Value::Null))))
-                .collect(),
-        ),
-        (Nesting::List, Value::List(items)) => Value::List(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, cv)| object(cv, e.get_index(i).unwrap_or(&Value::Null)))
-                .collect(),
-        ),
-        (Nesting::Set, Value::Set(items)) => {
-            Value::Set(items.iter().map(|cv| object(cv, &Value::Null)).collect())
-        }
-        _ => c.clone(),
-    }
 }
 
 #[cfg(test)]

@@ -16,8 +16,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use paved_value::Value;
 
-use super::backend::{ClusterBackend, StackContext, TeardownRequest};
-use super::config::{ClusterSpec, EncryptionKey, Knowable};
+use crate::ports::cluster::{ClusterBackend, TeardownRequest};
+
+use super::config::{ClusterSpec, EncryptionKey};
 use super::lifecycle;
 use super::state::{builds_network, import_settings, network_from_state, with_drift, Observed};
 use super::{plan, schema, validate_config, TYPE_NAME};
@@ -26,12 +27,15 @@ use crate::framework::{
     ApplyRequest, ApplyResponse, ImportedObject, OpContext, PlanRequest, PlanResponse, ReadRequest,
     ReadResponse, Resource,
 };
-use crate::resources::common::resource::{
-    kept_read, report, report_cloud, stack_context, teardown_response, unreachable_read,
-    unreachable_response, BackendFactory,
-};
-use crate::resources::common::state::unknowns_to_null;
+use crate::ports::{self, BackendFactory, Cloud};
 use crate::schema::Schema;
+use crate::stack::resource::{
+    kept_read, report, report_cloud, stack_context, teardown_response, unreachable_read,
+    unreachable_response,
+};
+use crate::stack::state::unknowns_to_null;
+use crate::stack::Knowable;
+use crate::stack::StackContext;
 
 /// Default create, update and delete timeouts (the schema documents them).
 const CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
@@ -51,18 +55,27 @@ impl HaClusterResource {
 
     fn context(
         &self,
+        cloud: &dyn Cloud,
         ctx: &OpContext,
         spec: &ClusterSpec,
         timeout: &Knowable<String>,
         fallback: Duration,
     ) -> StackContext {
         let name = spec.name.known().cloned().unwrap_or_default();
-        stack_context(ctx, &name, spec.tags.known(), timeout, fallback)
+        stack_context(
+            ctx,
+            TYPE_NAME,
+            cloud.default_tags(),
+            &name,
+            spec.tags.known(),
+            timeout,
+            fallback,
+        )
     }
 }
 
-fn region(ctx: &OpContext) -> Option<String> {
-    ctx.clients.default_region().ok()
+fn region(cloud: &dyn Cloud) -> Option<String> {
+    cloud.default_region().ok()
 }
 
 #[async_trait]
@@ -85,12 +98,12 @@ impl Resource for HaClusterResource {
 
     async fn apply(&self, ctx: &OpContext, req: ApplyRequest<'_>) -> ApplyResponse {
         let mut diags = Diagnostics::new();
-        let backend = match (self.backend)(&ctx.clients) {
+        let (cloud, backend) = match ports::backend(ctx, &self.backend) {
             Ok(b) => b,
             Err(e) => return unreachable_response(&e, req.prior_state),
         };
         if req.planned_state.is_null() {
-            return destroy(self, ctx, backend.as_ref(), req.prior_state).await;
+            return destroy(self, cloud, ctx, backend.as_ref(), req.prior_state).await;
         }
         let creating = req.prior_state.is_null();
         let (spec, read_diags) = ClusterSpec::from_config(req.config, req.prior_state);
@@ -101,7 +114,7 @@ impl Resource for HaClusterResource {
         } else {
             (&spec.timeouts.update, UPDATE_TIMEOUT)
         };
-        let sctx = self.context(ctx, &spec, timeout, fallback);
+        let sctx = self.context(cloud, ctx, &spec, timeout, fallback);
         let mut observed = Observed::default();
         let result = lifecycle::converge(
             backend.as_ref(),
@@ -111,7 +124,7 @@ impl Resource for HaClusterResource {
             &mut observed,
         )
         .await;
-        let region = region(ctx);
+        let region = region(cloud);
         let mut done = spec.clone();
         if let Err(e) = result {
             let doing = if creating {
@@ -163,12 +176,12 @@ impl Resource for HaClusterResource {
     async fn read(&self, ctx: &OpContext, req: ReadRequest<'_>) -> ReadResponse {
         let mut diags = Diagnostics::new();
         let current = req.current_state;
-        let backend = match (self.backend)(&ctx.clients) {
+        let (cloud, backend) = match ports::backend(ctx, &self.backend) {
             Ok(b) => b,
             Err(e) => return unreachable_read(&e, &req),
         };
         let spec = ClusterSpec::from_state(current);
-        let sctx = self.context(ctx, &spec, &Knowable::Unknown, CREATE_TIMEOUT);
+        let sctx = self.context(cloud, ctx, &spec, &Knowable::Unknown, CREATE_TIMEOUT);
         let snapshot = match backend.read_stack(&sctx).await {
             Ok(Some(s)) => s,
             Ok(None) => return ReadResponse::default(),
@@ -186,7 +199,7 @@ impl Resource for HaClusterResource {
         // with the cluster) rather than reading as the user's key.
         let mut spec = ClusterSpec::from_state(&settings);
         observed.complete(&mut spec);
-        let state = observed.state(&spec, &settings, region(ctx).as_deref());
+        let state = observed.state(&spec, &settings, region(cloud).as_deref());
         ReadResponse {
             new_state: unknowns_to_null(&state),
             private: req.private.to_vec(),
@@ -200,14 +213,22 @@ impl Resource for HaClusterResource {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Vec<ImportedObject> {
-        let backend = match (self.backend)(&ctx.clients) {
+        let (cloud, backend) = match ports::backend(ctx, &self.backend) {
             Ok(b) => b,
             Err(e) => {
                 report_cloud(diags, &e);
                 return Vec::new();
             }
         };
-        let sctx = stack_context(ctx, id, None, &Knowable::Unknown, CREATE_TIMEOUT);
+        let sctx = stack_context(
+            ctx,
+            TYPE_NAME,
+            cloud.default_tags(),
+            id,
+            None,
+            &Knowable::Unknown,
+            CREATE_TIMEOUT,
+        );
         let observed = match backend.read_stack(&sctx).await {
             Ok(Some(s)) => Observed::from_snapshot(s),
             Ok(None) => {
@@ -238,7 +259,7 @@ impl Resource for HaClusterResource {
         };
         let (mut spec, _) = ClusterSpec::from_config(&settings, &Value::Null);
         observed.complete(&mut spec);
-        let state = observed.state(&spec, &settings, region(ctx).as_deref());
+        let state = observed.state(&spec, &settings, region(cloud).as_deref());
         vec![ImportedObject {
             state: unknowns_to_null(&state),
             private: Vec::new(),
@@ -248,12 +269,13 @@ impl Resource for HaClusterResource {
 
 async fn destroy(
     resource: &HaClusterResource,
+    cloud: &dyn Cloud,
     ctx: &OpContext,
     backend: &dyn ClusterBackend,
     prior: &Value,
 ) -> ApplyResponse {
     let spec = ClusterSpec::from_state(prior);
-    let sctx = resource.context(ctx, &spec, &spec.timeouts.delete, DELETE_TIMEOUT);
+    let sctx = resource.context(cloud, ctx, &spec, &spec.timeouts.delete, DELETE_TIMEOUT);
     let request = TeardownRequest {
         keep_network: !builds_network(&spec),
         delete_key: matches!(

@@ -10,34 +10,20 @@ use std::time::{Duration, Instant};
 use paved_value::Value;
 use tokio_util::sync::CancellationToken;
 
-use super::backend::BackendError;
 use super::fake::{ScriptedBackend, NEWEST_VERSION};
 use super::{schema, HaClusterResource};
-use crate::cloud::aws::{AwsClients, AwsSettings, Setting};
-use crate::cloud::{Clients, CloudKind};
 use crate::diag::{Diagnostics, Severity};
 use crate::framework::{
     ApplyRequest, ApplyResponse, OpContext, PlanRequest, PlanResponse, ReadRequest, Resource,
 };
-use crate::resources::common::testing::{config_of, get, map, num, obj, strings};
+use crate::ports::testing::FixedCloud;
+use crate::stack::schema_testing::{config_of, get, map, num, obj, strings};
+use crate::stack::BackendError;
 
 const STACK: &str = "shop";
 
 fn config(pairs: Vec<(&str, Value)>) -> Value {
     config_of(&schema().block, pairs)
-}
-
-/// Clients as the provider builds them (lazy: no call is made), in eu-west-1.
-fn clients() -> Arc<Clients> {
-    Arc::new(Clients {
-        cloud: CloudKind::Aws,
-        default_tags: Default::default(),
-        aws: Arc::new(AwsClients::new(AwsSettings {
-            region: Setting::Value("eu-west-1".into()),
-            ..AwsSettings::default()
-        })),
-        gcp: Default::default(),
-    })
 }
 
 /// Terraform, the resource and the fake cloud behind it.
@@ -53,10 +39,7 @@ impl Tf {
         Tf {
             resource: HaClusterResource::new(fake.factory()),
             fake,
-            ctx: OpContext {
-                clients: clients(),
-                cancel: CancellationToken::new(),
-            },
+            ctx: FixedCloud::new("eu-west-1").context(),
         }
     }
 

@@ -8,16 +8,18 @@
 
 use paved_value::Type;
 
+use crate::ports::network::NatLayout;
+
 use super::config::{
-    NatLayout, DEFAULT_CIDR, DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_DISK_SIZE_GB,
+    DEFAULT_CIDR, DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_DISK_SIZE_GB,
     DEFAULT_ON_DEMAND_INSTANCE_TYPES, DEFAULT_POOL_MAX_PER_ZONE, DEFAULT_SPOT_INSTANCE_TYPES,
     DEFAULT_UPDATE_TIMEOUT, SYSTEM_POOL,
 };
-use super::layout;
 use super::validate::{MAX_NAME_LEN, MAX_POOL_NAME_LEN};
+use crate::ports::network as layout;
 use crate::profiles;
-use crate::resources::common::schema::{from_profile, timeouts_block, TimeoutDoc};
 use crate::schema::{Attribute, Block, Nesting, Schema};
+use crate::stack::schema::{from_profile, timeouts_block, TimeoutDoc};
 
 fn code_list(items: &[&str]) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
@@ -362,8 +364,8 @@ fn node_pools() -> Attribute {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::common::testing::walk;
     use crate::schema::{AttributeKind, Presence};
+    use crate::stack::schema_testing::walk;
 
     #[test]
     fn every_attribute_is_described_and_every_default_documented() {

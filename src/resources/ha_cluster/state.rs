@@ -11,17 +11,22 @@ use std::collections::BTreeMap;
 
 use paved_value::Value;
 
-use super::backend::{
-    ComponentRecord, ControlPlaneState, IamState, KeyState, NetworkState, NodePoolState,
-    StackSnapshot, Taint,
+use crate::stack::ComponentRecord;
+
+use crate::ports::cluster::{
+    ControlPlaneState, IamState, NetworkState, NodePoolState, StackSnapshot, Taint,
 };
-use super::config::{ClusterSpec, EncryptionKey, Knowable, KubernetesVersion, NetworkMode};
+
+use super::config::{ClusterSpec, EncryptionKey, KubernetesVersion, NetworkMode};
 use super::inventory::{components, ha_report, inventory_value};
-use super::layout::Tier;
-use super::plan::{merge_block, render, Outputs};
+use super::plan::{render, Outputs};
 use super::schema::schema;
+use crate::ports::key::KeyState;
+use crate::ports::network::Tier;
 use crate::profiles::Profile;
-use crate::resources::common::state::{attr_mut, map_mut, set_attr, string_list};
+use crate::stack::plan::merge_block;
+use crate::stack::state::{attr_mut, map_mut, set_attr, string_list};
+use crate::stack::Knowable;
 
 /// What the cloud says the stack is, gathered by an apply or a refresh.
 #[derive(Debug, Default, Clone)]
@@ -403,7 +408,7 @@ pub fn builds_network(spec: &ClusterSpec) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::ha_cluster::config::Capacity;
+    use crate::ports::cluster::Capacity;
 
     fn cp() -> ControlPlaneState {
         ControlPlaneState {

@@ -11,13 +11,18 @@ use std::collections::BTreeMap;
 use paved_value::Path;
 
 use super::config::{
-    pool_path, Capacity, ClusterSpec, Knowable, KubernetesVersion, NatLayout, NetworkMode,
-    NodePoolSpec, SYSTEM_POOL,
+    pool_path, ClusterSpec, KubernetesVersion, NetworkMode, NodePoolSpec, SYSTEM_POOL,
 };
-use super::layout::{subnet_layout, Ipv4Net, Tier};
+
+use crate::ports::cluster::Capacity;
+
+use crate::stack::Knowable;
+
 use crate::diag::Diagnostics;
+use crate::ports::network::NatLayout;
+use crate::ports::network::{subnet_layout, Ipv4Net, Tier};
 use crate::profiles::Profile;
-use crate::resources::common::validate::check_timeouts;
+use crate::stack::validate::check_timeouts;
 
 /// The longest cluster name paved accepts: EKS allows 100 characters, but derived
 /// component names (`<name>-<pool>-nodes`, IAM role names of at most 64) must fit.
@@ -652,7 +657,7 @@ mod tests {
 
     use super::*;
     use crate::diag::{Diagnostic, Severity};
-    use crate::resources::common::testing::{obj, strings};
+    use crate::stack::schema_testing::{obj, strings};
 
     fn pools(entries: Vec<(&str, Value)>) -> Value {
         Value::Map(

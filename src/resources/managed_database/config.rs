@@ -19,9 +19,15 @@ use std::collections::BTreeMap;
 use paved_value::{Path, Value};
 
 use crate::diag::Diagnostics;
+use crate::ports::database::Engine;
+use crate::ports::database::StorageType;
+use crate::ports::database::DEFAULT_ENGINE;
+use crate::ports::database::ENGINES;
+pub use crate::ports::key::EncryptionKey;
 use crate::profiles::{self, Defaults, Profile};
-use crate::resources::common::reader::{classify, sub, Reader, Slot};
-pub use crate::resources::ha_cluster::config::{EncryptionKey, Knowable, TimeoutsSpec};
+use crate::stack::reader::{classify, sub, Reader, Slot};
+pub use crate::stack::timeouts::TimeoutsSpec;
+pub use crate::stack::Knowable;
 
 /// Default create timeout (a Multi-AZ instance with a replica takes a while).
 pub const DEFAULT_CREATE_TIMEOUT: &str = "60m";
@@ -41,172 +47,6 @@ pub const DEFAULT_STORAGE_TYPE: StorageType = StorageType::Gp3;
 pub const DEFAULT_MAX_STORAGE_FACTOR: u32 = 5;
 /// The largest storage the cloud offers, in GB.
 pub const MAX_STORAGE_GB: u32 = 65_536;
-
-/// A database engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    /// PostgreSQL on RDS (Cloud SQL for PostgreSQL on GCP).
-    Postgres,
-    /// MySQL on RDS (Cloud SQL for MySQL on GCP).
-    Mysql,
-    /// Aurora PostgreSQL (AWS only).
-    AuroraPostgresql,
-}
-
-/// What paved knows of one engine: one row of [`ENGINES`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EngineInfo {
-    /// The engine.
-    pub engine: Engine,
-    /// Its name in HCL.
-    pub name: &'static str,
-    /// The version used when `engine_version` is not given.
-    pub default_version: &'static str,
-    /// Major versions paved accepts (`16` for PostgreSQL, `8.0` for MySQL).
-    pub major_versions: &'static [&'static str],
-    /// How many dot-separated numbers make the major version (1 for PostgreSQL:
-    /// `16.2` is major `16`; 2 for MySQL: `8.0.35` is major `8.0`).
-    pub major_parts: usize,
-    /// The port the database listens on.
-    pub port: u16,
-    /// The smallest `storage.size_gb` (gp3); 0 when the engine manages storage itself
-    /// (Aurora grows its cluster volume on its own).
-    pub min_storage_gb: u32,
-    /// The parameter that enforces TLS, which paved sets in the parameter group it
-    /// owns and refuses to see turned off.
-    pub tls_parameter: &'static str,
-    /// The parameter group family prefix (`postgres16`, `mysql8.0`).
-    pub family_prefix: &'static str,
-}
-
-/// The engine table: default versions, ports, storage minimums.
-///
-/// | engine | default version | majors | port | min storage |
-/// |---|---|---|---|---|
-/// | `postgres` | 16 | 13-17 | 5432 | 20 GB |
-/// | `mysql` | 8.0 | 5.7, 8.0, 8.4 | 3306 | 20 GB |
-/// | `aurora-postgresql` | 16 | 13-16 | 5432 | managed |
-pub const ENGINES: [EngineInfo; 3] = [
-    EngineInfo {
-        engine: Engine::Postgres,
-        name: "postgres",
-        default_version: "16",
-        major_versions: &["13", "14", "15", "16", "17"],
-        major_parts: 1,
-        port: 5432,
-        min_storage_gb: 20,
-        tls_parameter: "rds.force_ssl",
-        family_prefix: "postgres",
-    },
-    EngineInfo {
-        engine: Engine::Mysql,
-        name: "mysql",
-        default_version: "8.0",
-        major_versions: &["5.7", "8.0", "8.4"],
-        major_parts: 2,
-        port: 3306,
-        min_storage_gb: 20,
-        tls_parameter: "require_secure_transport",
-        family_prefix: "mysql",
-    },
-    EngineInfo {
-        engine: Engine::AuroraPostgresql,
-        name: "aurora-postgresql",
-        default_version: "16",
-        major_versions: &["13", "14", "15", "16"],
-        major_parts: 1,
-        port: 5432,
-        min_storage_gb: 0,
-        tls_parameter: "rds.force_ssl",
-        family_prefix: "aurora-postgresql",
-    },
-];
-
-/// The engine used when none is given.
-pub const DEFAULT_ENGINE: Engine = Engine::Postgres;
-
-impl Engine {
-    /// The engine's row of [`ENGINES`].
-    pub fn info(self) -> &'static EngineInfo {
-        ENGINES
-            .iter()
-            .find(|e| e.engine == self)
-            .unwrap_or(&ENGINES[0])
-    }
-
-    /// The name used in HCL.
-    pub fn as_str(self) -> &'static str {
-        self.info().name
-    }
-
-    /// Parses the HCL name.
-    pub fn parse(name: &str) -> Option<Engine> {
-        ENGINES.iter().find(|e| e.name == name).map(|e| e.engine)
-    }
-
-    /// Whether the engine is PostgreSQL-compatible (shares parameter names).
-    pub fn is_postgres_family(self) -> bool {
-        matches!(self, Engine::Postgres | Engine::AuroraPostgresql)
-    }
-
-    /// The major version of `version` (`16.2` → `16`, `8.0.35` → `8.0`); `None` when
-    /// malformed (not dot-separated whole numbers) or too short.
-    pub fn major_of(self, version: &str) -> Option<String> {
-        let parts: Vec<&str> = version.split('.').collect();
-        let numeric = parts
-            .iter()
-            .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()));
-        let n = self.info().major_parts;
-        (numeric && parts.len() >= n).then(|| parts[..n].join("."))
-    }
-
-    /// The default instance class for a profile: `db.m6g.large` (production),
-    /// `db.t4g.medium` (staging), `db.t4g.micro` (development); Aurora, which offers
-    /// neither `db.m*` nor `db.t4g.micro`, gets `db.r6g.large` in production and
-    /// `db.t4g.medium` otherwise.
-    pub fn default_instance_class(self, profile: Profile) -> &'static str {
-        match (self, profile) {
-            (Engine::AuroraPostgresql, Profile::Production) => "db.r6g.large",
-            (Engine::AuroraPostgresql, _) => "db.t4g.medium",
-            (_, Profile::Production) => "db.m6g.large",
-            (_, Profile::Staging) => "db.t4g.medium",
-            (_, Profile::Development) => "db.t4g.micro",
-        }
-    }
-
-    /// The default `storage.size_gb`: the engine's minimum (20 GB), or 0 for Aurora,
-    /// whose storage grows on its own.
-    pub fn default_storage_gb(self) -> u32 {
-        self.info().min_storage_gb
-    }
-}
-
-/// The storage's volume type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StorageType {
-    /// General purpose SSD with baseline IOPS.
-    Gp3,
-    /// Provisioned IOPS SSD.
-    Io2,
-}
-
-impl StorageType {
-    /// Every type.
-    pub const ALL: [StorageType; 2] = [StorageType::Gp3, StorageType::Io2];
-
-    /// The name used in HCL.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StorageType::Gp3 => "gp3",
-            StorageType::Io2 => "io2",
-        }
-    }
-
-    /// Parses the HCL name.
-    pub fn parse(name: &str) -> Option<StorageType> {
-        StorageType::ALL.into_iter().find(|t| t.as_str() == name)
-    }
-}
 
 /// The effective storage settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -574,7 +414,7 @@ impl DatabaseSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::common::testing::obj;
+    use crate::stack::schema_testing::obj;
 
     #[test]
     fn defaults_come_from_the_profile_and_engine_tables() {

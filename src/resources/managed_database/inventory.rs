@@ -7,35 +7,15 @@
 //! rows and the report reuse `paved_ha_cluster`'s types ([`Component`],
 //! [`HaReport`], [`inventory_value`]).
 
-pub use crate::resources::ha_cluster::inventory::{inventory_value, Component, HaReport};
+pub use crate::stack::inventory::{inventory_value, Component, HaReport};
 
-use super::config::{DatabaseSpec, EncryptionKey, Engine, Knowable};
+use super::config::{DatabaseSpec, EncryptionKey};
 
-/// Component kinds, as the inventory names them.
-pub mod kind {
-    /// The storage encryption key, when paved creates it.
-    pub const KMS_KEY: &str = "kms_key";
-    /// The subnet group over `network.subnet_ids`.
-    pub const SUBNET_GROUP: &str = "db_subnet_group";
-    /// The security group admitting the allowed groups and ranges.
-    pub const SECURITY_GROUP: &str = "security_group";
-    /// The parameter group paved owns (TLS enforced).
-    pub const PARAMETER_GROUP: &str = "parameter_group";
-    /// The Aurora cluster (Aurora only).
-    pub const DB_CLUSTER: &str = "db_cluster";
-    /// The primary instance (with its standby when Multi-AZ).
-    pub const DB_INSTANCE: &str = "db_instance";
-    /// A read replica.
-    pub const DB_REPLICA: &str = "db_replica";
-    /// The cloud-managed secret holding the master password (a reference: the
-    /// cloud creates and rotates it).
-    pub const SECRET: &str = "secret";
-}
+use crate::ports::database::Engine;
 
-/// The inventory key of read replica `i`.
-pub fn replica_key(i: u32) -> String {
-    format!("replica.{i}")
-}
+use crate::ports::database::kind;
+use crate::ports::database::replica_key;
+use crate::stack::Knowable;
 
 fn regional(key: &str, kind: &'static str, identity: Knowable<String>) -> Component {
     Component {

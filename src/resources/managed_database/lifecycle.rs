@@ -4,14 +4,18 @@
 //! the others do not use, and surplus replicas removed. What exists is recorded in
 //! [`Observed`] whatever the outcome.
 
-use super::backend::{
-    BackendError, DatabaseBackend, EncryptionKeyRequest, InstanceRequest, ModifyRequest,
-    ParameterGroupRequest, PointInTimeRequest, ReplicaRequest, SecurityGroupRequest,
-    SnapshotRestoreRequest, StackContext, Step, SubnetGroupRequest,
+use crate::stack::{BackendError, StackContext, Step};
+
+use crate::ports::database::{
+    DatabaseBackend, InstanceRequest, ModifyRequest, ParameterGroupRequest, PointInTimeRequest,
+    ReplicaRequest, SecurityGroupRequest, SnapshotRestoreRequest, SubnetGroupRequest,
 };
-use super::config::{DatabaseSpec, EncryptionKey, Knowable};
+
+use super::config::{DatabaseSpec, EncryptionKey};
 use super::state::Observed;
-use crate::resources::common::resource::known;
+use crate::ports::key::EncryptionKeyRequest;
+use crate::stack::resource::known;
+use crate::stack::Knowable;
 
 fn record<T>(observed: &mut Observed, step: Step<T>) -> Result<T, BackendError> {
     observed.absorb(step.components);

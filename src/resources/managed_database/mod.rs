@@ -10,13 +10,13 @@
 //! - [`inventory`]: the components a spec stands for, and the HA report;
 //! - [`plan`](mod@plan): the pure planning function (planned state, forced replacements,
 //!   deletion protection, storage shrink refusal, empty plan after apply);
-//! - [`backend`]: the trait the AWS and GCP backends implement.
+//! - the trait the AWS and GCP backends implement is the port
+//!   [`crate::ports::database::DatabaseBackend`].
 //!
 //! - [`lifecycle`]: driving a backend through create and update;
 //! - [`state`](mod@state): the state as the cloud has it (outputs, drift, import);
 //! - [`resource`]: the `Resource` implementation Terraform drives.
 
-pub mod backend;
 pub mod config;
 pub mod inventory;
 pub mod lifecycle;
@@ -26,8 +26,7 @@ pub mod schema;
 pub mod state;
 pub mod validate;
 
-pub use backend::{final_snapshot_name, DatabaseBackend};
-pub use config::{DatabaseSpec, Engine, StorageType};
+pub use config::DatabaseSpec;
 pub use inventory::{components, ha_report};
 pub use plan::plan;
 pub use resource::ManagedDatabaseResource;

@@ -17,14 +17,17 @@ use std::collections::BTreeMap;
 
 use paved_value::{Path, Value};
 
-use super::config::{DatabaseSpec, EncryptionKey, Knowable};
-use super::inventory::{components, ha_report, inventory_value, replica_key, Component};
+use super::config::{DatabaseSpec, EncryptionKey};
+
+use super::inventory::{components, ha_report, inventory_value, Component};
 use super::schema::schema;
 use super::validate;
 use crate::diag::Diagnostics;
 use crate::framework::PlanResponse;
-use crate::resources::common::plan::{is_protected, quoted_name, replaced_paths};
-use crate::resources::ha_cluster::plan::merge_block;
+use crate::ports::database::replica_key;
+use crate::stack::plan::merge_block;
+use crate::stack::plan::{is_protected, quoted_name, replaced_paths};
+use crate::stack::Knowable;
 
 /// The attributes whose change replaces the database.
 pub fn replacing_paths() -> Vec<Path> {

@@ -16,8 +16,9 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use paved_value::Value;
 
-use super::backend::{final_snapshot_name, DatabaseBackend, DeleteRequest, StackContext};
-use super::config::{DatabaseSpec, EncryptionKey, Knowable};
+use crate::ports::database::{final_snapshot_name, DatabaseBackend, DeleteRequest};
+
+use super::config::{DatabaseSpec, EncryptionKey};
 use super::lifecycle;
 use super::state::{import_settings, with_drift, Observed};
 use super::{plan, schema, validate_config, TYPE_NAME};
@@ -26,12 +27,15 @@ use crate::framework::{
     ApplyRequest, ApplyResponse, ImportedObject, OpContext, PlanRequest, PlanResponse, ReadRequest,
     ReadResponse, Resource,
 };
-use crate::resources::common::resource::{
-    kept_read, report, report_cloud, stack_context, teardown_response, unreachable_read,
-    unreachable_response, BackendFactory,
-};
-use crate::resources::common::state::{set_attr, unknowns_to_null};
+use crate::ports::{self, BackendFactory, Cloud};
 use crate::schema::Schema;
+use crate::stack::resource::{
+    kept_read, report, report_cloud, stack_context, teardown_response, unreachable_read,
+    unreachable_response,
+};
+use crate::stack::state::{set_attr, unknowns_to_null};
+use crate::stack::Knowable;
+use crate::stack::StackContext;
 
 const CREATE_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 const UPDATE_TIMEOUT: Duration = Duration::from_secs(80 * 60);
@@ -50,13 +54,22 @@ impl ManagedDatabaseResource {
 
     fn context(
         &self,
+        cloud: &dyn Cloud,
         ctx: &OpContext,
         spec: &DatabaseSpec,
         timeout: &Knowable<String>,
         fallback: Duration,
     ) -> StackContext {
         let name = spec.name.known().cloned().unwrap_or_default();
-        stack_context(ctx, &name, spec.tags.known(), timeout, fallback)
+        stack_context(
+            ctx,
+            TYPE_NAME,
+            cloud.default_tags(),
+            &name,
+            spec.tags.known(),
+            timeout,
+            fallback,
+        )
     }
 }
 
@@ -79,13 +92,13 @@ impl Resource for ManagedDatabaseResource {
     }
 
     async fn apply(&self, ctx: &OpContext, req: ApplyRequest<'_>) -> ApplyResponse {
-        let backend = match (self.backend)(&ctx.clients) {
+        let (cloud, backend) = match ports::backend(ctx, &self.backend) {
             Ok(b) => b,
             Err(e) => return unreachable_response(&e, req.prior_state),
         };
         if req.planned_state.is_null() {
             let spec = DatabaseSpec::from_state(req.prior_state);
-            let sctx = self.context(ctx, &spec, &spec.timeouts.delete, DELETE_TIMEOUT);
+            let sctx = self.context(cloud, ctx, &spec, &spec.timeouts.delete, DELETE_TIMEOUT);
             let name = spec.name.known().cloned().unwrap_or_default();
             let request = DeleteRequest {
                 final_snapshot: (spec.final_snapshot.known() == Some(&true))
@@ -108,7 +121,7 @@ impl Resource for ManagedDatabaseResource {
         } else {
             (&spec.timeouts.update, UPDATE_TIMEOUT)
         };
-        let sctx = self.context(ctx, &spec, timeout, fallback);
+        let sctx = self.context(cloud, ctx, &spec, timeout, fallback);
         let mut observed = Observed::default();
         let result = lifecycle::converge(
             backend.as_ref(),
@@ -156,12 +169,12 @@ impl Resource for ManagedDatabaseResource {
     async fn read(&self, ctx: &OpContext, req: ReadRequest<'_>) -> ReadResponse {
         let mut diags = Diagnostics::new();
         let current = req.current_state;
-        let backend = match (self.backend)(&ctx.clients) {
+        let (cloud, backend) = match ports::backend(ctx, &self.backend) {
             Ok(b) => b,
             Err(e) => return unreachable_read(&e, &req),
         };
         let spec = DatabaseSpec::from_state(current);
-        let sctx = self.context(ctx, &spec, &Knowable::Unknown, CREATE_TIMEOUT);
+        let sctx = self.context(cloud, ctx, &spec, &Knowable::Unknown, CREATE_TIMEOUT);
         let snapshot = match backend.read_stack(&sctx).await.result {
             Ok(s) => s,
             Err(e) => {
@@ -189,14 +202,22 @@ impl Resource for ManagedDatabaseResource {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Vec<ImportedObject> {
-        let backend = match (self.backend)(&ctx.clients) {
+        let (cloud, backend) = match ports::backend(ctx, &self.backend) {
             Ok(b) => b,
             Err(e) => {
                 report_cloud(diags, &e);
                 return Vec::new();
             }
         };
-        let sctx = stack_context(ctx, id, None, &Knowable::Unknown, CREATE_TIMEOUT);
+        let sctx = stack_context(
+            ctx,
+            TYPE_NAME,
+            cloud.default_tags(),
+            id,
+            None,
+            &Knowable::Unknown,
+            CREATE_TIMEOUT,
+        );
         let observed = match backend.read_stack(&sctx).await.result {
             Ok(s) => Observed::from_snapshot(s),
             Err(e) => {

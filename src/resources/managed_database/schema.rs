@@ -12,15 +12,17 @@
 
 use paved_value::Type;
 
+use crate::ports::database::{Engine, DEFAULT_ENGINE, ENGINES};
+
 use super::config::{
-    Engine, DEFAULT_BACKUP_WINDOW, DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_ENGINE,
+    DEFAULT_BACKUP_WINDOW, DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT,
     DEFAULT_MAINTENANCE_WINDOW, DEFAULT_MAX_STORAGE_FACTOR, DEFAULT_STORAGE_TYPE,
-    DEFAULT_UPDATE_TIMEOUT, ENGINES, MAX_STORAGE_GB,
+    DEFAULT_UPDATE_TIMEOUT, MAX_STORAGE_GB,
 };
 use super::validate::{MAX_NAME_LEN, RETENTION_DAYS};
 use crate::profiles::{self, Profile};
-use crate::resources::common::schema::{from_profile, timeouts_block, TimeoutDoc};
 use crate::schema::{Attribute, Block, Nesting, Schema};
+use crate::stack::schema::{from_profile, timeouts_block, TimeoutDoc};
 
 /// "postgres `16`, mysql `8.0`, aurora-postgresql `16`".
 fn per_engine(value: impl Fn(Engine) -> String) -> String {
@@ -386,8 +388,8 @@ fn network() -> Attribute {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::common::testing::walk;
     use crate::schema::Presence;
+    use crate::stack::schema_testing::walk;
 
     #[test]
     fn every_attribute_is_described_and_every_default_documented() {

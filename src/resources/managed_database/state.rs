@@ -7,17 +7,23 @@ use std::collections::BTreeMap;
 
 use paved_value::Value;
 
-use super::backend::{
-    ComponentRecord, DatabaseSnapshot, InstanceState, KeyState, ParameterGroupState, ReplicaState,
-    SecurityGroupState, SubnetGroupState,
+use crate::stack::ComponentRecord;
+
+use crate::ports::database::{
+    DatabaseSnapshot, InstanceState, ParameterGroupState, ReplicaState, SecurityGroupState,
+    SubnetGroupState,
 };
-use super::config::{DatabaseSpec, EncryptionKey, Engine, Knowable};
+
+use super::config::{DatabaseSpec, EncryptionKey};
 use super::inventory::{components, ha_report, inventory_value};
 use super::plan::{render, replica_name, Outputs};
 use super::schema::schema;
+use crate::ports::database::Engine;
+use crate::ports::key::KeyState;
 use crate::profiles::Profile;
-use crate::resources::common::state::{attr_mut, set_attr, string_list};
-use crate::resources::ha_cluster::plan::merge_block;
+use crate::stack::plan::merge_block;
+use crate::stack::state::{attr_mut, set_attr, string_list};
+use crate::stack::Knowable;
 
 /// What the cloud says the database stack is.
 #[derive(Debug, Default, Clone)]

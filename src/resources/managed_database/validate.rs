@@ -12,10 +12,14 @@ use std::collections::BTreeSet;
 
 use paved_value::Path;
 
-use super::config::{DatabaseSpec, Engine, Knowable, StorageType, MAX_STORAGE_GB};
+use super::config::{DatabaseSpec, MAX_STORAGE_GB};
+
+use crate::ports::database::{Engine, StorageType};
+
 use crate::diag::Diagnostics;
 use crate::profiles::Profile;
-use crate::resources::common::validate::check_timeouts;
+use crate::stack::validate::check_timeouts;
+use crate::stack::Knowable;
 
 /// The longest database name paved accepts: RDS identifiers take 63 characters,
 /// and replica names (`<name>-replica-<n>`) must fit too.
@@ -723,7 +727,7 @@ mod tests {
 
     use super::*;
     use crate::diag::Severity;
-    use crate::resources::common::testing::{obj, strings};
+    use crate::stack::schema_testing::{obj, strings};
 
     /// A valid configuration with `extra` attributes set (replacing the defaults).
     fn spec(extra: Vec<(&str, Value)>) -> DatabaseSpec {

@@ -16,10 +16,9 @@ use super::wait::{Observed, Wait, ACTIVE};
 use super::{failure, iam, not_found, owned_by, record, step, tag_map, unless_gone, unsupported};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::network::checkpoint;
-use crate::resources::ha_cluster::backend::{
-    BackendError, ComponentRecord, ControlPlaneRequest, ControlPlaneState, StackContext, Step,
-};
-use crate::resources::ha_cluster::inventory::kind;
+use crate::ports::cluster::kind;
+use crate::ports::cluster::{ControlPlaneRequest, ControlPlaneState};
+use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
 /// How long a control plane may take to create or update without a deadline.
 const CLUSTER_WAIT: Duration = Duration::from_secs(45 * 60);
@@ -165,7 +164,7 @@ fn enabled_logs(cluster: &Cluster) -> BTreeSet<String> {
         .collect()
 }
 
-/// Ensures the control plane (see [`crate::resources::ha_cluster::backend::ClusterBackend::ensure_control_plane`]).
+/// Ensures the control plane (see [`crate::ports::cluster::ClusterBackend::ensure_control_plane`]).
 pub(super) async fn ensure_control_plane(
     eks: &Eks,
     iam_client: &Iam,

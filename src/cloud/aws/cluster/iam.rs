@@ -12,10 +12,9 @@ use serde_json::json;
 use super::{failure, not_found, record, step, unless_gone};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::network::{checkpoint, component_tag_map};
-use crate::resources::ha_cluster::backend::{
-    BackendError, ComponentRecord, IamRequest, IamState, StackContext, Step,
-};
-use crate::resources::ha_cluster::inventory::kind;
+use crate::ports::cluster::kind;
+use crate::ports::cluster::{IamRequest, IamState};
+use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
 /// The managed policies of the control plane's role.
 const CLUSTER_POLICIES: &[&str] = &["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"];
@@ -236,7 +235,7 @@ async fn ensure_role(
             let ours = role
                 .tags()
                 .iter()
-                .any(|t| t.key() == crate::engine::tags::STACK_TAG && t.value() == ctx.stack);
+                .any(|t| t.key() == crate::stack::tags::STACK_TAG && t.value() == ctx.stack);
             if !ours {
                 return Err(BackendError::Conflict {
                     what: format!("IAM role {name}"),

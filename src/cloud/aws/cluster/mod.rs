@@ -30,19 +30,16 @@ use super::error::{client_setup_error, SdkFailure};
 use super::kms::{self, KeyOwner};
 use super::network::{self, NetworkSpec};
 use super::AwsClients;
-use crate::cloud::ZoneSource;
-use crate::resources::ha_cluster::backend::{
-    BackendError, ClusterBackend, ComponentRecord, ControlPlaneRequest, ControlPlaneState,
-    EncryptionKeyRequest, IamRequest, IamState, KeyState, NetworkRequest, NetworkState,
-    NodePoolRequest, NodePoolState, StackContext, StackSnapshot, Step, TeardownReport,
-    TeardownRequest, ZoneChoice,
+use crate::ports::cluster::{
+    ClusterBackend, ControlPlaneRequest, ControlPlaneState, IamRequest, IamState, NetworkRequest,
+    NetworkState, NodePoolRequest, NodePoolState, StackSnapshot, TeardownRequest, ZoneChoice,
 };
+use crate::ports::key::{EncryptionKeyRequest, KeyState};
+use crate::ports::zones::ZoneSource;
+use crate::stack::{BackendError, ComponentRecord, StackContext, Step, TeardownReport};
 
 /// The key owner of a cluster's secrets encryption key.
-const KEY_OWNER: KeyOwner<'static> = KeyOwner {
-    purpose: "cluster",
-    resource_type: network::RESOURCE_TYPE,
-};
+const KEY_OWNER: KeyOwner<'static> = KeyOwner { purpose: "cluster" };
 
 /// The AWS backend of `paved_ha_cluster`.
 pub struct AwsClusterBackend {
@@ -116,7 +113,7 @@ impl AwsClusterBackend {
                     message: e.to_string(),
                     hint: "Check the region and the EC2 permissions, or name the zones".to_owned(),
                 })?;
-        let usable = crate::data_sources::zones::usable_zones(zones);
+        let usable = crate::ports::zones::usable_zones(zones);
         if usable.len() < n {
             return Err(BackendError::Permanent {
                 operation: "choosing zones".to_owned(),
@@ -210,7 +207,7 @@ pub(crate) fn owned_by<'a>(
     stack: &str,
 ) -> bool {
     tags.into_iter()
-        .any(|(k, v)| k == crate::engine::tags::STACK_TAG && v == stack)
+        .any(|(k, v)| k == crate::stack::tags::STACK_TAG && v == stack)
 }
 
 /// A `Step` from a result and the components collected on the way.

@@ -31,12 +31,11 @@ use super::wait::{Observed, Wait, ACTIVE, DELETED};
 use super::{failure, not_found, record, step, tag_map, unless_gone, unsupported};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::network::{checkpoint, component_tags, filter, in_stack, tag_spec};
-use crate::engine::tags::{COMPONENT_TAG, STACK_TAG};
-use crate::resources::ha_cluster::backend::{
-    BackendError, ComponentRecord, NodePoolRequest, NodePoolState, StackContext, Step, Taint,
-};
-use crate::resources::ha_cluster::config::Capacity;
-use crate::resources::ha_cluster::inventory::kind;
+use crate::ports::cluster::kind;
+use crate::ports::cluster::Capacity;
+use crate::ports::cluster::{NodePoolRequest, NodePoolState, Taint};
+use crate::stack::tags::{COMPONENT_TAG, STACK_TAG};
+use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
 /// How long a node group may take to become active or be deleted without a deadline.
 const NODE_GROUP_WAIT: Duration = Duration::from_secs(40 * 60);

@@ -17,11 +17,10 @@ use super::{failure, not_found, owned_by, record, Clients};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms::{self, KeyOwner, KEY_COMPONENT};
 use crate::cloud::aws::network::{self, component_of, filter, in_stack, stack_filter};
-use crate::resources::ha_cluster::backend::{
-    BackendError, IamState, NetworkState, StackContext, StackSnapshot,
-};
-use crate::resources::ha_cluster::inventory::kind;
-use crate::resources::ha_cluster::layout::Tier;
+use crate::ports::cluster::kind;
+use crate::ports::cluster::{IamState, NetworkState, StackSnapshot};
+use crate::ports::network::Tier;
+use crate::stack::{BackendError, StackContext};
 
 /// Reads everything of the stack; `None` when nothing of it exists.
 pub(super) async fn read_stack(

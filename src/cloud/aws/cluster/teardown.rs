@@ -25,10 +25,9 @@ use super::{failure, not_found, owned_by, record, unless_gone, Clients};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms::{self, KeyOwner};
 use crate::cloud::aws::network::{self, checkpoint, component_of, filter, in_stack, stack_filter};
-use crate::resources::ha_cluster::backend::{
-    BackendError, ComponentRecord, LeftBehind, StackContext, Step, TeardownReport, TeardownRequest,
-};
-use crate::resources::ha_cluster::inventory::kind;
+use crate::ports::cluster::kind;
+use crate::ports::cluster::TeardownRequest;
+use crate::stack::{BackendError, ComponentRecord, LeftBehind, StackContext, Step, TeardownReport};
 
 /// How long deletions may take without a deadline.
 const DELETE_WAIT: Duration = Duration::from_secs(30 * 60);
@@ -223,7 +222,7 @@ async fn inner(
                 if out
                     .tags()
                     .iter()
-                    .any(|t| t.key() == crate::engine::tags::STACK_TAG && t.value() == stack)
+                    .any(|t| t.key() == crate::stack::tags::STACK_TAG && t.value() == stack)
                 {
                     provider_arns.push(arn.clone());
                 }

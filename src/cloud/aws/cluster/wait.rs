@@ -11,10 +11,10 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use crate::cloud::aws::error::SdkFailure;
-use crate::engine::timeouts::format_duration;
-use crate::engine::waiter::{Poll, PollBackoff, WaitError, Waiter};
-use crate::engine::OperationContext;
-use crate::resources::ha_cluster::backend::{BackendError, StackContext};
+use crate::stack::timeouts::format_duration;
+use crate::stack::waiter::{Poll, PollBackoff, WaitError, Waiter};
+use crate::stack::OperationContext;
+use crate::stack::{BackendError, StackContext};
 
 /// What one poll saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,7 +218,7 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::engine::sleep::RecordingSleeper;
+    use crate::stack::sleep::RecordingSleeper;
 
     type Answer = Result<Option<Observed>, SdkFailure>;
 

@@ -18,14 +18,14 @@ use super::{
     RESOURCE_TYPE,
 };
 use crate::cloud::aws::error::SdkFailure;
-use crate::engine::tags::{RESOURCE_TAG, STACK_TAG};
-use crate::resources::managed_database::backend::{
-    BackendError, ComponentRecord, ParameterGroupRequest, ParameterGroupState,
-    SecurityGroupRequest, SecurityGroupState, StackContext, Step, SubnetGroupRequest,
-    SubnetGroupState,
+use crate::ports::database::kind;
+use crate::ports::database::Engine;
+use crate::ports::database::{
+    ParameterGroupRequest, ParameterGroupState, SecurityGroupRequest, SecurityGroupState,
+    SubnetGroupRequest, SubnetGroupState,
 };
-use crate::resources::managed_database::config::Engine;
-use crate::resources::managed_database::inventory::kind;
+use crate::stack::tags::{RESOURCE_TAG, STACK_TAG};
+use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
 /// The inventory keys of the groups.
 const SUBNET_GROUP_KEY: &str = "subnet_group";

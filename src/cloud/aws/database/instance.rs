@@ -18,12 +18,13 @@ use super::{
 };
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::AwsClients;
-use crate::resources::managed_database::backend::{
-    BackendError, ComponentRecord, InstanceRequest, InstanceState, ModifyRequest,
-    PointInTimeRequest, ReplicaRequest, ReplicaState, SnapshotRestoreRequest, StackContext, Step,
+use crate::ports::database::{kind, replica_key};
+use crate::ports::database::{Engine, StorageType};
+use crate::ports::database::{
+    InstanceRequest, InstanceState, ModifyRequest, PointInTimeRequest, ReplicaRequest,
+    ReplicaState, SnapshotRestoreRequest,
 };
-use crate::resources::managed_database::config::{Engine, StorageType};
-use crate::resources::managed_database::inventory::{kind, replica_key};
+use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
 /// The inventory key of the primary.
 pub(crate) const INSTANCE_KEY: &str = "instance";

@@ -38,16 +38,15 @@ use async_trait::async_trait;
 use super::error::{client_setup_error, SdkFailure};
 use super::kms::{self, KeyOwner};
 use super::AwsClients;
-use crate::engine::tags::{
-    COMPONENT_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, RESOURCE_TAG, STACK_TAG,
+use crate::ports::database::{
+    DatabaseBackend, DatabaseSnapshot, DeleteRequest, InstanceRequest, InstanceState,
+    ModifyRequest, ParameterGroupRequest, ParameterGroupState, PointInTimeRequest, ReplicaRequest,
+    ReplicaState, SecurityGroupRequest, SecurityGroupState, SnapshotRestoreRequest,
+    SubnetGroupRequest, SubnetGroupState,
 };
-use crate::resources::managed_database::backend::{
-    BackendError, ComponentRecord, DatabaseBackend, DatabaseSnapshot, DeleteRequest,
-    EncryptionKeyRequest, InstanceRequest, InstanceState, KeyState, ModifyRequest,
-    ParameterGroupRequest, ParameterGroupState, PointInTimeRequest, ReplicaRequest, ReplicaState,
-    SecurityGroupRequest, SecurityGroupState, SnapshotRestoreRequest, StackContext, Step,
-    SubnetGroupRequest, SubnetGroupState, TeardownReport,
-};
+use crate::ports::key::{EncryptionKeyRequest, KeyState};
+use crate::stack::tags::{RESOURCE_TAG, STACK_TAG};
+use crate::stack::{BackendError, ComponentRecord, StackContext, Step, TeardownReport};
 
 /// The resource type written in [`RESOURCE_TAG`].
 pub const RESOURCE_TYPE: &str = "paved_managed_database";
@@ -55,7 +54,6 @@ pub const RESOURCE_TYPE: &str = "paved_managed_database";
 /// Who the stack's KMS key belongs to.
 pub(crate) const KEY_OWNER: KeyOwner<'static> = KeyOwner {
     purpose: "database",
-    resource_type: RESOURCE_TYPE,
 };
 
 /// How long an instance may take to become available or to be deleted when the
@@ -164,7 +162,7 @@ impl DatabaseBackend for AwsDatabaseBackend {
         };
         let record = ComponentRecord {
             key: format!("replica.{index}"),
-            kind: crate::resources::managed_database::inventory::kind::DB_REPLICA.to_owned(),
+            kind: crate::ports::database::kind::DB_REPLICA.to_owned(),
             zone: db.availability_zone().map(str::to_owned),
             id: db.db_instance_identifier().unwrap_or_default().to_owned(),
         };
@@ -279,12 +277,7 @@ pub(crate) fn wait_limit(ctx: &StackContext) -> Duration {
 
 /// The tags of component `key`: the stack's tags and paved's identity tags.
 pub(crate) fn component_tags(ctx: &StackContext, key: &str) -> BTreeMap<String, String> {
-    let mut tags = ctx.tags.clone();
-    tags.insert(STACK_TAG.to_owned(), ctx.stack.clone());
-    tags.insert(MANAGED_BY_TAG.to_owned(), MANAGED_BY_VALUE.to_owned());
-    tags.insert(RESOURCE_TAG.to_owned(), RESOURCE_TYPE.to_owned());
-    tags.insert(COMPONENT_TAG.to_owned(), key.to_owned());
-    tags
+    ctx.component_tags(key)
 }
 
 /// [`component_tags`] as RDS tags.

@@ -22,11 +22,11 @@ use super::{
 };
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms;
-use crate::engine::tags::COMPONENT_TAG;
-use crate::resources::managed_database::backend::{
-    BackendError, ComponentRecord, DatabaseSnapshot, ParameterGroupState, SecurityGroupState,
-    StackContext, Step, SubnetGroupState,
+use crate::ports::database::{
+    DatabaseSnapshot, ParameterGroupState, SecurityGroupState, SubnetGroupState,
 };
+use crate::stack::tags::COMPONENT_TAG;
+use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
 /// The stack's instances: the primary (if any) and the replicas by index.
 #[derive(Debug, Default)]

@@ -19,12 +19,11 @@ use super::wait::{instance_waiter, until_gone};
 use super::{backend_error, checkpoint, is_not_found, record, subnet_group_name, KEY_OWNER};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms;
-use crate::engine::retry::{Retry, RetryPolicy, Retryability};
-use crate::engine::OperationContext;
-use crate::resources::managed_database::backend::{
-    BackendError, ComponentRecord, DeleteRequest, LeftBehind, StackContext, Step, TeardownReport,
-};
-use crate::resources::managed_database::inventory::kind;
+use crate::ports::database::kind;
+use crate::ports::database::DeleteRequest;
+use crate::stack::retry::{Retry, RetryPolicy, Retryability};
+use crate::stack::OperationContext;
+use crate::stack::{BackendError, ComponentRecord, LeftBehind, StackContext, Step, TeardownReport};
 
 /// Collects what teardown did.
 #[derive(Default)]

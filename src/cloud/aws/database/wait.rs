@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use super::{backend_error, wait_limit};
 use crate::cloud::aws::error::SdkFailure;
-use crate::engine::retry::Retryability;
-use crate::engine::waiter::{Poll, PollBackoff, WaitError, Waiter};
-use crate::engine::OperationContext;
-use crate::resources::managed_database::backend::{BackendError, StackContext};
+use crate::stack::retry::Retryability;
+use crate::stack::waiter::{Poll, PollBackoff, WaitError, Waiter};
+use crate::stack::OperationContext;
+use crate::stack::{BackendError, StackContext};
 
 /// What one poll saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -165,7 +165,7 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::engine::sleep::RecordingSleeper;
+    use crate::stack::sleep::RecordingSleeper;
 
     type Answer = Result<Seen<&'static str>, SdkFailure>;
 

@@ -5,7 +5,8 @@ use paved_value::{Path, Value};
 
 use super::*;
 use crate::diag::Severity;
-use crate::resources::common::testing::{config_of, get, map, num, obj, strings};
+use crate::schema::{AttributeKind, Nesting, Presence};
+use crate::stack::schema_testing::{config_of, get, map, num, obj, strings};
 
 /// A configuration as Terraform sends it: every attribute present, null when not set.
 fn config(pairs: Vec<(&str, Value)>) -> Value {

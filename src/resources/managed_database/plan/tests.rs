@@ -5,7 +5,7 @@ use paved_value::{Path, Value};
 
 use super::*;
 use crate::diag::Severity;
-use crate::resources::common::testing::{config_of, get, num, obj, strings};
+use crate::stack::schema_testing::{config_of, get, num, obj, strings};
 
 fn network() -> Value {
     obj(vec![

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use paved_value::Value;
 
-use crate::engine::tags::STACK_TAG;
+use crate::stack::tags::STACK_TAG;
 
 /// `v` with every unknown value replaced by null: what a partial state records for
 /// values a failed apply never learned.

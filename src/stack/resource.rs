@@ -2,28 +2,26 @@
 //! get a backend for the configured cloud, the stack context every backend call
 //! receives, and how a failed step becomes a diagnostic.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crate::cloud::{Clients, CloudError};
+use super::error::{BackendError, CloudError};
+use super::knowable::Knowable;
+use super::state::stack_tags;
+use super::step::{StackContext, TeardownReport};
+use super::timeouts::parse_duration;
 use crate::diag::Diagnostics;
 use crate::framework::{ApplyResponse, OpContext, ReadRequest, ReadResponse};
-use crate::resources::ha_cluster::backend::{BackendError, StackContext, TeardownReport};
-use crate::resources::ha_cluster::config::{parse_duration, Knowable};
-
-use super::state::stack_tags;
-
-/// Builds the backend of the configured cloud from the provider's clients. Tests
-/// pass a factory that returns a scripted fake.
-pub type BackendFactory<B> = Arc<dyn Fn(&Clients) -> Result<Arc<B>, CloudError> + Send + Sync>;
 
 /// The context for one operation on stack `stack`: its tags, Terraform's stop
 /// signal, and the deadline from the operation's timeout (as written, or
 /// `fallback`).
 pub fn stack_context(
     ctx: &OpContext,
+    resource_type: &'static str,
+    default_tags: &BTreeMap<String, String>,
     stack: &str,
-    resource_tags: Option<&std::collections::BTreeMap<String, String>>,
+    resource_tags: Option<&BTreeMap<String, String>>,
     timeout: &Knowable<String>,
     fallback: Duration,
 ) -> StackContext {
@@ -33,7 +31,8 @@ pub fn stack_context(
         .unwrap_or(fallback);
     StackContext {
         stack: stack.to_owned(),
-        tags: stack_tags(&ctx.clients.default_tags, resource_tags, stack),
+        resource_type,
+        tags: stack_tags(default_tags, resource_tags, stack),
         cancel: ctx.cancel.clone(),
         deadline: Some(Instant::now() + limit),
     }

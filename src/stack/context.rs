@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::retry::SplitMix64;
+use super::jitter::SplitMix64;
 use super::sleep::{Sleeper, TokioSleeper};
 
 /// The shared runtime inputs of retries and waiters for one operation.

@@ -294,6 +294,36 @@ pub fn subnet_layout(network: Ipv4Net, zones: u32) -> Result<Vec<ZoneSubnets>, L
         .collect()
 }
 
+/// How NAT gateways give private subnets their way out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NatLayout {
+    /// One NAT gateway in every zone: no zone depends on another.
+    PerZone,
+    /// One NAT gateway for the whole network.
+    Single,
+    /// No NAT gateway: nodes reach only what VPC endpoints or a proxy offer.
+    None,
+}
+
+impl NatLayout {
+    /// Every layout.
+    pub const ALL: [NatLayout; 3] = [NatLayout::PerZone, NatLayout::Single, NatLayout::None];
+
+    /// The name used in HCL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NatLayout::PerZone => "per_zone",
+            NatLayout::Single => "single",
+            NatLayout::None => "none",
+        }
+    }
+
+    /// Parses the HCL name.
+    pub fn parse(name: &str) -> Option<NatLayout> {
+        NatLayout::ALL.into_iter().find(|n| n.as_str() == name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

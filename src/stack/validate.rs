@@ -3,7 +3,8 @@
 use paved_value::Path;
 
 use crate::diag::Diagnostics;
-use crate::resources::ha_cluster::config::{parse_duration, Knowable, TimeoutsSpec};
+use crate::stack::timeouts::{parse_duration, TimeoutsSpec};
+use crate::stack::Knowable;
 
 /// Reports every known timeout in `t` that is not a duration.
 pub fn check_timeouts(t: &TimeoutsSpec, d: &mut Diagnostics) {

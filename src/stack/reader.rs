@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use paved_value::{Path, Value};
 
 use crate::diag::Diagnostics;
-use crate::resources::ha_cluster::config::Knowable;
+use crate::stack::Knowable;
 
 /// An attribute slot of a value: absent or null, unknown, or known.
 #[derive(Clone, Copy)]

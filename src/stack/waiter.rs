@@ -187,10 +187,10 @@ impl<E> WaitError<E> {
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use paved::engine::{OperationContext, timeouts::Operation, waiter::{Waiter, PollBackoff}};
+/// # use paved::stack::{OperationContext, waiter::{Waiter, PollBackoff}};
 /// let waiter = Waiter::new(OperationContext::default(), "EKS cluster shop", Duration::from_secs(45 * 60))
 ///     .with_interval(PollBackoff { start: Duration::from_secs(10), factor: 1.5, cap: Duration::from_secs(60) })
-///     .with_hint(Operation::Create.timeout_hint("the AWS console"));
+///     .with_hint("raise timeouts.create or check the AWS console");
 /// # let _ = waiter;
 /// ```
 #[derive(Debug, Clone)]
@@ -233,8 +233,8 @@ impl Waiter {
         self
     }
 
-    /// Sets the advice given on timeout; see
-    /// [`Operation::timeout_hint`](super::timeouts::Operation::timeout_hint).
+    /// Sets the advice given on timeout (which `timeouts` entry to raise, where to
+    /// look).
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = hint.into();
         self
@@ -355,9 +355,8 @@ mod tests {
     use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::engine::sleep::RecordingSleeper;
-    use crate::engine::testing::{classify, ApiError, DENIED, THROTTLED};
-    use crate::engine::timeouts::Operation;
+    use crate::stack::sleep::RecordingSleeper;
+    use crate::stack::testing::{classify, ApiError, DENIED, THROTTLED};
 
     type Answer = Result<Poll<&'static str>, ApiError>;
 
@@ -396,7 +395,7 @@ mod tests {
     fn waiter(sleeper: &RecordingSleeper, timeout: Duration) -> Waiter {
         Waiter::new(context(sleeper), "EKS cluster shop", timeout)
             .with_interval(INTERVAL)
-            .with_hint(Operation::Create.timeout_hint("the AWS console"))
+            .with_hint("raise timeouts.create or check the AWS console")
     }
 
     fn secs(seconds: u64) -> Duration {

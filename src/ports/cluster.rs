@@ -30,92 +30,71 @@
 //!   size; pools are created at `min_size` and then only their bounds change.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use async_trait::async_trait;
-use tokio_util::sync::CancellationToken;
 
-use super::config::{Capacity, NatLayout};
-use super::layout::Tier;
-use crate::engine::WaitError;
+use super::key::{EncryptionKeyRequest, KeyState};
+use super::network::{NatLayout, Tier};
+#[cfg(doc)]
+use crate::stack::tags::{COMPONENT_TAG, STACK_TAG};
+use crate::stack::{BackendError, ComponentRecord, StackContext, Step, TeardownReport};
 
-/// Tag naming the stack a component belongs to (the cluster's name).
-pub const STACK_TAG: &str = "paved:stack";
-/// Tag naming the component's key in the stack's inventory (`subnet.private.0`).
-pub const COMPONENT_TAG: &str = "paved:component";
-
-/// What every backend call gets: which stack, its tags, and when to stop.
-#[derive(Debug, Clone)]
-pub struct StackContext {
-    /// The stack's name (the cluster's name); the value of [`STACK_TAG`].
-    pub stack: String,
-    /// Tags for every component: the user's `tags`, the provider's default tags and
-    /// [`STACK_TAG`]. The backend adds [`COMPONENT_TAG`] per component.
-    pub tags: BTreeMap<String, String>,
-    /// Fires when Terraform asks the provider to stop.
-    pub cancel: CancellationToken,
-    /// When the operation's timeout (the `timeouts` block) runs out.
-    pub deadline: Option<Instant>,
+/// Component kinds, as the inventory names them.
+pub mod kind {
+    /// The network (AWS VPC).
+    pub const VPC: &str = "vpc";
+    /// The network's internet gateway.
+    pub const INTERNET_GATEWAY: &str = "internet_gateway";
+    /// A subnet.
+    pub const SUBNET: &str = "subnet";
+    /// A public address for a NAT gateway.
+    pub const ELASTIC_IP: &str = "elastic_ip";
+    /// A NAT gateway.
+    pub const NAT_GATEWAY: &str = "nat_gateway";
+    /// A route table.
+    pub const ROUTE_TABLE: &str = "route_table";
+    /// An IAM role.
+    pub const IAM_ROLE: &str = "iam_role";
+    /// The key that encrypts Kubernetes secrets.
+    pub const KMS_KEY: &str = "kms_key";
+    /// The control-plane log group.
+    pub const LOG_GROUP: &str = "log_group";
+    /// The Kubernetes control plane (EKS cluster).
+    pub const CLUSTER: &str = "cluster";
+    /// The OIDC provider for workload identity.
+    pub const OIDC_PROVIDER: &str = "oidc_provider";
+    /// Cluster-admin access for one principal.
+    pub const ACCESS_ENTRY: &str = "access_entry";
+    /// A node pool's launch template.
+    pub const LAUNCH_TEMPLATE: &str = "launch_template";
+    /// A node pool (managed node group).
+    pub const NODE_GROUP: &str = "node_group";
 }
 
-impl StackContext {
-    /// The check between cloud calls: [`BackendError::Cancelled`] once Terraform
-    /// asked to stop, [`BackendError::TimedOut`] once the deadline passed, naming
-    /// what was `during`.
-    pub fn checkpoint(&self, during: &str) -> Result<(), BackendError> {
-        if self.cancel.is_cancelled() {
-            return Err(BackendError::Cancelled {
-                during: during.to_owned(),
-            });
-        }
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(BackendError::TimedOut {
-                during: during.to_owned(),
-                limit: "the operation's timeout".to_owned(),
-            });
-        }
-        Ok(())
-    }
+/// How a node pool buys its machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capacity {
+    /// Regular machines.
+    OnDemand,
+    /// Spare capacity at a discount, reclaimed at short notice.
+    Spot,
 }
 
-/// One component that exists in the cloud: a row of the inventory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComponentRecord {
-    /// Its inventory key (`nat_gateway.1`).
-    pub key: String,
-    /// What it is (`nat_gateway`; see [`super::inventory::kind`]).
-    pub kind: String,
-    /// Its zone; `None` for regional components.
-    pub zone: Option<String>,
-    /// Its id in the cloud.
-    pub id: String,
-}
+impl Capacity {
+    /// Every kind.
+    pub const ALL: [Capacity; 2] = [Capacity::OnDemand, Capacity::Spot];
 
-/// What a backend call leaves behind: the components that exist, even on failure,
-/// and the outcome.
-#[derive(Debug)]
-pub struct Step<T> {
-    /// Components that exist after the call (created, adopted or found).
-    pub components: Vec<ComponentRecord>,
-    /// The call's result, or why it failed.
-    pub result: Result<T, BackendError>,
-}
-
-impl<T> Step<T> {
-    /// A call that succeeded.
-    pub fn done(value: T, components: Vec<ComponentRecord>) -> Self {
-        Step {
-            components,
-            result: Ok(value),
+    /// The name used in HCL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capacity::OnDemand => "on_demand",
+            Capacity::Spot => "spot",
         }
     }
 
-    /// A call that failed after making (or finding) `components`.
-    pub fn failed(error: BackendError, components: Vec<ComponentRecord>) -> Self {
-        Step {
-            components,
-            result: Err(error),
-        }
+    /// Parses the HCL name.
+    pub fn parse(name: &str) -> Option<Capacity> {
+        Capacity::ALL.into_iter().find(|c| c.as_str() == name)
     }
 }
 
@@ -185,27 +164,6 @@ pub struct IamState {
     pub node_role_id: String,
     /// The cluster autoscaler's role, once ensured.
     pub autoscaler_role_id: Option<String>,
-}
-
-/// The secrets encryption key to ensure.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EncryptionKeyRequest {
-    /// Use the user's key: check that it exists and can be used.
-    Provided {
-        /// The key's ARN.
-        arn: String,
-    },
-    /// Create (or adopt) a key with rotation on.
-    Create,
-}
-
-/// The key as it exists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyState {
-    /// The key's ARN.
-    pub arn: String,
-    /// paved created it (and deletes it, after the cloud's waiting period, on destroy).
-    pub created: bool,
 }
 
 /// The control plane to ensure. Settings that can change in place (log types and
@@ -344,124 +302,6 @@ pub struct TeardownRequest {
     pub delete_key: bool,
 }
 
-/// A component teardown could not remove.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LeftBehind {
-    /// The component.
-    pub component: ComponentRecord,
-    /// Why, and what the user can do.
-    pub reason: String,
-}
-
-/// What teardown did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TeardownReport {
-    /// Components deleted, in order.
-    pub deleted: Vec<ComponentRecord>,
-    /// Components that remain, with the reason.
-    pub left_behind: Vec<LeftBehind>,
-}
-
-/// Why a backend call failed, phrased for the user.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BackendError {
-    /// A temporary failure (throttling, 5xx, a component still settling) that
-    /// outlasted the retries; running apply again is likely to work.
-    #[error("{operation} failed for now: {message}. Run apply again; it resumes where it stopped")]
-    Retryable {
-        /// What was being done.
-        operation: String,
-        /// What the cloud said.
-        message: String,
-    },
-    /// A failure that repeating will not fix (permissions, quotas, invalid input).
-    #[error("{operation} failed: {message}. {hint}")]
-    Permanent {
-        /// What was being done.
-        operation: String,
-        /// What the cloud said.
-        message: String,
-        /// What the user can do.
-        hint: String,
-    },
-    /// Something the request names does not exist.
-    #[error("{what} was not found")]
-    NotFound {
-        /// What was looked for.
-        what: String,
-    },
-    /// A component with the name paved needs exists but belongs to something else.
-    #[error("{what} already exists but is not part of stack \"{stack}\": {hint}")]
-    Conflict {
-        /// The component.
-        what: String,
-        /// The stack asking.
-        stack: String,
-        /// What the user can do.
-        hint: String,
-    },
-    /// Terraform asked the provider to stop.
-    #[error("stopped while {during}, as Terraform asked; what was created is kept and the next apply resumes")]
-    Cancelled {
-        /// What was being done.
-        during: String,
-    },
-    /// The operation's timeout ran out.
-    #[error(
-        "{during} did not finish within {limit}; what was created is kept and the next apply resumes. \
-         If the cloud is just slow, raise the timeout in the timeouts block"
-    )]
-    TimedOut {
-        /// What was being done.
-        during: String,
-        /// The timeout, as written (`60m`).
-        limit: String,
-    },
-}
-
-impl BackendError {
-    /// What a failed wait means to the user, doing `during`: stopped, out of time,
-    /// a failed operation (with `hint`), or a status check that kept failing
-    /// (`poll_error` phrases its last error).
-    pub fn from_wait<E>(
-        err: WaitError<E>,
-        during: &str,
-        hint: &str,
-        poll_error: impl FnOnce(E) -> BackendError,
-    ) -> BackendError {
-        match err {
-            WaitError::TimedOut { .. } => BackendError::TimedOut {
-                during: during.to_owned(),
-                limit: "the operation's timeout".to_owned(),
-            },
-            WaitError::Failed { what, reason } => BackendError::Permanent {
-                operation: during.to_owned(),
-                message: format!("{what} failed: {reason}"),
-                hint: hint.to_owned(),
-            },
-            WaitError::PollFailed { source, .. } => match source.into_last_error() {
-                Some(last) => poll_error(last),
-                None => BackendError::Cancelled {
-                    during: during.to_owned(),
-                },
-            },
-            WaitError::Cancelled { .. } => BackendError::Cancelled {
-                during: during.to_owned(),
-            },
-        }
-    }
-
-    /// Whether running the same call again may succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            BackendError::Retryable { .. }
-                | BackendError::Cancelled { .. }
-                | BackendError::TimedOut { .. }
-        )
-    }
-}
-
 /// A cloud that builds `paved_ha_cluster` stacks. See the module docs for the
 /// contract every method keeps (idempotent, adopting by tags, returning what exists
 /// even on failure, prompt to stop).
@@ -545,7 +385,10 @@ pub trait ClusterBackend: Send + Sync {
 
 #[cfg(test)]
 mod tests {
+    use tokio_util::sync::CancellationToken;
+
     use super::*;
+    use crate::stack::tags::STACK_TAG;
 
     /// A backend that has made one network and fails everything else, to show the
     /// trait is usable as `dyn ClusterBackend` and how partial results travel.
@@ -639,6 +482,7 @@ mod tests {
         let backend: Box<dyn ClusterBackend> = Box::new(HalfWay);
         let ctx = StackContext {
             stack: "shop".into(),
+            resource_type: "paved_ha_cluster",
             tags: BTreeMap::from([(STACK_TAG.to_string(), "shop".to_string())]),
             cancel: CancellationToken::new(),
             deadline: None,
@@ -657,25 +501,5 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(snapshot.components.len(), 1);
-    }
-
-    #[test]
-    fn errors_say_what_to_do() {
-        let conflict = BackendError::Conflict {
-            what: "IAM role shop-cluster".into(),
-            stack: "shop".into(),
-            hint: "rename the cluster or delete the role".into(),
-        };
-        assert!(!conflict.is_retryable());
-        assert_eq!(
-            conflict.to_string(),
-            "IAM role shop-cluster already exists but is not part of stack \"shop\": rename the cluster or delete the role"
-        );
-        let timed_out = BackendError::TimedOut {
-            during: "creating the control plane".into(),
-            limit: "60m".into(),
-        };
-        assert!(timed_out.is_retryable());
-        assert!(timed_out.to_string().contains("raise the timeout"));
     }
 }

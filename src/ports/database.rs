@@ -9,8 +9,8 @@
 //! removes replicas first, then the instance (with a final snapshot unless
 //! disabled), then the groups.
 //!
-//! The contract is `paved_ha_cluster`'s (see [`crate::resources::ha_cluster::backend`]),
-//! and so are the shared types: [`StackContext`], [`Step`], [`ComponentRecord`],
+//! The contract is the stack core's (see [`crate::stack::step`]), and so are the
+//! shared types: [`StackContext`], [`Step`], [`ComponentRecord`],
 //! [`BackendError`], [`TeardownReport`]. Every call is idempotent and adopts
 //! components tagged with the stack's tags; it returns what exists even on failure;
 //! it stops promptly on cancel or deadline; retries on throttling happen inside.
@@ -22,12 +22,206 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 
-pub use crate::resources::ha_cluster::backend::{
-    BackendError, ComponentRecord, EncryptionKeyRequest, KeyState, LeftBehind, StackContext, Step,
-    TeardownReport, COMPONENT_TAG, STACK_TAG,
+pub use super::key::{EncryptionKeyRequest, KeyState};
+use crate::profiles::Profile;
+#[cfg(doc)]
+use crate::stack::{
+    tags::{COMPONENT_TAG, STACK_TAG},
+    BackendError,
 };
+use crate::stack::{ComponentRecord, StackContext, Step, TeardownReport};
 
-use super::config::{Engine, StorageType};
+/// Component kinds, as the inventory names them.
+pub mod kind {
+    /// The storage encryption key, when paved creates it.
+    pub const KMS_KEY: &str = "kms_key";
+    /// The subnet group over `network.subnet_ids`.
+    pub const SUBNET_GROUP: &str = "db_subnet_group";
+    /// The security group admitting the allowed groups and ranges.
+    pub const SECURITY_GROUP: &str = "security_group";
+    /// The parameter group paved owns (TLS enforced).
+    pub const PARAMETER_GROUP: &str = "parameter_group";
+    /// The Aurora cluster (Aurora only).
+    pub const DB_CLUSTER: &str = "db_cluster";
+    /// The primary instance (with its standby when Multi-AZ).
+    pub const DB_INSTANCE: &str = "db_instance";
+    /// A read replica.
+    pub const DB_REPLICA: &str = "db_replica";
+    /// The cloud-managed secret holding the master password (a reference: the
+    /// cloud creates and rotates it).
+    pub const SECRET: &str = "secret";
+}
+
+/// The inventory key of read replica `i`.
+pub fn replica_key(i: u32) -> String {
+    format!("replica.{i}")
+}
+
+/// A database engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// PostgreSQL on RDS (Cloud SQL for PostgreSQL on GCP).
+    Postgres,
+    /// MySQL on RDS (Cloud SQL for MySQL on GCP).
+    Mysql,
+    /// Aurora PostgreSQL (AWS only).
+    AuroraPostgresql,
+}
+
+/// What paved knows of one engine: one row of [`ENGINES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineInfo {
+    /// The engine.
+    pub engine: Engine,
+    /// Its name in HCL.
+    pub name: &'static str,
+    /// The version used when `engine_version` is not given.
+    pub default_version: &'static str,
+    /// Major versions paved accepts (`16` for PostgreSQL, `8.0` for MySQL).
+    pub major_versions: &'static [&'static str],
+    /// How many dot-separated numbers make the major version (1 for PostgreSQL:
+    /// `16.2` is major `16`; 2 for MySQL: `8.0.35` is major `8.0`).
+    pub major_parts: usize,
+    /// The port the database listens on.
+    pub port: u16,
+    /// The smallest `storage.size_gb` (gp3); 0 when the engine manages storage itself
+    /// (Aurora grows its cluster volume on its own).
+    pub min_storage_gb: u32,
+    /// The parameter that enforces TLS, which paved sets in the parameter group it
+    /// owns and refuses to see turned off.
+    pub tls_parameter: &'static str,
+    /// The parameter group family prefix (`postgres16`, `mysql8.0`).
+    pub family_prefix: &'static str,
+}
+
+/// The engine table: default versions, ports, storage minimums.
+///
+/// | engine | default version | majors | port | min storage |
+/// |---|---|---|---|---|
+/// | `postgres` | 16 | 13-17 | 5432 | 20 GB |
+/// | `mysql` | 8.0 | 5.7, 8.0, 8.4 | 3306 | 20 GB |
+/// | `aurora-postgresql` | 16 | 13-16 | 5432 | managed |
+pub const ENGINES: [EngineInfo; 3] = [
+    EngineInfo {
+        engine: Engine::Postgres,
+        name: "postgres",
+        default_version: "16",
+        major_versions: &["13", "14", "15", "16", "17"],
+        major_parts: 1,
+        port: 5432,
+        min_storage_gb: 20,
+        tls_parameter: "rds.force_ssl",
+        family_prefix: "postgres",
+    },
+    EngineInfo {
+        engine: Engine::Mysql,
+        name: "mysql",
+        default_version: "8.0",
+        major_versions: &["5.7", "8.0", "8.4"],
+        major_parts: 2,
+        port: 3306,
+        min_storage_gb: 20,
+        tls_parameter: "require_secure_transport",
+        family_prefix: "mysql",
+    },
+    EngineInfo {
+        engine: Engine::AuroraPostgresql,
+        name: "aurora-postgresql",
+        default_version: "16",
+        major_versions: &["13", "14", "15", "16"],
+        major_parts: 1,
+        port: 5432,
+        min_storage_gb: 0,
+        tls_parameter: "rds.force_ssl",
+        family_prefix: "aurora-postgresql",
+    },
+];
+
+/// The engine used when none is given.
+pub const DEFAULT_ENGINE: Engine = Engine::Postgres;
+
+impl Engine {
+    /// The engine's row of [`ENGINES`].
+    pub fn info(self) -> &'static EngineInfo {
+        ENGINES
+            .iter()
+            .find(|e| e.engine == self)
+            .unwrap_or(&ENGINES[0])
+    }
+
+    /// The name used in HCL.
+    pub fn as_str(self) -> &'static str {
+        self.info().name
+    }
+
+    /// Parses the HCL name.
+    pub fn parse(name: &str) -> Option<Engine> {
+        ENGINES.iter().find(|e| e.name == name).map(|e| e.engine)
+    }
+
+    /// Whether the engine is PostgreSQL-compatible (shares parameter names).
+    pub fn is_postgres_family(self) -> bool {
+        matches!(self, Engine::Postgres | Engine::AuroraPostgresql)
+    }
+
+    /// The major version of `version` (`16.2` → `16`, `8.0.35` → `8.0`); `None` when
+    /// malformed (not dot-separated whole numbers) or too short.
+    pub fn major_of(self, version: &str) -> Option<String> {
+        let parts: Vec<&str> = version.split('.').collect();
+        let numeric = parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()));
+        let n = self.info().major_parts;
+        (numeric && parts.len() >= n).then(|| parts[..n].join("."))
+    }
+
+    /// The default instance class for a profile: `db.m6g.large` (production),
+    /// `db.t4g.medium` (staging), `db.t4g.micro` (development); Aurora, which offers
+    /// neither `db.m*` nor `db.t4g.micro`, gets `db.r6g.large` in production and
+    /// `db.t4g.medium` otherwise.
+    pub fn default_instance_class(self, profile: Profile) -> &'static str {
+        match (self, profile) {
+            (Engine::AuroraPostgresql, Profile::Production) => "db.r6g.large",
+            (Engine::AuroraPostgresql, _) => "db.t4g.medium",
+            (_, Profile::Production) => "db.m6g.large",
+            (_, Profile::Staging) => "db.t4g.medium",
+            (_, Profile::Development) => "db.t4g.micro",
+        }
+    }
+
+    /// The default `storage.size_gb`: the engine's minimum (20 GB), or 0 for Aurora,
+    /// whose storage grows on its own.
+    pub fn default_storage_gb(self) -> u32 {
+        self.info().min_storage_gb
+    }
+}
+
+/// The storage's volume type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageType {
+    /// General purpose SSD with baseline IOPS.
+    Gp3,
+    /// Provisioned IOPS SSD.
+    Io2,
+}
+
+impl StorageType {
+    /// Every type.
+    pub const ALL: [StorageType; 2] = [StorageType::Gp3, StorageType::Io2];
+
+    /// The name used in HCL.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageType::Gp3 => "gp3",
+            StorageType::Io2 => "io2",
+        }
+    }
+
+    /// Parses the HCL name.
+    pub fn parse(name: &str) -> Option<StorageType> {
+        StorageType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
 
 /// The subnet group to ensure.
 #[derive(Debug, Clone, PartialEq, Eq)]

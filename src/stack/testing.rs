@@ -1,7 +1,7 @@
 //! Test fixtures shared by the engine's tests: an error shaped like a cloud SDK error
 //! (a code and an HTTP status) and its classification.
 
-use crate::engine::retry::{classify_cloud_error, Retryability};
+use crate::stack::retry::{classify_cloud_error, Retryability};
 
 /// A test error shaped like an SDK error: a code and an HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

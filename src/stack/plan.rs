@@ -1,0 +1,120 @@
+//! Plan-time helpers shared by the resources: the deletion-protection flag, the
+//! name shown in messages, the change test for replacing attributes, and the merge
+//! of the configuration with the effective values that makes a planned state.
+
+use std::collections::BTreeMap;
+
+use paved_value::{Path, Value};
+
+use crate::schema::{Attribute, AttributeKind, Block, Nesting, Presence};
+
+/// Whether the state has `deletion_protection = true`.
+pub fn is_protected(state: &Value) -> bool {
+    state
+        .get_attr("deletion_protection")
+        .and_then(Value::as_bool)
+        == Some(true)
+}
+
+/// The state's `name`, quoted for a message (empty when there is none).
+pub fn quoted_name(state: &Value) -> String {
+    state
+        .get_attr("name")
+        .and_then(Value::as_str)
+        .map_or_else(String::new, |n| format!("\"{n}\""))
+}
+
+/// Whether the value at `path` differs between the prior and planned states, or
+/// is not yet wholly known in the planned one.
+pub fn changed(prior: &Value, planned: &Value, path: &Path) -> bool {
+    let before = prior.get_path(path).unwrap_or(&Value::Null);
+    let after = planned.get_path(path).unwrap_or(&Value::Null);
+    !after.is_wholly_known() || before != after
+}
+
+/// The `paths` whose change replaces the resource: none on create (`prior` null),
+/// otherwise those [`changed`] between `prior` and `planned`.
+pub fn replaced_paths(prior: &Value, planned: &Value, paths: Vec<Path>) -> Vec<Path> {
+    if prior.is_null() {
+        return Vec::new();
+    }
+    paths
+        .into_iter()
+        .filter(|p| changed(prior, planned, p))
+        .collect()
+}
+
+/// The planned object of a block: configured values exactly as written, effective
+/// values for optional+computed attributes left out and for computed attributes.
+/// Nested blocks (`timeouts`) are taken from the configuration as they are.
+pub fn merge_block(block: &Block, config: &Value, effective: &Value) -> Value {
+    let mut out = BTreeMap::new();
+    for a in &block.attributes {
+        let c = config.get_attr(&a.name).unwrap_or(&Value::Null);
+        let e = effective.get_attr(&a.name).unwrap_or(&Value::Null);
+        out.insert(a.name.clone(), merge_attribute(a, c, e));
+    }
+    for b in &block.blocks {
+        let c = config
+            .get_attr(&b.type_name)
+            .cloned()
+            .unwrap_or(Value::Null);
+        out.insert(b.type_name.clone(), c);
+    }
+    Value::Object(out)
+}
+
+fn merge_attribute(a: &Attribute, c: &Value, e: &Value) -> Value {
+    match a.presence {
+        Presence::Computed => e.clone(),
+        Presence::OptionalComputed if c.is_null() => e.clone(),
+        _ => merge_configured(a, c, e),
+    }
+}
+
+/// A configured value as written; inside nested attributes, the attributes left out
+/// take their effective values.
+fn merge_configured(a: &Attribute, c: &Value, e: &Value) -> Value {
+    let AttributeKind::Nested {
+        nesting,
+        attributes,
+    } = &a.kind
+    else {
+        return c.clone();
+    };
+    if c.is_null() || c.is_unknown() {
+        return c.clone();
+    }
+    let object = |c: &Value, e: &Value| -> Value {
+        if c.is_null() || c.is_unknown() {
+            return c.clone();
+        }
+        let mut out = BTreeMap::new();
+        for n in attributes {
+            let cv = c.get_attr(&n.name).unwrap_or(&Value::Null);
+            let ev = e.get_attr(&n.name).unwrap_or(&Value::Null);
+            out.insert(n.name.clone(), merge_attribute(n, cv, ev));
+        }
+        Value::Object(out)
+    };
+    match (nesting, c.unwrap_dynamic()) {
+        (Nesting::Single | Nesting::Group, _) => object(c, e),
+        (Nesting::Map, Value::Map(entries)) => Value::Map(
+            entries
+                .iter()
+                .map(|(k, cv)| (k.clone(), object(cv, e.get_key(k).unwrap_or(&Value::Null))))
+                .collect(),
+        ),
+        (Nesting::List, Value::List(items)) => Value::List(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, cv)| object(cv, e.get_index(i).unwrap_or(&Value::Null)))
+                .collect(),
+        ),
+        (Nesting::Set, Value::Set(items)) => {
+            Value::Set(items.iter().map(|cv| object(cv, &Value::Null)).collect())
+        }
+        _ => c.clone(),
+    }
+}
