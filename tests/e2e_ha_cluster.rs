@@ -330,3 +330,86 @@ fn production_cluster_lifecycle_against_moto() {
     assert!(left.is_empty(), "moto still holds: {left:#?}");
     proxy.shutdown();
 }
+
+/// `text` with every run of whitespace made one space.
+fn words(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A protected production cluster whose node-pool creation fails: the error tells the
+/// truth (Terraform taints the resource; `terraform untaint` resumes), the next
+/// `terraform apply` plans a replacement that paved refuses at apply time, so
+/// nothing is deleted; after `terraform untaint` the apply resumes on the same
+/// network and finishes.
+#[test]
+fn failed_create_is_never_replaced_while_protected() {
+    let moto = Moto::start();
+    // Every CreateNodegroup answers 500 until the fault is lifted.
+    let faults = FaultConfig::none()
+        .with_error_500_rate(1.0)
+        .with_actions(["POST /clusters/{id}/node-groups"]);
+    let proxy = FaultProxy::start(&moto.endpoint(), faults).expect("proxy");
+    let mut ws =
+        Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    ws.write_file("main.tf", &config(true, 20, "batch"));
+    ws.init();
+
+    let failed = ws.run_err(&["apply", "-no-color", "-input=false", "-auto-approve"]);
+    // Terraform wraps long messages: compare with the whitespace collapsed.
+    let text = words(&failed.combined());
+    assert!(text.contains("Creating the cluster failed"), "{failed}");
+    assert!(
+        text.contains("terraform untaint paved_ha_cluster.<NAME>"),
+        "the error must say how to resume:\n{failed}"
+    );
+    assert!(
+        !text.contains("Run apply again; it resumes"),
+        "a failed create is replaced, not resumed, by a plain apply:\n{failed}"
+    );
+    let state = ws.state_json();
+    let instance = &state["resources"][0]["instances"][0];
+    assert_eq!(instance["status"], "tainted", "{state:#}");
+    let vpc_id = instance["attributes"]["network"]["vpc_id"]
+        .as_str()
+        .expect("the partial state keeps the network")
+        .to_owned();
+    assert!(vpc_id.starts_with("vpc-"), "{state:#}");
+
+    // The cloud recovers; a plain apply plans to replace the tainted cluster and
+    // paved refuses the destroy half: nothing of the stack is deleted.
+    proxy.set_config(FaultConfig::none()).expect("lift faults");
+    let refused = ws.run_err(&["apply", "-no-color", "-input=false", "-auto-approve"]);
+    let text = words(&refused.combined());
+    assert!(text.contains("Deletion protection is on"), "{refused}");
+    assert!(text.contains("nothing was deleted"), "{refused}");
+    assert!(
+        text.contains("terraform untaint paved_ha_cluster.<NAME>"),
+        "{refused}"
+    );
+    let left = leftovers(&moto.endpoint());
+    assert!(
+        left.iter().any(|l| l.contains(&vpc_id)),
+        "the protected stack's network must still exist: {left:#?}"
+    );
+    assert!(
+        left.iter().any(|l| l.starts_with("eks cluster shop")),
+        "the protected stack's control plane must still exist: {left:#?}"
+    );
+
+    // Untaint and apply: the stack resumes on the same network and completes.
+    ws.run_ok(&["untaint", "-no-color", "paved_ha_cluster.prod"]);
+    ws.apply();
+    let outputs = ws.output_json();
+    assert_eq!(outputs["vpc_id"]["value"], vpc_id.as_str(), "{outputs:#}");
+    let status = &outputs["node_pool_status"]["value"];
+    assert_eq!(status["system"], "ACTIVE", "{outputs:#}");
+    assert_eq!(status["spot"], "ACTIVE", "{outputs:#}");
+    ws.assert_no_changes();
+
+    ws.write_file("main.tf", &config(false, 20, "batch"));
+    ws.apply();
+    ws.destroy();
+    let left = leftovers(&moto.endpoint());
+    assert!(left.is_empty(), "moto still holds: {left:#?}");
+    proxy.shutdown();
+}

@@ -94,6 +94,25 @@ impl BackendError {
         }
     }
 
+    /// What went wrong, without the advice to run apply again: for a create that
+    /// leaves partial state, where Terraform replaces rather than resumes (see
+    /// [`crate::stack::resource::report_failed_create`]).
+    pub fn cause(&self) -> String {
+        match self {
+            BackendError::Retryable { operation, message } => {
+                format!("{operation} failed for now: {message}")
+            }
+            BackendError::Cancelled { during } => {
+                format!("stopped while {during}, as Terraform asked; what was created is kept")
+            }
+            BackendError::TimedOut { during, limit } => format!(
+                "{during} did not finish within {limit}; what was created is kept. If the cloud \
+                 is just slow, raise the timeout in the timeouts block"
+            ),
+            other => other.to_string(),
+        }
+    }
+
     /// Whether running the same call again may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::error::{BackendError, CloudError};
+use paved_value::{Path, Value};
+
 use super::knowable::Knowable;
+use super::plan::{is_protected, quoted_name};
 use super::state::stack_tags;
 use super::step::{StackContext, TeardownReport};
 use super::timeouts::parse_duration;
@@ -43,6 +46,62 @@ pub fn report(diags: &mut Diagnostics, doing: &str, err: &BackendError) {
     diags.error(format!("{doing} failed"), format!("{err}."));
 }
 
+/// Reports a create that failed after making part of the stack, telling the truth
+/// about what comes next: the partial state is kept, Terraform marks the resource
+/// tainted and plans to replace it, and `terraform untaint` resumes instead. With
+/// `protected`, the replacement's destroy is refused ([`refuse_protected_delete`]).
+pub fn report_failed_create(
+    diags: &mut Diagnostics,
+    doing: &str,
+    type_name: &str,
+    err: &BackendError,
+    protected: bool,
+) {
+    let next = if protected {
+        "deletion_protection is on, so paved will refuse that destroy and the apply will stop"
+    } else {
+        "that destroys what was created and builds it again"
+    };
+    diags.error(
+        format!("{doing} failed"),
+        format!(
+            "{}.\n\nWhat was created is kept in the state, but Terraform marks a resource whose \
+             create failed as tainted and plans to replace it on the next apply ({next}). To resume \
+             where it stopped instead, run `terraform untaint {type_name}.<NAME>` (the resource's \
+             address in your configuration) and then `terraform apply`: paved finds what exists \
+             by its tags and builds the rest.",
+            err.cause().trim_end_matches('.')
+        ),
+    );
+}
+
+/// The answer to a delete of a stack whose state says `deletion_protection = true`:
+/// refused at apply time too, whatever the plan (a tainted resource's replacement
+/// is planned by Terraform without asking the provider), keeping the state.
+pub fn refuse_protected_delete(type_name: &str, prior: &Value) -> Option<ApplyResponse> {
+    if !is_protected(prior) {
+        return None;
+    }
+    let mut diags = Diagnostics::new();
+    diags.attribute_error(
+        Path::root().attr("deletion_protection"),
+        "Deletion protection is on",
+        format!(
+            "{type_name} {} has deletion_protection = true in its state, so paved refuses to \
+             delete it, whatever the plan says; nothing was deleted. If Terraform planned this \
+             because an earlier create failed (the resource is tainted), run `terraform untaint \
+             {type_name}.<NAME>` and apply again to resume instead. To delete the stack, set \
+             deletion_protection = false and apply that first.",
+            quoted_name(prior)
+        ),
+    );
+    Some(ApplyResponse {
+        new_state: prior.clone(),
+        diagnostics: diags,
+        ..ApplyResponse::default()
+    })
+}
+
 /// Adds the error for a cloud the resource cannot reach.
 pub fn report_cloud(diags: &mut Diagnostics, err: &CloudError) {
     diags.error("The cloud is not reachable", format!("{err}."));
@@ -53,7 +112,7 @@ pub fn report_cloud(diags: &mut Diagnostics, err: &CloudError) {
 /// state kept, so that destroy can be run again.
 pub fn teardown_response(
     what: &str,
-    prior: &paved_value::Value,
+    prior: &Value,
     result: Result<TeardownReport, BackendError>,
 ) -> ApplyResponse {
     let mut diags = Diagnostics::new();
@@ -94,7 +153,7 @@ pub fn teardown_response(
 }
 
 /// The response when no backend can be had: the error, and the prior state kept.
-pub fn unreachable_response(err: &CloudError, prior: &paved_value::Value) -> ApplyResponse {
+pub fn unreachable_response(err: &CloudError, prior: &Value) -> ApplyResponse {
     let mut diags = Diagnostics::new();
     report_cloud(&mut diags, err);
     ApplyResponse {

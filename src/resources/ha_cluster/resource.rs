@@ -30,8 +30,8 @@ use crate::framework::{
 use crate::ports::{self, BackendFactory, Cloud};
 use crate::schema::Schema;
 use crate::stack::resource::{
-    kept_read, report, report_cloud, stack_context, teardown_response, unreachable_read,
-    unreachable_response,
+    kept_read, refuse_protected_delete, report, report_cloud, report_failed_create, stack_context,
+    teardown_response, unreachable_read, unreachable_response,
 };
 use crate::stack::state::unknowns_to_null;
 use crate::stack::Knowable;
@@ -103,6 +103,9 @@ impl Resource for HaClusterResource {
             Err(e) => return unreachable_response(&e, req.prior_state),
         };
         if req.planned_state.is_null() {
+            if let Some(refused) = refuse_protected_delete(TYPE_NAME, req.prior_state) {
+                return refused;
+            }
             return destroy(self, cloud, ctx, backend.as_ref(), req.prior_state).await;
         }
         let creating = req.prior_state.is_null();
@@ -132,7 +135,6 @@ impl Resource for HaClusterResource {
             } else {
                 "Updating the cluster"
             };
-            report(&mut diags, doing, &e);
             // Return what exists, read back so nothing is forgotten.
             if let Ok(Some(snapshot)) = backend.read_stack(&sctx).await {
                 let read = Observed::from_snapshot(snapshot);
@@ -146,10 +148,17 @@ impl Resource for HaClusterResource {
                 }
             }
             if creating && observed.is_empty() {
+                report(&mut diags, doing, &e);
                 return ApplyResponse {
                     diagnostics: diags,
                     ..ApplyResponse::default()
                 };
+            }
+            if creating {
+                let protected = spec.deletion_protection.known() == Some(&true);
+                report_failed_create(&mut diags, doing, TYPE_NAME, &e, protected);
+            } else {
+                report(&mut diags, doing, &e);
             }
             // What exists rather than what was asked, for the settings the cloud
             // reports (the version running everywhere, pool bounds, pools that

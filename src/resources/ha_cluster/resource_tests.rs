@@ -528,7 +528,10 @@ async fn throttling_that_outlasts_the_retries_is_a_retryable_error_with_partial_
     tf.fake.throttle_polls(1000);
     let (_, out) = tf.plan_apply(&Value::Null, &production()).await;
     let message = errors(&out.diagnostics);
-    assert!(message.contains("Run apply again"), "{message}");
+    // A create that leaves partial state is tainted by Terraform: the message says
+    // how to resume rather than "run apply again".
+    assert!(message.contains("terraform untaint"), "{message}");
+    assert!(!message.contains("Run apply again"), "{message}");
     assert!(message.contains("ThrottlingException"), "{message}");
     tf.assert_inventory_matches_cloud(&out.new_state);
 }
@@ -888,6 +891,46 @@ async fn destroy_of_a_protected_cluster_is_refused_at_plan() {
 }
 
 #[tokio::test]
+async fn destroy_of_a_protected_cluster_is_refused_at_apply_whatever_the_plan() {
+    // Terraform plans a tainted resource's replacement without asking the provider
+    // to plan the destroy: the apply-time check is what keeps the stack.
+    let tf = Tf::new();
+    let state = tf.create(&production()).await;
+    let before = tf.fake.components(STACK).len();
+    let out = tf.apply(&state, &Value::Null, &Value::Null).await;
+    let message = errors(&out.diagnostics);
+    assert!(message.contains("Deletion protection is on"), "{message}");
+    assert!(message.contains("terraform untaint"), "{message}");
+    assert_eq!(out.new_state, state, "the state is kept");
+    assert_eq!(
+        tf.fake.components(STACK).len(),
+        before,
+        "nothing was deleted"
+    );
+}
+
+#[tokio::test]
+async fn an_unprotected_failed_create_says_terraform_will_replace_it() {
+    let tf = Tf::new();
+    let cfg = with(
+        &production(),
+        vec![("deletion_protection", Value::from(false))],
+    );
+    let out = tf
+        .create_failing(
+            &cfg,
+            "ensure_control_plane",
+            permanent("creating the control plane"),
+        )
+        .await;
+    let message = errors(&out.diagnostics);
+    assert!(!out.new_state.is_null(), "partial state is returned");
+    assert!(message.contains("plans to replace it"), "{message}");
+    assert!(message.contains("destroys what was created"), "{message}");
+    assert!(message.contains("terraform untaint"), "{message}");
+}
+
+#[tokio::test]
 async fn import_by_name_then_the_creating_configuration_plans_no_change() {
     let tf = Tf::new();
     // Pools with bounds and capacity only: the cloud does not report labels, taints
@@ -1011,14 +1054,25 @@ async fn a_failure_on_any_call_keeps_what_the_earlier_calls_made() {
         );
         let (_, out) = tf.plan_apply(&Value::Null, &cfg).await;
         let message = errors(&out.diagnostics);
-        assert!(
-            message.contains("Run apply again"),
-            "call {position}: {message}"
-        );
         if tf.fake.components(STACK).is_empty() {
+            // Nothing exists, no state, nothing tainted: a plain apply resumes.
+            assert!(
+                message.contains("Run apply again"),
+                "call {position}: {message}"
+            );
             assert!(out.new_state.is_null(), "call {position}: nothing exists");
             continue;
         }
+        // Partial state: Terraform taints it; the message says so and how to resume,
+        // and that the (protected) stack's replacement will be refused.
+        assert!(
+            message.contains("terraform untaint paved_ha_cluster.<NAME>"),
+            "call {position}: {message}"
+        );
+        assert!(
+            message.contains("paved will refuse that destroy"),
+            "call {position}: {message}"
+        );
         let partial = out.new_state;
         assert!(
             partial.conforms_to(&schema().value_type()),

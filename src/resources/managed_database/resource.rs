@@ -30,8 +30,8 @@ use crate::framework::{
 use crate::ports::{self, BackendFactory, Cloud};
 use crate::schema::Schema;
 use crate::stack::resource::{
-    kept_read, report, report_cloud, stack_context, teardown_response, unreachable_read,
-    unreachable_response,
+    kept_read, refuse_protected_delete, report, report_cloud, report_failed_create, stack_context,
+    teardown_response, unreachable_read, unreachable_response,
 };
 use crate::stack::state::{set_attr, unknowns_to_null};
 use crate::stack::Knowable;
@@ -97,6 +97,9 @@ impl Resource for ManagedDatabaseResource {
             Err(e) => return unreachable_response(&e, req.prior_state),
         };
         if req.planned_state.is_null() {
+            if let Some(refused) = refuse_protected_delete(TYPE_NAME, req.prior_state) {
+                return refused;
+            }
             let spec = DatabaseSpec::from_state(req.prior_state);
             let sctx = self.context(cloud, ctx, &spec, &spec.timeouts.delete, DELETE_TIMEOUT);
             let name = spec.name.known().cloned().unwrap_or_default();
@@ -137,16 +140,22 @@ impl Resource for ManagedDatabaseResource {
             } else {
                 "Updating the database"
             };
-            report(&mut diags, doing, e);
             let read = backend.read_stack(&sctx).await;
             if let Ok(snapshot) = read.result {
                 observed.fill_from(Observed::from_snapshot(snapshot));
             }
             if creating && observed.is_empty() {
+                report(&mut diags, doing, e);
                 return ApplyResponse {
                     diagnostics: diags,
                     ..ApplyResponse::default()
                 };
+            }
+            if creating {
+                let protected = spec.deletion_protection.known() == Some(&true);
+                report_failed_create(&mut diags, doing, TYPE_NAME, e, protected);
+            } else {
+                report(&mut diags, doing, e);
             }
         }
         let mut done = spec.clone();
