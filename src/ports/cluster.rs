@@ -187,7 +187,8 @@ pub struct ControlPlaneRequest {
     pub log_types: Vec<String>,
     /// Log retention, in days.
     pub log_retention_days: u32,
-    /// Principals given cluster-admin access.
+    /// Principals given cluster-admin access. Access paved granted earlier to a
+    /// principal no longer listed is revoked; access granted by anyone else is left.
     pub admins: Vec<String>,
 }
 
@@ -208,6 +209,9 @@ pub struct ControlPlaneState {
     pub kubernetes_version: String,
     /// The cloud's status word (`ACTIVE`, `UPDATING`...).
     pub status: String,
+    /// The principals that hold cluster access (the cloud's access entries), as
+    /// listed; `None` when the cloud could not list them (the state's value stands).
+    pub admins: Option<Vec<String>>,
 }
 
 /// A taint on a pool's nodes.

@@ -132,9 +132,26 @@ struct Stack {
     control_plane_polls_left: u32,
     pools: BTreeMap<String, Pool>,
     components: BTreeMap<String, ComponentRecord>,
+    /// Principals with cluster access that paved did not grant (made by hand).
+    foreign_admins: Vec<String>,
 }
 
 impl Stack {
+    /// The control plane as the cloud lists it: with every principal holding an
+    /// access entry, paved's (tagged components) and others.
+    fn control_plane(&self) -> Option<ControlPlaneState> {
+        let mut cp = self.control_plane.clone()?;
+        let mut admins: Vec<String> = self
+            .components
+            .keys()
+            .filter_map(|k| k.strip_prefix("access_entry."))
+            .map(str::to_owned)
+            .collect();
+        admins.extend(self.foreign_admins.iter().cloned());
+        cp.admins = Some(admins);
+        Some(cp)
+    }
+
     /// The components whose key starts with one of `prefixes`.
     fn area(&self, prefixes: &[&str]) -> Vec<ComponentRecord> {
         self.components
@@ -318,6 +335,20 @@ impl ScriptedBackend {
             .and_then(|s| s.pools.get_mut(pool))
         {
             p.desired_size = size;
+        }
+    }
+
+    /// Deletes `principal`'s access entry behind paved's back (drift).
+    pub fn revoke_admin_by_hand(&self, stack: &str, principal: &str) {
+        if let Some(s) = self.world().stacks.get_mut(stack) {
+            s.components.remove(&format!("access_entry.{principal}"));
+        }
+    }
+
+    /// Gives `principal` cluster access behind paved's back: not paved's entry.
+    pub fn grant_admin_by_hand(&self, stack: &str, principal: &str) {
+        if let Some(s) = self.world().stacks.get_mut(stack) {
+            s.foreign_admins.push(principal.to_owned());
         }
     }
 
@@ -544,7 +575,7 @@ impl ScriptedBackend {
         self.world()
             .stacks
             .get(&ctx.stack)
-            .and_then(|s| s.control_plane.clone())
+            .and_then(Stack::control_plane)
             .ok_or_else(|| BackendError::NotFound {
                 what: format!("the control plane of {}", ctx.stack),
             })
@@ -847,6 +878,7 @@ impl ClusterBackend for ScriptedBackend {
                         .clone()
                         .unwrap_or_else(|| NEWEST_VERSION.to_owned()),
                     status: "CREATING".to_owned(),
+                    admins: None,
                 });
                 s.control_plane_polls_left = polls;
             }
@@ -858,6 +890,12 @@ impl ClusterBackend for ScriptedBackend {
                     None,
                 );
             }
+            // Access paved granted to principals no longer listed is revoked; access
+            // granted by hand is not paved's to remove.
+            w.stack(stack).components.retain(|key, _| {
+                key.strip_prefix("access_entry.")
+                    .is_none_or(|p| req.admins.iter().any(|a| a == p))
+            });
         }
         self.control_plane_step(ctx, during).await
     }
@@ -1028,7 +1066,7 @@ impl ClusterBackend for ScriptedBackend {
             network: s.network.clone(),
             iam: s.iam.clone(),
             key: s.key.clone(),
-            control_plane: s.control_plane.clone(),
+            control_plane: s.control_plane(),
             node_pools: s
                 .pools
                 .iter()

@@ -1033,6 +1033,78 @@ async fn refresh_shows_pool_bounds_changed_outside_paved_and_apply_restores_them
     tf.assert_no_changes(&out.new_state, &cfg).await;
 }
 
+const ALICE: &str = "arn:aws:iam::123456789012:role/alice";
+const BOB: &str = "arn:aws:iam::123456789012:role/bob";
+const CAROL: &str = "arn:aws:iam::123456789012:role/carol";
+
+/// The principals holding an access entry paved made, as the fake cloud has them.
+fn access_entries(tf: &Tf) -> Vec<String> {
+    tf.fake
+        .components(STACK)
+        .keys()
+        .filter_map(|k| k.strip_prefix("access_entry."))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_admin_removed_from_cluster_admins_loses_access_and_others_are_left_alone() {
+    let tf = Tf::new();
+    let cfg = with(
+        &production(),
+        vec![("cluster_admins", strings(&[ALICE, BOB]))],
+    );
+    let state = tf.create(&cfg).await;
+    assert_eq!(access_entries(&tf), vec![ALICE.to_owned(), BOB.to_owned()]);
+    // Someone grants Carol access by hand: not paved's, never shown or removed.
+    tf.fake.grant_admin_by_hand(STACK, CAROL);
+    let read = tf.read(&state).await;
+    assert_eq!(get(&read, "cluster_admins"), &strings(&[ALICE, BOB]));
+    tf.assert_no_changes(&read, &cfg).await;
+
+    let fewer = with(&production(), vec![("cluster_admins", strings(&[ALICE]))]);
+    let plan = tf.plan_in_place(&read, &fewer).await;
+    let out = tf.apply(&read, &plan.planned_state, &fewer).await;
+    assert_no_errors(&out.diagnostics);
+    assert_eq!(
+        access_entries(&tf),
+        vec![ALICE.to_owned()],
+        "Bob's entry is revoked"
+    );
+    assert!(
+        !Tf::inventory(&out.new_state)
+            .iter()
+            .any(|(k, _)| k.contains("bob")),
+        "the inventory no longer lists Bob's entry"
+    );
+    let read = tf.read(&out.new_state).await;
+    assert_eq!(get(&read, "cluster_admins"), &strings(&[ALICE]));
+    tf.assert_no_changes(&read, &fewer).await;
+}
+
+#[tokio::test]
+async fn refresh_shows_an_access_entry_revoked_by_hand_and_apply_grants_it_again() {
+    let tf = Tf::new();
+    let cfg = with(
+        &production(),
+        vec![("cluster_admins", strings(&[ALICE, BOB]))],
+    );
+    let state = tf.create(&cfg).await;
+    tf.fake.revoke_admin_by_hand(STACK, BOB);
+    let read = tf.read(&state).await;
+    assert_eq!(get(&read, "cluster_admins"), &strings(&[ALICE]));
+    let plan = tf.plan_in_place(&read, &cfg).await;
+    assert_eq!(
+        get(&plan.planned_state, "cluster_admins"),
+        &strings(&[ALICE, BOB])
+    );
+    let out = tf.apply(&read, &plan.planned_state, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    assert_eq!(access_entries(&tf), vec![ALICE.to_owned(), BOB.to_owned()]);
+    tf.assert_no_changes(&tf.read(&out.new_state).await, &cfg)
+        .await;
+}
+
 #[tokio::test]
 async fn a_failure_on_any_call_keeps_what_the_earlier_calls_made() {
     // Fail each call of a create in turn; every time, the partial state lists

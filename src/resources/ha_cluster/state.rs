@@ -227,6 +227,17 @@ pub fn with_drift(state: &Value, observed: &Observed) -> Value {
     if observed.control_plane.is_none() {
         return out;
     }
+    // Principals whose access was revoked outside paved leave `cluster_admins`; the
+    // order written stays, and access granted by others is not paved's to show.
+    let listed = observed
+        .control_plane
+        .as_ref()
+        .and_then(|cp| cp.admins.as_ref());
+    if let (Some(listed), Some(Value::List(admins))) =
+        (listed, attr_mut(&mut out, "cluster_admins"))
+    {
+        admins.retain(|a| a.as_str().is_some_and(|a| listed.iter().any(|l| l == a)));
+    }
     if let Some(pools) = attr_mut(&mut out, "node_pools").and_then(map_mut) {
         pools.retain(|name, _| observed.node_pools.contains_key(name));
         for (name, pool) in pools.iter_mut() {
@@ -419,6 +430,7 @@ mod tests {
             oidc_provider_id: "arn:oidc".into(),
             kubernetes_version: "1.31".into(),
             status: "ACTIVE".into(),
+            admins: None,
         }
     }
 

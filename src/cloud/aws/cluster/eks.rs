@@ -18,6 +18,7 @@ use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::network::checkpoint;
 use crate::ports::cluster::kind;
 use crate::ports::cluster::{ControlPlaneRequest, ControlPlaneState};
+use crate::stack::tags::COMPONENT_TAG;
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
 /// How long a control plane may take to create or update without a deadline.
@@ -95,6 +96,7 @@ pub(super) fn state_of(cluster: &Cluster, oidc_provider_id: String) -> ControlPl
         oidc_provider_id,
         kubernetes_version: minor_version(cluster.version().unwrap_or_default()),
         status: observed(cluster).status,
+        admins: None,
     }
 }
 
@@ -280,10 +282,11 @@ async fn ensure_inner(
     let provider = iam::ensure_oidc_provider(iam_client, ctx, issuer(&cluster)).await?;
     components.push(record("oidc_provider", kind::OIDC_PROVIDER, &provider));
 
-    if !req.admins.is_empty() {
-        ensure_admins(eks, ctx, name, &req.admins, components).await?;
-    }
-    Ok(state_of(&cluster, provider))
+    let admins = ensure_admins(eks, ctx, name, &req.admins, components).await?;
+    Ok(ControlPlaneState {
+        admins,
+        ..state_of(&cluster, provider)
+    })
 }
 
 async fn update_config(
@@ -389,21 +392,38 @@ pub(super) async fn delete_log_group(logs: &Logs, group: &str) -> Result<bool, B
     .map_err(|f| failure("CloudWatch Logs", format!("deleting log group {group}"), f))
 }
 
-/// Gives each admin cluster-admin access: an access entry and the admin policy.
+/// Gives each admin cluster-admin access (an access entry tagged as the stack's,
+/// and the admin policy), and removes the entries paved made for principals no
+/// longer listed. Returns the principals holding an entry afterwards; `None` when
+/// the endpoint has no access entries and none are wanted (an emulator).
 async fn ensure_admins(
     eks: &Eks,
     ctx: &StackContext,
     name: &str,
     admins: &[String],
     components: &mut Vec<ComponentRecord>,
-) -> Result<(), BackendError> {
-    let listed = eks
+) -> Result<Option<Vec<String>>, BackendError> {
+    let listed = match eks
         .list_access_entries()
         .cluster_name(name)
         .send()
         .await
         .map_err(SdkFailure::from_sdk)
-        .map_err(eks_err("listing the cluster's access entries"))?;
+    {
+        Ok(listed) => listed,
+        Err(f) if admins.is_empty() && unsupported(&f) => return Ok(None),
+        Err(f) => return Err(eks_err("listing the cluster's access entries")(f)),
+    };
+    let mut holding: Vec<String> = listed.access_entries().to_vec();
+    for principal in listed.access_entries() {
+        if admins.contains(principal) {
+            continue;
+        }
+        checkpoint(ctx, "revoking cluster-admin access no longer wanted")?;
+        if revoke_if_ours(eks, ctx, name, principal).await? {
+            holding.retain(|p| p != principal);
+        }
+    }
     for admin in admins {
         checkpoint(ctx, "granting cluster-admin access")?;
         let key = format!("access_entry.{admin}");
@@ -431,8 +451,61 @@ async fn ensure_admins(
             .await
             .map_err(SdkFailure::from_sdk)
             .map_err(eks_err(format!("giving {admin} cluster-admin access")))?;
+        if !holding.contains(admin) {
+            holding.push(admin.clone());
+        }
     }
-    Ok(())
+    Ok(Some(holding))
+}
+
+/// Deletes `principal`'s access entry when paved made it for this stack (tagged with
+/// the stack and an `access_entry.` component key): entries EKS made for node roles
+/// or that someone added by hand are left alone. Whether it was deleted.
+async fn revoke_if_ours(
+    eks: &Eks,
+    ctx: &StackContext,
+    name: &str,
+    principal: &str,
+) -> Result<bool, BackendError> {
+    let entry = eks
+        .describe_access_entry()
+        .cluster_name(name)
+        .principal_arn(principal)
+        .send()
+        .await
+        .map_err(SdkFailure::from_sdk);
+    let entry = match entry {
+        Ok(out) => out,
+        Err(f) if not_found(&f) => return Ok(true),
+        Err(f) => {
+            return Err(eks_err(format!("reading the access entry of {principal}"))(
+                f,
+            ))
+        }
+    };
+    let ours = entry
+        .access_entry()
+        .and_then(|e| e.tags())
+        .is_some_and(|t| {
+            owned_by(t, &ctx.stack)
+                && t.get(COMPONENT_TAG)
+                    .is_some_and(|k| k.starts_with("access_entry."))
+        });
+    if !ours {
+        return Ok(false);
+    }
+    match eks
+        .delete_access_entry()
+        .cluster_name(name)
+        .principal_arn(principal)
+        .send()
+        .await
+        .map_err(SdkFailure::from_sdk)
+    {
+        Ok(_) => Ok(true),
+        Err(f) if not_found(&f) => Ok(true),
+        Err(f) => Err(eks_err(format!("revoking the access entry of {principal}"))(f)),
+    }
 }
 
 /// Upgrades the control plane to `to_version` and waits until it is active.

@@ -3,8 +3,9 @@
 //! The network's six describe calls, one `DescribeLaunchTemplates` (by stack tag),
 //! one `ListRoles` (by the stack's path), one `DescribeKey` (by alias), one
 //! `DescribeCluster`, one `ListNodegroups`, one `DescribeLogGroups` (by prefix) and
-//! one `ListOpenIDConnectProviders` run concurrently; then one `DescribeNodegroup`
-//! per group, concurrently. A production cluster with two pools takes 15 calls.
+//! one `ListOpenIDConnectProviders` and one `ListAccessEntries` run concurrently;
+//! then one `DescribeNodegroup` per group, concurrently. A production cluster with
+//! two pools takes 16 calls.
 
 use std::collections::BTreeMap;
 
@@ -13,12 +14,12 @@ use aws_sdk_ec2::Client as Ec2;
 use super::eks::{describe, issuer, log_group_name, state_of};
 use super::iam::{provider_for, role_key, role_name, role_path};
 use super::nodes::{describe_groups, pool_of, pool_state};
-use super::{failure, not_found, owned_by, record, Clients};
+use super::{failure, not_found, owned_by, record, unsupported, Clients};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms::{self, KeyOwner, KEY_COMPONENT};
 use crate::cloud::aws::network::{self, component_of, filter, in_stack, stack_filter};
 use crate::ports::cluster::kind;
-use crate::ports::cluster::{IamState, NetworkState, StackSnapshot};
+use crate::ports::cluster::{ControlPlaneState, IamState, NetworkState, StackSnapshot};
 use crate::ports::network::Tier;
 use crate::stack::{BackendError, StackContext};
 
@@ -30,7 +31,7 @@ pub(super) async fn read_stack(
 ) -> Result<Option<StackSnapshot>, BackendError> {
     let stack = ctx.stack.as_str();
     let group = log_group_name(stack);
-    let (net, templates, roles, key, cluster, group_names, log_groups, providers) = futures::join!(
+    let (net, templates, roles, key, cluster, group_names, log_groups, providers, access) = futures::join!(
         network::read_network(&c.ec2, stack),
         c.ec2
             .describe_launch_templates()
@@ -45,6 +46,7 @@ pub(super) async fn read_stack(
             .log_group_name_prefix(&group)
             .send(),
         c.iam.list_open_id_connect_providers().send(),
+        c.eks.list_access_entries().cluster_name(stack).send(),
     );
     let net = net?;
     let templates = templates
@@ -137,7 +139,17 @@ pub(super) async fn read_stack(
                 .components
                 .push(record("oidc_provider", kind::OIDC_PROVIDER, p));
         }
-        snapshot.control_plane = Some(state_of(&cluster, provider.unwrap_or_default()));
+        // The principals holding access; unknown (the state's value stands) when the
+        // endpoint cannot list access entries (moto has none).
+        let admins = match access.map_err(SdkFailure::from_sdk) {
+            Ok(out) => Some(out.access_entries().to_vec()),
+            Err(f) if unsupported(&f) || not_found(&f) => None,
+            Err(f) => return Err(failure("EKS", "listing the cluster's access entries", f)),
+        };
+        snapshot.control_plane = Some(ControlPlaneState {
+            admins,
+            ..state_of(&cluster, provider.unwrap_or_default())
+        });
     }
     for group in &groups {
         let Some(pool) =
