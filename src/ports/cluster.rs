@@ -295,6 +295,10 @@ pub struct StackSnapshot {
     pub node_pools: BTreeMap<String, NodePoolState>,
     /// Every component carrying the stack's tags.
     pub components: Vec<ComponentRecord>,
+    /// The tags of the components whose listing tells them, by component key (the
+    /// network's objects, launch templates, the control plane, node groups): what
+    /// refresh compares with the stack's tags to show tag drift.
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// What to tear down.
@@ -376,6 +380,17 @@ pub trait ClusterBackend: Send + Sync {
     /// listing per service, filtered by [`STACK_TAG`]). `Ok(None)` when nothing of
     /// the stack exists.
     async fn read_stack(&self, ctx: &StackContext) -> Result<Option<StackSnapshot>, BackendError>;
+
+    /// Sets the stack's tags (`ctx.tags`) on every component in `components` and
+    /// removes the user tag keys in `removed`, in batched calls per service (see
+    /// the adapter for which components its cloud can retag). Called when the
+    /// stack's tags or the provider's default tags changed.
+    async fn retag(
+        &self,
+        ctx: &StackContext,
+        components: &[ComponentRecord],
+        removed: &[String],
+    ) -> Step<()>;
 
     /// Tears the stack down in order: node pools, then what Kubernetes created in
     /// the network (load balancers, their security groups, network interfaces),
@@ -471,6 +486,9 @@ mod tests {
                 components: vec![vpc()],
                 ..StackSnapshot::default()
             }))
+        }
+        async fn retag(&self, _: &StackContext, _: &[ComponentRecord], _: &[String]) -> Step<()> {
+            throttled()
         }
         async fn delete_stack(
             &self,

@@ -44,6 +44,26 @@ pub fn replaced_paths(prior: &Value, planned: &Value, paths: Vec<Path>) -> Vec<P
         .collect()
 }
 
+/// Whether the value at `path` was never decided: the prior state has none (an
+/// apply stopped before making the key or choosing the zones), the configuration
+/// does not set it and the plan still leaves it to the apply. Deciding it is not a
+/// change, so it replaces nothing.
+pub fn undecided(prior: &Value, config: &Value, planned: &Value, path: &Path) -> bool {
+    let null_at = |v: &Value| v.get_path(path).is_none_or(Value::is_null);
+    null_at(prior) && null_at(config) && planned.get_path(path).is_some_and(Value::is_unknown)
+}
+
+/// Whether `state` is what a failed or stopped apply left: its inventory lists a
+/// component without an id (one that does not exist), or it has no inventory.
+pub fn is_partial(state: &Value) -> bool {
+    match state.get_attr("inventory").and_then(Value::as_list) {
+        Some(rows) => rows
+            .iter()
+            .any(|row| row.get_attr("id").is_none_or(Value::is_null)),
+        None => true,
+    }
+}
+
 /// The planned object of a block: configured values exactly as written, effective
 /// values for optional+computed attributes left out and for computed attributes.
 /// Nested blocks (`timeouts`) are taken from the configuration as they are.

@@ -189,3 +189,8 @@ pub fn known<T: Clone>(k: &Knowable<T>, what: &str) -> Result<T, BackendError> {
         hint: "This is a bug in paved; please report it with the plan output".to_owned(),
     })
 }
+
+/// The `tags_all` of a prior state (null when it has none).
+pub fn prior_tags_all(prior: &Value) -> Value {
+    prior.get_attr("tags_all").cloned().unwrap_or(Value::Null)
+}

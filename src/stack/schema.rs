@@ -2,6 +2,8 @@
 //! per-profile default text.
 
 use crate::profiles::{self, Defaults};
+use paved_value::Type;
+
 use crate::schema::{Attribute, Block, NestedBlock};
 
 /// "from the profile: production `3`, staging `3`, development `2`": the default
@@ -12,6 +14,16 @@ pub fn from_profile(value: impl Fn(&Defaults) -> String) -> String {
         .map(|p| format!("{} `{}`", p.name(), value(p.defaults())))
         .collect();
     format!("from the profile: {}", parts.join(", "))
+}
+
+/// The computed `tags_all`: every user tag the stack's components carry.
+pub fn tags_all_attribute() -> Attribute {
+    Attribute::map("tags_all", Type::String).computed().description(
+        "Every tag paved puts on the stack's components: the provider's `default_tags` under this resource's \
+         `tags` (paved's own `paved:*` tags aside). A change of either retags every component in place. Refresh \
+         reads the components' tags back, so a tag changed or removed by hand shows here and the next apply \
+         puts it back.",
+    )
 }
 
 /// The default and description of one operation's timeout.

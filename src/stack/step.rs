@@ -22,13 +22,19 @@
 //!   when retries ran out.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
 use super::error::BackendError;
 #[cfg(doc)]
 use super::tags::{COMPONENT_TAG, STACK_TAG};
+
+/// How long a wait may last when the operation has no deadline (see
+/// [`StackContext::wait_limit`]): the longest of the fallbacks the AWS adapters had
+/// (RDS instances), so no wait is cut shorter. A resource's operations always carry
+/// a deadline; this bounds waits under contexts built without one (tests, tools).
+const WAIT_WITHOUT_DEADLINE: Duration = Duration::from_secs(90 * 60);
 
 /// What every backend call gets: which stack, its tags, and when to stop.
 #[derive(Debug, Clone)]
@@ -70,6 +76,14 @@ impl StackContext {
             });
         }
         Ok(())
+    }
+
+    /// How long a wait may last: the time left until [`Self::deadline`] (zero once it
+    /// passed), or 90 minutes when the operation has no deadline.
+    pub fn wait_limit(&self) -> Duration {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+            .unwrap_or(WAIT_WITHOUT_DEADLINE)
     }
 }
 
@@ -130,4 +144,31 @@ pub struct TeardownReport {
     pub deleted: Vec<ComponentRecord>,
     /// Components that remain, with the reason.
     pub left_behind: Vec<LeftBehind>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(deadline: Option<Instant>) -> StackContext {
+        StackContext {
+            stack: "shop".into(),
+            resource_type: "paved_ha_cluster",
+            tags: BTreeMap::new(),
+            cancel: CancellationToken::new(),
+            deadline,
+        }
+    }
+
+    #[test]
+    fn waits_last_until_the_deadline_or_the_fallback() {
+        assert_eq!(context(None).wait_limit(), Duration::from_secs(90 * 60));
+        let left = context(Some(Instant::now() + Duration::from_secs(600))).wait_limit();
+        assert!(left <= Duration::from_secs(600), "{left:?}");
+        assert!(left > Duration::from_secs(590), "{left:?}");
+        let passed = Instant::now()
+            .checked_sub(Duration::from_secs(5))
+            .unwrap_or_else(Instant::now);
+        assert_eq!(context(Some(passed)).wait_limit(), Duration::ZERO);
+    }
 }

@@ -23,6 +23,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use paved_value::Value;
+
 /// Tags or labels: key to value, sorted so output and plans are stable.
 pub type Tags = BTreeMap<String, String>;
 
@@ -103,14 +105,12 @@ pub fn component_tags(user: &Tags, stack: &str, resource_type: &str, key: &str) 
     tags
 }
 
-/// The user tags paved owns on a component: every tag but paved's identity tags and
-/// those under `foreign` prefixes (tags a cloud or Kubernetes adds, such as
-/// `kubernetes.io/` or `aws:`), which refresh and retagging leave alone.
+/// The user's tags among a component's: every tag but paved's identity tags. Tags a
+/// cloud or Kubernetes adds to some components only (`kubernetes.io/role/elb` on
+/// subnets) drop out of [`common_user_tags`] by themselves.
 pub fn user_tags<'a>(tags: impl IntoIterator<Item = (&'a String, &'a String)>) -> Tags {
     tags.into_iter()
-        .filter(|(k, _)| {
-            !is_reserved(k) && !k.starts_with("kubernetes.io/") && !k.starts_with("aws:")
-        })
+        .filter(|(k, _)| !is_reserved(k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
@@ -119,6 +119,82 @@ pub fn user_tags<'a>(tags: impl IntoIterator<Item = (&'a String, &'a String)>) -
 fn is_reserved(key: &str) -> bool {
     key.get(..PAVED_PREFIX.len())
         .is_some_and(|head| head.eq_ignore_ascii_case(PAVED_PREFIX))
+}
+
+/// The user's tags of a stack: the provider's `default_tags` under the resource's
+/// `tags` (the resource's win).
+pub fn merged(default_tags: &Tags, resource_tags: &Tags) -> Tags {
+    let mut out = default_tags.clone();
+    out.extend(resource_tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    out
+}
+
+/// A tag map as a state value.
+pub fn tags_value(tags: &Tags) -> Value {
+    Value::Map(
+        tags.iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .collect(),
+    )
+}
+
+/// The planned `tags_all`: `default_tags` under the configuration's `tags`; unknown
+/// while any of the configured tags is.
+pub fn planned_tags_all(default_tags: &Tags, config: &Value) -> Value {
+    let own = match config.get_attr("tags") {
+        None | Some(Value::Null) => Tags::new(),
+        Some(Value::Map(entries)) => {
+            let mut own = Tags::new();
+            for (k, v) in entries {
+                match v.as_str() {
+                    Some(v) => own.insert(k.clone(), v.to_owned()),
+                    None => return Value::unknown(),
+                };
+            }
+            own
+        }
+        Some(_) => return Value::unknown(),
+    };
+    tags_value(&merged(default_tags, &own))
+}
+
+/// The user tags that every component in `by_component` carries with the same
+/// value (paved's and foreign tags aside): what the stack's components agree on,
+/// so a tag changed or removed on any one of them by hand is missing here.
+/// `None` when no component's tags were read.
+pub fn common_user_tags(by_component: &BTreeMap<String, Tags>) -> Option<Tags> {
+    let mut all = by_component.values().map(user_tags);
+    let mut common = all.next()?;
+    for tags in all {
+        common.retain(|k, v| tags.get(k) == Some(v));
+    }
+    Some(common)
+}
+
+/// The keys to remove when a stack goes from the `prior` state's `tags_all` to
+/// `wanted`; `None` when nothing changes. A prior without `tags_all` (made by an
+/// earlier paved) counts as a change, so the stack is retagged once.
+pub fn retag_needed(prior: &Value, wanted: &Tags) -> Option<Vec<String>> {
+    let before: Option<Tags> = match prior.get_attr("tags_all") {
+        Some(Value::Map(entries)) => Some(
+            entries
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                .collect(),
+        ),
+        _ => None,
+    };
+    match before {
+        Some(before) if &before == wanted => None,
+        Some(before) => Some(
+            before
+                .keys()
+                .filter(|k| !wanted.contains_key(*k))
+                .cloned()
+                .collect(),
+        ),
+        None => Some(Vec::new()),
+    }
 }
 
 #[cfg(test)]
@@ -153,11 +229,57 @@ mod tests {
     }
 
     #[test]
-    fn user_tags_leave_out_identity_and_foreign_tags() {
-        let t = component_tags(&tags(&[("team", "a")]), "shop", "paved_ha_cluster", "vpc");
-        let mut all = t.clone();
-        all.insert("kubernetes.io/cluster/shop".into(), "shared".into());
-        all.insert("aws:cloudformation:stack".into(), "x".into());
-        assert_eq!(user_tags(&all), tags(&[("team", "a")]));
+    fn planned_tags_all_merges_and_waits_for_unknowns() {
+        let defaults = tags(&[("team", "platform"), ("env", "prod")]);
+        let config = Value::Object(BTreeMap::from([(
+            "tags".to_owned(),
+            Value::Map(BTreeMap::from([("team".to_owned(), Value::from("shop"))])),
+        )]));
+        assert_eq!(
+            planned_tags_all(&defaults, &config),
+            tags_value(&tags(&[("team", "shop"), ("env", "prod")]))
+        );
+        let unknown = Value::Object(BTreeMap::from([(
+            "tags".to_owned(),
+            Value::Map(BTreeMap::from([("team".to_owned(), Value::unknown())])),
+        )]));
+        assert!(planned_tags_all(&defaults, &unknown).is_unknown());
+    }
+
+    #[test]
+    fn a_tag_changed_on_one_component_is_not_common() {
+        let good = component_tags(&tags(&[("team", "a"), ("env", "prod")]), "s", "r", "vpc");
+        let mut bad = good.clone();
+        bad.insert("team".into(), "b".into());
+        let by = BTreeMap::from([("vpc".to_owned(), good.clone()), ("subnet".to_owned(), bad)]);
+        assert_eq!(common_user_tags(&by), Some(tags(&[("env", "prod")])));
+        assert_eq!(common_user_tags(&BTreeMap::new()), None);
+    }
+
+    #[test]
+    fn retag_is_needed_when_tags_differ_and_names_removed_keys() {
+        let prior = Value::Object(BTreeMap::from([(
+            "tags_all".to_owned(),
+            tags_value(&tags(&[("team", "a"), ("old", "x")])),
+        )]));
+        assert_eq!(
+            retag_needed(&prior, &tags(&[("team", "a"), ("old", "x")])),
+            None
+        );
+        assert_eq!(
+            retag_needed(&prior, &tags(&[("team", "b")])),
+            Some(vec!["old".to_owned()])
+        );
+        assert_eq!(retag_needed(&Value::Null, &tags(&[])), Some(Vec::new()));
+    }
+
+    #[test]
+    fn user_tags_leave_out_identity_tags_and_common_ones_leave_out_partial_ones() {
+        let vpc = component_tags(&tags(&[("team", "a")]), "shop", "paved_ha_cluster", "vpc");
+        assert_eq!(user_tags(&vpc), tags(&[("team", "a")]));
+        let mut subnet = vpc.clone();
+        subnet.insert("kubernetes.io/cluster/shop".into(), "shared".into());
+        let by = BTreeMap::from([("vpc".to_owned(), vpc), ("subnet".to_owned(), subnet)]);
+        assert_eq!(common_user_tags(&by), Some(tags(&[("team", "a")])));
     }
 }

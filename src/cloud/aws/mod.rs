@@ -10,6 +10,7 @@ pub mod database;
 mod error;
 pub mod kms;
 pub mod network;
+mod tagging;
 mod zones;
 
 use std::collections::BTreeMap;

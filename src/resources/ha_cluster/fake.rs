@@ -134,6 +134,10 @@ struct Stack {
     components: BTreeMap<String, ComponentRecord>,
     /// Principals with cluster access that paved did not grant (made by hand).
     foreign_admins: Vec<String>,
+    /// The tags each component carries, by key (set at creation and by retag).
+    tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// The stack's tags as the latest call gave them (new components get these).
+    current_tags: BTreeMap<String, String>,
 }
 
 impl Stack {
@@ -218,19 +222,18 @@ impl World {
     /// Creates the component `key` with `id` (replacing one with that key).
     fn create(&mut self, stack: &str, key: &str, kind: &str, zone: Option<&str>, id: &str) {
         *self.creations.entry(key.to_owned()).or_default() += 1;
-        self.stacks
-            .entry(stack.to_owned())
-            .or_default()
-            .components
-            .insert(
-                key.to_owned(),
-                ComponentRecord {
-                    key: key.to_owned(),
-                    kind: kind.to_owned(),
-                    zone: zone.map(str::to_owned),
-                    id: id.to_owned(),
-                },
-            );
+        let s = self.stacks.entry(stack.to_owned()).or_default();
+        let tags = s.current_tags.clone();
+        s.tags.insert(key.to_owned(), tags);
+        s.components.insert(
+            key.to_owned(),
+            ComponentRecord {
+                key: key.to_owned(),
+                kind: kind.to_owned(),
+                zone: zone.map(str::to_owned),
+                id: id.to_owned(),
+            },
+        );
     }
 
     fn stack(&mut self, stack: &str) -> &mut Stack {
@@ -336,6 +339,31 @@ impl ScriptedBackend {
         {
             p.desired_size = size;
         }
+    }
+
+    /// Sets (or, with `None`, removes) tag `key` on component `component` behind
+    /// paved's back (drift).
+    pub fn drift_tag(&self, stack: &str, component: &str, key: &str, value: Option<&str>) {
+        if let Some(tags) = self
+            .world()
+            .stacks
+            .get_mut(stack)
+            .and_then(|s| s.tags.get_mut(component))
+        {
+            match value {
+                Some(v) => tags.insert(key.to_owned(), v.to_owned()),
+                None => tags.remove(key),
+            };
+        }
+    }
+
+    /// The tags component `component` carries.
+    pub fn tags_of(&self, stack: &str, component: &str) -> BTreeMap<String, String> {
+        self.world()
+            .stacks
+            .get(stack)
+            .and_then(|s| s.tags.get(component).cloned())
+            .unwrap_or_default()
     }
 
     /// Deletes `principal`'s access entry behind paved's back (drift).
@@ -494,6 +522,11 @@ impl ScriptedBackend {
         during: &str,
         area: &[&str],
     ) -> Result<(), Step<T>> {
+        self.world()
+            .stacks
+            .entry(ctx.stack.clone())
+            .or_default()
+            .current_tags = ctx.tags.clone();
         let error = self.enter(name).or_else(|| ctx.checkpoint(during).err());
         match error {
             Some(e) => Err(Step::failed(e, self.area(ctx, area))),
@@ -1073,7 +1106,34 @@ impl ClusterBackend for ScriptedBackend {
                 .map(|(name, p)| (name.clone(), p.state.clone()))
                 .collect(),
             components: s.components.values().cloned().collect(),
+            tags: s
+                .tags
+                .iter()
+                .filter(|(k, _)| s.components.contains_key(*k))
+                .map(|(k, t)| (k.clone(), t.clone()))
+                .collect(),
         }))
+    }
+
+    async fn retag(
+        &self,
+        ctx: &StackContext,
+        components: &[ComponentRecord],
+        removed: &[String],
+    ) -> Step<()> {
+        if let Err(step) = self.start(ctx, "retag".to_owned(), "retagging the stack", &[]) {
+            return step;
+        }
+        let mut w = self.world();
+        let s = w.stack(&ctx.stack);
+        for c in components {
+            if s.components.contains_key(&c.key) {
+                let tags = s.tags.entry(c.key.clone()).or_default();
+                tags.extend(ctx.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+                tags.retain(|k, _| !removed.contains(k));
+            }
+        }
+        Step::done((), Vec::new())
     }
 
     async fn delete_stack(

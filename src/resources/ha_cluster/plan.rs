@@ -28,7 +28,10 @@ use crate::diag::Diagnostics;
 use crate::framework::PlanResponse;
 use crate::ports::network::NatLayout;
 use crate::stack::inventory::Component;
-use crate::stack::plan::{is_protected, merge_block, quoted_name, replaced_paths};
+use crate::stack::plan::{
+    is_partial, is_protected, merge_block, quoted_name, replaced_paths, undecided,
+};
+use crate::stack::state::set_attr;
 
 /// The attributes whose change replaces the cluster.
 pub fn replacing_paths() -> Vec<Path> {
@@ -103,8 +106,16 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
         }
         _ => Outputs::on_create(&spec),
     };
+    let mut planned_state = merge_block(&block, config, &render(&spec, &outputs));
+    // `tags_all` needs the provider's default tags: the resource sets it; without
+    // them the prior value stands (unknown on create).
+    if requires_replace.is_empty() {
+        if let Some(prior) = prior_state.get_attr("tags_all") {
+            set_attr(&mut planned_state, "tags_all", prior.clone());
+        }
+    }
     PlanResponse {
-        planned_state: merge_block(&block, config, &render(&spec, &outputs)),
+        planned_state,
         requires_replace,
         planned_private: Vec::new(),
         diagnostics: diags,
@@ -241,26 +252,6 @@ impl Outputs {
             },
             ha_report: create.ha_report,
         }
-    }
-}
-
-/// Whether the value at `path` was never decided: the prior state has none (an
-/// apply stopped before making the key or choosing the zones), the configuration
-/// does not set it and the plan still leaves it to the apply. Deciding it is not a
-/// change, so it replaces nothing.
-fn undecided(prior: &Value, config: &Value, planned: &Value, path: &Path) -> bool {
-    let null_at = |v: &Value| v.get_path(path).is_none_or(Value::is_null);
-    null_at(prior) && null_at(config) && planned.get_path(path).is_some_and(Value::is_unknown)
-}
-
-/// Whether `state` is what a failed or stopped apply left: its inventory lists a
-/// component without an id (one that does not exist), or it has no inventory.
-fn is_partial(state: &Value) -> bool {
-    match state.get_attr("inventory").and_then(Value::as_list) {
-        Some(rows) => rows
-            .iter()
-            .any(|row| row.get_attr("id").is_none_or(Value::is_null)),
-        None => true,
     }
 }
 
@@ -443,6 +434,7 @@ pub(crate) fn render(spec: &ClusterSpec, outputs: &Outputs) -> Value {
             known_or_unknown(&spec.deletion_protection, |b| Value::from(*b)),
         ),
         ("tags", Value::Null),
+        ("tags_all", Value::unknown()),
         ("endpoint", outputs.endpoint.clone()),
         (
             "certificate_authority",

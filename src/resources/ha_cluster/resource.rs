@@ -30,10 +30,11 @@ use crate::framework::{
 use crate::ports::{self, BackendFactory, Cloud};
 use crate::schema::Schema;
 use crate::stack::resource::{
-    kept_read, refuse_protected_delete, report, report_cloud, report_failed_create, stack_context,
-    teardown_response, unreachable_read, unreachable_response,
+    kept_read, prior_tags_all, refuse_protected_delete, report, report_cloud, report_failed_create,
+    stack_context, teardown_response, unreachable_read, unreachable_response,
 };
-use crate::stack::state::unknowns_to_null;
+use crate::stack::state::{set_attr, unknowns_to_null};
+use crate::stack::tags::{common_user_tags, planned_tags_all, retag_needed, tags_value, user_tags};
 use crate::stack::Knowable;
 use crate::stack::StackContext;
 
@@ -92,8 +93,16 @@ impl Resource for HaClusterResource {
         validate_config(config)
     }
 
-    async fn plan(&self, _ctx: &OpContext, req: PlanRequest<'_>) -> PlanResponse {
-        plan(req.prior_state, req.proposed_new_state, req.config)
+    async fn plan(&self, ctx: &OpContext, req: PlanRequest<'_>) -> PlanResponse {
+        let mut response = plan(req.prior_state, req.proposed_new_state, req.config);
+        if !response.planned_state.is_null() {
+            let tags_all = match ports::cloud(ctx) {
+                Ok(cloud) => planned_tags_all(cloud.default_tags(), req.config),
+                Err(_) => Value::unknown(),
+            };
+            set_attr(&mut response.planned_state, "tags_all", tags_all);
+        }
+        response
     }
 
     async fn apply(&self, ctx: &OpContext, req: ApplyRequest<'_>) -> ApplyResponse {
@@ -166,17 +175,32 @@ impl Resource for HaClusterResource {
             let settings = with_drift(req.config, &observed);
             let (mut done, _) = ClusterSpec::from_config(&settings, req.prior_state);
             observed.complete(&mut done);
-            let state = observed.state(&done, &settings, region.as_deref());
+            let mut state = unknowns_to_null(&observed.state(&done, &settings, region.as_deref()));
+            // The tags the components had before: the next plan retags if needed.
+            set_attr(&mut state, "tags_all", prior_tags_all(req.prior_state));
             return ApplyResponse {
-                new_state: unknowns_to_null(&state),
+                new_state: state,
                 diagnostics: diags,
                 ..ApplyResponse::default()
             };
         }
         observed.complete(&mut done);
-        let state = observed.state(&done, req.config, region.as_deref());
+        let mut state = unknowns_to_null(&observed.state(&done, req.config, region.as_deref()));
+        // Tags changed (the resource's or the provider's defaults): every component
+        // gets the new set; a failure keeps the old `tags_all`, so the next plan
+        // shows the retag still to do.
+        let wanted = user_tags(&sctx.tags);
+        let mut tags_all = tags_value(&wanted);
+        if let (false, Some(removed)) = (creating, retag_needed(req.prior_state, &wanted)) {
+            let components: Vec<_> = observed.components.values().cloned().collect();
+            if let Err(e) = backend.retag(&sctx, &components, &removed).await.result {
+                report(&mut diags, "Retagging the cluster", &e);
+                tags_all = prior_tags_all(req.prior_state);
+            }
+        }
+        set_attr(&mut state, "tags_all", tags_all);
         ApplyResponse {
-            new_state: unknowns_to_null(&state),
+            new_state: state,
             diagnostics: diags,
             ..ApplyResponse::default()
         }
@@ -199,6 +223,7 @@ impl Resource for HaClusterResource {
                 return kept_read(&req, diags);
             }
         };
+        let tags_all = common_user_tags(&snapshot.tags).map(|t| tags_value(&t));
         let mut observed = Observed::from_snapshot(snapshot);
         if observed.network.is_none() && !builds_network(&spec) {
             observed.network = network_from_state(current);
@@ -208,9 +233,15 @@ impl Resource for HaClusterResource {
         // with the cluster) rather than reading as the user's key.
         let mut spec = ClusterSpec::from_state(&settings);
         observed.complete(&mut spec);
-        let state = observed.state(&spec, &settings, region(cloud).as_deref());
+        let mut state =
+            unknowns_to_null(&observed.state(&spec, &settings, region(cloud).as_deref()));
+        set_attr(
+            &mut state,
+            "tags_all",
+            tags_all.unwrap_or_else(|| prior_tags_all(current)),
+        );
         ReadResponse {
-            new_state: unknowns_to_null(&state),
+            new_state: state,
             private: req.private.to_vec(),
             diagnostics: diags,
         }
@@ -238,8 +269,11 @@ impl Resource for HaClusterResource {
             &Knowable::Unknown,
             CREATE_TIMEOUT,
         );
-        let observed = match backend.read_stack(&sctx).await {
-            Ok(Some(s)) => Observed::from_snapshot(s),
+        let (observed, tags_all) = match backend.read_stack(&sctx).await {
+            Ok(Some(s)) => {
+                let tags_all = common_user_tags(&s.tags);
+                (Observed::from_snapshot(s), tags_all)
+            }
             Ok(None) => {
                 diags.error(
                     "Cluster not found",
@@ -268,9 +302,15 @@ impl Resource for HaClusterResource {
         };
         let (mut spec, _) = ClusterSpec::from_config(&settings, &Value::Null);
         observed.complete(&mut spec);
-        let state = observed.state(&spec, &settings, region(cloud).as_deref());
+        let mut state =
+            unknowns_to_null(&observed.state(&spec, &settings, region(cloud).as_deref()));
+        set_attr(
+            &mut state,
+            "tags_all",
+            tags_all.map_or(Value::Null, |t| tags_value(&t)),
+        );
         vec![ImportedObject {
-            state: unknowns_to_null(&state),
+            state,
             private: Vec::new(),
         }]
     }

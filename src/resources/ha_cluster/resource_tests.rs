@@ -1105,6 +1105,107 @@ async fn refresh_shows_an_access_entry_revoked_by_hand_and_apply_grants_it_again
         .await;
 }
 
+fn smap(pairs: &[(&str, &str)]) -> Value {
+    map(pairs.iter().map(|(k, v)| (*k, Value::from(*v))).collect())
+}
+
+fn tag_map(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The user tags (paved's aside) every component of the fake stack carries.
+fn tags_everywhere(tf: &Tf) -> Vec<std::collections::BTreeMap<String, String>> {
+    tf.fake
+        .components(STACK)
+        .keys()
+        .map(|k| {
+            let mut t = tf.fake.tags_of(STACK, k);
+            t.retain(|k, _| !k.starts_with("paved:"));
+            t
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn changed_tags_and_default_tags_retag_every_component() {
+    let mut tf = Tf::new();
+    let mut cloud = FixedCloud::new("eu-west-1");
+    cloud.default_tags = tag_map(&[("team", "platform"), ("costcenter", "42")]);
+    tf.ctx = cloud.context();
+    let cfg = with(&production(), vec![("tags", smap(&[("env", "prod")]))]);
+    let state = tf.create(&cfg).await;
+    let first = tag_map(&[("team", "platform"), ("costcenter", "42"), ("env", "prod")]);
+    assert_eq!(
+        get(&state, "tags_all"),
+        &smap(&[("costcenter", "42"), ("env", "prod"), ("team", "platform")])
+    );
+    assert!(tags_everywhere(&tf).iter().all(|t| t == &first));
+    tf.assert_no_changes(&state, &cfg).await;
+
+    // The provider's default tags change (costcenter goes, team changes) and the
+    // resource's tags gain one: an in-place update that retags everything.
+    let mut cloud = FixedCloud::new("eu-west-1");
+    cloud.default_tags = tag_map(&[("team", "shop")]);
+    tf.ctx = cloud.context();
+    let cfg = with(
+        &production(),
+        vec![("tags", smap(&[("env", "prod"), ("owner", "ana")]))],
+    );
+    let plan = tf.plan_in_place(&state, &cfg).await;
+    assert_eq!(
+        get(&plan.planned_state, "tags_all"),
+        &smap(&[("env", "prod"), ("owner", "ana"), ("team", "shop")])
+    );
+    tf.fake.clear_calls();
+    let out = tf.apply(&state, &plan.planned_state, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    assert!(tf.fake.called("retag"), "{:?}", tf.fake.calls());
+    let wanted = tag_map(&[("team", "shop"), ("env", "prod"), ("owner", "ana")]);
+    for tags in tags_everywhere(&tf) {
+        assert_eq!(tags, wanted, "costcenter is removed, the rest set");
+    }
+    assert_known_values_kept(&plan.planned_state, &out.new_state, "");
+    tf.assert_no_changes(&tf.read(&out.new_state).await, &cfg)
+        .await;
+}
+
+#[tokio::test]
+async fn refresh_shows_a_tag_changed_by_hand_and_apply_puts_it_back() {
+    let tf = Tf::new();
+    let cfg = with(&production(), vec![("tags", smap(&[("env", "prod")]))]);
+    let state = tf.create(&cfg).await;
+    tf.fake.drift_tag(STACK, "vpc", "env", Some("test"));
+    tf.fake.drift_tag(STACK, "node_group.spot", "env", None);
+    let read = tf.read(&state).await;
+    assert_eq!(
+        get(&read, "tags_all"),
+        &smap(&[]),
+        "env no longer on every component"
+    );
+    let plan = tf.plan_in_place(&read, &cfg).await;
+    assert_eq!(
+        get(&plan.planned_state, "tags_all"),
+        &smap(&[("env", "prod")])
+    );
+    let out = tf.apply(&read, &plan.planned_state, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    assert!(tf
+        .fake
+        .tags_of(STACK, "vpc")
+        .get("env")
+        .is_some_and(|v| v == "prod"));
+    assert!(tf
+        .fake
+        .tags_of(STACK, "node_group.spot")
+        .get("env")
+        .is_some_and(|v| v == "prod"));
+    tf.assert_no_changes(&tf.read(&out.new_state).await, &cfg)
+        .await;
+}
+
 #[tokio::test]
 async fn a_failure_on_any_call_keeps_what_the_earlier_calls_made() {
     // Fail each call of a create in turn; every time, the partial state lists

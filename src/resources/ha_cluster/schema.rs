@@ -19,7 +19,7 @@ use super::validate::{MAX_NAME_LEN, MAX_POOL_NAME_LEN};
 use crate::ports::network as layout;
 use crate::profiles;
 use crate::schema::{Attribute, Block, Nesting, Schema};
-use crate::stack::schema::{from_profile, timeouts_block, TimeoutDoc};
+use crate::stack::schema::{from_profile, tags_all_attribute, timeouts_block, TimeoutDoc};
 
 fn code_list(items: &[&str]) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
@@ -142,8 +142,9 @@ pub fn schema() -> Schema {
             Attribute::bool("deletion_protection")
                 .optional_computed()
                 .description(
-                    "Refuse, at plan time, to destroy or replace the cluster. To remove a protected cluster, set it to \
-                     `false`, apply, then destroy.",
+                    "Refuse to destroy or replace the cluster, at plan time and again at apply time (a create that \
+                     failed leaves a tainted resource Terraform would replace: `terraform untaint` it to resume). To \
+                     remove a protected cluster, set it to `false`, apply, then destroy.",
                 )
                 .default_doc(from_profile(|d| d.deletion_protection.to_string())),
         )
@@ -155,6 +156,7 @@ pub fn schema() -> Schema {
                      uses to find its components.",
                 ),
         )
+        .attribute(tags_all_attribute())
         .attribute(Attribute::string("endpoint").computed().description("The Kubernetes API endpoint URL."))
         .attribute(
             Attribute::string("certificate_authority")

@@ -18,10 +18,14 @@
 //! - [`resource`]: the `Resource` implementation Terraform drives.
 
 pub mod config;
+#[cfg(test)]
+mod fake;
 pub mod inventory;
 pub mod lifecycle;
 pub mod plan;
 pub mod resource;
+#[cfg(test)]
+mod resource_tests;
 pub mod schema;
 pub mod state;
 pub mod validate;

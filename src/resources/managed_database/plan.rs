@@ -25,8 +25,9 @@ use super::validate;
 use crate::diag::Diagnostics;
 use crate::framework::PlanResponse;
 use crate::ports::database::replica_key;
-use crate::stack::plan::merge_block;
-use crate::stack::plan::{is_protected, quoted_name, replaced_paths};
+use crate::stack::plan::{
+    is_partial, is_protected, merge_block, quoted_name, replaced_paths, undecided,
+};
 use crate::stack::Knowable;
 
 /// The attributes whose change replaces the database.
@@ -89,7 +90,10 @@ pub fn plan_change(prior_state: &Value, config: &Value) -> PlanResponse {
 
     let block = schema().block;
     let settings = merge_block(&block, config, &render(&spec, &Outputs::unknown()));
-    let requires_replace = replaced_paths(prior_state, &settings, replacing_paths());
+    let requires_replace: Vec<Path> = replaced_paths(prior_state, &settings, replacing_paths())
+        .into_iter()
+        .filter(|p| !undecided(prior_state, config, &settings, p))
+        .collect();
     if !requires_replace.is_empty() && is_protected(prior_state) {
         let changes: Vec<String> = requires_replace.iter().map(Path::to_string).collect();
         diags.attribute_error(
@@ -178,7 +182,13 @@ impl Outputs {
 
     /// The database stays: outputs the change does not touch keep their prior values.
     fn on_update(spec: &DatabaseSpec, prior: &DatabaseSpec, state: &Value) -> Self {
-        let kept = |name: &str| state.get_attr(name).cloned().unwrap_or(Value::Null);
+        // What a failed apply left (a partial state) is not what the next apply
+        // makes: its outputs are unknown again rather than kept as null.
+        let whole = !is_partial(state);
+        let kept = |name: &str| match state.get_attr(name) {
+            Some(v) if whole && !v.is_null() => v.clone(),
+            _ => Value::unknown(),
+        };
         let create = Outputs::on_create(spec);
         let same_replicas =
             spec.read_replicas.is_known() && spec.read_replicas == prior.read_replicas;
@@ -186,18 +196,23 @@ impl Outputs {
             id: kept("id"),
             endpoint: kept("endpoint"),
             port: create.port,
-            reader_endpoints: if same_replicas {
+            reader_endpoints: if same_replicas && whole {
                 kept("reader_endpoints")
             } else {
                 create.reader_endpoints
             },
             master_secret_arn: kept("master_secret_arn"),
-            replica_status: if same_replicas && spec.instance_class == prior.instance_class {
+            replica_status: if same_replicas && whole && spec.instance_class == prior.instance_class
+            {
                 kept("replica_status")
             } else {
                 create.replica_status
             },
-            latest_restorable_time: kept("latest_restorable_time"),
+            // Null until the first backup: kept as it is when the state is whole.
+            latest_restorable_time: match state.get_attr("latest_restorable_time") {
+                Some(v) if whole => v.clone(),
+                _ => Value::unknown(),
+            },
             inventory: match components(spec) {
                 Knowable::Known(list) => updated_inventory(&list, prior, state),
                 Knowable::Unknown => Value::unknown(),
@@ -232,6 +247,12 @@ fn updated_inventory(list: &[Component], prior: &DatabaseSpec, state: &Value) ->
             .zip(rows)
             .map(|(c, row)| {
                 let same = c.identity.is_known() && prior_identity.get(&c.key) == Some(&c.identity);
+                // A row without an id is a component that did not exist yet.
+                let same = same
+                    && prior_rows
+                        .get(c.key.as_str())
+                        .and_then(|r| r.get_attr("id"))
+                        .is_some_and(|id| !id.is_null());
                 match prior_rows.get(c.key.as_str()) {
                     Some(prior_row) if same => (*prior_row).clone(),
                     _ => row,

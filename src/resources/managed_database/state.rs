@@ -102,17 +102,25 @@ impl Observed {
         let name = spec.name.known().cloned().unwrap_or_default();
         let wanted = spec.read_replicas.known().copied().unwrap_or(0);
         let inventory = match components(spec) {
-            Knowable::Known(list) => inventory_value(&list, |c| {
-                if let Some(r) = self.components.get(&c.key) {
-                    return Value::from(r.id.as_str());
-                }
-                match (c.key.as_str(), inst) {
-                    ("master_secret", Some(i)) if !i.master_secret_arn.is_empty() => {
-                        Value::from(i.master_secret_arn.as_str())
+            Knowable::Known(mut list) => {
+                // The zone each component runs in, as the cloud reports it.
+                for c in &mut list {
+                    if let Some(r) = self.components.get(&c.key) {
+                        c.zone = Knowable::Known(r.zone.clone());
                     }
-                    _ => Value::Null,
                 }
-            }),
+                inventory_value(&list, |c| {
+                    if let Some(r) = self.components.get(&c.key) {
+                        return Value::from(r.id.as_str());
+                    }
+                    match (c.key.as_str(), inst) {
+                        ("master_secret", Some(i)) if !i.master_secret_arn.is_empty() => {
+                            Value::from(i.master_secret_arn.as_str())
+                        }
+                        _ => Value::Null,
+                    }
+                })
+            }
             Knowable::Unknown => Value::Null,
         };
         Outputs {

@@ -2,7 +2,6 @@
 //! access entries; version upgrades.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::Client as Logs;
 use aws_sdk_eks::types::{
@@ -21,8 +20,6 @@ use crate::ports::cluster::{ControlPlaneRequest, ControlPlaneState};
 use crate::stack::tags::COMPONENT_TAG;
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
-/// How long a control plane may take to create or update without a deadline.
-const CLUSTER_WAIT: Duration = Duration::from_secs(45 * 60);
 /// The access policy cluster admins get.
 const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
@@ -60,7 +57,7 @@ async fn wait_active(
     name: &str,
     during: &str,
 ) -> Result<(), BackendError> {
-    Wait::new(ctx, format!("EKS cluster {name}"), during, CLUSTER_WAIT)
+    Wait::new(ctx, format!("EKS cluster {name}"), during)
         .until(ACTIVE, || async {
             Ok(describe(eks, name).await?.as_ref().map(observed))
         })

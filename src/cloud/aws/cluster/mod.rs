@@ -29,6 +29,7 @@ use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use super::error::{client_setup_error, SdkFailure};
 use super::kms::{self, KeyOwner};
 use super::network::{self, NetworkSpec};
+use super::tagging::{self, Taggers};
 use super::AwsClients;
 use crate::ports::cluster::{
     ClusterBackend, ControlPlaneRequest, ControlPlaneState, IamRequest, IamState, NetworkRequest,
@@ -313,6 +314,30 @@ impl ClusterBackend for AwsClusterBackend {
             Ok((eks, ec2)) => nodes::delete_pool(&eks, &ec2, ctx, name).await,
             Err(e) => Step::failed(e, Vec::new()),
         }
+    }
+
+    async fn retag(
+        &self,
+        ctx: &StackContext,
+        components: &[ComponentRecord],
+        removed: &[String],
+    ) -> Step<()> {
+        let c = match self.clients().await {
+            Ok(c) => c,
+            Err(e) => return Step::failed(e, Vec::new()),
+        };
+        let taggers = Taggers {
+            ec2: Some(&c.ec2),
+            eks: Some(&c.eks),
+            iam: Some(&c.iam),
+            kms: Some(&c.kms),
+            logs: Some(&c.logs),
+            rds: None,
+        };
+        step(
+            tagging::retag(&taggers, ctx, components, removed).await,
+            Vec::new(),
+        )
     }
 
     async fn read_stack(&self, ctx: &StackContext) -> Result<Option<StackSnapshot>, BackendError> {

@@ -10,7 +10,6 @@
 //! version through `UpdateNodegroupVersion`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
 use aws_sdk_ec2::types::{
     LaunchTemplateBlockDeviceMappingRequest, LaunchTemplateEbsBlockDeviceRequest,
@@ -37,8 +36,6 @@ use crate::ports::cluster::{NodePoolRequest, NodePoolState, Taint};
 use crate::stack::tags::{COMPONENT_TAG, STACK_TAG};
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
-/// How long a node group may take to become active or be deleted without a deadline.
-const NODE_GROUP_WAIT: Duration = Duration::from_secs(40 * 60);
 /// The root device of EKS-optimised images.
 const ROOT_DEVICE: &str = "/dev/xvda";
 
@@ -313,7 +310,7 @@ async fn wait_group(
     during: &str,
 ) -> Result<(), BackendError> {
     let cluster = ctx.stack.as_str();
-    Wait::new(ctx, format!("node group {name}"), during, NODE_GROUP_WAIT)
+    Wait::new(ctx, format!("node group {name}"), during)
         .until(target, || async {
             Ok(describe_group(eks, cluster, name)
                 .await?

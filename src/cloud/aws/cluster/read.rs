@@ -87,6 +87,13 @@ pub(super) async fn read_stack(
             snapshot
                 .components
                 .push(record(key, kind::LAUNCH_TEMPLATE, id));
+            snapshot.tags.insert(
+                key.to_owned(),
+                t.tags()
+                    .iter()
+                    .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+                    .collect(),
+            );
         }
     }
     let mut arns: BTreeMap<&str, String> = BTreeMap::new();
@@ -126,6 +133,12 @@ pub(super) async fn read_stack(
         snapshot
             .components
             .push(record("cluster", kind::CLUSTER, arn));
+        if let Some(tags) = cluster.tags() {
+            snapshot.tags.insert(
+                "cluster".to_owned(),
+                tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            );
+        }
         let provider = provider_for(
             providers
                 .open_id_connect_provider_list()
@@ -157,8 +170,15 @@ pub(super) async fn read_stack(
         else {
             continue;
         };
+        let key = format!("node_group.{pool}");
+        if let Some(tags) = group.tags() {
+            snapshot.tags.insert(
+                key.clone(),
+                tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            );
+        }
         snapshot.components.push(record(
-            &format!("node_group.{pool}"),
+            &key,
             kind::NODE_GROUP,
             group.nodegroup_arn().unwrap_or_default(),
         ));

@@ -10,7 +10,6 @@
 //! and deletes nothing.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use aws_sdk_eks::Client as Eks;
 use aws_sdk_elasticloadbalancingv2::Client as Elb;
@@ -28,9 +27,6 @@ use crate::cloud::aws::network::{self, checkpoint, component_of, filter, in_stac
 use crate::ports::cluster::kind;
 use crate::ports::cluster::TeardownRequest;
 use crate::stack::{BackendError, ComponentRecord, LeftBehind, StackContext, Step, TeardownReport};
-
-/// How long deletions may take without a deadline.
-const DELETE_WAIT: Duration = Duration::from_secs(30 * 60);
 
 /// What teardown did so far.
 #[derive(Default)]
@@ -338,7 +334,6 @@ async fn delete_cluster(eks: &Eks, ctx: &StackContext) -> Result<bool, BackendEr
         ctx,
         format!("EKS cluster {name}"),
         "deleting the control plane",
-        DELETE_WAIT,
     )
     .until(DELETED, || async {
         Ok(describe(eks, name)
@@ -452,12 +447,7 @@ async fn delete_load_balancers(
         r.settle(record("load_balancer", "load_balancer", arn), result)?;
     }
     if !arns.is_empty() {
-        let waiter = Wait::new(
-            ctx,
-            "load balancers",
-            "deleting load balancers",
-            DELETE_WAIT,
-        );
+        let waiter = Wait::new(ctx, "load balancers", "deleting load balancers");
         let wait = waiter.until(DELETED, || async {
             let call = c
                 .elbv2

@@ -8,11 +8,10 @@
 //! what is done, what is a failure and what is still pending.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::cloud::aws::error::SdkFailure;
-use crate::stack::timeouts::format_duration;
-use crate::stack::waiter::{Poll, PollBackoff, WaitError, Waiter};
+use crate::stack::waiter::{Poll, PollBackoff, Waiter};
 use crate::stack::OperationContext;
 use crate::stack::{BackendError, StackContext};
 
@@ -111,13 +110,6 @@ fn reason(o: &Observed) -> String {
     }
 }
 
-/// How long a wait may take: until the stack's deadline, else `default`.
-pub fn limit(ctx: &StackContext, default: Duration) -> Duration {
-    ctx.deadline
-        .map(|d| d.saturating_duration_since(Instant::now()))
-        .unwrap_or(default)
-}
-
 /// The pause between polls of EKS objects: 10s growing to a minute (a cluster takes
 /// 10 to 15 minutes, a node group a few).
 pub const EKS_INTERVAL: PollBackoff = PollBackoff {
@@ -125,6 +117,10 @@ pub const EKS_INTERVAL: PollBackoff = PollBackoff {
     factor: 1.5,
     cap: Duration::from_secs(60),
 };
+
+/// What to do when the cloud reports a failed status (see [`BackendError::from_wait`]).
+const FAILED_HINT: &str =
+    "Fix the cause the cloud names (see the AWS console for details), then run apply again";
 
 /// One wait: what is awaited, for how long, and how often to look.
 #[derive(Debug, Clone)]
@@ -142,19 +138,13 @@ pub struct Wait {
 }
 
 impl Wait {
-    /// A wait under `ctx` (its cancel token and deadline), `default` long when the
-    /// stack has no deadline.
-    pub fn new(
-        ctx: &StackContext,
-        what: impl Into<String>,
-        during: impl Into<String>,
-        default: Duration,
-    ) -> Self {
+    /// A wait under `ctx`: its cancel token, and as long as [`StackContext::wait_limit`].
+    pub fn new(ctx: &StackContext, what: impl Into<String>, during: impl Into<String>) -> Self {
         Self {
             context: OperationContext::new(ctx.cancel.clone()),
             what: what.into(),
             during: during.into(),
-            limit: limit(ctx, default),
+            limit: ctx.wait_limit(),
             interval: EKS_INTERVAL,
         }
     }
@@ -176,37 +166,11 @@ impl Wait {
                 async move { fut.await.map(|seen| target.judge(seen)) }
             })
             .await
-            .map_err(|e| self.error(e))
-    }
-
-    fn error(&self, e: WaitError<SdkFailure>) -> BackendError {
-        if e.is_cancelled() {
-            return BackendError::Cancelled {
-                during: self.during.clone(),
-            };
-        }
-        match e {
-            WaitError::TimedOut { .. } => BackendError::TimedOut {
-                during: self.during.clone(),
-                limit: format_duration(self.limit),
-            },
-            WaitError::Failed { what, reason } => BackendError::Permanent {
-                operation: self.during.clone(),
-                message: format!("{what} failed: {reason}"),
-                hint: "Fix the cause the cloud names (see the AWS console for details), then \
-                       run apply again"
-                    .to_owned(),
-            },
-            WaitError::PollFailed { source, .. } => match source.into_last_error() {
-                Some(last) => super::failure("EKS", self.during.clone(), last),
-                None => BackendError::Cancelled {
-                    during: self.during.clone(),
-                },
-            },
-            WaitError::Cancelled { .. } => BackendError::Cancelled {
-                during: self.during.clone(),
-            },
-        }
+            .map_err(|e| {
+                BackendError::from_wait(e, &self.during, FAILED_HINT, |last| {
+                    super::failure("EKS", self.during.clone(), last)
+                })
+            })
     }
 }
 
@@ -361,7 +325,7 @@ mod tests {
             err,
             BackendError::TimedOut {
                 during: "creating the control plane".into(),
-                limit: "2m0s".into()
+                limit: "the operation's timeout".into()
             }
         );
         assert_eq!(sleeper.elapsed(), secs(120));

@@ -29,7 +29,6 @@ mod wait;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 pub(crate) use super::network::checkpoint;
 
@@ -55,10 +54,6 @@ pub const RESOURCE_TYPE: &str = "paved_managed_database";
 pub(crate) const KEY_OWNER: KeyOwner<'static> = KeyOwner {
     purpose: "database",
 };
-
-/// How long an instance may take to become available or to be deleted when the
-/// operation has no deadline of its own.
-const INSTANCE_WAIT: Duration = Duration::from_secs(90 * 60);
 
 /// The AWS backend of `paved_managed_database` (RDS, EC2 security groups, KMS).
 pub struct AwsDatabaseBackend {
@@ -262,13 +257,6 @@ pub(crate) fn aurora_unsupported(operation: &str) -> BackendError {
         message: "engine aurora-postgresql is not supported yet on AWS".to_owned(),
         hint: "Use engine = \"postgres\" for now".to_owned(),
     }
-}
-
-/// How long a wait may last: up to the operation's deadline, else [`INSTANCE_WAIT`].
-pub(crate) fn wait_limit(ctx: &StackContext) -> Duration {
-    ctx.deadline
-        .map(|d| d.saturating_duration_since(Instant::now()))
-        .unwrap_or(INSTANCE_WAIT)
 }
 
 // ---------------------------------------------------------------------------------

@@ -7,10 +7,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use super::{backend_error, wait_limit};
+use super::backend_error;
 use crate::cloud::aws::error::SdkFailure;
 use crate::stack::retry::Retryability;
-use crate::stack::waiter::{Poll, PollBackoff, WaitError, Waiter};
+use crate::stack::waiter::{Poll, PollBackoff, Waiter};
 use crate::stack::OperationContext;
 use crate::stack::{BackendError, StackContext};
 
@@ -50,7 +50,7 @@ pub(crate) fn instance_waiter(ctx: &StackContext, what: impl Into<String>) -> Wa
     Waiter::new(
         OperationContext::new(ctx.cancel.clone()),
         what,
-        wait_limit(ctx),
+        ctx.wait_limit(),
     )
     .with_interval(INSTANCE_POLL)
     .with_hint(
@@ -62,33 +62,10 @@ fn classify(failure: &SdkFailure) -> Retryability {
     failure.retryability()
 }
 
-fn wait_error(err: WaitError<SdkFailure>, during: &str) -> BackendError {
-    match err {
-        WaitError::Cancelled { .. } => BackendError::Cancelled {
-            during: during.to_owned(),
-        },
-        WaitError::TimedOut { .. } => BackendError::TimedOut {
-            during: during.to_owned(),
-            limit: "the operation's timeout".to_owned(),
-        },
-        WaitError::Failed { what, reason } => BackendError::Permanent {
-            operation: during.to_owned(),
-            message: format!("{what} failed: {reason}"),
-            hint: "Look at the instance's events in the RDS console (a parameter, network \
-                   or key problem), fix it, then run apply again"
-                .to_owned(),
-        },
-        WaitError::PollFailed { source, .. } => {
-            let cancelled = source.is_cancelled();
-            match source.into_last_error() {
-                Some(last) if !cancelled => backend_error(during, last),
-                _ => BackendError::Cancelled {
-                    during: during.to_owned(),
-                },
-            }
-        }
-    }
-}
+/// What to do when an instance reaches a failed status (see
+/// [`BackendError::from_wait`]).
+const FAILED_HINT: &str = "Look at the instance's events in the RDS console (a parameter, network \
+                           or key problem), fix it, then run apply again";
 
 /// What a status means for the wait: done, pending or failed.
 fn available<T>(seen: Seen<T>) -> Poll<T> {
@@ -126,7 +103,9 @@ where
             async move { Ok(judge(seen.await?)) }
         })
         .await
-        .map_err(|e| wait_error(e, during))
+        .map_err(|e| {
+            BackendError::from_wait(e, during, FAILED_HINT, |last| backend_error(during, last))
+        })
 }
 
 /// Waits until the polled instance is `available` and returns what the poll read

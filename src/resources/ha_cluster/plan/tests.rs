@@ -226,6 +226,9 @@ fn apply(planned: &Value) -> Value {
     if !pools.iter().any(|p| p == "system") {
         pools.push("system".into());
     }
+    if m["tags_all"].is_unknown() {
+        m.insert("tags_all".into(), Value::Map(Default::default()));
+    }
     if m["node_pool_status"].is_unknown() {
         m.insert(
             "node_pool_status".into(),

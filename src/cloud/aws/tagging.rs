@@ -1,0 +1,416 @@
+//! Retagging: when a stack's tags change (the resource's `tags` or the provider's
+//! `default_tags`), every component paved owns gets the new set, in batched calls
+//! per service, and the keys no longer wanted are removed.
+//!
+//! | components | calls |
+//! |---|---|
+//! | VPC, subnets, internet gateway, addresses, NAT gateways, route tables, launch templates, security groups | one `CreateTags` for all of them (and one `DeleteTags`) |
+//! | EKS cluster, node groups | `TagResource` (and `UntagResource`) per ARN |
+//! | IAM roles, OIDC provider | `TagRole` / `TagOpenIDConnectProvider` (and the untag calls) |
+//! | KMS key | `TagResource` (and `UntagResource`) |
+//! | log group | `TagResource` (and `UntagResource`) on the group's ARN |
+//! | RDS instances, replicas, subnet and parameter groups | `AddTagsToResource` (and `RemoveTagsFromResource`) per ARN |
+//!
+//! Access entries and the RDS-managed secret are not retagged: EKS tags an access
+//! entry only at creation, and the secret belongs to RDS. Only the user's tags move;
+//! paved's identity tags (`paved:*`) never change on a component.
+
+use std::collections::BTreeMap;
+
+use crate::cloud::aws::error::SdkFailure;
+use crate::stack::{BackendError, ComponentRecord, StackContext};
+
+/// The clients a retag may need; `None` for services the stack does not use.
+#[derive(Default)]
+pub(crate) struct Taggers<'a> {
+    /// EC2 (network objects, launch templates, security groups).
+    pub ec2: Option<&'a aws_sdk_ec2::Client>,
+    /// EKS (cluster, node groups).
+    pub eks: Option<&'a aws_sdk_eks::Client>,
+    /// IAM (roles, OIDC provider).
+    pub iam: Option<&'a aws_sdk_iam::Client>,
+    /// KMS (the key paved created).
+    pub kms: Option<&'a aws_sdk_kms::Client>,
+    /// CloudWatch Logs (the control plane's log group).
+    pub logs: Option<&'a aws_sdk_cloudwatchlogs::Client>,
+    /// RDS (instances, replicas, groups); ids are ARNs.
+    pub rds: Option<&'a aws_sdk_rds::Client>,
+}
+
+/// Where a component's tags are set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Service {
+    Ec2,
+    Eks,
+    IamRole,
+    IamOidc,
+    Kms,
+    Logs,
+    Rds,
+}
+
+/// The service that tags a component of `kind`; `None` for kinds not retagged.
+fn service_of(kind: &str) -> Option<Service> {
+    Some(match kind {
+        "vpc" | "subnet" | "internet_gateway" | "elastic_ip" | "nat_gateway" | "route_table"
+        | "launch_template" | "security_group" => Service::Ec2,
+        "cluster" | "node_group" => Service::Eks,
+        "iam_role" => Service::IamRole,
+        "oidc_provider" => Service::IamOidc,
+        "kms_key" => Service::Kms,
+        "log_group" => Service::Logs,
+        "db_instance" | "db_replica" | "db_subnet_group" | "parameter_group" | "db_cluster" => {
+            Service::Rds
+        }
+        _ => return None,
+    })
+}
+
+/// `region` and `account` of the first regional ARN among `components`.
+fn region_and_account(components: &[ComponentRecord]) -> Option<(String, String)> {
+    components.iter().find_map(|c| {
+        let mut parts = c.id.split(':');
+        let (arn, _partition, _service, region, account) = (
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+        );
+        (arn == "arn" && !region.is_empty() && !account.is_empty())
+            .then(|| (region.to_owned(), account.to_owned()))
+    })
+}
+
+/// Sets `ctx.tags` on every component in `components` that a service of `t` tags,
+/// and removes the keys in `removed`. Stops at the first failure, naming it.
+pub(crate) async fn retag(
+    t: &Taggers<'_>,
+    ctx: &StackContext,
+    components: &[ComponentRecord],
+    removed: &[String],
+) -> Result<(), BackendError> {
+    let tags = &ctx.tags;
+    let mut by_service: BTreeMap<u8, Vec<&ComponentRecord>> = BTreeMap::new();
+    for c in components {
+        if let Some(s) = service_of(&c.kind) {
+            by_service.entry(s as u8).or_default().push(c);
+        }
+    }
+    let of = |s: Service| by_service.get(&(s as u8)).cloned().unwrap_or_default();
+    let (ec2_items, eks_items, roles, providers, keys, groups, rds_items) = (
+        of(Service::Ec2),
+        of(Service::Eks),
+        of(Service::IamRole),
+        of(Service::IamOidc),
+        of(Service::Kms),
+        of(Service::Logs),
+        of(Service::Rds),
+    );
+    ctx.checkpoint("retagging the stack's components")?;
+    let (ec2, eks, iam, kms, logs, rds) = futures::join!(
+        ec2_retag(t.ec2, &ec2_items, tags, removed),
+        eks_retag(t.eks, &eks_items, tags, removed),
+        iam_retag(t.iam, &roles, &providers, tags, removed),
+        kms_retag(t.kms, &keys, tags, removed),
+        logs_retag(t.logs, &groups, components, tags, removed),
+        rds_retag(t.rds, &rds_items, tags, removed),
+    );
+    ec2.and(eks).and(iam).and(kms).and(logs).and(rds)
+}
+
+fn failed(service: &str, what: String) -> impl FnOnce(SdkFailure) -> BackendError + '_ {
+    move |f| f.into_backend_error(service, what)
+}
+
+async fn ec2_retag(
+    ec2: Option<&aws_sdk_ec2::Client>,
+    items: &[&ComponentRecord],
+    tags: &BTreeMap<String, String>,
+    removed: &[String],
+) -> Result<(), BackendError> {
+    let Some(ec2) = ec2.filter(|_| !items.is_empty()) else {
+        return Ok(());
+    };
+    let ids: Vec<String> = items.iter().map(|c| c.id.clone()).collect();
+    let set: Vec<aws_sdk_ec2::types::Tag> = tags
+        .iter()
+        .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
+        .collect();
+    ec2.create_tags()
+        .set_resources(Some(ids.clone()))
+        .set_tags(Some(set))
+        .send()
+        .await
+        .map_err(SdkFailure::from_sdk)
+        .map_err(failed(
+            "EC2",
+            format!("retagging {} network components", ids.len()),
+        ))?;
+    if !removed.is_empty() {
+        let gone: Vec<aws_sdk_ec2::types::Tag> = removed
+            .iter()
+            .map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build())
+            .collect();
+        ec2.delete_tags()
+            .set_resources(Some(ids))
+            .set_tags(Some(gone))
+            .send()
+            .await
+            .map_err(SdkFailure::from_sdk)
+            .map_err(failed("EC2", "removing tags no longer wanted".to_owned()))?;
+    }
+    Ok(())
+}
+
+async fn eks_retag(
+    eks: Option<&aws_sdk_eks::Client>,
+    items: &[&ComponentRecord],
+    tags: &BTreeMap<String, String>,
+    removed: &[String],
+) -> Result<(), BackendError> {
+    let Some(eks) = eks else { return Ok(()) };
+    for c in items {
+        eks.tag_resource()
+            .resource_arn(&c.id)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(SdkFailure::from_sdk)
+            .map_err(failed("EKS", format!("retagging {}", c.key)))?;
+        if !removed.is_empty() {
+            eks.untag_resource()
+                .resource_arn(&c.id)
+                .set_tag_keys(Some(removed.to_vec()))
+                .send()
+                .await
+                .map_err(SdkFailure::from_sdk)
+                .map_err(failed("EKS", format!("removing tags of {}", c.key)))?;
+        }
+    }
+    Ok(())
+}
+
+async fn iam_retag(
+    iam: Option<&aws_sdk_iam::Client>,
+    roles: &[&ComponentRecord],
+    providers: &[&ComponentRecord],
+    tags: &BTreeMap<String, String>,
+    removed: &[String],
+) -> Result<(), BackendError> {
+    let Some(iam) = iam else { return Ok(()) };
+    let set = || -> Vec<aws_sdk_iam::types::Tag> {
+        tags.iter()
+            .filter_map(|(k, v)| {
+                aws_sdk_iam::types::Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .ok()
+            })
+            .collect()
+    };
+    for c in roles {
+        let name = c.id.rsplit('/').next().unwrap_or(&c.id);
+        iam.tag_role()
+            .role_name(name)
+            .set_tags(Some(set()))
+            .send()
+            .await
+            .map_err(SdkFailure::from_sdk)
+            .map_err(failed("IAM", format!("retagging role {name}")))?;
+        if !removed.is_empty() {
+            iam.untag_role()
+                .role_name(name)
+                .set_tag_keys(Some(removed.to_vec()))
+                .send()
+                .await
+                .map_err(SdkFailure::from_sdk)
+                .map_err(failed("IAM", format!("removing tags of role {name}")))?;
+        }
+    }
+    for c in providers {
+        iam.tag_open_id_connect_provider()
+            .open_id_connect_provider_arn(&c.id)
+            .set_tags(Some(set()))
+            .send()
+            .await
+            .map_err(SdkFailure::from_sdk)
+            .map_err(failed("IAM", "retagging the OIDC provider".to_owned()))?;
+        if !removed.is_empty() {
+            iam.untag_open_id_connect_provider()
+                .open_id_connect_provider_arn(&c.id)
+                .set_tag_keys(Some(removed.to_vec()))
+                .send()
+                .await
+                .map_err(SdkFailure::from_sdk)
+                .map_err(failed(
+                    "IAM",
+                    "removing tags of the OIDC provider".to_owned(),
+                ))?;
+        }
+    }
+    Ok(())
+}
+
+async fn kms_retag(
+    kms: Option<&aws_sdk_kms::Client>,
+    items: &[&ComponentRecord],
+    tags: &BTreeMap<String, String>,
+    removed: &[String],
+) -> Result<(), BackendError> {
+    let Some(kms) = kms else { return Ok(()) };
+    for c in items {
+        let set: Vec<aws_sdk_kms::types::Tag> = tags
+            .iter()
+            .filter_map(|(k, v)| {
+                aws_sdk_kms::types::Tag::builder()
+                    .tag_key(k)
+                    .tag_value(v)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        kms.tag_resource()
+            .key_id(&c.id)
+            .set_tags(Some(set))
+            .send()
+            .await
+            .map_err(SdkFailure::from_sdk)
+            .map_err(failed("KMS", "retagging the key".to_owned()))?;
+        if !removed.is_empty() {
+            kms.untag_resource()
+                .key_id(&c.id)
+                .set_tag_keys(Some(removed.to_vec()))
+                .send()
+                .await
+                .map_err(SdkFailure::from_sdk)
+                .map_err(failed("KMS", "removing tags of the key".to_owned()))?;
+        }
+    }
+    Ok(())
+}
+
+async fn logs_retag(
+    logs: Option<&aws_sdk_cloudwatchlogs::Client>,
+    items: &[&ComponentRecord],
+    all: &[ComponentRecord],
+    tags: &BTreeMap<String, String>,
+    removed: &[String],
+) -> Result<(), BackendError> {
+    let Some(logs) = logs.filter(|_| !items.is_empty()) else {
+        return Ok(());
+    };
+    let Some((region, account)) = region_and_account(all) else {
+        return Ok(());
+    };
+    for c in items {
+        let arn = format!("arn:aws:logs:{region}:{account}:log-group:{}", c.id);
+        logs.tag_resource()
+            .resource_arn(&arn)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(SdkFailure::from_sdk)
+            .map_err(failed(
+                "CloudWatch Logs",
+                format!("retagging log group {}", c.id),
+            ))?;
+        if !removed.is_empty() {
+            logs.untag_resource()
+                .resource_arn(&arn)
+                .set_tag_keys(Some(removed.to_vec()))
+                .send()
+                .await
+                .map_err(SdkFailure::from_sdk)
+                .map_err(failed(
+                    "CloudWatch Logs",
+                    format!("removing tags of log group {}", c.id),
+                ))?;
+        }
+    }
+    Ok(())
+}
+
+async fn rds_retag(
+    rds: Option<&aws_sdk_rds::Client>,
+    items: &[&ComponentRecord],
+    tags: &BTreeMap<String, String>,
+    removed: &[String],
+) -> Result<(), BackendError> {
+    let Some(rds) = rds else { return Ok(()) };
+    for c in items.iter().filter(|c| c.id.starts_with("arn:")) {
+        let set: Vec<aws_sdk_rds::types::Tag> = tags
+            .iter()
+            .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build())
+            .collect();
+        rds.add_tags_to_resource()
+            .resource_name(&c.id)
+            .set_tags(Some(set))
+            .send()
+            .await
+            .map_err(SdkFailure::from_sdk)
+            .map_err(failed("RDS", format!("retagging {}", c.key)))?;
+        if !removed.is_empty() {
+            rds.remove_tags_from_resource()
+                .resource_name(&c.id)
+                .set_tag_keys(Some(removed.to_vec()))
+                .send()
+                .await
+                .map_err(SdkFailure::from_sdk)
+                .map_err(failed("RDS", format!("removing tags of {}", c.key)))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(kind: &str, id: &str) -> ComponentRecord {
+        ComponentRecord {
+            key: kind.into(),
+            kind: kind.into(),
+            zone: None,
+            id: id.into(),
+        }
+    }
+
+    #[test]
+    fn every_cluster_kind_but_access_entries_is_retagged() {
+        for kind in [
+            "vpc",
+            "subnet",
+            "internet_gateway",
+            "elastic_ip",
+            "nat_gateway",
+            "route_table",
+            "launch_template",
+            "cluster",
+            "node_group",
+            "iam_role",
+            "oidc_provider",
+            "kms_key",
+            "log_group",
+        ] {
+            assert!(service_of(kind).is_some(), "{kind}");
+        }
+        assert_eq!(service_of("access_entry"), None);
+        assert_eq!(service_of("secret"), None);
+    }
+
+    #[test]
+    fn the_log_group_arn_comes_from_a_regional_arn() {
+        let all = vec![
+            rec("log_group", "/aws/eks/shop/cluster"),
+            rec("iam_role", "arn:aws:iam::123456789012:role/shop-node"),
+            rec("cluster", "arn:aws:eks:eu-west-1:123456789012:cluster/shop"),
+        ];
+        assert_eq!(
+            region_and_account(&all),
+            Some(("eu-west-1".to_owned(), "123456789012".to_owned()))
+        );
+        assert_eq!(region_and_account(&all[..2]), None);
+    }
+}
