@@ -6,6 +6,7 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use paved_testbed::{FaultConfig, FaultProxy};
@@ -65,18 +66,23 @@ output "zones" {{
     )
 }
 
+/// SDK configuration for moto at `moto_endpoint`.
+async fn moto_config(moto_endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(moto_endpoint)
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await
+}
+
 /// Components of stack `shop` moto still holds, by kind (via the SDKs).
 fn leftovers(moto_endpoint: &str) -> Vec<String> {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(moto_endpoint)
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .load()
-            .await;
+        let conf = moto_config(moto_endpoint).await;
         let mut left = Vec::new();
         let ec2 = aws_sdk_ec2::Client::new(&conf);
         let tag = aws_sdk_ec2::types::Filter::builder()
@@ -408,6 +414,273 @@ fn failed_create_is_never_replaced_while_protected() {
 
     ws.write_file("main.tf", &config(false, 20, "batch"));
     ws.apply();
+    ws.destroy();
+    let left = leftovers(&moto.endpoint());
+    assert!(left.is_empty(), "moto still holds: {left:#?}");
+    proxy.shutdown();
+}
+
+/// A development cluster (fast, unprotected) named `shop` whose `cluster_admins`
+/// are `admins`.
+fn admins_config(admins: &[&str]) -> String {
+    let admins = admins
+        .iter()
+        .map(|a| format!("\"{a}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    paved = {{ source = "pavedroad/paved" }}
+  }}
+}}
+
+provider "paved" {{}}
+
+resource "paved_ha_cluster" "dev" {{
+  name                = "shop"
+  profile             = "development"
+  deletion_protection = false
+  cluster_admins      = [{admins}]
+}}
+"#
+    )
+}
+
+/// `cluster_admins` through EKS access entries, which moto lacks: the proxy's
+/// access-entry stand-in answers them. Apply grants alice and bob (entries tagged
+/// as the stack's, with the admin policy); an entry made by hand for carol is not
+/// paved's and does not show; dropping bob revokes only his entry; alice's entry
+/// revoked by hand shows as drift at refresh and apply grants it again; destroy
+/// leaves nothing.
+#[test]
+fn cluster_admins_are_granted_revoked_and_refreshed() {
+    const ALICE: &str = "arn:aws:iam::123456789012:role/alice";
+    const BOB: &str = "arn:aws:iam::123456789012:role/bob";
+    const CAROL: &str = "arn:aws:iam::123456789012:role/carol";
+    const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+    let principals = |proxy: &paved_testbed::ProxyHandle| -> Vec<String> {
+        proxy
+            .access_entries("shop")
+            .into_iter()
+            .map(|e| e.principal_arn)
+            .collect()
+    };
+
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint(), FaultConfig::none())
+        .expect("proxy")
+        .with_access_entries();
+    let mut ws =
+        Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    ws.write_file("main.tf", &admins_config(&[ALICE, BOB]));
+    ws.init();
+
+    // 1. Apply grants alice and bob: entries tagged as the stack's, with the admin
+    // policy; the plan after is empty.
+    ws.apply();
+    assert_eq!(principals(&proxy), vec![ALICE, BOB]);
+    for admin in [ALICE, BOB] {
+        let entry = proxy.access_entry("shop", admin).expect("entry");
+        assert_eq!(
+            entry.tags.get("paved:stack").map(String::as_str),
+            Some("shop"),
+            "{entry:#?}"
+        );
+        assert!(entry.has_policy(ADMIN_POLICY), "{entry:#?}");
+    }
+    ws.assert_no_changes();
+
+    // 2. An entry made by hand is not paved's: not shown, nothing to change.
+    assert!(proxy.add_access_entry("shop", CAROL));
+    ws.assert_no_changes();
+
+    // 3. Dropping bob: one in-place change; only bob's entry goes.
+    ws.write_file("main.tf", &admins_config(&[ALICE]));
+    let plan = ws.plan(&[]);
+    assert!(plan.stdout.contains("1 to change"), "{plan}");
+    ws.apply();
+    assert_eq!(principals(&proxy), vec![ALICE, CAROL]);
+    let carol = proxy.access_entry("shop", CAROL).expect("carol's entry");
+    assert!(
+        carol.tags.is_empty() && carol.access_policies.is_empty(),
+        "paved must leave the hand-made entry alone: {carol:#?}"
+    );
+    ws.assert_no_changes();
+
+    // 4. Alice's entry revoked by hand: refresh shows the drift, apply grants again.
+    assert!(proxy.remove_access_entry("shop", ALICE));
+    let drift = ws.run(&["plan", "-no-color", "-input=false", "-detailed-exitcode"]);
+    assert_eq!(
+        drift.code, 2,
+        "the revoked entry must show as a change:\n{drift}"
+    );
+    assert!(drift.stdout.contains("cluster_admins"), "{drift}");
+    ws.apply();
+    assert_eq!(principals(&proxy), vec![ALICE, CAROL]);
+    let alice = proxy.access_entry("shop", ALICE).expect("alice's entry");
+    assert_eq!(
+        alice.tags.get("paved:stack").map(String::as_str),
+        Some("shop"),
+        "{alice:#?}"
+    );
+    assert!(alice.has_policy(ADMIN_POLICY), "{alice:#?}");
+    ws.assert_no_changes();
+
+    // 5. Destroy: nothing of the stack is left, access entries included.
+    ws.destroy();
+    let left = leftovers(&moto.endpoint());
+    assert!(left.is_empty(), "moto still holds: {left:#?}");
+    assert!(
+        proxy.all_access_entries().is_empty(),
+        "access entries left: {:#?}",
+        proxy.all_access_entries()
+    );
+    proxy.shutdown();
+}
+
+/// The tags of stack `shop`'s VPC and EKS cluster in moto (paved's own aside).
+fn stack_tags(moto_endpoint: &str) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let conf = moto_config(moto_endpoint).await;
+        let ec2 = aws_sdk_ec2::Client::new(&conf);
+        let vpcs = ec2
+            .describe_vpcs()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("tag:paved:stack")
+                    .values("shop")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("vpcs");
+        let vpc: BTreeMap<String, String> = vpcs.vpcs()[0]
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+            .filter(|(k, _)| !k.starts_with("paved:"))
+            .collect();
+        let eks = aws_sdk_eks::Client::new(&conf);
+        let cluster = eks
+            .describe_cluster()
+            .name("shop")
+            .send()
+            .await
+            .expect("cluster");
+        let cluster_tags: BTreeMap<String, String> = cluster
+            .cluster()
+            .and_then(|c| c.tags())
+            .map(|t| {
+                t.iter()
+                    .filter(|(k, _)| !k.starts_with("paved:"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (vpc, cluster_tags)
+    })
+}
+
+/// Sets tag `key` on stack `shop`'s EKS cluster behind paved's back.
+fn tag_cluster_by_hand(moto_endpoint: &str, key: &str, value: &str) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let conf = moto_config(moto_endpoint).await;
+        let eks = aws_sdk_eks::Client::new(&conf);
+        let arn = eks
+            .describe_cluster()
+            .name("shop")
+            .send()
+            .await
+            .expect("cluster")
+            .cluster()
+            .and_then(|c| c.arn())
+            .expect("arn")
+            .to_owned();
+        eks.tag_resource()
+            .resource_arn(arn)
+            .tags(key, value)
+            .send()
+            .await
+            .expect("tag by hand");
+    });
+}
+
+fn tagged_config(default_tags: &str, tags: &str) -> String {
+    config(false, 20, "batch")
+        .replace(
+            "default_tags = { team = \"platform\" }",
+            &format!("default_tags = {default_tags}"),
+        )
+        .replace(
+            "deletion_protection = false",
+            &format!("deletion_protection = false\n  tags = {tags}"),
+        )
+}
+
+/// Changing the provider's `default_tags` or the resource's `tags` retags every
+/// component in place (no replacement), and a tag changed by hand shows in the next
+/// plan and is put back by apply.
+#[test]
+fn tags_reach_existing_components_and_drift_shows() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint(), FaultConfig::default()).expect("proxy");
+    let mut ws =
+        Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    ws.write_file(
+        "main.tf",
+        &tagged_config(
+            r#"{ team = "platform", costcenter = "42" }"#,
+            r#"{ env = "prod" }"#,
+        ),
+    );
+    ws.init();
+    ws.apply();
+    let first = BTreeMap::from([
+        ("team".to_owned(), "platform".to_owned()),
+        ("costcenter".to_owned(), "42".to_owned()),
+        ("env".to_owned(), "prod".to_owned()),
+    ]);
+    let (vpc, cluster) = stack_tags(&moto.endpoint());
+    assert_eq!(vpc, first);
+    assert_eq!(cluster, first);
+    ws.assert_no_changes();
+
+    // New default tags (costcenter dropped, team changed) and one more own tag.
+    ws.write_file(
+        "main.tf",
+        &tagged_config(r#"{ team = "shop" }"#, r#"{ env = "prod", owner = "ana" }"#),
+    );
+    let plan = ws.plan(&[]);
+    assert!(plan.stdout.contains("1 to change"), "{plan}");
+    assert!(!plan.stdout.contains("must be replaced"), "{plan}");
+    assert!(plan.stdout.contains("tags_all"), "{plan}");
+    ws.apply();
+    let wanted = BTreeMap::from([
+        ("team".to_owned(), "shop".to_owned()),
+        ("env".to_owned(), "prod".to_owned()),
+        ("owner".to_owned(), "ana".to_owned()),
+    ]);
+    let (vpc, cluster) = stack_tags(&moto.endpoint());
+    assert_eq!(vpc, wanted, "the VPC is retagged and costcenter removed");
+    assert_eq!(
+        cluster, wanted,
+        "the cluster is retagged and costcenter removed"
+    );
+    ws.assert_no_changes();
+
+    // A tag changed by hand on the cluster: the plan shows it, apply puts it back.
+    tag_cluster_by_hand(&moto.endpoint(), "owner", "mallory");
+    let code = ws.plan_detailed_exitcode();
+    assert_eq!(code, 2, "the changed tag shows as drift");
+    ws.apply();
+    let (_, cluster) = stack_tags(&moto.endpoint());
+    assert_eq!(cluster, wanted);
+    ws.assert_no_changes();
+
     ws.destroy();
     let left = leftovers(&moto.endpoint());
     assert!(left.is_empty(), "moto still holds: {left:#?}");

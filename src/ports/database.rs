@@ -440,6 +440,9 @@ pub struct DatabaseSnapshot {
     pub replicas: BTreeMap<u32, ReplicaState>,
     /// Every component found.
     pub components: Vec<ComponentRecord>,
+    /// The tags of the components whose listing tells them (the instance and its
+    /// replicas), by component key: what refresh compares for tag drift.
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// How to tear the stack down.
@@ -549,6 +552,16 @@ pub trait DatabaseBackend: Send + Sync {
 
     /// Reads the whole stack with few, batched calls. Missing parts are `None`.
     async fn read_stack(&self, ctx: &StackContext) -> Step<DatabaseSnapshot>;
+
+    /// Sets the stack's tags (`ctx.tags`) on every component in `components` and
+    /// removes the user tag keys in `removed`, in batched calls per service. Called
+    /// when the stack's tags or the provider's default tags changed.
+    async fn retag(
+        &self,
+        ctx: &StackContext,
+        components: &[ComponentRecord],
+        removed: &[String],
+    ) -> Step<()>;
 
     /// Tears the stack down: replicas first, then the instance (with the final
     /// snapshot when asked), then the parameter, security and subnet groups and the

@@ -138,3 +138,15 @@ fn merge_configured(a: &Attribute, c: &Value, e: &Value) -> Value {
         _ => c.clone(),
     }
 }
+
+/// `tags_all` needs the provider's default tags, which the resource sets on the
+/// plan ([`crate::stack::resource::plan_tags_all`]); without them, an update keeps
+/// the prior value (a create or replacement leaves it unknown).
+pub fn keep_prior_tags_all(planned: &mut Value, prior: &Value, replacing: bool) {
+    if replacing {
+        return;
+    }
+    if let (Value::Object(attrs), Some(tags)) = (planned, prior.get_attr("tags_all")) {
+        attrs.insert("tags_all".to_owned(), tags.clone());
+    }
+}

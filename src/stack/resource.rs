@@ -3,6 +3,7 @@
 //! receives, and how a failed step becomes a diagnostic.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use super::error::{BackendError, CloudError};
@@ -10,11 +11,13 @@ use paved_value::{Path, Value};
 
 use super::knowable::Knowable;
 use super::plan::{is_protected, quoted_name};
+use super::state::set_attr;
 use super::state::stack_tags;
 use super::step::{StackContext, TeardownReport};
+use super::tags::{common_user_tags, planned_tags_all, retag_needed, tags_value, user_tags, Tags};
 use super::timeouts::parse_duration;
 use crate::diag::Diagnostics;
-use crate::framework::{ApplyResponse, OpContext, ReadRequest, ReadResponse};
+use crate::framework::{ApplyResponse, OpContext, PlanResponse, ReadRequest, ReadResponse};
 
 /// The context for one operation on stack `stack`: its tags, Terraform's stop
 /// signal, and the deadline from the operation's timeout (as written, or
@@ -193,4 +196,50 @@ pub fn known<T: Clone>(k: &Knowable<T>, what: &str) -> Result<T, BackendError> {
 /// The `tags_all` of a prior state (null when it has none).
 pub fn prior_tags_all(prior: &Value) -> Value {
     prior.get_attr("tags_all").cloned().unwrap_or(Value::Null)
+}
+
+/// Sets the planned `tags_all` of a plan that keeps the resource: the provider's
+/// `default_tags` under the configuration's `tags` (unknown when either is).
+pub fn plan_tags_all(response: &mut PlanResponse, default_tags: Option<&Tags>, config: &Value) {
+    if response.planned_state.is_null() {
+        return;
+    }
+    let tags_all = match default_tags {
+        Some(defaults) => planned_tags_all(defaults, config),
+        None => Value::unknown(),
+    };
+    set_attr(&mut response.planned_state, "tags_all", tags_all);
+}
+
+/// After a successful apply: when the stack's tags changed (the resource's or the
+/// provider's defaults), `retag` sets them on every component with the keys no
+/// longer wanted; `state` gets the new `tags_all`, or keeps the prior one when the
+/// retag failed (the next plan then shows it still to do).
+pub async fn settle_tags<F, Fut>(
+    state: &mut Value,
+    prior: &Value,
+    ctx: &StackContext,
+    creating: bool,
+    what: &str,
+    diags: &mut Diagnostics,
+    retag: F,
+) where
+    F: FnOnce(Vec<String>) -> Fut,
+    Fut: Future<Output = Result<(), BackendError>>,
+{
+    let wanted = user_tags(&ctx.tags);
+    let mut tags_all = tags_value(&wanted);
+    if let (false, Some(removed)) = (creating, retag_needed(prior, &wanted)) {
+        if let Err(e) = retag(removed).await {
+            report(diags, &format!("Retagging the {what}"), &e);
+            tags_all = prior_tags_all(prior);
+        }
+    }
+    set_attr(state, "tags_all", tags_all);
+}
+
+/// The `tags_all` a refresh or import reads: what every component whose tags were
+/// read agrees on; `fallback` when none was read.
+pub fn read_tags_all(by_component: &BTreeMap<String, Tags>, fallback: Value) -> Value {
+    common_user_tags(by_component).map_or(fallback, |t| tags_value(&t))
 }

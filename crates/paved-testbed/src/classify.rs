@@ -115,15 +115,36 @@ fn is_form_encoded(headers: &HeaderMap) -> bool {
         .unwrap_or(false)
 }
 
-/// The signing name from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
-fn service_from_headers(headers: &HeaderMap) -> Option<String> {
+/// The credential scope from `Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
+fn scope_from_headers(headers: &HeaderMap) -> Option<&str> {
     let auth = headers.get(hyper::header::AUTHORIZATION)?.to_str().ok()?;
     let start = auth.find("Credential=")? + "Credential=".len();
     let rest = &auth[start..];
     let end = rest
         .find(|c: char| c == ',' || c.is_whitespace())
         .unwrap_or(rest.len());
-    service_from_scope(&rest[..end])
+    Some(&rest[..end])
+}
+
+/// The signing name from the `Authorization` header's credential scope.
+fn service_from_headers(headers: &HeaderMap) -> Option<String> {
+    service_from_scope(scope_from_headers(headers)?)
+}
+
+/// The signing region of a request: from the credential scope of its
+/// `Authorization` header, else of its `X-Amz-Credential` query parameter.
+pub fn region_of(uri: &Uri, headers: &HeaderMap) -> Option<String> {
+    let scope = match scope_from_headers(headers) {
+        Some(scope) => scope.to_string(),
+        None => form_param(uri.query()?, "X-Amz-Credential")?,
+    };
+    let parts: Vec<&str> = scope.split('/').collect();
+    if parts.len() < 5 {
+        return None;
+    }
+    Some(parts[parts.len() - 3])
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
 }
 
 /// The signing name from a presigned URL's `X-Amz-Credential` parameter.
@@ -392,6 +413,23 @@ mod tests {
             b"",
         );
         assert_eq!(c.service, UNKNOWN_SERVICE);
+    }
+
+    #[test]
+    fn signing_region() {
+        let h = headers(&[("authorization", EC2_AUTH)]);
+        assert_eq!(
+            region_of(&Uri::from_static("/"), &h).as_deref(),
+            Some("us-east-1")
+        );
+        let presigned = Uri::from_static(
+            "/b/k?X-Amz-Credential=AKID%2F20240101%2Feu-west-1%2Fs3%2Faws4_request",
+        );
+        assert_eq!(
+            region_of(&presigned, &HeaderMap::new()).as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(region_of(&Uri::from_static("/"), &HeaderMap::new()), None);
     }
 
     #[test]

@@ -9,6 +9,10 @@
 //! retries. A control plane under [`CONTROL_PREFIX`] on the same port reads
 //! and resets the counters and changes the configuration at run time.
 //!
+//! Opt-in, [`ProxyHandle::with_access_entries`] makes the proxy answer the EKS
+//! access-entry API itself (which moto lacks), from memory: see
+//! [`access_entries`].
+//!
 //! ```no_run
 //! use paved_testbed::{FaultConfig, FaultProxy};
 //!
@@ -27,6 +31,7 @@
 
 #![warn(missing_docs)]
 
+pub mod access_entries;
 pub mod classify;
 pub mod config;
 pub mod error;
@@ -34,6 +39,7 @@ pub mod faults;
 pub mod proxy;
 pub mod stats;
 
+pub use access_entries::{AccessEntry, AssociatedAccessPolicy};
 pub use classify::{Classification, Protocol};
 pub use config::FaultConfig;
 pub use error::Error;

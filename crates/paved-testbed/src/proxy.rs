@@ -7,6 +7,9 @@
 //! [`ProxyHandle`] can never starve it. Dropping the handle stops the
 //! server, closes every connection and frees the port before `drop`
 //! returns.
+//!
+//! With [`ProxyHandle::with_access_entries`] the proxy also answers the EKS
+//! access-entry API itself (see [`crate::access_entries`]).
 
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener as StdTcpListener};
@@ -32,7 +35,8 @@ use rand::{RngExt, SeedableRng};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, Notify};
 
-use crate::classify::{classify, Classification};
+use crate::access_entries::{self, AccessEntry, AccessEntryStore, Answer, DEFAULT_REGION};
+use crate::classify::{classify, region_of, Classification};
 use crate::config::FaultConfig;
 use crate::error::Error;
 use crate::faults::{injected_error, FaultKind};
@@ -105,6 +109,7 @@ impl FaultProxy {
                 counters,
             }),
             request_ids: AtomicU64::new(0),
+            access_entries: Mutex::new(AccessEntryStore::default()),
         });
 
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -198,6 +203,60 @@ impl ProxyHandle {
         self.shared.set_config(config)
     }
 
+    /// Turns on the EKS access-entry stand-in (see [`crate::access_entries`]):
+    /// from now on the proxy answers CreateAccessEntry, ListAccessEntries,
+    /// DescribeAccessEntry, DeleteAccessEntry and AssociateAccessPolicy itself
+    /// instead of forwarding them. Independent of the [`FaultConfig`]: those
+    /// requests are still counted and can still get faults. Returns the
+    /// handle, for `FaultProxy::start(..)?.with_access_entries()`.
+    pub fn with_access_entries(self) -> Self {
+        self.set_access_entries(true);
+        self
+    }
+
+    /// Turns the access-entry stand-in on or off at run time. Turning it off
+    /// keeps the entries (they are answered again when it is turned back on);
+    /// while it is off, access-entry requests are forwarded like any other.
+    pub fn set_access_entries(&self, on: bool) {
+        self.shared.access_entries().set_enabled(on);
+    }
+
+    /// Whether the access-entry stand-in is on.
+    pub fn access_entries_enabled(&self) -> bool {
+        self.shared.access_entries().enabled()
+    }
+
+    /// The stand-in's access entries of cluster `cluster`, sorted by principal
+    /// ARN (empty when it has none).
+    pub fn access_entries(&self, cluster: &str) -> Vec<AccessEntry> {
+        self.shared.access_entries().entries(cluster)
+    }
+
+    /// Every access entry the stand-in holds, by cluster name then principal.
+    pub fn all_access_entries(&self) -> Vec<AccessEntry> {
+        self.shared.access_entries().all_entries()
+    }
+
+    /// The access entry of `principal_arn` on `cluster`, if the stand-in holds one.
+    pub fn access_entry(&self, cluster: &str, principal_arn: &str) -> Option<AccessEntry> {
+        self.shared.access_entries().entry(cluster, principal_arn)
+    }
+
+    /// Adds an access entry for `principal_arn` on `cluster` as if someone had
+    /// made it by hand: type `STANDARD`, no tags, no access policy. Returns
+    /// `false`, changing nothing, when the principal has an entry already.
+    pub fn add_access_entry(&self, cluster: &str, principal_arn: &str) -> bool {
+        self.shared
+            .access_entries()
+            .add_by_hand(cluster, principal_arn)
+    }
+
+    /// Deletes the access entry of `principal_arn` on `cluster`, as if someone
+    /// had revoked it by hand. Returns `false` when there was none.
+    pub fn remove_access_entry(&self, cluster: &str, principal_arn: &str) -> bool {
+        self.shared.access_entries().remove(cluster, principal_arn)
+    }
+
     /// Stops the server now; the same as dropping the handle.
     pub fn shutdown(self) {
         drop(self);
@@ -270,6 +329,8 @@ struct Shared {
     upstream: Upstream,
     state: Mutex<State>,
     request_ids: AtomicU64,
+    /// The EKS access-entry stand-in (off unless turned on).
+    access_entries: Mutex<AccessEntryStore>,
 }
 
 #[derive(Debug)]
@@ -293,6 +354,12 @@ impl Shared {
 
     fn stats(&self) -> Stats {
         self.state().counters.stats.clone()
+    }
+
+    fn access_entries(&self) -> MutexGuard<'_, AccessEntryStore> {
+        self.access_entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn reset(&self) {
@@ -494,9 +561,43 @@ async fn handle(
             return error_response(error.status, &error.headers, error.body);
         }
     }
+    let stand_in = shared.access_entries().enabled();
+    if stand_in {
+        if let Some(op) = access_entries::route(&parts.method, parts.uri.path()) {
+            let region =
+                region_of(&parts.uri, &parts.headers).unwrap_or_else(|| DEFAULT_REGION.to_string());
+            let answer = shared
+                .access_entries()
+                .answer(&op, parts.uri.query(), &body, &region);
+            let response = stand_in_response(answer, &shared.next_request_id());
+            drop(in_flight);
+            return response;
+        }
+    }
+    // EKS deletes a cluster's access entries with the cluster.
+    let deleted_cluster = stand_in
+        .then(|| access_entries::deleted_cluster(&parts.method, parts.uri.path()))
+        .flatten();
     let response = forward(parts, body, shared, client).await;
+    if let Some(cluster) = deleted_cluster {
+        if response.status().is_success() {
+            shared.access_entries().forget_cluster(&cluster);
+        }
+    }
     drop(in_flight);
     response
+}
+
+/// The access-entry stand-in's answer as a REST-JSON response.
+fn stand_in_response(answer: Answer, request_id: &str) -> Response<ProxyBody> {
+    let mut headers = vec![
+        ("content-type", "application/json".to_string()),
+        ("x-amzn-RequestId", request_id.to_string()),
+    ];
+    if let Some(code) = answer.error_type {
+        headers.push(("x-amzn-ErrorType", code.to_string()));
+    }
+    error_response(answer.status, &headers, answer.body.to_string())
 }
 
 fn strip_hop_by_hop(headers: &mut hyper::HeaderMap) {
@@ -595,6 +696,8 @@ fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response<ProxyBod
     }
 }
 
+/// A response with the given status, headers and body (an injected error or
+/// an answer of the access-entry stand-in).
 fn error_response(
     status: u16,
     headers: &[(&'static str, String)],

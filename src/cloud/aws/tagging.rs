@@ -171,13 +171,19 @@ async fn eks_retag(
 ) -> Result<(), BackendError> {
     let Some(eks) = eks else { return Ok(()) };
     for c in items {
-        eks.tag_resource()
+        // A node group deleted since the stack was read needs no tags.
+        match eks
+            .tag_resource()
             .resource_arn(&c.id)
             .set_tags(Some(tags.clone().into_iter().collect()))
             .send()
             .await
             .map_err(SdkFailure::from_sdk)
-            .map_err(failed("EKS", format!("retagging {}", c.key)))?;
+        {
+            Ok(_) => {}
+            Err(f) if c.kind == "node_group" && f.code_is("ResourceNotFoundException") => continue,
+            Err(f) => return Err(failed("EKS", format!("retagging {}", c.key))(f)),
+        }
         if !removed.is_empty() {
             eks.untag_resource()
                 .resource_arn(&c.id)

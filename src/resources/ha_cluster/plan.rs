@@ -29,9 +29,9 @@ use crate::framework::PlanResponse;
 use crate::ports::network::NatLayout;
 use crate::stack::inventory::Component;
 use crate::stack::plan::{
-    is_partial, is_protected, merge_block, quoted_name, replaced_paths, undecided,
+    is_partial, is_protected, keep_prior_tags_all, merge_block, quoted_name, replaced_paths,
+    undecided,
 };
-use crate::stack::state::set_attr;
 
 /// The attributes whose change replaces the cluster.
 pub fn replacing_paths() -> Vec<Path> {
@@ -107,13 +107,11 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
         _ => Outputs::on_create(&spec),
     };
     let mut planned_state = merge_block(&block, config, &render(&spec, &outputs));
-    // `tags_all` needs the provider's default tags: the resource sets it; without
-    // them the prior value stands (unknown on create).
-    if requires_replace.is_empty() {
-        if let Some(prior) = prior_state.get_attr("tags_all") {
-            set_attr(&mut planned_state, "tags_all", prior.clone());
-        }
-    }
+    keep_prior_tags_all(
+        &mut planned_state,
+        prior_state,
+        !requires_replace.is_empty(),
+    );
     PlanResponse {
         planned_state,
         requires_replace,

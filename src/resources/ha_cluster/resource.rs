@@ -30,11 +30,11 @@ use crate::framework::{
 use crate::ports::{self, BackendFactory, Cloud};
 use crate::schema::Schema;
 use crate::stack::resource::{
-    kept_read, prior_tags_all, refuse_protected_delete, report, report_cloud, report_failed_create,
-    stack_context, teardown_response, unreachable_read, unreachable_response,
+    kept_read, plan_tags_all, prior_tags_all, read_tags_all, refuse_protected_delete, report,
+    report_cloud, report_failed_create, settle_tags, stack_context, teardown_response,
+    unreachable_read, unreachable_response,
 };
 use crate::stack::state::{set_attr, unknowns_to_null};
-use crate::stack::tags::{common_user_tags, planned_tags_all, retag_needed, tags_value, user_tags};
 use crate::stack::Knowable;
 use crate::stack::StackContext;
 
@@ -95,13 +95,8 @@ impl Resource for HaClusterResource {
 
     async fn plan(&self, ctx: &OpContext, req: PlanRequest<'_>) -> PlanResponse {
         let mut response = plan(req.prior_state, req.proposed_new_state, req.config);
-        if !response.planned_state.is_null() {
-            let tags_all = match ports::cloud(ctx) {
-                Ok(cloud) => planned_tags_all(cloud.default_tags(), req.config),
-                Err(_) => Value::unknown(),
-            };
-            set_attr(&mut response.planned_state, "tags_all", tags_all);
-        }
+        let defaults = ports::cloud(ctx).ok().map(|c| c.default_tags());
+        plan_tags_all(&mut response, defaults, req.config);
         response
     }
 
@@ -189,16 +184,21 @@ impl Resource for HaClusterResource {
         // Tags changed (the resource's or the provider's defaults): every component
         // gets the new set; a failure keeps the old `tags_all`, so the next plan
         // shows the retag still to do.
-        let wanted = user_tags(&sctx.tags);
-        let mut tags_all = tags_value(&wanted);
-        if let (false, Some(removed)) = (creating, retag_needed(req.prior_state, &wanted)) {
-            let components: Vec<_> = observed.components.values().cloned().collect();
-            if let Err(e) = backend.retag(&sctx, &components, &removed).await.result {
-                report(&mut diags, "Retagging the cluster", &e);
-                tags_all = prior_tags_all(req.prior_state);
-            }
-        }
-        set_attr(&mut state, "tags_all", tags_all);
+        let components: Vec<_> = observed.components.values().cloned().collect();
+        let retag = |removed: Vec<String>| async {
+            let removed = removed;
+            backend.retag(&sctx, &components, &removed).await.result
+        };
+        settle_tags(
+            &mut state,
+            req.prior_state,
+            &sctx,
+            creating,
+            "cluster",
+            &mut diags,
+            retag,
+        )
+        .await;
         ApplyResponse {
             new_state: state,
             diagnostics: diags,
@@ -223,7 +223,7 @@ impl Resource for HaClusterResource {
                 return kept_read(&req, diags);
             }
         };
-        let tags_all = common_user_tags(&snapshot.tags).map(|t| tags_value(&t));
+        let tags_all = read_tags_all(&snapshot.tags, prior_tags_all(current));
         let mut observed = Observed::from_snapshot(snapshot);
         if observed.network.is_none() && !builds_network(&spec) {
             observed.network = network_from_state(current);
@@ -235,11 +235,7 @@ impl Resource for HaClusterResource {
         observed.complete(&mut spec);
         let mut state =
             unknowns_to_null(&observed.state(&spec, &settings, region(cloud).as_deref()));
-        set_attr(
-            &mut state,
-            "tags_all",
-            tags_all.unwrap_or_else(|| prior_tags_all(current)),
-        );
+        set_attr(&mut state, "tags_all", tags_all);
         ReadResponse {
             new_state: state,
             private: req.private.to_vec(),
@@ -271,7 +267,7 @@ impl Resource for HaClusterResource {
         );
         let (observed, tags_all) = match backend.read_stack(&sctx).await {
             Ok(Some(s)) => {
-                let tags_all = common_user_tags(&s.tags);
+                let tags_all = read_tags_all(&s.tags, Value::Null);
                 (Observed::from_snapshot(s), tags_all)
             }
             Ok(None) => {
@@ -304,11 +300,7 @@ impl Resource for HaClusterResource {
         observed.complete(&mut spec);
         let mut state =
             unknowns_to_null(&observed.state(&spec, &settings, region(cloud).as_deref()));
-        set_attr(
-            &mut state,
-            "tags_all",
-            tags_all.map_or(Value::Null, |t| tags_value(&t)),
-        );
+        set_attr(&mut state, "tags_all", tags_all);
         vec![ImportedObject {
             state,
             private: Vec::new(),

@@ -216,6 +216,11 @@ struct Stack {
     replicas: BTreeMap<u32, Replica>,
     /// Every component, by inventory key.
     components: BTreeMap<String, ComponentRecord>,
+    /// The stack's tags when it was first touched: every component carries them
+    /// until retagged.
+    initial_tags: Option<BTreeMap<String, String>>,
+    /// The tags of components retagged (or changed by hand) since, by key.
+    tags: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Stack {
@@ -254,7 +259,21 @@ impl Stack {
                 .map(|(i, r)| (*i, r.state.clone()))
                 .collect(),
             components: self.components.values().cloned().collect(),
+            tags: self
+                .components
+                .keys()
+                .map(|k| (k.clone(), self.tags_of(k)))
+                .collect(),
         }
+    }
+
+    /// The tags component `key` carries.
+    fn tags_of(&self, key: &str) -> BTreeMap<String, String> {
+        self.tags
+            .get(key)
+            .or(self.initial_tags.as_ref())
+            .cloned()
+            .unwrap_or_default()
     }
 
     fn is_empty(&self) -> bool {
@@ -600,6 +619,28 @@ impl ScriptedDatabase {
     // ----- inspection -----
 
     /// Every call so far, in order.
+    /// The user tags (paved's aside) component `key` carries.
+    pub fn tags_of(&self, stack: &str, key: &str) -> BTreeMap<String, String> {
+        let mut tags = self
+            .world()
+            .stacks
+            .get(stack)
+            .map(|s| s.tags_of(key))
+            .unwrap_or_default();
+        tags.retain(|k, _| !k.starts_with("paved:"));
+        tags
+    }
+
+    /// Sets tag `key` on component `component` behind paved's back (drift).
+    pub fn drift_tag(&self, stack: &str, component: &str, key: &str, value: &str) {
+        if let Some(s) = self.world().stacks.get_mut(stack) {
+            let mut tags = s.tags_of(component);
+            tags.insert(key.to_owned(), value.to_owned());
+            s.tags.insert(component.to_owned(), tags);
+        }
+    }
+
+    /// Every call so far, in order.
     pub fn calls(&self) -> Vec<String> {
         self.world().calls.clone()
     }
@@ -765,6 +806,13 @@ impl ScriptedDatabase {
         during: &str,
         area: Option<&[&str]>,
     ) -> Result<(), Step<T>> {
+        {
+            let mut w = self.world();
+            let s = w.stack(&ctx.stack);
+            if s.initial_tags.is_none() {
+                s.initial_tags = Some(ctx.tags.clone());
+            }
+        }
         let error = self.enter(name).or_else(|| ctx.checkpoint(during).err());
         match error {
             Some(e) => Err(Step::failed(e, self.rows(ctx, area))),
@@ -1302,6 +1350,28 @@ impl DatabaseBackend for ScriptedDatabase {
             .unwrap_or_default();
         let components = snapshot.components.clone();
         Step::done(snapshot, components)
+    }
+
+    async fn retag(
+        &self,
+        ctx: &StackContext,
+        components: &[ComponentRecord],
+        removed: &[String],
+    ) -> Step<()> {
+        if let Err(step) = self.start(ctx, "retag", "retagging the database", Some(&[])) {
+            return step;
+        }
+        let mut w = self.world();
+        let s = w.stack(&ctx.stack);
+        for c in components {
+            if s.components.contains_key(&c.key) {
+                let mut tags = s.tags_of(&c.key);
+                tags.extend(ctx.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+                tags.retain(|k, _| !removed.contains(k));
+                s.tags.insert(c.key.clone(), tags);
+            }
+        }
+        Step::done((), Vec::new())
     }
 
     async fn delete_stack(&self, ctx: &StackContext, req: &DeleteRequest) -> Step<TeardownReport> {

@@ -26,7 +26,8 @@ use crate::diag::Diagnostics;
 use crate::framework::PlanResponse;
 use crate::ports::database::replica_key;
 use crate::stack::plan::{
-    is_partial, is_protected, merge_block, quoted_name, replaced_paths, undecided,
+    is_partial, is_protected, keep_prior_tags_all, merge_block, quoted_name, replaced_paths,
+    undecided,
 };
 use crate::stack::Knowable;
 
@@ -116,8 +117,14 @@ pub fn plan_change(prior_state: &Value, config: &Value) -> PlanResponse {
         }
         _ => Outputs::on_create(&spec),
     };
+    let mut planned_state = merge_block(&block, config, &render(&spec, &outputs));
+    keep_prior_tags_all(
+        &mut planned_state,
+        prior_state,
+        !requires_replace.is_empty(),
+    );
     PlanResponse {
-        planned_state: merge_block(&block, config, &render(&spec, &outputs)),
+        planned_state,
         requires_replace,
         planned_private: Vec::new(),
         diagnostics: diags,
@@ -330,6 +337,7 @@ pub(crate) fn render(spec: &DatabaseSpec, outputs: &Outputs) -> Value {
             b(&spec.allow_major_version_upgrade),
         ),
         ("tags", Value::Null),
+        ("tags_all", Value::unknown()),
         ("endpoint", outputs.endpoint.clone()),
         ("port", outputs.port.clone()),
         ("reader_endpoints", outputs.reader_endpoints.clone()),

@@ -30,8 +30,9 @@ use crate::framework::{
 use crate::ports::{self, BackendFactory, Cloud};
 use crate::schema::Schema;
 use crate::stack::resource::{
-    kept_read, refuse_protected_delete, report, report_cloud, report_failed_create, stack_context,
-    teardown_response, unreachable_read, unreachable_response,
+    kept_read, plan_tags_all, prior_tags_all, read_tags_all, refuse_protected_delete, report,
+    report_cloud, report_failed_create, settle_tags, stack_context, teardown_response,
+    unreachable_read, unreachable_response,
 };
 use crate::stack::state::{set_attr, unknowns_to_null};
 use crate::stack::Knowable;
@@ -87,8 +88,11 @@ impl Resource for ManagedDatabaseResource {
         validate_config(config)
     }
 
-    async fn plan(&self, _ctx: &OpContext, req: PlanRequest<'_>) -> PlanResponse {
-        plan(req.prior_state, req.proposed_new_state, req.config)
+    async fn plan(&self, ctx: &OpContext, req: PlanRequest<'_>) -> PlanResponse {
+        let mut response = plan(req.prior_state, req.proposed_new_state, req.config);
+        let defaults = ports::cloud(ctx).ok().map(|c| c.default_tags());
+        plan_tags_all(&mut response, defaults, req.config);
+        response
     }
 
     async fn apply(&self, ctx: &OpContext, req: ApplyRequest<'_>) -> ApplyResponse {
@@ -134,6 +138,7 @@ impl Resource for ManagedDatabaseResource {
             &mut observed,
         )
         .await;
+        let failed = result.is_err();
         if let Err(e) = &result {
             let doing = if creating {
                 "Creating the database"
@@ -168,8 +173,29 @@ impl Resource for ManagedDatabaseResource {
                 set_attr(&mut state, "latest_restorable_time", prior_time.clone());
             }
         }
+        let mut state = unknowns_to_null(&state);
+        if failed {
+            // The tags the components had before: the next plan retags if needed.
+            set_attr(&mut state, "tags_all", prior_tags_all(req.prior_state));
+        } else {
+            let components: Vec<_> = observed.components.values().cloned().collect();
+            let retag = |removed: Vec<String>| async {
+                let removed = removed;
+                backend.retag(&sctx, &components, &removed).await.result
+            };
+            settle_tags(
+                &mut state,
+                req.prior_state,
+                &sctx,
+                creating,
+                "database",
+                &mut diags,
+                retag,
+            )
+            .await;
+        }
         ApplyResponse {
-            new_state: unknowns_to_null(&state),
+            new_state: state,
             diagnostics: diags,
             ..ApplyResponse::default()
         }
@@ -194,12 +220,15 @@ impl Resource for ManagedDatabaseResource {
         if snapshot.instance.is_none() {
             return ReadResponse::default();
         }
+        let tags_all = read_tags_all(&snapshot.tags, prior_tags_all(current));
         let observed = Observed::from_snapshot(snapshot);
         let settings = with_drift(current, &observed);
         let mut spec = DatabaseSpec::from_state(&settings);
         observed.complete(&mut spec);
+        let mut state = unknowns_to_null(&observed.state(&spec, &settings));
+        set_attr(&mut state, "tags_all", tags_all);
         ReadResponse {
-            new_state: unknowns_to_null(&observed.state(&spec, &settings)),
+            new_state: state,
             private: req.private.to_vec(),
             diagnostics: diags,
         }
@@ -227,8 +256,11 @@ impl Resource for ManagedDatabaseResource {
             &Knowable::Unknown,
             CREATE_TIMEOUT,
         );
-        let observed = match backend.read_stack(&sctx).await.result {
-            Ok(s) => Observed::from_snapshot(s),
+        let (observed, tags_all) = match backend.read_stack(&sctx).await.result {
+            Ok(s) => {
+                let tags_all = read_tags_all(&s.tags, Value::Null);
+                (Observed::from_snapshot(s), tags_all)
+            }
             Err(e) => {
                 report(diags, "Reading the database", &e);
                 return Vec::new();
@@ -246,8 +278,10 @@ impl Resource for ManagedDatabaseResource {
         };
         let (mut spec, _) = DatabaseSpec::from_config(&settings, &Value::Null);
         observed.complete(&mut spec);
+        let mut state = unknowns_to_null(&observed.state(&spec, &settings));
+        set_attr(&mut state, "tags_all", tags_all);
         vec![ImportedObject {
-            state: unknowns_to_null(&observed.state(&spec, &settings)),
+            state,
             private: Vec::new(),
         }]
     }

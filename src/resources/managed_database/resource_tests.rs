@@ -1061,3 +1061,64 @@ async fn import_by_name_then_the_creating_configuration_plans_no_change() {
         .is_empty());
     assert!(errors(&diags).contains("Database not found"));
 }
+
+#[tokio::test]
+async fn changed_tags_retag_every_component_and_drift_shows() {
+    let tf = Tf::new();
+    let tags = |pairs: &[(&str, &str)]| {
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::from(*v)))
+                .collect(),
+        )
+    };
+    let cfg = with(
+        &production(),
+        vec![("tags", tags(&[("env", "prod"), ("old", "x")]))],
+    );
+    let state = tf.create(&cfg).await;
+    assert_eq!(
+        get(&state, "tags_all"),
+        &tags(&[("env", "prod"), ("old", "x")])
+    );
+    tf.assert_no_changes(&state, &cfg).await;
+
+    let cfg = with(
+        &production(),
+        vec![("tags", tags(&[("env", "prod"), ("owner", "ana")]))],
+    );
+    let plan = tf.plan_in_place(&state, &cfg).await;
+    tf.fake.clear_calls();
+    let out = tf.apply(&state, &plan.planned_state, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    assert!(
+        tf.fake.calls().iter().any(|c| c == "retag"),
+        "{:?}",
+        tf.fake.calls()
+    );
+    let wanted: BTreeMap<String, String> = [("env", "prod"), ("owner", "ana")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    for key in tf.fake.components(STACK).keys() {
+        assert_eq!(
+            tf.fake.tags_of(STACK, key),
+            wanted,
+            "{key}: old removed, owner added"
+        );
+    }
+    let read = tf.read(&out.new_state).await;
+    tf.assert_no_changes(&read, &cfg).await;
+
+    // A tag changed by hand on the instance shows in refresh; apply puts it back.
+    tf.fake.drift_tag(STACK, "instance", "owner", "mallory");
+    let read = tf.read(&read).await;
+    assert_eq!(get(&read, "tags_all"), &tags(&[("env", "prod")]));
+    let plan = tf.plan_in_place(&read, &cfg).await;
+    let out = tf.apply(&read, &plan.planned_state, &cfg).await;
+    assert_no_errors(&out.diagnostics);
+    assert_eq!(tf.fake.tags_of(STACK, "instance"), wanted);
+    tf.assert_no_changes(&tf.read(&out.new_state).await, &cfg)
+        .await;
+}

@@ -22,7 +22,7 @@ use super::config::{
 use super::validate::{MAX_NAME_LEN, RETENTION_DAYS};
 use crate::profiles::{self, Profile};
 use crate::schema::{Attribute, Block, Nesting, Schema};
-use crate::stack::schema::{from_profile, timeouts_block, TimeoutDoc};
+use crate::stack::schema::{from_profile, tags_all_attribute, timeouts_block, TimeoutDoc};
 
 /// "postgres `16`, mysql `8.0`, aurora-postgresql `16`".
 fn per_engine(value: impl Fn(Engine) -> String) -> String {
@@ -213,6 +213,7 @@ pub fn schema() -> Schema {
             "Tags added to every component, besides the provider's default tags and the `paved:*` tags paved uses to \
              find its components.",
         ))
+        .attribute(tags_all_attribute())
         .attribute(Attribute::string("endpoint").computed().description(
             "The primary's (writer's) DNS name. It follows a Multi-AZ failover.",
         ))

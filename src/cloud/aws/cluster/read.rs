@@ -5,7 +5,8 @@
 //! `DescribeCluster`, one `ListNodegroups`, one `DescribeLogGroups` (by prefix) and
 //! one `ListOpenIDConnectProviders` and one `ListAccessEntries` run concurrently;
 //! then one `DescribeNodegroup` per group, concurrently. A production cluster with
-//! two pools takes 16 calls.
+//! two pools takes 16 calls. Tags for drift come from the same answers (the
+//! network's objects and the EKS cluster).
 
 use std::collections::BTreeMap;
 
@@ -79,6 +80,7 @@ pub(super) async fn read_stack(
     let mut snapshot = StackSnapshot {
         network: net.network,
         components: net.components,
+        tags: net.tags,
         ..StackSnapshot::default()
     };
     for t in templates.launch_templates() {
@@ -87,13 +89,6 @@ pub(super) async fn read_stack(
             snapshot
                 .components
                 .push(record(key, kind::LAUNCH_TEMPLATE, id));
-            snapshot.tags.insert(
-                key.to_owned(),
-                t.tags()
-                    .iter()
-                    .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
-                    .collect(),
-            );
         }
     }
     let mut arns: BTreeMap<&str, String> = BTreeMap::new();
@@ -155,7 +150,18 @@ pub(super) async fn read_stack(
         // The principals holding access; unknown (the state's value stands) when the
         // endpoint cannot list access entries (moto has none).
         let admins = match access.map_err(SdkFailure::from_sdk) {
-            Ok(out) => Some(out.access_entries().to_vec()),
+            Ok(out) => {
+                // Rows for the inventory: it lists only the principals in
+                // cluster_admins, so entries made by others do not show.
+                for p in out.access_entries() {
+                    snapshot.components.push(record(
+                        &format!("access_entry.{p}"),
+                        kind::ACCESS_ENTRY,
+                        p,
+                    ));
+                }
+                Some(out.access_entries().to_vec())
+            }
             Err(f) if unsupported(&f) || not_found(&f) => None,
             Err(f) => return Err(failure("EKS", "listing the cluster's access entries", f)),
         };
@@ -170,13 +176,10 @@ pub(super) async fn read_stack(
         else {
             continue;
         };
+        // Node group and launch template tags are set by retag but not read for
+        // drift: the network and the cluster stand for the stack's tags (moto
+        // neither tags node groups nor shows a launch template's new tags).
         let key = format!("node_group.{pool}");
-        if let Some(tags) = group.tags() {
-            snapshot.tags.insert(
-                key.clone(),
-                tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            );
-        }
         snapshot.components.push(record(
             &key,
             kind::NODE_GROUP,

@@ -36,6 +36,7 @@ use async_trait::async_trait;
 
 use super::error::{client_setup_error, SdkFailure};
 use super::kms::{self, KeyOwner};
+use super::tagging::{self, Taggers};
 use super::AwsClients;
 use crate::ports::database::{
     DatabaseBackend, DatabaseSnapshot, DeleteRequest, InstanceRequest, InstanceState,
@@ -183,6 +184,33 @@ impl DatabaseBackend for AwsDatabaseBackend {
         match (self.rds().await, self.ec2().await, self.kms().await) {
             (Ok(rds), Ok(ec2), Ok(kms)) => read::read_stack(&rds, &ec2, &kms, ctx).await,
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Step::failed(e, Vec::new()),
+        }
+    }
+
+    async fn retag(
+        &self,
+        ctx: &StackContext,
+        components: &[ComponentRecord],
+        removed: &[String],
+    ) -> Step<()> {
+        let (rds, ec2, kms) = match (self.rds().await, self.ec2().await, self.kms().await) {
+            (Ok(rds), Ok(ec2), Ok(kms)) => (rds, ec2, kms),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Step::failed(e, Vec::new()),
+        };
+        let result = async {
+            let by_arn = read::rds_arns(&rds, ctx, components).await?;
+            let taggers = Taggers {
+                ec2: Some(&ec2),
+                kms: Some(&kms),
+                rds: Some(&rds),
+                ..Taggers::default()
+            };
+            tagging::retag(&taggers, ctx, &by_arn, removed).await
+        }
+        .await;
+        match result {
+            Ok(()) => Step::done((), Vec::new()),
+            Err(e) => Step::failed(e, Vec::new()),
         }
     }
 

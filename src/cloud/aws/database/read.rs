@@ -23,7 +23,7 @@ use super::{
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms;
 use crate::ports::database::{
-    DatabaseSnapshot, ParameterGroupState, SecurityGroupState, SubnetGroupState,
+    kind, replica_key, DatabaseSnapshot, ParameterGroupState, SecurityGroupState, SubnetGroupState,
 };
 use crate::stack::tags::COMPONENT_TAG;
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
@@ -219,6 +219,18 @@ pub(crate) async fn read_stack(
                 .map(|(i, db)| (*i, replica_state(*i, db)))
                 .collect();
             snap.components = instance_rows(&found);
+            let tags_of = |db: &aws_sdk_rds::types::DbInstance| -> BTreeMap<String, String> {
+                db.tag_list()
+                    .iter()
+                    .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+                    .collect()
+            };
+            if let Some(db) = &found.primary {
+                snap.tags.insert(INSTANCE_KEY.to_owned(), tags_of(db));
+            }
+            for (i, db) in &found.replicas {
+                snap.tags.insert(replica_key(*i), tags_of(db));
+            }
         }
         Err(e) => keep(e),
     }
@@ -243,6 +255,50 @@ pub(crate) async fn read_stack(
         None => Step::done(snap, components),
         Some(e) => Step::failed(e, components),
     }
+}
+
+/// `components` with the ids RDS tags by (ARNs) in place of names: the instance's
+/// and the replicas' ARNs as `DescribeDBInstances` gives them, the groups' built
+/// from the primary's region and account. Other components are unchanged.
+pub(crate) async fn rds_arns(
+    rds: &aws_sdk_rds::Client,
+    ctx: &StackContext,
+    components: &[ComponentRecord],
+) -> Result<Vec<ComponentRecord>, BackendError> {
+    let found = stack_instances(rds, ctx).await?;
+    let mut arn_of: BTreeMap<String, String> = BTreeMap::new();
+    if let Some(db) = &found.primary {
+        arn_of.insert(
+            INSTANCE_KEY.to_owned(),
+            db.db_instance_arn().unwrap_or_default().to_owned(),
+        );
+    }
+    for (i, db) in &found.replicas {
+        arn_of.insert(
+            replica_key(*i),
+            db.db_instance_arn().unwrap_or_default().to_owned(),
+        );
+    }
+    // arn:aws:rds:REGION:ACCOUNT:db:NAME -> arn:aws:rds:REGION:ACCOUNT:
+    let prefix = arn_of
+        .values()
+        .find_map(|a| a.find(":db:").map(|i| a[..=i].to_owned()));
+    Ok(components
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            let arn = match c.kind.as_str() {
+                kind::DB_INSTANCE | kind::DB_REPLICA => arn_of.get(&c.key).cloned(),
+                kind::SUBNET_GROUP => prefix.as_ref().map(|p| format!("{p}subgrp:{}", c.id)),
+                kind::PARAMETER_GROUP => prefix.as_ref().map(|p| format!("{p}pg:{}", c.id)),
+                _ => None,
+            };
+            if let Some(arn) = arn.filter(|a| !a.is_empty()) {
+                c.id = arn;
+            }
+            c
+        })
+        .collect())
 }
 
 fn group_records(snap: &DatabaseSnapshot) -> Vec<ComponentRecord> {

@@ -61,6 +61,15 @@ pub struct NetworkRead {
     pub network: Option<NetworkState>,
     /// Every network component tagged with the stack.
     pub components: Vec<ComponentRecord>,
+    /// The tags of each of them, by component key (for tag drift).
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// EC2 tags as a map.
+pub(crate) fn tags_of(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ec2::Client;
 
-use super::{component_of, describe_stack, key_index, pick, record, Found, NetworkRead};
+use super::{component_of, describe_stack, key_index, pick, record, tags_of, Found, NetworkRead};
 use crate::ports::cluster::kind;
 use crate::ports::cluster::NetworkState;
 use crate::ports::network::Tier;
@@ -21,8 +21,13 @@ pub async fn read_network(ec2: &Client, stack: &str) -> Result<NetworkRead, Back
 
 fn network_from(found: &Found) -> NetworkRead {
     let mut components = Vec::new();
+    let mut tags = BTreeMap::new();
     let vpc = pick(&found.vpcs, "vpc", |v| v.tags(), |_| true);
     for v in &found.vpcs {
+        tags.insert(
+            component_of(v.tags()).unwrap_or("vpc").to_owned(),
+            tags_of(v.tags()),
+        );
         components.push(record(
             component_of(v.tags()).unwrap_or("vpc"),
             kind::VPC,
@@ -41,6 +46,7 @@ fn network_from(found: &Found) -> NetworkRead {
         let id = s.subnet_id().unwrap_or_default();
         let zone = s.availability_zone().unwrap_or_default();
         components.push(record(key, kind::SUBNET, Some(zone), id));
+        tags.insert(key.to_owned(), tags_of(s.tags()));
         zone_of_subnet.insert(id.to_owned(), zone.to_owned());
         if !ours(s.vpc_id()) {
             continue;
@@ -62,6 +68,12 @@ fn network_from(found: &Found) -> NetworkRead {
         }
     }
     for g in &found.igws {
+        tags.insert(
+            component_of(g.tags())
+                .unwrap_or("internet_gateway")
+                .to_owned(),
+            tags_of(g.tags()),
+        );
         components.push(record(
             component_of(g.tags()).unwrap_or("internet_gateway"),
             kind::INTERNET_GATEWAY,
@@ -72,6 +84,7 @@ fn network_from(found: &Found) -> NetworkRead {
     let index_zone = |key: &str| key_index(key).and_then(|i| zones_by_index.get(&i).cloned());
     for a in &found.eips {
         let key = component_of(a.tags()).unwrap_or("elastic_ip");
+        tags.insert(key.to_owned(), tags_of(a.tags()));
         components.push(record(
             key,
             kind::ELASTIC_IP,
@@ -82,6 +95,7 @@ fn network_from(found: &Found) -> NetworkRead {
     let mut nats: BTreeMap<usize, String> = BTreeMap::new();
     for n in &found.nats {
         let key = component_of(n.tags()).unwrap_or("nat_gateway");
+        tags.insert(key.to_owned(), tags_of(n.tags()));
         let id = n.nat_gateway_id().unwrap_or_default();
         let zone = n
             .subnet_id()
@@ -96,6 +110,7 @@ fn network_from(found: &Found) -> NetworkRead {
     }
     for r in &found.route_tables {
         let key = component_of(r.tags()).unwrap_or("route_table");
+        tags.insert(key.to_owned(), tags_of(r.tags()));
         components.push(record(
             key,
             kind::ROUTE_TABLE,
@@ -115,5 +130,6 @@ fn network_from(found: &Found) -> NetworkRead {
     NetworkRead {
         network,
         components,
+        tags,
     }
 }

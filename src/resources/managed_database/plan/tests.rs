@@ -58,6 +58,7 @@ fn fill(v: &mut Value, at: &str) {
                             [("orders-replica-0".to_string(), Value::from("available"))].into(),
                         ),
                         "zone" => "eu-west-1a".into(),
+                        "tags_all" => Value::Map(Default::default()),
                         _ => Value::from(format!("{here}-1")),
                     };
                 } else {
