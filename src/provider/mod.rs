@@ -20,8 +20,6 @@ use crate::diag::Diagnostics;
 use crate::framework::{DataSource, ProviderData, ProviderDefinition, Resource};
 use crate::ports::{Cloud, CloudKind};
 use crate::protocol::ProviderService;
-use crate::resources::ha_cluster::HaClusterResource;
-use crate::resources::managed_database::ManagedDatabaseResource;
 use crate::schema::Schema;
 
 /// The provider's type name.
@@ -58,12 +56,12 @@ impl ProviderDefinition for PavedProvider {
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
         vec![
-            Arc::new(HaClusterResource::new(Arc::new(|c: &dyn Cloud| {
-                c.cluster()
-            }))),
-            Arc::new(ManagedDatabaseResource::new(Arc::new(|c: &dyn Cloud| {
-                c.database()
-            }))),
+            Arc::new(crate::resources::ha_cluster::resource::resource(Arc::new(
+                |c: &dyn Cloud| c.cluster(),
+            ))),
+            Arc::new(crate::resources::managed_database::resource::resource(
+                Arc::new(|c: &dyn Cloud| c.database()),
+            )),
         ]
     }
 }

@@ -37,6 +37,7 @@ pub mod error;
 pub mod inventory;
 pub mod jitter;
 pub mod knowable;
+pub mod outline;
 pub mod plan;
 pub mod reader;
 pub mod resource;

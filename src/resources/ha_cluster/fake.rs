@@ -263,7 +263,7 @@ impl ScriptedBackend {
         Arc::new(fake)
     }
 
-    /// A backend factory for [`super::HaClusterResource::new`] that hands out this fake.
+    /// A backend factory for [`super::resource::resource`] that hands out this fake.
     pub fn factory(self: &Arc<Self>) -> BackendFactory<dyn ClusterBackend> {
         let fake = Arc::clone(self);
         Arc::new(move |_| Ok(Arc::clone(&fake) as Arc<dyn ClusterBackend>))

@@ -37,7 +37,7 @@ impl Tf {
     fn new() -> Self {
         let fake = ScriptedBackend::new();
         Tf {
-            resource: HaClusterResource::new(fake.factory()),
+            resource: super::resource::resource(fake.factory()),
             fake,
             ctx: FixedCloud::new("eu-west-1").context(),
         }

@@ -520,7 +520,7 @@ impl ScriptedDatabase {
         Arc::new(fake)
     }
 
-    /// A backend factory for [`super::ManagedDatabaseResource::new`] that hands out
+    /// A backend factory for [`super::resource::resource`] that hands out
     /// this fake.
     pub fn factory(self: &Arc<Self>) -> BackendFactory<dyn DatabaseBackend> {
         let fake = Arc::clone(self);

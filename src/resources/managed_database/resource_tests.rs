@@ -43,7 +43,7 @@ impl Tf {
     fn new() -> Self {
         let fake = ScriptedDatabase::new();
         Tf {
-            resource: ManagedDatabaseResource::new(fake.factory()),
+            resource: super::resource::resource(fake.factory()),
             fake,
             ctx: FixedCloud::new("eu-west-1").context(),
         }

@@ -1,0 +1,443 @@
+//! The generic stack resource: the outline every stack resource follows, written
+//! once. A resource supplies a [`StackModel`] (its schema, typed spec, planning,
+//! how it converges its port and renders state) and [`StackResource`] does the rest
+//! the same way for all of them:
+//!
+//! - **plan**: the model's pure plan, then `tags_all` from the provider's default
+//!   tags;
+//! - **apply**: deletion protection refused at apply time too (whatever the plan);
+//!   destroy through the model; create and update converge the stack, and a
+//!   failure returns what exists, read back, as partial state with a message that
+//!   tells the truth (a failed create is tainted; `terraform untaint` resumes);
+//!   after a successful update, changed tags retag every component;
+//! - **read**: the stack read back in one batched pass, drift and tag drift written
+//!   into the state; a stack that is gone leaves the state; an unreachable cloud
+//!   keeps it;
+//! - **import**: by name, through the same read;
+//! - **timeouts** from the `timeouts` block, with the model's defaults, and
+//!   StopProvider through the operation's cancellation token.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use paved_value::Value;
+
+use super::error::{BackendError, CloudError};
+use super::knowable::Knowable;
+use super::resource::{
+    kept_read, plan_tags_all, prior_tags_all, read_tags_all, refuse_protected_delete, report,
+    report_cloud, report_failed_create, settle_tags, stack_context, teardown_response,
+    unreachable_read, unreachable_response,
+};
+use super::state::{set_attr, unknowns_to_null};
+use super::step::{ComponentRecord, StackContext, TeardownReport};
+use super::tags::Tags;
+use super::timeouts::TimeoutsSpec;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::framework::{
+    ApplyRequest, ApplyResponse, ImportedObject, OpContext, PlanRequest, PlanResponse, ReadRequest,
+    ReadResponse, Resource,
+};
+use crate::schema::Schema;
+
+/// The cloud an operation reaches, as the model connects to it.
+pub struct Connection<'a, B: ?Sized> {
+    /// The port the model drives.
+    pub backend: Arc<B>,
+    /// The provider's default tags.
+    pub default_tags: &'a Tags,
+    /// The provider's default region, when it has one.
+    pub region: Option<String>,
+}
+
+/// What one read of the stack found: the model's view of it and the tags of the
+/// components whose listing tells them (for tag drift).
+pub struct ReadBack<O> {
+    /// What exists.
+    pub observed: O,
+    /// Tags by component key.
+    pub tags: BTreeMap<String, Tags>,
+    /// Whether what was found makes the resource exist (a database without its
+    /// primary does not): refresh then drops it and import finds nothing, while a
+    /// failed apply still keeps every component found.
+    pub exists: bool,
+}
+
+/// The default timeouts of a resource: used when the `timeouts` block leaves one out.
+#[derive(Debug, Clone, Copy)]
+pub struct DefaultTimeouts {
+    /// Create.
+    pub create: Duration,
+    /// Update.
+    pub update: Duration,
+    /// Delete.
+    pub delete: Duration,
+}
+
+/// What a stack resource supplies to the outline: its own logic, nothing more.
+#[async_trait]
+pub trait StackModel: Send + Sync + 'static {
+    /// The port the resource drives (`dyn ClusterBackend`).
+    type Backend: ?Sized + Send + Sync;
+    /// The typed, effective configuration.
+    type Spec: Clone + Send + Sync;
+    /// What converge and a read gather about the stack.
+    type Observed: Default + Send + Sync;
+
+    /// The type name in HCL (`paved_ha_cluster`).
+    const TYPE_NAME: &'static str;
+    /// The resource in a message (`cluster`).
+    const NOUN: &'static str;
+    /// Timeouts when the `timeouts` block sets none.
+    const TIMEOUTS: DefaultTimeouts;
+
+    /// The schema.
+    fn schema(&self) -> Schema;
+    /// Checks a configuration without any cloud call (errors only).
+    fn validate(&self, config: &Value) -> Diagnostics;
+    /// The pure plan: planned state, replacements, deletion protection at plan.
+    fn plan(&self, prior: &Value, proposed: &Value, config: &Value) -> PlanResponse;
+    /// The port and provider settings of the configured cloud.
+    fn connect<'a>(&self, ctx: &'a OpContext) -> Result<Connection<'a, Self::Backend>, CloudError>;
+
+    /// The spec of a configuration over the prior state.
+    fn spec_from_config(&self, config: &Value, prior: &Value) -> (Self::Spec, Diagnostics);
+    /// The spec a state stands for.
+    fn spec_from_state(&self, state: &Value) -> Self::Spec;
+    /// The stack's name (the tag every component carries).
+    fn name(&self, spec: &Self::Spec) -> String;
+    /// The resource's own tags, when known.
+    fn tags<'s>(&self, spec: &'s Self::Spec) -> Option<&'s Tags>;
+    /// The `timeouts` block.
+    fn timeouts<'s>(&self, spec: &'s Self::Spec) -> &'s TimeoutsSpec;
+    /// `deletion_protection`.
+    fn protected(&self, spec: &Self::Spec) -> bool;
+
+    /// Creates or updates the stack, recording what exists in `observed` as it goes.
+    async fn converge(
+        &self,
+        backend: &Self::Backend,
+        ctx: &StackContext,
+        spec: &Self::Spec,
+        prior: Option<&Self::Spec>,
+        observed: &mut Self::Observed,
+    ) -> Result<(), BackendError>;
+    /// Reads the stack back; `None` when it is gone.
+    async fn read_stack(
+        &self,
+        backend: &Self::Backend,
+        ctx: &StackContext,
+    ) -> Result<Option<ReadBack<Self::Observed>>, BackendError>;
+    /// Adds what a read found to what a failed converge recorded.
+    fn merge_read(&self, observed: &mut Self::Observed, read: Self::Observed);
+    /// Whether nothing of the stack exists.
+    fn is_empty(&self, observed: &Self::Observed) -> bool;
+    /// Every component that exists.
+    fn components(&self, observed: &Self::Observed) -> Vec<ComponentRecord>;
+    /// Sets the stack's tags on `components` and removes `removed`.
+    async fn retag(
+        &self,
+        backend: &Self::Backend,
+        ctx: &StackContext,
+        components: &[ComponentRecord],
+        removed: &[String],
+    ) -> Result<(), BackendError>;
+    /// Tears the stack down.
+    async fn destroy(
+        &self,
+        backend: &Self::Backend,
+        ctx: &StackContext,
+        spec: &Self::Spec,
+    ) -> Result<TeardownReport, BackendError>;
+
+    /// The state after an apply of `config` (`failed`: what exists rather than what
+    /// was asked, so the next plan shows what is still to do). `tags_all` is the
+    /// outline's.
+    fn applied_state(
+        &self,
+        observed: &Self::Observed,
+        spec: &Self::Spec,
+        config: &Value,
+        prior: &Value,
+        failed: bool,
+        region: Option<&str>,
+    ) -> Value;
+    /// The state a refresh of `current` renders, with drift written in.
+    fn refreshed_state(
+        &self,
+        observed: Self::Observed,
+        current: &Value,
+        region: Option<&str>,
+    ) -> Value;
+    /// The state an import of `id` renders, or why it cannot be imported.
+    fn imported_state(
+        &self,
+        id: &str,
+        observed: Self::Observed,
+        region: Option<&str>,
+    ) -> Result<Value, Diagnostic>;
+    /// The error for an import of `id` that found nothing.
+    fn not_found(&self, id: &str) -> Diagnostic;
+}
+
+/// A stack resource: the outline over a model.
+pub struct StackResource<M> {
+    model: M,
+}
+
+impl<M: StackModel> StackResource<M> {
+    /// The resource of `model`.
+    pub fn new(model: M) -> Self {
+        Self { model }
+    }
+
+    fn context(
+        &self,
+        ctx: &OpContext,
+        conn: &Connection<'_, M::Backend>,
+        spec: &M::Spec,
+        timeout: &Knowable<String>,
+        fallback: Duration,
+    ) -> StackContext {
+        stack_context(
+            ctx,
+            M::TYPE_NAME,
+            conn.default_tags,
+            &self.model.name(spec),
+            self.model.tags(spec),
+            timeout,
+            fallback,
+        )
+    }
+
+    async fn destroy(
+        &self,
+        ctx: &OpContext,
+        conn: &Connection<'_, M::Backend>,
+        prior: &Value,
+    ) -> ApplyResponse {
+        if let Some(refused) = refuse_protected_delete(M::TYPE_NAME, prior) {
+            return refused;
+        }
+        let spec = self.model.spec_from_state(prior);
+        let timeout = &self.model.timeouts(&spec).delete;
+        let sctx = self.context(ctx, conn, &spec, timeout, M::TIMEOUTS.delete);
+        let result = self
+            .model
+            .destroy(conn.backend.as_ref(), &sctx, &spec)
+            .await;
+        teardown_response(M::NOUN, prior, result)
+    }
+}
+
+#[async_trait]
+impl<M: StackModel> Resource for StackResource<M> {
+    fn type_name(&self) -> &'static str {
+        M::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        self.model.schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        self.model.validate(config)
+    }
+
+    async fn plan(&self, ctx: &OpContext, req: PlanRequest<'_>) -> PlanResponse {
+        let mut response = self
+            .model
+            .plan(req.prior_state, req.proposed_new_state, req.config);
+        let conn = self.model.connect(ctx).ok();
+        plan_tags_all(
+            &mut response,
+            conn.as_ref().map(|c| c.default_tags),
+            req.config,
+        );
+        response
+    }
+
+    async fn apply(&self, ctx: &OpContext, req: ApplyRequest<'_>) -> ApplyResponse {
+        let conn = match self.model.connect(ctx) {
+            Ok(c) => c,
+            Err(e) => return unreachable_response(&e, req.prior_state),
+        };
+        if req.planned_state.is_null() {
+            return self.destroy(ctx, &conn, req.prior_state).await;
+        }
+        let backend = conn.backend.as_ref();
+        let mut diags = Diagnostics::new();
+        let creating = req.prior_state.is_null();
+        let (spec, read_diags) = self.model.spec_from_config(req.config, req.prior_state);
+        diags.extend(read_diags);
+        let prior = (!creating).then(|| self.model.spec_from_state(req.prior_state));
+        let timeouts = self.model.timeouts(&spec);
+        let (timeout, fallback) = if creating {
+            (&timeouts.create, M::TIMEOUTS.create)
+        } else {
+            (&timeouts.update, M::TIMEOUTS.update)
+        };
+        let sctx = self.context(ctx, &conn, &spec, timeout, fallback);
+        let mut observed = M::Observed::default();
+        let result = self
+            .model
+            .converge(backend, &sctx, &spec, prior.as_ref(), &mut observed)
+            .await;
+        let region = conn.region.as_deref();
+        if let Err(e) = &result {
+            let doing = format!(
+                "{} the {}",
+                if creating { "Creating" } else { "Updating" },
+                M::NOUN
+            );
+            // Return what exists, read back so nothing is forgotten.
+            if let Ok(Some(read)) = self.model.read_stack(backend, &sctx).await {
+                self.model.merge_read(&mut observed, read.observed);
+            }
+            if creating && self.model.is_empty(&observed) {
+                report(&mut diags, &doing, e);
+                return ApplyResponse {
+                    diagnostics: diags,
+                    ..ApplyResponse::default()
+                };
+            }
+            if creating {
+                let protected = self.model.protected(&spec);
+                report_failed_create(&mut diags, &doing, M::TYPE_NAME, e, protected);
+            } else {
+                report(&mut diags, &doing, e);
+            }
+            let mut state = unknowns_to_null(&self.model.applied_state(
+                &observed,
+                &spec,
+                req.config,
+                req.prior_state,
+                true,
+                region,
+            ));
+            // The tags the components had before: the next plan retags if needed.
+            set_attr(&mut state, "tags_all", prior_tags_all(req.prior_state));
+            return ApplyResponse {
+                new_state: state,
+                diagnostics: diags,
+                ..ApplyResponse::default()
+            };
+        }
+        let mut state = unknowns_to_null(&self.model.applied_state(
+            &observed,
+            &spec,
+            req.config,
+            req.prior_state,
+            false,
+            region,
+        ));
+        let components = self.model.components(&observed);
+        let sctx_ref = &sctx;
+        let retag = move |removed: Vec<String>| async move {
+            self.model
+                .retag(backend, sctx_ref, &components, &removed)
+                .await
+        };
+        settle_tags(
+            &mut state,
+            req.prior_state,
+            &sctx,
+            creating,
+            M::NOUN,
+            &mut diags,
+            retag,
+        )
+        .await;
+        ApplyResponse {
+            new_state: state,
+            diagnostics: diags,
+            ..ApplyResponse::default()
+        }
+    }
+
+    async fn read(&self, ctx: &OpContext, req: ReadRequest<'_>) -> ReadResponse {
+        let current = req.current_state;
+        let conn = match self.model.connect(ctx) {
+            Ok(c) => c,
+            Err(e) => return unreachable_read(&e, &req),
+        };
+        let spec = self.model.spec_from_state(current);
+        let sctx = self.context(ctx, &conn, &spec, &Knowable::Unknown, M::TIMEOUTS.create);
+        let read = match self.model.read_stack(conn.backend.as_ref(), &sctx).await {
+            Ok(Some(read)) if read.exists => read,
+            Ok(_) => return ReadResponse::default(),
+            Err(e) => {
+                let mut diags = Diagnostics::new();
+                report(&mut diags, &format!("Reading the {}", M::NOUN), &e);
+                return kept_read(&req, diags);
+            }
+        };
+        let tags_all = read_tags_all(&read.tags, prior_tags_all(current));
+        let mut state = unknowns_to_null(&self.model.refreshed_state(
+            read.observed,
+            current,
+            conn.region.as_deref(),
+        ));
+        set_attr(&mut state, "tags_all", tags_all);
+        ReadResponse {
+            new_state: state,
+            private: req.private.to_vec(),
+            diagnostics: Diagnostics::new(),
+        }
+    }
+
+    async fn import(
+        &self,
+        ctx: &OpContext,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Vec<ImportedObject> {
+        let conn = match self.model.connect(ctx) {
+            Ok(c) => c,
+            Err(e) => {
+                report_cloud(diags, &e);
+                return Vec::new();
+            }
+        };
+        let sctx = stack_context(
+            ctx,
+            M::TYPE_NAME,
+            conn.default_tags,
+            id,
+            None,
+            &Knowable::Unknown,
+            M::TIMEOUTS.create,
+        );
+        let read = match self.model.read_stack(conn.backend.as_ref(), &sctx).await {
+            Ok(Some(read)) if read.exists => read,
+            Ok(_) => {
+                diags.0.push(self.model.not_found(id));
+                return Vec::new();
+            }
+            Err(e) => {
+                report(diags, &format!("Reading the {}", M::NOUN), &e);
+                return Vec::new();
+            }
+        };
+        let tags_all = read_tags_all(&read.tags, Value::Null);
+        match self
+            .model
+            .imported_state(id, read.observed, conn.region.as_deref())
+        {
+            Ok(state) => {
+                let mut state = unknowns_to_null(&state);
+                set_attr(&mut state, "tags_all", tags_all);
+                vec![ImportedObject {
+                    state,
+                    private: Vec::new(),
+                }]
+            }
+            Err(d) => {
+                diags.0.push(d);
+                Vec::new()
+            }
+        }
+    }
+}
