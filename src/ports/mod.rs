@@ -11,6 +11,8 @@
 
 pub mod cluster;
 pub mod database;
+#[cfg(test)]
+pub mod harness;
 pub mod key;
 pub mod network;
 #[cfg(test)]

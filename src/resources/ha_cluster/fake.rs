@@ -1183,3 +1183,18 @@ impl ClusterBackend for ScriptedBackend {
         Step::done(report, remaining)
     }
 }
+
+impl crate::ports::harness::ScriptedCloud for ScriptedBackend {
+    fn fail_next(&self, call: &str, error: BackendError) {
+        ScriptedBackend::fail_next(self, call, error);
+    }
+    fn clear_faults(&self) {
+        ScriptedBackend::clear_faults(self);
+    }
+    fn duplicates(&self) -> Vec<String> {
+        ScriptedBackend::duplicates(self)
+    }
+    fn components(&self, stack: &str) -> BTreeMap<String, ComponentRecord> {
+        ScriptedBackend::components(self, stack)
+    }
+}

@@ -1863,3 +1863,18 @@ mod tests {
         );
     }
 }
+
+impl crate::ports::harness::ScriptedCloud for ScriptedDatabase {
+    fn fail_next(&self, call: &str, error: BackendError) {
+        ScriptedDatabase::fail_next(self, call, error);
+    }
+    fn clear_faults(&self) {
+        ScriptedDatabase::clear_faults(self);
+    }
+    fn duplicates(&self) -> Vec<String> {
+        ScriptedDatabase::duplicates(self)
+    }
+    fn components(&self, stack: &str) -> BTreeMap<String, ComponentRecord> {
+        ScriptedDatabase::components(self, stack)
+    }
+}

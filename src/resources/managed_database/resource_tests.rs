@@ -6,20 +6,17 @@
 //! snapshot, restores and import.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use paved_value::Value;
-use tokio_util::sync::CancellationToken;
 
 use super::fake::{ScriptedDatabase, RESTORABLE_TIME, SUBNETS, VPC};
-use super::{schema, ManagedDatabaseResource};
-use crate::diag::{Diagnostics, Severity};
-use crate::framework::{
-    ApplyRequest, ApplyResponse, OpContext, PlanRequest, PlanResponse, ReadRequest, Resource,
-};
+use super::schema;
+use crate::diag::Diagnostics;
 use crate::ports::database::ModifyRequest;
-use crate::ports::testing::FixedCloud;
+use crate::ports::harness::{
+    assert_known_values_kept, assert_no_errors, error_at, errors, Tf as Harness,
+};
 use crate::stack::schema_testing::{config_of, get, map, num, obj, strings};
 use crate::stack::BackendError;
 
@@ -33,271 +30,12 @@ fn config(pairs: Vec<(&str, Value)>) -> Value {
 }
 
 /// Terraform, the resource and the fake cloud behind it.
-struct Tf {
-    resource: ManagedDatabaseResource,
-    fake: Arc<ScriptedDatabase>,
-    ctx: OpContext,
-}
+type Tf = Harness<ScriptedDatabase>;
 
 impl Tf {
     fn new() -> Self {
         let fake = ScriptedDatabase::new();
-        Tf {
-            resource: super::resource::resource(fake.factory()),
-            fake,
-            ctx: FixedCloud::new("eu-west-1").context(),
-        }
-    }
-
-    /// The next `terraform apply`: a new provider process, with a new stop signal.
-    fn next_run(&mut self) {
-        self.ctx.cancel = CancellationToken::new();
-    }
-
-    /// PlanResourceChange: Terraform proposes the configuration (on create) or the
-    /// configuration over the prior state.
-    async fn plan(&self, prior: &Value, config: &Value) -> PlanResponse {
-        self.resource
-            .plan(
-                &self.ctx,
-                PlanRequest {
-                    prior_state: prior,
-                    proposed_new_state: config,
-                    config,
-                    prior_private: &[],
-                },
-            )
-            .await
-    }
-
-    async fn apply(&self, prior: &Value, planned: &Value, config: &Value) -> ApplyResponse {
-        self.resource
-            .apply(
-                &self.ctx,
-                ApplyRequest {
-                    prior_state: prior,
-                    planned_state: planned,
-                    config,
-                    planned_private: &[],
-                },
-            )
-            .await
-    }
-
-    /// Plans a change from `prior` to `config` that has no errors and replaces
-    /// nothing.
-    async fn plan_in_place(&self, prior: &Value, config: &Value) -> PlanResponse {
-        let plan = self.plan(prior, config).await;
-        assert_no_errors(&plan.diagnostics);
-        assert!(
-            plan.requires_replace.is_empty(),
-            "{:?}",
-            plan.requires_replace
-        );
-        plan
-    }
-
-    /// Plans (without errors, in place) and applies a change from `prior` to `config`.
-    async fn plan_apply(&self, prior: &Value, config: &Value) -> (Value, ApplyResponse) {
-        let plan = self.plan_in_place(prior, config).await;
-        let out = self.apply(prior, &plan.planned_state, config).await;
-        (plan.planned_state, out)
-    }
-
-    /// Plans and applies a create of `config` whose call `call` fails with `error`.
-    async fn create_failing(
-        &self,
-        config: &Value,
-        call: &str,
-        error: BackendError,
-    ) -> ApplyResponse {
-        self.fake.fail_next(call, error);
-        self.plan_apply(&Value::Null, config).await.1
-    }
-
-    /// The next run (faults cleared) applies `config` over the `partial` state, as
-    /// after `terraform untaint` (Terraform taints an object whose create failed):
-    /// it converges to a wholly known state, keeps every value the plan knew,
-    /// creates nothing twice and leaves nothing to plan. Returns the state.
-    async fn resume(&mut self, partial: &Value, config: &Value) -> Value {
-        self.fake.clear_faults();
-        self.next_run();
-        let (planned, out) = self.plan_apply(partial, config).await;
-        assert_no_errors(&out.diagnostics);
-        assert!(out.new_state.is_wholly_known(), "{:#?}", out.new_state);
-        assert_known_values_kept(&planned, &out.new_state, "");
-        self.assert_no_duplicates();
-        self.assert_inventory_matches_cloud(&out.new_state);
-        self.assert_no_changes(&out.new_state, config).await;
-        out.new_state
-    }
-
-    /// Creates `config` and checks it succeeded; returns the state.
-    async fn create(&self, config: &Value) -> Value {
-        let (planned, out) = self.plan_apply(&Value::Null, config).await;
-        assert_no_errors(&out.diagnostics);
-        assert_known_values_kept(&planned, &out.new_state, "");
-        out.new_state
-    }
-
-    async fn read(&self, state: &Value) -> Value {
-        let out = self
-            .resource
-            .read(
-                &self.ctx,
-                ReadRequest {
-                    current_state: state,
-                    private: &[],
-                },
-            )
-            .await;
-        assert_no_errors(&out.diagnostics);
-        out.new_state
-    }
-
-    /// Plans the destroy and applies it.
-    async fn destroy(&self, state: &Value) -> ApplyResponse {
-        let plan = self.plan(state, &Value::Null).await;
-        assert_no_errors(&plan.diagnostics);
-        assert!(plan.planned_state.is_null());
-        self.apply(state, &Value::Null, &Value::Null).await
-    }
-
-    /// The plan of `config` over `state` changes nothing.
-    async fn assert_no_changes(&self, state: &Value, config: &Value) {
-        let plan = self.plan_in_place(state, config).await;
-        let mut diffs = Vec::new();
-        differences(&plan.planned_state, state, "", &mut diffs);
-        assert!(diffs.is_empty(), "the plan is not empty: {diffs:#?}");
-    }
-
-    /// No component was created twice.
-    fn assert_no_duplicates(&self) {
-        let twice = self.fake.duplicates();
-        assert!(twice.is_empty(), "created more than once: {twice:?}");
-    }
-
-    /// The inventory's ids by key (null for components that do not exist).
-    fn inventory(state: &Value) -> Vec<(String, Value)> {
-        get(state, "inventory")
-            .as_list()
-            .unwrap_or_default()
-            .iter()
-            .map(|row| {
-                (
-                    get(row, "key").as_str().unwrap_or_default().to_owned(),
-                    get(row, "id").clone(),
-                )
-            })
-            .collect()
-    }
-
-    /// The inventory's ids, by key.
-    fn ids(state: &Value) -> BTreeMap<String, Value> {
-        Self::inventory(state).into_iter().collect()
-    }
-
-    /// Every inventory row with an id names a component the fake holds for the
-    /// state's stack, with that id; every component the fake holds is in the
-    /// inventory.
-    fn assert_inventory_matches_cloud(&self, state: &Value) {
-        let stack = get(state, "name").as_str().unwrap_or_default();
-        let cloud = self.fake.components(stack);
-        let rows = Self::inventory(state);
-        for (key, id) in &rows {
-            match cloud.get(key) {
-                Some(c) => assert_eq!(id, &Value::from(c.id.as_str()), "{key}"),
-                None => assert!(id.is_null(), "{key} has id {id:?} but does not exist"),
-            }
-        }
-        for key in cloud.keys() {
-            assert!(
-                rows.iter().any(|(k, id)| k == key && !id.is_null()),
-                "{key} exists but the inventory does not list it: {rows:?}"
-            );
-        }
-    }
-}
-
-/// The paths where `a` and `b` differ, with both values.
-fn differences(a: &Value, b: &Value, at: &str, out: &mut Vec<String>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) | (Value::Map(x), Value::Map(y)) => {
-            for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
-                let (xv, yv) = (
-                    x.get(k).unwrap_or(&Value::Null),
-                    y.get(k).unwrap_or(&Value::Null),
-                );
-                differences(xv, yv, &format!("{at}.{k}"), out);
-            }
-        }
-        (Value::List(x), Value::List(y)) if x.len() == y.len() => {
-            for (i, (xv, yv)) in x.iter().zip(y).enumerate() {
-                differences(xv, yv, &format!("{at}[{i}]"), out);
-            }
-        }
-        _ if a != b => out.push(format!("{at}: {a:?} != {b:?}")),
-        _ => {}
-    }
-}
-
-fn assert_no_errors(diags: &Diagnostics) {
-    assert!(!diags.has_errors(), "{diags:#?}");
-}
-
-/// The error diagnostics' summaries and details, joined.
-fn errors(diags: &Diagnostics) -> String {
-    diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| format!("{}: {}", d.summary, d.detail))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Whether an error diagnostic points at `path`.
-fn error_at(diags: &Diagnostics, path: &str) -> bool {
-    diags.iter().any(|d| {
-        d.severity == Severity::Error
-            && d.path.as_ref().map(|p| p.to_string()).as_deref() == Some(path)
-    })
-}
-
-/// Every value known in `planned` is the same in `state` (what Terraform checks
-/// of an apply's result); the message lists every value that changed.
-fn assert_known_values_kept(planned: &Value, state: &Value, at: &str) {
-    let mut changed = Vec::new();
-    known_values_changed(planned, state, at, &mut changed);
-    assert!(
-        changed.is_empty(),
-        "planned values changed by apply (Terraform rejects this result): {changed:#?}"
-    );
-}
-
-/// The paths of values known in `planned` that `state` does not keep.
-fn known_values_changed(planned: &Value, state: &Value, at: &str, out: &mut Vec<String>) {
-    if planned.is_unknown() {
-        return;
-    }
-    match (planned, state) {
-        (Value::Object(p), Value::Object(s)) => {
-            for (k, pv) in p {
-                let sv = s.get(k).unwrap_or(&Value::Null);
-                known_values_changed(pv, sv, &format!("{at}.{k}"), out);
-            }
-        }
-        (Value::Map(p), Value::Map(s)) if p.keys().eq(s.keys()) => {
-            for (k, pv) in p {
-                known_values_changed(pv, &s[k], &format!("{at}[{k:?}]"), out);
-            }
-        }
-        (Value::List(p), Value::List(s)) if p.len() == s.len() => {
-            for (i, (pv, sv)) in p.iter().zip(s).enumerate() {
-                known_values_changed(pv, sv, &format!("{at}[{i}]"), out);
-            }
-        }
-        _ if planned != state => out.push(format!("{at}: planned {planned:?}, got {state:?}")),
-        _ => {}
+        Tf::with(super::resource::resource(fake.factory()), fake)
     }
 }
 
