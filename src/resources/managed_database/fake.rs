@@ -1668,6 +1668,21 @@ impl DatabaseBackend for ScriptedDatabase {
     }
 }
 
+impl crate::ports::harness::ScriptedCloud for ScriptedDatabase {
+    fn fail_next(&self, call: &str, error: BackendError) {
+        ScriptedDatabase::fail_next(self, call, error);
+    }
+    fn clear_faults(&self) {
+        ScriptedDatabase::clear_faults(self);
+    }
+    fn duplicates(&self) -> Vec<String> {
+        ScriptedDatabase::duplicates(self)
+    }
+    fn components(&self, stack: &str) -> BTreeMap<String, ComponentRecord> {
+        ScriptedDatabase::components(self, stack)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! The fake against the AWS backend's observable behaviour (see
@@ -1861,20 +1876,5 @@ mod tests {
             matches!(missing, BackendError::NotFound { .. }),
             "{missing}"
         );
-    }
-}
-
-impl crate::ports::harness::ScriptedCloud for ScriptedDatabase {
-    fn fail_next(&self, call: &str, error: BackendError) {
-        ScriptedDatabase::fail_next(self, call, error);
-    }
-    fn clear_faults(&self) {
-        ScriptedDatabase::clear_faults(self);
-    }
-    fn duplicates(&self) -> Vec<String> {
-        ScriptedDatabase::duplicates(self)
-    }
-    fn components(&self, stack: &str) -> BTreeMap<String, ComponentRecord> {
-        ScriptedDatabase::components(self, stack)
     }
 }
