@@ -12,7 +12,7 @@ use paved::cloud::aws::cluster::AwsClusterBackend;
 use paved::cloud::aws::{AwsClients, AwsSettings, Setting};
 use paved::ports::cluster::Capacity;
 use paved::ports::cluster::{
-    ClusterBackend, ControlPlaneRequest, IamRequest, NetworkRequest, NodePoolRequest, Taint,
+    ClusterBackend, ControlPlaneRequest, IdentityRequest, NetworkRequest, NodePoolRequest, Taint,
     TeardownRequest, ZoneChoice,
 };
 use paved::ports::key::EncryptionKeyRequest;
@@ -69,7 +69,7 @@ fn pools(subnets: &[String], node_role: &str) -> Vec<NodePoolRequest> {
             labels: BTreeMap::new(),
             taints: Vec::new(),
             subnet_ids: subnets.to_vec(),
-            node_role_id: node_role.to_owned(),
+            node_identity: node_role.to_owned(),
             kubernetes_version: "1.31".into(),
         },
         NodePoolRequest {
@@ -86,7 +86,7 @@ fn pools(subnets: &[String], node_role: &str) -> Vec<NodePoolRequest> {
                 effect: "NoSchedule".into(),
             }],
             subnet_ids: subnets.to_vec(),
-            node_role_id: node_role.to_owned(),
+            node_identity: node_role.to_owned(),
             kubernetes_version: "1.31".into(),
         },
     ]
@@ -113,10 +113,10 @@ async fn ensure_all(backend: &AwsClusterBackend, ctx: &StackContext) -> (Vec<Str
         .result
         .expect("key");
     let iam = backend
-        .ensure_iam(
+        .ensure_identities(
             ctx,
-            &IamRequest {
-                oidc_provider_id: None,
+            &IdentityRequest {
+                workload_identity_provider: None,
             },
         )
         .await
@@ -132,8 +132,8 @@ async fn ensure_all(backend: &AwsClusterBackend, ctx: &StackContext) -> (Vec<Str
                 kubernetes_version: Some("1.31".into()),
                 subnet_ids: intra,
                 public_access_cidrs: vec!["203.0.113.0/24".into()],
-                encryption_key_arn: key.arn.clone(),
-                cluster_role_id: iam.cluster_role_id.clone(),
+                encryption_key: key.id.clone(),
+                control_plane_identity: iam.control_plane_identity.clone(),
                 log_types: vec!["api".into(), "audit".into()],
                 log_retention_days: 30,
                 admins: Vec::new(),
@@ -143,19 +143,22 @@ async fn ensure_all(backend: &AwsClusterBackend, ctx: &StackContext) -> (Vec<Str
         .result
         .expect("control plane");
     assert_eq!(cp.kubernetes_version, "1.31");
-    assert!(cp.oidc_provider_id.contains(":oidc-provider/"), "{cp:?}");
+    assert!(
+        cp.workload_identity_provider.contains(":oidc-provider/"),
+        "{cp:?}"
+    );
     let iam = backend
-        .ensure_iam(
+        .ensure_identities(
             ctx,
-            &IamRequest {
-                oidc_provider_id: Some(cp.oidc_provider_id.clone()),
+            &IdentityRequest {
+                workload_identity_provider: Some(cp.workload_identity_provider.clone()),
             },
         )
         .await
         .result
         .expect("iam with autoscaler");
-    assert!(iam.autoscaler_role_id.is_some());
-    for pool in pools(&private, &iam.node_role_id) {
+    assert!(iam.autoscaler_identity.is_some());
+    for pool in pools(&private, &iam.node_identity) {
         let state = backend
             .ensure_node_pool(ctx, &pool)
             .await
@@ -165,7 +168,7 @@ async fn ensure_all(backend: &AwsClusterBackend, ctx: &StackContext) -> (Vec<Str
         assert_eq!(state.capacity, pool.capacity);
     }
     let public: Vec<String> = net.subnet_ids[&Tier::Public].values().cloned().collect();
-    (public, iam.node_role_id)
+    (public, iam.node_identity)
 }
 
 fn mutations(stats: &Stats) -> BTreeMap<String, u64> {
@@ -468,9 +471,9 @@ async fn production_cluster_lifecycle() {
     assert!(snapshot.network.is_some());
     assert!(snapshot.key.is_some());
     let iam_state = snapshot.iam.as_ref().expect("roles");
-    assert!(iam_state.autoscaler_role_id.is_some());
+    assert!(iam_state.autoscaler_identity.is_some());
     let cp = snapshot.control_plane.as_ref().expect("control plane");
-    assert_eq!(cp.oidc_provider_id, provider_arn);
+    assert_eq!(cp.workload_identity_provider, provider_arn);
     assert_eq!(
         snapshot.node_pools.keys().collect::<Vec<_>>(),
         ["spot", "system"]
@@ -566,8 +569,8 @@ async fn production_cluster_lifecycle() {
                 kubernetes_version: Some("1.31".into()),
                 subnet_ids: intra,
                 public_access_cidrs: vec!["198.51.100.0/24".into()],
-                encryption_key_arn: snapshot_now.key.as_ref().unwrap().arn.clone(),
-                cluster_role_id: iam_now.cluster_role_id.clone(),
+                encryption_key: snapshot_now.key.as_ref().unwrap().id.clone(),
+                control_plane_identity: iam_now.control_plane_identity.clone(),
                 log_types: Vec::new(),
                 log_retention_days: 30,
                 admins: Vec::new(),
@@ -600,7 +603,7 @@ async fn production_cluster_lifecycle() {
         .load_balancer_arn()
         .unwrap()
         .to_owned();
-    let key_arn = snapshot.key.as_ref().unwrap().arn.clone();
+    let key_arn = snapshot.key.as_ref().unwrap().id.clone();
     let vpc_id = snapshot.network.as_ref().unwrap().vpc_id.clone();
     proxy.reset();
     let step = backend
@@ -693,10 +696,10 @@ async fn a_role_made_by_someone_else_is_a_conflict() {
         .unwrap();
     let backend = AwsClusterBackend::new(clients);
     let step = backend
-        .ensure_iam(
+        .ensure_identities(
             &context("mine"),
-            &IamRequest {
-                oidc_provider_id: None,
+            &IdentityRequest {
+                workload_identity_provider: None,
             },
         )
         .await;

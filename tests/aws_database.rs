@@ -217,7 +217,7 @@ fn instance_request(name: &str, g: &Groups) -> InstanceRequest {
         subnet_group_id: g.subnets.id.clone(),
         security_group_id: g.security.id.clone(),
         parameter_group_id: g.parameters.id.clone(),
-        encryption_key_arn: g.key.arn.clone(),
+        encryption_key: g.key.id.clone(),
         deletion_protection: true,
     }
 }
@@ -424,7 +424,7 @@ async fn production_database_lifecycle() {
     // What moto holds: tagged, encrypted, Multi-AZ, TLS enforced, exact ingress.
     let db = describe(&direct.rds, "orders").await;
     assert_eq!(db.storage_encrypted(), Some(true));
-    assert_eq!(db.kms_key_id(), Some(applied.key.arn.as_str()));
+    assert_eq!(db.kms_key_id(), Some(applied.key.id.as_str()));
     assert_eq!(db.backup_retention_period(), Some(14));
     assert_eq!(db.deletion_protection(), Some(true));
     assert_eq!(db.max_allocated_storage(), Some(500));
@@ -517,7 +517,7 @@ async fn production_database_lifecycle() {
     let key = direct
         .kms
         .list_resource_tags()
-        .key_id(&applied.key.arn)
+        .key_id(&applied.key.id)
         .send()
         .await
         .unwrap();
@@ -569,7 +569,7 @@ async fn production_database_lifecycle() {
     assert_eq!(again.instance.id, applied.instance.id);
     assert_eq!(again.replica.id, applied.replica.id);
     assert_eq!(again.security.id, applied.security.id);
-    assert_eq!(again.key.arn, applied.key.arn);
+    assert_eq!(again.key.id, applied.key.id);
 
     // 3. Refresh in at most six calls.
     proxy.reset();
@@ -584,7 +584,7 @@ async fn production_database_lifecycle() {
     );
     assert_eq!(snap.replicas.len(), 1);
     assert_eq!(snap.replicas[&0].id, "orders-replica-0");
-    assert_eq!(snap.key.as_ref().map(|k| &k.arn), Some(&applied.key.arn));
+    assert_eq!(snap.key.as_ref().map(|k| &k.id), Some(&applied.key.id));
     assert_eq!(
         snap.security_group.as_ref().map(|s| &s.id),
         Some(&applied.security.id)
@@ -737,7 +737,7 @@ async fn production_database_lifecycle() {
     let key = direct
         .kms
         .describe_key()
-        .key_id(&applied.key.arn)
+        .key_id(&applied.key.id)
         .send()
         .await
         .unwrap();

@@ -2,8 +2,9 @@
 //! implement, in the product's terms.
 //!
 //! The resource's lifecycle (still to come) drives a backend through these steps:
-//! network, encryption key, IAM (cluster and node roles), control plane (with its
-//! log group, OIDC provider and admin access), IAM again (the autoscaler role, bound
+//! network, encryption key, identities (the control plane's and the nodes'), control
+//! plane (with its log group, workload identity provider and admin access),
+//! identities again (the autoscaler's, bound
 //! through the OIDC provider), then each node pool. Upgrades go one minor version at
 //! a time: control plane first, then every pool. Refresh reads the whole stack in one
 //! batched pass, and destroy tears it down in order.
@@ -147,23 +148,23 @@ pub struct NetworkState {
     pub nat_gateway_ids: Vec<String>,
 }
 
-/// The roles to ensure.
+/// The identities (cloud roles or service accounts) to ensure.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IamRequest {
+pub struct IdentityRequest {
     /// The cluster's OIDC provider, once the control plane exists; with it, the
     /// autoscaler role (bound to its service account) is ensured too.
-    pub oidc_provider_id: Option<String>,
+    pub workload_identity_provider: Option<String>,
 }
 
-/// The roles as they exist.
+/// The identities as they exist (their ids in the cloud).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IamState {
-    /// The control plane's role.
-    pub cluster_role_id: String,
-    /// The nodes' role.
-    pub node_role_id: String,
-    /// The cluster autoscaler's role, once ensured.
-    pub autoscaler_role_id: Option<String>,
+pub struct IdentityState {
+    /// The control plane's identity.
+    pub control_plane_identity: String,
+    /// The nodes' identity.
+    pub node_identity: String,
+    /// The cluster autoscaler's identity, once ensured.
+    pub autoscaler_identity: Option<String>,
 }
 
 /// The control plane to ensure. Settings that can change in place (log types and
@@ -180,9 +181,9 @@ pub struct ControlPlaneRequest {
     /// CIDRs allowed to reach the public endpoint; empty: private endpoint only.
     pub public_access_cidrs: Vec<String>,
     /// The secrets encryption key.
-    pub encryption_key_arn: String,
-    /// The control plane's role.
-    pub cluster_role_id: String,
+    pub encryption_key: String,
+    /// The control plane's identity.
+    pub control_plane_identity: String,
     /// Control-plane log types; empty: no logs (and no log group).
     pub log_types: Vec<String>,
     /// Log retention, in days.
@@ -204,7 +205,7 @@ pub struct ControlPlaneState {
     /// The service-account token issuer.
     pub oidc_issuer_url: String,
     /// The OIDC provider registered for the issuer.
-    pub oidc_provider_id: String,
+    pub workload_identity_provider: String,
     /// The running `major.minor` version.
     pub kubernetes_version: String,
     /// The cloud's status word (`ACTIVE`, `UPDATING`...).
@@ -212,6 +213,9 @@ pub struct ControlPlaneState {
     /// The principals that hold cluster access (the cloud's access entries), as
     /// listed; `None` when the cloud could not list them (the state's value stands).
     pub admins: Option<Vec<String>>,
+    /// A kubeconfig for the cluster that authenticates through the cloud's own
+    /// tooling (no credential inside); empty when the adapter cannot make one.
+    pub kubeconfig: String,
 }
 
 /// A taint on a pool's nodes.
@@ -247,8 +251,8 @@ pub struct NodePoolRequest {
     pub taints: Vec<Taint>,
     /// Subnets the pool spreads over (the private subnets, one per zone).
     pub subnet_ids: Vec<String>,
-    /// The nodes' role.
-    pub node_role_id: String,
+    /// The nodes' identity.
+    pub node_identity: String,
     /// The Kubernetes version the nodes run (the control plane's).
     pub kubernetes_version: String,
 }
@@ -285,8 +289,8 @@ pub struct NodePoolState {
 pub struct StackSnapshot {
     /// The network, when found.
     pub network: Option<NetworkState>,
-    /// The roles, when found.
-    pub iam: Option<IamState>,
+    /// The identities, when found.
+    pub iam: Option<IdentityState>,
     /// The key, when found.
     pub key: Option<KeyState>,
     /// The control plane, when found.
@@ -321,9 +325,13 @@ pub trait ClusterBackend: Send + Sync {
     /// [`NetworkState::zones`].
     async fn ensure_network(&self, ctx: &StackContext, req: &NetworkRequest) -> Step<NetworkState>;
 
-    /// Ensures the cluster and node roles and, once the OIDC provider exists, the
-    /// autoscaler role bound to it.
-    async fn ensure_iam(&self, ctx: &StackContext, req: &IamRequest) -> Step<IamState>;
+    /// Ensures the control plane's and the nodes' identities and, once the workload
+    /// identity provider exists, the autoscaler's, bound to it.
+    async fn ensure_identities(
+        &self,
+        ctx: &StackContext,
+        req: &IdentityRequest,
+    ) -> Step<IdentityState>;
 
     /// Ensures the secrets encryption key: checks the user's, or creates (adopts)
     /// one with rotation on.
@@ -437,7 +445,11 @@ mod tests {
         async fn ensure_network(&self, _: &StackContext, _: &NetworkRequest) -> Step<NetworkState> {
             throttled()
         }
-        async fn ensure_iam(&self, _: &StackContext, _: &IamRequest) -> Step<IamState> {
+        async fn ensure_identities(
+            &self,
+            _: &StackContext,
+            _: &IdentityRequest,
+        ) -> Step<IdentityState> {
             throttled()
         }
         async fn ensure_encryption_key(

@@ -324,7 +324,7 @@ pub struct InstanceRequest {
     /// The parameter group's id.
     pub parameter_group_id: String,
     /// The storage encryption key's ARN.
-    pub encryption_key_arn: String,
+    pub encryption_key: String,
     /// The cloud's deletion protection.
     pub deletion_protection: bool,
 }

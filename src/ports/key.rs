@@ -6,8 +6,8 @@
 pub enum EncryptionKeyRequest {
     /// Use the user's key: check that it exists and can be used.
     Provided {
-        /// The key's ARN.
-        arn: String,
+        /// The key's id in the cloud (an ARN on AWS).
+        id: String,
     },
     /// Create (or adopt) a key with rotation on.
     Create,
@@ -16,8 +16,8 @@ pub enum EncryptionKeyRequest {
 /// The key as it exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyState {
-    /// The key's ARN.
-    pub arn: String,
+    /// The key's id in the cloud (an ARN on AWS).
+    pub id: String,
     /// paved created it (and deletes it, after the cloud's waiting period, on destroy).
     pub created: bool,
 }
@@ -30,6 +30,6 @@ pub enum EncryptionKey {
     /// A key paved creates (with rotation on); its id once created.
     Created {
         /// The key's id in the cloud, known once created.
-        arn: Option<String>,
+        id: Option<String>,
     },
 }

@@ -48,8 +48,6 @@ pub struct Connection<'a, B: ?Sized> {
     pub backend: Arc<B>,
     /// The provider's default tags.
     pub default_tags: &'a Tags,
-    /// The provider's default region, when it has one.
-    pub region: Option<String>,
 }
 
 /// What one read of the stack found: the model's view of it and the tags of the
@@ -162,22 +160,11 @@ pub trait StackModel: Send + Sync + 'static {
         config: &Value,
         prior: &Value,
         failed: bool,
-        region: Option<&str>,
     ) -> Value;
     /// The state a refresh of `current` renders, with drift written in.
-    fn refreshed_state(
-        &self,
-        observed: Self::Observed,
-        current: &Value,
-        region: Option<&str>,
-    ) -> Value;
+    fn refreshed_state(&self, observed: Self::Observed, current: &Value) -> Value;
     /// The state an import of `id` renders, or why it cannot be imported.
-    fn imported_state(
-        &self,
-        id: &str,
-        observed: Self::Observed,
-        region: Option<&str>,
-    ) -> Result<Value, Diagnostic>;
+    fn imported_state(&self, id: &str, observed: Self::Observed) -> Result<Value, Diagnostic>;
     /// The error for an import of `id` that found nothing.
     fn not_found(&self, id: &str) -> Diagnostic;
 }
@@ -285,7 +272,6 @@ impl<M: StackModel> Resource for StackResource<M> {
             .model
             .converge(backend, &sctx, &spec, prior.as_ref(), &mut observed)
             .await;
-        let region = conn.region.as_deref();
         if let Err(e) = &result {
             let doing = format!(
                 "{} the {}",
@@ -315,7 +301,6 @@ impl<M: StackModel> Resource for StackResource<M> {
                 req.config,
                 req.prior_state,
                 true,
-                region,
             ));
             // The tags the components had before: the next plan retags if needed.
             set_attr(&mut state, "tags_all", prior_tags_all(req.prior_state));
@@ -331,7 +316,6 @@ impl<M: StackModel> Resource for StackResource<M> {
             req.config,
             req.prior_state,
             false,
-            region,
         ));
         let components = self.model.components(&observed);
         let sctx_ref = &sctx;
@@ -375,11 +359,7 @@ impl<M: StackModel> Resource for StackResource<M> {
             }
         };
         let tags_all = read_tags_all(&read.tags, prior_tags_all(current));
-        let mut state = unknowns_to_null(&self.model.refreshed_state(
-            read.observed,
-            current,
-            conn.region.as_deref(),
-        ));
+        let mut state = unknowns_to_null(&self.model.refreshed_state(read.observed, current));
         set_attr(&mut state, "tags_all", tags_all);
         ReadResponse {
             new_state: state,
@@ -422,10 +402,7 @@ impl<M: StackModel> Resource for StackResource<M> {
             }
         };
         let tags_all = read_tags_all(&read.tags, Value::Null);
-        match self
-            .model
-            .imported_state(id, read.observed, conn.region.as_deref())
-        {
+        match self.model.imported_state(id, read.observed) {
             Ok(state) => {
                 let mut state = unknowns_to_null(&state);
                 set_attr(&mut state, "tags_all", tags_all);

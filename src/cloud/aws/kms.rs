@@ -97,7 +97,10 @@ pub async fn read_key(
     Ok(lookup(kms, &owner.alias(&ctx.stack))
         .await?
         .filter(|(_, pending)| !pending)
-        .map(|(arn, _)| KeyState { arn, created: true }))
+        .map(|(arn, _)| KeyState {
+            id: arn,
+            created: true,
+        }))
 }
 
 /// Ensures the stack's key: checks the user's key, or adopts the aliased key, or
@@ -109,7 +112,7 @@ pub async fn ensure_key(
     req: &EncryptionKeyRequest,
 ) -> Step<KeyState> {
     match req {
-        EncryptionKeyRequest::Provided { arn } => check_provided(kms, arn).await,
+        EncryptionKeyRequest::Provided { id: arn } => check_provided(kms, arn).await,
         EncryptionKeyRequest::Create => create_or_adopt(kms, ctx, owner).await,
     }
 }
@@ -118,7 +121,7 @@ async fn check_provided(kms: &Client, arn: &str) -> Step<KeyState> {
     let result = match kms.describe_key().key_id(arn).send().await {
         Ok(out) => match out.key_metadata().map(|m| m.key_state()) {
             Some(Some(AwsKeyState::Enabled)) => Ok(KeyState {
-                arn: out
+                id: out
                     .key_metadata()
                     .and_then(|m| m.arn())
                     .unwrap_or(arn)
@@ -158,9 +161,10 @@ async fn create_or_adopt(kms: &Client, ctx: &StackContext, owner: KeyOwner<'_>) 
         Ok(Some((arn, false))) => {
             let components = vec![record(&arn)];
             // Adopted: make sure rotation is on (a crash may have come before it).
-            let result = enable_rotation(kms, &arn)
-                .await
-                .map(|()| KeyState { arn, created: true });
+            let result = enable_rotation(kms, &arn).await.map(|()| KeyState {
+                id: arn,
+                created: true,
+            });
             return Step { components, result };
         }
         Ok(Some((_, true))) => {
@@ -216,9 +220,10 @@ async fn create_or_adopt(kms: &Client, ctx: &StackContext, owner: KeyOwner<'_>) 
         .await
         .map_err(|e| backend_error("naming the encryption key", SdkFailure::from_sdk(e)));
     let result = match alias {
-        Ok(_) => enable_rotation(kms, &arn)
-            .await
-            .map(|()| KeyState { arn, created: true }),
+        Ok(_) => enable_rotation(kms, &arn).await.map(|()| KeyState {
+            id: arn,
+            created: true,
+        }),
         Err(e) => Err(e),
     };
     Step { components, result }

@@ -445,7 +445,7 @@ impl ClusterSpec {
         let encryption_key = match r.string(sub(top, "encryption_key_arn")) {
             Some(k) => k.map(EncryptionKey::Provided),
             None => Knowable::Known(EncryptionKey::Created {
-                arn: prior.created_key_arn(),
+                id: prior.created_key_arn(),
             }),
         };
         let cluster_admins = r
@@ -775,7 +775,7 @@ mod tests {
         assert_eq!(system.capacity, Knowable::Known(Capacity::OnDemand));
         assert_eq!(
             spec.encryption_key,
-            Knowable::Known(EncryptionKey::Created { arn: None })
+            Knowable::Known(EncryptionKey::Created { id: None })
         );
         assert_eq!(spec.timeouts.create, Knowable::Known("60m".into()));
     }

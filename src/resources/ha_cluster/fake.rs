@@ -32,8 +32,9 @@ use async_trait::async_trait;
 use crate::stack::{BackendError, ComponentRecord, LeftBehind, StackContext, Step, TeardownReport};
 
 use crate::ports::cluster::{
-    ClusterBackend, ControlPlaneRequest, ControlPlaneState, IamRequest, IamState, NetworkRequest,
-    NetworkState, NodePoolRequest, NodePoolState, StackSnapshot, TeardownRequest, ZoneChoice,
+    ClusterBackend, ControlPlaneRequest, ControlPlaneState, IdentityRequest, IdentityState,
+    NetworkRequest, NetworkState, NodePoolRequest, NodePoolState, StackSnapshot, TeardownRequest,
+    ZoneChoice,
 };
 
 use crate::ports::cluster::kind;
@@ -126,7 +127,7 @@ struct Pool {
 struct Stack {
     network: Option<NetworkState>,
     key: Option<KeyState>,
-    iam: Option<IamState>,
+    iam: Option<IdentityState>,
     control_plane: Option<ControlPlaneState>,
     /// Polls left before the control plane turns `ACTIVE`.
     control_plane_polls_left: u32,
@@ -816,10 +817,14 @@ impl ClusterBackend for ScriptedBackend {
         Step::done(network, self.area(ctx, NETWORK_AREA))
     }
 
-    async fn ensure_iam(&self, ctx: &StackContext, req: &IamRequest) -> Step<IamState> {
-        let name = match req.oidc_provider_id {
-            Some(_) => "ensure_iam oidc",
-            None => "ensure_iam",
+    async fn ensure_identities(
+        &self,
+        ctx: &StackContext,
+        req: &IdentityRequest,
+    ) -> Step<IdentityState> {
+        let name = match req.workload_identity_provider {
+            Some(_) => "ensure_identities oidc",
+            None => "ensure_identities",
         };
         if let Err(step) = self.start(ctx, name.to_owned(), "ensuring the roles", IAM_AREA) {
             return step;
@@ -827,16 +832,16 @@ impl ClusterBackend for ScriptedBackend {
         let iam = {
             let mut w = self.world();
             let stack = ctx.stack.as_str();
-            let cluster_role_id = w.ensure(stack, "iam_role.cluster", kind::IAM_ROLE, None);
-            let node_role_id = w.ensure(stack, "iam_role.node", kind::IAM_ROLE, None);
-            let autoscaler_role_id = req
-                .oidc_provider_id
+            let control_plane_identity = w.ensure(stack, "iam_role.cluster", kind::IAM_ROLE, None);
+            let node_identity = w.ensure(stack, "iam_role.node", kind::IAM_ROLE, None);
+            let autoscaler_identity = req
+                .workload_identity_provider
                 .as_ref()
                 .map(|_| w.ensure(stack, "iam_role.autoscaler", kind::IAM_ROLE, None));
-            let iam = IamState {
-                cluster_role_id,
-                node_role_id,
-                autoscaler_role_id,
+            let iam = IdentityState {
+                control_plane_identity,
+                node_identity,
+                autoscaler_identity,
             };
             w.stack(stack).iam = Some(iam.clone());
             iam
@@ -856,14 +861,14 @@ impl ClusterBackend for ScriptedBackend {
         let key = {
             let mut w = self.world();
             let key = match req {
-                EncryptionKeyRequest::Provided { arn } => KeyState {
-                    arn: arn.clone(),
+                EncryptionKeyRequest::Provided { id: arn } => KeyState {
+                    id: arn.clone(),
                     created: false,
                 },
                 EncryptionKeyRequest::Create => {
                     let id = w.ensure(&ctx.stack, "kms_key", kind::KMS_KEY, None);
                     KeyState {
-                        arn: format!("arn:aws:kms:eu-west-1:123456789012:key/{id}"),
+                        id: format!("arn:aws:kms:eu-west-1:123456789012:key/{id}"),
                         created: true,
                     }
                 }
@@ -905,13 +910,14 @@ impl ClusterBackend for ScriptedBackend {
                     endpoint: format!("https://{id}.eks.example"),
                     certificate_authority: "Q0E=".to_owned(),
                     oidc_issuer_url: format!("https://oidc.example/id/{id}"),
-                    oidc_provider_id: oidc,
+                    workload_identity_provider: oidc,
                     kubernetes_version: req
                         .kubernetes_version
                         .clone()
                         .unwrap_or_else(|| NEWEST_VERSION.to_owned()),
                     status: "CREATING".to_owned(),
                     admins: None,
+                    kubeconfig: format!("apiVersion: v1\nkind: Config\n# {id}\n"),
                 });
                 s.control_plane_polls_left = polls;
             }

@@ -12,7 +12,7 @@ use futures::future::join_all;
 use crate::stack::{BackendError, StackContext, Step};
 
 use crate::ports::cluster::{
-    ClusterBackend, ControlPlaneRequest, IamRequest, NetworkRequest, NodePoolRequest, Taint,
+    ClusterBackend, ControlPlaneRequest, IdentityRequest, NetworkRequest, NodePoolRequest, Taint,
     ZoneChoice,
 };
 
@@ -113,15 +113,15 @@ pub async fn converge(
     observed.network = Some(network);
 
     let key_request = match known(&spec.encryption_key, "encryption_key_arn")? {
-        EncryptionKey::Provided(arn) => EncryptionKeyRequest::Provided { arn },
+        EncryptionKey::Provided(arn) => EncryptionKeyRequest::Provided { id: arn },
         EncryptionKey::Created { .. } => EncryptionKeyRequest::Create,
     };
     let (key, iam) = futures::join!(
         backend.ensure_encryption_key(ctx, &key_request),
-        backend.ensure_iam(
+        backend.ensure_identities(
             ctx,
-            &IamRequest {
-                oidc_provider_id: None
+            &IdentityRequest {
+                workload_identity_provider: None
             }
         )
     );
@@ -142,8 +142,8 @@ pub async fn converge(
         kubernetes_version: known(&spec.kubernetes_version, "kubernetes_version")?,
         subnet_ids: control_plane_subnets,
         public_access_cidrs: known(&spec.endpoint_public_cidrs, "endpoint_public_cidrs")?,
-        encryption_key_arn: key.arn.clone(),
-        cluster_role_id: iam.cluster_role_id.clone(),
+        encryption_key: key.id.clone(),
+        control_plane_identity: iam.control_plane_identity.clone(),
         log_types: known(&logging.types, "control_plane_logging.types")?,
         log_retention_days: known(
             &logging.retention_days,
@@ -167,10 +167,10 @@ pub async fn converge(
     let iam = record(
         observed,
         backend
-            .ensure_iam(
+            .ensure_identities(
                 ctx,
-                &IamRequest {
-                    oidc_provider_id: Some(cp.oidc_provider_id.clone()),
+                &IdentityRequest {
+                    workload_identity_provider: Some(cp.workload_identity_provider.clone()),
                 },
             )
             .await,
@@ -204,7 +204,7 @@ pub async fn converge(
             labels: known(&pool.labels, "labels")?,
             taints,
             subnet_ids: private.clone(),
-            node_role_id: iam.node_role_id.clone(),
+            node_identity: iam.node_identity.clone(),
             kubernetes_version: cp.kubernetes_version.clone(),
         });
     }

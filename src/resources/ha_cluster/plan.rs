@@ -393,7 +393,7 @@ pub(crate) fn render(spec: &ClusterSpec, outputs: &Outputs) -> Value {
     ]);
     let encryption_key_arn = match &spec.encryption_key {
         Knowable::Known(EncryptionKey::Provided(arn))
-        | Knowable::Known(EncryptionKey::Created { arn: Some(arn) }) => Value::from(arn.as_str()),
+        | Knowable::Known(EncryptionKey::Created { id: Some(arn) }) => Value::from(arn.as_str()),
         _ => Value::unknown(),
     };
     object(vec![

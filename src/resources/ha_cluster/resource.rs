@@ -75,7 +75,6 @@ impl StackModel for ClusterModel {
         Ok(Connection {
             backend,
             default_tags: cloud.default_tags(),
-            region: cloud.default_region().ok(),
         })
     }
 
@@ -181,12 +180,11 @@ impl StackModel for ClusterModel {
         config: &Value,
         prior: &Value,
         failed: bool,
-        region: Option<&str>,
     ) -> Value {
         if !failed {
             let mut done = spec.clone();
             observed.complete(&mut done);
-            return observed.state(&done, config, region);
+            return observed.state(&done, config);
         }
         // What exists rather than what was asked, for the settings the cloud
         // reports (the version running everywhere, pool bounds, pools that exist):
@@ -194,15 +192,10 @@ impl StackModel for ClusterModel {
         let settings = with_drift(config, observed);
         let (mut done, _) = ClusterSpec::from_config(&settings, prior);
         observed.complete(&mut done);
-        observed.state(&done, &settings, region)
+        observed.state(&done, &settings)
     }
 
-    fn refreshed_state(
-        &self,
-        mut observed: Observed,
-        current: &Value,
-        region: Option<&str>,
-    ) -> Value {
+    fn refreshed_state(&self, mut observed: Observed, current: &Value) -> Value {
         if observed.network.is_none() && !builds_network(&ClusterSpec::from_state(current)) {
             observed.network = network_from_state(current);
         }
@@ -211,15 +204,10 @@ impl StackModel for ClusterModel {
         // with the cluster) rather than reading as the user's key.
         let mut spec = ClusterSpec::from_state(&settings);
         observed.complete(&mut spec);
-        observed.state(&spec, &settings, region)
+        observed.state(&spec, &settings)
     }
 
-    fn imported_state(
-        &self,
-        id: &str,
-        observed: Observed,
-        region: Option<&str>,
-    ) -> Result<Value, Diagnostic> {
+    fn imported_state(&self, id: &str, observed: Observed) -> Result<Value, Diagnostic> {
         let Some(settings) = import_settings(id, &observed) else {
             return Err(Diagnostic::error(
                 "Cluster network not found",
@@ -232,7 +220,7 @@ impl StackModel for ClusterModel {
         };
         let (mut spec, _) = ClusterSpec::from_config(&settings, &Value::Null);
         observed.complete(&mut spec);
-        Ok(observed.state(&spec, &settings, region))
+        Ok(observed.state(&spec, &settings))
     }
 
     fn not_found(&self, id: &str) -> Diagnostic {

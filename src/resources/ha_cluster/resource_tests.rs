@@ -115,9 +115,10 @@ async fn create_converges_in_dependency_order_and_the_plan_after_it_is_empty() {
         get(&state, "node_pool_status"),
         &map(vec![("spot", "ACTIVE".into()), ("system", "ACTIVE".into())])
     );
+    // The kubeconfig is the adapter's (the AWS one's is checked in its tests).
     assert!(get(&state, "kubeconfig")
         .as_str()
-        .is_some_and(|k| k.contains("--region\", \"eu-west-1")));
+        .is_some_and(|k| k.starts_with("apiVersion: v1\nkind: Config\n")));
     tf.assert_inventory_matches_cloud(&state);
     tf.assert_no_duplicates();
 
@@ -127,9 +128,9 @@ async fn create_converges_in_dependency_order_and_the_plan_after_it_is_empty() {
         [
             "ensure_network",
             "ensure_encryption_key",
-            "ensure_iam",
+            "ensure_identities",
             "ensure_control_plane",
-            "ensure_iam oidc",
+            "ensure_identities oidc",
         ],
         "{calls:?}"
     );
@@ -167,7 +168,7 @@ async fn create_converges_in_dependency_order_and_the_plan_after_it_is_empty() {
         intra.into_iter().cloned().collect::<Vec<_>>()
     );
     assert_eq!(
-        Value::from(cp.encryption_key_arn.as_str()),
+        Value::from(cp.encryption_key.as_str()),
         *get(&state, "encryption_key_arn")
     );
     assert_eq!(cp.log_types.len(), 5, "production sends every log type");
@@ -374,10 +375,10 @@ async fn upgrades_go_one_minor_at_a_time_control_plane_then_pools() {
             [
                 "ensure_network",
                 "ensure_encryption_key",
-                "ensure_iam",
+                "ensure_identities",
                 "ensure_control_plane",
                 upgrade.as_str(),
-                "ensure_iam oidc",
+                "ensure_identities oidc",
                 "update_node_pool spot",
                 "update_node_pool system",
             ]

@@ -14,7 +14,7 @@ use paved_value::Value;
 use crate::stack::ComponentRecord;
 
 use crate::ports::cluster::{
-    ControlPlaneState, IamState, NetworkState, NodePoolState, StackSnapshot, Taint,
+    ControlPlaneState, IdentityState, NetworkState, NodePoolState, StackSnapshot, Taint,
 };
 
 use super::config::{ClusterSpec, EncryptionKey, KubernetesVersion, NetworkMode};
@@ -36,7 +36,7 @@ pub struct Observed {
     /// The encryption key.
     pub key: Option<KeyState>,
     /// The roles.
-    pub iam: Option<IamState>,
+    pub iam: Option<IdentityState>,
     /// The control plane.
     pub control_plane: Option<ControlPlaneState>,
     /// Node pools by name.
@@ -82,10 +82,10 @@ impl Observed {
         if let Some(version) = self.running_version() {
             spec.kubernetes_version = Knowable::Known(Some(version));
         }
-        if let (Knowable::Known(EncryptionKey::Created { arn }), Some(key)) =
+        if let (Knowable::Known(EncryptionKey::Created { id: arn }), Some(key)) =
             (&mut spec.encryption_key, &self.key)
         {
-            *arn = Some(key.arn.clone());
+            *arn = Some(key.id.clone());
         }
     }
 
@@ -108,7 +108,7 @@ impl Observed {
     }
 
     /// The computed outputs: what exists, null for what does not.
-    pub(crate) fn outputs(&self, spec: &ClusterSpec, region: Option<&str>) -> Outputs {
+    pub(crate) fn outputs(&self, spec: &ClusterSpec) -> Outputs {
         let cp = self.control_plane.as_ref();
         let net = self.network.as_ref();
         let text = |v: Option<&str>| v.map_or(Value::Null, Value::from);
@@ -153,10 +153,7 @@ impl Observed {
             endpoint: text(cp.map(|c| c.endpoint.as_str())),
             certificate_authority: text(cp.map(|c| c.certificate_authority.as_str())),
             oidc_issuer_url: text(cp.map(|c| c.oidc_issuer_url.as_str())),
-            kubeconfig: match (cp, spec.name.known()) {
-                (Some(cp), Some(name)) => Value::from(kubeconfig(name, cp, region)),
-                _ => Value::Null,
-            },
+            kubeconfig: text(cp.map(|c| c.kubeconfig.as_str()).filter(|k| !k.is_empty())),
             vpc_id: text(net.map(|n| n.vpc_id.as_str())),
             public_subnet_ids: tier_map(Tier::Public),
             private_subnet_ids: tier_map(Tier::Private),
@@ -173,11 +170,11 @@ impl Observed {
 
     /// The state object: `settings` (the configuration, or a state read as one) with
     /// the effective values of `spec` and these outputs.
-    pub fn state(&self, spec: &ClusterSpec, settings: &Value, region: Option<&str>) -> Value {
+    pub fn state(&self, spec: &ClusterSpec, settings: &Value) -> Value {
         merge_block(
             &schema().block,
             settings,
-            &render(spec, &self.outputs(spec, region)),
+            &render(spec, &self.outputs(spec)),
         )
     }
 
@@ -188,31 +185,6 @@ impl Observed {
             && self.control_plane.is_none()
             && self.node_pools.is_empty()
     }
-}
-
-/// A kubeconfig for the cluster that authenticates through the AWS CLI
-/// (`aws eks get-token`), so it holds no credential.
-pub fn kubeconfig(name: &str, cp: &ControlPlaneState, region: Option<&str>) -> String {
-    let mut args = vec![
-        "eks".to_owned(),
-        "get-token".to_owned(),
-        "--cluster-name".to_owned(),
-        name.to_owned(),
-    ];
-    if let Some(region) = region {
-        args.push("--region".to_owned());
-        args.push(region.to_owned());
-    }
-    let args: Vec<String> = args.iter().map(|a| format!("\"{a}\"")).collect();
-    format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: {server}\n    \
-         certificate-authority-data: {ca}\ncontexts:\n- name: {name}\n  context:\n    cluster: {name}\n    \
-         user: {name}\ncurrent-context: {name}\nusers:\n- name: {name}\n  user:\n    exec:\n      \
-         apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [{args}]\n",
-        server = cp.endpoint,
-        ca = cp.certificate_authority,
-        args = args.join(", "),
-    )
 }
 
 /// The state with the drift a refresh found written into it: the Kubernetes version
@@ -316,7 +288,7 @@ pub fn import_settings(name: &str, observed: &Observed) -> Option<Value> {
                 .key
                 .as_ref()
                 .filter(|k| !k.created)
-                .map_or(Value::Null, |k| Value::from(k.arn.as_str())),
+                .map_or(Value::Null, |k| Value::from(k.id.as_str())),
         ),
         (
             "kubernetes_version",
@@ -427,10 +399,11 @@ mod tests {
             endpoint: "https://example.eks".into(),
             certificate_authority: "Q0E=".into(),
             oidc_issuer_url: "https://oidc.example/id/1".into(),
-            oidc_provider_id: "arn:oidc".into(),
+            workload_identity_provider: "arn:oidc".into(),
             kubernetes_version: "1.31".into(),
             status: "ACTIVE".into(),
             admins: None,
+            kubeconfig: String::new(),
         }
     }
 
@@ -448,15 +421,6 @@ mod tests {
             labels: BTreeMap::new(),
             taints: Vec::new(),
         }
-    }
-
-    #[test]
-    fn kubeconfig_points_at_the_endpoint_and_holds_no_secret() {
-        let text = kubeconfig("shop", &cp(), Some("eu-west-1"));
-        assert!(text.contains("server: https://example.eks"));
-        assert!(text.contains("certificate-authority-data: Q0E="));
-        assert!(text.contains("\"--region\", \"eu-west-1\""));
-        assert!(!text.contains("token:"));
     }
 
     #[test]

@@ -328,7 +328,7 @@ impl DatabaseSpec {
         let encryption_key = match r.string(sub(top, "encryption_key_arn")) {
             Some(k) => k.map(EncryptionKey::Provided),
             None => Knowable::Known(EncryptionKey::Created {
-                arn: created_key_arn(prior_state),
+                id: created_key_arn(prior_state),
             }),
         };
         let deletion_protection = r

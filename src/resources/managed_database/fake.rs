@@ -174,7 +174,7 @@ pub struct DbSnapshot {
     /// The instance's allocated storage, GB.
     pub size_gb: u32,
     /// The key it is encrypted with.
-    pub encryption_key_arn: String,
+    pub encryption_key: String,
 }
 
 /// The primary instance of a stack.
@@ -183,7 +183,7 @@ struct Instance {
     state: InstanceState,
     engine: Engine,
     parameter_group_id: String,
-    encryption_key_arn: String,
+    encryption_key: String,
     /// Polls left before it turns `available`.
     polls_left: u32,
 }
@@ -476,7 +476,7 @@ impl World {
             state,
             engine: req.engine,
             parameter_group_id: req.parameter_group_id.clone(),
-            encryption_key_arn: req.encryption_key_arn.clone(),
+            encryption_key: req.encryption_key.clone(),
             polls_left: polls,
         });
     }
@@ -699,7 +699,7 @@ impl ScriptedDatabase {
             .stacks
             .get(stack)
             .and_then(|s| s.instance.as_ref())
-            .map(|i| i.encryption_key_arn.clone())
+            .map(|i| i.encryption_key.clone())
     }
 
     /// The read replicas of `stack`, by index.
@@ -950,8 +950,8 @@ impl DatabaseBackend for ScriptedDatabase {
         let mut w = self.world();
         let stack = ctx.stack.as_str();
         let key = match req {
-            EncryptionKeyRequest::Provided { arn } => KeyState {
-                arn: arn.clone(),
+            EncryptionKeyRequest::Provided { id: arn } => KeyState {
+                id: arn.clone(),
                 created: false,
             },
             EncryptionKeyRequest::Create => match w.stacks.get(stack).and_then(|s| s.key.clone()) {
@@ -960,7 +960,10 @@ impl DatabaseBackend for ScriptedDatabase {
                     let id = w.id("key");
                     let arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{id}");
                     w.create(stack, record("kms_key", kind::KMS_KEY, None, &arn));
-                    let key = KeyState { arn, created: true };
+                    let key = KeyState {
+                        id: arn,
+                        created: true,
+                    };
                     w.stack(stack).key = Some(key.clone());
                     key
                 }
@@ -1461,7 +1464,7 @@ impl DatabaseBackend for ScriptedDatabase {
                                 engine: inst.engine,
                                 engine_version: inst.state.engine_version.clone(),
                                 size_gb: inst.state.size_gb,
-                                encryption_key_arn: inst.encryption_key_arn.clone(),
+                                encryption_key: inst.encryption_key.clone(),
                             },
                         );
                     }
@@ -1763,7 +1766,7 @@ mod tests {
             subnet_group_id: subnets.id,
             security_group_id: sg.id,
             parameter_group_id: pg.id,
-            encryption_key_arn: key.arn,
+            encryption_key: key.id,
             deletion_protection: false,
         };
         let instance = fake

@@ -80,7 +80,7 @@ pub async fn converge(
     let engine = known(&spec.engine, "engine")?;
     let family = family(spec)?;
     let key_request = match known(&spec.encryption_key, "encryption_key_arn")? {
-        EncryptionKey::Provided(arn) => EncryptionKeyRequest::Provided { arn },
+        EncryptionKey::Provided(arn) => EncryptionKeyRequest::Provided { id: arn },
         EncryptionKey::Created { .. } => EncryptionKeyRequest::Create,
     };
     let subnet_request = SubnetGroupRequest {
@@ -145,7 +145,7 @@ pub async fn converge(
         subnet_group_id: subnets.id.clone(),
         security_group_id: sg.id.clone(),
         parameter_group_id: pg.id.clone(),
-        encryption_key_arn: key.arn.clone(),
+        encryption_key: key.id.clone(),
         deletion_protection: known(&spec.deletion_protection, "deletion_protection")?,
     };
     let class = instance_request.instance_class.clone();

@@ -78,7 +78,6 @@ impl StackModel for DatabaseModel {
         Ok(Connection {
             backend,
             default_tags: cloud.default_tags(),
-            region: cloud.default_region().ok(),
         })
     }
 
@@ -179,7 +178,6 @@ impl StackModel for DatabaseModel {
         config: &Value,
         prior: &Value,
         _failed: bool,
-        _region: Option<&str>,
     ) -> Value {
         let mut done = spec.clone();
         observed.complete(&mut done);
@@ -194,19 +192,14 @@ impl StackModel for DatabaseModel {
         state
     }
 
-    fn refreshed_state(&self, observed: Observed, current: &Value, _region: Option<&str>) -> Value {
+    fn refreshed_state(&self, observed: Observed, current: &Value) -> Value {
         let settings = with_drift(current, &observed);
         let mut spec = DatabaseSpec::from_state(&settings);
         observed.complete(&mut spec);
         observed.state(&spec, &settings)
     }
 
-    fn imported_state(
-        &self,
-        id: &str,
-        observed: Observed,
-        _region: Option<&str>,
-    ) -> Result<Value, Diagnostic> {
+    fn imported_state(&self, id: &str, observed: Observed) -> Result<Value, Diagnostic> {
         let Some(settings) = import_settings(id, &observed) else {
             return Err(self.not_found(id));
         };

@@ -162,14 +162,14 @@ async fn create_converges_in_dependency_order_and_the_plan_after_it_is_empty() {
     assert_eq!(req.security_group_id, components["security_group"].id);
     assert_eq!(req.parameter_group_id, "paved-orders-postgres16");
     assert_eq!(
-        Value::from(req.encryption_key_arn.as_str()),
+        Value::from(req.encryption_key.as_str()),
         *get(&state, "encryption_key_arn")
     );
     assert_eq!(
         tf.fake.instance_key(STACK),
-        Some(req.encryption_key_arn.clone())
+        Some(req.encryption_key.clone())
     );
-    assert!(req.encryption_key_arn.starts_with("arn:aws:kms:"));
+    assert!(req.encryption_key.starts_with("arn:aws:kms:"));
 
     // The state shows the cloud's outputs (and never a password).
     assert_eq!(get(&state, "id"), &Value::from(STACK));
@@ -667,7 +667,7 @@ async fn destroy_takes_a_final_snapshot_and_leaves_nothing() {
     assert_eq!(snapshot.source, STACK);
     assert_eq!(snapshot.engine_version, "16.4");
     assert_eq!(snapshot.size_gb, 20);
-    assert_eq!(snapshot.encryption_key_arn, key_arn);
+    assert_eq!(snapshot.encryption_key, key_arn);
     assert_eq!(tf.fake.scheduled_key_deletions(), [key_arn]);
     // A refresh of the old state finds nothing and drops it.
     assert!(tf.read(&state).await.is_null());

@@ -89,10 +89,10 @@ impl Observed {
 
     /// Fills in the key's ARN once paved has made it.
     pub fn complete(&self, spec: &mut DatabaseSpec) {
-        if let (Knowable::Known(EncryptionKey::Created { arn }), Some(key)) =
+        if let (Knowable::Known(EncryptionKey::Created { id: arn }), Some(key)) =
             (&mut spec.encryption_key, &self.key)
         {
-            *arn = Some(key.arn.clone());
+            *arn = Some(key.id.clone());
         }
     }
 

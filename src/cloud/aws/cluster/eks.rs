@@ -80,7 +80,7 @@ pub(super) fn provider_arn(cluster_arn: &str, issuer: &str) -> String {
 }
 
 /// The control plane as the backend reports it.
-pub(super) fn state_of(cluster: &Cluster, oidc_provider_id: String) -> ControlPlaneState {
+pub(super) fn state_of(cluster: &Cluster, workload_identity_provider: String) -> ControlPlaneState {
     ControlPlaneState {
         id: cluster.arn().unwrap_or_default().to_owned(),
         endpoint: cluster.endpoint().unwrap_or_default().to_owned(),
@@ -90,11 +90,45 @@ pub(super) fn state_of(cluster: &Cluster, oidc_provider_id: String) -> ControlPl
             .unwrap_or_default()
             .to_owned(),
         oidc_issuer_url: issuer(cluster).to_owned(),
-        oidc_provider_id,
+        workload_identity_provider,
         kubernetes_version: minor_version(cluster.version().unwrap_or_default()),
         status: observed(cluster).status,
         admins: None,
+        kubeconfig: kubeconfig(
+            cluster.name().unwrap_or_default(),
+            cluster.endpoint().unwrap_or_default(),
+            cluster
+                .certificate_authority()
+                .and_then(|c| c.data())
+                .unwrap_or_default(),
+            cluster.arn().and_then(|a| a.split(':').nth(3)),
+        ),
     }
+}
+
+/// A kubeconfig for the cluster that authenticates through the AWS CLI
+/// (`aws eks get-token`), so it holds no credential.
+pub(super) fn kubeconfig(name: &str, endpoint: &str, ca: &str, region: Option<&str>) -> String {
+    let mut args = vec![
+        "eks".to_owned(),
+        "get-token".to_owned(),
+        "--cluster-name".to_owned(),
+        name.to_owned(),
+    ];
+    if let Some(region) = region {
+        args.push("--region".to_owned());
+        args.push(region.to_owned());
+    }
+    let args: Vec<String> = args.iter().map(|a| format!("\"{a}\"")).collect();
+    format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: {name}\n  cluster:\n    server: {server}\n    \
+         certificate-authority-data: {ca}\ncontexts:\n- name: {name}\n  context:\n    cluster: {name}\n    \
+         user: {name}\ncurrent-context: {name}\nusers:\n- name: {name}\n  user:\n    exec:\n      \
+         apiVersion: client.authentication.k8s.io/v1beta1\n      command: aws\n      args: [{args}]\n",
+        server = endpoint,
+        ca = ca,
+        args = args.join(", "),
+    )
 }
 
 pub(super) fn issuer(cluster: &Cluster) -> &str {
@@ -220,10 +254,10 @@ async fn ensure_inner(
             let mut create = eks
                 .create_cluster()
                 .name(name)
-                .role_arn(&req.cluster_role_id)
+                .role_arn(&req.control_plane_identity)
                 .resources_vpc_config(vpc)
                 .logging(logging(&req.log_types))
-                .encryption_config(secrets_encryption(&req.encryption_key_arn))
+                .encryption_config(secrets_encryption(&req.encryption_key))
                 .set_tags(Some(tag_map(ctx, "cluster")));
             if let Some(version) = &req.kubernetes_version {
                 create = create.version(version);
@@ -564,6 +598,15 @@ pub(super) async fn upgrade(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kubeconfig_points_at_the_endpoint_and_holds_no_secret() {
+        let text = kubeconfig("shop", "https://example.eks", "Q0E=", Some("eu-west-1"));
+        assert!(text.contains("server: https://example.eks"));
+        assert!(text.contains("certificate-authority-data: Q0E="));
+        assert!(text.contains("\"--region\", \"eu-west-1\""));
+        assert!(!text.contains("token:"));
+    }
 
     #[test]
     fn derived_names() {

@@ -13,7 +13,7 @@ use super::{failure, not_found, record, step, unless_gone};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::network::{checkpoint, component_tag_map};
 use crate::ports::cluster::kind;
-use crate::ports::cluster::{IamRequest, IamState};
+use crate::ports::cluster::{IdentityRequest, IdentityState};
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
 /// The managed policies of the control plane's role.
@@ -172,11 +172,11 @@ fn decoded(doc: &str) -> String {
 
 /// Ensures the cluster and node roles, and the autoscaler's once the OIDC provider
 /// is known.
-pub(super) async fn ensure_iam(
+pub(super) async fn ensure_identities(
     iam: &Client,
     ctx: &StackContext,
-    req: &IamRequest,
-) -> Step<IamState> {
+    req: &IdentityRequest,
+) -> Step<IdentityState> {
     let mut specs = vec![
         RoleSpec {
             which: "cluster",
@@ -191,7 +191,7 @@ pub(super) async fn ensure_iam(
             inline: None,
         },
     ];
-    if let Some(provider) = &req.oidc_provider_id {
+    if let Some(provider) = &req.workload_identity_provider {
         specs.push(RoleSpec {
             which: "autoscaler",
             trust: autoscaler_trust(provider),
@@ -211,10 +211,10 @@ pub(super) async fn ensure_iam(
         }
     }
     let mut arns = arns.into_iter();
-    let state = IamState {
-        cluster_role_id: arns.next().unwrap_or_default(),
-        node_role_id: arns.next().unwrap_or_default(),
-        autoscaler_role_id: arns.next(),
+    let state = IdentityState {
+        control_plane_identity: arns.next().unwrap_or_default(),
+        node_identity: arns.next().unwrap_or_default(),
+        autoscaler_identity: arns.next(),
     };
     step(Ok(state), components)
 }

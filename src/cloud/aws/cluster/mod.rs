@@ -32,8 +32,9 @@ use super::network::{self, NetworkSpec};
 use super::tagging::{self, Taggers};
 use super::AwsClients;
 use crate::ports::cluster::{
-    ClusterBackend, ControlPlaneRequest, ControlPlaneState, IamRequest, IamState, NetworkRequest,
-    NetworkState, NodePoolRequest, NodePoolState, StackSnapshot, TeardownRequest, ZoneChoice,
+    ClusterBackend, ControlPlaneRequest, ControlPlaneState, IdentityRequest, IdentityState,
+    NetworkRequest, NetworkState, NodePoolRequest, NodePoolState, StackSnapshot, TeardownRequest,
+    ZoneChoice,
 };
 use crate::ports::key::{EncryptionKeyRequest, KeyState};
 use crate::ports::zones::ZoneSource;
@@ -246,9 +247,13 @@ impl ClusterBackend for AwsClusterBackend {
         }
     }
 
-    async fn ensure_iam(&self, ctx: &StackContext, req: &IamRequest) -> Step<IamState> {
+    async fn ensure_identities(
+        &self,
+        ctx: &StackContext,
+        req: &IdentityRequest,
+    ) -> Step<IdentityState> {
         match self.iam().await {
-            Ok(iam) => iam::ensure_iam(&iam, ctx, req).await,
+            Ok(iam) => iam::ensure_identities(&iam, ctx, req).await,
             Err(e) => Step::failed(e, Vec::new()),
         }
     }

@@ -472,7 +472,7 @@ async fn ensure_inner(
                         .build(),
                 )
                 .set_subnets(Some(req.subnet_ids.clone()))
-                .node_role(&req.node_role_id)
+                .node_role(&req.node_identity)
                 .set_instance_types(Some(req.instance_types.clone()))
                 .capacity_type(capacity_type(req.capacity))
                 .set_labels(Some(

@@ -20,7 +20,7 @@ use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms::{self, KeyOwner, KEY_COMPONENT};
 use crate::cloud::aws::network::{self, component_of, filter, in_stack, stack_filter};
 use crate::ports::cluster::kind;
-use crate::ports::cluster::{ControlPlaneState, IamState, NetworkState, StackSnapshot};
+use crate::ports::cluster::{ControlPlaneState, IdentityState, NetworkState, StackSnapshot};
 use crate::ports::network::Tier;
 use crate::stack::{BackendError, StackContext};
 
@@ -102,16 +102,16 @@ pub(super) async fn read_stack(
         }
     }
     if let (Some(cluster_role), Some(node_role)) = (arns.get("cluster"), arns.get("node")) {
-        snapshot.iam = Some(IamState {
-            cluster_role_id: cluster_role.clone(),
-            node_role_id: node_role.clone(),
-            autoscaler_role_id: arns.get("autoscaler").cloned(),
+        snapshot.iam = Some(IdentityState {
+            control_plane_identity: cluster_role.clone(),
+            node_identity: node_role.clone(),
+            autoscaler_identity: arns.get("autoscaler").cloned(),
         });
     }
     if let Some(k) = key {
         snapshot
             .components
-            .push(record(KEY_COMPONENT, kind::KMS_KEY, &k.arn));
+            .push(record(KEY_COMPONENT, kind::KMS_KEY, &k.id));
         snapshot.key = Some(k);
     }
     if log_groups

@@ -324,7 +324,7 @@ async fn create_instance(
         .vpc_security_group_ids(&req.security_group_id)
         .db_parameter_group_name(&req.parameter_group_id)
         .storage_encrypted(true)
-        .kms_key_id(&req.encryption_key_arn)
+        .kms_key_id(&req.encryption_key)
         .deletion_protection(req.deletion_protection)
         .copy_tags_to_snapshot(true)
         .publicly_accessible(false)
@@ -336,7 +336,7 @@ async fn create_instance(
         .set_tags(Some(rds_tags(ctx, INSTANCE_KEY)));
     if insights {
         create = create
-            .performance_insights_kms_key_id(&req.encryption_key_arn)
+            .performance_insights_kms_key_id(&req.encryption_key)
             .performance_insights_retention_period(PERFORMANCE_INSIGHTS_DAYS);
     }
     if req.storage_type == StorageType::Io2 {

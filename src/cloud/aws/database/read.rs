@@ -308,7 +308,7 @@ fn group_records(snap: &DatabaseSnapshot) -> Vec<ComponentRecord> {
             kms::KEY_COMPONENT,
             kms::KEY_COMPONENT,
             None,
-            &k.arn,
+            &k.id,
         ));
     }
     if let Some(g) = &snap.subnet_group {
