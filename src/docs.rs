@@ -246,6 +246,9 @@ fn attribute_line(a: &Attribute, prefix: &str, nested: &mut Vec<NestedSection>) 
         flags.push("Deprecated".into());
     }
     let mut line = format!("- `{}` ({}) {}", a.name, flags.join(", "), a.description);
+    if a.requires_replace {
+        line.push_str(" Changing it replaces the resource.");
+    }
     if let Some(d) = &a.default_doc {
         let _ = write!(line, " Default: {d}.");
     }

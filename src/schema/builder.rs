@@ -37,6 +37,7 @@ impl Attribute {
             sensitive: false,
             deprecated: None,
             default_doc: None,
+            requires_replace: false,
         }
     }
 
@@ -115,6 +116,13 @@ impl Attribute {
     /// The default, as the docs should state it.
     pub fn default_doc(mut self, text: impl Into<String>) -> Self {
         self.default_doc = Some(text.into());
+        self
+    }
+
+    /// A change of the attribute replaces the resource (a plan modifier that the
+    /// planning and the docs both read).
+    pub fn requires_replace(mut self) -> Self {
+        self.requires_replace = true;
         self
     }
 

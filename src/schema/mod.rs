@@ -60,6 +60,29 @@ impl Block {
         Type::object(attrs)
     }
 
+    /// The paths of the attributes whose change replaces the resource, nested
+    /// single objects included (`network.cidr`).
+    pub fn replacing_paths(&self) -> Vec<paved_value::Path> {
+        fn walk(attrs: &[Attribute], at: &paved_value::Path, out: &mut Vec<paved_value::Path>) {
+            for a in attrs {
+                let here = at.clone().attr(&a.name);
+                if a.requires_replace {
+                    out.push(here.clone());
+                }
+                if let AttributeKind::Nested {
+                    nesting: Nesting::Single,
+                    attributes,
+                } = &a.kind
+                {
+                    walk(attributes, &here, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.attributes, &paved_value::Path::root(), &mut out);
+        out
+    }
+
     /// Finds an attribute by name.
     pub fn find_attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
@@ -150,6 +173,9 @@ pub struct Attribute {
     /// The effective default when not set, for the docs (e.g. "`production`" or
     /// "from the profile").
     pub default_doc: Option<String>,
+    /// A change of it replaces the resource (declared with
+    /// [`Attribute::requires_replace`]; see [`Block::replacing_paths`]).
+    pub requires_replace: bool,
 }
 
 impl Attribute {

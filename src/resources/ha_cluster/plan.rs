@@ -35,15 +35,7 @@ use crate::stack::plan::{
 
 /// The attributes whose change replaces the cluster.
 pub fn replacing_paths() -> Vec<Path> {
-    let root = Path::root();
-    vec![
-        root.clone().attr("name"),
-        root.clone().attr("zones"),
-        root.clone().attr("zone_count"),
-        root.clone().attr("network").attr("cidr"),
-        root.clone().attr("network").attr("existing_vpc_id"),
-        root.attr("encryption_key_arn"),
-    ]
+    schema().block.replacing_paths()
 }
 
 /// Plans a create (`prior_state` null), update, or destroy (`proposed_new_state`

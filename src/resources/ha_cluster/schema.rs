@@ -39,6 +39,7 @@ pub fn schema() -> Schema {
         .attribute(Attribute::string("id").computed().description("The cluster's id in the cloud."))
         .attribute(
             Attribute::string("name")
+                .requires_replace()
                 .required()
                 .description(format!(
                     "The cluster's name: 1 to {MAX_NAME_LEN} letters, digits, hyphens and underscores, starting with a \
@@ -56,6 +57,7 @@ pub fn schema() -> Schema {
         )
         .attribute(
             Attribute::list("zones", Type::String)
+                .requires_replace()
                 .optional_computed()
                 .description(
                     "The availability zones to spread over (`eu-west-1a`, ...). When not set, paved picks `zone_count` \
@@ -66,6 +68,7 @@ pub fn schema() -> Schema {
         )
         .attribute(
             Attribute::number("zone_count")
+                .requires_replace()
                 .optional_computed()
                 .description(format!(
                     "How many zones to spread over (2 to {}). Ignored when `zones` lists them. Changing it replaces the \
@@ -122,6 +125,7 @@ pub fn schema() -> Schema {
         )
         .attribute(
             Attribute::string("encryption_key_arn")
+                .requires_replace()
                 .optional_computed()
                 .description(
                     "The KMS key that encrypts Kubernetes secrets. When not set, paved creates one with rotation on and \
@@ -244,6 +248,7 @@ fn network() -> Attribute {
         Nesting::Single,
         vec![
             Attribute::string("cidr")
+                .requires_replace()
                 .optional_computed()
                 .description(format!(
                     "The address range of the network paved builds, /{} to /{}. Each zone gets a private subnet \
@@ -268,6 +273,7 @@ fn network() -> Attribute {
                     from_profile(|d| NatLayout::from(d.nat).as_str().to_string())
                 )),
             Attribute::string("existing_vpc_id")
+                .requires_replace()
                 .optional()
                 .description(
                     "Run in an existing network instead of building one; paved then creates nothing in it but the \
@@ -366,6 +372,27 @@ fn node_pools() -> Attribute {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replacement_is_declared_on_the_attributes() {
+        let paths: Vec<String> = schema()
+            .block
+            .replacing_paths()
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "name",
+                "zones",
+                "zone_count",
+                "network.cidr",
+                "network.existing_vpc_id",
+                "encryption_key_arn"
+            ]
+        );
+    }
     use crate::schema::{AttributeKind, Presence};
     use crate::stack::schema_testing::walk;
 

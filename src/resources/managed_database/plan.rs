@@ -33,14 +33,7 @@ use crate::stack::Knowable;
 
 /// The attributes whose change replaces the database.
 pub fn replacing_paths() -> Vec<Path> {
-    let root = Path::root();
-    vec![
-        root.clone().attr("name"),
-        root.clone().attr("engine"),
-        root.clone().attr("encryption_key_arn"),
-        root.clone().attr("restore"),
-        root.attr("network").attr("vpc_id"),
-    ]
+    schema().block.replacing_paths()
 }
 
 /// Plans a create (`prior_state` null), update, or destroy (`proposed_new_state`

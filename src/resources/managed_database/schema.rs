@@ -52,7 +52,8 @@ pub fn schema() -> Schema {
              default; the plan shows the effective value of each, the `inventory` of components and an `ha_report`.",
         )
         .attribute(Attribute::string("id").computed().description("The database instance's id in the cloud."))
-        .attribute(Attribute::string("name").required().description(format!(
+        .attribute(Attribute::string("name")
+                .requires_replace().required().description(format!(
             "The database's name (its instance identifier): 1 to {MAX_NAME_LEN} lowercase letters, digits and hyphens, \
              starting with a letter. Every component is named and tagged after it. Changing it replaces the database."
         )))
@@ -67,6 +68,7 @@ pub fn schema() -> Schema {
         )
         .attribute(
             Attribute::string("engine")
+                .requires_replace()
                 .optional_computed()
                 .description(format!(
                     "The database engine: {}. Changing it replaces the database.",
@@ -146,6 +148,7 @@ pub fn schema() -> Schema {
         .attribute(network())
         .attribute(
             Attribute::string("encryption_key_arn")
+                .requires_replace()
                 .optional_computed()
                 .description(
                     "The KMS key that encrypts storage, snapshots and backups. When not set, paved creates one with \
@@ -194,6 +197,7 @@ pub fn schema() -> Schema {
                 ],
             )
             .optional()
+            .requires_replace()
             .description(
                 "Create the database from a snapshot (`snapshot_id`) or as a point-in-time copy of another instance \
                  (`source_db_instance_id` with `restore_time` or `use_latest_restorable_time`), instead of empty. \
@@ -363,6 +367,7 @@ fn network() -> Attribute {
         Nesting::Single,
         vec![
             Attribute::string("vpc_id")
+                .requires_replace()
                 .required()
                 .description("The VPC the database lives in. Changing it replaces the database."),
             Attribute::list("subnet_ids", Type::String).required().description(
