@@ -31,6 +31,75 @@ pub trait ScriptedCloud: Send + Sync {
     fn components(&self, stack: &str) -> BTreeMap<String, ComponentRecord>;
 }
 
+/// Which call a scripted fault hits.
+#[derive(Debug, Clone)]
+enum Trigger {
+    /// The call at this position (1-based) in the record of calls.
+    Position(usize),
+    /// The next call whose recorded name starts with this.
+    Name(String),
+}
+
+/// A one-shot fault.
+#[derive(Debug, Clone)]
+struct Fault {
+    trigger: Trigger,
+    error: BackendError,
+}
+
+/// The record of the calls a fake received and the faults scripted for them: the
+/// machinery every scripted fake shares.
+#[derive(Debug, Default)]
+pub struct Script {
+    calls: Vec<String>,
+    faults: Vec<Fault>,
+}
+
+impl Script {
+    /// Fails the call at `position` (1-based, counting every call recorded so far
+    /// and to come) with `error`.
+    pub fn fail_call(&mut self, position: usize, error: BackendError) {
+        self.faults.push(Fault {
+            trigger: Trigger::Position(position),
+            error,
+        });
+    }
+
+    /// Fails the next call whose recorded name starts with `name` with `error`.
+    pub fn fail_next(&mut self, name: &str, error: BackendError) {
+        self.faults.push(Fault {
+            trigger: Trigger::Name(name.to_owned()),
+            error,
+        });
+    }
+
+    /// Drops every fault not yet triggered.
+    pub fn clear_faults(&mut self) {
+        self.faults.clear();
+    }
+
+    /// Records the call `name` and returns the fault scripted for it, if any.
+    pub fn enter(&mut self, name: &str) -> Option<BackendError> {
+        self.calls.push(name.to_owned());
+        let position = self.calls.len();
+        let hit = self.faults.iter().position(|f| match &f.trigger {
+            Trigger::Position(p) => *p == position,
+            Trigger::Name(prefix) => name.starts_with(prefix.as_str()),
+        })?;
+        Some(self.faults.remove(hit).error)
+    }
+
+    /// Every call so far, in order.
+    pub fn calls(&self) -> &[String] {
+        &self.calls
+    }
+
+    /// Forgets the calls recorded so far.
+    pub fn clear_calls(&mut self) {
+        self.calls.clear();
+    }
+}
+
 /// Terraform, a resource and the scripted fake cloud behind it.
 pub struct Tf<F: ScriptedCloud> {
     /// The resource under test.

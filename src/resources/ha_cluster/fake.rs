@@ -38,6 +38,7 @@ use crate::ports::cluster::{
 };
 
 use crate::ports::cluster::kind;
+use crate::ports::harness::Script;
 use crate::ports::key::{EncryptionKeyRequest, KeyState};
 use crate::ports::network::NatLayout;
 use crate::ports::network::Tier;
@@ -92,22 +93,6 @@ fn classify(error: &PollError) -> Retryability {
     match error {
         PollError::Throttled => Retryability::Retryable,
     }
-}
-
-/// Which call a scripted fault hits.
-#[derive(Debug, Clone)]
-enum Trigger {
-    /// The call at this position (1-based) in the record of calls.
-    Position(usize),
-    /// The next call whose recorded name starts with this.
-    Name(String),
-}
-
-/// A one-shot fault.
-#[derive(Debug, Clone)]
-struct Fault {
-    trigger: Trigger,
-    error: BackendError,
 }
 
 /// A node pool the fake holds.
@@ -188,10 +173,9 @@ const CONTROL_PLANE_AREA: &[&str] = &["log_group", "cluster", "oidc_provider", "
 #[derive(Debug, Default)]
 struct World {
     stacks: BTreeMap<String, Stack>,
-    calls: Vec<String>,
+    script: Script,
     creations: BTreeMap<String, u32>,
     next_id: u64,
-    faults: Vec<Fault>,
     polls_to_active: u32,
     stuck_creating: bool,
     stuck_pools: bool,
@@ -280,24 +264,18 @@ impl ScriptedBackend {
     /// Fails the call at `position` (1-based, counting every call recorded so far
     /// and to come) with `error`.
     pub fn fail_call(&self, position: usize, error: BackendError) {
-        self.world().faults.push(Fault {
-            trigger: Trigger::Position(position),
-            error,
-        });
+        self.world().script.fail_call(position, error);
     }
 
     /// Fails the next call whose recorded name starts with `name` with `error`.
     pub fn fail_next(&self, name: &str, error: BackendError) {
-        self.world().faults.push(Fault {
-            trigger: Trigger::Name(name.to_owned()),
-            error,
-        });
+        self.world().script.fail_next(name, error);
     }
 
     /// Drops every fault not yet triggered and lets stuck control planes finish.
     pub fn clear_faults(&self) {
         let mut w = self.world();
-        w.faults.clear();
+        w.script.clear_faults();
         w.stuck_creating = false;
         w.stuck_pools = false;
         w.throttle_polls = 0;
@@ -398,18 +376,18 @@ impl ScriptedBackend {
 
     /// Every call so far, in order.
     pub fn calls(&self) -> Vec<String> {
-        self.world().calls.clone()
+        self.world().script.calls().to_vec()
     }
 
     /// Whether a call named `name` was made.
     pub fn called(&self, name: &str) -> bool {
-        self.world().calls.iter().any(|c| c == name)
+        self.world().script.calls().iter().any(|c| c == name)
     }
 
     /// Forgets the calls recorded so far (not the stacks).
     pub fn clear_calls(&self) {
         let mut w = self.world();
-        w.calls.clear();
+        w.script.clear_calls();
         w.pool_requests.clear();
         w.control_plane_requests.clear();
         w.teardowns.clear();
@@ -495,14 +473,7 @@ impl ScriptedBackend {
 
     /// Records the call `name` and returns the fault scripted for it, if any.
     fn enter(&self, name: String) -> Option<BackendError> {
-        let mut w = self.world();
-        w.calls.push(name.clone());
-        let position = w.calls.len();
-        let hit = w.faults.iter().position(|f| match &f.trigger {
-            Trigger::Position(p) => *p == position,
-            Trigger::Name(prefix) => name.starts_with(prefix.as_str()),
-        })?;
-        Some(w.faults.remove(hit).error)
+        self.world().script.enter(&name)
     }
 
     /// The components of `area` in `ctx`'s stack.

@@ -79,6 +79,7 @@ use crate::ports::database::{
     ReplicaRequest, ReplicaState, SecurityGroupRequest, SecurityGroupState, SnapshotRestoreRequest,
     SubnetGroupRequest, SubnetGroupState,
 };
+use crate::ports::harness::Script;
 use crate::ports::key::{EncryptionKeyRequest, KeyState};
 use crate::ports::BackendFactory;
 use crate::stack::retry::{Jitter, RetryPolicy, Retryability};
@@ -144,22 +145,6 @@ fn classify(error: &PollError) -> Retryability {
     match error {
         PollError::Throttled => Retryability::Retryable,
     }
-}
-
-/// Which call a scripted fault hits.
-#[derive(Debug, Clone)]
-enum Trigger {
-    /// The call at this position (1-based) in the record of calls.
-    Position(usize),
-    /// The next call whose recorded name starts with this.
-    Name(String),
-}
-
-/// A one-shot fault.
-#[derive(Debug, Clone)]
-struct Fault {
-    trigger: Trigger,
-    error: BackendError,
 }
 
 /// A DB snapshot the fake holds: the final snapshot of a deleted instance.
@@ -292,10 +277,9 @@ struct World {
     foreign_instances: BTreeSet<String>,
     snapshots: BTreeMap<String, DbSnapshot>,
     scheduled_key_deletions: Vec<String>,
-    calls: Vec<String>,
+    script: Script,
     creations: BTreeMap<(String, String), u32>,
     next_id: u64,
-    faults: Vec<Fault>,
     polls_to_available: u32,
     stay_pending: bool,
     throttle_polls: u32,
@@ -537,25 +521,19 @@ impl ScriptedDatabase {
     /// Fails the call at `position` (1-based, counting every call recorded so far
     /// and to come) with `error`.
     pub fn fail_call(&self, position: usize, error: BackendError) {
-        self.world().faults.push(Fault {
-            trigger: Trigger::Position(position),
-            error,
-        });
+        self.world().script.fail_call(position, error);
     }
 
     /// Fails the next call whose recorded name starts with `name` with `error`.
     pub fn fail_next(&self, name: &str, error: BackendError) {
-        self.world().faults.push(Fault {
-            trigger: Trigger::Name(name.to_owned()),
-            error,
-        });
+        self.world().script.fail_next(name, error);
     }
 
     /// Drops every fault not yet triggered, lets pending instances finish and stops
     /// throttling.
     pub fn clear_faults(&self) {
         let mut w = self.world();
-        w.faults.clear();
+        w.script.clear_faults();
         w.stay_pending = false;
         w.throttle_polls = 0;
     }
@@ -642,13 +620,13 @@ impl ScriptedDatabase {
 
     /// Every call so far, in order.
     pub fn calls(&self) -> Vec<String> {
-        self.world().calls.clone()
+        self.world().script.calls().to_vec()
     }
 
     /// Forgets the calls and requests recorded so far (not the stacks).
     pub fn clear_calls(&self) {
         let mut w = self.world();
-        w.calls.clear();
+        w.script.clear_calls();
         w.instance_requests.clear();
         w.modifications.clear();
         w.teardowns.clear();
@@ -786,14 +764,7 @@ impl ScriptedDatabase {
 
     /// Records the call `name` and returns the fault scripted for it, if any.
     fn enter(&self, name: &str) -> Option<BackendError> {
-        let mut w = self.world();
-        w.calls.push(name.to_owned());
-        let position = w.calls.len();
-        let hit = w.faults.iter().position(|f| match &f.trigger {
-            Trigger::Position(p) => *p == position,
-            Trigger::Name(prefix) => name.starts_with(prefix.as_str()),
-        })?;
-        Some(w.faults.remove(hit).error)
+        self.world().script.enter(name)
     }
 
     /// Records the call and fails it with the scripted fault, or when stopped or
