@@ -2,7 +2,7 @@
 //! handshake, AutoMTLS (accepted with the announced certificate, refused with any
 //! other), the go-plugin services and every provider RPC.
 
-mod plugin;
+mod support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use paved::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use paved::proto::tfplugin6 as pb;
 use paved::proto::tfplugin6::provider_client::ProviderClient;
 use paved_value::{msgpack, Type, Value};
-use plugin::{connect, start, wait_exit, ClientIdentity};
+use support::plugin::{connect, start, wait_exit, ClientIdentity, DebugProvider};
 
 fn obj(pairs: &[(&str, Value)]) -> Value {
     Value::Object(
@@ -70,7 +70,7 @@ fn diag_paths(diags: &[pb::Diagnostic]) -> Vec<String> {
 
 #[test]
 fn started_by_hand_explains_and_exits_1() {
-    let out = std::process::Command::new(plugin::binary())
+    let out = std::process::Command::new(support::paved_provider_binary())
         .env_remove(paved::plugin::handshake::MAGIC_COOKIE_KEY)
         .output()
         .expect("run");
@@ -398,26 +398,9 @@ async fn every_rpc_terraform_sends() {
 
 #[test]
 fn debug_mode_prints_the_reattach_value() {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(plugin::binary())
-        .arg("--debug")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut reattach = None;
-    for line in std::io::BufReader::new(stdout).lines().take(10) {
-        let line = line.expect("line");
-        if let Some(rest) = line.trim().strip_prefix("TF_REATTACH_PROVIDERS='") {
-            reattach = Some(rest.trim_end_matches('\'').to_string());
-            break;
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    let value: serde_json::Value =
-        serde_json::from_str(&reattach.expect("reattach line")).expect("json");
+    let provider = DebugProvider::start(&[]);
+    let value: serde_json::Value = serde_json::from_str(&provider.reattach).expect("json");
+    drop(provider);
     let entry = &value["registry.terraform.io/pavedroad/paved"];
     assert_eq!(entry["ProtocolVersion"], 6);
     assert_eq!(entry["Addr"]["Network"], "unix");

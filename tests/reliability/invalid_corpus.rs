@@ -1,7 +1,7 @@
 //! The corpus of invalid configurations for the reliability suite: each must fail at
 //! `terraform validate` or `plan` with an error diagnostic naming the attribute,
 //! before any AWS call. It extends the 13 provider-block and `paved_zones` cases of
-//! tests/e2e_validation.rs (none repeated here) to `paved_ha_cluster`,
+//! tests/e2e/validation.rs (none repeated here) to `paved_ha_cluster`,
 //! `paved_managed_database` and more of the provider block.
 
 /// Where a case's HCL goes.
@@ -44,7 +44,7 @@ use Place::{Cluster, Database, Provider};
 
 /// The corpus: 5 provider-block, 26 cluster and 20 database cases.
 pub const CASES: &[Case] = &[
-    // --- the provider block (beyond the 13 of e2e_validation.rs) -------------------
+    // --- the provider block (beyond the 13 of e2e/validation.rs) -------------------
     case(
         "provider: default tag under paved's reserved prefix",
         Provider,

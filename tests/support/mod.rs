@@ -1,4 +1,6 @@
-//! The end-to-end test bed shared by the integration tests (`mod support;`).
+//! The test bed shared by every integration-test binary (`tests/e2e`, `tests/aws`,
+//! `tests/reliability`, `tests/plugin_client.rs`), each of which declares
+//! `#[path = "../support/mod.rs"] mod support;` (or `mod support;`).
 //!
 //! - [`venv`]: the project's Python venv made by `scripts/setup-venv.sh`, which holds
 //!   real Terraform 1.15.5 and 1.0.3, moto and the Go `hashicorp/null` 2.1.2 provider.
@@ -7,12 +9,25 @@
 //! - [`Terraform`]: the two Terraform versions every end-to-end test runs against.
 //! - [`Workspace`]: a temporary Terraform working directory with a filesystem mirror
 //!   holding the providers under test, and a fully controlled environment for every
-//!   command it runs.
+//!   command it runs; [`bed`]: moto, the fault proxy and such a workspace together.
+//! - [`aws`]: SDK configuration and clients for moto, a user's own network, the
+//!   `StackContext`s the backends are called with.
+//! - [`cloud`]: what moto holds (every object of the kinds paved makes, with its tags).
+//! - [`plugin`]: the provider binary started and spoken to the way Terraform does.
+//!
+//! Every test runs in a thread of a process shared with the other tests of its binary:
+//! nothing here changes the current directory, nor the process environment once
+//! `main` has started (`aws::set_process_env` is for a constructor that runs before).
 //!
 //! Set `PAVED_KEEP_WORKDIR=1` to keep workspaces (their path is printed) for debugging.
 
-#![allow(dead_code)] // each integration test uses a different part of the bed
+#![allow(dead_code)] // each binary uses a different part of the bed
 
+pub mod aws;
+pub mod cloud;
+pub mod plugin;
+
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
 use std::io::{Read, Write};
@@ -21,12 +36,28 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use paved_testbed::{FaultConfig, FaultProxy, ProxyHandle, Stats};
+
 /// The provider's registry address parts, as users write them in `required_providers`.
 pub const PAVED_NAMESPACE: &str = "pavedroad";
 pub const PAVED_TYPE: &str = "paved";
 pub const PAVED_VERSION: &str = "0.1.0";
 /// The Go provider used as a known-good reference (protocol 5).
 pub const NULL_VERSION: &str = "2.1.2";
+
+/// The `terraform` block of a configuration using the paved provider.
+pub const TERRAFORM: &str = r#"
+terraform {
+  required_providers {
+    paved = { source = "pavedroad/paved" }
+  }
+}
+"#;
+
+/// [`TERRAFORM`] and an empty provider block.
+pub fn header() -> String {
+    format!("{TERRAFORM}\nprovider \"paved\" {{}}\n")
+}
 
 /// How long one Terraform command may run before it is killed and the test fails.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
@@ -787,6 +818,39 @@ pub fn string_list(value: &serde_json::Value) -> Vec<String> {
                 .to_string()
         })
         .collect()
+}
+
+/// Moto, the counting, fault-injecting proxy (crates/paved-testbed) in front of it with
+/// `faults`, and a Terraform 1.15.5 workspace with the paved provider whose AWS calls
+/// go through the proxy.
+pub fn bed(faults: FaultConfig) -> (Moto, ProxyHandle, Workspace) {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.endpoint(), faults).expect("start the fault proxy");
+    let ws = Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    (moto, proxy, ws)
+}
+
+/// Faults on 20 % of the AWS calls: 10 % throttled (in each service's shape), 5 %
+/// HTTP 500, 5 % HTTP 503, drawn in the order `seed` gives.
+pub fn flaky(seed: u64) -> FaultConfig {
+    FaultConfig {
+        throttle_rate: 0.10,
+        error_500_rate: 0.05,
+        error_503_rate: 0.05,
+        seed: Some(seed),
+        ..FaultConfig::default()
+    }
+}
+
+/// The calls the proxy counted, as "service:Action" -> how many.
+pub fn calls(stats: &Stats) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for (service, actions) in &stats.by_service {
+        for (action, n) in actions {
+            out.insert(format!("{service}:{action}"), *n);
+        }
+    }
+    out
 }
 
 /// `text` as an HCL quoted string.

@@ -1660,7 +1660,7 @@ impl crate::ports::harness::ScriptedCloud for ScriptedDatabase {
 #[cfg(test)]
 mod tests {
     //! The fake against the AWS backend's observable behaviour (see
-    //! `tests/aws_database.rs`): teardown order, a second teardown doing nothing,
+    //! `tests/aws/database.rs`): teardown order, a second teardown doing nothing,
     //! and what `modify_instance` refuses.
 
     use tokio_util::sync::CancellationToken;

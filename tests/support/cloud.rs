@@ -1,15 +1,21 @@
-//! What paved left in moto: every object that carries the `paved:stack` tag, read with
-//! the AWS SDK straight from moto (not through the fault proxy), service by service,
-//! so a test can check that a destroy left nothing and that no component exists twice.
+//! What moto holds, read with the AWS SDK straight from moto (not through a fault
+//! proxy), service by service: every object of the kinds paved makes, with its tags,
+//! so a test can check that a destroy left nothing, that no component exists twice,
+//! or which tags reached a component.
 //!
-//! Objects on their way out are not counted: NAT gateways in the `deleted` state, KMS
-//! keys pending deletion (AWS keeps a key 7 to 30 days after it is scheduled for
-//! deletion) and secrets scheduled for deletion.
+//! EC2 objects are listed when they carry the `paved:stack` tag (moto's account holds a
+//! default VPC with its subnets, route table and security group, which are no one's);
+//! the other services' objects whatever their tags. Objects on their way out are not
+//! listed: NAT gateways in the `deleted` state, KMS keys pending deletion (AWS keeps a
+//! key 7 to 30 days after it is scheduled for deletion) and secrets scheduled for
+//! deletion.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
+use aws_config::SdkConfig;
+
+use super::aws::{block_on, moto_config};
 
 /// The tag key that names a component's stack.
 pub const STACK_TAG: &str = "paved:stack";
@@ -19,16 +25,16 @@ pub const COMPONENT_TAG: &str = "paved:component";
 /// The kind of an automated RDS snapshot.
 pub const AUTOMATED_SNAPSHOT: &str = "rds:automated-snapshot";
 
-/// One tagged object.
+/// One object in moto.
 #[derive(Clone, Debug)]
-pub struct Tagged {
+pub struct Object {
     /// e.g. `ec2:vpc`, `rds:db`, `iam:role`.
     pub kind: &'static str,
     pub id: String,
     pub tags: BTreeMap<String, String>,
 }
 
-impl Tagged {
+impl Object {
     /// The value of the `paved:component` tag, if any.
     pub fn component(&self) -> Option<&str> {
         self.tags.get(COMPONENT_TAG).map(String::as_str)
@@ -40,36 +46,43 @@ impl Tagged {
     }
 }
 
+impl fmt::Display for Object {
+    /// "KIND ID" with the service and the kind as words: `eks cluster shop`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind.replace(':', " "), self.id)
+    }
+}
+
+/// Every live object of the kinds paved makes in moto at `endpoint` (see the module
+/// documentation for which).
+pub fn moto_objects(endpoint: &str) -> Vec<Object> {
+    block_on(list(&moto_config(endpoint)))
+}
+
 /// Every live object in moto at `endpoint` that carries a `paved:stack` tag.
-pub fn paved_objects(endpoint: &str) -> Vec<Tagged> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    rt.block_on(async {
-        let conf = sdk(endpoint).await;
-        let mut found = Vec::new();
-        found.extend(ec2(&conf).await);
-        found.extend(eks(&conf).await);
-        found.extend(rds(&conf).await);
-        found.extend(iam(&conf).await);
-        found.extend(kms(&conf).await);
-        found.extend(logs(&conf).await);
-        found.extend(secrets(&conf).await);
-        found.retain(|t| t.tags.contains_key(STACK_TAG));
-        found
-    })
+pub fn paved_objects(endpoint: &str) -> Vec<Object> {
+    let mut found = moto_objects(endpoint);
+    found.retain(|t| t.tags.contains_key(STACK_TAG));
+    found
+}
+
+/// [`moto_objects`], from an async test.
+pub async fn list(conf: &SdkConfig) -> Vec<Object> {
+    let mut found = Vec::new();
+    found.extend(ec2_objects(&aws_sdk_ec2::Client::new(conf)).await);
+    found.extend(eks(conf).await);
+    found.extend(rds(conf).await);
+    found.extend(iam(conf).await);
+    found.extend(kms(conf).await);
+    found.extend(logs(conf).await);
+    found.extend(secrets(conf).await);
+    found
 }
 
 /// The secret string of the Secrets Manager secret `arn` in moto.
 pub fn secret_value(endpoint: &str, arn: &str) -> String {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    rt.block_on(async {
-        let conf = sdk(endpoint).await;
-        let client = aws_sdk_secretsmanager::Client::new(&conf);
+    block_on(async {
+        let client = aws_sdk_secretsmanager::Client::new(&moto_config(endpoint));
         let out = client
             .get_secret_value()
             .secret_id(arn)
@@ -83,9 +96,9 @@ pub fn secret_value(endpoint: &str, arn: &str) -> String {
 }
 
 /// Component keys of `stack` found more than once, with the objects carrying them.
-pub fn duplicate_components(objects: &[Tagged], stack: &str) -> BTreeMap<String, Vec<String>> {
+pub fn duplicate_components(objects: &[Object], stack: &str) -> BTreeMap<String, Vec<String>> {
     let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let ours = |o: &&Tagged| o.stack() == Some(stack) && o.kind != AUTOMATED_SNAPSHOT;
+    let ours = |o: &&Object| o.stack() == Some(stack) && o.kind != AUTOMATED_SNAPSHOT;
     for o in objects.iter().filter(ours) {
         if let Some(key) = o.component() {
             by_key
@@ -98,28 +111,13 @@ pub fn duplicate_components(objects: &[Tagged], stack: &str) -> BTreeMap<String,
     by_key
 }
 
-async fn sdk(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "reliability",
-        ))
-        .load()
-        .await
-}
-
-fn tagged<I, K, V>(kind: &'static str, id: impl Into<String>, tags: I) -> Tagged
+fn tagged<I, K, V>(kind: &'static str, id: impl Into<String>, tags: I) -> Object
 where
     I: IntoIterator<Item = (K, V)>,
     K: Into<String>,
     V: Into<String>,
 {
-    Tagged {
+    Object {
         kind,
         id: id.into(),
         tags: tags
@@ -165,9 +163,9 @@ macro_rules! ec2_tagged {
     };
 }
 
-async fn ec2(conf: &SdkConfig) -> Vec<Tagged> {
+/// The EC2 objects that carry a `paved:stack` tag, listed with `c`.
+pub async fn ec2_objects(c: &aws_sdk_ec2::Client) -> Vec<Object> {
     use aws_sdk_ec2::types::{Filter, NatGatewayState};
-    let c = aws_sdk_ec2::Client::new(conf);
     let f = || Filter::builder().name("tag-key").values(STACK_TAG).build();
     let mut out = Vec::new();
     ec2_tagged!(out, c.describe_vpcs().filters(f()), vpcs, vpc_id, "ec2:vpc");
@@ -227,7 +225,7 @@ async fn ec2(conf: &SdkConfig) -> Vec<Tagged> {
     out
 }
 
-async fn eks(conf: &SdkConfig) -> Vec<Tagged> {
+async fn eks(conf: &SdkConfig) -> Vec<Object> {
     let c = aws_sdk_eks::Client::new(conf);
     let mut out = Vec::new();
     let clusters = call!(c.list_clusters(), "ListClusters");
@@ -267,7 +265,7 @@ fn rds_tags(tags: &[aws_sdk_rds::types::Tag]) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn rds(conf: &SdkConfig) -> Vec<Tagged> {
+async fn rds(conf: &SdkConfig) -> Vec<Object> {
     let c = aws_sdk_rds::Client::new(conf);
     let mut out = Vec::new();
     let dbs = call!(c.describe_db_instances(), "DescribeDBInstances");
@@ -332,7 +330,7 @@ async fn rds(conf: &SdkConfig) -> Vec<Tagged> {
     out
 }
 
-async fn iam(conf: &SdkConfig) -> Vec<Tagged> {
+async fn iam(conf: &SdkConfig) -> Vec<Object> {
     let c = aws_sdk_iam::Client::new(conf);
     let mut out = Vec::new();
     let roles = call!(c.list_roles().max_items(1000), "ListRoles");
@@ -379,7 +377,7 @@ async fn iam(conf: &SdkConfig) -> Vec<Tagged> {
     out
 }
 
-async fn kms(conf: &SdkConfig) -> Vec<Tagged> {
+async fn kms(conf: &SdkConfig) -> Vec<Object> {
     use aws_sdk_kms::types::KeyState;
     let c = aws_sdk_kms::Client::new(conf);
     let mut out = Vec::new();
@@ -401,7 +399,7 @@ async fn kms(conf: &SdkConfig) -> Vec<Tagged> {
     out
 }
 
-async fn logs(conf: &SdkConfig) -> Vec<Tagged> {
+async fn logs(conf: &SdkConfig) -> Vec<Object> {
     let c = aws_sdk_cloudwatchlogs::Client::new(conf);
     let mut out = Vec::new();
     let groups = call!(c.describe_log_groups(), "DescribeLogGroups");
@@ -418,7 +416,7 @@ async fn logs(conf: &SdkConfig) -> Vec<Tagged> {
     out
 }
 
-async fn secrets(conf: &SdkConfig) -> Vec<Tagged> {
+async fn secrets(conf: &SdkConfig) -> Vec<Object> {
     let c = aws_sdk_secretsmanager::Client::new(conf);
     let mut out = Vec::new();
     let list = call!(

@@ -4,23 +4,18 @@
 //! `terraform import` after `state rm` (then an empty plan), deletion protection
 //! refusing destroy, and a destroy after which moto holds nothing of the stack.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use paved_testbed::{FaultConfig, FaultProxy};
-use support::{Moto, Terraform, Workspace};
+use paved_testbed::FaultConfig;
+
+use crate::support::aws::{block_on, moto_config};
+use crate::support::cloud::moto_objects;
+use crate::support::{bed, TERRAFORM};
 
 fn config(protected: bool, spot_max: u32, spot_label: &str) -> String {
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    paved = {{ source = "pavedroad/paved" }}
-  }}
-}}
-
+        r#"{TERRAFORM}
 provider "paved" {{
   default_tags = {{ team = "platform" }}
 }}
@@ -66,182 +61,25 @@ output "zones" {{
     )
 }
 
-/// SDK configuration for moto at `moto_endpoint`.
-async fn moto_config(moto_endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(moto_endpoint)
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .load()
-        .await
-}
-
-/// Components of stack `shop` moto still holds, by kind (via the SDKs).
+/// What moto still holds of stack `shop`: everything tagged as its, the roles named
+/// `shop-*` and the log groups under /aws/eks/shop/ whatever their tags, and every EKS
+/// cluster, OIDC provider and live KMS key (the stack is the only one in its moto).
 fn leftovers(moto_endpoint: &str) -> Vec<String> {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        let conf = moto_config(moto_endpoint).await;
-        let mut left = Vec::new();
-        let ec2 = aws_sdk_ec2::Client::new(&conf);
-        let tag = aws_sdk_ec2::types::Filter::builder()
-            .name("tag:paved:stack")
-            .values("shop")
-            .build();
-        let vpcs = ec2
-            .describe_vpcs()
-            .filters(tag.clone())
-            .send()
-            .await
-            .expect("vpcs");
-        left.extend(vpcs.vpcs().iter().map(|v| format!("vpc {:?}", v.vpc_id())));
-        let subnets = ec2
-            .describe_subnets()
-            .filters(tag.clone())
-            .send()
-            .await
-            .expect("subnets");
-        left.extend(
-            subnets
-                .subnets()
-                .iter()
-                .map(|s| format!("subnet {:?}", s.subnet_id())),
-        );
-        let rts = ec2
-            .describe_route_tables()
-            .filters(tag.clone())
-            .send()
-            .await
-            .expect("rts");
-        left.extend(
-            rts.route_tables()
-                .iter()
-                .map(|r| format!("route table {:?}", r.route_table_id())),
-        );
-        let igws = ec2
-            .describe_internet_gateways()
-            .filters(tag.clone())
-            .send()
-            .await
-            .expect("igw");
-        left.extend(
-            igws.internet_gateways()
-                .iter()
-                .map(|g| format!("igw {:?}", g.internet_gateway_id())),
-        );
-        let nats = ec2
-            .describe_nat_gateways()
-            .filter(tag.clone())
-            .send()
-            .await
-            .expect("nat");
-        left.extend(
-            nats.nat_gateways()
-                .iter()
-                .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
-                .map(|n| format!("nat {:?}", n.nat_gateway_id())),
-        );
-        let eips = ec2
-            .describe_addresses()
-            .filters(tag.clone())
-            .send()
-            .await
-            .expect("eips");
-        left.extend(
-            eips.addresses()
-                .iter()
-                .map(|a| format!("eip {:?}", a.allocation_id())),
-        );
-        let sgs = ec2
-            .describe_security_groups()
-            .filters(tag.clone())
-            .send()
-            .await
-            .expect("sgs");
-        left.extend(
-            sgs.security_groups()
-                .iter()
-                .map(|g| format!("sg {:?}", g.group_id())),
-        );
-        let lts = ec2
-            .describe_launch_templates()
-            .filters(tag)
-            .send()
-            .await
-            .expect("lts");
-        left.extend(
-            lts.launch_templates()
-                .iter()
-                .map(|t| format!("launch template {:?}", t.launch_template_name())),
-        );
-
-        let eks = aws_sdk_eks::Client::new(&conf);
-        let clusters = eks.list_clusters().send().await.expect("clusters");
-        left.extend(
-            clusters
-                .clusters()
-                .iter()
-                .map(|c| format!("eks cluster {c}")),
-        );
-
-        let iam = aws_sdk_iam::Client::new(&conf);
-        let roles = iam.list_roles().send().await.expect("roles");
-        left.extend(
-            roles
-                .roles()
-                .iter()
-                .filter(|r| r.role_name().starts_with("shop-"))
-                .map(|r| format!("role {}", r.role_name())),
-        );
-        let oidc = iam
-            .list_open_id_connect_providers()
-            .send()
-            .await
-            .expect("oidc");
-        left.extend(
-            oidc.open_id_connect_provider_list()
-                .iter()
-                .map(|p| format!("oidc {:?}", p.arn())),
-        );
-
-        let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
-        let groups = logs
-            .describe_log_groups()
-            .log_group_name_prefix("/aws/eks/shop/")
-            .send()
-            .await
-            .expect("log groups");
-        left.extend(
-            groups
-                .log_groups()
-                .iter()
-                .map(|g| format!("log group {:?}", g.log_group_name())),
-        );
-
-        let kms = aws_sdk_kms::Client::new(&conf);
-        let keys = kms.list_keys().send().await.expect("keys");
-        for k in keys.keys() {
-            let id = k.key_id().unwrap_or_default();
-            let d = kms.describe_key().key_id(id).send().await.expect("key");
-            let state = d
-                .key_metadata()
-                .and_then(|m| m.key_state())
-                .map(|s| s.as_str().to_owned());
-            if state.as_deref() != Some("PendingDeletion") {
-                left.push(format!("kms key {id} ({state:?})"));
-            }
-        }
-        left
-    })
+    moto_objects(moto_endpoint)
+        .into_iter()
+        .filter(|o| {
+            o.stack() == Some("shop")
+                || matches!(o.kind, "eks:cluster" | "iam:oidc-provider" | "kms:key")
+                || (o.kind == "iam:role" && o.id.starts_with("shop-"))
+                || (o.kind == "logs:log-group" && o.id.starts_with("/aws/eks/shop/"))
+        })
+        .map(|o| o.to_string())
+        .collect()
 }
 
 #[test]
 fn production_cluster_lifecycle_against_moto() {
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(&moto.endpoint(), FaultConfig::default()).expect("proxy");
-    let mut ws =
-        Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    let (moto, proxy, mut ws) = bed(FaultConfig::default());
     ws.write_file("main.tf", &config(true, 20, "batch"));
     ws.init();
 
@@ -349,14 +187,11 @@ fn words(text: &str) -> String {
 /// network and finishes.
 #[test]
 fn failed_create_is_never_replaced_while_protected() {
-    let moto = Moto::start();
     // Every CreateNodegroup answers 500 until the fault is lifted.
     let faults = FaultConfig::none()
         .with_error_500_rate(1.0)
         .with_actions(["POST /clusters/{id}/node-groups"]);
-    let proxy = FaultProxy::start(&moto.endpoint(), faults).expect("proxy");
-    let mut ws =
-        Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    let (moto, proxy, mut ws) = bed(faults);
     ws.write_file("main.tf", &config(true, 20, "batch"));
     ws.init();
 
@@ -429,13 +264,7 @@ fn admins_config(admins: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    paved = {{ source = "pavedroad/paved" }}
-  }}
-}}
-
+        r#"{TERRAFORM}
 provider "paved" {{}}
 
 resource "paved_ha_cluster" "dev" {{
@@ -468,12 +297,8 @@ fn cluster_admins_are_granted_revoked_and_refreshed() {
             .collect()
     };
 
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(&moto.endpoint(), FaultConfig::none())
-        .expect("proxy")
-        .with_access_entries();
-    let mut ws =
-        Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    let (moto, proxy, mut ws) = bed(FaultConfig::none());
+    let proxy = proxy.with_access_entries();
     ws.write_file("main.tf", &admins_config(&[ALICE, BOB]));
     ws.init();
 
@@ -542,54 +367,26 @@ fn cluster_admins_are_granted_revoked_and_refreshed() {
 
 /// The tags of stack `shop`'s VPC and EKS cluster in moto (paved's own aside).
 fn stack_tags(moto_endpoint: &str) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        let conf = moto_config(moto_endpoint).await;
-        let ec2 = aws_sdk_ec2::Client::new(&conf);
-        let vpcs = ec2
-            .describe_vpcs()
-            .filters(
-                aws_sdk_ec2::types::Filter::builder()
-                    .name("tag:paved:stack")
-                    .values("shop")
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("vpcs");
-        let vpc: BTreeMap<String, String> = vpcs.vpcs()[0]
-            .tags()
+    let objects = moto_objects(moto_endpoint);
+    let user_tags = |kind: &str| -> BTreeMap<String, String> {
+        let object = objects
             .iter()
-            .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+            .find(|o| o.kind == kind && o.stack() == Some("shop"))
+            .unwrap_or_else(|| panic!("no {kind} of stack shop in moto: {objects:#?}"));
+        object
+            .tags
+            .iter()
             .filter(|(k, _)| !k.starts_with("paved:"))
-            .collect();
-        let eks = aws_sdk_eks::Client::new(&conf);
-        let cluster = eks
-            .describe_cluster()
-            .name("shop")
-            .send()
-            .await
-            .expect("cluster");
-        let cluster_tags: BTreeMap<String, String> = cluster
-            .cluster()
-            .and_then(|c| c.tags())
-            .map(|t| {
-                t.iter()
-                    .filter(|(k, _)| !k.starts_with("paved:"))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        (vpc, cluster_tags)
-    })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    (user_tags("ec2:vpc"), user_tags("eks:cluster"))
 }
 
 /// Sets tag `key` on stack `shop`'s EKS cluster behind paved's back.
 fn tag_cluster_by_hand(moto_endpoint: &str, key: &str, value: &str) {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        let conf = moto_config(moto_endpoint).await;
-        let eks = aws_sdk_eks::Client::new(&conf);
+    block_on(async {
+        let eks = aws_sdk_eks::Client::new(&moto_config(moto_endpoint));
         let arn = eks
             .describe_cluster()
             .name("shop")
@@ -626,10 +423,7 @@ fn tagged_config(default_tags: &str, tags: &str) -> String {
 /// plan and is put back by apply.
 #[test]
 fn tags_reach_existing_components_and_drift_shows() {
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(&moto.endpoint(), FaultConfig::default()).expect("proxy");
-    let mut ws =
-        Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    let (moto, proxy, mut ws) = bed(FaultConfig::default());
     ws.write_file(
         "main.tf",
         &tagged_config(

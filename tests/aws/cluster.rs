@@ -3,13 +3,11 @@
 //! in a bounded number of calls, a pool updated in place, torn down completely
 //! (with a load balancer Kubernetes would have made), and a foreign role refused.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use paved::cloud::aws::cluster::AwsClusterBackend;
-use paved::cloud::aws::{AwsClients, AwsSettings, Setting};
+use paved::cloud::aws::AwsClients;
 use paved::ports::cluster::Capacity;
 use paved::ports::cluster::{
     ClusterBackend, ControlPlaneRequest, IdentityRequest, NetworkRequest, NodePoolRequest, Taint,
@@ -21,41 +19,9 @@ use paved::ports::network::Tier;
 use paved::stack::tags::{COMPONENT_TAG, STACK_TAG};
 use paved::stack::{BackendError, StackContext};
 use paved_testbed::{FaultConfig, FaultProxy, ProxyHandle, Stats};
-use support::Moto;
-use tokio_util::sync::CancellationToken;
 
-const REGION: &str = "us-east-1";
-
-/// Static credentials for moto; every test sets the same values.
-fn credentials() {
-    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    std::env::remove_var("AWS_PROFILE");
-    std::env::remove_var("AWS_SESSION_TOKEN");
-}
-
-fn clients(endpoint: &str) -> Arc<AwsClients> {
-    credentials();
-    Arc::new(AwsClients::new(AwsSettings {
-        region: Setting::Value(REGION.to_owned()),
-        endpoint_url: Some(endpoint.to_owned()),
-        ..AwsSettings::default()
-    }))
-}
-
-fn context(stack: &str) -> StackContext {
-    StackContext {
-        stack: stack.to_owned(),
-        resource_type: "paved_ha_cluster",
-        tags: BTreeMap::from([
-            (STACK_TAG.to_owned(), stack.to_owned()),
-            ("team".to_owned(), "platform".to_owned()),
-        ]),
-        cancel: CancellationToken::new(),
-        deadline: None,
-    }
-}
+use crate::support::aws::{cluster_context as context, moto_clients, user_network};
+use crate::support::{calls, cloud, Moto};
 
 fn pools(subnets: &[String], node_role: &str) -> Vec<NodePoolRequest> {
     vec![
@@ -172,9 +138,10 @@ async fn ensure_all(backend: &AwsClusterBackend, ctx: &StackContext) -> (Vec<Str
 }
 
 fn mutations(stats: &Stats) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for (service, actions) in &stats.by_service {
-        for (action, n) in actions {
+    calls(stats)
+        .into_iter()
+        .filter(|(call, _)| {
+            let action = call.split_once(':').map_or("", |(_, action)| action);
             let rest_write = action.starts_with("POST ")
                 || action.starts_with("PUT ")
                 || action.starts_with("DELETE ");
@@ -193,12 +160,9 @@ fn mutations(stats: &Stats) -> BTreeMap<String, u64> {
             ]
             .iter()
             .any(|p| action.starts_with(p));
-            if rest_write || write {
-                out.insert(format!("{service}:{action}"), *n);
-            }
-        }
-    }
-    out
+            rest_write || write
+        })
+        .collect()
 }
 
 fn print_counts(title: &str, stats: &Stats) {
@@ -210,73 +174,34 @@ fn print_counts(title: &str, stats: &Stats) {
     }
 }
 
-/// What moto still holds of the stack's network, by kind and id.
+/// What moto still holds of the stack's network: its EC2 objects, and the security
+/// groups still in its VPC, tagged or not.
 async fn ec2_leftovers(ec2: &aws_sdk_ec2::Client, stack: &str, vpc_id: &str) -> Vec<String> {
-    let by_stack = aws_sdk_ec2::types::Filter::builder()
-        .name(format!("tag:{STACK_TAG}"))
-        .values(stack)
-        .build();
+    let mut left: Vec<String> = cloud::ec2_objects(ec2)
+        .await
+        .iter()
+        .filter(|o| o.stack() == Some(stack))
+        .map(ToString::to_string)
+        .collect();
     let in_vpc = aws_sdk_ec2::types::Filter::builder()
         .name("vpc-id")
         .values(vpc_id)
         .build();
-    let f = || Some(vec![by_stack.clone()]);
-    let (vpcs, subnets, tables, igws, eips, nats, groups) = tokio::join!(
-        ec2.describe_vpcs().set_filters(f()).send(),
-        ec2.describe_subnets().set_filters(f()).send(),
-        ec2.describe_route_tables().set_filters(f()).send(),
-        ec2.describe_internet_gateways().set_filters(f()).send(),
-        ec2.describe_addresses().set_filters(f()).send(),
-        ec2.describe_nat_gateways().set_filter(f()).send(),
-        ec2.describe_security_groups().filters(in_vpc).send(),
-    );
-    let mut left: Vec<String> = Vec::new();
-    left.extend(
-        vpcs.unwrap()
-            .vpcs()
-            .iter()
-            .map(|v| format!("{:?}", v.vpc_id())),
-    );
-    left.extend(
-        subnets
-            .unwrap()
-            .subnets()
-            .iter()
-            .map(|v| format!("{:?}", v.subnet_id())),
-    );
-    left.extend(
-        tables
-            .unwrap()
-            .route_tables()
-            .iter()
-            .map(|v| format!("{:?}", v.route_table_id())),
-    );
-    left.extend(
-        igws.unwrap()
-            .internet_gateways()
-            .iter()
-            .map(|v| format!("{:?}", v.internet_gateway_id())),
-    );
-    left.extend(
-        eips.unwrap()
-            .addresses()
-            .iter()
-            .map(|v| format!("{:?}", v.allocation_id())),
-    );
-    left.extend(
-        nats.unwrap()
-            .nat_gateways()
-            .iter()
-            .filter(|n| n.state().map(|s| s.as_str()) != Some("deleted"))
-            .map(|v| format!("{:?}", v.nat_gateway_id())),
-    );
-    left.extend(
-        groups
-            .unwrap()
-            .security_groups()
-            .iter()
-            .map(|v| format!("{:?}", v.group_id())),
-    );
+    let groups = ec2
+        .describe_security_groups()
+        .filters(in_vpc)
+        .send()
+        .await
+        .unwrap();
+    for group in groups.security_groups() {
+        let group = format!(
+            "ec2 security-group {}",
+            group.group_id().unwrap_or_default()
+        );
+        if !left.contains(&group) {
+            left.push(group);
+        }
+    }
     left
 }
 
@@ -298,7 +223,7 @@ fn has_tag(tags: &std::collections::HashMap<String, String>, key: &str, value: &
 
 fn start(moto: &Moto) -> (ProxyHandle, Arc<AwsClients>) {
     let proxy = FaultProxy::start(&moto.endpoint(), FaultConfig::none()).expect("proxy");
-    let clients = clients(&proxy.endpoint());
+    let clients = moto_clients(&proxy.endpoint());
     (proxy, clients)
 }
 
@@ -720,25 +645,7 @@ async fn an_existing_network_is_read_and_kept() {
     let (proxy, clients) = start(&moto);
     let ec2 = clients.ec2(None).await.unwrap();
     let elbv2 = clients.elbv2(None).await.unwrap();
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.9.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
-    let mut subnets = Vec::new();
-    for (i, zone) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
-        let s = ec2
-            .create_subnet()
-            .vpc_id(&vpc_id)
-            .cidr_block(format!("10.9.{i}.0/24"))
-            .availability_zone(*zone)
-            .send()
-            .await
-            .unwrap();
-        subnets.push(s.subnet().unwrap().subnet_id().unwrap().to_owned());
-    }
+    let (vpc_id, subnets) = user_network(&ec2, 9, &["us-east-1a", "us-east-1b"]).await;
     let backend = AwsClusterBackend::new(clients.clone());
     let ctx = context("kept");
     let net = backend

@@ -2,9 +2,7 @@
 //! Terraform 1.15.5 shows paved's debug messages under the provider's name, and
 //! secrets set in the provider block never appear in the log or the state.
 
-mod support;
-
-use support::{Moto, Terraform, Workspace};
+use crate::support::{Moto, Terraform, Workspace, TERRAFORM};
 
 #[test]
 fn tf_log_shows_provider_logs_without_secrets() {
@@ -14,13 +12,7 @@ fn tf_log_shows_provider_logs_without_secrets() {
     ws.write_file(
         "main.tf",
         &format!(
-            r#"
-terraform {{
-  required_providers {{
-    paved = {{ source = "pavedroad/paved" }}
-  }}
-}}
-
+            r#"{TERRAFORM}
 provider "paved" {{
   gcp {{
     credentials = "{secret}"

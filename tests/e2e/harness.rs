@@ -2,9 +2,7 @@
 //! provider: real Terraform 1.15.5 and 1.0.3 drive the Go hashicorp/null 2.1.2
 //! provider from the filesystem mirror, and moto starts, answers and stops.
 
-mod support;
-
-use support::{output_value, Moto, Terraform, Workspace};
+use crate::support::{self, output_value, Moto, Terraform, Workspace};
 
 fn null_config(trigger: &str) -> String {
     format!(

@@ -9,41 +9,26 @@
 //!    destroy leaves nothing.
 //! 3. Terraform gets SIGINT mid-apply: it exits within a bounded time, the state holds
 //!    what was created, and the next apply converges.
-//! 4. A corpus of invalid configurations (tests/reliability/invalid_corpus.rs): each
+//! 4. A corpus of invalid configurations (`invalid_corpus.rs` beside this file): each
 //!    fails at plan with an error naming the attribute, and no AWS call is made.
 //! 5. Secrets: the master password never shows in the state, in `terraform show -json`
 //!    of a saved plan, or in the TF_LOG=trace output.
 //!
 //! Transport (6) is tests/plugin_client.rs; the decoder fuzzing (7) is fuzz/.
 //! Stacks use the development profile (fast, no final snapshot, no deletion protection).
+//! What moto holds is read by tests/support/cloud.rs.
 
+#[path = "../support/mod.rs"]
 mod support;
 
-#[path = "reliability/cloud.rs"]
-mod cloud;
-#[path = "reliability/invalid_corpus.rs"]
 mod invalid_corpus;
 
 use std::fs;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use paved_testbed::{FaultConfig, FaultProxy, ProxyHandle, Stats};
-use support::{Moto, Terraform, Workspace};
-
-/// The `terraform` block of every configuration.
-const TERRAFORM: &str = r#"
-terraform {
-  required_providers {
-    paved = { source = "pavedroad/paved" }
-  }
-}
-"#;
-
-/// [`TERRAFORM`] and an empty provider block.
-fn header() -> String {
-    format!("{TERRAFORM}\nprovider \"paved\" {{}}\n")
-}
+use paved_testbed::{FaultConfig, ProxyHandle, Stats};
+use support::{bed, calls, cloud, flaky, header, Moto, Workspace, TERRAFORM};
 
 /// How long an interrupted or crashed `terraform apply` may take to exit.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -72,15 +57,6 @@ resource "paved_managed_database" "d" {{
 }}
 "#
     )
-}
-
-/// Moto, the proxy in front of it, and a workspace whose provider reaches moto
-/// through the proxy.
-fn bed(faults: FaultConfig) -> (Moto, ProxyHandle, Workspace) {
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(&moto.endpoint(), faults).expect("start the fault proxy");
-    let ws = Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
-    (moto, proxy, ws)
 }
 
 /// Nothing tagged `paved:stack` is left in moto.
@@ -129,16 +105,15 @@ fn apply_under_way(stack: &str) -> (Moto, ProxyHandle, Workspace, Background) {
 
 /// The calls counted between two snapshots of the proxy's stats, as "service:Action" -> n.
 fn calls_since(before: &Stats, after: &Stats) -> std::collections::BTreeMap<String, u64> {
-    let mut out = std::collections::BTreeMap::new();
-    for (service, actions) in &after.by_service {
-        for (action, n) in actions {
-            let d = n - before.count(service, action);
-            if d > 0 {
-                out.insert(format!("{service}:{action}"), d);
-            }
-        }
-    }
-    out
+    let before = calls(before);
+    calls(after)
+        .into_iter()
+        .map(|(call, n)| {
+            let d = n - before.get(&call).copied().unwrap_or(0);
+            (call, d)
+        })
+        .filter(|(_, d)| *d > 0)
+        .collect()
 }
 
 /// `terraform apply` started in the background, output to files in the working dir.
@@ -308,14 +283,7 @@ fn state_resources(ws: &Workspace) -> Vec<String> {
 
 #[test]
 fn stack_survives_throttling_and_server_errors() {
-    let faults = FaultConfig {
-        throttle_rate: 0.10,
-        error_500_rate: 0.05,
-        error_503_rate: 0.05,
-        seed: Some(11),
-        ..FaultConfig::default()
-    };
-    let (moto, proxy, mut ws) = bed(faults);
+    let (moto, proxy, mut ws) = bed(flaky(11));
     ws.write_file("main.tf", &stack_config("flaky"));
     ws.init();
     ws.apply();

@@ -2,14 +2,12 @@
 //! re-run (nothing duplicated), adopt after a simulated crash, refresh with a bounded
 //! number of calls, ordered teardown, and a second teardown that is a no-op.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use aws_sdk_ec2::config::interceptors::BeforeSerializationInterceptorContextRef;
-use aws_sdk_ec2::config::{BehaviorVersion, ConfigBag, Credentials, Intercept, Region};
+use aws_sdk_ec2::config::{ConfigBag, Intercept};
 use aws_sdk_ec2::error::BoxError;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use aws_sdk_ec2::Client;
@@ -17,11 +15,9 @@ use paved::cloud::aws::network::{delete_network, ensure_network, read_network, N
 use paved::ports::network::NatLayout;
 use paved::ports::network::Tier;
 use paved::stack::tags::{COMPONENT_TAG, STACK_TAG};
-use paved::stack::StackContext;
-use support::Moto;
-use tokio_util::sync::CancellationToken;
 
-const ZONES: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
+use crate::support::aws::{cluster_context as context, moto_config, ZONES};
+use crate::support::{cloud, Moto};
 
 /// Counts every EC2 call the client makes.
 #[derive(Debug, Clone, Default)]
@@ -51,27 +47,10 @@ impl Intercept for CallCounter {
 /// An EC2 client for moto, configured explicitly (no process environment).
 fn client(moto: &Moto) -> (Client, CallCounter) {
     let counter = CallCounter::default();
-    let config = aws_sdk_ec2::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(moto.endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+    let config = aws_sdk_ec2::config::Builder::from(&moto_config(&moto.endpoint()))
         .interceptor(counter.clone())
         .build();
     (Client::from_conf(config), counter)
-}
-
-fn context(stack: &str) -> StackContext {
-    StackContext {
-        stack: stack.to_owned(),
-        resource_type: "paved_ha_cluster",
-        tags: BTreeMap::from([
-            (STACK_TAG.to_owned(), stack.to_owned()),
-            ("team".to_owned(), "platform".to_owned()),
-        ]),
-        cancel: CancellationToken::new(),
-        deadline: None,
-    }
 }
 
 fn production(cidr: &str) -> NetworkSpec {
@@ -87,12 +66,7 @@ fn has(tags: &[Tag], key: &str, value: &str) -> bool {
         .any(|t| t.key() == Some(key) && t.value() == Some(value))
 }
 
-fn tagged(tags: &[Tag], stack: &str) -> bool {
-    has(tags, STACK_TAG, stack)
-}
-
-/// What moto holds with the stack's tag, counted by kind (filtered here too: moto
-/// ignores tag filters on NAT gateways).
+/// What moto holds with the stack's tag, counted by kind.
 #[derive(Debug, PartialEq, Eq)]
 struct Counts {
     vpcs: usize,
@@ -104,54 +78,20 @@ struct Counts {
 }
 
 async fn counts(ec2: &Client, stack: &str) -> Counts {
-    let by_tag = Filter::builder()
-        .name(format!("tag:{STACK_TAG}"))
-        .values(stack)
-        .build();
-    let vpcs = ec2.describe_vpcs().send().await.unwrap();
-    let subnets = ec2.describe_subnets().send().await.unwrap();
-    let igws = ec2.describe_internet_gateways().send().await.unwrap();
-    let nats = ec2
-        .describe_nat_gateways()
-        .filter(by_tag.clone())
-        .send()
-        .await
-        .unwrap();
-    let eips = ec2.describe_addresses().send().await.unwrap();
-    let rts = ec2.describe_route_tables().send().await.unwrap();
+    let objects = cloud::ec2_objects(ec2).await;
+    let count = |kind: &str| {
+        objects
+            .iter()
+            .filter(|o| o.kind == kind && o.stack() == Some(stack))
+            .count()
+    };
     Counts {
-        vpcs: vpcs
-            .vpcs()
-            .iter()
-            .filter(|v| tagged(v.tags(), stack))
-            .count(),
-        subnets: subnets
-            .subnets()
-            .iter()
-            .filter(|s| tagged(s.tags(), stack))
-            .count(),
-        igws: igws
-            .internet_gateways()
-            .iter()
-            .filter(|g| tagged(g.tags(), stack))
-            .count(),
-        nats: nats
-            .nat_gateways()
-            .iter()
-            .filter(|n| {
-                tagged(n.tags(), stack) && n.state().is_some_and(|s| s.as_str() != "deleted")
-            })
-            .count(),
-        eips: eips
-            .addresses()
-            .iter()
-            .filter(|a| tagged(a.tags(), stack))
-            .count(),
-        route_tables: rts
-            .route_tables()
-            .iter()
-            .filter(|r| tagged(r.tags(), stack))
-            .count(),
+        vpcs: count("ec2:vpc"),
+        subnets: count("ec2:subnet"),
+        igws: count("ec2:internet-gateway"),
+        nats: count("ec2:nat-gateway"),
+        eips: count("ec2:elastic-ip"),
+        route_tables: count("ec2:route-table"),
     }
 }
 

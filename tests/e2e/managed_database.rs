@@ -7,64 +7,12 @@
 //! saved plan's JSON and the trace log are scanned for the master password that
 //! Secrets Manager holds.
 
-mod support;
-
 use std::time::Instant;
 
-use paved_testbed::{FaultConfig, FaultProxy};
-use support::{Moto, Terraform, Workspace};
+use paved_testbed::FaultConfig;
 
-const ZONES: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
-
-fn sdk(endpoint: &str) -> aws_config::SdkConfig {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(endpoint)
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .load(),
-    )
-}
-
-/// A VPC with one subnet per zone, made directly with the SDK.
-fn network(conf: &aws_config::SdkConfig) -> (String, Vec<String>) {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(async {
-        let ec2 = aws_sdk_ec2::Client::new(conf);
-        let vpc = ec2
-            .create_vpc()
-            .cidr_block("10.40.0.0/16")
-            .send()
-            .await
-            .expect("vpc");
-        let vpc_id = vpc
-            .vpc()
-            .and_then(|v| v.vpc_id())
-            .expect("vpc id")
-            .to_owned();
-        let mut subnets = Vec::new();
-        for (i, zone) in ZONES.iter().enumerate() {
-            let s = ec2
-                .create_subnet()
-                .vpc_id(&vpc_id)
-                .availability_zone(*zone)
-                .cidr_block(format!("10.40.{i}.0/24"))
-                .send()
-                .await
-                .expect("subnet");
-            subnets.push(
-                s.subnet()
-                    .and_then(|s| s.subnet_id())
-                    .expect("id")
-                    .to_owned(),
-            );
-        }
-        (vpc_id, subnets)
-    })
-}
+use crate::support::aws::{block_on, moto_config, user_network, ZONES};
+use crate::support::{bed, TERRAFORM};
 
 struct Knobs<'a> {
     class: &'a str,
@@ -100,13 +48,7 @@ resource "paved_managed_database" "point_in_time" {{
         None => String::new(),
     };
     format!(
-        r#"
-terraform {{
-  required_providers {{
-    paved = {{ source = "pavedroad/paved" }}
-  }}
-}}
-
+        r#"{TERRAFORM}
 provider "paved" {{}}
 
 locals {{
@@ -146,13 +88,11 @@ output "readers" {{
 
 #[test]
 fn production_database_lifecycle_against_moto() {
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(&moto.endpoint(), FaultConfig::default()).expect("proxy");
-    let conf = sdk(&moto.endpoint());
-    let (vpc, subnets) = network(&conf);
-    let ws = Workspace::paved(Terraform::V1_15, &moto)
-        .env("AWS_ENDPOINT_URL", &proxy.endpoint())
-        .env("TF_LOG", "trace");
+    let (moto, proxy, ws) = bed(FaultConfig::default());
+    let conf = moto_config(&moto.endpoint());
+    // A VPC with one subnet per zone, made directly with the SDK.
+    let (vpc, subnets) = block_on(user_network(&aws_sdk_ec2::Client::new(&conf), 40, &ZONES));
+    let ws = ws.env("TF_LOG", "trace");
     let trace = ws.dir().join("trace.log");
     let mut ws = ws.env("TF_LOG_PATH", &trace.to_string_lossy());
     let mut knobs = Knobs {

@@ -7,16 +7,11 @@
 //! moto makes every instance available at once, so waiting is tested by the
 //! scripted unit tests in `src/cloud/aws/database/wait.rs`.
 
-mod support;
-
 use std::collections::BTreeMap;
-use std::sync::{Arc, Once};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::SystemTime;
 
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use paved::cloud::aws::database::AwsDatabaseBackend;
-use paved::cloud::aws::{AwsClients, AwsSettings, Setting};
 use paved::ports::database::{
     final_snapshot_name, DatabaseBackend, DeleteRequest, InstanceRequest, InstanceState,
     ModifyRequest, ParameterGroupRequest, ParameterGroupState, PointInTimeRequest, ReplicaRequest,
@@ -28,24 +23,11 @@ use paved::ports::key::{EncryptionKeyRequest, KeyState};
 use paved::stack::tags::{COMPONENT_TAG, MANAGED_BY_TAG, RESOURCE_TAG, STACK_TAG};
 use paved::stack::StackContext;
 use paved_testbed::{FaultConfig, FaultProxy, ProxyHandle};
-use support::Moto;
-use tokio_util::sync::CancellationToken;
 
-const REGION: &str = "us-east-1";
-const ZONES: [&str; 3] = ["us-east-1a", "us-east-1b", "us-east-1c"];
-
-fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(
-            aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
-                "testing", "testing", None, None, "test",
-            )),
-        )
-        .build()
-}
+use crate::support::aws::{
+    database_context as context, moto_clients, moto_config, user_network, ZONES,
+};
+use crate::support::{calls, Moto};
 
 /// Direct clients to moto (not counted by the proxy), for setup and checks.
 struct Direct {
@@ -57,7 +39,7 @@ struct Direct {
 
 impl Direct {
     fn new(moto: &Moto) -> Self {
-        let conf = sdk_config(&moto.endpoint());
+        let conf = moto_config(&moto.endpoint());
         Self {
             ec2: aws_sdk_ec2::Client::new(&conf),
             rds: aws_sdk_rds::Client::new(&conf),
@@ -75,25 +57,7 @@ struct Network {
 }
 
 async fn network(ec2: &aws_sdk_ec2::Client) -> Network {
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .unwrap();
-    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_owned();
-    let mut subnet_ids = Vec::new();
-    for (i, zone) in ZONES.iter().enumerate() {
-        let s = ec2
-            .create_subnet()
-            .vpc_id(&vpc_id)
-            .cidr_block(format!("10.0.{i}.0/24"))
-            .availability_zone(*zone)
-            .send()
-            .await
-            .unwrap();
-        subnet_ids.push(s.subnet().unwrap().subnet_id().unwrap().to_owned());
-    }
+    let (vpc_id, subnet_ids) = user_network(ec2, 0, &ZONES).await;
     let sg = ec2
         .create_security_group()
         .group_name("cluster-nodes")
@@ -112,19 +76,6 @@ async fn network(ec2: &aws_sdk_ec2::Client) -> Network {
         vpc_id,
         subnet_ids,
         client_sg: sg.group_id().unwrap().to_owned(),
-    }
-}
-
-fn context(stack: &str) -> StackContext {
-    StackContext {
-        stack: stack.to_owned(),
-        resource_type: "paved_managed_database",
-        tags: BTreeMap::from([
-            (STACK_TAG.to_owned(), stack.to_owned()),
-            ("team".to_owned(), "data".to_owned()),
-        ]),
-        cancel: CancellationToken::new(),
-        deadline: Some(Instant::now() + Duration::from_secs(300)),
     }
 }
 
@@ -264,13 +215,7 @@ async fn production(backend: &AwsDatabaseBackend, ctx: &StackContext, net: &Netw
 }
 
 fn counts(proxy: &ProxyHandle) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for (service, actions) in proxy.stats().by_service {
-        for (action, n) in actions {
-            out.insert(format!("{service}:{action}"), n);
-        }
-    }
-    out
+    calls(&proxy.stats())
 }
 
 fn creates(counts: &BTreeMap<String, u64>) -> u64 {
@@ -321,26 +266,9 @@ async fn describe(rds: &aws_sdk_rds::Client, id: &str) -> aws_sdk_rds::types::Db
         .clone()
 }
 
-static ENV: Once = Once::new();
-
-/// The backend, through the proxy. The SDK's loader reads credentials from the
-/// environment: set once, to the same values, for every test of this binary.
+/// The backend, through the proxy.
 fn backend(proxy: &ProxyHandle) -> AwsDatabaseBackend {
-    ENV.call_once(|| {
-        std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/paved-test-config");
-        std::env::set_var(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/paved-test-credentials",
-        );
-    });
-    AwsDatabaseBackend::new(Arc::new(AwsClients::new(AwsSettings {
-        region: Setting::Value(REGION.to_owned()),
-        endpoint_url: Some(proxy.endpoint()),
-        ..AwsSettings::default()
-    })))
+    AwsDatabaseBackend::new(moto_clients(&proxy.endpoint()))
 }
 
 /// Throttling and 5xx answers on a fifth of the calls: the stack still converges,

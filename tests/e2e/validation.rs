@@ -3,18 +3,9 @@
 //! fault-injecting proxy (crates/paved-testbed), which tells how many AWS calls were
 //! made.
 
-mod support;
+use paved_testbed::FaultConfig;
 
-use paved_testbed::{FaultConfig, FaultProxy};
-use support::{Moto, Terraform, Workspace};
-
-const HEADER: &str = r#"
-terraform {
-  required_providers {
-    paved = { source = "pavedroad/paved" }
-  }
-}
-"#;
+use crate::support::{bed, flaky, TERRAFORM as HEADER};
 
 /// (name, provider block, data source body, the attribute the error must point at)
 const INVALID: &[(&str, &str, &str, &str)] = &[
@@ -76,10 +67,7 @@ fn config(provider: &str, data: &str) -> String {
 
 #[test]
 fn invalid_input_fails_at_plan_with_the_attribute_and_no_aws_call() {
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(&moto.endpoint(), FaultConfig::default()).expect("proxy");
-    let mut ws =
-        Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    let (_moto, proxy, mut ws) = bed(FaultConfig::default());
     ws.write_file("main.tf", &config("", ""));
     ws.init();
 
@@ -116,19 +104,9 @@ fn invalid_input_fails_at_plan_with_the_attribute_and_no_aws_call() {
 
 #[test]
 fn throttling_and_server_errors_are_retried() {
-    let moto = Moto::start();
     // 20% of calls fail: throttling (in EC2's shape), 500 and 503. One read at a time
     // (-parallelism=1), so the seeded fault sequence is the same on every run.
-    let faults = FaultConfig {
-        throttle_rate: 0.10,
-        error_500_rate: 0.05,
-        error_503_rate: 0.05,
-        seed: Some(7),
-        ..FaultConfig::default()
-    };
-    let proxy = FaultProxy::start(&moto.endpoint(), faults).expect("proxy");
-    let mut ws =
-        Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    let (_moto, proxy, mut ws) = bed(flaky(7));
     let data: String = (0..12)
         .map(|i| {
             format!(

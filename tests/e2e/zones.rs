@@ -10,24 +10,13 @@
 //!   the number available; an unknown profile fails at `terraform validate`, naming
 //!   `profile` and the allowed values.
 
-mod support;
-
-use support::{output_value, string_list, Moto, Terraform, Workspace};
-
-const HEADER: &str = r#"
-terraform {
-  required_providers {
-    paved = { source = "pavedroad/paved" }
-  }
-}
-
-provider "paved" {}
-"#;
+use crate::support::{header, output_value, string_list, Moto, Terraform, Workspace};
 
 /// The default data source and its outputs.
 fn default_config() -> String {
+    let header = header();
     format!(
-        r#"{HEADER}
+        r#"{header}
 data "paved_zones" "this" {{}}
 
 output "names" {{ value = data.paved_zones.this.names }}
@@ -40,8 +29,9 @@ output "profile" {{ value = data.paved_zones.this.profile }}
 
 /// Several variants in one configuration, so one apply checks them all.
 fn variants_config() -> String {
+    let header = header();
     format!(
-        r#"{HEADER}
+        r#"{header}
 data "paved_zones" "dev" {{
   profile = "development"
 }}
@@ -67,8 +57,9 @@ output "four_names" {{ value = data.paved_zones.four.names }}
 }
 
 fn too_many_zones_config() -> String {
+    let header = header();
     format!(
-        r#"{HEADER}
+        r#"{header}
 data "paved_zones" "this" {{
   region     = "eu-west-1"
   zone_count = 7
@@ -78,8 +69,9 @@ data "paved_zones" "this" {{
 }
 
 fn bad_profile_config() -> String {
+    let header = header();
     format!(
-        r#"{HEADER}
+        r#"{header}
 data "paved_zones" "this" {{
   profile = "prod"
 }}

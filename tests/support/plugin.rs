@@ -1,8 +1,7 @@
 //! A plugin client for tests: starts the provider binary the way Terraform does
 //! (magic cookie, a P-521 CA client certificate like Terraform's, unix socket), reads
 //! the handshake line, and connects over AutoMTLS with a chosen client certificate.
-
-#![allow(dead_code)]
+//! Or starts it in debug mode, as a developer does, for its TF_REATTACH_PROVIDERS value.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -21,6 +20,8 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use tonic::transport::{Channel, Endpoint};
+
+use super::paved_provider_binary;
 
 /// A client identity the way Terraform makes one: a self-signed P-521 CA certificate.
 pub struct ClientIdentity {
@@ -71,13 +72,57 @@ impl Drop for RunningProvider {
     }
 }
 
-pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_terraform-provider-paved")
+/// `terraform-provider-paved --debug`, with `env` added to its environment and no AWS
+/// profile; killed and reaped on drop.
+pub struct DebugProvider {
+    pub child: Child,
+    /// The TF_REATTACH_PROVIDERS value it printed.
+    pub reattach: String,
+}
+
+impl DebugProvider {
+    /// Starts the provider in debug mode and reads the reattach value from the first 10
+    /// lines it prints.
+    pub fn start(env: &[(&str, &str)]) -> DebugProvider {
+        let mut cmd = Command::new(paved_provider_binary());
+        cmd.arg("--debug")
+            .env_remove("AWS_PROFILE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start the provider in debug mode");
+        let stdout = child.stdout.take().expect("stdout");
+        // From here on, Drop stops the process whatever happens.
+        let mut provider = DebugProvider {
+            child,
+            reattach: String::new(),
+        };
+        provider.reattach = BufReader::new(stdout)
+            .lines()
+            .take(10)
+            .map_while(Result::ok)
+            .find_map(|l| {
+                l.trim()
+                    .strip_prefix("TF_REATTACH_PROVIDERS='")
+                    .map(|r| r.trim_end_matches('\'').to_string())
+            })
+            .expect("the reattach line");
+        provider
+    }
+}
+
+impl Drop for DebugProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Starts the provider as Terraform would; `client_cert_pem` None means plaintext.
 pub fn start(client_cert_pem: Option<&str>, extra_env: &[(&str, &str)]) -> RunningProvider {
-    let mut cmd = Command::new(binary());
+    let mut cmd = Command::new(paved_provider_binary());
     cmd.env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
         .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
         .env("PLUGIN_MIN_PORT", "10000")
