@@ -28,6 +28,7 @@ use zones::ZoneSource;
 
 use crate::framework::OpContext;
 pub use crate::stack::error::CloudError;
+use crate::stack::outline::Connection;
 
 /// Which cloud the provider builds stacks in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +87,19 @@ pub fn backend<'a, B: ?Sized>(
 ) -> Result<(&'a dyn Cloud, Arc<B>), CloudError> {
     let cloud = cloud(ctx)?;
     Ok((cloud, factory(cloud)?))
+}
+
+/// The connection a stack resource's model makes: the backend `factory` makes of
+/// the configured cloud, and the provider's default tags.
+pub fn connect<'a, B: ?Sized>(
+    ctx: &'a OpContext,
+    factory: &BackendFactory<B>,
+) -> Result<Connection<'a, B>, CloudError> {
+    let (cloud, backend) = backend(ctx, factory)?;
+    Ok(Connection {
+        backend,
+        default_tags: cloud.default_tags(),
+    })
 }
 
 /// How a resource gets its backend from the configured cloud: the provider's wiring

@@ -74,13 +74,25 @@ pub struct DefaultTimeouts {
     pub delete: Duration,
 }
 
+/// What the outline reads of a resource's typed spec.
+pub trait StackSpec {
+    /// The stack's name (the tag every component carries).
+    fn stack_name(&self) -> String;
+    /// The resource's own tags, when known.
+    fn resource_tags(&self) -> Option<&Tags>;
+    /// The `timeouts` block.
+    fn timeouts(&self) -> &TimeoutsSpec;
+    /// `deletion_protection`.
+    fn protected(&self) -> bool;
+}
+
 /// What a stack resource supplies to the outline: its own logic, nothing more.
 #[async_trait]
 pub trait StackModel: Send + Sync + 'static {
     /// The port the resource drives (`dyn ClusterBackend`).
     type Backend: ?Sized + Send + Sync;
     /// The typed, effective configuration.
-    type Spec: Clone + Send + Sync;
+    type Spec: StackSpec + Clone + Send + Sync;
     /// What converge and a read gather about the stack.
     type Observed: Default + Send + Sync;
 
@@ -104,14 +116,6 @@ pub trait StackModel: Send + Sync + 'static {
     fn spec_from_config(&self, config: &Value, prior: &Value) -> (Self::Spec, Diagnostics);
     /// The spec a state stands for.
     fn spec_from_state(&self, state: &Value) -> Self::Spec;
-    /// The stack's name (the tag every component carries).
-    fn name(&self, spec: &Self::Spec) -> String;
-    /// The resource's own tags, when known.
-    fn tags<'s>(&self, spec: &'s Self::Spec) -> Option<&'s Tags>;
-    /// The `timeouts` block.
-    fn timeouts<'s>(&self, spec: &'s Self::Spec) -> &'s TimeoutsSpec;
-    /// `deletion_protection`.
-    fn protected(&self, spec: &Self::Spec) -> bool;
 
     /// Creates or updates the stack, recording what exists in `observed` as it goes.
     async fn converge(
@@ -192,8 +196,8 @@ impl<M: StackModel> StackResource<M> {
             ctx,
             M::TYPE_NAME,
             conn.default_tags,
-            &self.model.name(spec),
-            self.model.tags(spec),
+            &spec.stack_name(),
+            spec.resource_tags(),
             timeout,
             fallback,
         )
@@ -209,7 +213,7 @@ impl<M: StackModel> StackResource<M> {
             return refused;
         }
         let spec = self.model.spec_from_state(prior);
-        let timeout = &self.model.timeouts(&spec).delete;
+        let timeout = &spec.timeouts().delete;
         let sctx = self.context(ctx, conn, &spec, timeout, M::TIMEOUTS.delete);
         let result = self
             .model
@@ -260,7 +264,7 @@ impl<M: StackModel> Resource for StackResource<M> {
         let (spec, read_diags) = self.model.spec_from_config(req.config, req.prior_state);
         diags.extend(read_diags);
         let prior = (!creating).then(|| self.model.spec_from_state(req.prior_state));
-        let timeouts = self.model.timeouts(&spec);
+        let timeouts = spec.timeouts();
         let (timeout, fallback) = if creating {
             (&timeouts.create, M::TIMEOUTS.create)
         } else {
@@ -290,7 +294,7 @@ impl<M: StackModel> Resource for StackResource<M> {
                 };
             }
             if creating {
-                let protected = self.model.protected(&spec);
+                let protected = spec.protected();
                 report_failed_create(&mut diags, &doing, M::TYPE_NAME, e, protected);
             } else {
                 report(&mut diags, &doing, e);

@@ -25,7 +25,9 @@ use crate::framework::{OpContext, PlanResponse};
 use crate::ports::cluster::{ClusterBackend, TeardownRequest};
 use crate::ports::{self, BackendFactory};
 use crate::schema::Schema;
-use crate::stack::outline::{Connection, DefaultTimeouts, ReadBack, StackModel, StackResource};
+use crate::stack::outline::{
+    Connection, DefaultTimeouts, ReadBack, StackModel, StackResource, StackSpec,
+};
 use crate::stack::tags::Tags;
 use crate::stack::timeouts::TimeoutsSpec;
 use crate::stack::TeardownReport;
@@ -37,6 +39,24 @@ pub type HaClusterResource = StackResource<ClusterModel>;
 /// The resource, reaching the cloud through backends from `backend`.
 pub fn resource(backend: BackendFactory<dyn ClusterBackend>) -> HaClusterResource {
     StackResource::new(ClusterModel { backend })
+}
+
+impl StackSpec for ClusterSpec {
+    fn stack_name(&self) -> String {
+        self.name.known().cloned().unwrap_or_default()
+    }
+
+    fn resource_tags(&self) -> Option<&Tags> {
+        self.tags.known()
+    }
+
+    fn timeouts(&self) -> &TimeoutsSpec {
+        &self.timeouts
+    }
+
+    fn protected(&self) -> bool {
+        self.deletion_protection.known() == Some(&true)
+    }
 }
 
 /// What `paved_ha_cluster` supplies to the outline.
@@ -71,11 +91,7 @@ impl StackModel for ClusterModel {
     }
 
     fn connect<'a>(&self, ctx: &'a OpContext) -> Result<Connection<'a, Self::Backend>, CloudError> {
-        let (cloud, backend) = ports::backend(ctx, &self.backend)?;
-        Ok(Connection {
-            backend,
-            default_tags: cloud.default_tags(),
-        })
+        ports::connect(ctx, &self.backend)
     }
 
     fn spec_from_config(&self, config: &Value, prior: &Value) -> (ClusterSpec, Diagnostics) {
@@ -84,22 +100,6 @@ impl StackModel for ClusterModel {
 
     fn spec_from_state(&self, state: &Value) -> ClusterSpec {
         ClusterSpec::from_state(state)
-    }
-
-    fn name(&self, spec: &ClusterSpec) -> String {
-        spec.name.known().cloned().unwrap_or_default()
-    }
-
-    fn tags<'s>(&self, spec: &'s ClusterSpec) -> Option<&'s Tags> {
-        spec.tags.known()
-    }
-
-    fn timeouts<'s>(&self, spec: &'s ClusterSpec) -> &'s TimeoutsSpec {
-        &spec.timeouts
-    }
-
-    fn protected(&self, spec: &ClusterSpec) -> bool {
-        spec.deletion_protection.known() == Some(&true)
     }
 
     async fn converge(

@@ -27,7 +27,9 @@ use crate::framework::{OpContext, PlanResponse};
 use crate::ports::database::{final_snapshot_name, DatabaseBackend, DeleteRequest};
 use crate::ports::{self, BackendFactory};
 use crate::schema::Schema;
-use crate::stack::outline::{Connection, DefaultTimeouts, ReadBack, StackModel, StackResource};
+use crate::stack::outline::{
+    Connection, DefaultTimeouts, ReadBack, StackModel, StackResource, StackSpec,
+};
 use crate::stack::state::set_attr;
 use crate::stack::tags::Tags;
 use crate::stack::timeouts::TimeoutsSpec;
@@ -40,6 +42,24 @@ pub type ManagedDatabaseResource = StackResource<DatabaseModel>;
 /// The resource, reaching the cloud through backends from `backend`.
 pub fn resource(backend: BackendFactory<dyn DatabaseBackend>) -> ManagedDatabaseResource {
     StackResource::new(DatabaseModel { backend })
+}
+
+impl StackSpec for DatabaseSpec {
+    fn stack_name(&self) -> String {
+        self.name.known().cloned().unwrap_or_default()
+    }
+
+    fn resource_tags(&self) -> Option<&Tags> {
+        self.tags.known()
+    }
+
+    fn timeouts(&self) -> &TimeoutsSpec {
+        &self.timeouts
+    }
+
+    fn protected(&self) -> bool {
+        self.deletion_protection.known() == Some(&true)
+    }
 }
 
 /// What `paved_managed_database` supplies to the outline.
@@ -74,11 +94,7 @@ impl StackModel for DatabaseModel {
     }
 
     fn connect<'a>(&self, ctx: &'a OpContext) -> Result<Connection<'a, Self::Backend>, CloudError> {
-        let (cloud, backend) = ports::backend(ctx, &self.backend)?;
-        Ok(Connection {
-            backend,
-            default_tags: cloud.default_tags(),
-        })
+        ports::connect(ctx, &self.backend)
     }
 
     fn spec_from_config(&self, config: &Value, prior: &Value) -> (DatabaseSpec, Diagnostics) {
@@ -87,22 +103,6 @@ impl StackModel for DatabaseModel {
 
     fn spec_from_state(&self, state: &Value) -> DatabaseSpec {
         DatabaseSpec::from_state(state)
-    }
-
-    fn name(&self, spec: &DatabaseSpec) -> String {
-        spec.name.known().cloned().unwrap_or_default()
-    }
-
-    fn tags<'s>(&self, spec: &'s DatabaseSpec) -> Option<&'s Tags> {
-        spec.tags.known()
-    }
-
-    fn timeouts<'s>(&self, spec: &'s DatabaseSpec) -> &'s TimeoutsSpec {
-        &spec.timeouts
-    }
-
-    fn protected(&self, spec: &DatabaseSpec) -> bool {
-        spec.deletion_protection.known() == Some(&true)
     }
 
     async fn converge(
