@@ -23,6 +23,8 @@ use crate::stack::{BackendError, ComponentRecord};
 pub trait ScriptedCloud: Send + Sync {
     /// The next call named `call` fails with `error`.
     fn fail_next(&self, call: &str, error: BackendError);
+    /// The call at `position` (1-based) fails with `error`.
+    fn fail_call(&self, position: usize, error: BackendError);
     /// Drops every fault not yet triggered.
     fn clear_faults(&self);
     /// Components created more than once.
@@ -213,6 +215,49 @@ impl<F: ScriptedCloud> Tf<F> {
         );
         self.assert_inventory_matches_cloud(&out.new_state);
         out.new_state
+    }
+
+    /// A create of `config` (stack `stack`) whose call at `position` fails for now:
+    /// with nothing made, no state and the advice to apply again; otherwise the
+    /// partial state lists exactly what exists, the message says Terraform taints
+    /// it and that `terraform untaint` resumes (and that the protected stack's
+    /// replacement is refused), and resuming from it converges.
+    pub async fn create_failing_at(&mut self, position: usize, config: &Value, stack: &str) {
+        self.fake.fail_call(
+            position,
+            BackendError::Retryable {
+                operation: "the call".into(),
+                message: "Rate exceeded".into(),
+            },
+        );
+        let (_, out) = self.plan_apply(&Value::Null, config).await;
+        let message = errors(&out.diagnostics);
+        assert!(
+            message.contains("Rate exceeded"),
+            "call {position}: {message}"
+        );
+        if self.fake.components(stack).is_empty() {
+            // Nothing exists, no state, nothing tainted: a plain apply resumes.
+            assert!(
+                message.contains("Run apply again"),
+                "call {position}: {message}"
+            );
+            assert!(out.new_state.is_null(), "call {position}: nothing exists");
+            return;
+        }
+        let untaint = format!("terraform untaint {}.<NAME>", self.resource.type_name());
+        assert!(message.contains(&untaint), "call {position}: {message}");
+        assert!(
+            message.contains("paved will refuse that destroy"),
+            "call {position}: {message}"
+        );
+        let partial = out.new_state;
+        assert!(
+            partial.conforms_to(&self.resource.schema().value_type()),
+            "call {position}"
+        );
+        self.assert_inventory_matches_cloud(&partial);
+        self.resume(&partial, config).await;
     }
 
     /// The next run (faults cleared) applies `config` over the `partial` state, as

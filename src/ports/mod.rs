@@ -53,9 +53,6 @@ impl CloudKind {
 /// wiring implements it over the adapters it chose; clients are built lazily, so
 /// holding one makes no call.
 pub trait Cloud: Send + Sync {
-    /// Which cloud this is.
-    fn kind(&self) -> CloudKind;
-
     /// Tags added to every component paved creates (the provider's `default_tags`).
     fn default_tags(&self) -> &BTreeMap<String, String>;
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::cluster::ClusterBackend;
 use super::database::DatabaseBackend;
 use super::zones::ZoneSource;
-use super::{Cloud, CloudError, CloudKind};
+use super::{Cloud, CloudError};
 use crate::framework::{OpContext, ProviderData};
 
 /// A cloud in one region with no backends of its own (resources under test get
@@ -52,10 +52,6 @@ impl FixedCloud {
 }
 
 impl Cloud for FixedCloud {
-    fn kind(&self) -> CloudKind {
-        CloudKind::Aws
-    }
-
     fn default_tags(&self) -> &BTreeMap<String, String> {
         &self.default_tags
     }

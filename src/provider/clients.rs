@@ -41,10 +41,6 @@ impl Clients {
 }
 
 impl Cloud for Clients {
-    fn kind(&self) -> CloudKind {
-        self.cloud
-    }
-
     fn default_tags(&self) -> &BTreeMap<String, String> {
         &self.default_tags
     }

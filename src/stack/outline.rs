@@ -34,7 +34,7 @@ use super::resource::{
 use super::state::{set_attr, unknowns_to_null};
 use super::step::{ComponentRecord, StackContext, TeardownReport};
 use super::tags::Tags;
-use super::timeouts::TimeoutsSpec;
+use super::timeouts::{parse_duration, TimeoutsSpec};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::framework::{
     ApplyRequest, ApplyResponse, ImportedObject, OpContext, PlanRequest, PlanResponse, ReadRequest,
@@ -63,15 +63,24 @@ pub struct ReadBack<O> {
     pub exists: bool,
 }
 
-/// The default timeouts of a resource: used when the `timeouts` block leaves one out.
+/// A resource's default timeouts, as its schema documents them (`"60m"`): the
+/// outline's fallback when the operation's timeout is not known (refresh, import).
 #[derive(Debug, Clone, Copy)]
 pub struct DefaultTimeouts {
     /// Create.
-    pub create: Duration,
+    pub create: &'static str,
     /// Update.
-    pub update: Duration,
+    pub update: &'static str,
     /// Delete.
-    pub delete: Duration,
+    pub delete: &'static str,
+}
+
+impl DefaultTimeouts {
+    /// `text` as a duration; an hour if a resource ever declared one unreadable
+    /// (each resource's tests parse its own).
+    fn parse(text: &str) -> Duration {
+        parse_duration(text).unwrap_or(Duration::from_secs(60 * 60))
+    }
 }
 
 /// What the outline reads of a resource's typed spec.
@@ -214,7 +223,13 @@ impl<M: StackModel> StackResource<M> {
         }
         let spec = self.model.spec_from_state(prior);
         let timeout = &spec.timeouts().delete;
-        let sctx = self.context(ctx, conn, &spec, timeout, M::TIMEOUTS.delete);
+        let sctx = self.context(
+            ctx,
+            conn,
+            &spec,
+            timeout,
+            DefaultTimeouts::parse(M::TIMEOUTS.delete),
+        );
         let result = self
             .model
             .destroy(conn.backend.as_ref(), &sctx, &spec)
@@ -266,9 +281,9 @@ impl<M: StackModel> Resource for StackResource<M> {
         let prior = (!creating).then(|| self.model.spec_from_state(req.prior_state));
         let timeouts = spec.timeouts();
         let (timeout, fallback) = if creating {
-            (&timeouts.create, M::TIMEOUTS.create)
+            (&timeouts.create, DefaultTimeouts::parse(M::TIMEOUTS.create))
         } else {
-            (&timeouts.update, M::TIMEOUTS.update)
+            (&timeouts.update, DefaultTimeouts::parse(M::TIMEOUTS.update))
         };
         let sctx = self.context(ctx, &conn, &spec, timeout, fallback);
         let mut observed = M::Observed::default();
@@ -352,7 +367,13 @@ impl<M: StackModel> Resource for StackResource<M> {
             Err(e) => return unreachable_read(&e, &req),
         };
         let spec = self.model.spec_from_state(current);
-        let sctx = self.context(ctx, &conn, &spec, &Knowable::Unknown, M::TIMEOUTS.create);
+        let sctx = self.context(
+            ctx,
+            &conn,
+            &spec,
+            &Knowable::Unknown,
+            DefaultTimeouts::parse(M::TIMEOUTS.create),
+        );
         let read = match self.model.read_stack(conn.backend.as_ref(), &sctx).await {
             Ok(Some(read)) if read.exists => read,
             Ok(_) => return ReadResponse::default(),
@@ -392,7 +413,7 @@ impl<M: StackModel> Resource for StackResource<M> {
             id,
             None,
             &Knowable::Unknown,
-            M::TIMEOUTS.create,
+            DefaultTimeouts::parse(M::TIMEOUTS.create),
         );
         let read = match self.model.read_stack(conn.backend.as_ref(), &sctx).await {
             Ok(Some(read)) if read.exists => read,

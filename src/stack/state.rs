@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use paved_value::Value;
 
-use crate::stack::tags::STACK_TAG;
+use crate::stack::tags::{merged, STACK_TAG};
 
 /// `v` with every unknown value replaced by null: what a partial state records for
 /// values a failed apply never learned.
@@ -67,10 +67,7 @@ pub fn stack_tags(
     resource_tags: Option<&BTreeMap<String, String>>,
     stack: &str,
 ) -> BTreeMap<String, String> {
-    let mut tags = default_tags.clone();
-    if let Some(own) = resource_tags {
-        tags.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
+    let mut tags = merged(default_tags, resource_tags.unwrap_or(&BTreeMap::new()));
     tags.insert(STACK_TAG.to_owned(), stack.to_owned());
     tags
 }

@@ -1165,6 +1165,9 @@ impl crate::ports::harness::ScriptedCloud for ScriptedBackend {
     fn fail_next(&self, call: &str, error: BackendError) {
         ScriptedBackend::fail_next(self, call, error);
     }
+    fn fail_call(&self, position: usize, error: BackendError) {
+        ScriptedBackend::fail_call(self, position, error);
+    }
     fn clear_faults(&self) {
         ScriptedBackend::clear_faults(self);
     }

@@ -11,12 +11,11 @@
 //!   state.
 //! - Import takes the cluster's name.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use paved_value::Value;
 
 use super::config::{ClusterSpec, EncryptionKey};
+use super::config::{DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_UPDATE_TIMEOUT};
 use super::lifecycle;
 use super::state::{builds_network, import_settings, network_from_state, with_drift, Observed};
 use super::{plan, schema, validate_config, TYPE_NAME};
@@ -73,9 +72,9 @@ impl StackModel for ClusterModel {
     const TYPE_NAME: &'static str = TYPE_NAME;
     const NOUN: &'static str = "cluster";
     const TIMEOUTS: DefaultTimeouts = DefaultTimeouts {
-        create: Duration::from_secs(60 * 60),
-        update: Duration::from_secs(90 * 60),
-        delete: Duration::from_secs(45 * 60),
+        create: DEFAULT_CREATE_TIMEOUT,
+        update: DEFAULT_UPDATE_TIMEOUT,
+        delete: DEFAULT_DELETE_TIMEOUT,
     };
 
     fn schema(&self) -> Schema {
@@ -231,5 +230,19 @@ impl StackModel for ClusterModel {
                  (the `name` it was created with); check the name, the region and the account."
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::timeouts::parse_duration;
+
+    #[test]
+    fn the_default_timeouts_parse() {
+        let t = <ClusterModel as StackModel>::TIMEOUTS;
+        for text in [t.create, t.update, t.delete] {
+            assert!(parse_duration(text).is_some(), "{text}");
+        }
     }
 }

@@ -942,41 +942,6 @@ async fn a_failure_on_any_call_keeps_what_the_earlier_calls_made() {
         tf.fake.calls().len()
     };
     for position in 1..=calls {
-        let mut tf = Tf::new();
-        tf.fake.fail_call(
-            position,
-            BackendError::Retryable {
-                operation: "the call".into(),
-                message: "Rate exceeded".into(),
-            },
-        );
-        let (_, out) = tf.plan_apply(&Value::Null, &cfg).await;
-        let message = errors(&out.diagnostics);
-        if tf.fake.components(STACK).is_empty() {
-            // Nothing exists, no state, nothing tainted: a plain apply resumes.
-            assert!(
-                message.contains("Run apply again"),
-                "call {position}: {message}"
-            );
-            assert!(out.new_state.is_null(), "call {position}: nothing exists");
-            continue;
-        }
-        // Partial state: Terraform taints it; the message says so and how to resume,
-        // and that the (protected) stack's replacement will be refused.
-        assert!(
-            message.contains("terraform untaint paved_ha_cluster.<NAME>"),
-            "call {position}: {message}"
-        );
-        assert!(
-            message.contains("paved will refuse that destroy"),
-            "call {position}: {message}"
-        );
-        let partial = out.new_state;
-        assert!(
-            partial.conforms_to(&schema().value_type()),
-            "call {position}"
-        );
-        tf.assert_inventory_matches_cloud(&partial);
-        tf.resume(&partial, &cfg).await;
+        Tf::new().create_failing_at(position, &cfg, STACK).await;
     }
 }

@@ -1646,6 +1646,9 @@ impl crate::ports::harness::ScriptedCloud for ScriptedDatabase {
     fn fail_next(&self, call: &str, error: BackendError) {
         ScriptedDatabase::fail_next(self, call, error);
     }
+    fn fail_call(&self, position: usize, error: BackendError) {
+        ScriptedDatabase::fail_call(self, position, error);
+    }
     fn clear_faults(&self) {
         ScriptedDatabase::clear_faults(self);
     }

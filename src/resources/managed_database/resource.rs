@@ -13,12 +13,13 @@
 //!   a stack without its primary is gone.
 //! - Import takes the instance identifier (the `name`).
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use paved_value::Value;
 
 use super::config::{DatabaseSpec, EncryptionKey};
+use super::config::{DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_UPDATE_TIMEOUT};
 use super::lifecycle;
 use super::state::{import_settings, with_drift, Observed};
 use super::{plan, schema, validate_config, TYPE_NAME};
@@ -76,9 +77,9 @@ impl StackModel for DatabaseModel {
     const TYPE_NAME: &'static str = TYPE_NAME;
     const NOUN: &'static str = "database";
     const TIMEOUTS: DefaultTimeouts = DefaultTimeouts {
-        create: Duration::from_secs(60 * 60),
-        update: Duration::from_secs(80 * 60),
-        delete: Duration::from_secs(60 * 60),
+        create: DEFAULT_CREATE_TIMEOUT,
+        update: DEFAULT_UPDATE_TIMEOUT,
+        delete: DEFAULT_DELETE_TIMEOUT,
     };
 
     fn schema(&self) -> Schema {
@@ -216,5 +217,19 @@ impl StackModel for DatabaseModel {
                  identifier (the `name` it was created with); check the name, the region and the account."
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stack::timeouts::parse_duration;
+
+    #[test]
+    fn the_default_timeouts_parse() {
+        let t = <DatabaseModel as StackModel>::TIMEOUTS;
+        for text in [t.create, t.update, t.delete] {
+            assert!(parse_duration(text).is_some(), "{text}");
+        }
     }
 }
