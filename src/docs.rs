@@ -249,7 +249,10 @@ fn attribute_line(a: &Attribute, prefix: &str, nested: &mut Vec<NestedSection>) 
     if a.requires_replace {
         line.push_str(" Changing it replaces the resource.");
     }
-    if let Some(d) = &a.default_doc {
+    for check in &a.checks {
+        let _ = write!(line, " {}", check.doc());
+    }
+    if let Some(d) = a.default_text() {
         let _ = write!(line, " Default: {d}.");
     }
     if let Some(msg) = &a.deprecated {

@@ -1,8 +1,8 @@
 //! Small builders so schemas read like a table of attributes.
 
-use paved_value::Type;
+use paved_value::{Type, Value};
 
-use super::{Attribute, AttributeKind, Block, NestedBlock, Nesting, Presence};
+use super::{AttrDefault, Attribute, AttributeKind, Block, Check, NestedBlock, Nesting, Presence};
 
 impl Block {
     /// An empty block with a markdown description.
@@ -36,8 +36,10 @@ impl Attribute {
             description: String::new(),
             sensitive: false,
             deprecated: None,
-            default_doc: None,
+            default: None,
+            checks: Vec::new(),
             requires_replace: false,
+            keep_prior: false,
         }
     }
 
@@ -113,9 +115,36 @@ impl Attribute {
         self
     }
 
-    /// The default, as the docs should state it.
+    /// A default the resource works out from other settings, as the docs should
+    /// state it.
     pub fn default_doc(mut self, text: impl Into<String>) -> Self {
-        self.default_doc = Some(text.into());
+        self.default = Some(AttrDefault::Derived(text.into()));
+        self
+    }
+
+    /// A default value (the docs show it; the resource's reader takes it).
+    pub fn default_value(mut self, value: impl Into<Value>) -> Self {
+        self.default = Some(AttrDefault::Fixed(value.into()));
+        self
+    }
+
+    /// A default declared in any form (one per profile: see
+    /// `crate::stack::schema::profile_default`).
+    pub fn default(mut self, default: AttrDefault) -> Self {
+        self.default = Some(default);
+        self
+    }
+
+    /// A check a set value must pass (validation runs it; the docs state it).
+    pub fn check(mut self, check: Check) -> Self {
+        self.checks.push(check);
+        self
+    }
+
+    /// Plan modifier: keep the prior state's value where an update leaves it
+    /// unknown.
+    pub fn keep_prior(mut self) -> Self {
+        self.keep_prior = true;
         self
     }
 

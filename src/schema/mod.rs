@@ -6,6 +6,9 @@
 //! sensitive, deprecated) and a markdown description.
 
 mod builder;
+pub mod declared;
+
+pub use declared::{AttrDefault, Check};
 
 use paved_value::{ObjectType, Type};
 
@@ -170,15 +173,25 @@ pub struct Attribute {
     pub sensitive: bool,
     /// Deprecation message; `None` when not deprecated.
     pub deprecated: Option<String>,
-    /// The effective default when not set, for the docs (e.g. "`production`" or
-    /// "from the profile").
-    pub default_doc: Option<String>,
+    /// The default when not set: a value, one per profile, or a text saying how
+    /// the resource works it out. The docs and the resource's reader both read it.
+    pub default: Option<AttrDefault>,
+    /// Checks a set value must pass (see [`declared::check_block`]).
+    pub checks: Vec<Check>,
     /// A change of it replaces the resource (declared with
     /// [`Attribute::requires_replace`]; see [`Block::replacing_paths`]).
     pub requires_replace: bool,
+    /// Plan modifier: when the plan leaves it unknown on an update, the prior
+    /// state's value is kept (see [`declared::keep_prior_values`]).
+    pub keep_prior: bool,
 }
 
 impl Attribute {
+    /// The default in words, for the docs.
+    pub fn default_text(&self) -> Option<String> {
+        self.default.as_ref().map(AttrDefault::doc)
+    }
+
     /// The attribute's value type.
     pub fn value_type(&self) -> Type {
         match &self.kind {

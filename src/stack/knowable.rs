@@ -41,6 +41,15 @@ impl<T> Knowable<T> {
         }
     }
 
+    /// The value `f` makes of the known value; unknown when this is, or when `f`
+    /// makes nothing.
+    pub fn and_then<U>(self, f: impl FnOnce(T) -> Option<U>) -> Knowable<U> {
+        match self {
+            Knowable::Known(v) => f(v).map_or(Knowable::Unknown, Knowable::Known),
+            Knowable::Unknown => Knowable::Unknown,
+        }
+    }
+
     /// Both values, known only when both are.
     pub fn zip<U>(self, other: Knowable<U>) -> Knowable<(T, U)> {
         match (self, other) {

@@ -6,7 +6,74 @@ use std::collections::BTreeMap;
 use paved_value::{Path, Value};
 
 use crate::diag::Diagnostics;
+use crate::schema::{declared, Block};
 use crate::stack::Knowable;
+
+/// The defaults a resource's schema declares, read for one configuration: a
+/// profile-aware default takes the configuration's profile (unknown while the
+/// profile is). The reader takes every declared default from here, so a default is
+/// written once, on its attribute.
+pub struct Defaults<'a> {
+    block: &'a Block,
+    profile: Knowable<Option<String>>,
+}
+
+impl<'a> Defaults<'a> {
+    /// The defaults of `block` for a configuration whose `profile` word is given
+    /// (`Known(None)` when not set).
+    pub fn new(block: &'a Block, profile: Knowable<Option<String>>) -> Self {
+        Self { block, profile }
+    }
+
+    /// The declared default of the attribute at `names` (attribute names from the
+    /// top, through nested attributes and blocks). A missing declaration is a
+    /// defect of the schema; it reads as unknown (and fails debug builds).
+    pub fn value(&self, names: &[&str]) -> Knowable<Value> {
+        let declared = declared::find(self.block, names).and_then(|a| a.default.as_ref());
+        let Some(default) = declared else {
+            debug_assert!(false, "no default declared for {names:?}");
+            return Knowable::Unknown;
+        };
+        let by_word = matches!(default, crate::schema::AttrDefault::ByWord { .. });
+        match (&self.profile, by_word) {
+            (Knowable::Unknown, true) => Knowable::Unknown,
+            (Knowable::Known(word), _) => match default.value_for(word.as_deref()) {
+                Some(v) => Knowable::Known(v),
+                None => Knowable::Unknown,
+            },
+            (Knowable::Unknown, false) => default
+                .value_for(None)
+                .map_or(Knowable::Unknown, Knowable::Known),
+        }
+    }
+
+    /// A declared whole-number default.
+    pub fn count(&self, names: &[&str]) -> Knowable<u32> {
+        self.value(names)
+            .and_then(|v| v.as_i64().and_then(|n| u32::try_from(n).ok()))
+    }
+
+    /// A declared bool default.
+    pub fn bool(&self, names: &[&str]) -> Knowable<bool> {
+        self.value(names).and_then(|v| v.as_bool())
+    }
+
+    /// A declared string default.
+    pub fn string(&self, names: &[&str]) -> Knowable<String> {
+        self.value(names)
+            .and_then(|v| v.as_str().map(str::to_string))
+    }
+
+    /// A declared list-of-strings default.
+    pub fn strings(&self, names: &[&str]) -> Knowable<Vec<String>> {
+        self.value(names).and_then(|v| {
+            v.as_list()?
+                .iter()
+                .map(|i| i.as_str().map(str::to_string))
+                .collect()
+        })
+    }
+}
 
 /// An attribute slot of a value: absent or null, unknown, or known.
 #[derive(Clone, Copy)]

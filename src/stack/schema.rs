@@ -4,7 +4,8 @@
 use crate::profiles::{self, Defaults};
 use paved_value::Type;
 
-use crate::schema::{Attribute, Block, NestedBlock};
+use crate::schema::{AttrDefault, Attribute, Block, NestedBlock};
+use paved_value::Value;
 
 /// "from the profile: production `3`, staging `3`, development `2`": the default
 /// of an attribute that each profile sets, as `value` renders it.
@@ -14,6 +15,25 @@ pub fn from_profile(value: impl Fn(&Defaults) -> String) -> String {
         .map(|p| format!("{} `{}`", p.name(), value(p.defaults())))
         .collect();
     format!("from the profile: {}", parts.join(", "))
+}
+
+/// A default that each profile sets: one value per profile from the profiles table,
+/// chosen by the resource's `profile` (the default profile when not set). The docs
+/// say it as [`from_profile`] does; the reader takes the value.
+pub fn profile_default(value: impl Fn(&Defaults) -> Value) -> AttrDefault {
+    AttrDefault::ByWord {
+        attribute: "profile".to_string(),
+        fallback: profiles::DEFAULT_PROFILE.name().to_string(),
+        values: profiles::ALL
+            .iter()
+            .map(|p| (p.name().to_string(), value(p.defaults())))
+            .collect(),
+    }
+}
+
+/// A list of strings as a value (for list defaults).
+pub fn string_list(items: &[&str]) -> Value {
+    Value::List(items.iter().map(|s| Value::from(*s)).collect())
 }
 
 /// The computed `tags_all`: every user tag the stack's components carry.
@@ -47,19 +67,19 @@ pub fn timeouts_block(
                 Attribute::string("create")
                     .optional()
                     .description("Create timeout, such as `\"45m\"` or `\"1h30m\"`.")
-                    .default_doc(format!("`{create_default}`")),
+                    .default_value(create_default),
             )
             .attribute(
                 Attribute::string("update")
                     .optional()
                     .description(update.description)
-                    .default_doc(format!("`{}`", update.default)),
+                    .default_value(update.default),
             )
             .attribute(
                 Attribute::string("delete")
                     .optional()
                     .description(delete.description)
-                    .default_doc(format!("`{}`", delete.default)),
+                    .default_value(delete.default),
             ),
     )
 }

@@ -77,3 +77,61 @@ pub fn walk(attrs: &[Attribute], f: &mut impl FnMut(&Attribute)) {
         }
     }
 }
+
+/// Asserts that `planned` (a plan of a configuration that sets nothing but the
+/// name, `profile` and attributes without defaults) holds, where the user set nothing, for every attribute of `block` declaring a value
+/// default (fixed or per profile), that declared value: the reader takes its
+/// defaults from the declarations the docs show. Nested single objects are
+/// walked; `within` names map entries to look into as well (`("node_pools",
+/// "system")`). Returns how many defaults were compared.
+pub fn assert_declared_defaults_planned(
+    block: &Block,
+    planned: &Value,
+    profile: &str,
+    within: &[(&str, &str)],
+) -> usize {
+    fn compare(attrs: &[Attribute], at: &Value, where_: &str, profile: &str) -> usize {
+        let mut n = 0;
+        for a in attrs {
+            let Some(v) = at.get_attr(&a.name) else {
+                continue;
+            };
+            let by_user = where_.is_empty() && a.name == "profile";
+            let declared = a.default.as_ref().and_then(|d| d.value_for(Some(profile)));
+            if let Some(expected) = declared.filter(|_| !by_user) {
+                assert_eq!(v, &expected, "{where_}{} in the {profile} profile", a.name);
+                n += 1;
+            }
+            if let AttributeKind::Nested {
+                nesting: crate::schema::Nesting::Single,
+                attributes,
+            } = &a.kind
+            {
+                n += compare(attributes, v, &format!("{where_}{}.", a.name), profile);
+            }
+        }
+        n
+    }
+    let mut n = compare(&block.attributes, planned, "", profile);
+    for (attr, key) in within {
+        let Some(a) = block.find_attribute(attr) else {
+            panic!("{attr} is not in the schema")
+        };
+        let AttributeKind::Nested { attributes, .. } = &a.kind else {
+            panic!("{attr} is not nested")
+        };
+        let entry = get(planned, &format!("{attr}[\"{key}\"]"));
+        n += compare(attributes, entry, &format!("{attr}[\"{key}\"]."), profile);
+    }
+    for b in &block.blocks {
+        if let Some(inner) = planned.get_attr(&b.type_name).filter(|v| !v.is_null()) {
+            n += compare(
+                &b.block.attributes,
+                inner,
+                &format!("{}.", b.type_name),
+                profile,
+            );
+        }
+    }
+    n
+}

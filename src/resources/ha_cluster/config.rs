@@ -26,8 +26,9 @@ use crate::diag::Diagnostics;
 use crate::ports::cluster::Capacity;
 pub use crate::ports::key::EncryptionKey;
 use crate::ports::network::NatLayout;
-use crate::profiles::{self, Defaults, NatMode, Profile};
-use crate::stack::reader::{classify, sub, Reader, Slot};
+use crate::profiles::{Defaults as ProfileDefaults, NatMode, Profile};
+use crate::schema::declared::check_block;
+use crate::stack::reader::{classify, sub, Defaults, Reader, Slot};
 use crate::stack::timeouts::TimeoutsSpec;
 use crate::stack::Knowable;
 
@@ -343,12 +344,22 @@ impl ClusterSpec {
         let mut r = Reader::default();
         let prior = Prior(prior_state);
         let top = classify(config);
+        let profile_word = r.string(sub(top, "profile"));
+        let declared = Defaults::new(
+            &super::schema::declared().block,
+            match &profile_word {
+                None => Knowable::Known(None),
+                Some(k) => k.clone().map(Some),
+            },
+        );
 
         let name = r
             .string(sub(top, "name"))
             .unwrap_or(Knowable::Known(String::new()));
-        let profile = match r.string(sub(top, "profile")) {
-            None => Knowable::Known(profiles::DEFAULT_PROFILE),
+        let profile = match profile_word {
+            None => declared
+                .string(&["profile"])
+                .and_then(|p| Profile::parse(&p)),
             Some(Knowable::Unknown) => Knowable::Unknown,
             Some(Knowable::Known(text)) => match Profile::parse(&text) {
                 Some(p) => Knowable::Known(p),
@@ -358,9 +369,9 @@ impl ClusterSpec {
                 }
             },
         };
-        let defaults: Knowable<&'static Defaults> = profile.clone().map(Profile::defaults);
+        let defaults: Knowable<&'static ProfileDefaults> = profile.clone().map(Profile::defaults);
 
-        let network = read_network(&mut r, sub(top, "network"), &defaults, &prior);
+        let network = read_network(&mut r, sub(top, "network"), &defaults, &declared, &prior);
 
         let zones_slot = sub(top, "zones");
         let listed = r.strings(zones_slot, Path::root().attr("zones"));
@@ -419,27 +430,26 @@ impl ClusterSpec {
                 Path::root().attr("endpoint_public_cidrs"),
             )
             .unwrap_or(Knowable::Known(Vec::new()));
-        let node_pools = read_pools(&mut r, sub(top, "node_pools"), &zone_count, &defaults);
+        let node_pools = read_pools(
+            &mut r,
+            sub(top, "node_pools"),
+            &zone_count,
+            &defaults,
+            &declared,
+        );
 
         let logging = sub(top, "control_plane_logging");
         let logging_path = Path::root().attr("control_plane_logging");
         let control_plane_logging = LoggingSpec {
             types: r
                 .strings(sub(logging, "types"), logging_path.clone().attr("types"))
-                .unwrap_or_else(|| {
-                    defaults.clone().map(|d| {
-                        d.control_plane_log_types
-                            .iter()
-                            .map(|t| t.to_string())
-                            .collect()
-                    })
-                }),
+                .unwrap_or_else(|| declared.strings(&["control_plane_logging", "types"])),
             retention_days: r
                 .count(
                     sub(logging, "retention_days"),
                     logging_path.attr("retention_days"),
                 )
-                .unwrap_or_else(|| defaults.clone().map(|d| d.control_plane_log_days)),
+                .unwrap_or_else(|| declared.count(&["control_plane_logging", "retention_days"])),
         };
 
         let encryption_key = match r.string(sub(top, "encryption_key_arn")) {
@@ -456,21 +466,23 @@ impl ClusterSpec {
             .unwrap_or(Knowable::Known(Vec::new()));
         let deletion_protection = r
             .bool(sub(top, "deletion_protection"))
-            .unwrap_or_else(|| defaults.clone().map(|d| d.deletion_protection));
+            .unwrap_or_else(|| declared.bool(&["deletion_protection"]));
         let tags = r
             .string_map(sub(top, "tags"))
             .unwrap_or(Knowable::Known(BTreeMap::new()));
 
         let t = sub(top, "timeouts");
-        let mut timeout = |name: &str, default: &str| {
+        let mut timeout = |name: &str| {
             r.string(sub(t, name))
-                .unwrap_or_else(|| Knowable::Known(default.to_string()))
+                .unwrap_or_else(|| declared.string(&["timeouts", name]))
         };
         let timeouts = TimeoutsSpec {
-            create: timeout("create", DEFAULT_CREATE_TIMEOUT),
-            update: timeout("update", DEFAULT_UPDATE_TIMEOUT),
-            delete: timeout("delete", DEFAULT_DELETE_TIMEOUT),
+            create: timeout("create"),
+            update: timeout("update"),
+            delete: timeout("delete"),
         };
+        r.diags
+            .extend(check_block(&super::schema::declared().block, config));
 
         let spec = ClusterSpec {
             name,
@@ -518,7 +530,8 @@ impl ClusterSpec {
 fn read_network(
     r: &mut Reader,
     s: Slot<'_>,
-    defaults: &Knowable<&Defaults>,
+    defaults: &Knowable<&ProfileDefaults>,
+    declared: &Defaults<'_>,
     prior: &Prior<'_>,
 ) -> NetworkSpec {
     let path = Path::root().attr("network");
@@ -567,7 +580,7 @@ fn read_network(
         Some(k) => k.map(Some),
         None => match &mode {
             Knowable::Unknown => Knowable::Unknown,
-            Knowable::Known(NetworkMode::Build) => Knowable::Known(Some(DEFAULT_CIDR.to_string())),
+            Knowable::Known(NetworkMode::Build) => declared.string(&["network", "cidr"]).map(Some),
             Knowable::Known(NetworkMode::Existing { vpc_id }) => {
                 let same_network = vpc_id.known().is_some_and(|id| {
                     prior.string(&["network", "existing_vpc_id"]).as_deref() == Some(id.as_str())
@@ -611,7 +624,8 @@ fn read_pools(
     r: &mut Reader,
     s: Slot<'_>,
     zone_count: &Knowable<u32>,
-    defaults: &Knowable<&Defaults>,
+    defaults: &Knowable<&ProfileDefaults>,
+    declared: &Defaults<'_>,
 ) -> Knowable<BTreeMap<String, NodePoolSpec>> {
     let configured = match s {
         Slot::Null => BTreeMap::new(),
@@ -623,11 +637,11 @@ fn read_pools(
     };
     let mut pools = BTreeMap::new();
     for (name, v) in &configured {
-        let pool = read_pool(r, name, classify(v), zone_count, defaults);
+        let pool = read_pool(r, name, classify(v), zone_count, defaults, declared);
         pools.insert(name.clone(), pool);
     }
     if !pools.contains_key(SYSTEM_POOL) {
-        let pool = read_pool(r, SYSTEM_POOL, Slot::Null, zone_count, defaults);
+        let pool = read_pool(r, SYSTEM_POOL, Slot::Null, zone_count, defaults, declared);
         pools.insert(SYSTEM_POOL.to_string(), pool);
     }
     Knowable::Known(pools)
@@ -638,7 +652,8 @@ fn read_pool(
     name: &str,
     s: Slot<'_>,
     zone_count: &Knowable<u32>,
-    defaults: &Knowable<&Defaults>,
+    defaults: &Knowable<&ProfileDefaults>,
+    declared: &Defaults<'_>,
 ) -> NodePoolSpec {
     let path = pool_path(name);
     let system = name == SYSTEM_POOL;
@@ -651,7 +666,11 @@ fn read_pool(
             Capacity::parse,
             &names,
         )
-        .unwrap_or(Knowable::Known(Capacity::OnDemand));
+        .unwrap_or_else(|| {
+            declared
+                .string(&["node_pools", "capacity"])
+                .and_then(|c| Capacity::parse(&c))
+        });
     let instance_types = r
         .strings(
             sub(s, "instance_types"),
@@ -689,7 +708,7 @@ fn read_pool(
         });
     let disk_size_gb = r
         .count(sub(s, "disk_size_gb"), path.clone().attr("disk_size_gb"))
-        .unwrap_or(Knowable::Known(DEFAULT_DISK_SIZE_GB));
+        .unwrap_or_else(|| declared.count(&["node_pools", "disk_size_gb"]));
     let labels = r
         .string_map(sub(s, "labels"))
         .unwrap_or(Knowable::Known(BTreeMap::new()));

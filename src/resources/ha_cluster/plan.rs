@@ -27,6 +27,7 @@ use super::validate;
 use crate::diag::Diagnostics;
 use crate::framework::PlanResponse;
 use crate::ports::network::NatLayout;
+use crate::schema::declared::keep_prior_values;
 use crate::stack::inventory::Component;
 use crate::stack::plan::{
     is_partial, is_protected, keep_prior_tags_all, merge_block, quoted_name, replaced_paths,
@@ -99,6 +100,9 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
         _ => Outputs::on_create(&spec),
     };
     let mut planned_state = merge_block(&block, config, &render(&spec, &outputs));
+    if prior_spec.is_some() && requires_replace.is_empty() && !is_partial(prior_state) {
+        keep_prior_values(&block, &mut planned_state, prior_state);
+    }
     keep_prior_tags_all(
         &mut planned_state,
         prior_state,
@@ -177,7 +181,6 @@ impl Outputs {
             Some(v) if whole && !v.is_null() => v.clone(),
             _ => Value::unknown(),
         };
-        let kept = |name: &str| known(state.get_attr(name));
         let kept_network =
             |name: &str| known(state.get_attr("network").and_then(|n| n.get_attr(name)));
         let create = Outputs::on_create(spec);
@@ -200,11 +203,12 @@ impl Outputs {
             }
         };
         Outputs {
-            id: kept("id"),
-            endpoint: kept("endpoint"),
-            certificate_authority: kept("certificate_authority"),
-            oidc_issuer_url: kept("oidc_issuer_url"),
-            kubeconfig: kept("kubeconfig"),
+            // Declared `keep_prior` on the schema: the plan keeps them (see `plan`).
+            id: Value::unknown(),
+            endpoint: Value::unknown(),
+            certificate_authority: Value::unknown(),
+            oidc_issuer_url: Value::unknown(),
+            kubeconfig: Value::unknown(),
             vpc_id: if same_mode {
                 kept_network("vpc_id")
             } else {

@@ -15,15 +15,25 @@ use super::config::{
     DEFAULT_ON_DEMAND_INSTANCE_TYPES, DEFAULT_POOL_MAX_PER_ZONE, DEFAULT_SPOT_INSTANCE_TYPES,
     DEFAULT_UPDATE_TIMEOUT, SYSTEM_POOL,
 };
-use super::validate::{MAX_NAME_LEN, MAX_POOL_NAME_LEN};
+use super::validate::{DISK_SIZE_GB, MAX_NAME_LEN, MAX_POOL_NAME_LEN, RETENTION_DAYS};
+use crate::ports::cluster::Capacity;
 use crate::ports::network as layout;
 use crate::profiles;
-use crate::schema::{Attribute, Block, Nesting, Schema};
-use crate::stack::schema::{from_profile, tags_all_attribute, timeouts_block, TimeoutDoc};
+use crate::schema::{Attribute, Block, Check, Nesting, Schema};
+use crate::stack::schema::{
+    from_profile, profile_default, string_list, tags_all_attribute, timeouts_block, TimeoutDoc,
+};
+use paved_value::Value;
 
 fn code_list(items: &[&str]) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
     format!("`[{}]`", quoted.join(", "))
+}
+
+/// The schema, built once: the reader takes the declared defaults from it.
+pub fn declared() -> &'static Schema {
+    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(schema)
 }
 
 /// The resource's schema.
@@ -36,7 +46,7 @@ pub fn schema() -> Schema {
              shows the effective value of every setting, the `inventory` of components that will exist and an \
              `ha_report` of how the stack survives the loss of a zone.",
         )
-        .attribute(Attribute::string("id").computed().description("The cluster's id in the cloud."))
+        .attribute(Attribute::string("id").computed().keep_prior().description("The cluster's id in the cloud."))
         .attribute(
             Attribute::string("name")
                 .requires_replace()
@@ -53,7 +63,7 @@ pub fn schema() -> Schema {
                     "One word for a whole set of defaults: {}. Every default can be overridden one by one.",
                     profiles::allowed_names()
                 ))
-                .default_doc(format!("`{}`", profiles::DEFAULT_PROFILE.name())),
+                .default_value(profiles::DEFAULT_PROFILE.name()),
         )
         .attribute(
             Attribute::list("zones", Type::String)
@@ -112,11 +122,17 @@ pub fn schema() -> Schema {
                             "Control-plane log types to send to the cloud's log service: `api`, `audit`, \
                              `authenticator`, `controllerManager`, `scheduler`.",
                         )
-                        .default_doc(from_profile(|d| d.control_plane_log_types.join(", "))),
+                        .default(profile_default(|d| string_list(d.control_plane_log_types))),
                     Attribute::number("retention_days")
                         .optional_computed()
-                        .description("How long control-plane logs are kept, in days (a value the log service accepts: 1, 3, 5, 7, 14, 30, 60, 90, ...).")
-                        .default_doc(from_profile(|d| d.control_plane_log_days.to_string())),
+                        .description("How long control-plane logs are kept, in days.")
+                        .check(Check::Among {
+                            values: RETENTION_DAYS.iter().map(|d| i64::from(*d)).collect(),
+                            unit: " days",
+                            who: "The log service keeps logs for",
+                            summary: "Unsupported retention period",
+                        })
+                        .default(profile_default(|d| Value::from(i64::from(d.control_plane_log_days)))),
                 ],
             )
             .optional_computed()
@@ -150,7 +166,7 @@ pub fn schema() -> Schema {
                      failed leaves a tainted resource Terraform would replace: `terraform untaint` it to resume). To \
                      remove a protected cluster, set it to `false`, apply, then destroy.",
                 )
-                .default_doc(from_profile(|d| d.deletion_protection.to_string())),
+                .default(profile_default(|d| Value::from(d.deletion_protection))),
         )
         .attribute(
             Attribute::map("tags", Type::String)
@@ -161,15 +177,17 @@ pub fn schema() -> Schema {
                 ),
         )
         .attribute(tags_all_attribute())
-        .attribute(Attribute::string("endpoint").computed().description("The Kubernetes API endpoint URL."))
+        .attribute(Attribute::string("endpoint").computed().keep_prior().description("The Kubernetes API endpoint URL."))
         .attribute(
             Attribute::string("certificate_authority")
                 .computed()
+                .keep_prior()
                 .description("The cluster's certificate authority, base64-encoded PEM, for clients of the API."),
         )
         .attribute(
             Attribute::string("oidc_issuer_url")
                 .computed()
+                .keep_prior()
                 .description("The OIDC issuer of the cluster's service accounts, for workload identity (IRSA)."),
         )
         .attribute(
@@ -220,6 +238,7 @@ pub fn schema() -> Schema {
         .attribute(
             Attribute::string("kubeconfig")
                 .computed()
+                .keep_prior()
                 .sensitive()
                 .description("A kubeconfig for the cluster, authenticating with the cloud's CLI."),
         )
@@ -261,7 +280,7 @@ fn network() -> Attribute {
                     layout::INTRA_EXTRA_BITS,
                     layout::PUBLIC_EXTRA_BITS,
                 ))
-                .default_doc(format!("`{DEFAULT_CIDR}`")),
+                .default_value(DEFAULT_CIDR),
             Attribute::string("nat_mode")
                 .optional_computed()
                 .description(
@@ -319,7 +338,7 @@ fn node_pools() -> Attribute {
             Attribute::string("capacity")
                 .optional_computed()
                 .description("`\"on_demand\"` or `\"spot\"`. Changing it replaces the pool's node group.")
-                .default_doc("`on_demand`"),
+                .default_value(Capacity::OnDemand.as_str()),
             Attribute::number("min_size")
                 .optional_computed()
                 .description(
@@ -339,8 +358,14 @@ fn node_pools() -> Attribute {
                 )),
             Attribute::number("disk_size_gb")
                 .optional_computed()
-                .description("Root disk size of each node, in GB (20 to 16384).")
-                .default_doc(format!("`{DEFAULT_DISK_SIZE_GB}`")),
+                .description("Root disk size of each node, in GB.")
+                .check(Check::Range {
+                    min: i64::from(DISK_SIZE_GB.0),
+                    max: i64::from(DISK_SIZE_GB.1),
+                    unit: " GB",
+                    summary: "Disk size out of range",
+                })
+                .default_value(i64::from(DEFAULT_DISK_SIZE_GB)),
             Attribute::map("labels", Type::String)
                 .optional()
                 .description("Kubernetes labels on the pool's nodes."),
@@ -404,7 +429,7 @@ mod tests {
             count += 1;
             assert!(!a.description.is_empty(), "{} has no description", a.name);
             if a.presence == Presence::OptionalComputed {
-                assert!(a.default_doc.is_some(), "{} has no default_doc", a.name);
+                assert!(a.default.is_some(), "{} has no default", a.name);
             }
         });
         assert!(count > 40, "{count}");
@@ -414,7 +439,7 @@ mod tests {
             .block
             .attributes
             .iter()
-            .all(|a| a.default_doc.is_some()));
+            .all(|a| a.default.is_some()));
     }
 
     #[test]
@@ -422,7 +447,7 @@ mod tests {
         let s = schema();
         let zone_count = s.block.find_attribute("zone_count").unwrap();
         assert_eq!(
-            zone_count.default_doc.as_deref(),
+            zone_count.default_text().as_deref(),
             Some("the length of `zones`, else from the profile: production `3`, staging `3`, development `2`")
         );
         let AttributeKind::Nested { attributes, .. } =
@@ -432,7 +457,7 @@ mod tests {
         };
         let nat = attributes.iter().find(|a| a.name == "nat_mode").unwrap();
         assert!(nat
-            .default_doc
+            .default_text()
             .as_deref()
             .unwrap()
             .contains("production `per_zone`, staging `single`"));

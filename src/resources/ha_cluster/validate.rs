@@ -537,16 +537,6 @@ fn check_pool(spec: &ClusterSpec, name: &str, pool: &NodePoolSpec, d: &mut Diagn
              on_demand and put spot capacity in another pool.",
         );
     }
-    if let Knowable::Known(gb) = pool.disk_size_gb {
-        let (lo, hi) = DISK_SIZE_GB;
-        if !(lo..=hi).contains(&gb) {
-            d.attribute_error(
-                path.clone().attr("disk_size_gb"),
-                "Disk size out of range",
-                format!("{gb} GB is not allowed: use {lo} to {hi} GB."),
-            );
-        }
-    }
     if let Knowable::Known(taints) = &pool.taints {
         for (i, taint) in taints.iter().enumerate() {
             let taint_path = path.clone().attr("taints").index(index(i));
@@ -585,23 +575,6 @@ fn check_logging(spec: &ClusterSpec, d: &mut Diagnostics) {
                     ),
                 );
             }
-        }
-    }
-    if let Knowable::Known(days) = spec.control_plane_logging.retention_days {
-        if !RETENTION_DAYS.contains(&days) {
-            let nearest = RETENTION_DAYS
-                .iter()
-                .copied()
-                .min_by_key(|d| d.abs_diff(days))
-                .unwrap_or(30);
-            d.attribute_error(
-                path.attr("retention_days"),
-                "Unsupported retention period",
-                format!(
-                    "The log service keeps logs for one of {} days, not {days}. Use {nearest}, the nearest allowed value.",
-                    RETENTION_DAYS.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
-                ),
-            );
         }
     }
 }

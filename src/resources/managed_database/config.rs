@@ -21,11 +21,11 @@ use paved_value::{Path, Value};
 use crate::diag::Diagnostics;
 use crate::ports::database::Engine;
 use crate::ports::database::StorageType;
-use crate::ports::database::DEFAULT_ENGINE;
 use crate::ports::database::ENGINES;
 pub use crate::ports::key::EncryptionKey;
-use crate::profiles::{self, Defaults, Profile};
-use crate::stack::reader::{classify, sub, Reader, Slot};
+use crate::profiles::Profile;
+use crate::schema::declared::check_block;
+use crate::stack::reader::{classify, sub, Defaults as Declared, Reader, Slot};
 pub use crate::stack::timeouts::TimeoutsSpec;
 pub use crate::stack::Knowable;
 
@@ -198,12 +198,22 @@ impl DatabaseSpec {
         let mut r = Reader::default();
         let top = classify(config);
         let root = Path::root();
+        let profile_word = r.string(sub(top, "profile"));
+        let declared = Declared::new(
+            &super::schema::declared().block,
+            match &profile_word {
+                None => Knowable::Known(None),
+                Some(k) => k.clone().map(Some),
+            },
+        );
 
         let name = r
             .string(sub(top, "name"))
             .unwrap_or(Knowable::Known(String::new()));
-        let profile = match r.string(sub(top, "profile")) {
-            None => Knowable::Known(profiles::DEFAULT_PROFILE),
+        let profile = match profile_word {
+            None => declared
+                .string(&["profile"])
+                .and_then(|p| Profile::parse(&p)),
             Some(Knowable::Unknown) => Knowable::Unknown,
             Some(Knowable::Known(text)) => match Profile::parse(&text) {
                 Some(p) => Knowable::Known(p),
@@ -213,7 +223,6 @@ impl DatabaseSpec {
                 }
             },
         };
-        let defaults: Knowable<&'static Defaults> = profile.clone().map(Profile::defaults);
         let engine_names: Vec<&str> = ENGINES.iter().map(|e| e.name).collect();
         let engine = r
             .word(
@@ -223,7 +232,7 @@ impl DatabaseSpec {
                 Engine::parse,
                 &engine_names,
             )
-            .unwrap_or(Knowable::Known(DEFAULT_ENGINE));
+            .unwrap_or_else(|| declared.string(&["engine"]).and_then(|e| Engine::parse(&e)));
         let engine_version = match r.string(sub(top, "engine_version")) {
             Some(k) => k,
             None => match &engine {
@@ -272,7 +281,11 @@ impl DatabaseSpec {
                 StorageType::parse,
                 &type_names,
             )
-            .unwrap_or(Knowable::Known(DEFAULT_STORAGE_TYPE));
+            .unwrap_or_else(|| {
+                declared
+                    .string(&["storage", "type"])
+                    .and_then(|t| StorageType::parse(&t))
+            });
         let storage = StorageSpec {
             size_gb,
             max_size_gb,
@@ -281,13 +294,13 @@ impl DatabaseSpec {
 
         let multi_az = r
             .bool(sub(top, "multi_az"))
-            .unwrap_or_else(|| defaults.clone().map(|d| d.db_multi_az));
+            .unwrap_or_else(|| declared.bool(&["multi_az"]));
         let read_replicas = r
             .count(
                 sub(top, "read_replicas"),
                 root.clone().attr("read_replicas"),
             )
-            .unwrap_or_else(|| defaults.clone().map(|d| d.db_read_replicas));
+            .unwrap_or_else(|| declared.count(&["read_replicas"]));
 
         let b = sub(top, "backup");
         let backup = BackupSpec {
@@ -296,15 +309,15 @@ impl DatabaseSpec {
                     sub(b, "retention_days"),
                     root.clone().attr("backup").attr("retention_days"),
                 )
-                .unwrap_or_else(|| defaults.clone().map(|d| d.db_backup_retention_days)),
+                .unwrap_or_else(|| declared.count(&["backup", "retention_days"])),
             window: r
                 .string(sub(b, "window"))
-                .unwrap_or_else(|| Knowable::Known(DEFAULT_BACKUP_WINDOW.to_string())),
+                .unwrap_or_else(|| declared.string(&["backup", "window"])),
             copy_to_region: optional(r.string(sub(b, "copy_to_region"))),
         };
         let maintenance_window = r
             .string(sub(top, "maintenance_window"))
-            .unwrap_or_else(|| Knowable::Known(DEFAULT_MAINTENANCE_WINDOW.to_string()));
+            .unwrap_or_else(|| declared.string(&["maintenance_window"]));
         let parameters = r
             .string_map(sub(top, "parameters"))
             .unwrap_or(Knowable::Known(BTreeMap::new()));
@@ -333,10 +346,10 @@ impl DatabaseSpec {
         };
         let deletion_protection = r
             .bool(sub(top, "deletion_protection"))
-            .unwrap_or_else(|| defaults.clone().map(|d| d.deletion_protection));
+            .unwrap_or_else(|| declared.bool(&["deletion_protection"]));
         let final_snapshot = r
             .bool(sub(top, "final_snapshot"))
-            .unwrap_or_else(|| defaults.clone().map(|d| d.db_final_snapshot));
+            .unwrap_or_else(|| declared.bool(&["final_snapshot"]));
 
         let rs = sub(top, "restore");
         let restore = match rs {
@@ -353,21 +366,23 @@ impl DatabaseSpec {
         };
         let allow_major_version_upgrade = r
             .bool(sub(top, "allow_major_version_upgrade"))
-            .unwrap_or(Knowable::Known(false));
+            .unwrap_or_else(|| declared.bool(&["allow_major_version_upgrade"]));
         let tags = r
             .string_map(sub(top, "tags"))
             .unwrap_or(Knowable::Known(BTreeMap::new()));
 
         let t = sub(top, "timeouts");
-        let mut timeout = |name: &str, default: &str| {
+        let mut timeout = |name: &str| {
             r.string(sub(t, name))
-                .unwrap_or_else(|| Knowable::Known(default.to_string()))
+                .unwrap_or_else(|| declared.string(&["timeouts", name]))
         };
         let timeouts = TimeoutsSpec {
-            create: timeout("create", DEFAULT_CREATE_TIMEOUT),
-            update: timeout("update", DEFAULT_UPDATE_TIMEOUT),
-            delete: timeout("delete", DEFAULT_DELETE_TIMEOUT),
+            create: timeout("create"),
+            update: timeout("update"),
+            delete: timeout("delete"),
         };
+        r.diags
+            .extend(check_block(&super::schema::declared().block, config));
 
         let spec = DatabaseSpec {
             name,

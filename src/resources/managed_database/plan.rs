@@ -25,6 +25,7 @@ use super::validate;
 use crate::diag::Diagnostics;
 use crate::framework::PlanResponse;
 use crate::ports::database::replica_key;
+use crate::schema::declared::keep_prior_values;
 use crate::stack::plan::{
     is_partial, is_protected, keep_prior_tags_all, merge_block, quoted_name, replaced_paths,
     undecided,
@@ -111,6 +112,9 @@ pub fn plan_change(prior_state: &Value, config: &Value) -> PlanResponse {
         _ => Outputs::on_create(&spec),
     };
     let mut planned_state = merge_block(&block, config, &render(&spec, &outputs));
+    if prior_spec.is_some() && requires_replace.is_empty() && !is_partial(prior_state) {
+        keep_prior_values(&block, &mut planned_state, prior_state);
+    }
     keep_prior_tags_all(
         &mut planned_state,
         prior_state,
@@ -193,15 +197,16 @@ impl Outputs {
         let same_replicas =
             spec.read_replicas.is_known() && spec.read_replicas == prior.read_replicas;
         Outputs {
-            id: kept("id"),
-            endpoint: kept("endpoint"),
+            // Declared `keep_prior` on the schema: the plan keeps them (see `plan_change`).
+            id: Value::unknown(),
+            endpoint: Value::unknown(),
             port: create.port,
             reader_endpoints: if same_replicas && whole {
                 kept("reader_endpoints")
             } else {
                 create.reader_endpoints
             },
-            master_secret_arn: kept("master_secret_arn"),
+            master_secret_arn: Value::unknown(),
             replica_status: if same_replicas && whole && spec.instance_class == prior.instance_class
             {
                 kept("replica_status")

@@ -10,7 +10,7 @@
 //! retention and windows, parameters, replicas, Multi-AZ) are applied immediately,
 //! not at the next maintenance window: the plan is what happens at apply.
 
-use paved_value::Type;
+use paved_value::{Type, Value};
 
 use crate::ports::database::{Engine, DEFAULT_ENGINE, ENGINES};
 
@@ -22,7 +22,7 @@ use super::config::{
 use super::validate::{MAX_NAME_LEN, RETENTION_DAYS};
 use crate::profiles::{self, Profile};
 use crate::schema::{Attribute, Block, Nesting, Schema};
-use crate::stack::schema::{from_profile, tags_all_attribute, timeouts_block, TimeoutDoc};
+use crate::stack::schema::{profile_default, tags_all_attribute, timeouts_block, TimeoutDoc};
 
 /// "postgres `16`, mysql `8.0`, aurora-postgresql `16`".
 fn per_engine(value: impl Fn(Engine) -> String) -> String {
@@ -35,6 +35,12 @@ fn per_engine(value: impl Fn(Engine) -> String) -> String {
 
 const IN_PLACE: &str =
     "Changed in place and applied immediately (not at the next maintenance window).";
+
+/// The schema, built once: the reader takes the declared defaults from it.
+pub fn declared() -> &'static Schema {
+    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(schema)
+}
 
 /// The resource's schema.
 pub fn schema() -> Schema {
@@ -51,7 +57,7 @@ pub fn schema() -> Schema {
              Manager) and never enters the state: `master_secret_arn` names the secret. One `profile` sets every \
              default; the plan shows the effective value of each, the `inventory` of components and an `ha_report`.",
         )
-        .attribute(Attribute::string("id").computed().description("The database instance's id in the cloud."))
+        .attribute(Attribute::string("id").computed().keep_prior().description("The database instance's id in the cloud."))
         .attribute(Attribute::string("name")
                 .requires_replace().required().description(format!(
             "The database's name (its instance identifier): 1 to {MAX_NAME_LEN} lowercase letters, digits and hyphens, \
@@ -64,7 +70,7 @@ pub fn schema() -> Schema {
                     "One word for a whole set of defaults: {}. Every default can be overridden one by one.",
                     profiles::allowed_names()
                 ))
-                .default_doc(format!("`{}`", profiles::DEFAULT_PROFILE.name())),
+                .default_value(profiles::DEFAULT_PROFILE.name()),
         )
         .attribute(
             Attribute::string("engine")
@@ -74,7 +80,7 @@ pub fn schema() -> Schema {
                     "The database engine: {}. Changing it replaces the database.",
                     engines.join(", ")
                 ))
-                .default_doc(format!("`{}`", DEFAULT_ENGINE.as_str())),
+                .default_value(DEFAULT_ENGINE.as_str()),
         )
         .attribute(
             Attribute::string("engine_version")
@@ -114,7 +120,7 @@ pub fn schema() -> Schema {
                     "A synchronous standby in a second zone, promoted automatically when the primary's zone fails. \
                      {IN_PLACE}"
                 ))
-                .default_doc(from_profile(|d| d.db_multi_az.to_string())),
+                .default(profile_default(|d| Value::from(d.db_multi_az))),
         )
         .attribute(
             Attribute::number("read_replicas")
@@ -123,7 +129,7 @@ pub fn schema() -> Schema {
                     "How many read replicas to run, each in a zone other than the primary's. {IN_PLACE} Replicas are \
                      added or removed (the highest-numbered first)."
                 ))
-                .default_doc(from_profile(|d| d.db_read_replicas.to_string())),
+                .default(profile_default(|d| Value::from(i64::from(d.db_read_replicas)))),
         )
         .attribute(backup())
         .attribute(
@@ -133,7 +139,7 @@ pub fn schema() -> Schema {
                     "The weekly window for the cloud's maintenance, `ddd:hh24:mi-ddd:hh24:mi` in UTC, at least 30 \
                      minutes, not overlapping the backup window.",
                 )
-                .default_doc(format!("`{DEFAULT_MAINTENANCE_WINDOW}`")),
+                .default_value(DEFAULT_MAINTENANCE_WINDOW),
         )
         .attribute(
             Attribute::map("parameters", Type::String)
@@ -163,7 +169,7 @@ pub fn schema() -> Schema {
                     "Refuse, at plan time, to destroy or replace the database (and turn the cloud's own deletion \
                      protection on). To remove a protected database, set it to `false`, apply, then destroy.",
                 )
-                .default_doc(from_profile(|d| d.deletion_protection.to_string())),
+                .default(profile_default(|d| Value::from(d.deletion_protection))),
         )
         .attribute(
             Attribute::bool("final_snapshot")
@@ -172,7 +178,7 @@ pub fn schema() -> Schema {
                     "Take a final snapshot on delete, named `<name>-final-<yyyymmddhhmm>` (UTC). It outlives the \
                      resource and can be used in `restore.snapshot_id`.",
                 )
-                .default_doc(from_profile(|d| d.db_final_snapshot.to_string())),
+                .default(profile_default(|d| Value::from(d.db_final_snapshot))),
         )
         .attribute(
             Attribute::nested(
@@ -211,14 +217,14 @@ pub fn schema() -> Schema {
                     "Allow a change of `engine_version` to another major version. A major upgrade takes the database \
                      offline while it runs and cannot be undone; take a snapshot first.",
                 )
-                .default_doc("`false`"),
+                .default_value(false),
         )
         .attribute(Attribute::map("tags", Type::String).optional().description(
             "Tags added to every component, besides the provider's default tags and the `paved:*` tags paved uses to \
              find its components.",
         ))
         .attribute(tags_all_attribute())
-        .attribute(Attribute::string("endpoint").computed().description(
+        .attribute(Attribute::string("endpoint").computed().keep_prior().description(
             "The primary's (writer's) DNS name. It follows a Multi-AZ failover.",
         ))
         .attribute(Attribute::number("port").computed().description(format!(
@@ -230,7 +236,7 @@ pub fn schema() -> Schema {
                 .computed()
                 .description("The read replicas' DNS names, in replica order."),
         )
-        .attribute(Attribute::string("master_secret_arn").computed().description(
+        .attribute(Attribute::string("master_secret_arn").computed().keep_prior().description(
             "The ARN of the cloud-managed secret (Secrets Manager) that holds the master user's password. The \
              password itself never enters the Terraform state; read it from the secret.",
         ))
@@ -321,7 +327,7 @@ fn storage() -> Attribute {
             Attribute::string("type")
                 .optional_computed()
                 .description("The volume type: `\"gp3\"` (general purpose) or `\"io2\"` (provisioned IOPS).")
-                .default_doc(format!("`{}`", DEFAULT_STORAGE_TYPE.as_str())),
+                .default_value(DEFAULT_STORAGE_TYPE.as_str()),
         ],
     )
     .optional_computed()
@@ -341,14 +347,14 @@ fn backup() -> Attribute {
                     "How long automated backups (and point-in-time recovery) reach back, {lo} to {hi} days; 0 turns \
                      them off, which production refuses. {IN_PLACE}"
                 ))
-                .default_doc(from_profile(|d| d.db_backup_retention_days.to_string())),
+                .default(profile_default(|d| Value::from(i64::from(d.db_backup_retention_days)))),
             Attribute::string("window")
                 .optional_computed()
                 .description(format!(
                     "The daily backup window, `hh24:mi-hh24:mi` in UTC, at least 30 minutes, not overlapping \
                      `maintenance_window`. {IN_PLACE}"
                 ))
-                .default_doc(format!("`{DEFAULT_BACKUP_WINDOW}`")),
+                .default_value(DEFAULT_BACKUP_WINDOW),
             Attribute::string("copy_to_region")
                 .optional()
                 .description(
@@ -403,18 +409,18 @@ mod tests {
         walk(&s.block.attributes, &mut |a| {
             assert!(!a.description.is_empty(), "{} has no description", a.name);
             if a.presence == Presence::OptionalComputed {
-                assert!(a.default_doc.is_some(), "{} has no default_doc", a.name);
+                assert!(a.default.is_some(), "{} has no default", a.name);
             }
         });
         let class = s.block.find_attribute("instance_class").unwrap();
         assert!(class
-            .default_doc
+            .default_text()
             .as_deref()
             .unwrap()
             .contains("production `db.m6g.large`"));
         let multi_az = s.block.find_attribute("multi_az").unwrap();
         assert_eq!(
-            multi_az.default_doc.as_deref(),
+            multi_az.default_text().as_deref(),
             Some("from the profile: production `true`, staging `false`, development `false`")
         );
     }

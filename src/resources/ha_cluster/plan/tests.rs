@@ -962,3 +962,21 @@ fn validation_runs_at_plan_time() {
         .detail
         .contains("too small for the subnets of 3 zone(s)"));
 }
+
+#[test]
+fn every_declared_default_is_what_the_plan_shows() {
+    for profile in crate::profiles::ALL {
+        let c = config(vec![
+            ("name", Value::from("prod")),
+            ("profile", Value::from(profile.name())),
+        ]);
+        let out = plan(&Value::Null, &c, &c);
+        let compared = crate::stack::schema_testing::assert_declared_defaults_planned(
+            &schema().block,
+            &out.planned_state,
+            profile.name(),
+            &[("node_pools", "system")],
+        );
+        assert!(compared >= 6, "{compared}");
+    }
+}

@@ -451,3 +451,20 @@ fn no_secret_in_the_state_but_the_arn() {
     }
     assert!(m.contains_key("master_secret_arn"));
 }
+
+#[test]
+fn every_declared_default_is_what_the_plan_shows() {
+    for profile in crate::profiles::ALL {
+        let out = run(
+            &Value::Null,
+            &config(vec![("profile", Value::from(profile.name()))]),
+        );
+        let compared = crate::stack::schema_testing::assert_declared_defaults_planned(
+            &schema().block,
+            &out.planned_state,
+            profile.name(),
+            &[],
+        );
+        assert!(compared >= 10, "{compared}");
+    }
+}
