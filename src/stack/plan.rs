@@ -139,6 +139,50 @@ fn merge_configured(a: &Attribute, c: &Value, e: &Value) -> Value {
     }
 }
 
+/// The state a read (refresh, or an apply that stopped) writes: `rendered`, the
+/// whole state rendered from the typed spec with the drift already applied to it,
+/// wins everywhere; where it is unknown (what the spec cannot tell, such as
+/// `tags_all` before the tags are read), the value of `base` (the state, or the
+/// configuration) stays. Nested blocks (`timeouts`) come from `base`.
+pub fn read_back(block: &Block, base: &Value, rendered: &Value) -> Value {
+    let mut out = BTreeMap::new();
+    for a in &block.attributes {
+        let b = base.get_attr(&a.name).unwrap_or(&Value::Null);
+        let r = rendered.get_attr(&a.name).unwrap_or(&Value::Null);
+        out.insert(a.name.clone(), read_back_value(b, r));
+    }
+    for nb in &block.blocks {
+        let b = base.get_attr(&nb.type_name).cloned().unwrap_or(Value::Null);
+        out.insert(nb.type_name.clone(), b);
+    }
+    Value::Object(out)
+}
+
+fn read_back_value(base: &Value, rendered: &Value) -> Value {
+    if rendered.is_unknown() {
+        return base.clone();
+    }
+    match (base, rendered) {
+        (Value::Object(b), Value::Object(r)) => Value::Object(
+            r.iter()
+                .map(|(k, rv)| {
+                    let bv = b.get(k).unwrap_or(&Value::Null);
+                    (k.clone(), read_back_value(bv, rv))
+                })
+                .collect(),
+        ),
+        (Value::Map(b), Value::Map(r)) => Value::Map(
+            r.iter()
+                .map(|(k, rv)| {
+                    let bv = b.get(k).unwrap_or(&Value::Null);
+                    (k.clone(), read_back_value(bv, rv))
+                })
+                .collect(),
+        ),
+        _ => rendered.clone(),
+    }
+}
+
 /// `tags_all` needs the provider's default tags, which the resource sets on the
 /// plan ([`crate::stack::resource::plan_tags_all`]); without them, an update keeps
 /// the prior value (a create or replacement leaves it unknown).

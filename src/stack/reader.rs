@@ -1,7 +1,7 @@
 //! Reading typed attribute values out of a configuration [`Value`], collecting
 //! diagnostics for values that are set but not allowed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use paved_value::{Path, Value};
 
@@ -206,5 +206,46 @@ impl Reader {
                 }
             },
         })
+    }
+}
+
+/// Which optional attributes without a default the configuration wrote (set, even
+/// to an empty list or map). The typed spec keeps this so that rendering it gives
+/// back what was written: an attribute left out renders as null, not as an empty
+/// value, while drift read onto the spec (labels added by hand) still shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written(BTreeSet<String>);
+
+impl Written {
+    /// Notes `name` as written when its slot holds a value (known or not).
+    pub fn note(&mut self, name: &str, slot: Slot<'_>) {
+        if !matches!(slot, Slot::Null) {
+            self.0.insert(name.to_string());
+        }
+    }
+
+    /// Whether `name` was written.
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
+    /// Notes `name` as written (drift made it hold a value).
+    pub fn insert(&mut self, name: &str) {
+        self.0.insert(name.to_string());
+    }
+
+    /// The rendered value of the optional attribute `name`: null when it was not
+    /// written and `value` is empty (an empty list or map), else `value`.
+    pub fn render(&self, name: &str, value: Value) -> Value {
+        let empty = match &value {
+            Value::List(items) | Value::Set(items) => items.is_empty(),
+            Value::Map(entries) => entries.is_empty(),
+            _ => false,
+        };
+        if empty && !self.has(name) {
+            Value::Null
+        } else {
+            value
+        }
     }
 }

@@ -28,7 +28,7 @@ pub use crate::ports::key::EncryptionKey;
 use crate::ports::network::NatLayout;
 use crate::profiles::{Defaults as ProfileDefaults, NatMode, Profile};
 use crate::schema::declared::check_block;
-use crate::stack::reader::{classify, sub, Defaults, Reader, Slot};
+use crate::stack::reader::{classify, sub, Defaults, Reader, Slot, Written};
 use crate::stack::timeouts::TimeoutsSpec;
 use crate::stack::Knowable;
 
@@ -158,6 +158,8 @@ pub struct NodePoolSpec {
     pub labels: Knowable<BTreeMap<String, String>>,
     /// Kubernetes taints on the nodes.
     pub taints: Knowable<Vec<TaintSpec>>,
+    /// Which of `labels` and `taints` the configuration wrote.
+    pub written: Written,
 }
 
 /// The effective control-plane log settings.
@@ -200,6 +202,9 @@ pub struct ClusterSpec {
     pub deletion_protection: Knowable<bool>,
     /// Tags added to every component.
     pub tags: Knowable<BTreeMap<String, String>>,
+    /// Which of `endpoint_public_cidrs`, `cluster_admins` and `tags` the
+    /// configuration wrote.
+    pub written: Written,
     /// Operation timeouts.
     pub timeouts: TimeoutsSpec,
 }
@@ -484,7 +489,12 @@ impl ClusterSpec {
         r.diags
             .extend(check_block(&super::schema::declared().block, config));
 
+        let mut written = Written::default();
+        for name in ["endpoint_public_cidrs", "cluster_admins", "tags"] {
+            written.note(name, sub(top, name));
+        }
         let spec = ClusterSpec {
+            written,
             name,
             profile,
             zone_count,
@@ -740,7 +750,12 @@ fn read_pool(
             ),
         },
     };
+    let mut written = Written::default();
+    for name in ["labels", "taints"] {
+        written.note(name, sub(s, name));
+    }
     NodePoolSpec {
+        written,
         instance_types,
         capacity,
         min_size,

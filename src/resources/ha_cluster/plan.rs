@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use paved_value::{Path, Value};
 
-use super::config::{ClusterSpec, EncryptionKey, NetworkMode, NodePoolSpec};
+use super::config::{ClusterSpec, EncryptionKey, NetworkMode, NodePoolSpec, TaintSpec};
 
 use crate::stack::Knowable;
 
@@ -322,13 +322,46 @@ fn string_list(items: &[String]) -> Value {
     Value::List(items.iter().map(|s| Value::from(s.as_str())).collect())
 }
 
+fn string_map(entries: &BTreeMap<String, String>) -> Value {
+    Value::Map(
+        entries
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .collect(),
+    )
+}
+
+fn taints(taints: &[TaintSpec]) -> Value {
+    let text = |k: &Knowable<String>| known_or_unknown(k, |s| Value::from(s.as_str()));
+    Value::List(
+        taints
+            .iter()
+            .map(|t| {
+                object(vec![
+                    ("key", text(&t.key)),
+                    (
+                        "value",
+                        known_or_unknown(&t.value, |v| {
+                            v.as_deref().map_or(Value::Null, Value::from)
+                        }),
+                    ),
+                    ("effect", text(&t.effect)),
+                ])
+            })
+            .collect(),
+    )
+}
+
 fn object(pairs: Vec<(&str, Value)>) -> Value {
     Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
 /// The whole state object the spec stands for: effective settings and `outputs`.
-/// Optional attributes without a default are null here; [`merge_block`] takes them
-/// from the configuration.
+/// This is the typed spec's one encoding ([`ClusterSpec::from_config`] and
+/// [`ClusterSpec::from_state`] decode): optional attributes without a default render
+/// as written (null when left out), so a state read back through the spec is the
+/// state again. Planning merges it with the configuration ([`merge_block`]);
+/// refresh writes it over the state ([`read_back`](crate::stack::plan::read_back)).
 pub(crate) fn render(spec: &ClusterSpec, outputs: &Outputs) -> Value {
     let n = |k: &Knowable<u32>| known_or_unknown(k, |v| Value::from(i64::from(*v)));
     let net = &spec.network;
@@ -344,8 +377,28 @@ pub(crate) fn render(spec: &ClusterSpec, outputs: &Outputs) -> Value {
             "nat_mode",
             known_or_unknown(&net.nat, |m| Value::from(m.as_str())),
         ),
-        ("existing_vpc_id", Value::Null),
-        ("existing_subnet_ids", Value::Null),
+        (
+            "existing_vpc_id",
+            match &net.mode {
+                Knowable::Known(NetworkMode::Build) => Value::Null,
+                Knowable::Known(NetworkMode::Existing { vpc_id }) => {
+                    known_or_unknown(vpc_id, |id| Value::from(id.as_str()))
+                }
+                Knowable::Unknown => Value::unknown(),
+            },
+        ),
+        (
+            "existing_subnet_ids",
+            known_or_unknown(&net.existing_subnet_ids, |tiers| match tiers {
+                None => Value::Null,
+                Some(tiers) => Value::Map(
+                    tiers
+                        .iter()
+                        .map(|(tier, ids)| (tier.clone(), string_list(ids)))
+                        .collect(),
+                ),
+            }),
+        ),
         ("vpc_id", outputs.vpc_id.clone()),
         ("public_subnet_ids", outputs.public_subnet_ids.clone()),
         ("private_subnet_ids", outputs.private_subnet_ids.clone()),
@@ -369,8 +422,16 @@ pub(crate) fn render(spec: &ClusterSpec, outputs: &Outputs) -> Value {
                         ("min_size", n(&p.min_size)),
                         ("max_size", n(&p.max_size)),
                         ("disk_size_gb", n(&p.disk_size_gb)),
-                        ("labels", Value::Null),
-                        ("taints", Value::Null),
+                        (
+                            "labels",
+                            p.written
+                                .render("labels", known_or_unknown(&p.labels, string_map)),
+                        ),
+                        (
+                            "taints",
+                            p.written
+                                .render("taints", known_or_unknown(&p.taints, |t| taints(t))),
+                        ),
                     ]);
                     (name.clone(), pool)
                 })
@@ -418,16 +479,32 @@ pub(crate) fn render(spec: &ClusterSpec, outputs: &Outputs) -> Value {
                 _ => Value::unknown(),
             },
         ),
-        ("endpoint_public_cidrs", Value::Null),
+        (
+            "endpoint_public_cidrs",
+            spec.written.render(
+                "endpoint_public_cidrs",
+                known_or_unknown(&spec.endpoint_public_cidrs, |c| string_list(c)),
+            ),
+        ),
         ("node_pools", node_pools),
         ("control_plane_logging", logging),
         ("encryption_key_arn", encryption_key_arn),
-        ("cluster_admins", Value::Null),
+        (
+            "cluster_admins",
+            spec.written.render(
+                "cluster_admins",
+                known_or_unknown(&spec.cluster_admins, |a| string_list(a)),
+            ),
+        ),
         (
             "deletion_protection",
             known_or_unknown(&spec.deletion_protection, |b| Value::from(*b)),
         ),
-        ("tags", Value::Null),
+        (
+            "tags",
+            spec.written
+                .render("tags", known_or_unknown(&spec.tags, string_map)),
+        ),
         ("tags_all", Value::unknown()),
         ("endpoint", outputs.endpoint.clone()),
         (

@@ -17,7 +17,7 @@ use paved_value::Value;
 use super::config::{ClusterSpec, EncryptionKey};
 use super::config::{DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_UPDATE_TIMEOUT};
 use super::lifecycle;
-use super::state::{builds_network, import_settings, network_from_state, with_drift, Observed};
+use super::state::{builds_network, import_settings, network_from_state, Observed};
 use super::{plan, schema, validate_config, TYPE_NAME};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::framework::{OpContext, PlanResponse};
@@ -177,7 +177,7 @@ impl StackModel for ClusterModel {
         observed: &Observed,
         spec: &ClusterSpec,
         config: &Value,
-        prior: &Value,
+        _prior: &Value,
         failed: bool,
     ) -> Value {
         if !failed {
@@ -188,22 +188,22 @@ impl StackModel for ClusterModel {
         // What exists rather than what was asked, for the settings the cloud
         // reports (the version running everywhere, pool bounds, pools that exist):
         // the next plan then shows what is still to do.
-        let settings = with_drift(config, observed);
-        let (mut done, _) = ClusterSpec::from_config(&settings, prior);
+        let mut done = spec.clone();
+        observed.apply_drift(&mut done);
         observed.complete(&mut done);
-        observed.state(&done, &settings)
+        observed.read_back(&done, config)
     }
 
     fn refreshed_state(&self, mut observed: Observed, current: &Value) -> Value {
         if observed.network.is_none() && !builds_network(&ClusterSpec::from_state(current)) {
             observed.network = network_from_state(current);
         }
-        let settings = with_drift(current, &observed);
         // Read as a state, so that a key paved created stays one (and is deleted
         // with the cluster) rather than reading as the user's key.
-        let mut spec = ClusterSpec::from_state(&settings);
+        let mut spec = ClusterSpec::from_state(current);
+        observed.apply_drift(&mut spec);
         observed.complete(&mut spec);
-        observed.state(&spec, &settings)
+        observed.read_back(&spec, current)
     }
 
     fn imported_state(&self, id: &str, observed: Observed) -> Result<Value, Diagnostic> {

@@ -17,15 +17,15 @@ use crate::ports::cluster::{
     ControlPlaneState, IdentityState, NetworkState, NodePoolState, StackSnapshot, Taint,
 };
 
-use super::config::{ClusterSpec, EncryptionKey, KubernetesVersion, NetworkMode};
+use super::config::{ClusterSpec, EncryptionKey, KubernetesVersion, NetworkMode, TaintSpec};
 use super::inventory::{components, ha_report, inventory_value};
 use super::plan::{render, Outputs};
 use super::schema::schema;
 use crate::ports::key::KeyState;
 use crate::ports::network::Tier;
 use crate::profiles::Profile;
-use crate::stack::plan::merge_block;
-use crate::stack::state::{attr_mut, map_mut, set_attr, string_list};
+use crate::stack::plan::{merge_block, read_back};
+use crate::stack::state::string_list;
 use crate::stack::Knowable;
 
 /// What the cloud says the stack is, gathered by an apply or a refresh.
@@ -187,44 +187,52 @@ impl Observed {
     }
 }
 
-/// The state with the drift a refresh found written into it: the Kubernetes version
-/// the control plane runs, each pool's bounds, instance types and capacity, pools
-/// that no longer exist removed. The desired size is the autoscaler's and is not
-/// read at all.
-pub fn with_drift(state: &Value, observed: &Observed) -> Value {
-    let mut out = state.clone();
-    if let Some(version) = observed.running_version() {
-        set_attr(&mut out, "kubernetes_version", Value::from(version));
-    }
-    if observed.control_plane.is_none() {
-        return out;
-    }
-    // Principals whose access was revoked outside paved leave `cluster_admins`; the
-    // order written stays, and access granted by others is not paved's to show.
-    let listed = observed
-        .control_plane
-        .as_ref()
-        .and_then(|cp| cp.admins.as_ref());
-    if let (Some(listed), Some(Value::List(admins))) =
-        (listed, attr_mut(&mut out, "cluster_admins"))
-    {
-        admins.retain(|a| a.as_str().is_some_and(|a| listed.iter().any(|l| l == a)));
-    }
-    if let Some(pools) = attr_mut(&mut out, "node_pools").and_then(map_mut) {
-        pools.retain(|name, _| observed.node_pools.contains_key(name));
+impl Observed {
+    /// The drift a refresh (or a stopped apply) found, written onto the typed
+    /// spec: principals whose access was revoked outside paved leave
+    /// `cluster_admins` (the order written stays; access granted by others is not
+    /// paved's to show), pools that no longer exist leave `node_pools`, and each
+    /// pool takes the bounds, instance types, capacity, labels and taints it has.
+    /// The Kubernetes version is [`Observed::complete`]'s. The desired size is the
+    /// autoscaler's and is not read at all.
+    pub fn apply_drift(&self, spec: &mut ClusterSpec) {
+        let Some(cp) = &self.control_plane else {
+            return;
+        };
+        if let (Some(listed), Knowable::Known(admins)) = (&cp.admins, &mut spec.cluster_admins) {
+            admins.retain(|a| listed.iter().any(|l| l == a));
+        }
+        let Knowable::Known(pools) = &mut spec.node_pools else {
+            return;
+        };
+        pools.retain(|name, _| self.node_pools.contains_key(name));
         for (name, pool) in pools.iter_mut() {
-            let Some(actual) = observed.node_pools.get(name) else {
+            let Some(actual) = self.node_pools.get(name) else {
                 continue;
             };
-            set_attr(pool, "min_size", Value::from(i64::from(actual.min_size)));
-            set_attr(pool, "max_size", Value::from(i64::from(actual.max_size)));
-            set_attr(pool, "instance_types", string_list(&actual.instance_types));
-            set_attr(pool, "capacity", Value::from(actual.capacity.as_str()));
-            set_attr(pool, "labels", labels_value(&actual.labels));
-            set_attr(pool, "taints", taints_value(&actual.taints));
+            pool.min_size = Knowable::Known(actual.min_size);
+            pool.max_size = Knowable::Known(actual.max_size);
+            pool.instance_types = Knowable::Known(actual.instance_types.clone());
+            pool.capacity = Knowable::Known(actual.capacity);
+            pool.labels = Knowable::Known(actual.labels.clone());
+            pool.taints = Knowable::Known(actual.taints.iter().map(taint_spec).collect());
         }
     }
-    out
+
+    /// The state a read writes: the spec (drift applied) rendered with these
+    /// outputs, over `base` (the prior state, or the configuration of a stopped
+    /// apply) where the spec cannot tell.
+    pub fn read_back(&self, spec: &ClusterSpec, base: &Value) -> Value {
+        read_back(&schema().block, base, &render(spec, &self.outputs(spec)))
+    }
+}
+
+fn taint_spec(t: &Taint) -> TaintSpec {
+    TaintSpec {
+        key: Knowable::Known(t.key.clone()),
+        value: Knowable::Known(t.value.clone()),
+        effect: Knowable::Known(t.effect.clone()),
+    }
 }
 
 /// The settings an import writes for a stack paved built: what the cloud tells
@@ -423,44 +431,117 @@ mod tests {
         }
     }
 
+    /// A state as an apply of `pools` at Kubernetes 1.30 leaves it (outputs null).
+    fn applied(pools: Value) -> Value {
+        use crate::stack::schema_testing::config_of;
+        let config = config_of(
+            &schema().block,
+            vec![
+                ("name", Value::from("shop")),
+                ("kubernetes_version", Value::from("1.30")),
+                ("zones", string_list(&["a", "b", "c"])),
+                ("node_pools", pools),
+            ],
+        );
+        let planned = super::super::plan::plan(&Value::Null, &config, &config).planned_state;
+        crate::stack::state::unknowns_to_null(&planned)
+    }
+
+    fn pools(entries: Vec<(&str, Value)>) -> Value {
+        Value::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        )
+    }
+
+    fn bounds(min: i64, max: i64) -> Value {
+        Value::Object(BTreeMap::from([
+            ("min_size".to_string(), Value::from(min)),
+            ("max_size".to_string(), Value::from(max)),
+        ]))
+    }
+
     #[test]
-    fn drift_rewrites_pool_bounds_and_drops_vanished_pools() {
-        let state = Value::Object(BTreeMap::from([
-            ("kubernetes_version".to_string(), Value::from("1.30")),
-            (
-                "node_pools".to_string(),
-                Value::Map(BTreeMap::from([
-                    (
-                        "system".to_string(),
-                        Value::Object(BTreeMap::from([
-                            ("min_size".to_string(), Value::from(3i64)),
-                            ("max_size".to_string(), Value::from(9i64)),
-                        ])),
-                    ),
-                    ("gone".to_string(), Value::Object(BTreeMap::new())),
-                ])),
-            ),
+    fn drift_goes_onto_the_typed_spec_and_renders_once() {
+        use crate::schema::Presence;
+        let block = schema().block;
+        let full = |v: Value| {
+            // Fill the nested objects as Terraform would (every attribute present).
+            let mut o = BTreeMap::new();
+            if let crate::schema::AttributeKind::Nested { attributes, .. } =
+                &block.find_attribute("node_pools").unwrap().kind
+            {
+                for a in attributes {
+                    let given = v.get_attr(&a.name).cloned().unwrap_or(Value::Null);
+                    assert!(a.presence != Presence::Required || !given.is_null());
+                    o.insert(a.name.clone(), given);
+                }
+            }
+            Value::Object(o)
+        };
+        let state = applied(pools(vec![
+            ("system", full(bounds(3, 9))),
+            ("gone", full(bounds(3, 9))),
         ]));
+        let mut labelled = pool(4, 12);
+        labelled
+            .labels
+            .insert("team".to_string(), "by-hand".to_string());
         let observed = Observed {
             control_plane: Some(cp()),
-            node_pools: BTreeMap::from([("system".to_string(), pool(4, 12))]),
+            node_pools: BTreeMap::from([("system".to_string(), labelled)]),
             ..Observed::default()
         };
-        let out = with_drift(&state, &observed);
+        let mut spec = ClusterSpec::from_state(&state);
+        observed.apply_drift(&mut spec);
+        observed.complete(&mut spec);
+        let out = observed.read_back(&spec, &state);
         assert_eq!(
             out.get_attr("kubernetes_version"),
             Some(&Value::from("1.31"))
         );
         let pools = out.get_attr("node_pools").and_then(Value::as_map).unwrap();
         assert!(!pools.contains_key("gone"));
+        let system = &pools["system"];
+        assert_eq!(system.get_attr("min_size"), Some(&Value::from(4i64)));
+        assert_eq!(system.get_attr("max_size"), Some(&Value::from(12i64)));
         assert_eq!(
-            pools["system"].get_attr("min_size"),
-            Some(&Value::from(4i64))
+            system.get_attr("labels").and_then(|l| l.get_key("team")),
+            Some(&Value::from("by-hand"))
         );
-        assert_eq!(
-            pools["system"].get_attr("max_size"),
-            Some(&Value::from(12i64))
-        );
+        // Taints were never written and none exist: still null, not an empty list.
+        assert_eq!(system.get_attr("taints"), Some(&Value::Null));
+        // The block and what the spec cannot tell stay as the state had them.
+        assert_eq!(out.get_attr("timeouts"), state.get_attr("timeouts"));
+    }
+
+    #[test]
+    fn a_state_read_back_without_drift_is_the_same_state() {
+        // The codec's round trip: state -> typed spec -> rendered state.
+        let state = applied(Value::Null);
+        let spec = ClusterSpec::from_state(&state);
+        let out = Observed::default().read_back(&spec, &state);
+        let Value::Object(attrs) = &state else {
+            panic!("a state is an object")
+        };
+        for (name, v) in attrs {
+            let outputs = [
+                "id",
+                "endpoint",
+                "certificate_authority",
+                "oidc_issuer_url",
+                "kubeconfig",
+                "node_pool_status",
+                "inventory",
+                "network",
+            ];
+            if outputs.contains(&name.as_str()) {
+                continue; // rendered from what the cloud reported (nothing here)
+            }
+            assert_eq!(out.get_attr(name), Some(v), "{name}");
+        }
     }
 
     #[test]

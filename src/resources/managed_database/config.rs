@@ -25,7 +25,7 @@ use crate::ports::database::ENGINES;
 pub use crate::ports::key::EncryptionKey;
 use crate::profiles::Profile;
 use crate::schema::declared::check_block;
-use crate::stack::reader::{classify, sub, Defaults as Declared, Reader, Slot};
+use crate::stack::reader::{classify, sub, Defaults as Declared, Reader, Slot, Written};
 pub use crate::stack::timeouts::TimeoutsSpec;
 pub use crate::stack::Knowable;
 
@@ -81,6 +81,8 @@ pub struct NetworkSpec {
     pub allowed_security_group_ids: Knowable<Vec<String>>,
     /// Address ranges admitted to the database port.
     pub allowed_cidrs: Knowable<Vec<String>>,
+    /// Which of `allowed_security_group_ids` and `allowed_cidrs` were written.
+    pub written: Written,
 }
 
 /// Where a restored database comes from.
@@ -94,6 +96,8 @@ pub struct RestoreSpec {
     pub restore_time: Knowable<Option<String>>,
     /// Restore to the latest restorable time of the source.
     pub use_latest_restorable_time: Knowable<bool>,
+    /// Whether `use_latest_restorable_time` was written.
+    pub written: Written,
 }
 
 /// The typed, effective configuration of a `paved_managed_database`.
@@ -135,6 +139,8 @@ pub struct DatabaseSpec {
     pub allow_major_version_upgrade: Knowable<bool>,
     /// Tags added to every component.
     pub tags: Knowable<BTreeMap<String, String>>,
+    /// Which of `parameters` and `tags` the configuration wrote.
+    pub written: Written,
     /// Operation timeouts.
     pub timeouts: TimeoutsSpec,
 }
@@ -323,7 +329,12 @@ impl DatabaseSpec {
             .unwrap_or(Knowable::Known(BTreeMap::new()));
 
         let n = sub(top, "network");
+        let mut network_written = Written::default();
+        for name in ["allowed_security_group_ids", "allowed_cidrs"] {
+            network_written.note(name, sub(n, name));
+        }
         let network = NetworkSpec {
+            written: network_written,
             vpc_id: r
                 .string(sub(n, "vpc_id"))
                 .unwrap_or(Knowable::Known(String::new())),
@@ -356,6 +367,14 @@ impl DatabaseSpec {
             Slot::Null => Knowable::Known(None),
             Slot::Unknown => Knowable::Unknown,
             Slot::Known(_) => Knowable::Known(Some(RestoreSpec {
+                written: {
+                    let mut w = Written::default();
+                    w.note(
+                        "use_latest_restorable_time",
+                        sub(rs, "use_latest_restorable_time"),
+                    );
+                    w
+                },
                 snapshot_id: optional(r.string(sub(rs, "snapshot_id"))),
                 source_db_instance_id: optional(r.string(sub(rs, "source_db_instance_id"))),
                 restore_time: optional(r.string(sub(rs, "restore_time"))),
@@ -384,7 +403,12 @@ impl DatabaseSpec {
         r.diags
             .extend(check_block(&super::schema::declared().block, config));
 
+        let mut written = Written::default();
+        for name in ["parameters", "tags"] {
+            written.note(name, sub(top, name));
+        }
         let spec = DatabaseSpec {
+            written,
             name,
             profile,
             engine,

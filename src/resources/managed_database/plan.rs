@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use paved_value::{Path, Value};
 
-use super::config::{DatabaseSpec, EncryptionKey};
+use super::config::{DatabaseSpec, EncryptionKey, NetworkSpec, RestoreSpec};
 
 use super::inventory::{components, ha_report, inventory_value, Component};
 use super::schema::schema;
@@ -282,6 +282,66 @@ fn text(k: &Knowable<String>) -> Value {
     known_or_unknown(k, |s| Value::from(s.as_str()))
 }
 
+fn optional_text(k: &Knowable<Option<String>>) -> Value {
+    known_or_unknown(k, |t| t.as_deref().map_or(Value::Null, Value::from))
+}
+
+fn strings_value(k: &Knowable<Vec<String>>) -> Value {
+    known_or_unknown(k, |items| {
+        Value::List(items.iter().map(|s| Value::from(s.as_str())).collect())
+    })
+}
+
+fn string_map(entries: &BTreeMap<String, String>) -> Value {
+    Value::Map(
+        entries
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .collect(),
+    )
+}
+
+fn network(n: &NetworkSpec) -> Value {
+    object(vec![
+        (
+            "vpc_id",
+            known_or_unknown(&n.vpc_id, |v| Value::from(v.as_str())),
+        ),
+        ("subnet_ids", strings_value(&n.subnet_ids)),
+        (
+            "allowed_security_group_ids",
+            n.written.render(
+                "allowed_security_group_ids",
+                strings_value(&n.allowed_security_group_ids),
+            ),
+        ),
+        (
+            "allowed_cidrs",
+            n.written
+                .render("allowed_cidrs", strings_value(&n.allowed_cidrs)),
+        ),
+    ])
+}
+
+fn restore(r: &RestoreSpec) -> Value {
+    object(vec![
+        ("snapshot_id", optional_text(&r.snapshot_id)),
+        (
+            "source_db_instance_id",
+            optional_text(&r.source_db_instance_id),
+        ),
+        ("restore_time", optional_text(&r.restore_time)),
+        (
+            "use_latest_restorable_time",
+            if r.written.has("use_latest_restorable_time") {
+                known_or_unknown(&r.use_latest_restorable_time, |b| Value::from(*b))
+            } else {
+                Value::Null
+            },
+        ),
+    ])
+}
+
 /// The whole state object the spec stands for: effective settings and `outputs`.
 /// Optional attributes without a default are null here; [`merge_block`] takes them
 /// from the configuration.
@@ -299,7 +359,7 @@ pub(crate) fn render(spec: &DatabaseSpec, outputs: &Outputs) -> Value {
     let backup = object(vec![
         ("retention_days", n(&spec.backup.retention_days)),
         ("window", text(&spec.backup.window)),
-        ("copy_to_region", Value::Null),
+        ("copy_to_region", optional_text(&spec.backup.copy_to_region)),
     ]);
     let encryption_key_arn = match &spec.encryption_key {
         Knowable::Known(EncryptionKey::Provided(arn))
@@ -324,17 +384,28 @@ pub(crate) fn render(spec: &DatabaseSpec, outputs: &Outputs) -> Value {
         ("read_replicas", n(&spec.read_replicas)),
         ("backup", backup),
         ("maintenance_window", text(&spec.maintenance_window)),
-        ("parameters", Value::Null),
-        ("network", Value::Null),
+        (
+            "parameters",
+            spec.written
+                .render("parameters", known_or_unknown(&spec.parameters, string_map)),
+        ),
+        ("network", network(&spec.network)),
         ("encryption_key_arn", encryption_key_arn),
         ("deletion_protection", b(&spec.deletion_protection)),
         ("final_snapshot", b(&spec.final_snapshot)),
-        ("restore", Value::Null),
+        (
+            "restore",
+            known_or_unknown(&spec.restore, |r| r.as_ref().map_or(Value::Null, restore)),
+        ),
         (
             "allow_major_version_upgrade",
             b(&spec.allow_major_version_upgrade),
         ),
-        ("tags", Value::Null),
+        (
+            "tags",
+            spec.written
+                .render("tags", known_or_unknown(&spec.tags, string_map)),
+        ),
         ("tags_all", Value::unknown()),
         ("endpoint", outputs.endpoint.clone()),
         ("port", outputs.port.clone()),

@@ -21,7 +21,7 @@ use paved_value::Value;
 use super::config::{DatabaseSpec, EncryptionKey};
 use super::config::{DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_UPDATE_TIMEOUT};
 use super::lifecycle;
-use super::state::{import_settings, with_drift, Observed};
+use super::state::{import_settings, Observed};
 use super::{plan, schema, validate_config, TYPE_NAME};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::framework::{OpContext, PlanResponse};
@@ -194,10 +194,10 @@ impl StackModel for DatabaseModel {
     }
 
     fn refreshed_state(&self, observed: Observed, current: &Value) -> Value {
-        let settings = with_drift(current, &observed);
-        let mut spec = DatabaseSpec::from_state(&settings);
+        let mut spec = DatabaseSpec::from_state(current);
+        observed.apply_drift(&mut spec);
         observed.complete(&mut spec);
-        observed.state(&spec, &settings)
+        observed.read_back(&spec, current)
     }
 
     fn imported_state(&self, id: &str, observed: Observed) -> Result<Value, Diagnostic> {

@@ -21,8 +21,8 @@ use super::schema::schema;
 use crate::ports::database::Engine;
 use crate::ports::key::KeyState;
 use crate::profiles::Profile;
-use crate::stack::plan::merge_block;
-use crate::stack::state::{attr_mut, set_attr, string_list};
+use crate::stack::plan::{merge_block, read_back};
+use crate::stack::state::string_list;
 use crate::stack::Knowable;
 
 /// What the cloud says the database stack is.
@@ -172,73 +172,51 @@ impl Observed {
     }
 }
 
-/// The state with the drift a refresh found: the instance class, Multi-AZ,
-/// deletion protection, backup retention, the number of replicas, storage that is smaller than recorded (storage autoscaling
-/// only grows it, which is not drift), and the security group's admitted sources.
-pub fn with_drift(state: &Value, observed: &Observed) -> Value {
-    let mut out = state.clone();
-    if let Some(inst) = &observed.instance {
-        set_attr(
-            &mut out,
-            "instance_class",
-            Value::from(inst.instance_class.as_str()),
-        );
-        set_attr(&mut out, "multi_az", Value::from(inst.multi_az));
-        set_attr(
-            &mut out,
-            "deletion_protection",
-            Value::from(inst.deletion_protection),
-        );
-        if let Some(backup) = attr_mut(&mut out, "backup") {
-            set_attr(
-                backup,
-                "retention_days",
-                Value::from(i64::from(inst.backup_retention_days)),
-            );
-        }
-        if let Some(storage) = attr_mut(&mut out, "storage") {
-            let recorded = storage.get_attr("size_gb").and_then(Value::as_i64);
-            if recorded.is_some_and(|r| i64::from(inst.size_gb) < r) {
-                set_attr(storage, "size_gb", Value::from(i64::from(inst.size_gb)));
+impl Observed {
+    /// The drift a refresh found, written onto the typed spec: the instance class,
+    /// Multi-AZ, deletion protection, backup retention, the number of replicas,
+    /// storage that is smaller than recorded (storage autoscaling only grows it,
+    /// which is not drift), and the security group's admitted sources when they
+    /// differ as sets (the order written stays otherwise).
+    pub fn apply_drift(&self, spec: &mut DatabaseSpec) {
+        if let Some(inst) = &self.instance {
+            spec.instance_class = Knowable::Known(inst.instance_class.clone());
+            spec.multi_az = Knowable::Known(inst.multi_az);
+            spec.deletion_protection = Knowable::Known(inst.deletion_protection);
+            spec.backup.retention_days = Knowable::Known(inst.backup_retention_days);
+            if let Knowable::Known(recorded) = spec.storage.size_gb {
+                if inst.size_gb < recorded {
+                    spec.storage.size_gb = Knowable::Known(inst.size_gb);
+                }
             }
+            let replicas = (0u32..)
+                .take_while(|i| self.replicas.contains_key(i))
+                .count();
+            spec.read_replicas = Knowable::Known(u32::try_from(replicas).unwrap_or(0));
         }
-        let replicas = (0u32..)
-            .take_while(|i| observed.replicas.contains_key(i))
-            .count();
-        set_attr(
-            &mut out,
-            "read_replicas",
-            Value::from(i64::try_from(replicas).unwrap_or(0)),
-        );
-    }
-    if let (Some(sg), Some(network)) = (&observed.security_group, attr_mut(&mut out, "network")) {
-        let drifted = |recorded: Option<&Value>, actual: &[String]| {
-            let mut recorded: Vec<String> = recorded
-                .and_then(Value::as_list)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect();
-            let mut actual = actual.to_vec();
-            recorded.sort();
-            actual.sort();
-            recorded != actual
-        };
-        if drifted(
-            network.get_attr("allowed_security_group_ids"),
-            &sg.allowed_security_group_ids,
-        ) {
-            set_attr(
-                network,
-                "allowed_security_group_ids",
-                string_list(&sg.allowed_security_group_ids),
+        if let Some(sg) = &self.security_group {
+            let drift = |recorded: &mut Knowable<Vec<String>>, actual: &[String]| {
+                let mut was = recorded.known().cloned().unwrap_or_default();
+                let mut now = actual.to_vec();
+                was.sort();
+                now.sort();
+                if was != now {
+                    *recorded = Knowable::Known(actual.to_vec());
+                }
+            };
+            drift(
+                &mut spec.network.allowed_security_group_ids,
+                &sg.allowed_security_group_ids,
             );
-        }
-        if drifted(network.get_attr("allowed_cidrs"), &sg.allowed_cidrs) {
-            set_attr(network, "allowed_cidrs", string_list(&sg.allowed_cidrs));
+            drift(&mut spec.network.allowed_cidrs, &sg.allowed_cidrs);
         }
     }
-    out
+
+    /// The state a read writes: the spec (drift applied) rendered with what exists,
+    /// over `base` where the spec cannot tell.
+    pub fn read_back(&self, spec: &DatabaseSpec, base: &Value) -> Value {
+        read_back(&schema().block, base, &render(spec, &self.outputs(spec)))
+    }
 }
 
 fn text_or_null(text: &str) -> Value {
@@ -361,11 +339,87 @@ pub fn import_settings(name: &str, observed: &Observed) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ports::database::SecurityGroupState;
 
     #[test]
     fn families_name_their_engine() {
         assert_eq!(engine_of_family("postgres16"), Some(Engine::Postgres));
         assert_eq!(engine_of_family("mysql8.0"), Some(Engine::Mysql));
         assert_eq!(engine_of_family("nonsense"), None);
+    }
+
+    /// A state as an apply of a database in the given network leaves it.
+    fn applied(network: Value) -> Value {
+        use crate::stack::schema_testing::config_of;
+        let config = config_of(
+            &schema().block,
+            vec![("name", Value::from("orders")), ("network", network)],
+        );
+        let planned = super::super::plan::plan(&Value::Null, &config, &config).planned_state;
+        crate::stack::state::unknowns_to_null(&planned)
+    }
+
+    fn network(cidrs: Value) -> Value {
+        Value::Object(BTreeMap::from([
+            ("vpc_id".to_string(), Value::from("vpc-1")),
+            ("subnet_ids".to_string(), string_list(&["s-a", "s-b"])),
+            ("allowed_security_group_ids".to_string(), Value::Null),
+            ("allowed_cidrs".to_string(), cidrs),
+        ]))
+    }
+
+    #[test]
+    fn a_state_read_back_without_drift_is_the_same_state() {
+        let state = applied(network(string_list(&["10.1.0.0/16", "10.0.0.0/16"])));
+        let spec = DatabaseSpec::from_state(&state);
+        let out = Observed::default().read_back(&spec, &state);
+        let Value::Object(attrs) = &state else {
+            panic!("a state is an object")
+        };
+        let outputs = [
+            "id",
+            "endpoint",
+            "port",
+            "reader_endpoints",
+            "master_secret_arn",
+        ];
+        let outputs = [
+            &outputs[..],
+            &["replica_status", "inventory", "latest_restorable_time"],
+        ];
+        for (name, v) in attrs {
+            if outputs.concat().contains(&name.as_str()) {
+                continue; // rendered from what the cloud reported (nothing here)
+            }
+            assert_eq!(out.get_attr(name), Some(v), "{name}");
+        }
+    }
+
+    #[test]
+    fn admitted_sources_drift_as_sets_and_unwritten_ones_show_when_added() {
+        let state = applied(network(string_list(&["10.1.0.0/16", "10.0.0.0/16"])));
+        let observed = |groups: &[&str], cidrs: &[&str]| Observed {
+            security_group: Some(SecurityGroupState {
+                id: "sg-1".into(),
+                allowed_security_group_ids: groups.iter().map(|g| g.to_string()).collect(),
+                allowed_cidrs: cidrs.iter().map(|c| c.to_string()).collect(),
+            }),
+            ..Observed::default()
+        };
+        let read = |o: Observed| {
+            let mut spec = DatabaseSpec::from_state(&state);
+            o.apply_drift(&mut spec);
+            o.read_back(&spec, &state)
+        };
+        // Same sources in another order: no drift, the written order stays.
+        let same = read(observed(&[], &["10.0.0.0/16", "10.1.0.0/16"]));
+        assert_eq!(same.get_attr("network"), state.get_attr("network"));
+        // A group admitted by hand shows, although the list was never written.
+        let added = read(observed(&["sg-by-hand"], &["10.0.0.0/16", "10.1.0.0/16"]));
+        let net = added.get_attr("network").unwrap();
+        assert_eq!(
+            net.get_attr("allowed_security_group_ids"),
+            Some(&string_list(&["sg-by-hand"]))
+        );
     }
 }
