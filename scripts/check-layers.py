@@ -140,13 +140,14 @@ def absolute(path, here):
     return mod + parts
 
 
-def main():
+def main(src=None):
+    src = src or SRC
     files = {}
-    for dirpath, _, names in os.walk(SRC):
+    for dirpath, _, names in os.walk(src):
         for name in names:
             if name.endswith(".rs"):
                 full = os.path.join(dirpath, name)
-                files[os.path.relpath(full, SRC).replace(os.sep, "/")] = full
+                files[os.path.relpath(full, src).replace(os.sep, "/")] = full
     problems = []
     edges = {}
     for rel, full in sorted(files.items()):
@@ -226,5 +227,61 @@ def main():
     return 0
 
 
+def self_test():
+    """Runs the check on small trees that each break one rule (and one that breaks
+    none), so a check that stopped seeing a rule fails here."""
+    import contextlib
+    import io
+    import tempfile
+
+    base = {
+        "lib.rs": "pub mod stack;\npub mod ports;\npub mod cloud;\npub mod resources;\npub mod framework;\n",
+        "framework/mod.rs": "pub struct OpContext;\n",
+        "stack/mod.rs": "use crate::framework::OpContext;\n",
+        "ports/mod.rs": "use crate::stack;\n",
+        "cloud/mod.rs": "use crate::ports;\n",
+        "resources/mod.rs": "pub mod a;\npub mod b;\n",
+        "resources/a/mod.rs": "use crate::ports;\n",
+        "resources/b/mod.rs": "use crate::stack;\n",
+    }
+    cases = {
+        "clean": ({}, None),
+        "adapter imports a resource": (
+            {"cloud/mod.rs": "use crate::resources::a;\n"}, "cloud may not import resources"),
+        "framework imports ports": (
+            {"framework/mod.rs": "use crate::ports::Cloud;\n"}, "framework may not import ports"),
+        "resource imports another": (
+            {"resources/b/mod.rs": "use crate::resources::a::thing;\n"}, "imports another resource"),
+        "circle": (
+            {"stack/mod.rs": "pub mod x;\npub mod y;\n", "stack/x.rs": "use super::y::Y;\n",
+             "stack/y.rs": "use super::x::X;\n"}, "import circle"),
+        "new top-level module": ({"newthing/mod.rs": "\n"}, "a new top-level module"),
+    }
+    failed = []
+    for name, (changes, expected) in cases.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            for rel, text in {**base, **changes}.items():
+                path = os.path.join(tmp, rel)
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(text)
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                code = main(tmp)
+            text = out.getvalue()
+            ok = (code == 0) if expected is None else (code == 1 and expected in text)
+            if not ok:
+                failed.append(f"{name}: exit {code}, output: {text.strip()}")
+    if failed:
+        print("check-layers self-test failed:")
+        for f in failed:
+            print("  " + f)
+        return 1
+    print(f"check-layers self-test: {len(cases)} trees judged as expected")
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--self-test"]:
+        sys.exit(self_test())
     sys.exit(main())

@@ -218,4 +218,96 @@ mod tests {
         assert_eq!(paths, ["region", "profile", "zone_count"]);
         assert!(diags.has_errors());
     }
+
+    mod read {
+        use super::*;
+        use crate::ports::testing::{FixedCloud, ScriptedZones, ZoneScript};
+
+        fn config(pairs: Vec<(&str, Value)>) -> Value {
+            let mut all: std::collections::BTreeMap<String, Value> =
+                ["region", "profile", "zone_count", "names", "ids"]
+                    .iter()
+                    .map(|n| (n.to_string(), Value::Null))
+                    .collect();
+            for (k, v) in pairs {
+                all.insert(k.to_string(), v);
+            }
+            Value::Object(all)
+        }
+
+        fn four() -> Vec<Zone> {
+            vec![
+                zone("eu-west-1c", true, false, true),
+                zone("eu-west-1a", true, false, true),
+                zone("eu-west-1-lhr-1a", false, true, true),
+                zone("eu-west-1b", true, false, true),
+            ]
+        }
+
+        async fn read(cloud: FixedCloud, config: Value) -> (Option<Value>, Diagnostics) {
+            let ctx = cloud.context();
+            let mut diags = Diagnostics::new();
+            let out = ZonesDataSource.read(&ctx, &config, &mut diags).await;
+            (out, diags)
+        }
+
+        #[tokio::test]
+        async fn picks_the_profiles_count_in_the_default_region_first_by_name() {
+            let zones = ScriptedZones::new(ZoneScript::Answer(four()));
+            let cloud = FixedCloud::new("eu-west-1").with_zones(zones.clone());
+            let (out, diags) = read(cloud, config(vec![("profile", "development".into())])).await;
+            assert!(diags.is_empty());
+            let out = out.unwrap();
+            assert_eq!(
+                out.get_attr("names"),
+                Some(&Value::List(vec!["eu-west-1a".into(), "eu-west-1b".into()]))
+            );
+            assert_eq!(out.get_attr("zone_count"), Some(&Value::from(2i64)));
+            assert_eq!(zones.calls(), ["eu-west-1"]);
+        }
+
+        #[tokio::test]
+        async fn too_few_zones_names_the_attribute_that_asked() {
+            let short = FixedCloud::new("eu-west-1")
+                .with_zones(ScriptedZones::new(ZoneScript::Answer(four())));
+            let (out, diags) = read(short, config(vec![("zone_count", Value::from(4i64))])).await;
+            assert!(out.is_none());
+            let d = diags.iter().next().unwrap();
+            assert_eq!(
+                d.path.as_ref().map(|p| p.to_string()).as_deref(),
+                Some("zone_count")
+            );
+            assert!(
+                d.detail.contains("eu-west-1a, eu-west-1b, eu-west-1c"),
+                "{}",
+                d.detail
+            );
+        }
+
+        #[tokio::test]
+        async fn a_failed_listing_says_which_region_and_why() {
+            let failing = FixedCloud::new("eu-west-1").with_zones(ScriptedZones::new(
+                ZoneScript::Fail("AccessDenied: not allowed".into()),
+            ));
+            let (out, diags) = read(failing, config(vec![("region", "eu-north-1".into())])).await;
+            assert!(out.is_none());
+            let d = diags.iter().next().unwrap();
+            assert_eq!(d.summary, "Could not list the zones of eu-north-1");
+            assert!(d.detail.contains("AccessDenied"), "{}", d.detail);
+        }
+
+        #[tokio::test]
+        async fn stop_provider_ends_a_listing_that_hangs() {
+            let cloud =
+                FixedCloud::new("eu-west-1").with_zones(ScriptedZones::new(ZoneScript::Hang));
+            let ctx = cloud.context();
+            ctx.cancel.cancel();
+            let mut diags = Diagnostics::new();
+            let out = ZonesDataSource
+                .read(&ctx, &config(vec![]), &mut diags)
+                .await;
+            assert!(out.is_none());
+            assert_eq!(diags.iter().next().unwrap().summary, "Cancelled");
+        }
+    }
 }

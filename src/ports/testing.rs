@@ -1,12 +1,16 @@
 //! A [`Cloud`] for tests of resources and data sources: a fixed region and default
-//! tags, and the backends a test gives it; nothing is contacted.
+//! tags, and the backends a test gives it; nothing is contacted. Its zone source is
+//! a scripted fake ([`ScriptedZones`]): the zones a test gives, a log of the regions
+//! asked for, and a scripted failure or hang.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
 
 use super::cluster::ClusterBackend;
 use super::database::DatabaseBackend;
-use super::zones::ZoneSource;
+use super::zones::{Zone, ZoneSource};
 use super::{Cloud, CloudError};
 use crate::framework::{OpContext, ProviderData};
 
@@ -17,6 +21,60 @@ pub struct FixedCloud {
     pub region: String,
     /// The provider's default tags.
     pub default_tags: BTreeMap<String, String>,
+    /// The zone source, when the test gives one.
+    pub zones: Option<ScriptedZones>,
+}
+
+/// What a scripted zone listing does.
+#[derive(Debug, Clone)]
+pub enum ZoneScript {
+    /// Answers with the zones.
+    Answer(Vec<Zone>),
+    /// Fails with the API error message.
+    Fail(String),
+    /// Never answers (for cancellation).
+    Hang,
+}
+
+/// A scripted zone source: answers as scripted and logs every region asked for.
+/// Clones share the call log, so a test keeps one to read what was asked.
+#[derive(Debug, Clone)]
+pub struct ScriptedZones {
+    script: ZoneScript,
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+impl ScriptedZones {
+    /// A source that does what `script` says.
+    pub fn new(script: ZoneScript) -> Self {
+        ScriptedZones {
+            script,
+            calls: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    /// The regions listed so far, in order.
+    pub fn calls(&self) -> Vec<String> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+}
+
+#[async_trait]
+impl ZoneSource for ScriptedZones {
+    async fn list_zones(&self, region: &str) -> Result<Vec<Zone>, CloudError> {
+        if let Ok(mut calls) = self.calls.lock() {
+            calls.push(region.to_owned());
+        }
+        match &self.script {
+            ZoneScript::Answer(zones) => Ok(zones.clone()),
+            ZoneScript::Fail(message) => Err(CloudError::Api {
+                service: "ec2",
+                operation: "DescribeAvailabilityZones",
+                message: message.clone(),
+            }),
+            ZoneScript::Hang => std::future::pending().await,
+        }
+    }
 }
 
 impl FixedCloud {
@@ -25,7 +83,14 @@ impl FixedCloud {
         FixedCloud {
             region: region.to_owned(),
             default_tags: BTreeMap::new(),
+            zones: None,
         }
+    }
+
+    /// The same cloud with a scripted zone source.
+    pub fn with_zones(mut self, zones: ScriptedZones) -> Self {
+        self.zones = Some(zones);
+        self
     }
 
     /// The provider data a configured provider would hand operations.
@@ -61,7 +126,10 @@ impl Cloud for FixedCloud {
     }
 
     fn zones(&self) -> Result<&dyn ZoneSource, CloudError> {
-        Err(Self::none("listing zones"))
+        match &self.zones {
+            Some(z) => Ok(z),
+            None => Err(Self::none("listing zones")),
+        }
     }
 
     fn cluster(&self) -> Result<Arc<dyn ClusterBackend>, CloudError> {

@@ -17,6 +17,11 @@
 //! and numbers that are not whole are reported here, since no default can be chosen
 //! without them; every other check lives in [`super::validate`].
 
+pub use super::schema::{
+    DEFAULT_CIDR, DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_DISK_SIZE_GB,
+    DEFAULT_ON_DEMAND_INSTANCE_TYPES, DEFAULT_POOL_MAX_PER_ZONE, DEFAULT_SPOT_INSTANCE_TYPES,
+    DEFAULT_UPDATE_TIMEOUT, SYSTEM_POOL,
+};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -31,28 +36,6 @@ use crate::schema::declared::check_block;
 use crate::stack::reader::{classify, sub, Defaults, Reader, Slot, Written};
 use crate::stack::timeouts::TimeoutsSpec;
 use crate::stack::Knowable;
-
-/// The network paved builds when neither `network.cidr` nor an existing network is
-/// given.
-pub const DEFAULT_CIDR: &str = "10.0.0.0/16";
-/// The pool that runs cluster add-ons; always present.
-pub const SYSTEM_POOL: &str = "system";
-/// Node disk size when a pool does not set `disk_size_gb`.
-pub const DEFAULT_DISK_SIZE_GB: u32 = 50;
-/// Instance types of an on-demand pool that does not list any.
-pub const DEFAULT_ON_DEMAND_INSTANCE_TYPES: &[&str] = &["m6i.large"];
-/// Instance types of a spot pool that does not list any: several families of the
-/// same size, so one shortage does not empty the pool.
-pub const DEFAULT_SPOT_INSTANCE_TYPES: &[&str] =
-    &["m6i.large", "m6a.large", "m5.large", "m5a.large"];
-/// A non-system pool's default `max_size` is this many nodes per zone.
-pub const DEFAULT_POOL_MAX_PER_ZONE: u32 = 3;
-/// Default create timeout.
-pub const DEFAULT_CREATE_TIMEOUT: &str = "60m";
-/// Default update timeout (an upgrade rolls the control plane, then every pool).
-pub const DEFAULT_UPDATE_TIMEOUT: &str = "120m";
-/// Default delete timeout.
-pub const DEFAULT_DELETE_TIMEOUT: &str = "60m";
 
 impl From<NatMode> for NatLayout {
     fn from(mode: NatMode) -> Self {

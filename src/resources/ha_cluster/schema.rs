@@ -10,12 +10,6 @@ use paved_value::Type;
 
 use crate::ports::network::NatLayout;
 
-use super::config::{
-    DEFAULT_CIDR, DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_DISK_SIZE_GB,
-    DEFAULT_ON_DEMAND_INSTANCE_TYPES, DEFAULT_POOL_MAX_PER_ZONE, DEFAULT_SPOT_INSTANCE_TYPES,
-    DEFAULT_UPDATE_TIMEOUT, SYSTEM_POOL,
-};
-use super::validate::{DISK_SIZE_GB, MAX_NAME_LEN, MAX_POOL_NAME_LEN, RETENTION_DAYS};
 use crate::ports::cluster::Capacity;
 use crate::ports::network as layout;
 use crate::profiles;
@@ -29,6 +23,52 @@ fn code_list(items: &[&str]) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
     format!("`[{}]`", quoted.join(", "))
 }
+
+/// The network paved builds when neither `network.cidr` nor an existing network is
+/// given.
+pub const DEFAULT_CIDR: &str = "10.0.0.0/16";
+
+/// The pool that runs cluster add-ons; always present.
+pub const SYSTEM_POOL: &str = "system";
+
+/// Node disk size when a pool does not set `disk_size_gb`.
+pub const DEFAULT_DISK_SIZE_GB: u32 = 50;
+
+/// Instance types of an on-demand pool that does not list any.
+pub const DEFAULT_ON_DEMAND_INSTANCE_TYPES: &[&str] = &["m6i.large"];
+
+/// Instance types of a spot pool that does not list any: several families of the
+/// same size, so one shortage does not empty the pool.
+pub const DEFAULT_SPOT_INSTANCE_TYPES: &[&str] =
+    &["m6i.large", "m6a.large", "m5.large", "m5a.large"];
+
+/// A non-system pool's default `max_size` is this many nodes per zone.
+pub const DEFAULT_POOL_MAX_PER_ZONE: u32 = 3;
+
+/// Default create timeout.
+pub const DEFAULT_CREATE_TIMEOUT: &str = "60m";
+
+/// Default update timeout (an upgrade rolls the control plane, then every pool).
+pub const DEFAULT_UPDATE_TIMEOUT: &str = "120m";
+
+/// Default delete timeout.
+pub const DEFAULT_DELETE_TIMEOUT: &str = "60m";
+
+/// The longest cluster name paved accepts: EKS allows 100 characters, but derived
+/// component names (`<name>-<pool>-nodes`, IAM role names of at most 64) must fit.
+pub const MAX_NAME_LEN: usize = 40;
+
+/// The longest node pool name (it is part of node group and launch template names).
+pub const MAX_POOL_NAME_LEN: usize = 20;
+
+/// Node disk sizes allowed, in GB.
+pub const DISK_SIZE_GB: (u32, u32) = (20, 16_384);
+
+/// Log retention periods the cloud's log service accepts (CloudWatch Logs), in days.
+pub const RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
 
 /// The schema, built once: the reader takes the declared defaults from it.
 pub fn declared() -> &'static Schema {

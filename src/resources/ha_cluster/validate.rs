@@ -6,6 +6,7 @@
 //! (a risky choice), with the attribute path it is about and a detail that says what
 //! to do. Values not yet known are skipped: they are checked again at plan time.
 
+pub use super::schema::{DISK_SIZE_GB, MAX_NAME_LEN, MAX_POOL_NAME_LEN, RETENTION_DAYS};
 use std::collections::BTreeMap;
 
 use paved_value::Path;
@@ -24,18 +25,6 @@ use crate::ports::network::{subnet_layout, Ipv4Net, Tier};
 use crate::profiles::Profile;
 use crate::stack::validate::check_timeouts;
 
-/// The longest cluster name paved accepts: EKS allows 100 characters, but derived
-/// component names (`<name>-<pool>-nodes`, IAM role names of at most 64) must fit.
-pub const MAX_NAME_LEN: usize = 40;
-/// The longest node pool name (it is part of node group and launch template names).
-pub const MAX_POOL_NAME_LEN: usize = 20;
-/// Node disk sizes allowed, in GB.
-pub const DISK_SIZE_GB: (u32, u32) = (20, 16_384);
-/// Log retention periods the cloud's log service accepts (CloudWatch Logs), in days.
-pub const RETENTION_DAYS: &[u32] = &[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-];
 /// Taint effects Kubernetes knows.
 pub const TAINT_EFFECTS: &[&str] = &["NoSchedule", "PreferNoSchedule", "NoExecute"];
 

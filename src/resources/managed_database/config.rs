@@ -14,6 +14,11 @@
 //! Words that decide defaults (`profile`, `engine`, `storage.type`) and numbers that
 //! are not whole are reported here; every other check lives in [`super::validate`].
 
+pub use super::schema::{
+    DEFAULT_BACKUP_WINDOW, DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT,
+    DEFAULT_MAINTENANCE_WINDOW, DEFAULT_MAX_STORAGE_FACTOR, DEFAULT_STORAGE_TYPE,
+    DEFAULT_UPDATE_TIMEOUT, MAX_STORAGE_GB,
+};
 use std::collections::BTreeMap;
 
 use paved_value::{Path, Value};
@@ -28,25 +33,6 @@ use crate::schema::declared::check_block;
 use crate::stack::reader::{classify, sub, Defaults as Declared, Reader, Slot, Written};
 pub use crate::stack::timeouts::TimeoutsSpec;
 pub use crate::stack::Knowable;
-
-/// Default create timeout (a Multi-AZ instance with a replica takes a while).
-pub const DEFAULT_CREATE_TIMEOUT: &str = "60m";
-/// Default update timeout (a class change or storage growth).
-pub const DEFAULT_UPDATE_TIMEOUT: &str = "80m";
-/// Default delete timeout (replicas, then the final snapshot, then the instance).
-pub const DEFAULT_DELETE_TIMEOUT: &str = "60m";
-/// Daily backup window when none is given (UTC).
-pub const DEFAULT_BACKUP_WINDOW: &str = "03:00-04:00";
-/// Weekly maintenance window when none is given (UTC); it does not overlap
-/// [`DEFAULT_BACKUP_WINDOW`].
-pub const DEFAULT_MAINTENANCE_WINDOW: &str = "sun:05:00-sun:06:00";
-/// Storage type when none is given.
-pub const DEFAULT_STORAGE_TYPE: StorageType = StorageType::Gp3;
-/// Storage autoscaling ceiling when `storage.max_size_gb` is not given: this many
-/// times `storage.size_gb` (capped at [`MAX_STORAGE_GB`]).
-pub const DEFAULT_MAX_STORAGE_FACTOR: u32 = 5;
-/// The largest storage the cloud offers, in GB.
-pub const MAX_STORAGE_GB: u32 = 65_536;
 
 /// The effective storage settings.
 #[derive(Debug, Clone, PartialEq, Eq)]

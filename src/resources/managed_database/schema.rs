@@ -12,14 +12,8 @@
 
 use paved_value::{Type, Value};
 
-use crate::ports::database::{Engine, DEFAULT_ENGINE, ENGINES};
+use crate::ports::database::{Engine, StorageType, DEFAULT_ENGINE, ENGINES};
 
-use super::config::{
-    DEFAULT_BACKUP_WINDOW, DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT,
-    DEFAULT_MAINTENANCE_WINDOW, DEFAULT_MAX_STORAGE_FACTOR, DEFAULT_STORAGE_TYPE,
-    DEFAULT_UPDATE_TIMEOUT, MAX_STORAGE_GB,
-};
-use super::validate::{MAX_NAME_LEN, RETENTION_DAYS};
 use crate::profiles::{self, Profile};
 use crate::schema::{Attribute, Block, Nesting, Schema};
 use crate::stack::schema::{profile_default, tags_all_attribute, timeouts_block, TimeoutDoc};
@@ -35,6 +29,39 @@ fn per_engine(value: impl Fn(Engine) -> String) -> String {
 
 const IN_PLACE: &str =
     "Changed in place and applied immediately (not at the next maintenance window).";
+
+/// Default create timeout (a Multi-AZ instance with a replica takes a while).
+pub const DEFAULT_CREATE_TIMEOUT: &str = "60m";
+
+/// Default update timeout (a class change or storage growth).
+pub const DEFAULT_UPDATE_TIMEOUT: &str = "80m";
+
+/// Default delete timeout (replicas, then the final snapshot, then the instance).
+pub const DEFAULT_DELETE_TIMEOUT: &str = "60m";
+
+/// Daily backup window when none is given (UTC).
+pub const DEFAULT_BACKUP_WINDOW: &str = "03:00-04:00";
+
+/// Weekly maintenance window when none is given (UTC); it does not overlap
+/// [`DEFAULT_BACKUP_WINDOW`].
+pub const DEFAULT_MAINTENANCE_WINDOW: &str = "sun:05:00-sun:06:00";
+
+/// Storage type when none is given.
+pub const DEFAULT_STORAGE_TYPE: StorageType = StorageType::Gp3;
+
+/// Storage autoscaling ceiling when `storage.max_size_gb` is not given: this many
+/// times `storage.size_gb` (capped at [`MAX_STORAGE_GB`]).
+pub const DEFAULT_MAX_STORAGE_FACTOR: u32 = 5;
+
+/// The largest storage the cloud offers, in GB.
+pub const MAX_STORAGE_GB: u32 = 65_536;
+
+/// The longest database name paved accepts: RDS identifiers take 63 characters,
+/// and replica names (`<name>-replica-<n>`) must fit too.
+pub const MAX_NAME_LEN: usize = 50;
+
+/// Automated backup retention the cloud accepts, in days.
+pub const RETENTION_DAYS: (u32, u32) = (0, 35);
 
 /// The schema, built once: the reader takes the declared defaults from it.
 pub fn declared() -> &'static Schema {

@@ -8,6 +8,7 @@
 //! attribute path it is about and a detail that says what to do. Values not yet
 //! known are skipped: they are checked again at plan time.
 
+pub use super::schema::{MAX_NAME_LEN, RETENTION_DAYS};
 use std::collections::BTreeSet;
 
 use paved_value::Path;
@@ -21,11 +22,6 @@ use crate::profiles::Profile;
 use crate::stack::validate::check_timeouts;
 use crate::stack::Knowable;
 
-/// The longest database name paved accepts: RDS identifiers take 63 characters,
-/// and replica names (`<name>-replica-<n>`) must fit too.
-pub const MAX_NAME_LEN: usize = 50;
-/// Automated backup retention the cloud accepts, in days.
-pub const RETENTION_DAYS: (u32, u32) = (0, 35);
 /// Below this retention a production database gets a warning.
 pub const PRODUCTION_MIN_RETENTION_DAYS: u32 = 7;
 /// The smallest io2 volume, in GB.
