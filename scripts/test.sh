@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Every test, on a fresh machine (and in CI: `bash .ci/run`):
 #   1. the Python venv (real Terraform 1.15.5 and 1.0.3, moto, the Go null provider)
-#   2. the layer rules: python3 scripts/check-layers.py
+#   2. the layer rules: python3 scripts/check-layers.py (and its self-test)
 #   2b. cargo fmt --all --check
 #   3. cargo clippy --workspace --all-targets -- -D warnings
-#   4. cargo test --workspace (unit, property and end-to-end tests)
+#   4. cargo test --workspace (unit, property and end-to-end tests; kubectl judges
+#      the Kubernetes stand-in: Debian's kubernetes-client is installed when absent)
+#   4b. bash scripts/check-manifests.sh (kubernetes-validate and checkov judge the
+#      rendered in-cluster baseline)
 #   5. bash fuzz/run.sh, when present (FUZZ_SECONDS per target, default 30)
 set -euo pipefail
 
@@ -38,6 +41,7 @@ step "Python venv: scripts/setup-venv.sh"
 bash scripts/setup-venv.sh
 
 step "Layers: python3 scripts/check-layers.py (imports point down; no resource imports another)"
+python3 scripts/check-layers.py --self-test
 python3 scripts/check-layers.py
 
 step "Formatting: cargo fmt --all --check"
@@ -46,12 +50,26 @@ cargo fmt --all --check
 step "Lints: cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
+if ! command -v kubectl >/dev/null 2>&1; then
+  step "kubectl: installing Debian's kubernetes-client (it judges the Kubernetes stand-in)"
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""
+    [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq kubernetes-client
+  else
+    echo "no kubectl and no apt-get: the kubectl tests will report themselves skipped" >&2
+  fi
+fi
+
 step "Tests: cargo test --workspace (PAVED_VENV=$PAVED_VENV)"
 mkdir -p target
 test_log="target/test-output.log"
 cargo test --workspace 2>&1 | tee "$test_log"
 passed=$(grep -Eo '^test result: .* ([0-9]+) passed' "$test_log" | grep -Eo '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
 failed=$(grep -Eo '; ([0-9]+) failed' "$test_log" | grep -Eo '[0-9]+' | awk '{s += $1} END {print s + 0}')
+
+step "Manifests: bash scripts/check-manifests.sh (kubernetes-validate, checkov)"
+bash scripts/check-manifests.sh
 
 if [[ -f fuzz/run.sh ]]; then
   step "Fuzzing: bash fuzz/run.sh (FUZZ_SECONDS=${FUZZ_SECONDS:-30})"

@@ -12,7 +12,10 @@
 //!      means the query protocol (the EC2 variant when the service is `ec2`);
 //!   3. anything else is a REST protocol: REST-XML for `s3`, `s3-control`,
 //!      `route53` and `cloudfront`, REST-JSON otherwise (EKS, AMP, ...). The
-//!      action is the method plus a path template, see [`rest_action`].
+//!      action is the method plus a path template, see [`rest_action`];
+//!      except the EKS calls the [`eks`](crate::eks) stand-in models, which
+//!      get their operation names (`CreateAddon`, `UpdateClusterVersion`,
+//!      `DescribeUpdate`, ...).
 
 use hyper::http::{HeaderMap, Method, Uri};
 
@@ -91,7 +94,14 @@ pub fn classify(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) ->
         service.as_str(),
         "s3" | "s3-control" | "route53" | "cloudfront"
     );
-    let action = rest_action(method, uri, service == "s3");
+    // The EKS calls the proxy can answer itself go by their real names.
+    let eks_name = (service == "eks")
+        .then(|| crate::eks::action_name(method, uri.path()))
+        .flatten();
+    let action = match eks_name {
+        Some(name) => name.to_string(),
+        None => rest_action(method, uri, service == "s3"),
+    };
     Classification {
         service,
         action,
@@ -413,6 +423,37 @@ mod tests {
             b"",
         );
         assert_eq!(c.service, UNKNOWN_SERVICE);
+    }
+
+    #[test]
+    fn eks_stand_in_calls_get_their_names() {
+        let h = headers(&[(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/eks/aws4_request, SignedHeaders=host, Signature=x",
+        )]);
+        let name = |m: Method, p: &'static str| classify(&m, &Uri::from_static(p), &h, b"").action;
+        assert_eq!(name(Method::POST, "/clusters/prod/addons"), "CreateAddon");
+        assert_eq!(
+            name(
+                Method::GET,
+                "/addons/supported-versions?kubernetesVersion=1.31"
+            ),
+            "DescribeAddonVersions"
+        );
+        assert_eq!(
+            name(Method::POST, "/clusters/prod/node-groups/ng/update-version"),
+            "UpdateNodegroupVersion"
+        );
+        assert_eq!(
+            name(Method::GET, "/clusters/prod/updates/u1"),
+            "DescribeUpdate"
+        );
+        // Others keep their templates.
+        assert_eq!(name(Method::GET, "/clusters/prod"), "GET /clusters/{id}");
+        assert_eq!(
+            name(Method::POST, "/clusters/prod/node-groups/ng/update-config"),
+            "POST /clusters/{id}/node-groups/{id}/update-config"
+        );
     }
 
     #[test]

@@ -11,7 +11,9 @@
 //!
 //! Opt-in, [`ProxyHandle::with_access_entries`] makes the proxy answer the EKS
 //! access-entry API itself (which moto lacks), from memory: see
-//! [`access_entries`].
+//! [`access_entries`]. Likewise [`ProxyHandle::with_eks_extras`] makes it
+//! answer the EKS add-on and version-update calls moto lacks, and rewrite
+//! moto's DescribeCluster and DescribeNodegroup answers to match: see [`eks`].
 //!
 //! ```no_run
 //! use paved_testbed::{FaultConfig, FaultProxy};
@@ -34,14 +36,17 @@
 pub mod access_entries;
 pub mod classify;
 pub mod config;
+pub mod eks;
 pub mod error;
 pub mod faults;
+pub mod kube;
 pub mod proxy;
 pub mod stats;
 
 pub use access_entries::{AccessEntry, AssociatedAccessPolicy};
 pub use classify::{Classification, Protocol};
 pub use config::FaultConfig;
+pub use eks::{Addon, Update, UpdateParam};
 pub use error::Error;
 pub use faults::{FaultKind, InjectedError};
 pub use proxy::{FaultProxy, ProxyHandle, CONTROL_PREFIX, MAX_BODY_BYTES};

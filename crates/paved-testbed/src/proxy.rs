@@ -9,14 +9,16 @@
 //! returns.
 //!
 //! With [`ProxyHandle::with_access_entries`] the proxy also answers the EKS
-//! access-entry API itself (see [`crate::access_entries`]).
+//! access-entry API itself (see [`crate::access_entries`]), and with
+//! [`ProxyHandle::with_eks_extras`] the EKS add-on and version-update calls
+//! (see [`crate::eks`]).
 
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener as StdTcpListener};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -38,6 +40,7 @@ use tokio::sync::{oneshot, Notify};
 use crate::access_entries::{self, AccessEntry, AccessEntryStore, Answer, DEFAULT_REGION};
 use crate::classify::{classify, region_of, Classification};
 use crate::config::FaultConfig;
+use crate::eks::{self, EksStore, Lookup, RewriteTarget};
 use crate::error::Error;
 use crate::faults::{injected_error, FaultKind};
 use crate::stats::{Counters, Stats};
@@ -110,6 +113,7 @@ impl FaultProxy {
             }),
             request_ids: AtomicU64::new(0),
             access_entries: Mutex::new(AccessEntryStore::default()),
+            eks: Mutex::new(EksStore::default()),
         });
 
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -257,6 +261,12 @@ impl ProxyHandle {
         self.shared.access_entries().remove(cluster, principal_arn)
     }
 
+    /// The EKS add-on and update stand-in's state (its controls are in
+    /// [`crate::eks`]).
+    pub(crate) fn eks_store(&self) -> MutexGuard<'_, EksStore> {
+        self.shared.eks()
+    }
+
     /// Stops the server now; the same as dropping the handle.
     pub fn shutdown(self) {
         drop(self);
@@ -331,6 +341,8 @@ struct Shared {
     request_ids: AtomicU64,
     /// The EKS access-entry stand-in (off unless turned on).
     access_entries: Mutex<AccessEntryStore>,
+    /// The EKS add-on and update stand-in (off unless turned on).
+    eks: Mutex<EksStore>,
 }
 
 #[derive(Debug)]
@@ -360,6 +372,10 @@ impl Shared {
         self.access_entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn eks(&self) -> MutexGuard<'_, EksStore> {
+        self.eks.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn reset(&self) {
@@ -574,18 +590,160 @@ async fn handle(
             return response;
         }
     }
-    // EKS deletes a cluster's access entries with the cluster.
-    let deleted_cluster = stand_in
+    let eks_on = shared.eks().enabled();
+    if eks_on {
+        if let Some(op) = eks::route(&parts.method, parts.uri.path()) {
+            let response = eks_stand_in(op, &parts, &body, shared, client).await;
+            drop(in_flight);
+            return response;
+        }
+    }
+    // EKS deletes a cluster's access entries, add-ons and updates with the cluster.
+    let deleted_cluster = (stand_in || eks_on)
         .then(|| access_entries::deleted_cluster(&parts.method, parts.uri.path()))
         .flatten();
+    let rewrite = eks_on
+        .then(|| eks::rewrite_target(&parts.method, parts.uri.path()))
+        .flatten()
+        .filter(|target| shared.eks().wants_rewrite(target));
     let response = forward(parts, body, shared, client).await;
     if let Some(cluster) = deleted_cluster {
         if response.status().is_success() {
-            shared.access_entries().forget_cluster(&cluster);
+            if stand_in {
+                shared.access_entries().forget_cluster(&cluster);
+            }
+            if eks_on {
+                shared.eks().forget_cluster(&cluster);
+            }
         }
     }
+    let response = match rewrite {
+        Some(target) if response.status().is_success() => {
+            rewrite_eks_answer(response, &target, shared).await
+        }
+        _ => response,
+    };
     drop(in_flight);
     response
+}
+
+/// Answers a request of the EKS add-on and update stand-in, after reading
+/// the cluster (and node group) it is about from the upstream.
+async fn eks_stand_in(
+    op: eks::Operation,
+    parts: &hyper::http::request::Parts,
+    body: &Bytes,
+    shared: &Shared,
+    client: &UpstreamClient,
+) -> Response<ProxyBody> {
+    let (cluster_path, nodegroup_path) = eks::lookup_paths(parts.uri.path(), &op);
+    let mut cluster = None;
+    if let Some(path) = cluster_path {
+        cluster = Some(upstream_lookup(&parts.headers, &path, shared, client).await);
+    }
+    let mut nodegroup = None;
+    if let Some(path) = nodegroup_path {
+        nodegroup = Some(upstream_lookup(&parts.headers, &path, shared, client).await);
+    }
+    let answer = shared.eks().answer(
+        &op,
+        parts.uri.query(),
+        body,
+        cluster,
+        nodegroup,
+        Instant::now(),
+    );
+    stand_in_response(answer.into(), &shared.next_request_id())
+}
+
+/// An internal `GET path` to the upstream with the request's own headers
+/// (signature, region, moto account): not counted, not faulted.
+async fn upstream_lookup(
+    headers: &hyper::HeaderMap,
+    path: &str,
+    shared: &Shared,
+    client: &UpstreamClient,
+) -> Lookup {
+    let uri = match path
+        .parse::<Uri>()
+        .and_then(|p| shared.upstream.uri_for(&p))
+    {
+        Ok(uri) => uri,
+        Err(e) => return Lookup::Failed(format!("bad path {path}: {e}")),
+    };
+    let mut headers = headers.clone();
+    strip_hop_by_hop(&mut headers);
+    for name in [
+        hyper::header::EXPECT,
+        hyper::header::CONTENT_LENGTH,
+        CONTENT_TYPE,
+    ] {
+        headers.remove(name);
+    }
+    if !headers.contains_key(HOST) {
+        if let Ok(host) = HeaderValue::from_str(shared.upstream.authority.as_str()) {
+            headers.insert(HOST, host);
+        }
+    }
+    let mut req = Request::new(Full::new(Bytes::new()));
+    *req.method_mut() = Method::GET;
+    *req.uri_mut() = uri;
+    *req.version_mut() = Version::HTTP_11;
+    *req.headers_mut() = headers;
+    let response = match client.request(req).await {
+        Ok(response) => response,
+        Err(e) => return Lookup::Failed(format!("upstream error: {e}")),
+    };
+    let status = response.status();
+    let bytes = match Limited::new(response.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => return Lookup::Failed(format!("cannot read the upstream's answer: {e}")),
+    };
+    if status == StatusCode::NOT_FOUND {
+        return Lookup::Missing;
+    }
+    if !status.is_success() {
+        return Lookup::Failed(format!("upstream answered {status}"));
+    }
+    match serde_json::from_slice(&bytes) {
+        Ok(value) => Lookup::Found(value),
+        Err(e) => Lookup::Failed(format!("upstream answer is not JSON: {e}")),
+    }
+}
+
+/// Rewrites a forwarded DescribeCluster or DescribeNodegroup answer with the
+/// EKS stand-in's versions.
+async fn rewrite_eks_answer(
+    response: Response<ProxyBody>,
+    target: &RewriteTarget,
+    shared: &Shared,
+) -> Response<ProxyBody> {
+    let (mut parts, body) = response.into_parts();
+    let bytes = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            shared.state().counters.upstream_error();
+            return text(
+                StatusCode::BAD_GATEWAY,
+                format!("paved-fault-proxy: upstream error: {e}"),
+            );
+        }
+    };
+    let bytes = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(mut value) => {
+            shared.eks().rewrite(target, &mut value, Instant::now());
+            serde_json::to_vec(&value).map(Bytes::from).unwrap_or(bytes)
+        }
+        Err(_) => bytes,
+    };
+    parts.headers.insert(
+        hyper::header::CONTENT_LENGTH,
+        HeaderValue::from(bytes.len()),
+    );
+    Response::from_parts(parts, full(bytes))
 }
 
 /// The access-entry stand-in's answer as a REST-JSON response.
