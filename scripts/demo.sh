@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# The demo on a fresh machine: build the provider, start moto (local AWS emulator),
-# and run each example through Terraform 1.15.5 as a user would:
+# The demo on a fresh machine: build the provider, start moto (local AWS emulator)
+# behind the test bed's proxy (which serves the EKS calls moto lacks: add-ons,
+# version updates, access entries) and the Kubernetes API stand-in paved-kube-fake
+# for cluster "shop" (the example reaches it through kubernetes_api, set from
+# TF_VAR_kubernetes_api_url/_ca), and run each example through Terraform 1.15.5 as a
+# user would:
 # init, plan, apply, output, state list, and a plan that must show no changes.
 #
 # Usage: scripts/demo.sh [EXAMPLE_DIR...]
@@ -31,6 +35,9 @@ log "Python venv (Terraform, moto)"
 bash "$ROOT/scripts/setup-venv.sh"
 
 build_provider
+log "Building the stand-ins (paved-fault-proxy, paved-kube-fake)"
+cargo build --manifest-path "$ROOT/Cargo.toml" -p paved-testbed --bins
+STANDIN_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 
 WORK="${PAVED_DEMO_DIR:-$ROOT/.work/demo}"
 rm -rf "$WORK"
@@ -44,12 +51,42 @@ log "Starting moto on 127.0.0.1"
 start_moto "$WORK/moto.log"
 echo "moto: $MOTO_ENDPOINT (pid $MOTO_PID, log $WORK/moto.log)"
 
+# start_standin NAME LOGFILE CMD...: starts a stand-in that prints
+# "Listening on URL" first; sets STANDIN_URL and appends its pid to STANDIN_PIDS.
+STANDIN_PIDS=()
+stop_all() {
+  for pid in "${STANDIN_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  stop_moto
+}
+trap stop_all EXIT
+start_standin() {
+  local name="$1" logfile="$2"
+  shift 2
+  local fifo="$WORK/$name.out"
+  "$@" >"$fifo" 2>"$logfile" &
+  STANDIN_PIDS+=("$!")
+  for _ in $(seq 1 100); do
+    STANDIN_URL="$(sed -n 's/^Listening on //p' "$fifo" | head -n1)"
+    [[ -n "$STANDIN_URL" ]] && return 0
+    sleep 0.1
+  done
+  die "$name did not start (log: $logfile)"
+}
+start_standin proxy "$WORK/proxy.log" "$STANDIN_BIN/paved-fault-proxy" --upstream "$MOTO_ENDPOINT" --eks-stand-ins
+AWS_ENDPOINT="$STANDIN_URL"
+echo "AWS proxy:  $AWS_ENDPOINT (EKS add-ons, version updates and access entries served)"
+start_standin kube "$WORK/kube.log" "$STANDIN_BIN/paved-kube-fake" --kubeconfig "$WORK/kubeconfig" --eks-cluster shop
+export TF_VAR_kubernetes_api_url="$STANDIN_URL"
+TF_VAR_kubernetes_api_ca="$(python3 -c 'import base64,re,sys; t=open(sys.argv[1]).read(); print(base64.b64decode(re.search(r"certificate-authority-data: *(\S+)", t).group(1)).decode())' "$WORK/kubeconfig")"
+export TF_VAR_kubernetes_api_ca
+echo "Kubernetes: $TF_VAR_kubernetes_api_url (kubeconfig $WORK/kubeconfig; try: kubectl --kubeconfig $WORK/kubeconfig get ns)"
+
 make_mirror "$WORK"
 echo "provider mirror: $WORK/mirror"
 echo "CLI config:      $WORK/terraform.rc"
 echo "terraform:       $("$TF" version | head -n1) ($TF)"
 
-tf() { tf_env "$WORK" "$MOTO_ENDPOINT" "$TF" "$@"; }
+tf() { tf_env "$WORK" "$AWS_ENDPOINT" "$TF" "$@"; }
 # Colours on a terminal only (CI logs stay readable).
 nc=()
 [[ -t 1 ]] || nc=(-no-color)

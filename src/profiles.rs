@@ -68,6 +68,28 @@ pub struct Defaults {
     pub loki_retention_days: u32,
     /// Tempo trace retention, in days.
     pub tempo_retention_days: u32,
+    /// cluster-autoscaler replicas (with a PodDisruptionBudget when more than one).
+    pub autoscaler_replicas: u32,
+    /// The Pod Security Standards level enforced in team namespaces.
+    pub pod_security: &'static str,
+    /// Each team namespace's ResourceQuota: requests (CPU cores, memory GiB),
+    /// limits are twice the requests; pods.
+    pub team_quota: TeamQuota,
+}
+
+/// A team namespace's quota and the defaults of its LimitRange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TeamQuota {
+    /// CPU requests, in cores (limits: twice).
+    pub cpu: u32,
+    /// Memory requests, in GiB (limits: twice).
+    pub memory_gib: u32,
+    /// Pods.
+    pub pods: u32,
+    /// A container's default CPU request, in millicores (limit: twice).
+    pub default_cpu_m: u32,
+    /// A container's default memory request, in MiB (limit: twice).
+    pub default_memory_mib: u32,
 }
 
 const ALL_LOG_TYPES: &[&str] = &[
@@ -96,6 +118,15 @@ const PRODUCTION: Defaults = Defaults {
     alertmanager_replicas: 3,
     loki_retention_days: 30,
     tempo_retention_days: 7,
+    autoscaler_replicas: 2,
+    pod_security: "restricted",
+    team_quota: TeamQuota {
+        cpu: 16,
+        memory_gib: 64,
+        pods: 200,
+        default_cpu_m: 250,
+        default_memory_mib: 256,
+    },
 };
 
 const STAGING: Defaults = Defaults {
@@ -116,6 +147,15 @@ const STAGING: Defaults = Defaults {
     alertmanager_replicas: 1,
     loki_retention_days: 7,
     tempo_retention_days: 3,
+    autoscaler_replicas: 1,
+    pod_security: "baseline",
+    team_quota: TeamQuota {
+        cpu: 8,
+        memory_gib: 32,
+        pods: 100,
+        default_cpu_m: 100,
+        default_memory_mib: 128,
+    },
 };
 
 const DEVELOPMENT: Defaults = Defaults {
@@ -136,6 +176,15 @@ const DEVELOPMENT: Defaults = Defaults {
     alertmanager_replicas: 1,
     loki_retention_days: 2,
     tempo_retention_days: 1,
+    autoscaler_replicas: 1,
+    pod_security: "baseline",
+    team_quota: TeamQuota {
+        cpu: 4,
+        memory_gib: 16,
+        pods: 50,
+        default_cpu_m: 100,
+        default_memory_mib: 128,
+    },
 };
 
 impl Profile {

@@ -5,3 +5,4 @@
 
 pub mod aws;
 pub mod gcp;
+pub mod kube;

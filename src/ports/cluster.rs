@@ -66,6 +66,10 @@ pub mod kind {
     pub const OIDC_PROVIDER: &str = "oidc_provider";
     /// Cluster-admin access for one principal.
     pub const ACCESS_ENTRY: &str = "access_entry";
+    /// Access for one principal mapped to Kubernetes groups (teams).
+    pub const GROUP_ACCESS: &str = "group_access";
+    /// A managed add-on (EKS add-on).
+    pub const EKS_ADDON: &str = "eks_addon";
     /// A node pool's launch template.
     pub const LAUNCH_TEMPLATE: &str = "launch_template";
     /// A node pool (managed node group).
@@ -165,6 +169,55 @@ pub struct IdentityState {
     pub node_identity: String,
     /// The cluster autoscaler's identity, once ensured.
     pub autoscaler_identity: Option<String>,
+    /// The storage driver's identity (the EBS CSI driver's role on AWS), bound to
+    /// its service account like the autoscaler's; once ensured.
+    pub storage_driver_identity: Option<String>,
+}
+
+/// A managed add-on the cloud installs and upgrades in the cluster (EKS add-ons:
+/// `vpc-cni`, `coredns`, `kube-proxy`, `aws-ebs-csi-driver`, `metrics-server`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddonRequest {
+    /// The add-on's name in the cloud's catalogue.
+    pub name: String,
+    /// The version; `None` for the cloud's default for the cluster's Kubernetes
+    /// version (and, after an upgrade, the new version's default).
+    pub version: Option<String>,
+    /// The identity its service account runs as (the storage driver's role).
+    pub identity: Option<String>,
+}
+
+/// The add-ons to converge: each ensured at the version for `kubernetes_version`,
+/// add-ons paved installed earlier and no longer listed removed, others left alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddonsRequest {
+    /// The cluster's running `major.minor` version.
+    pub kubernetes_version: String,
+    /// The add-ons wanted.
+    pub addons: Vec<AddonRequest>,
+}
+
+/// An add-on as it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddonState {
+    /// The add-on's name.
+    pub name: String,
+    /// The version installed.
+    pub version: String,
+    /// The cloud's status word (`ACTIVE`, `CREATING`, `DEGRADED`...).
+    pub status: String,
+    /// The identity its service account runs as.
+    pub identity: Option<String>,
+}
+
+/// Access to the cluster's API for principals, mapped to Kubernetes groups (EKS
+/// access entries with `kubernetes_groups`; GKE binds Google groups directly).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupAccess {
+    /// The principal (an IAM role ARN on AWS).
+    pub principal: String,
+    /// The Kubernetes groups it is a member of (RBAC bindings name them).
+    pub groups: Vec<String>,
 }
 
 /// The control plane to ensure. Settings that can change in place (log types and
@@ -299,6 +352,11 @@ pub struct StackSnapshot {
     pub node_pools: BTreeMap<String, NodePoolState>,
     /// Every component carrying the stack's tags.
     pub components: Vec<ComponentRecord>,
+    /// Managed add-ons by name, as the cloud lists them.
+    pub addons: BTreeMap<String, AddonState>,
+    /// Group access paved granted (principals and their groups), as listed; `None`
+    /// when the cloud could not list it.
+    pub group_access: Option<Vec<GroupAccess>>,
     /// The tags of the components whose listing tells them, by component key (the
     /// network's objects, launch templates, the control plane, node groups): what
     /// refresh compares with the stack's tags to show tag drift.
@@ -384,6 +442,30 @@ pub trait ClusterBackend: Send + Sync {
     /// gone. A no-op when it does not exist.
     async fn delete_node_pool(&self, ctx: &StackContext, name: &str) -> Step<()>;
 
+    /// Converges the managed add-ons (see [`AddonsRequest`]) and waits until each
+    /// is active. Add-ons paved installed and no longer listed are removed.
+    async fn ensure_addons(
+        &self,
+        ctx: &StackContext,
+        req: &AddonsRequest,
+    ) -> Step<Vec<AddonState>> {
+        let _ = (ctx, req);
+        Step::failed(not_offered("managed add-ons"), Vec::new())
+    }
+
+    /// Converges access for principals mapped to Kubernetes groups (teams): grants
+    /// what is listed, revokes what paved granted earlier and is no longer listed,
+    /// leaves access granted by anyone else. Separate from cluster-admin access
+    /// ([`ControlPlaneRequest::admins`]).
+    async fn ensure_group_access(
+        &self,
+        ctx: &StackContext,
+        access: &[GroupAccess],
+    ) -> Step<Vec<GroupAccess>> {
+        let _ = (ctx, access);
+        Step::failed(not_offered("team access"), Vec::new())
+    }
+
     /// Reads everything carrying the stack's tags in a few batched calls (one
     /// listing per service, filtered by [`STACK_TAG`]). `Ok(None)` when nothing of
     /// the stack exists.
@@ -408,6 +490,15 @@ pub trait ClusterBackend: Send + Sync {
     /// [`TeardownReport::left_behind`]; components already gone count as deleted.
     async fn delete_stack(&self, ctx: &StackContext, req: &TeardownRequest)
         -> Step<TeardownReport>;
+}
+
+/// The error of a backend that does not offer an operation.
+fn not_offered(what: &str) -> BackendError {
+    BackendError::Permanent {
+        operation: what.to_owned(),
+        message: "this cloud's backend does not offer it yet".to_owned(),
+        hint: "Turn the feature off for this cloud.".to_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod database;
 #[cfg(test)]
 pub mod harness;
 pub mod key;
+pub mod kube;
 pub mod network;
 #[cfg(test)]
 pub mod testing;
@@ -67,6 +68,15 @@ pub trait Cloud: Send + Sync {
 
     /// The backend that builds `paved_managed_database` stacks here.
     fn database(&self) -> Result<Arc<dyn DatabaseBackend>, CloudError>;
+
+    /// Clients of the Kubernetes API of clusters this cloud built.
+    fn kube(&self) -> Result<Arc<dyn kube::KubeConnector>, CloudError> {
+        Err(CloudError::NotSupported {
+            what: "reaching the Kubernetes API".to_owned(),
+            cloud: "this cloud",
+            hint: "use delivery = \"gitops\"".to_owned(),
+        })
+    }
 }
 
 /// The configured cloud of an operation: the provider data the wiring stored, an

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 
 use super::cluster::ClusterBackend;
 use super::database::DatabaseBackend;
+use super::kube::{KubeApi, KubeConnector, KubeError, KubeTarget, ObjectRef};
 use super::zones::{Zone, ZoneSource};
 use super::{Cloud, CloudError};
 use crate::framework::{OpContext, ProviderData};
@@ -23,6 +24,103 @@ pub struct FixedCloud {
     pub default_tags: BTreeMap<String, String>,
     /// The zone source, when the test gives one.
     pub zones: Option<ScriptedZones>,
+    /// The Kubernetes API of every cluster (one in-memory store).
+    pub kube: MemoryKube,
+}
+
+/// An in-memory Kubernetes API: applied objects are stored as sent (with a
+/// ready status for workloads), so resource tests can deliver, read back and see
+/// what a hand edit or delete does. Clones share the store.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryKube {
+    objects: Arc<Mutex<BTreeMap<ObjectRef, serde_json::Value>>>,
+    targets: Arc<Mutex<Vec<KubeTarget>>>,
+}
+
+impl MemoryKube {
+    /// The objects stored, by identity.
+    pub fn objects(&self) -> BTreeMap<ObjectRef, serde_json::Value> {
+        self.objects.lock().map(|o| o.clone()).unwrap_or_default()
+    }
+
+    /// Replaces or removes (`None`) an object, as a hand edit would.
+    pub fn set(&self, object: ObjectRef, body: Option<serde_json::Value>) {
+        if let Ok(mut o) = self.objects.lock() {
+            match body {
+                Some(b) => o.insert(object, b),
+                None => o.remove(&object),
+            };
+        }
+    }
+
+    /// The targets connected to so far.
+    pub fn targets(&self) -> Vec<KubeTarget> {
+        self.targets.lock().map(|t| t.clone()).unwrap_or_default()
+    }
+}
+
+fn object_ref_of(body: &serde_json::Value) -> ObjectRef {
+    let text = |p: &str| body.pointer(p).and_then(|v| v.as_str()).map(str::to_owned);
+    ObjectRef {
+        api_version: text("/apiVersion").unwrap_or_default(),
+        kind: text("/kind").unwrap_or_default(),
+        namespace: text("/metadata/namespace"),
+        name: text("/metadata/name").unwrap_or_default(),
+    }
+}
+
+#[async_trait]
+impl KubeApi for MemoryKube {
+    async fn apply(&self, body: &serde_json::Value) -> Result<serde_json::Value, KubeError> {
+        let mut live = body.clone();
+        if let Some(replicas) = body.pointer("/spec/replicas").cloned() {
+            live["status"] = serde_json::json!({
+                "observedGeneration": 1, "readyReplicas": replicas, "updatedReplicas": replicas,
+            });
+            live["metadata"]["generation"] = serde_json::json!(1);
+        }
+        self.set(object_ref_of(body), Some(live.clone()));
+        Ok(live)
+    }
+
+    async fn get(&self, object: &ObjectRef) -> Result<Option<serde_json::Value>, KubeError> {
+        Ok(self.objects().get(object).cloned())
+    }
+
+    async fn delete(&self, object: &ObjectRef) -> Result<bool, KubeError> {
+        let existed = self.objects().contains_key(object);
+        self.set(object.clone(), None);
+        Ok(existed)
+    }
+
+    async fn list(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        _label_selector: &str,
+    ) -> Result<Vec<serde_json::Value>, KubeError> {
+        Ok(self
+            .objects()
+            .into_iter()
+            .filter(|(o, _)| {
+                o.api_version == api_version
+                    && o.kind == kind
+                    && namespace.is_none_or(|n| o.namespace.as_deref() == Some(n))
+            })
+            .map(|(_, v)| v)
+            .collect())
+    }
+}
+
+#[async_trait]
+impl KubeConnector for MemoryKube {
+    async fn connect(&self, target: &KubeTarget) -> Result<Arc<dyn KubeApi>, KubeError> {
+        if let Ok(mut t) = self.targets.lock() {
+            t.push(target.clone());
+        }
+        Ok(Arc::new(self.clone()))
+    }
 }
 
 /// What a scripted zone listing does.
@@ -84,6 +182,7 @@ impl FixedCloud {
             region: region.to_owned(),
             default_tags: BTreeMap::new(),
             zones: None,
+            kube: MemoryKube::default(),
         }
     }
 
@@ -134,6 +233,10 @@ impl Cloud for FixedCloud {
 
     fn cluster(&self) -> Result<Arc<dyn ClusterBackend>, CloudError> {
         Err(Self::none("paved_ha_cluster"))
+    }
+
+    fn kube(&self) -> Result<Arc<dyn KubeConnector>, CloudError> {
+        Ok(Arc::new(self.kube.clone()))
     }
 
     fn database(&self) -> Result<Arc<dyn DatabaseBackend>, CloudError> {

@@ -7,10 +7,13 @@ use std::sync::Arc;
 
 use crate::cloud::aws::cluster::AwsClusterBackend;
 use crate::cloud::aws::database::AwsDatabaseBackend;
+use crate::cloud::aws::eks_token::EksTokenSource;
 use crate::cloud::aws::AwsClients;
 use crate::cloud::gcp::GcpSettings;
+use crate::cloud::kube::KubeRsConnector;
 use crate::ports::cluster::ClusterBackend;
 use crate::ports::database::DatabaseBackend;
+use crate::ports::kube::KubeConnector;
 use crate::ports::zones::ZoneSource;
 use crate::ports::{Cloud, CloudError, CloudKind};
 
@@ -77,6 +80,19 @@ impl Cloud for Clients {
         match self.cloud {
             CloudKind::Aws => Ok(Arc::new(AwsDatabaseBackend::new(self.aws.clone()))),
             CloudKind::Gcp => Err(self.not_yet("paved_managed_database")),
+        }
+    }
+
+    fn kube(&self) -> Result<Arc<dyn KubeConnector>, CloudError> {
+        match self.cloud {
+            CloudKind::Aws => Ok(Arc::new(KubeRsConnector::new(Arc::new(
+                EksTokenSource::new(self.aws.clone()),
+            )))),
+            CloudKind::Gcp => Err(CloudError::NotSupported {
+                what: "reaching the Kubernetes API".to_owned(),
+                cloud: "GCP",
+                hint: "use delivery = \"gitops\"".to_owned(),
+            }),
         }
     }
 }

@@ -135,11 +135,13 @@ pub trait StackModel: Send + Sync + 'static {
         prior: Option<&Self::Spec>,
         observed: &mut Self::Observed,
     ) -> Result<(), BackendError>;
-    /// Reads the stack back; `None` when it is gone.
+    /// Reads the stack back; `None` when it is gone. `spec` is what the state
+    /// (or the configuration of a failed apply) stands for; `None` on import.
     async fn read_stack(
         &self,
         backend: &Self::Backend,
         ctx: &StackContext,
+        spec: Option<&Self::Spec>,
     ) -> Result<Option<ReadBack<Self::Observed>>, BackendError>;
     /// Adds what a read found to what a failed converge recorded.
     fn merge_read(&self, observed: &mut Self::Observed, read: Self::Observed);
@@ -298,7 +300,7 @@ impl<M: StackModel> Resource for StackResource<M> {
                 M::NOUN
             );
             // Return what exists, read back so nothing is forgotten.
-            if let Ok(Some(read)) = self.model.read_stack(backend, &sctx).await {
+            if let Ok(Some(read)) = self.model.read_stack(backend, &sctx, Some(&spec)).await {
                 self.model.merge_read(&mut observed, read.observed);
             }
             if creating && self.model.is_empty(&observed) {
@@ -374,7 +376,11 @@ impl<M: StackModel> Resource for StackResource<M> {
             &Knowable::Unknown,
             DefaultTimeouts::parse(M::TIMEOUTS.create),
         );
-        let read = match self.model.read_stack(conn.backend.as_ref(), &sctx).await {
+        let read = match self
+            .model
+            .read_stack(conn.backend.as_ref(), &sctx, Some(&spec))
+            .await
+        {
             Ok(Some(read)) if read.exists => read,
             Ok(_) => return ReadResponse::default(),
             Err(e) => {
@@ -415,7 +421,11 @@ impl<M: StackModel> Resource for StackResource<M> {
             &Knowable::Unknown,
             DefaultTimeouts::parse(M::TIMEOUTS.create),
         );
-        let read = match self.model.read_stack(conn.backend.as_ref(), &sctx).await {
+        let read = match self
+            .model
+            .read_stack(conn.backend.as_ref(), &sctx, None)
+            .await
+        {
             Ok(Some(read)) if read.exists => read,
             Ok(_) => {
                 diags.0.push(self.model.not_found(id));

@@ -1,6 +1,7 @@
 //! The AWS backends against moto, without Terraform: the network adapter, and the
 //! `paved_ha_cluster` and `paved_managed_database` backends behind the counting proxy.
-//! One binary, one module per former test file (`network`, `cluster`, `database`).
+//! One binary, one module per former test file (`network`, `cluster`, `database`), and
+//! `cluster_extras` (add-ons, team access, upgrades through the proxy's EKS stand-ins).
 //!
 //! The backends build their SDK clients with the provider's `AwsClients`, whose loader
 //! reads credentials from the process environment. The environment is set once, by
@@ -11,7 +12,9 @@
 mod support;
 
 mod cluster;
+mod cluster_extras;
 mod database;
+mod kube;
 mod network;
 
 /// Sets [`support::aws::PROCESS_ENV`] before `main`, while the process has one thread

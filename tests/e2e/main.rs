@@ -18,6 +18,7 @@ mod debug_reattach;
 mod docs_fresh;
 mod ha_cluster;
 mod harness;
+mod kubernetes;
 mod logging;
 mod managed_database;
 mod validation;

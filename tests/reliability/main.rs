@@ -42,6 +42,8 @@ fn stack_config(stack: &str) -> String {
 provider "paved" {{}}
 
 resource "paved_ha_cluster" "c" {{
+  delivery    = "gitops"
+  gitops_path = "gitops"
   name    = "{stack}"
   profile = "development"
 }}

@@ -825,7 +825,11 @@ pub fn string_list(value: &serde_json::Value) -> Vec<String> {
 /// go through the proxy.
 pub fn bed(faults: FaultConfig) -> (Moto, ProxyHandle, Workspace) {
     let moto = Moto::start();
-    let proxy = FaultProxy::start(&moto.endpoint(), faults).expect("start the fault proxy");
+    let proxy = FaultProxy::start(&moto.endpoint(), faults)
+        .expect("start the fault proxy")
+        // What moto lacks and a cluster uses: add-ons, version updates, access entries.
+        .with_eks_extras()
+        .with_access_entries();
     let ws = Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
     (moto, proxy, ws)
 }

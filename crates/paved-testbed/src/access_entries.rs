@@ -14,6 +14,8 @@
 //! | DescribeAccessEntry | `GET /clusters/{name}/access-entries/{principalArn}` (URL-encoded) | 200 `{"accessEntry": {…}}` with its tags; 404 `ResourceNotFoundException` |
 //! | DeleteAccessEntry | `DELETE /clusters/{name}/access-entries/{principalArn}` | 200 `{}`; 404 `ResourceNotFoundException` |
 //! | AssociateAccessPolicy | `POST /clusters/{name}/access-entries/{principalArn}/access-policies` with `policyArn` and `accessScope` (`cluster`, or `namespace` with `namespaces`) | 200 `{"clusterName", "principalArn", "associatedAccessPolicy": {…}}`, recording (or replacing) the association; 404 `ResourceNotFoundException` when the principal has no entry; 400 `InvalidParameterException` on a bad scope |
+//! | UpdateAccessEntry | `POST /clusters/{name}/access-entries/{principalArn}` with optional `kubernetesGroups` (replaces the groups; `[]` clears them), `username`, `clientRequestToken` (ignored) | 200 `{"accessEntry": {…}}`; 404 `ResourceNotFoundException` when the principal has no entry |
+//! | DisassociateAccessPolicy | `DELETE /clusters/{name}/access-entries/{principalArn}/access-policies/{policyArn}` (URL-encoded) | 200 `{}`; 404 `ResourceNotFoundException` when the principal has no entry or the policy is not associated with it |
 //!
 //! An `accessEntry` carries `clusterName`, `principalArn`, `kubernetesGroups`,
 //! `accessEntryArn`, `createdAt` and `modifiedAt` (epoch seconds), `tags`,
@@ -44,9 +46,9 @@
 //! * whether the cluster exists (every cluster name has an entry set, initially
 //!   empty) or the principal exists in IAM;
 //! * the access entries EKS makes by itself (the cluster creator's, node roles');
-//! * the other access-entry operations (UpdateAccessEntry,
-//!   DisassociateAccessPolicy, ListAssociatedAccessPolicies, ListAccessPolicies):
-//!   they are forwarded to the upstream like any other request.
+//! * the other access-entry operations (ListAssociatedAccessPolicies,
+//!   ListAccessPolicies): they are forwarded to the upstream like any other
+//!   request.
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -150,11 +152,33 @@ impl AssociatedAccessPolicy {
 /// An access-entry request the stand-in answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Operation {
-    Create { cluster: String },
-    List { cluster: String },
-    Describe { cluster: String, principal: String },
-    Delete { cluster: String, principal: String },
-    AssociatePolicy { cluster: String, principal: String },
+    Create {
+        cluster: String,
+    },
+    List {
+        cluster: String,
+    },
+    Describe {
+        cluster: String,
+        principal: String,
+    },
+    Delete {
+        cluster: String,
+        principal: String,
+    },
+    AssociatePolicy {
+        cluster: String,
+        principal: String,
+    },
+    Update {
+        cluster: String,
+        principal: String,
+    },
+    DisassociatePolicy {
+        cluster: String,
+        principal: String,
+        policy: String,
+    },
 }
 
 /// The path's segments, percent-decoded (`+` stays a `+` in a path).
@@ -215,6 +239,20 @@ pub(crate) fn route(method: &Method, path: &str) -> Option<Operation> {
                 principal: (*principal).to_owned(),
             })
         }
+        (&Method::POST, ["clusters", cluster, "access-entries", principal]) => {
+            Some(Operation::Update {
+                cluster: (*cluster).to_owned(),
+                principal: (*principal).to_owned(),
+            })
+        }
+        (
+            &Method::DELETE,
+            ["clusters", cluster, "access-entries", principal, "access-policies", policy],
+        ) => Some(Operation::DisassociatePolicy {
+            cluster: (*cluster).to_owned(),
+            principal: (*principal).to_owned(),
+            policy: (*policy).to_owned(),
+        }),
         _ => None,
     }
 }
@@ -283,6 +321,13 @@ struct CreateInput {
     username: Option<String>,
     #[serde(rename = "type")]
     entry_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateInput {
+    kubernetes_groups: Option<Vec<String>>,
+    username: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -464,7 +509,54 @@ impl AccessEntryStore {
             Operation::AssociatePolicy { cluster, principal } => {
                 self.associate(cluster, principal, body)
             }
+            Operation::Update { cluster, principal } => self.update(cluster, principal, body),
+            Operation::DisassociatePolicy {
+                cluster,
+                principal,
+                policy,
+            } => {
+                let Some(entry) = self
+                    .clusters
+                    .get_mut(cluster)
+                    .and_then(|e| e.get_mut(principal))
+                else {
+                    return Answer::not_found(cluster);
+                };
+                if !entry.has_policy(policy) {
+                    return Answer::not_found(cluster);
+                }
+                entry.access_policies.retain(|p| p.policy_arn != *policy);
+                entry.modified_at = now();
+                Answer::ok(json!({}))
+            }
         }
+    }
+
+    fn update(&mut self, cluster: &str, principal: &str, body: &[u8]) -> Answer {
+        let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            body
+        };
+        let input: UpdateInput = match serde_json::from_slice(body) {
+            Ok(input) => input,
+            Err(e) => return Answer::invalid(format!("invalid request body: {e}"), cluster),
+        };
+        let Some(entry) = self
+            .clusters
+            .get_mut(cluster)
+            .and_then(|e| e.get_mut(principal))
+        else {
+            return Answer::not_found(cluster);
+        };
+        if let Some(groups) = input.kubernetes_groups {
+            entry.kubernetes_groups = groups;
+        }
+        if let Some(username) = input.username.filter(|u| !u.is_empty()) {
+            entry.username = username;
+        }
+        entry.modified_at = now();
+        Answer::ok(json!({ "accessEntry": entry.to_wire() }))
     }
 
     fn create(&mut self, cluster: &str, body: &[u8], region: &str) -> Answer {
@@ -626,15 +718,30 @@ mod tests {
                 principal: ALICE.into()
             })
         );
-        // UpdateAccessEntry, ListAssociatedAccessPolicies and other EKS calls
-        // are not the stand-in's.
         assert_eq!(
             route(
                 &Method::POST,
                 &format!("/clusters/shop/access-entries/{enc}")
             ),
-            None
+            Some(Operation::Update {
+                cluster: "shop".into(),
+                principal: ALICE.into()
+            })
         );
+        let policy =
+            "arn%3Aaws%3Aeks%3A%3Aaws%3Acluster-access-policy%2FAmazonEKSClusterAdminPolicy";
+        assert_eq!(
+            route(
+                &Method::DELETE,
+                &format!("/clusters/shop/access-entries/{enc}/access-policies/{policy}")
+            ),
+            Some(Operation::DisassociatePolicy {
+                cluster: "shop".into(),
+                principal: ALICE.into(),
+                policy: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy".into()
+            })
+        );
+        // ListAssociatedAccessPolicies and other EKS calls are not the stand-in's.
         assert_eq!(
             route(
                 &Method::GET,
@@ -653,6 +760,72 @@ mod tests {
             None
         );
         assert_eq!(decode_segment("a+b%2Bc%zz%4"), "a+b+c%zz%4");
+    }
+
+    #[test]
+    fn groups_are_created_updated_and_cleared_and_policies_disassociated() {
+        let mut s = AccessEntryStore::default();
+        let create = Operation::Create {
+            cluster: "shop".into(),
+        };
+        let body = json!({ "principalArn": ALICE, "kubernetesGroups": ["dev", "ops"] }).to_string();
+        let a = s.answer(&create, None, body.as_bytes(), "us-east-1");
+        assert_eq!(
+            a.body["accessEntry"]["kubernetesGroups"],
+            json!(["dev", "ops"])
+        );
+        let update = Operation::Update {
+            cluster: "shop".into(),
+            principal: ALICE.into(),
+        };
+        let a = s.answer(
+            &update,
+            None,
+            br#"{"kubernetesGroups": ["viewers"]}"#,
+            "us-east-1",
+        );
+        assert_eq!(a.status, 200, "{a:?}");
+        assert_eq!(
+            a.body["accessEntry"]["kubernetesGroups"],
+            json!(["viewers"])
+        );
+        // Without kubernetesGroups the groups stay; an empty list clears them.
+        s.answer(&update, None, br#"{"username": "alice"}"#, "us-east-1");
+        let e = s.entry("shop", ALICE).unwrap();
+        assert_eq!(
+            (e.kubernetes_groups, e.username),
+            (vec!["viewers".to_owned()], "alice".to_owned())
+        );
+        s.answer(&update, None, br#"{"kubernetesGroups": []}"#, "us-east-1");
+        assert!(s.entry("shop", ALICE).unwrap().kubernetes_groups.is_empty());
+        let nobody = Operation::Update {
+            cluster: "shop".into(),
+            principal: "arn:aws:iam::1:role/nobody".into(),
+        };
+        assert_eq!(s.answer(&nobody, None, b"{}", "us-east-1").status, 404);
+
+        let policy = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+        let assoc = Operation::AssociatePolicy {
+            cluster: "shop".into(),
+            principal: ALICE.into(),
+        };
+        let body = json!({ "policyArn": policy, "accessScope": { "type": "cluster" } }).to_string();
+        assert_eq!(
+            s.answer(&assoc, None, body.as_bytes(), "us-east-1").status,
+            200
+        );
+        let disassociate = Operation::DisassociatePolicy {
+            cluster: "shop".into(),
+            principal: ALICE.into(),
+            policy: policy.into(),
+        };
+        assert_eq!(s.answer(&disassociate, None, b"", "us-east-1").status, 200);
+        assert!(!s.entry("shop", ALICE).unwrap().has_policy(policy));
+        let again = s.answer(&disassociate, None, b"", "us-east-1");
+        assert_eq!(
+            (again.status, again.error_type),
+            (404, Some("ResourceNotFoundException"))
+        );
     }
 
     #[test]

@@ -12,9 +12,37 @@ terraform {
 
 provider "paved" {}
 
+variable "kubernetes_api_url" {
+  description = "A tunnel or port-forward to the cluster's private API endpoint (null: the endpoint itself)."
+  type        = string
+  default     = null
+}
+
+variable "kubernetes_api_ca" {
+  description = "The CA of the server at kubernetes_api_url, when it is not the cluster's."
+  type        = string
+  default     = null
+}
+
 resource "paved_ha_cluster" "main" {
-  name    = "shop"
-  profile = "production"
+  name               = "shop"
+  profile            = "production"
+  kubernetes_version = "1.31"
+
+  # The API endpoint is private: reach it through a tunnel when Terraform runs
+  # outside the network (or set delivery = "gitops").
+  kubernetes_api = var.kubernetes_api_url == null ? null : {
+    url            = var.kubernetes_api_url
+    ca_certificate = var.kubernetes_api_ca
+  }
+
+  teams = {
+    project1-dev = {
+      namespaces = ["project1-dev"]
+      roles      = ["arn:aws:iam::123456789012:role/project1-developers"]
+    }
+  }
+  platform_admins = ["arn:aws:iam::123456789012:role/sysadmin"]
 }
 
 resource "paved_managed_database" "orders" {
@@ -30,6 +58,10 @@ resource "paved_managed_database" "orders" {
   parameters = {
     log_min_duration_statement = "500"
   }
+}
+
+output "kubernetes_objects" {
+  value = paved_ha_cluster.main.kubernetes_objects
 }
 
 output "writer" {

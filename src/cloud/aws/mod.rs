@@ -7,6 +7,7 @@
 
 pub mod cluster;
 pub mod database;
+pub mod eks_token;
 mod error;
 pub mod kms;
 pub mod network;

@@ -54,7 +54,7 @@ fn service_of(kind: &str) -> Option<Service> {
     Some(match kind {
         "vpc" | "subnet" | "internet_gateway" | "elastic_ip" | "nat_gateway" | "route_table"
         | "launch_template" | "security_group" => Service::Ec2,
-        "cluster" | "node_group" => Service::Eks,
+        "cluster" | "node_group" | "eks_addon" => Service::Eks,
         "iam_role" => Service::IamRole,
         "oidc_provider" => Service::IamOidc,
         "kms_key" => Service::Kms,

@@ -27,6 +27,7 @@ use std::fmt;
 
 use paved_value::{Path, Value};
 
+pub use super::kubernetes::KubernetesSpec;
 use crate::diag::Diagnostics;
 use crate::ports::cluster::Capacity;
 pub use crate::ports::key::EncryptionKey;
@@ -190,6 +191,8 @@ pub struct ClusterSpec {
     pub written: Written,
     /// Operation timeouts.
     pub timeouts: TimeoutsSpec,
+    /// What paved installs in the cluster, and how it gets there.
+    pub kubernetes: KubernetesSpec,
 }
 
 /// A Kubernetes `major.minor` version.
@@ -472,11 +475,16 @@ impl ClusterSpec {
         r.diags
             .extend(check_block(&super::schema::declared().block, config));
 
+        let kubernetes =
+            super::kubernetes::read(&mut r, top, declared.string(&["delivery"]), |name| {
+                declared.bool(&["baseline", name])
+            });
         let mut written = Written::default();
         for name in ["endpoint_public_cidrs", "cluster_admins", "tags"] {
             written.note(name, sub(top, name));
         }
         let spec = ClusterSpec {
+            kubernetes,
             written,
             name,
             profile,

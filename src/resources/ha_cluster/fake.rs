@@ -17,9 +17,19 @@
 //! [`StackContext::deadline`], so cancellation and timeouts behave as in production
 //! and tests still run in milliseconds.
 //!
+//! Managed add-ons (`"ensure_addons"`) are installed at the version asked or, without
+//! one, at [`default_addon_version`] for the cluster's minor (so an upgrade moves
+//! them); add-ons paved installed and no longer listed are removed. Team access
+//! (`"ensure_group_access"`) is kept per principal; access paved granted and no
+//! longer listed is revoked; a principal whose access was granted by hand
+//! ([`ScriptedBackend::grant_admin_by_hand`]) is refused, as the AWS backend does.
+//! With the workload identity provider, `ensure_identities` also makes the storage
+//! driver's role (`iam_role.storage_driver`).
+//!
 //! Not modelled: removing surplus components when a layout shrinks (fewer NAT
 //! gateways), converging control-plane settings in place (requests are recorded
-//! only), waits for deletions, and labels, taints or disk size read back (the
+//! only), waits for deletions and for add-ons (they are `ACTIVE` at once), keeping
+//! an add-on newer than the default, and labels, taints or disk size read back (the
 //! backend's [`NodePoolState`] has no place for them).
 
 use std::collections::BTreeMap;
@@ -32,9 +42,9 @@ use async_trait::async_trait;
 use crate::stack::{BackendError, ComponentRecord, LeftBehind, StackContext, Step, TeardownReport};
 
 use crate::ports::cluster::{
-    ClusterBackend, ControlPlaneRequest, ControlPlaneState, IdentityRequest, IdentityState,
-    NetworkRequest, NetworkState, NodePoolRequest, NodePoolState, StackSnapshot, TeardownRequest,
-    ZoneChoice,
+    AddonState, AddonsRequest, ClusterBackend, ControlPlaneRequest, ControlPlaneState, GroupAccess,
+    IdentityRequest, IdentityState, NetworkRequest, NetworkState, NodePoolRequest, NodePoolState,
+    StackSnapshot, TeardownRequest, ZoneChoice,
 };
 
 use crate::ports::cluster::kind;
@@ -57,6 +67,12 @@ pub const ZONES: [&str; 5] = [
 
 /// The version a control plane created without one runs.
 pub const NEWEST_VERSION: &str = "1.31";
+
+/// The version the fake installs of add-on `name` when none is asked, for
+/// Kubernetes `minor` (`1.31`): `v<minor>.0-<name>`, so each minor has its own.
+pub fn default_addon_version(name: &str, minor: &str) -> String {
+    format!("v{minor}.0-{name}")
+}
 
 /// Poll intervals of the fake's waits: milliseconds, so tests stay fast.
 const POLL: PollBackoff = PollBackoff {
@@ -120,6 +136,10 @@ struct Stack {
     components: BTreeMap<String, ComponentRecord>,
     /// Principals with cluster access that paved did not grant (made by hand).
     foreign_admins: Vec<String>,
+    /// Managed add-ons by name (paved's: they have an `addon.` component).
+    addons: BTreeMap<String, AddonState>,
+    /// Team access paved granted: principal -> Kubernetes groups.
+    group_access: BTreeMap<String, Vec<String>>,
     /// The tags each component carries, by key (set at creation and by retag).
     tags: BTreeMap<String, BTreeMap<String, String>>,
     /// The stack's tags as the latest call gave them (new components get these).
@@ -138,6 +158,11 @@ impl Stack {
             .map(str::to_owned)
             .collect();
         admins.extend(self.foreign_admins.iter().cloned());
+        for p in self.group_access.keys() {
+            if !admins.contains(p) {
+                admins.push(p.clone());
+            }
+        }
         cp.admins = Some(admins);
         Some(cp)
     }
@@ -168,6 +193,8 @@ const NETWORK_AREA: &[&str] = &[
 const IAM_AREA: &[&str] = &["iam_role."];
 const KEY_AREA: &[&str] = &["kms_key"];
 const CONTROL_PLANE_AREA: &[&str] = &["log_group", "cluster", "oidc_provider", "access_entry."];
+const ADDON_AREA: &[&str] = &["addon."];
+const GROUP_ACCESS_AREA: &[&str] = &["group_access."];
 
 /// The fake's whole world: stacks, the record of calls and the script.
 #[derive(Debug, Default)]
@@ -185,6 +212,8 @@ struct World {
     left_behind: BTreeMap<String, String>,
     pool_requests: Vec<(String, NodePoolRequest)>,
     control_plane_requests: Vec<ControlPlaneRequest>,
+    addon_requests: Vec<AddonsRequest>,
+    group_access_requests: Vec<Vec<GroupAccess>>,
     teardowns: Vec<TeardownRequest>,
 }
 
@@ -201,6 +230,19 @@ impl World {
         }
         let id = self.id(kind);
         self.create(stack, key, kind, zone, &id);
+        id
+    }
+
+    /// Adopts or creates the stack's role `which` (`iam_role.<which>`), whose id is
+    /// an IAM role ARN as the AWS backend reports it
+    /// (`arn:aws:iam::123456789012:role/<stack>-<which>`).
+    fn ensure_role(&mut self, stack: &str, which: &str) -> String {
+        let key = format!("iam_role.{which}");
+        if let Some(found) = self.stacks.get(stack).and_then(|s| s.components.get(&key)) {
+            return found.id.clone();
+        }
+        let id = format!("arn:aws:iam::123456789012:role/{stack}-{which}");
+        self.create(stack, &key, kind::IAM_ROLE, None, &id);
         id
     }
 
@@ -390,6 +432,8 @@ impl ScriptedBackend {
         w.script.clear_calls();
         w.pool_requests.clear();
         w.control_plane_requests.clear();
+        w.addon_requests.clear();
+        w.group_access_requests.clear();
         w.teardowns.clear();
     }
 
@@ -421,6 +465,50 @@ impl ScriptedBackend {
     /// `update_node_pool` (`"update"`), in order.
     pub fn pool_requests(&self) -> Vec<(String, NodePoolRequest)> {
         self.world().pool_requests.clone()
+    }
+
+    /// Requests passed to `ensure_addons`, in order.
+    pub fn addon_requests(&self) -> Vec<AddonsRequest> {
+        self.world().addon_requests.clone()
+    }
+
+    /// Requests passed to `ensure_group_access`, in order.
+    pub fn group_access_requests(&self) -> Vec<Vec<GroupAccess>> {
+        self.world().group_access_requests.clone()
+    }
+
+    /// The add-ons of `stack`, by name.
+    pub fn addons(&self, stack: &str) -> BTreeMap<String, AddonState> {
+        self.world()
+            .stacks
+            .get(stack)
+            .map(|s| s.addons.clone())
+            .unwrap_or_default()
+    }
+
+    /// The team access paved granted in `stack`: principal -> groups.
+    pub fn group_access(&self, stack: &str) -> BTreeMap<String, Vec<String>> {
+        self.world()
+            .stacks
+            .get(stack)
+            .map(|s| s.group_access.clone())
+            .unwrap_or_default()
+    }
+
+    /// Revokes `principal`'s team access behind paved's back (drift).
+    pub fn revoke_group_access_by_hand(&self, stack: &str, principal: &str) {
+        if let Some(s) = self.world().stacks.get_mut(stack) {
+            s.group_access.remove(principal);
+            s.components.remove(&format!("group_access.{principal}"));
+        }
+    }
+
+    /// Removes add-on `name` behind paved's back (drift).
+    pub fn remove_addon_by_hand(&self, stack: &str, name: &str) {
+        if let Some(s) = self.world().stacks.get_mut(stack) {
+            s.addons.remove(name);
+            s.components.remove(&format!("addon.{name}"));
+        }
     }
 
     /// Requests passed to `ensure_control_plane`, in order.
@@ -733,6 +821,8 @@ fn teardown_rank(kind_name: &str) -> usize {
     const ORDER: &[&str] = &[
         kind::NODE_GROUP,
         kind::LAUNCH_TEMPLATE,
+        kind::EKS_ADDON,
+        kind::GROUP_ACCESS,
         kind::ACCESS_ENTRY,
         kind::OIDC_PROVIDER,
         kind::CLUSTER,
@@ -803,16 +893,21 @@ impl ClusterBackend for ScriptedBackend {
         let iam = {
             let mut w = self.world();
             let stack = ctx.stack.as_str();
-            let control_plane_identity = w.ensure(stack, "iam_role.cluster", kind::IAM_ROLE, None);
-            let node_identity = w.ensure(stack, "iam_role.node", kind::IAM_ROLE, None);
+            let control_plane_identity = w.ensure_role(stack, "cluster");
+            let node_identity = w.ensure_role(stack, "node");
             let autoscaler_identity = req
                 .workload_identity_provider
                 .as_ref()
-                .map(|_| w.ensure(stack, "iam_role.autoscaler", kind::IAM_ROLE, None));
+                .map(|_| w.ensure_role(stack, "autoscaler"));
+            let storage_driver_identity = req
+                .workload_identity_provider
+                .as_ref()
+                .map(|_| w.ensure_role(stack, "storage_driver"));
             let iam = IdentityState {
                 control_plane_identity,
                 node_identity,
                 autoscaler_identity,
+                storage_driver_identity,
             };
             w.stack(stack).iam = Some(iam.clone());
             iam
@@ -1073,6 +1168,16 @@ impl ClusterBackend for ScriptedBackend {
             return Ok(None);
         };
         Ok(Some(StackSnapshot {
+            addons: s.addons.clone(),
+            group_access: s.control_plane.as_ref().map(|_| {
+                s.group_access
+                    .iter()
+                    .map(|(principal, groups)| GroupAccess {
+                        principal: principal.clone(),
+                        groups: groups.clone(),
+                    })
+                    .collect()
+            }),
             network: s.network.clone(),
             iam: s.iam.clone(),
             key: s.key.clone(),
@@ -1090,6 +1195,123 @@ impl ClusterBackend for ScriptedBackend {
                 .map(|(k, t)| (k.clone(), t.clone()))
                 .collect(),
         }))
+    }
+
+    async fn ensure_addons(
+        &self,
+        ctx: &StackContext,
+        req: &AddonsRequest,
+    ) -> Step<Vec<AddonState>> {
+        let during = "converging the add-ons";
+        if let Err(step) = self.start(ctx, "ensure_addons".to_owned(), during, ADDON_AREA) {
+            return step;
+        }
+        let result = {
+            let mut w = self.world();
+            w.addon_requests.push(req.clone());
+            let stack = ctx.stack.as_str();
+            if w.stacks
+                .get(stack)
+                .is_none_or(|s| s.control_plane.is_none())
+            {
+                Err(BackendError::NotFound {
+                    what: format!("the control plane of {stack}"),
+                })
+            } else {
+                let mut states = Vec::new();
+                for a in &req.addons {
+                    let key = format!("addon.{}", a.name);
+                    w.ensure(stack, &key, kind::EKS_ADDON, None);
+                    let version = a
+                        .version
+                        .clone()
+                        .unwrap_or_else(|| default_addon_version(&a.name, &req.kubernetes_version));
+                    let state = AddonState {
+                        name: a.name.clone(),
+                        version,
+                        status: "ACTIVE".to_owned(),
+                        identity: a.identity.clone(),
+                    };
+                    w.stack(stack).addons.insert(a.name.clone(), state.clone());
+                    states.push(state);
+                }
+                // Add-ons paved installed and no longer listed go.
+                let s = w.stack(stack);
+                let gone: Vec<String> = s
+                    .addons
+                    .keys()
+                    .filter(|n| !req.addons.iter().any(|a| &a.name == *n))
+                    .filter(|n| s.components.contains_key(&format!("addon.{n}")))
+                    .cloned()
+                    .collect();
+                for n in gone {
+                    s.addons.remove(&n);
+                    s.components.remove(&format!("addon.{n}"));
+                }
+                Ok(states)
+            }
+        };
+        Step {
+            components: self.area(ctx, ADDON_AREA),
+            result,
+        }
+    }
+
+    async fn ensure_group_access(
+        &self,
+        ctx: &StackContext,
+        access: &[GroupAccess],
+    ) -> Step<Vec<GroupAccess>> {
+        let during = "converging team access";
+        let area = GROUP_ACCESS_AREA;
+        if let Err(step) = self.start(ctx, "ensure_group_access".to_owned(), during, area) {
+            return step;
+        }
+        let result = {
+            let mut w = self.world();
+            w.group_access_requests.push(access.to_vec());
+            let stack = ctx.stack.as_str();
+            let s = w.stack(stack);
+            let foreign: Vec<String> = access
+                .iter()
+                .filter(|a| s.foreign_admins.contains(&a.principal))
+                .map(|a| a.principal.clone())
+                .collect();
+            if s.control_plane.is_none() {
+                Err(BackendError::NotFound {
+                    what: format!("the control plane of {stack}"),
+                })
+            } else if !foreign.is_empty() {
+                Err(BackendError::Permanent {
+                    operation: "granting team access".to_owned(),
+                    message: format!(
+                        "the access entries of {} were made outside paved",
+                        foreign.join(", ")
+                    ),
+                    hint: "Delete those access entries and run apply again".to_owned(),
+                })
+            } else {
+                for a in access {
+                    let key = format!("group_access.{}", a.principal);
+                    w.ensure(stack, &key, kind::GROUP_ACCESS, None);
+                    w.stack(stack)
+                        .group_access
+                        .insert(a.principal.clone(), a.groups.clone());
+                }
+                let s = w.stack(stack);
+                s.group_access
+                    .retain(|p, _| access.iter().any(|a| &a.principal == p));
+                s.components.retain(|key, _| {
+                    key.strip_prefix("group_access.")
+                        .is_none_or(|p| access.iter().any(|a| a.principal == p))
+                });
+                Ok(access.to_vec())
+            }
+        };
+        Step {
+            components: self.area(ctx, GROUP_ACCESS_AREA),
+            result,
+        }
     }
 
     async fn retag(
@@ -1176,5 +1398,142 @@ impl crate::ports::harness::ScriptedCloud for ScriptedBackend {
     }
     fn components(&self, stack: &str) -> BTreeMap<String, ComponentRecord> {
         ScriptedBackend::components(self, stack)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::ports::cluster::AddonRequest;
+
+    fn ctx() -> StackContext {
+        StackContext {
+            stack: "shop".into(),
+            resource_type: "paved_ha_cluster",
+            tags: BTreeMap::new(),
+            cancel: CancellationToken::new(),
+            deadline: None,
+        }
+    }
+
+    fn control_plane() -> ControlPlaneRequest {
+        ControlPlaneRequest {
+            name: "shop".into(),
+            kubernetes_version: Some("1.30".into()),
+            subnet_ids: Vec::new(),
+            public_access_cidrs: Vec::new(),
+            encryption_key: "k".into(),
+            control_plane_identity: "r".into(),
+            log_types: Vec::new(),
+            log_retention_days: 7,
+            admins: Vec::new(),
+        }
+    }
+
+    fn addons(minor: &str, names: &[&str]) -> AddonsRequest {
+        AddonsRequest {
+            kubernetes_version: minor.into(),
+            addons: names
+                .iter()
+                .map(|n| AddonRequest {
+                    name: n.to_string(),
+                    version: None,
+                    identity: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[tokio::test]
+    async fn addons_group_access_and_the_storage_role_follow_the_contract() {
+        let fake = ScriptedBackend::new();
+        let ctx = ctx();
+        // Without a control plane there is nothing to install in.
+        let step = fake
+            .ensure_addons(&ctx, &addons("1.30", &["coredns"]))
+            .await;
+        assert!(matches!(step.result, Err(BackendError::NotFound { .. })));
+        fake.ensure_control_plane(&ctx, &control_plane())
+            .await
+            .result
+            .unwrap();
+        let iam = fake
+            .ensure_identities(
+                &ctx,
+                &IdentityRequest {
+                    workload_identity_provider: Some("oidc".into()),
+                },
+            )
+            .await
+            .result
+            .unwrap();
+        assert!(iam.storage_driver_identity.is_some());
+
+        let step = fake
+            .ensure_addons(&ctx, &addons("1.30", &["coredns", "kube-proxy"]))
+            .await;
+        let states = step.result.unwrap();
+        assert_eq!(states[0].version, default_addon_version("coredns", "1.30"));
+        assert_eq!(step.components.len(), 2);
+        // After an upgrade the defaults move; an add-on no longer listed goes.
+        let states = fake
+            .ensure_addons(&ctx, &addons("1.31", &["coredns"]))
+            .await
+            .result
+            .unwrap();
+        assert_eq!(states[0].version, default_addon_version("coredns", "1.31"));
+        assert_eq!(fake.addons("shop").keys().collect::<Vec<_>>(), ["coredns"]);
+
+        let dev = GroupAccess {
+            principal: "arn:aws:iam::1:role/dev".into(),
+            groups: vec!["project1-dev".into()],
+        };
+        fake.ensure_group_access(&ctx, std::slice::from_ref(&dev))
+            .await
+            .result
+            .unwrap();
+        let snapshot = fake.read_stack(&ctx).await.unwrap().unwrap();
+        assert_eq!(snapshot.group_access, Some(vec![dev.clone()]));
+        assert_eq!(snapshot.addons.len(), 1);
+        assert!(snapshot
+            .iam
+            .as_ref()
+            .is_some_and(|i| i.storage_driver_identity.is_some()));
+        fake.ensure_group_access(&ctx, &[]).await.result.unwrap();
+        assert!(fake.group_access("shop").is_empty());
+        assert!(!fake
+            .components("shop")
+            .keys()
+            .any(|k| k.starts_with("group_access.")));
+
+        // Access granted by hand is not paved's to change; scripted faults apply.
+        fake.grant_admin_by_hand("shop", "arn:aws:iam::1:role/carol");
+        let carol = GroupAccess {
+            principal: "arn:aws:iam::1:role/carol".into(),
+            groups: vec!["x".into()],
+        };
+        let step = fake.ensure_group_access(&ctx, &[carol]).await;
+        assert!(matches!(step.result, Err(BackendError::Permanent { .. })));
+        fake.fail_next(
+            "ensure_addons",
+            BackendError::Retryable {
+                operation: "CreateAddon".into(),
+                message: "throttled".into(),
+            },
+        );
+        let step = fake
+            .ensure_addons(&ctx, &addons("1.31", &["coredns"]))
+            .await;
+        assert!(step.result.is_err());
+        assert_eq!(
+            step.components.len(),
+            1,
+            "what exists travels with the error"
+        );
+        let calls = fake.calls();
+        assert!(calls.iter().filter(|c| *c == "ensure_addons").count() >= 4);
+        assert!(calls.iter().any(|c| c == "ensure_group_access"));
     }
 }

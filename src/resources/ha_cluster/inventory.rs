@@ -10,6 +10,7 @@
 use crate::ports::cluster::Capacity;
 
 use super::config::{ClusterSpec, EncryptionKey, NetworkMode};
+use super::kubernetes::{group_access, ADDONS};
 pub use crate::stack::inventory::inventory_value;
 use crate::stack::inventory::{Component, HaReport};
 
@@ -165,6 +166,11 @@ pub fn components(spec: &ClusterSpec) -> Knowable<Vec<Component>> {
         kind::IAM_ROLE,
         fixed(),
     ));
+    out.push(Component::regional(
+        "iam_role.storage_driver",
+        kind::IAM_ROLE,
+        fixed(),
+    ));
     for admin in admins {
         out.push(Component::regional(
             format!("access_entry.{admin}"),
@@ -190,6 +196,31 @@ pub fn components(spec: &ClusterSpec) -> Knowable<Vec<Component>> {
             kind::NODE_GROUP,
             identity,
         ));
+    }
+    match &spec.kubernetes.addons {
+        Knowable::Known(true) => {
+            for name in ADDONS {
+                out.push(Component::regional(
+                    format!("addon.{name}"),
+                    kind::EKS_ADDON,
+                    fixed(),
+                ));
+            }
+        }
+        Knowable::Known(false) => {}
+        Knowable::Unknown => return Knowable::Unknown,
+    }
+    match group_access(&spec.kubernetes) {
+        Knowable::Known(access) => {
+            for a in access {
+                out.push(Component::regional(
+                    format!("group_access.{}", a.principal),
+                    kind::ACCESS_ENTRY,
+                    fixed(),
+                ));
+            }
+        }
+        Knowable::Unknown => return Knowable::Unknown,
     }
     Knowable::Known(out)
 }
@@ -343,7 +374,8 @@ mod tests {
         ] {
             assert!(keys.iter().any(|x| x == k), "{k} missing from {keys:?}");
         }
-        assert_eq!(keys.len(), 2 + 9 + 6 + 1 + 3 + 1 + 2 + 2 + 3 + 2);
+        // ... + the storage driver's role + five managed add-ons.
+        assert_eq!(keys.len(), 2 + 9 + 6 + 1 + 3 + 1 + 2 + 2 + 3 + 2 + 1 + 5);
     }
 
     #[test]

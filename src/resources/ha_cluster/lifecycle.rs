@@ -12,11 +12,12 @@ use futures::future::join_all;
 use crate::stack::{BackendError, StackContext, Step};
 
 use crate::ports::cluster::{
-    ClusterBackend, ControlPlaneRequest, IdentityRequest, NetworkRequest, NodePoolRequest, Taint,
-    ZoneChoice,
+    AddonRequest, AddonsRequest, ClusterBackend, ControlPlaneRequest, IdentityRequest,
+    IdentityState, NetworkRequest, NodePoolRequest, Taint, ZoneChoice,
 };
 
 use super::config::{ClusterSpec, EncryptionKey, KubernetesVersion, NetworkMode};
+use super::kubernetes::{group_access, ADDONS, STORAGE_DRIVER_ADDON};
 use super::state::Observed;
 use crate::ports::key::EncryptionKeyRequest;
 use crate::ports::network::Tier;
@@ -181,6 +182,12 @@ pub async fn converge(
     let prior_pools: BTreeMap<String, _> = prior
         .and_then(|p| p.node_pools.known().cloned())
         .unwrap_or_default();
+    // An upgrade moves the add-ons right after the control plane, before the
+    // pools; a new cluster gets them once its nodes exist (coredns needs nodes).
+    let addons_first = prior.is_some() && pools.keys().all(|n| prior_pools.contains_key(n));
+    if addons_first {
+        converge_addons(backend, ctx, spec, &cp.kubernetes_version, &iam, observed).await?;
+    }
     let private = tier_subnets(observed, Tier::Private);
     let mut requests = Vec::new();
     for (pool_name, pool) in &pools {
@@ -244,6 +251,65 @@ pub async fn converge(
             .components
             .remove(&format!("launch_template.{gone}"));
     }
+    if !addons_first {
+        converge_addons(backend, ctx, spec, &cp.kubernetes_version, &iam, observed).await?;
+    }
+    converge_group_access(backend, ctx, spec, prior, observed).await
+}
+
+/// Ensures the managed add-ons at the versions for `version` (the storage driver
+/// with its identity). Turned off, paved stops managing them and leaves them
+/// installed: removing vpc-cni or coredns would break the cluster.
+async fn converge_addons(
+    backend: &dyn ClusterBackend,
+    ctx: &StackContext,
+    spec: &ClusterSpec,
+    version: &str,
+    iam: &IdentityState,
+    observed: &mut Observed,
+) -> Result<(), BackendError> {
+    if !known(&spec.kubernetes.addons, "baseline.addons")? {
+        observed.addons = Some(BTreeMap::new());
+        return Ok(());
+    }
+    let request = AddonsRequest {
+        kubernetes_version: version.to_owned(),
+        addons: ADDONS
+            .iter()
+            .map(|name| AddonRequest {
+                name: (*name).to_owned(),
+                version: None,
+                identity: (*name == STORAGE_DRIVER_ADDON)
+                    .then(|| iam.storage_driver_identity.clone())
+                    .flatten(),
+            })
+            .collect(),
+    };
+    let addons = record(observed, backend.ensure_addons(ctx, &request).await)?;
+    observed.addons = Some(addons.into_iter().map(|a| (a.name, a.version)).collect());
+    Ok(())
+}
+
+/// Grants the teams' and platform admins' identities their groups, and revokes
+/// what paved granted before and is no longer listed. No call when neither the
+/// spec nor the prior one grants anything.
+async fn converge_group_access(
+    backend: &dyn ClusterBackend,
+    ctx: &StackContext,
+    spec: &ClusterSpec,
+    prior: Option<&ClusterSpec>,
+    observed: &mut Observed,
+) -> Result<(), BackendError> {
+    let access = known(&group_access(&spec.kubernetes), "teams")?;
+    let granted_before = prior
+        .and_then(|p| group_access(&p.kubernetes).into_option())
+        .is_some_and(|a| !a.is_empty());
+    if access.is_empty() && !granted_before {
+        observed.group_access = Some(Vec::new());
+        return Ok(());
+    }
+    let granted = record(observed, backend.ensure_group_access(ctx, &access).await)?;
+    observed.group_access = Some(granted);
     Ok(())
 }
 

@@ -16,10 +16,13 @@
 //! - [`state`](mod@state): the state as the cloud has it (outputs, drift, import);
 //! - [`resource`]: the `Resource` implementation Terraform drives.
 
+pub mod baseline;
 pub mod config;
+pub mod delivery;
 #[cfg(test)]
 mod fake;
 pub mod inventory;
+pub mod kubernetes;
 pub mod lifecycle;
 pub mod plan;
 pub mod resource;

@@ -17,7 +17,9 @@ use std::collections::BTreeMap;
 
 use paved_value::{Path, Value};
 
+use super::baseline::planned_objects;
 use super::config::{ClusterSpec, EncryptionKey, NetworkMode, NodePoolSpec, TaintSpec};
+use super::kubernetes::{KubernetesSpec, TeamInput};
 
 use crate::stack::Knowable;
 
@@ -67,6 +69,9 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
     let (spec, read_diags) = ClusterSpec::from_config(config, prior_state);
     diags.extend(read_diags);
     diags.extend(validate::check(&spec));
+    if creating {
+        super::baseline::check_reachable(&spec, &mut diags);
+    }
     let prior_spec = (!creating).then(|| ClusterSpec::from_state(prior_state));
     if let Some(prior_spec) = &prior_spec {
         diags.extend(validate::check_change(prior_spec, &spec));
@@ -131,6 +136,9 @@ pub(crate) struct Outputs {
     pub(crate) node_pool_status: Value,
     pub(crate) inventory: Value,
     pub(crate) ha_report: Value,
+    pub(crate) kubernetes_objects: Value,
+    pub(crate) kubernetes_digest: Value,
+    pub(crate) addons: Value,
 }
 
 impl Outputs {
@@ -149,6 +157,9 @@ impl Outputs {
             node_pool_status: Value::unknown(),
             inventory: Value::unknown(),
             ha_report: Value::unknown(),
+            kubernetes_objects: Value::unknown(),
+            kubernetes_digest: Value::unknown(),
+            addons: Value::unknown(),
         }
     }
 
@@ -167,6 +178,11 @@ impl Outputs {
                 Knowable::Unknown => Value::unknown(),
             },
             ha_report: ha_report(spec).to_value(),
+            kubernetes_objects: known_or_unknown(&planned_objects(spec), |o| string_list(o)),
+            addons: match spec.kubernetes.addons {
+                Knowable::Known(false) => Value::Map(BTreeMap::new()),
+                _ => Value::unknown(),
+            },
             ..Outputs::unknown()
         }
     }
@@ -245,8 +261,36 @@ impl Outputs {
                 Knowable::Unknown => Value::unknown(),
             },
             ha_report: create.ha_report,
+            kubernetes_objects: create.kubernetes_objects,
+            // Kept when what the objects are made of is unchanged.
+            kubernetes_digest: match state.get_attr("kubernetes_digest") {
+                Some(d) if whole && !d.is_null() && same_in_cluster(spec, prior) => d.clone(),
+                _ => Value::unknown(),
+            },
+            addons: if spec.kubernetes_version.is_known()
+                && spec.kubernetes_version == prior.kubernetes_version
+                && spec.kubernetes.addons == prior.kubernetes.addons
+                && whole
+            {
+                state
+                    .get_attr("addons")
+                    .cloned()
+                    .unwrap_or_else(Value::unknown)
+            } else {
+                create.addons
+            },
         }
     }
+}
+
+/// Whether the in-cluster objects are made of the same settings as before (their
+/// digest is then kept).
+fn same_in_cluster(spec: &ClusterSpec, prior: &ClusterSpec) -> bool {
+    spec.kubernetes == prior.kubernetes
+        && spec.kubernetes_version.is_known()
+        && spec.kubernetes_version == prior.kubernetes_version
+        && spec.node_pools == prior.node_pools
+        && spec.profile == prior.profile
 }
 
 /// `[]` when the spec makes no NAT gateway (an existing network, or `none`).
@@ -320,6 +364,41 @@ fn known_or_unknown<T>(k: &Knowable<T>, f: impl FnOnce(&T) -> Value) -> Value {
 
 fn string_list(items: &[String]) -> Value {
     Value::List(items.iter().map(|s| Value::from(s.as_str())).collect())
+}
+
+fn optional_text(k: &Knowable<Option<String>>) -> Value {
+    known_or_unknown(k, |t| t.as_deref().map_or(Value::Null, Value::from))
+}
+
+fn kubernetes_api(k: &KubernetesSpec) -> Value {
+    match &k.api {
+        None => Value::Null,
+        Some(api) => object(vec![
+            ("url", optional_text(&api.url)),
+            ("proxy_url", optional_text(&api.proxy_url)),
+            ("ca_certificate", optional_text(&api.ca_certificate)),
+        ]),
+    }
+}
+
+fn teams(teams: &BTreeMap<String, TeamInput>) -> Value {
+    Value::Map(
+        teams
+            .iter()
+            .map(|(name, t)| {
+                let team = object(vec![
+                    ("namespaces", string_list(&t.namespaces)),
+                    ("roles", t.written.render("roles", string_list(&t.roles))),
+                    (
+                        "view_namespaces",
+                        t.written
+                            .render("view_namespaces", string_list(&t.view_namespaces)),
+                    ),
+                ]);
+                (name.clone(), team)
+            })
+            .collect(),
+    )
 }
 
 fn string_map(entries: &BTreeMap<String, String>) -> Value {
@@ -516,6 +595,50 @@ pub(crate) fn render(spec: &ClusterSpec, outputs: &Outputs) -> Value {
         ("inventory", outputs.inventory.clone()),
         ("ha_report", outputs.ha_report.clone()),
         ("kubeconfig", outputs.kubeconfig.clone()),
+        (
+            "delivery",
+            known_or_unknown(&spec.kubernetes.delivery, |d| Value::from(d.as_str())),
+        ),
+        (
+            "gitops_path",
+            known_or_unknown(&spec.kubernetes.gitops_path, |p| {
+                p.as_deref().map_or(Value::Null, Value::from)
+            }),
+        ),
+        ("kubernetes_api", kubernetes_api(&spec.kubernetes)),
+        (
+            "baseline",
+            object(vec![
+                (
+                    "addons",
+                    known_or_unknown(&spec.kubernetes.addons, |b| Value::from(*b)),
+                ),
+                (
+                    "autoscaler",
+                    known_or_unknown(&spec.kubernetes.autoscaler, |b| Value::from(*b)),
+                ),
+                (
+                    "storage_class",
+                    known_or_unknown(&spec.kubernetes.storage_class, |b| Value::from(*b)),
+                ),
+            ]),
+        ),
+        (
+            "teams",
+            spec.kubernetes
+                .written
+                .render("teams", known_or_unknown(&spec.kubernetes.teams, teams)),
+        ),
+        (
+            "platform_admins",
+            spec.kubernetes.written.render(
+                "platform_admins",
+                known_or_unknown(&spec.kubernetes.platform_admins, |a| string_list(a)),
+            ),
+        ),
+        ("kubernetes_objects", outputs.kubernetes_objects.clone()),
+        ("kubernetes_digest", outputs.kubernetes_digest.clone()),
+        ("addons", outputs.addons.clone()),
         ("timeouts", Value::Null),
     ])
 }

@@ -16,6 +16,7 @@ use paved_value::Value;
 
 use super::config::{ClusterSpec, EncryptionKey};
 use super::config::{DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_UPDATE_TIMEOUT};
+use super::delivery::{self, KubeAccess};
 use super::lifecycle;
 use super::state::{builds_network, import_settings, network_from_state, Observed};
 use super::{plan, schema, validate_config, TYPE_NAME};
@@ -31,13 +32,24 @@ use crate::stack::tags::Tags;
 use crate::stack::timeouts::TimeoutsSpec;
 use crate::stack::TeardownReport;
 use crate::stack::{BackendError, CloudError, ComponentRecord, Knowable, StackContext};
+use std::sync::Arc;
 
 /// The `paved_ha_cluster` resource.
 pub type HaClusterResource = StackResource<ClusterModel>;
 
-/// The resource, reaching the cloud through backends from `backend`.
+/// The resource, reaching the cloud through backends from `backend` and the
+/// clusters' Kubernetes APIs through the cloud's connector.
 pub fn resource(backend: BackendFactory<dyn ClusterBackend>) -> HaClusterResource {
     StackResource::new(ClusterModel { backend })
+}
+
+/// What the model drives: the cloud's cluster backend, and the Kubernetes API of
+/// the clusters it builds when the cloud offers a client.
+pub struct ClusterPorts {
+    /// The cloud's cluster backend.
+    pub cluster: Arc<dyn ClusterBackend>,
+    /// The Kubernetes client of the cloud, with its region.
+    pub kube: Option<KubeAccess>,
 }
 
 impl StackSpec for ClusterSpec {
@@ -65,7 +77,7 @@ pub struct ClusterModel {
 
 #[async_trait]
 impl StackModel for ClusterModel {
-    type Backend = dyn ClusterBackend;
+    type Backend = ClusterPorts;
     type Spec = ClusterSpec;
     type Observed = Observed;
 
@@ -90,7 +102,21 @@ impl StackModel for ClusterModel {
     }
 
     fn connect<'a>(&self, ctx: &'a OpContext) -> Result<Connection<'a, Self::Backend>, CloudError> {
-        ports::connect(ctx, &self.backend)
+        let conn = ports::connect(ctx, &self.backend)?;
+        let kube = ports::cloud(ctx).ok().and_then(|cloud| {
+            let connector = cloud.kube().ok()?;
+            Some(KubeAccess {
+                connector,
+                region: cloud.default_region().unwrap_or_default(),
+            })
+        });
+        Ok(Connection {
+            backend: Arc::new(ClusterPorts {
+                cluster: conn.backend,
+                kube,
+            }),
+            default_tags: conn.default_tags,
+        })
     }
 
     fn spec_from_config(&self, config: &Value, prior: &Value) -> (ClusterSpec, Diagnostics) {
@@ -103,27 +129,36 @@ impl StackModel for ClusterModel {
 
     async fn converge(
         &self,
-        backend: &dyn ClusterBackend,
+        ports: &ClusterPorts,
         ctx: &StackContext,
         spec: &ClusterSpec,
         prior: Option<&ClusterSpec>,
         observed: &mut Observed,
     ) -> Result<(), BackendError> {
-        lifecycle::converge(backend, ctx, spec, prior, observed).await
+        lifecycle::converge(ports.cluster.as_ref(), ctx, spec, prior, observed).await?;
+        delivery::deliver(ports.kube.as_ref(), ctx, spec, prior, observed).await
     }
 
     async fn read_stack(
         &self,
-        backend: &dyn ClusterBackend,
+        ports: &ClusterPorts,
         ctx: &StackContext,
+        spec: Option<&ClusterSpec>,
     ) -> Result<Option<ReadBack<Observed>>, BackendError> {
-        Ok(backend.read_stack(ctx).await?.map(|mut snapshot| {
-            let tags = std::mem::take(&mut snapshot.tags);
-            ReadBack {
-                observed: Observed::from_snapshot(snapshot),
-                tags,
-                exists: true,
-            }
+        let Some(mut snapshot) = ports.cluster.read_stack(ctx).await? else {
+            return Ok(None);
+        };
+        let tags = std::mem::take(&mut snapshot.tags);
+        let mut observed = Observed::from_snapshot(snapshot);
+        if let Some(spec) = spec {
+            let mut running = spec.clone();
+            observed.complete(&mut running);
+            observed.kube = delivery::read(ports.kube.as_ref(), &running, &observed).await;
+        }
+        Ok(Some(ReadBack {
+            observed,
+            tags,
+            exists: true,
         }))
     }
 
@@ -133,6 +168,9 @@ impl StackModel for ClusterModel {
         observed.key = observed.key.take().or(read.key);
         observed.iam = observed.iam.take().or(read.iam);
         observed.control_plane = observed.control_plane.take().or(read.control_plane);
+        observed.addons = observed.addons.take().or(read.addons);
+        observed.group_access = observed.group_access.take().or(read.group_access);
+        observed.kube = observed.kube.take().or(read.kube);
         for (name, pool) in read.node_pools {
             observed.node_pools.entry(name).or_insert(pool);
         }
@@ -148,20 +186,28 @@ impl StackModel for ClusterModel {
 
     async fn retag(
         &self,
-        backend: &dyn ClusterBackend,
+        ports: &ClusterPorts,
         ctx: &StackContext,
         components: &[ComponentRecord],
         removed: &[String],
     ) -> Result<(), BackendError> {
-        backend.retag(ctx, components, removed).await.result
+        ports.cluster.retag(ctx, components, removed).await.result
     }
 
     async fn destroy(
         &self,
-        backend: &dyn ClusterBackend,
+        ports: &ClusterPorts,
         ctx: &StackContext,
         spec: &ClusterSpec,
     ) -> Result<TeardownReport, BackendError> {
+        let backend = ports.cluster.as_ref();
+        // Load balancers and volumes Kubernetes made go through Kubernetes first.
+        if ports.kube.is_some() {
+            if let Ok(Some(snapshot)) = backend.read_stack(ctx).await {
+                let observed = Observed::from_snapshot(snapshot);
+                delivery::release_cloud_objects(ports.kube.as_ref(), spec, &observed).await;
+            }
+        }
         let request = TeardownRequest {
             keep_network: !builds_network(spec),
             delete_key: matches!(

@@ -134,9 +134,11 @@ async fn create_converges_in_dependency_order_and_the_plan_after_it_is_empty() {
         ],
         "{calls:?}"
     );
-    let mut pools = calls[5..].to_vec();
+    // The pools side by side, then the add-ons (coredns needs nodes).
+    let mut pools = calls[5..7].to_vec();
     pools.sort();
     assert_eq!(pools, ["ensure_node_pool spot", "ensure_node_pool system"]);
+    assert_eq!(calls[7..], ["ensure_addons"], "{calls:?}");
 
     // A new pool starts at min_size, with the labels and taints configured.
     let (spot, size) = tf.fake.pool(STACK, "spot").unwrap();
@@ -379,6 +381,8 @@ async fn upgrades_go_one_minor_at_a_time_control_plane_then_pools() {
                 "ensure_control_plane",
                 upgrade.as_str(),
                 "ensure_identities oidc",
+                // The add-ons move with the control plane, before the pools.
+                "ensure_addons",
                 "update_node_pool spot",
                 "update_node_pool system",
             ]
@@ -578,7 +582,12 @@ async fn destroy_tears_down_the_network_and_the_key_paved_made() {
     assert!(out.new_state.is_null());
     assert_eq!(
         tf.fake.calls(),
-        ["delete_stack keep_network=false delete_key=true"]
+        // One read finds the API, so Kubernetes releases its load balancers and
+        // volumes before the teardown.
+        [
+            "read_stack",
+            "delete_stack keep_network=false delete_key=true"
+        ]
     );
     assert!(tf.fake.components(STACK).is_empty());
     // A refresh of the old state finds nothing and drops it.

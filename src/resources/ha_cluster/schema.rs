@@ -10,6 +10,7 @@ use paved_value::Type;
 
 use crate::ports::network::NatLayout;
 
+use super::kubernetes::Delivery;
 use crate::ports::cluster::Capacity;
 use crate::ports::network as layout;
 use crate::profiles;
@@ -281,6 +282,141 @@ pub fn schema() -> Schema {
                 .keep_prior()
                 .sensitive()
                 .description("A kubeconfig for the cluster, authenticating with the cloud's CLI."),
+        )
+        .attribute(
+            Attribute::string("delivery")
+                .optional_computed()
+                .description(
+                    "How the in-cluster baseline gets into the cluster: `\"direct\"` (paved applies it with \
+                     server-side apply as field manager `paved`, prunes what is no longer wanted and waits for it to \
+                     be ready, authenticating with a token made from the provider's credentials) or `\"gitops\"` \
+                     (paved writes one YAML file per object and a `kustomization.yaml` into `gitops_path` for Flux or \
+                     Argo CD, and never contacts the cluster). The managed add-ons and team access go through the \
+                     cloud's API either way.",
+                )
+                .default_value(Delivery::Direct.as_str()),
+        )
+        .attribute(
+            Attribute::string("gitops_path")
+                .optional()
+                .description(
+                    "The directory GitOps files are written to when `delivery = \"gitops\"` (a folder of your \
+                     GitOps repository checkout). Files paved wrote earlier for objects no longer wanted are removed.",
+                ),
+        )
+        .attribute(
+            Attribute::nested(
+                "kubernetes_api",
+                Nesting::Single,
+                vec![
+                    Attribute::string("url").optional().description(
+                        "A URL that reaches the API server instead of the cluster's own endpoint: a tunnel or \
+                         port-forward to a private endpoint (`https://127.0.0.1:8443`). The server's certificate \
+                         is checked against the cluster's CA, or `ca_certificate`.",
+                    ),
+                    Attribute::string("proxy_url")
+                        .optional()
+                        .description("An HTTPS proxy (HTTP CONNECT) to reach the API through, such as a bastion's."),
+                    Attribute::string("ca_certificate").optional().description(
+                        "The CA (PEM) that signs the certificate presented at `url`, when it is not the cluster's \
+                         (a test cluster, or a proxy that terminates TLS); the certificate is then checked for \
+                         `url`'s own host.",
+                    ),
+                ],
+            )
+            .optional()
+            .description(
+                "How paved reaches the Kubernetes API when the cluster's endpoint is not reachable from where \
+                 Terraform runs (private-only endpoints). Not needed with `delivery = \"gitops\"`.",
+            ),
+        )
+        .attribute(
+            Attribute::nested(
+                "baseline",
+                Nesting::Single,
+                vec![
+                    Attribute::bool("addons")
+                        .optional_computed()
+                        .description(
+                            "The cloud's managed add-ons: vpc-cni, kube-proxy, coredns, the EBS CSI driver (with \
+                             its own workload identity) and metrics-server, at the versions for the cluster's \
+                             Kubernetes version, upgraded with it.",
+                        )
+                        .default_value(true),
+                    Attribute::bool("autoscaler")
+                        .optional_computed()
+                        .description(
+                            "cluster-autoscaler, with the autoscaler identity the stack makes: node groups found \
+                             by their tags, image minor matched to the cluster's, spot pools preferred, zones \
+                             balanced, replicas and a disruption budget from the profile.",
+                        )
+                        .default_value(true),
+                    Attribute::bool("storage_class")
+                        .optional_computed()
+                        .description(
+                            "A default, encrypted gp3 StorageClass that binds volumes in the zone of the pod \
+                             that uses them (`WaitForFirstConsumer`).",
+                        )
+                        .default_value(true),
+                ],
+            )
+            .optional_computed()
+            .description("What paved installs in the cluster besides the teams. Each part can be turned off.")
+            .default_doc("everything on"),
+        )
+        .attribute(
+            Attribute::nested(
+                "teams",
+                Nesting::Map,
+                vec![
+                    Attribute::list("namespaces", Type::String).required().description(
+                        "The team's namespaces (DNS labels; `kube-*` and `default` are reserved). Each gets Pod \
+                         Security labels, a quota and default limits from the profile, and network policies that \
+                         deny everything but DNS and traffic inside the namespace.",
+                    ),
+                    Attribute::list("roles", Type::String).optional().description(
+                        "IAM role ARNs of the team's people: they get access to the cluster mapped to the team's \
+                         group `paved-team-<name>`, which may edit the team's namespaces.",
+                    ),
+                    Attribute::list("view_namespaces", Type::String)
+                        .optional()
+                        .description("Namespaces of other teams the team may view."),
+                ],
+            )
+            .optional()
+            .description(
+                "Teams by name, each with its namespaces and the identities that work in them \
+                 (`project1-dev = { namespaces = [\"project1-dev\"], roles = [...] }`). Removing a team removes \
+                 its objects and its access.",
+            ),
+        )
+        .attribute(
+            Attribute::list("platform_admins", Type::String)
+                .optional()
+                .description(
+                    "IAM role ARNs given cluster-admin inside the cluster through the group \
+                     `paved-platform-admins` (the sysadmin group), besides `cluster_admins`.",
+                ),
+        )
+        .attribute(
+            Attribute::list("kubernetes_objects", Type::String)
+                .computed()
+                .description(
+                    "The objects paved keeps in the cluster (or in `gitops_path`), in the order they are applied: \
+                     `Kind namespace/name`. Known at plan. Refresh reads them back: one deleted by hand leaves the \
+                     list, one changed by hand is marked `(changed outside paved)`, and the next apply puts it \
+                     back.",
+                ),
+        )
+        .attribute(
+            Attribute::string("kubernetes_digest")
+                .computed()
+                .description("A digest of every object's rendered content; it changes when any object does."),
+        )
+        .attribute(
+            Attribute::map("addons", Type::String)
+                .computed()
+                .description("The managed add-ons installed, with their versions."),
         )
         .block(timeouts_block(
             DEFAULT_CREATE_TIMEOUT,

@@ -14,7 +14,8 @@ use paved_value::Value;
 use crate::stack::ComponentRecord;
 
 use crate::ports::cluster::{
-    ControlPlaneState, IdentityState, NetworkState, NodePoolState, StackSnapshot, Taint,
+    ControlPlaneState, GroupAccess, IdentityState, NetworkState, NodePoolState, StackSnapshot,
+    Taint,
 };
 
 use super::config::{ClusterSpec, EncryptionKey, KubernetesVersion, NetworkMode, TaintSpec};
@@ -43,6 +44,22 @@ pub struct Observed {
     pub node_pools: BTreeMap<String, NodePoolState>,
     /// Every component found or made, by inventory key.
     pub components: BTreeMap<String, ComponentRecord>,
+    /// Managed add-ons and their versions; `None` when not read or ensured.
+    pub addons: Option<BTreeMap<String, String>>,
+    /// Team access as granted or read; `None` when not known.
+    pub group_access: Option<Vec<GroupAccess>>,
+    /// The in-cluster objects as delivered or read back; `None` when not known.
+    pub kube: Option<KubeObserved>,
+}
+
+/// The in-cluster objects as an apply delivered them or a refresh found them.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct KubeObserved {
+    /// The objects that exist, as `kubernetes_objects` lists them; one changed
+    /// outside paved is marked so.
+    pub objects: Vec<String>,
+    /// The digest of what was rendered; `None` when a read cannot tell.
+    pub digest: Option<String>,
 }
 
 impl Observed {
@@ -55,6 +72,15 @@ impl Observed {
             control_plane: snapshot.control_plane,
             node_pools: snapshot.node_pools,
             components: BTreeMap::new(),
+            addons: Some(
+                snapshot
+                    .addons
+                    .values()
+                    .map(|a| (a.name.clone(), a.version.clone()))
+                    .collect(),
+            ),
+            group_access: snapshot.group_access,
+            kube: None,
         };
         observed.absorb(snapshot.components);
         observed
@@ -165,6 +191,21 @@ impl Observed {
             node_pool_status: pool_status,
             inventory,
             ha_report: ha_report(spec).to_value(),
+            kubernetes_objects: self
+                .kube
+                .as_ref()
+                .map_or_else(Value::unknown, |k| string_list(&k.objects)),
+            kubernetes_digest: match self.kube.as_ref().map(|k| k.digest.as_deref()) {
+                Some(Some(d)) => Value::from(d),
+                _ => Value::unknown(),
+            },
+            addons: self.addons.as_ref().map_or_else(Value::unknown, |a| {
+                Value::Map(
+                    a.iter()
+                        .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                        .collect(),
+                )
+            }),
         }
     }
 

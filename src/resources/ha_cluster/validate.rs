@@ -45,6 +45,7 @@ pub fn check(spec: &ClusterSpec) -> Diagnostics {
     check_admins(spec, &mut d);
     check_tags(spec, &mut d);
     check_timeouts(&spec.timeouts, &mut d);
+    super::baseline::check(spec, &mut d);
     d
 }
 

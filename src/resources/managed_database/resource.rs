@@ -121,6 +121,7 @@ impl StackModel for DatabaseModel {
         &self,
         backend: &dyn DatabaseBackend,
         ctx: &StackContext,
+        _spec: Option<&DatabaseSpec>,
     ) -> Result<Option<ReadBack<Observed>>, BackendError> {
         let mut snapshot = backend.read_stack(ctx).await.result?;
         let exists = snapshot.instance.is_some();

@@ -5,6 +5,7 @@
 //!     [--latency-ms N] [--jitter-ms N] [--latency-rate R]
 //!     [--throttle-rate R] [--error-500-rate R] [--error-503-rate R] [--drop-rate R]
 //!     [--seed N] [--services ec2,iam] [--actions DescribeVpcs,...] [--exempt GetCallerIdentity,...]
+//!     [--eks-stand-ins]
 //! ```
 //!
 //! Prints `Listening on http://127.0.0.1:PORT` as its first stdout line, then
@@ -36,6 +37,8 @@ options:
   --services a,b        only these services get faults (default: all)
   --actions a,b         only these actions (Action or service:Action) get faults
   --exempt a,b          these actions (Action or service:Action) never get faults
+  --eks-stand-ins       serve what moto lacks for EKS: add-ons, version updates,
+                        access entries (see the library's eks and access_entries)
   -h, --help            this text
 ";
 
@@ -45,6 +48,7 @@ struct Args {
     upstream: String,
     port: u16,
     config: FaultConfig,
+    eks_stand_ins: bool,
 }
 
 /// Why the command line was not accepted.
@@ -82,10 +86,15 @@ fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgsError
     let mut upstream = None;
     let mut port = 0u16;
     let mut config = FaultConfig::none();
+    let mut eks_stand_ins = false;
     let mut iter = args.into_iter();
     while let Some(arg) = iter.next() {
         if arg == "-h" || arg == "--help" {
             return Err(ArgsError::Help);
+        }
+        if arg == "--eks-stand-ins" {
+            eks_stand_ins = true;
+            continue;
         }
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
@@ -121,6 +130,7 @@ fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgsError
         upstream: upstream.ok_or(ArgsError::MissingUpstream)?,
         port,
         config,
+        eks_stand_ins,
     })
 }
 
@@ -199,6 +209,7 @@ fn main() -> ExitCode {
         }
     };
     let proxy = match FaultProxy::start_on(&args.upstream, args.port, args.config) {
+        Ok(proxy) if args.eks_stand_ins => proxy.with_eks_extras().with_access_entries(),
         Ok(proxy) => proxy,
         Err(e) => {
             eprintln!("paved-fault-proxy: {e}");

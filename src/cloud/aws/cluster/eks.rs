@@ -11,17 +11,15 @@ use aws_sdk_eks::types::{
 use aws_sdk_eks::Client as Eks;
 use aws_sdk_iam::Client as Iam;
 
-use super::wait::{Observed, Wait, ACTIVE};
+use super::wait::{Observed, Wait, ACTIVE, UPDATE_DONE};
 use super::{failure, iam, not_found, owned_by, record, step, tag_map, unless_gone, unsupported};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::network::checkpoint;
 use crate::ports::cluster::kind;
 use crate::ports::cluster::{ControlPlaneRequest, ControlPlaneState};
-use crate::stack::tags::COMPONENT_TAG;
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
-/// The access policy cluster admins get.
-const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+use super::access::{self, Maker, ADMIN_POLICY};
 
 /// The control plane's log group name.
 pub(super) fn log_group_name(cluster: &str) -> String {
@@ -60,6 +58,42 @@ async fn wait_active(
     Wait::new(ctx, format!("EKS cluster {name}"), during)
         .until(ACTIVE, || async {
             Ok(describe(eks, name).await?.as_ref().map(observed))
+        })
+        .await
+}
+
+/// Waits until the EKS update `id` (of the cluster, or of its node group
+/// `nodegroup`) is over: `Successful`, or an error with the update's own reasons.
+pub(super) async fn wait_update(
+    eks: &Eks,
+    ctx: &StackContext,
+    nodegroup: Option<&str>,
+    id: &str,
+    during: &str,
+) -> Result<(), BackendError> {
+    let cluster = ctx.stack.as_str();
+    let what = match nodegroup {
+        Some(n) => format!("the update of node group {n}"),
+        None => format!("the update of EKS cluster {cluster}"),
+    };
+    Wait::new(ctx, what, during)
+        .until(UPDATE_DONE, || async {
+            let call = eks
+                .describe_update()
+                .name(cluster)
+                .set_nodegroup_name(nodegroup.map(str::to_owned))
+                .update_id(id)
+                .send()
+                .await;
+            let update = unless_gone(call, not_found)?.and_then(|o| o.update().cloned());
+            Ok(update.map(|u| {
+                Observed::new(
+                    u.status().map(|s| s.as_str()),
+                    u.errors()
+                        .iter()
+                        .map(|e| (e.error_code().map(|c| c.as_str()), e.error_message())),
+                )
+            }))
         })
         .await
 }
@@ -434,24 +468,33 @@ async fn ensure_admins(
     admins: &[String],
     components: &mut Vec<ComponentRecord>,
 ) -> Result<Option<Vec<String>>, BackendError> {
-    let listed = match eks
-        .list_access_entries()
-        .cluster_name(name)
-        .send()
-        .await
-        .map_err(SdkFailure::from_sdk)
-    {
+    let (listed, with_policy) = futures::join!(
+        eks.list_access_entries().cluster_name(name).send(),
+        eks.list_access_entries()
+            .cluster_name(name)
+            .associated_policy_arn(ADMIN_POLICY)
+            .send(),
+    );
+    let listed = match listed.map_err(SdkFailure::from_sdk) {
         Ok(listed) => listed,
         Err(f) if admins.is_empty() && unsupported(&f) => return Ok(None),
         Err(f) => return Err(eks_err("listing the cluster's access entries")(f)),
     };
+    // The principals holding the admin policy: a shared entry (admin and team
+    // member) loses only the policy when the principal is no longer an admin.
+    let with_policy: Vec<String> = with_policy
+        .map_err(SdkFailure::from_sdk)
+        .map_err(eks_err("listing the cluster's admin access entries"))?
+        .access_entries()
+        .to_vec();
     let mut holding: Vec<String> = listed.access_entries().to_vec();
     for principal in listed.access_entries() {
         if admins.contains(principal) {
             continue;
         }
         checkpoint(ctx, "revoking cluster-admin access no longer wanted")?;
-        if revoke_if_ours(eks, ctx, name, principal).await? {
+        let has_policy = with_policy.contains(principal);
+        if revoke_if_ours(eks, ctx, name, principal, has_policy).await? {
             holding.retain(|p| p != principal);
         }
     }
@@ -491,12 +534,16 @@ async fn ensure_admins(
 
 /// Deletes `principal`'s access entry when paved made it for this stack (tagged with
 /// the stack and an `access_entry.` component key): entries EKS made for node roles
-/// or that someone added by hand are left alone. Whether it was deleted.
+/// or that someone added by hand are left alone. An entry of paved's that also
+/// gives team access (a `group_access.` entry, or an admin entry with Kubernetes
+/// groups) is kept and only loses the admin policy (`has_policy`: it holds it).
+/// Whether it was deleted.
 async fn revoke_if_ours(
     eks: &Eks,
     ctx: &StackContext,
     name: &str,
     principal: &str,
+    has_policy: bool,
 ) -> Result<bool, BackendError> {
     let entry = eks
         .describe_access_entry()
@@ -514,15 +561,27 @@ async fn revoke_if_ours(
             ))
         }
     };
-    let ours = entry
-        .access_entry()
-        .and_then(|e| e.tags())
-        .is_some_and(|t| {
-            owned_by(t, &ctx.stack)
-                && t.get(COMPONENT_TAG)
-                    .is_some_and(|k| k.starts_with("access_entry."))
-        });
-    if !ours {
+    let Some(entry) = entry.access_entry() else {
+        return Ok(false);
+    };
+    let shared = match access::maker(entry, &ctx.stack) {
+        Maker::Other => return Ok(false),
+        Maker::Group => true,
+        Maker::Admin => !entry.kubernetes_groups().is_empty(),
+    };
+    if shared {
+        if has_policy {
+            let call = eks
+                .disassociate_access_policy()
+                .cluster_name(name)
+                .principal_arn(principal)
+                .policy_arn(ADMIN_POLICY)
+                .send()
+                .await;
+            unless_gone(call, not_found).map_err(eks_err(format!(
+                "revoking the cluster-admin access of {principal}"
+            )))?;
+        }
         return Ok(false);
     }
     match eks
@@ -558,10 +617,25 @@ pub(super) async fn upgrade(
         let arn = cluster.arn().unwrap_or(name).to_owned();
         components.push(record("cluster", kind::CLUSTER, &arn));
         let provider = provider_arn(&arn, issuer(&cluster));
+        // An update still running (an apply cut short) ends first: EKS takes one at
+        // a time, and the version it brings may be the one asked.
+        let cluster = if observed(&cluster).status == "ACTIVE" {
+            cluster
+        } else {
+            wait_active(eks, ctx, name, "waiting for the control plane's update").await?;
+            describe(eks, name)
+                .await
+                .map_err(eks_err(format!("reading EKS cluster {name}")))?
+                .ok_or_else(|| BackendError::NotFound {
+                    what: format!("EKS cluster {name}"),
+                })?
+        };
         if minor_version(cluster.version().unwrap_or_default()) == to_version {
             return Ok(state_of(&cluster, provider));
         }
-        eks.update_cluster_version()
+        checkpoint(ctx, "upgrading the control plane")?;
+        let started = eks
+            .update_cluster_version()
             .name(name)
             .version(to_version)
             .send()
@@ -582,6 +656,9 @@ pub(super) async fn upgrade(
                 }
                 e
             })?;
+        if let Some(id) = started.update().and_then(|u| u.id()) {
+            wait_update(eks, ctx, None, id, "upgrading the control plane").await?;
+        }
         wait_active(eks, ctx, name, "upgrading the control plane").await?;
         let cluster = describe(eks, name)
             .await

@@ -1,7 +1,7 @@
 //! The cluster's IAM roles and its OIDC provider.
 //!
-//! Roles are named `<stack>-cluster`, `<stack>-node` and `<stack>-autoscaler` under
-//! the path `/paved/<stack>/`, so one `ListRoles(PathPrefix)` call finds all of them
+//! Roles are named `<stack>-cluster`, `<stack>-node`, `<stack>-autoscaler` and
+//! `<stack>-storage_driver` (the EBS CSI driver's) under the path `/paved/<stack>/`, so one `ListRoles(PathPrefix)` call finds all of them
 //! (refresh, teardown). A role of that name without the stack's tag belongs to
 //! someone else: [`BackendError::Conflict`], never adopted.
 
@@ -28,6 +28,14 @@ const NODE_POLICIES: &[&str] = &[
 const AUTOSCALER_POLICY: &str = "cluster-autoscaler";
 /// The service account the autoscaler runs as.
 const AUTOSCALER_SUBJECT: &str = "system:serviceaccount:kube-system:cluster-autoscaler";
+/// The managed policy of the storage driver's role.
+const STORAGE_DRIVER_POLICIES: &[&str] =
+    &["arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"];
+/// The service account the EBS CSI driver's controller runs as.
+const STORAGE_DRIVER_SUBJECT: &str = "system:serviceaccount:kube-system:ebs-csi-controller-sa";
+/// The roles bound to a service account through the OIDC provider, in the order
+/// they are ensured (what follows `<stack>-` in their names).
+pub(super) const WORKLOAD_ROLES: [&str; 2] = ["autoscaler", "storage_driver"];
 /// The audience workload identity tokens carry.
 const STS_AUDIENCE: &str = "sts.amazonaws.com";
 /// Thumbprint of the root CA of EKS OIDC issuers (IAM no longer checks it for
@@ -39,7 +47,8 @@ pub(super) fn role_path(stack: &str) -> String {
     format!("/paved/{stack}/")
 }
 
-/// The name of the stack's role `which` (`cluster`, `node`, `autoscaler`).
+/// The name of the stack's role `which` (`cluster`, `node`, `autoscaler`,
+/// `storage_driver`).
 pub(super) fn role_name(stack: &str, which: &str) -> String {
     format!("{stack}-{which}")
 }
@@ -69,7 +78,9 @@ pub(super) fn oidc_host(provider_arn: &str) -> &str {
         .map_or(provider_arn, |(_, host)| host)
 }
 
-fn autoscaler_trust(provider_arn: &str) -> String {
+/// The trust of a role assumed by the Kubernetes service account `subject` through
+/// the cluster's OIDC provider.
+fn workload_trust(provider_arn: &str, subject: &str) -> String {
     let host = oidc_host(provider_arn);
     json!({
         "Version": "2012-10-17",
@@ -78,12 +89,20 @@ fn autoscaler_trust(provider_arn: &str) -> String {
             "Principal": {"Federated": provider_arn},
             "Action": "sts:AssumeRoleWithWebIdentity",
             "Condition": {"StringEquals": {
-                format!("{host}:sub"): AUTOSCALER_SUBJECT,
+                format!("{host}:sub"): subject,
                 format!("{host}:aud"): STS_AUDIENCE
             }}
         }]
     })
     .to_string()
+}
+
+fn autoscaler_trust(provider_arn: &str) -> String {
+    workload_trust(provider_arn, AUTOSCALER_SUBJECT)
+}
+
+fn storage_driver_trust(provider_arn: &str) -> String {
+    workload_trust(provider_arn, STORAGE_DRIVER_SUBJECT)
 }
 
 fn autoscaler_policy(stack: &str) -> String {
@@ -128,6 +147,9 @@ struct RoleSpec {
     trust: String,
     managed: &'static [&'static str],
     inline: Option<(&'static str, String)>,
+    /// Bound to a service account through the OIDC provider: its trust names the
+    /// provider, which a new cluster changes, so it is converged.
+    workload: bool,
 }
 
 fn iam_err(operation: impl Into<String>) -> impl FnOnce(SdkFailure) -> BackendError {
@@ -170,8 +192,8 @@ fn decoded(doc: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Ensures the cluster and node roles, and the autoscaler's once the OIDC provider
-/// is known.
+/// Ensures the cluster and node roles, and the autoscaler's and the storage
+/// driver's once the OIDC provider is known.
 pub(super) async fn ensure_identities(
     iam: &Client,
     ctx: &StackContext,
@@ -183,12 +205,14 @@ pub(super) async fn ensure_identities(
             trust: service_trust("eks.amazonaws.com"),
             managed: CLUSTER_POLICIES,
             inline: None,
+            workload: false,
         },
         RoleSpec {
             which: "node",
             trust: service_trust("ec2.amazonaws.com"),
             managed: NODE_POLICIES,
             inline: None,
+            workload: false,
         },
     ];
     if let Some(provider) = &req.workload_identity_provider {
@@ -197,6 +221,14 @@ pub(super) async fn ensure_identities(
             trust: autoscaler_trust(provider),
             managed: &[],
             inline: Some((AUTOSCALER_POLICY, autoscaler_policy(&ctx.stack))),
+            workload: true,
+        });
+        specs.push(RoleSpec {
+            which: "storage_driver",
+            trust: storage_driver_trust(provider),
+            managed: STORAGE_DRIVER_POLICIES,
+            inline: None,
+            workload: true,
         });
     }
     let mut components = Vec::new();
@@ -215,6 +247,7 @@ pub(super) async fn ensure_identities(
         control_plane_identity: arns.next().unwrap_or_default(),
         node_identity: arns.next().unwrap_or_default(),
         autoscaler_identity: arns.next(),
+        storage_driver_identity: arns.next(),
     };
     step(Ok(state), components)
 }
@@ -244,9 +277,9 @@ async fn ensure_role(
                 });
             }
             components.push(record(&key, kind::IAM_ROLE, role.arn()));
-            // The autoscaler's trust names the OIDC provider: a new cluster has a new one.
+            // A workload role's trust names the OIDC provider: a new cluster has a new one.
             let current = decoded(role.assume_role_policy_document().unwrap_or_default());
-            if spec.which == "autoscaler" && !same_trust(&current, &spec.trust) {
+            if spec.workload && !same_trust(&current, &spec.trust) {
                 iam.update_assume_role_policy()
                     .role_name(&name)
                     .policy_document(&spec.trust)
@@ -428,6 +461,26 @@ mod tests {
             &decoded(&autoscaler_trust(arn).replace('/', "%2F")),
             &autoscaler_trust(arn)
         ));
+    }
+
+    #[test]
+    fn storage_driver_trust_is_bound_to_its_service_account() {
+        let arn = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC";
+        let doc: serde_json::Value = serde_json::from_str(&storage_driver_trust(arn)).unwrap();
+        let st = &doc["Statement"][0];
+        assert_eq!(st["Principal"]["Federated"], arn);
+        assert_eq!(st["Action"], "sts:AssumeRoleWithWebIdentity");
+        let cond = &st["Condition"]["StringEquals"];
+        assert_eq!(
+            cond["oidc.eks.us-east-1.amazonaws.com/id/ABC:sub"],
+            "system:serviceaccount:kube-system:ebs-csi-controller-sa"
+        );
+        assert_eq!(
+            cond["oidc.eks.us-east-1.amazonaws.com/id/ABC:aud"],
+            "sts.amazonaws.com"
+        );
+        assert_eq!(role_key("storage_driver"), "iam_role.storage_driver");
+        assert_eq!(role_name("shop", "storage_driver"), "shop-storage_driver");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!
 //! One file per concern: [`iam`] (roles and the OIDC provider), [`eks`] (the control
 //! plane, its log group and admin access), [`nodes`] (launch templates and node
-//! groups), [`read`] (the batched refresh), [`teardown`] (ordered deletion) and
+//! groups), [`addons`] (managed add-ons), [`access`] (team access through access
+//! entries with Kubernetes groups), [`read`] (the batched refresh), [`teardown`] (ordered deletion) and
 //! [`wait`] (every wait, over a status-polling closure so it can be tested without
 //! a cloud). This file holds the backend type, the trait's entry points, and what
 //! the concerns share: error mapping, tags and component records.
@@ -13,6 +14,8 @@
 //! templates and the log group are named from it too, so each is found with one
 //! call by name or prefix.
 
+mod access;
+mod addons;
 mod eks;
 mod iam;
 mod nodes;
@@ -32,9 +35,9 @@ use super::network::{self, NetworkSpec};
 use super::tagging::{self, Taggers};
 use super::AwsClients;
 use crate::ports::cluster::{
-    ClusterBackend, ControlPlaneRequest, ControlPlaneState, IdentityRequest, IdentityState,
-    NetworkRequest, NetworkState, NodePoolRequest, NodePoolState, StackSnapshot, TeardownRequest,
-    ZoneChoice,
+    AddonState, AddonsRequest, ClusterBackend, ControlPlaneRequest, ControlPlaneState, GroupAccess,
+    IdentityRequest, IdentityState, NetworkRequest, NetworkState, NodePoolRequest, NodePoolState,
+    StackSnapshot, TeardownRequest, ZoneChoice,
 };
 use crate::ports::key::{EncryptionKeyRequest, KeyState};
 use crate::ports::zones::ZoneSource;
@@ -317,6 +320,28 @@ impl ClusterBackend for AwsClusterBackend {
     async fn delete_node_pool(&self, ctx: &StackContext, name: &str) -> Step<()> {
         match futures::try_join!(self.eks(), self.ec2()) {
             Ok((eks, ec2)) => nodes::delete_pool(&eks, &ec2, ctx, name).await,
+            Err(e) => Step::failed(e, Vec::new()),
+        }
+    }
+
+    async fn ensure_addons(
+        &self,
+        ctx: &StackContext,
+        req: &AddonsRequest,
+    ) -> Step<Vec<AddonState>> {
+        match self.eks().await {
+            Ok(eks) => addons::ensure_addons(&eks, ctx, req).await,
+            Err(e) => Step::failed(e, Vec::new()),
+        }
+    }
+
+    async fn ensure_group_access(
+        &self,
+        ctx: &StackContext,
+        access: &[GroupAccess],
+    ) -> Step<Vec<GroupAccess>> {
+        match self.eks().await {
+            Ok(eks) => access::ensure_group_access(&eks, ctx, access).await,
             Err(e) => Step::failed(e, Vec::new()),
         }
     }

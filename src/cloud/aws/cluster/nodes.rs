@@ -524,6 +524,28 @@ async fn converge(
 ) -> Result<Nodegroup, BackendError> {
     let cluster = ctx.stack.as_str();
     let name = group.nodegroup_name().unwrap_or_default();
+    // A group still changing (an apply cut short mid-rollout) settles first: EKS
+    // refuses another update meanwhile.
+    let settled;
+    let group = if matches!(observed(group).status.as_str(), "CREATING" | "UPDATING") {
+        wait_group(
+            eks,
+            ctx,
+            name,
+            ACTIVE,
+            "waiting for the node group's update",
+        )
+        .await?;
+        settled = describe_group(eks, cluster, name)
+            .await
+            .map_err(eks_err(format!("reading node group {name}")))?
+            .ok_or_else(|| BackendError::NotFound {
+                what: format!("node group {name}"),
+            })?;
+        &settled
+    } else {
+        group
+    };
     let scaling = group.scaling_config();
     let (min, max) = (size(req.min_size), size(req.max_size));
     let mut changed = false;
@@ -629,7 +651,8 @@ async fn converge(
         if version_differs {
             call = call.version(&req.kubernetes_version);
         }
-        call.send()
+        let started = call
+            .send()
             .await
             .map_err(SdkFailure::from_sdk)
             .map_err(|f| {
@@ -644,6 +667,11 @@ async fn converge(
                 }
                 e
             })?;
+        // The update's own record says when the rollout is over; the group's status
+        // may still read ACTIVE right after the call.
+        if let Some(id) = started.update().and_then(|u| u.id()) {
+            super::eks::wait_update(eks, ctx, Some(name), id, "rolling out the node group").await?;
+        }
         wait_group(eks, ctx, name, ACTIVE, "rolling out the node group").await?;
     }
     if !changed && !template_differs && !version_differs {

@@ -2,18 +2,22 @@
 //!
 //! The network's six describe calls, one `DescribeLaunchTemplates` (by stack tag),
 //! one `ListRoles` (by the stack's path), one `DescribeKey` (by alias), one
-//! `DescribeCluster`, one `ListNodegroups`, one `DescribeLogGroups` (by prefix) and
-//! one `ListOpenIDConnectProviders` and one `ListAccessEntries` run concurrently;
-//! then one `DescribeNodegroup` per group, concurrently. A production cluster with
-//! two pools takes 16 calls. Tags for drift come from the same answers (the
-//! network's objects and the EKS cluster).
+//! `DescribeCluster`, one `ListNodegroups`, one `DescribeLogGroups` (by prefix),
+//! one `ListOpenIDConnectProviders`, one `ListAccessEntries` and one `ListAddons`
+//! run concurrently; then one `DescribeNodegroup` per group, one `DescribeAddon`
+//! per add-on and one `DescribeAccessEntry` per access entry, all concurrently
+//! (EKS has no batched describe for them). A production cluster with two pools
+//! takes 17 calls, plus one per add-on and per access entry. Tags for drift come
+//! from the same answers (the network's objects and the EKS cluster).
 
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::Client as Ec2;
 
+use super::access::{describe_entries, granted, group_key};
+use super::addons::{addon_key, addon_state, describe_all as describe_addons};
 use super::eks::{describe, issuer, log_group_name, state_of};
-use super::iam::{provider_for, role_key, role_name, role_path};
+use super::iam::{provider_for, role_key, role_name, role_path, WORKLOAD_ROLES};
 use super::nodes::{describe_groups, pool_of, pool_state};
 use super::{failure, not_found, owned_by, record, unsupported, Clients};
 use crate::cloud::aws::error::SdkFailure;
@@ -32,7 +36,7 @@ pub(super) async fn read_stack(
 ) -> Result<Option<StackSnapshot>, BackendError> {
     let stack = ctx.stack.as_str();
     let group = log_group_name(stack);
-    let (net, templates, roles, key, cluster, group_names, log_groups, providers, access) = futures::join!(
+    let (net, templates, roles, key, cluster, group_names, log_groups, providers, access, addons) = futures::join!(
         network::read_network(&c.ec2, stack),
         c.ec2
             .describe_launch_templates()
@@ -48,6 +52,7 @@ pub(super) async fn read_stack(
             .send(),
         c.iam.list_open_id_connect_providers().send(),
         c.eks.list_access_entries().cluster_name(stack).send(),
+        c.eks.list_addons().cluster_name(stack).send(),
     );
     let net = net?;
     let templates = templates
@@ -73,9 +78,32 @@ pub(super) async fn read_stack(
         .map_err(SdkFailure::from_sdk)
         .map_err(|f| failure("IAM", "listing OIDC providers", f))?;
 
-    let groups = describe_groups(&c.eks, stack, &group_names)
-        .await
-        .map_err(|f| failure("EKS", "reading node groups", f))?;
+    // Add-ons and access entries: none without a cluster, unknown (`None`) when
+    // the endpoint lacks them (moto).
+    let addon_names: Option<Vec<String>> = match addons.map_err(SdkFailure::from_sdk) {
+        Ok(out) => Some(out.addons().to_vec()),
+        Err(_) if cluster.is_none() => Some(Vec::new()),
+        Err(f) if not_found(&f) => Some(Vec::new()),
+        Err(f) if unsupported(&f) => None,
+        Err(f) => return Err(failure("EKS", "listing the cluster's add-ons", f)),
+    };
+    let access = match access.map_err(SdkFailure::from_sdk) {
+        Ok(out) => Ok(out.access_entries().to_vec()),
+        Err(f) => Err(f),
+    };
+    let principals: &[String] = match (&access, &cluster) {
+        (Ok(p), Some(_)) => p,
+        _ => &[],
+    };
+
+    let (groups, addons, entries) = futures::join!(
+        describe_groups(&c.eks, stack, &group_names),
+        describe_addons(&c.eks, stack, addon_names.as_deref().unwrap_or_default()),
+        describe_entries(&c.eks, stack, principals),
+    );
+    let groups = groups.map_err(|f| failure("EKS", "reading node groups", f))?;
+    let addons = addons.map_err(|f| failure("EKS", "reading the cluster's add-ons", f))?;
+    let entries = entries.map_err(|f| failure("EKS", "reading the cluster's access entries", f))?;
 
     let mut snapshot = StackSnapshot {
         network: net.network,
@@ -92,7 +120,7 @@ pub(super) async fn read_stack(
         }
     }
     let mut arns: BTreeMap<&str, String> = BTreeMap::new();
-    for which in ["cluster", "node", "autoscaler"] {
+    for which in ["cluster", "node"].into_iter().chain(WORKLOAD_ROLES) {
         let name = role_name(stack, which);
         if let Some(role) = roles.roles().iter().find(|r| r.role_name() == name) {
             snapshot
@@ -106,6 +134,7 @@ pub(super) async fn read_stack(
             control_plane_identity: cluster_role.clone(),
             node_identity: node_role.clone(),
             autoscaler_identity: arns.get("autoscaler").cloned(),
+            storage_driver_identity: arns.get("storage_driver").cloned(),
         });
     }
     if let Some(k) = key {
@@ -149,22 +178,46 @@ pub(super) async fn read_stack(
         }
         // The principals holding access; unknown (the state's value stands) when the
         // endpoint cannot list access entries (moto has none).
-        let admins = match access.map_err(SdkFailure::from_sdk) {
-            Ok(out) => {
+        let admins = match access {
+            Ok(principals) => {
                 // Rows for the inventory: it lists only the principals in
                 // cluster_admins, so entries made by others do not show.
-                for p in out.access_entries() {
+                for p in &principals {
                     snapshot.components.push(record(
                         &format!("access_entry.{p}"),
                         kind::ACCESS_ENTRY,
                         p,
                     ));
                 }
-                Some(out.access_entries().to_vec())
+                // The group access paved granted, and a row for each.
+                let granted: Vec<_> = entries.iter().filter_map(|e| granted(e, stack)).collect();
+                for g in &granted {
+                    snapshot.components.push(record(
+                        &group_key(&g.principal),
+                        kind::GROUP_ACCESS,
+                        &g.principal,
+                    ));
+                }
+                snapshot.group_access = Some(granted);
+                Some(principals)
             }
             Err(f) if unsupported(&f) || not_found(&f) => None,
             Err(f) => return Err(failure("EKS", "listing the cluster's access entries", f)),
         };
+        // Every add-on the cluster lists; rows for those paved tagged.
+        for a in &addons {
+            let Some(name) = a.addon_name() else {
+                continue;
+            };
+            if a.tags().is_some_and(|t| owned_by(t, stack)) {
+                snapshot.components.push(record(
+                    &addon_key(name),
+                    kind::EKS_ADDON,
+                    a.addon_arn().unwrap_or(name),
+                ));
+            }
+            snapshot.addons.insert(name.to_owned(), addon_state(a));
+        }
         snapshot.control_plane = Some(ControlPlaneState {
             admins,
             ..state_of(&cluster, provider.unwrap_or_default())

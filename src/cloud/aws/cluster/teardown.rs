@@ -2,8 +2,10 @@
 //!
 //! Node groups (waiting until gone), launch templates, the load balancers and
 //! target groups Kubernetes made in the network (waiting until the load balancers
-//! are gone, since they hold network interfaces), the cluster (waiting until gone),
-//! its OIDC provider and log group, the roles, the network (unless it is the
+//! are gone, since they hold network interfaces), the cluster (waiting until gone;
+//! EKS deletes its add-ons and access entries with it, so they need no call of
+//! their own), its OIDC provider and log group, the roles (all under the stack's
+//! path, the storage driver's included), the network (unless it is the
 //! user's; then only the security groups Kubernetes made in it), and the key when
 //! asked. A failure is reported in [`TeardownReport::left_behind`] and the rest
 //! still goes; only cancellation and timeouts stop it. A second call finds nothing

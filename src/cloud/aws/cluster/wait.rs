@@ -72,6 +72,24 @@ pub const ACTIVE: Target = Target::Status {
     failed: &["FAILED", "CREATE_FAILED", "DEGRADED", "DELETING"],
 };
 
+/// An EKS add-on that is ready (as the SDK's `AddonActive` waiter judges it).
+pub const ADDON_ACTIVE: Target = Target::Status {
+    ok: &["ACTIVE"],
+    failed: &[
+        "CREATE_FAILED",
+        "UPDATE_FAILED",
+        "DEGRADED",
+        "DELETING",
+        "DELETE_FAILED",
+    ],
+};
+
+/// An EKS update (`DescribeUpdate`) that is over.
+pub const UPDATE_DONE: Target = Target::Status {
+    ok: &["Successful"],
+    failed: &["Failed", "Cancelled"],
+};
+
 /// An EKS object being deleted.
 pub const DELETED: Target = Target::Gone {
     failed: &["DELETE_FAILED", "FAILED"],
