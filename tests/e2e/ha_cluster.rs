@@ -141,7 +141,10 @@ fn production_cluster_lifecycle_against_moto() {
     ws.apply();
     ws.assert_no_changes();
 
-    // Import after forgetting the resource; the plan after import is empty.
+    // Import after forgetting the resource. The cloud tells everything but where
+    // the in-cluster objects go (delivery = "gitops" and its directory are only in
+    // the configuration), so the plan after import changes those settings in place
+    // and nothing else; after that apply the plan is empty.
     ws.run_ok(&["state", "rm", "paved_ha_cluster.prod"]);
     ws.run_ok(&[
         "import",
@@ -150,6 +153,11 @@ fn production_cluster_lifecycle_against_moto() {
         "paved_ha_cluster.prod",
         "shop",
     ]);
+    let plan = ws.plan(&[]);
+    assert!(plan.stdout.contains("1 to change"), "{plan}");
+    assert!(!plan.stdout.contains("must be replaced"), "{plan}");
+    assert!(plan.stdout.contains("delivery"), "{plan}");
+    ws.apply();
     ws.assert_no_changes();
 
     // Deletion protection refuses destroy at plan time.

@@ -19,6 +19,10 @@ const BETA_ROLE: &str = "arn:aws:iam::123456789012:role/team-beta";
 const PLATFORM_ROLE: &str = "arn:aws:iam::123456789012:role/platform";
 
 fn config(api: &str, teams: &str, delivery: &str) -> String {
+    config_at("1.31", api, teams, delivery)
+}
+
+fn config_at(version: &str, api: &str, teams: &str, delivery: &str) -> String {
     format!(
         r#"{TERRAFORM}
 provider "paved" {{}}
@@ -26,7 +30,7 @@ provider "paved" {{}}
 resource "paved_ha_cluster" "prod" {{
   name                = "shop"
   profile             = "production"
-  kubernetes_version  = "1.31"
+  kubernetes_version  = "{version}"
   deletion_protection = false
   {delivery}
   {api}
@@ -197,6 +201,61 @@ fn teams_autoscaler_and_addons_through_terraform_and_kubectl() {
     assert!(!namespace(&fake, "beta-dev"), "beta's namespace is pruned");
     assert!(namespace(&fake, "alpha-dev"));
     assert!(proxy.access_entry("shop", BETA_ROLE).is_none());
+    ws.assert_no_changes();
+
+    // An upgrade moves the control plane, the add-ons, the pools, then the
+    // autoscaler's image minor, in that order.
+    let image = |fake: &KubeFakeHandle| {
+        fake.object(
+            "apps",
+            "v1",
+            "deployments",
+            "kube-system",
+            "cluster-autoscaler",
+        )
+        .and_then(|d| {
+            d["spec"]["template"]["spec"]["containers"][0]["image"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
+    };
+    assert!(image(&fake).contains(":v1.31."), "{}", image(&fake));
+    ws.write_file("main.tf", &config_at("1.32", &api_block(&fake), ALPHA, ""));
+    let started = std::time::Instant::now();
+    ws.apply();
+    eprintln!(
+        "[figures] upgrade 1.31 -> 1.32 apply: {:.2?}",
+        started.elapsed()
+    );
+    assert_eq!(proxy.eks_cluster_version("shop").as_deref(), Some("1.32"));
+    let updates = proxy.eks_updates("shop");
+    let order: Vec<String> = updates
+        .iter()
+        .map(|u| {
+            u.addon_name
+                .clone()
+                .map(|a| format!("addon {a}"))
+                .or_else(|| u.nodegroup_name.clone().map(|n| format!("pool {n}")))
+                .unwrap_or_else(|| "control plane".to_owned())
+        })
+        .collect();
+    eprintln!("[figures] upgrade order: {order:?}");
+    assert_eq!(
+        order.first().map(String::as_str),
+        Some("control plane"),
+        "{order:?}"
+    );
+    let first_pool = order
+        .iter()
+        .position(|o| o.starts_with("pool"))
+        .expect("the pools moved");
+    let last_addon = order
+        .iter()
+        .rposition(|o| o.starts_with("addon"))
+        .unwrap_or(0);
+    assert!(last_addon < first_pool, "add-ons before pools: {order:?}");
+    assert!(image(&fake).contains(":v1.32."), "{}", image(&fake));
     ws.assert_no_changes();
 
     // Destroy leaves nothing of the stack in moto.
