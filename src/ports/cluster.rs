@@ -271,6 +271,11 @@ pub struct ControlPlaneState {
     pub kubeconfig: String,
 }
 
+/// The Kubernetes label every node of a pool carries, with the pool's name as its
+/// value: what in-cluster workloads select a pool by (the autoscaler runs on the
+/// `system` pool). Adapters set it and leave it out of the labels they report.
+pub const POOL_LABEL: &str = "paved.dev/pool";
+
 /// A taint on a pool's nodes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Taint {

@@ -48,6 +48,10 @@ output "objects" {{
 output "addons" {{
   value = paved_ha_cluster.prod.addons
 }}
+
+output "hashes" {{
+  value = paved_ha_cluster.prod.kubernetes_hashes
+}}
 "#
     )
 }
@@ -124,6 +128,11 @@ fn teams_autoscaler_and_addons_through_terraform_and_kubectl() {
             "{want} missing from {objects:#?}"
         );
     }
+    let hashes = outputs["hashes"]["value"].as_object().expect("hashes");
+    assert_eq!(hashes.len(), objects.len(), "a content hash per object");
+    assert!(hashes
+        .values()
+        .all(|h| h.as_str().is_some_and(|h| h.len() == 64)));
     let addons = outputs["addons"]["value"].as_object().expect("addons");
     assert_eq!(addons.len(), 5, "{addons:#?}");
     let active = proxy.eks_addons("shop");
@@ -258,6 +267,38 @@ fn teams_autoscaler_and_addons_through_terraform_and_kubectl() {
     assert!(image(&fake).contains(":v1.32."), "{}", image(&fake));
     ws.assert_no_changes();
 
+    // Kubernetes made a load balancer and a volume claim: destroy releases them
+    // through the API before the network goes.
+    if has_kubectl() {
+        let extra = ws.dir().join("workload.yaml");
+        std::fs::write(
+            &extra,
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: alpha-dev\nspec:\n  type: LoadBalancer\n  ports:\n  - port: 80\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n  namespace: alpha-dev\nspec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n",
+        )
+        .expect("write the workload");
+        let out = Command::new("kubectl")
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .args([
+                "apply",
+                "--server-side",
+                "--field-manager=team-alpha",
+                "--validate=false",
+                "-f",
+            ])
+            .arg(&extra)
+            .output()
+            .expect("kubectl apply");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(fake
+            .object("", "v1", "services", "alpha-dev", "web")
+            .is_some());
+    }
+
     // Destroy leaves nothing of the stack in moto.
     ws.destroy();
     let left: Vec<String> = moto_objects(&moto.endpoint())
@@ -266,6 +307,12 @@ fn teams_autoscaler_and_addons_through_terraform_and_kubectl() {
         .map(|o| o.to_string())
         .collect();
     assert!(left.is_empty(), "left behind: {left:#?}");
+    assert!(fake
+        .object("", "v1", "services", "alpha-dev", "web")
+        .is_none());
+    assert!(fake
+        .object("", "v1", "persistentvolumeclaims", "alpha-dev", "data")
+        .is_none());
     proxy.shutdown();
 }
 

@@ -44,8 +44,9 @@ provider "paved" {{}}
 resource "paved_ha_cluster" "c" {{
   delivery    = "gitops"
   gitops_path = "gitops"
-  name    = "{stack}"
-  profile = "development"
+  name               = "{stack}"
+  profile            = "development"
+  kubernetes_version = "1.31"
 }}
 
 resource "paved_managed_database" "d" {{

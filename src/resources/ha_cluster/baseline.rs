@@ -13,10 +13,10 @@ use paved_manifests::{
 };
 use paved_value::Path;
 
-use super::config::{ClusterSpec, NodePoolSpec};
+use super::config::{ClusterSpec, NodePoolSpec, SYSTEM_POOL};
 use super::kubernetes::{team_group, Delivery, PLATFORM_ADMINS_GROUP};
 use crate::diag::Diagnostics;
-use crate::ports::cluster::Capacity;
+use crate::ports::cluster::{Capacity, POOL_LABEL};
 use crate::stack::Knowable;
 
 /// What only the apply knows, for rendering the objects.
@@ -89,7 +89,7 @@ pub fn baseline_spec(spec: &ClusterSpec, inputs: &ApplyInputs) -> Option<Baselin
             "k8s.io/cluster-autoscaler/enabled".to_owned(),
             format!("k8s.io/cluster-autoscaler/{name}"),
         ],
-        system_pool_selector: BTreeMap::new(),
+        system_pool_selector: BTreeMap::from([(POOL_LABEL.to_owned(), SYSTEM_POOL.to_owned())]),
         system_pool_tolerations: Vec::new(),
         balance_zones: true,
     });

@@ -109,6 +109,15 @@ pub fn apply_inputs(observed: &Observed, region: &str) -> Result<ApplyInputs, Ba
     })
 }
 
+/// Each object's content hash by its `kubernetes_objects` name.
+fn hashes(rendered: &Rendered) -> std::collections::BTreeMap<String, String> {
+    rendered
+        .objects
+        .iter()
+        .map(|m| (object_label(m), m.hash.clone()))
+        .collect()
+}
+
 fn object_ref(m: &Manifest) -> ObjectRef {
     ObjectRef {
         api_version: m.api_version.clone(),
@@ -211,6 +220,7 @@ pub async fn deliver(
             observed.kube = Some(KubeObserved {
                 objects: rendered.objects.iter().map(object_label).collect(),
                 digest: Some(rendered.digest()),
+                hashes: Some(hashes(&rendered)),
             });
             Ok(())
         }
@@ -243,9 +253,11 @@ async fn apply_all(
     // What exists while this runs: the prior objects, then each one applied.
     let mut exists: Vec<String> = before.iter().map(object_label).collect();
     let record = |exists: &[String], observed: &mut Observed, digest: Option<String>| {
+        let done = digest.is_some();
         observed.kube = Some(KubeObserved {
             objects: exists.to_vec(),
             digest,
+            hashes: done.then(|| hashes(rendered)),
         });
     };
     for m in &rendered.objects {
@@ -455,6 +467,7 @@ pub async fn read(
     Some(KubeObserved {
         objects,
         digest: whole.then(|| rendered.digest()),
+        hashes: whole.then(|| hashes(&rendered)),
     })
 }
 

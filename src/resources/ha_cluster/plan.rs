@@ -138,6 +138,7 @@ pub(crate) struct Outputs {
     pub(crate) ha_report: Value,
     pub(crate) kubernetes_objects: Value,
     pub(crate) kubernetes_digest: Value,
+    pub(crate) kubernetes_hashes: Value,
     pub(crate) addons: Value,
 }
 
@@ -159,6 +160,7 @@ impl Outputs {
             ha_report: Value::unknown(),
             kubernetes_objects: Value::unknown(),
             kubernetes_digest: Value::unknown(),
+            kubernetes_hashes: Value::unknown(),
             addons: Value::unknown(),
         }
     }
@@ -265,6 +267,10 @@ impl Outputs {
             // Kept when what the objects are made of is unchanged.
             kubernetes_digest: match state.get_attr("kubernetes_digest") {
                 Some(d) if whole && !d.is_null() && same_in_cluster(spec, prior) => d.clone(),
+                _ => Value::unknown(),
+            },
+            kubernetes_hashes: match state.get_attr("kubernetes_hashes") {
+                Some(h) if whole && !h.is_null() && same_in_cluster(spec, prior) => h.clone(),
                 _ => Value::unknown(),
             },
             addons: if spec.kubernetes_version.is_known()
@@ -638,6 +644,7 @@ pub(crate) fn render(spec: &ClusterSpec, outputs: &Outputs) -> Value {
         ),
         ("kubernetes_objects", outputs.kubernetes_objects.clone()),
         ("kubernetes_digest", outputs.kubernetes_digest.clone()),
+        ("kubernetes_hashes", outputs.kubernetes_hashes.clone()),
         ("addons", outputs.addons.clone()),
         ("timeouts", Value::Null),
     ])

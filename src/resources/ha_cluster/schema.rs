@@ -409,6 +409,14 @@ pub fn schema() -> Schema {
                 ),
         )
         .attribute(
+            Attribute::map("kubernetes_hashes", Type::String)
+                .computed()
+                .description(
+                    "The content hash (SHA-256 of the rendered object) of each object in `kubernetes_objects`: \
+                     the inventory paved prunes and compares against.",
+                ),
+        )
+        .attribute(
             Attribute::string("kubernetes_digest")
                 .computed()
                 .description("A digest of every object's rendered content; it changes when any object does."),

@@ -60,6 +60,9 @@ pub struct KubeObserved {
     pub objects: Vec<String>,
     /// The digest of what was rendered; `None` when a read cannot tell.
     pub digest: Option<String>,
+    /// Each object's content hash, by its `kubernetes_objects` name; `None` when a
+    /// read cannot tell.
+    pub hashes: Option<BTreeMap<String, String>>,
 }
 
 impl Observed {
@@ -198,6 +201,14 @@ impl Observed {
             kubernetes_digest: match self.kube.as_ref().map(|k| k.digest.as_deref()) {
                 Some(Some(d)) => Value::from(d),
                 _ => Value::unknown(),
+            },
+            kubernetes_hashes: match self.kube.as_ref().and_then(|k| k.hashes.as_ref()) {
+                Some(h) => Value::Map(
+                    h.iter()
+                        .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                        .collect(),
+                ),
+                None => Value::unknown(),
             },
             addons: self.addons.as_ref().map_or_else(Value::unknown, |a| {
                 Value::Map(

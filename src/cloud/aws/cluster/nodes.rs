@@ -32,7 +32,7 @@ use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::network::{checkpoint, component_tags, filter, in_stack, tag_spec};
 use crate::ports::cluster::kind;
 use crate::ports::cluster::Capacity;
-use crate::ports::cluster::{NodePoolRequest, NodePoolState, Taint};
+use crate::ports::cluster::{NodePoolRequest, NodePoolState, Taint, POOL_LABEL};
 use crate::stack::tags::{COMPONENT_TAG, STACK_TAG};
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
@@ -380,7 +380,12 @@ pub(super) fn pool_state(pool: &str, group: &Nodegroup) -> NodePoolState {
             .unwrap_or_default(),
         labels: group
             .labels()
-            .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .map(|l| {
+                l.iter()
+                    .filter(|(k, _)| k.as_str() != POOL_LABEL)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
             .unwrap_or_default(),
         taints: group
             .taints()
@@ -476,7 +481,7 @@ async fn ensure_inner(
                 .set_instance_types(Some(req.instance_types.clone()))
                 .capacity_type(capacity_type(req.capacity))
                 .set_labels(Some(
-                    req.labels.clone().into_iter().collect::<HashMap<_, _>>(),
+                    node_labels(req).into_iter().collect::<HashMap<_, _>>(),
                 ))
                 .set_taints(Some(req.taints.iter().map(eks_taint).collect()))
                 .launch_template(
@@ -511,6 +516,13 @@ async fn ensure_inner(
         components.retain(|c| c.id != arn);
     }
     Ok(pool_state(&req.name, &group))
+}
+
+/// The labels a pool's nodes get: the configured ones and [`POOL_LABEL`].
+fn node_labels(req: &NodePoolRequest) -> BTreeMap<String, String> {
+    let mut labels = req.labels.clone();
+    labels.insert(POOL_LABEL.to_owned(), req.name.clone());
+    labels
 }
 
 /// Brings an existing group to the request: bounds, labels, taints in one config
@@ -574,15 +586,15 @@ async fn converge(
         .labels()
         .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
-    let add: HashMap<String, String> = req
-        .labels
+    let wanted_labels = node_labels(req);
+    let add: HashMap<String, String> = wanted_labels
         .iter()
         .filter(|(k, v)| current.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let remove: Vec<String> = current
         .keys()
-        .filter(|k| !req.labels.contains_key(*k))
+        .filter(|k| !wanted_labels.contains_key(*k))
         .cloned()
         .collect();
     if !add.is_empty() || !remove.is_empty() {

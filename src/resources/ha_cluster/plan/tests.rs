@@ -239,6 +239,9 @@ fn apply(planned: &Value) -> Value {
     if m["kubernetes_digest"].is_unknown() {
         m.insert("kubernetes_digest".into(), Value::from("digest"));
     }
+    if m["kubernetes_hashes"].is_unknown() {
+        m.insert("kubernetes_hashes".into(), Value::Map(Default::default()));
+    }
     if m["node_pool_status"].is_unknown() {
         m.insert(
             "node_pool_status".into(),
