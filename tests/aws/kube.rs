@@ -445,3 +445,113 @@ async fn tokens_are_renewed_when_less_than_five_minutes_remain() {
         "a refused token is dropped and the next call makes a new one"
     );
 }
+
+/// The same adapter against a real cluster, when `KUBECONFIG` names one (reported
+/// as skipped otherwise): the development baseline of a team is applied as
+/// paved applies it, read back, and removed in prune order. Kubeconfigs that log
+/// in through a command (`aws eks get-token`) are skipped: paved makes its own
+/// tokens from cloud credentials, which a bare cluster does not have.
+#[tokio::test]
+async fn a_real_cluster_when_kubeconfig_points_at_one() {
+    let Some(path) = std::env::var_os("KUBECONFIG").filter(|p| !p.is_empty()) else {
+        eprintln!("skipped: KUBECONFIG is not set (no real cluster to run against)");
+        return;
+    };
+    let config = kube::config::Kubeconfig::read_from(&path).expect("read KUBECONFIG");
+    let context = config
+        .current_context
+        .as_ref()
+        .and_then(|name| config.contexts.iter().find(|c| &c.name == name))
+        .and_then(|c| c.context.clone())
+        .expect("a current context");
+    let cluster = config
+        .clusters
+        .iter()
+        .find(|c| c.name == context.cluster)
+        .and_then(|c| c.cluster.clone())
+        .expect("the context's cluster");
+    let user = context.user.as_deref().unwrap_or_default();
+    let token = config
+        .auth_infos
+        .iter()
+        .find(|a| a.name == user)
+        .and_then(|a| a.auth_info.clone())
+        .and_then(|a| a.token)
+        .map(|t| secrecy::ExposeSecret::expose_secret(&t).to_owned());
+    let (Some(server), Some(token)) = (cluster.server.clone(), token) else {
+        eprintln!("skipped: the KUBECONFIG user has no bearer token (exec or certificates)");
+        return;
+    };
+    let ca_pem = cluster
+        .certificate_authority_data
+        .clone()
+        .unwrap_or_default();
+    let target = KubeTarget {
+        endpoint: server,
+        ca_pem,
+        auth: KubeAuth::Bearer(token),
+        api_url: None,
+        proxy_url: None,
+    };
+    let api = connector(eks_tokens())
+        .connect(&target)
+        .await
+        .expect("connect");
+    let spec = paved_manifests::BaselineSpec {
+        platform: paved_manifests::Platform::Eks {
+            account_id: "123456789012".into(),
+            region: REGION.into(),
+        },
+        cluster_name: "paved-e2e".into(),
+        kubernetes_minor: (1, 31),
+        profile_name: "development".into(),
+        autoscaler: None,
+        storage_class: None,
+        teams: [(
+            "paved-e2e".to_string(),
+            paved_manifests::TeamSpec {
+                namespaces: vec!["paved-e2e-dev".into()],
+                groups: vec!["paved-team-paved-e2e".into()],
+                view_namespaces: Vec::new(),
+            },
+        )]
+        .into(),
+        platform_admin_groups: Vec::new(),
+        quota: paved_manifests::QuotaSpec {
+            requests_cpu: "1".into(),
+            requests_memory: "1Gi".into(),
+            limits_cpu: "2".into(),
+            limits_memory: "2Gi".into(),
+            pods: 10,
+        },
+        limit_range: paved_manifests::LimitRangeSpec {
+            default_request_cpu: "100m".into(),
+            default_request_memory: "128Mi".into(),
+            default_limit_cpu: "200m".into(),
+            default_limit_memory: "256Mi".into(),
+        },
+        pod_security: paved_manifests::PodSecurityLevel::Restricted,
+    };
+    let rendered = paved_manifests::render(&spec).expect("render");
+    for m in &rendered.objects {
+        api.apply(&m.body).await.expect("apply");
+    }
+    for m in &rendered.objects {
+        let object = ObjectRef {
+            api_version: m.api_version.clone(),
+            kind: m.kind.clone(),
+            namespace: m.namespace.clone(),
+            name: m.name.clone(),
+        };
+        assert!(api.get(&object).await.expect("get").is_some(), "{object}");
+    }
+    for id in paved_manifests::Rendered::prune_order(&rendered.ids()) {
+        let object = ObjectRef {
+            api_version: id.api_version,
+            kind: id.kind,
+            namespace: id.namespace,
+            name: id.name,
+        };
+        api.delete(&object).await.expect("delete");
+    }
+}
