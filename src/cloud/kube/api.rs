@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::Mutex;
 
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
-use kube::core::{ApiResource, GroupVersionKind, TypeMeta};
+use kube::core::{ApiResource, GroupVersion, TypeMeta};
 use kube::discovery::{self, Scope};
 use serde_json::Value as Json;
 
@@ -97,8 +97,10 @@ impl KubeRsApi {
             Some((group, version)) => (group, version),
             None => ("", api_version),
         };
-        let gvk = GroupVersionKind::gvk(group, version, kind);
-        let (resource, caps) = discovery::pinned_kind(client, &gvk).await.map_err(|e| {
+        // One request lists every kind of the group version: all of them are
+        // cached, so a baseline of many kinds costs one request per group version.
+        let gv = GroupVersion::gv(group, version);
+        let served = discovery::pinned_group(client, &gv).await.map_err(|e| {
             match from_kube(self.session.url(), e) {
                 // A group/version the server does not serve answers 404.
                 KubeError::Api { code: 404, .. } | KubeError::UnknownKind(_) => {
@@ -107,14 +109,20 @@ impl KubeRsApi {
                 other => other,
             }
         })?;
-        let resolved = Resolved {
-            resource,
-            namespaced: caps.scope == Scope::Namespaced,
-        };
         if let Ok(mut kinds) = self.kinds.lock() {
-            kinds.insert(key, resolved.clone());
+            for (resource, caps) in served.versioned_resources(version) {
+                let resolved = Resolved {
+                    namespaced: caps.scope == Scope::Namespaced,
+                    resource,
+                };
+                kinds.insert(
+                    (api_version.to_owned(), resolved.resource.kind.clone()),
+                    resolved,
+                );
+            }
         }
-        Ok(resolved)
+        self.cached(&key)
+            .ok_or_else(|| KubeError::UnknownKind(format!("{kind} in {api_version}")))
     }
 
     fn cached(&self, key: &(String, String)) -> Option<Resolved> {
