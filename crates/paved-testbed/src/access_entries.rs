@@ -57,14 +57,12 @@ use hyper::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::classify::form_param;
+use crate::wire::form_param;
+pub(crate) use crate::wire::Answer;
+pub use crate::wire::DEFAULT_REGION;
 
 /// The only access-entry type the stand-in models.
 pub const STANDARD: &str = "STANDARD";
-
-/// Region used for ARNs when a request carries no SigV4 credential scope, and
-/// for entries added from a test.
-pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// Account used for ARNs when the principal ARN does not name one.
 const DEFAULT_ACCOUNT: &str = "123456789012";
@@ -268,27 +266,14 @@ pub(crate) fn deleted_cluster(method: &Method, path: &str) -> Option<String> {
     }
 }
 
-/// The stand-in's answer to one request.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Answer {
-    /// HTTP status.
-    pub status: u16,
-    /// The error code (`x-amzn-ErrorType`) of an error answer.
-    pub error_type: Option<&'static str>,
-    /// The JSON body.
-    pub body: Value,
-}
-
+/// The access-entry API's error answers.
 impl Answer {
-    fn ok(body: Value) -> Self {
-        Self {
-            status: 200,
-            error_type: None,
-            body,
-        }
-    }
-
-    fn error(status: u16, code: &'static str, message: impl Into<String>, cluster: &str) -> Self {
+    fn entry_error(
+        status: u16,
+        code: &'static str,
+        message: impl Into<String>,
+        cluster: &str,
+    ) -> Self {
         Self {
             status,
             error_type: Some(code),
@@ -296,8 +281,8 @@ impl Answer {
         }
     }
 
-    fn not_found(cluster: &str) -> Self {
-        Self::error(
+    fn entry_not_found(cluster: &str) -> Self {
+        Self::entry_error(
             404,
             "ResourceNotFoundException",
             "The specified access entry resource is not found.",
@@ -305,8 +290,8 @@ impl Answer {
         )
     }
 
-    fn invalid(message: impl Into<String>, cluster: &str) -> Self {
-        Self::error(400, "InvalidParameterException", message, cluster)
+    fn entry_invalid(message: impl Into<String>, cluster: &str) -> Self {
+        Self::entry_error(400, "InvalidParameterException", message, cluster)
     }
 }
 
@@ -497,13 +482,13 @@ impl AccessEntryStore {
             }
             Operation::Describe { cluster, principal } => match self.entry(cluster, principal) {
                 Some(entry) => Answer::ok(json!({ "accessEntry": entry.to_wire() })),
-                None => Answer::not_found(cluster),
+                None => Answer::entry_not_found(cluster),
             },
             Operation::Delete { cluster, principal } => {
                 if self.remove(cluster, principal) {
                     Answer::ok(json!({}))
                 } else {
-                    Answer::not_found(cluster)
+                    Answer::entry_not_found(cluster)
                 }
             }
             Operation::AssociatePolicy { cluster, principal } => {
@@ -520,10 +505,10 @@ impl AccessEntryStore {
                     .get_mut(cluster)
                     .and_then(|e| e.get_mut(principal))
                 else {
-                    return Answer::not_found(cluster);
+                    return Answer::entry_not_found(cluster);
                 };
                 if !entry.has_policy(policy) {
-                    return Answer::not_found(cluster);
+                    return Answer::entry_not_found(cluster);
                 }
                 entry.access_policies.retain(|p| p.policy_arn != *policy);
                 entry.modified_at = now();
@@ -540,14 +525,14 @@ impl AccessEntryStore {
         };
         let input: UpdateInput = match serde_json::from_slice(body) {
             Ok(input) => input,
-            Err(e) => return Answer::invalid(format!("invalid request body: {e}"), cluster),
+            Err(e) => return Answer::entry_invalid(format!("invalid request body: {e}"), cluster),
         };
         let Some(entry) = self
             .clusters
             .get_mut(cluster)
             .and_then(|e| e.get_mut(principal))
         else {
-            return Answer::not_found(cluster);
+            return Answer::entry_not_found(cluster);
         };
         if let Some(groups) = input.kubernetes_groups {
             entry.kubernetes_groups = groups;
@@ -562,25 +547,25 @@ impl AccessEntryStore {
     fn create(&mut self, cluster: &str, body: &[u8], region: &str) -> Answer {
         let input: CreateInput = match serde_json::from_slice(body) {
             Ok(input) => input,
-            Err(e) => return Answer::invalid(format!("invalid request body: {e}"), cluster),
+            Err(e) => return Answer::entry_invalid(format!("invalid request body: {e}"), cluster),
         };
         let Some(principal) = input.principal_arn.filter(|p| !p.is_empty()) else {
-            return Answer::invalid("principalArn is required.", cluster);
+            return Answer::entry_invalid("principalArn is required.", cluster);
         };
         if !principal.starts_with("arn:") || !principal.contains(":iam::") {
-            return Answer::invalid(
+            return Answer::entry_invalid(
                 format!("The specified principalArn is invalid: {principal}"),
                 cluster,
             );
         }
         if let Some(t) = input.entry_type.as_deref().filter(|t| *t != STANDARD) {
-            return Answer::invalid(
+            return Answer::entry_invalid(
                 format!("access entry type {t} is not modelled by the paved-testbed stand-in; only STANDARD is"),
                 cluster,
             );
         }
         if self.entry(cluster, &principal).is_some() {
-            return Answer::error(
+            return Answer::entry_error(
                 409,
                 "ResourceInUseException",
                 "The specified access entry resource is already in use on this cluster.",
@@ -604,32 +589,32 @@ impl AccessEntryStore {
     fn associate(&mut self, cluster: &str, principal: &str, body: &[u8]) -> Answer {
         let input: AssociateInput = match serde_json::from_slice(body) {
             Ok(input) => input,
-            Err(e) => return Answer::invalid(format!("invalid request body: {e}"), cluster),
+            Err(e) => return Answer::entry_invalid(format!("invalid request body: {e}"), cluster),
         };
         let Some(policy_arn) = input.policy_arn.filter(|p| !p.is_empty()) else {
-            return Answer::invalid("policyArn is required.", cluster);
+            return Answer::entry_invalid("policyArn is required.", cluster);
         };
         let Some(scope) = input.access_scope else {
-            return Answer::invalid("accessScope is required.", cluster);
+            return Answer::entry_invalid("accessScope is required.", cluster);
         };
         let scope_type = scope.scope_type.unwrap_or_default();
         match scope_type.as_str() {
             "cluster" if scope.namespaces.is_empty() => {}
             "cluster" => {
-                return Answer::invalid(
+                return Answer::entry_invalid(
                     "namespaces cannot be given with an accessScope of type cluster.",
                     cluster,
                 )
             }
             "namespace" if !scope.namespaces.is_empty() => {}
             "namespace" => {
-                return Answer::invalid(
+                return Answer::entry_invalid(
                     "namespaces are required with an accessScope of type namespace.",
                     cluster,
                 )
             }
             other => {
-                return Answer::invalid(
+                return Answer::entry_invalid(
                     format!("accessScope type must be cluster or namespace, not {other:?}."),
                     cluster,
                 )
@@ -640,7 +625,7 @@ impl AccessEntryStore {
             .get_mut(cluster)
             .and_then(|e| e.get_mut(principal))
         else {
-            return Answer::not_found(cluster);
+            return Answer::entry_not_found(cluster);
         };
         let at = now();
         let associated_at = entry

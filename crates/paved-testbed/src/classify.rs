@@ -19,6 +19,8 @@
 
 use hyper::http::{HeaderMap, Method, Uri};
 
+pub use crate::wire::{form_param, percent_decode};
+
 /// Service name used when a request carries no SigV4 credential scope.
 pub const UNKNOWN_SERVICE: &str = "unknown";
 
@@ -173,57 +175,6 @@ pub fn service_from_scope(scope: &str) -> Option<String> {
         None
     } else {
         Some(service.to_string())
-    }
-}
-
-/// The first value of `name` in an `a=b&c=d` string, percent-decoded.
-pub fn form_param(encoded: &str, name: &str) -> Option<String> {
-    encoded.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if percent_decode(key) == name {
-            Some(percent_decode(value))
-        } else {
-            None
-        }
-    })
-}
-
-/// Decodes `%XX` escapes and `+` (as space); invalid escapes are kept as is.
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h * 16 + l);
-                    i += 3;
-                }
-                _ => {
-                    out.push(b'%');
-                    i += 1;
-                }
-            },
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
     }
 }
 

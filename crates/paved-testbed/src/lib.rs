@@ -42,6 +42,7 @@ pub mod faults;
 pub mod kube;
 pub mod proxy;
 pub mod stats;
+mod wire;
 
 pub use access_entries::{AccessEntry, AssociatedAccessPolicy};
 pub use classify::{Classification, Protocol};

@@ -653,7 +653,7 @@ async fn eks_stand_in(
         nodegroup,
         Instant::now(),
     );
-    stand_in_response(answer.into(), &shared.next_request_id())
+    stand_in_response(answer, &shared.next_request_id())
 }
 
 /// An internal `GET path` to the upstream with the request's own headers

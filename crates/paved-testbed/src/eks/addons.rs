@@ -12,8 +12,7 @@ use serde_json::{json, Value};
 use super::updates::{new_update, UpdateParam};
 use super::{minor, now_epoch, parse_body, Answer, ClusterInfo, EksStore, Phase};
 
-/// The Kubernetes minor versions the add-on version table covers.
-pub const KUBERNETES_VERSIONS: [&str; 4] = ["1.29", "1.30", "1.31", "1.32"];
+use super::KUBERNETES_VERSIONS;
 
 /// One row of the add-on version table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +27,7 @@ pub struct AddonVersionRow {
     pub default_for: &'static [&'static str],
 }
 
-const ALL: &[&str] = &["1.29", "1.30", "1.31", "1.32"];
+const ALL: &[&str] = &KUBERNETES_VERSIONS;
 
 /// The add-on versions the stand-in knows, newest first per add-on. Exactly
 /// one version per add-on is the default for each of [`KUBERNETES_VERSIONS`].
@@ -262,7 +261,7 @@ fn check_common(
 ) -> Result<(), Answer> {
     if let Some(role) = role.filter(|r| !r.is_empty()) {
         if !(role.starts_with("arn:") && role.contains(":iam::") && role.contains(":role/")) {
-            return Err(Answer::invalid(
+            return Err(Answer::eks_invalid(
                 format!("serviceAccountRoleArn {role} is not a valid IAM role ARN."),
                 cluster,
                 Some(addon),
@@ -272,7 +271,7 @@ fn check_common(
     }
     if let Some(resolve) = resolve {
         if !matches!(resolve, "OVERWRITE" | "NONE" | "PRESERVE") {
-            return Err(Answer::invalid(
+            return Err(Answer::eks_invalid(
                 format!(
                     "resolveConflicts must be one of OVERWRITE, NONE, PRESERVE; got {resolve}."
                 ),
@@ -285,7 +284,7 @@ fn check_common(
     if let Some(values) = values.map(str::trim).filter(|v| v.starts_with('{')) {
         let parsed: Result<serde_json::Map<String, Value>, _> = serde_json::from_str(values);
         if let Err(e) = parsed {
-            return Err(Answer::invalid(
+            return Err(Answer::eks_invalid(
                 format!("configurationValues is not valid JSON: {e}"),
                 cluster,
                 Some(addon),
@@ -299,7 +298,7 @@ fn check_common(
 /// Checks that `version` of `addon` runs on Kubernetes minor `k8s`.
 fn check_version(addon: &str, version: &str, k8s: &str, cluster: &str) -> Result<(), Answer> {
     if !addon_versions(addon, k8s).contains(&version) {
-        return Err(Answer::invalid(
+        return Err(Answer::eks_invalid(
             format!(
                 "Addon version specified is not supported: {addon} {version} is not compatible with Kubernetes {k8s}."
             ),
@@ -324,12 +323,12 @@ impl EksStore {
             Err(answer) => return answer,
         };
         let Some(name) = input.addon_name.filter(|n| !n.is_empty()) else {
-            return Answer::invalid("addonName is required.", cluster, None, None);
+            return Answer::eks_invalid("addonName is required.", cluster, None, None);
         };
         let k8s = self.effective_version(cluster, info, now);
         let k8s_minor = minor(&k8s).unwrap_or_default();
         if addon_kind(&name).is_none() || addon_versions(&name, &k8s_minor).is_empty() {
-            return Answer::invalid(
+            return Answer::eks_invalid(
                 format!("Addon {name} specified is not supported in {k8s_minor} cluster version"),
                 cluster,
                 Some(&name),
@@ -341,7 +340,7 @@ impl EksStore {
             None => match default_addon_version(&name, &k8s_minor) {
                 Some(v) => v.to_owned(),
                 None => {
-                    return Answer::invalid(
+                    return Answer::eks_invalid(
                         format!("Addon {name} has no default version for {k8s_minor}"),
                         cluster,
                         Some(&name),
@@ -366,7 +365,7 @@ impl EksStore {
         let id = self.next_uuid();
         let state = self.cluster_state(cluster);
         if state.addons.contains_key(&name) {
-            return Answer::error(
+            return Answer::eks_error(
                 409,
                 "ResourceInUseException",
                 format!("Addon already exists: {name}"),
@@ -459,7 +458,7 @@ impl EksStore {
         match entry.status(now) {
             Some("ACTIVE") => {}
             Some(status) => {
-                return Answer::error(
+                return Answer::eks_error(
                     409,
                     "ResourceInUseException",
                     format!("Addon {addon} is in status {status} and cannot be updated now."),
@@ -476,7 +475,7 @@ impl EksStore {
                 return answer;
             }
             if version_key(version) < version_key(&entry.addon.addon_version) {
-                return Answer::invalid(
+                return Answer::eks_invalid(
                     format!(
                         "Updating addon {addon} from {} to the earlier version {version} is not supported.",
                         entry.addon.addon_version

@@ -80,13 +80,11 @@ use hyper::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use crate::classify::percent_decode;
+pub(crate) use crate::wire::Answer;
+use crate::wire::{percent_decode, DEFAULT_REGION};
 use crate::ProxyHandle;
 
-pub use addons::{
-    addon_versions, default_addon_version, Addon, AddonVersionRow, ADDON_VERSIONS,
-    KUBERNETES_VERSIONS,
-};
+pub use addons::{addon_versions, default_addon_version, Addon, AddonVersionRow, ADDON_VERSIONS};
 pub use updates::{Update, UpdateParam, AMI_RELEASE_VERSIONS, PLATFORM_VERSIONS};
 
 use addons::AddonState;
@@ -268,37 +266,13 @@ pub(crate) fn rewrite_target(method: &Method, path: &str) -> Option<RewriteTarge
     }
 }
 
-/// The stand-in's answer to one request.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Answer {
-    /// HTTP status.
-    pub status: u16,
-    /// The error code (`x-amzn-ErrorType`) of an error answer.
-    pub error_type: Option<&'static str>,
-    /// The JSON body.
-    pub body: Value,
-}
+/// The Kubernetes minor versions the stand-ins model (the add-on version table
+/// and the version updates).
+pub const KUBERNETES_VERSIONS: [&str; 4] = ["1.29", "1.30", "1.31", "1.32"];
 
-impl From<Answer> for crate::access_entries::Answer {
-    fn from(a: Answer) -> Self {
-        crate::access_entries::Answer {
-            status: a.status,
-            error_type: a.error_type,
-            body: a.body,
-        }
-    }
-}
-
+/// The EKS stand-ins' error answers.
 impl Answer {
-    fn ok(body: Value) -> Self {
-        Self {
-            status: 200,
-            error_type: None,
-            body,
-        }
-    }
-
-    fn error(
+    fn eks_error(
         status: u16,
         code: &'static str,
         message: impl Into<String>,
@@ -323,13 +297,13 @@ impl Answer {
         }
     }
 
-    fn invalid(
+    fn eks_invalid(
         message: impl Into<String>,
         cluster: &str,
         addon: Option<&str>,
         nodegroup: Option<&str>,
     ) -> Self {
-        Self::error(
+        Self::eks_error(
             400,
             "InvalidParameterException",
             message,
@@ -340,7 +314,7 @@ impl Answer {
     }
 
     fn cluster_not_found(cluster: &str) -> Self {
-        Self::error(
+        Self::eks_error(
             404,
             "ResourceNotFoundException",
             format!("No cluster found for name: {cluster}."),
@@ -351,7 +325,7 @@ impl Answer {
     }
 
     fn nodegroup_not_found(cluster: &str, nodegroup: &str) -> Self {
-        Self::error(
+        Self::eks_error(
             404,
             "ResourceNotFoundException",
             format!("No node group found for name: {nodegroup}."),
@@ -362,7 +336,7 @@ impl Answer {
     }
 
     fn addon_not_found(cluster: &str, addon: &str) -> Self {
-        Self::error(
+        Self::eks_error(
             404,
             "ResourceNotFoundException",
             format!("No addon: {addon} found in cluster: {cluster}"),
@@ -373,7 +347,7 @@ impl Answer {
     }
 
     fn arn_not_found(arn: &str) -> Self {
-        Self::error(
+        Self::eks_error(
             404,
             "NotFoundException",
             format!("Resource was not found: {arn}"),
@@ -384,7 +358,7 @@ impl Answer {
     }
 
     fn server(message: impl Into<String>) -> Self {
-        Self::error(500, "ServerException", message, "", None, None)
+        Self::eks_error(500, "ServerException", message, "", None, None)
     }
 }
 
@@ -396,7 +370,7 @@ fn parse_body<T: DeserializeOwned>(body: &[u8], cluster: &str) -> Result<T, Answ
         body
     };
     serde_json::from_slice(body)
-        .map_err(|e| Answer::invalid(format!("invalid request body: {e}"), cluster, None, None))
+        .map_err(|e| Answer::eks_invalid(format!("invalid request body: {e}"), cluster, None, None))
 }
 
 /// `1.31`, `1.31.2`, `v1.31` → `1.31`.
@@ -479,7 +453,7 @@ impl ClusterInfo {
             version: c["version"].as_str().unwrap_or_default().to_owned(),
             platform_version: c["platformVersion"].as_str().map(str::to_owned),
             partition: field(1, "aws"),
-            region: field(3, crate::access_entries::DEFAULT_REGION),
+            region: field(3, DEFAULT_REGION),
             account: field(4, "123456789012"),
             name,
         })

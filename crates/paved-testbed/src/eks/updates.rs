@@ -9,8 +9,9 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::addons::KUBERNETES_VERSIONS;
-use super::{minor, minor_number, now_epoch, parse_body, Answer, ClusterInfo, EksStore};
+use super::{
+    minor, minor_number, now_epoch, parse_body, Answer, ClusterInfo, EksStore, KUBERNETES_VERSIONS,
+};
 
 /// The platform version a cluster reports after an upgrade to each minor of
 /// [`KUBERNETES_VERSIONS`] (illustrative values in EKS's format).
@@ -208,7 +209,7 @@ struct TemplateInput {
 }
 
 fn in_use(message: String, cluster: &str, nodegroup: Option<&str>) -> Answer {
-    Answer::error(
+    Answer::eks_error(
         409,
         "ResourceInUseException",
         message,
@@ -231,10 +232,10 @@ impl EksStore {
             Err(answer) => return answer,
         };
         let Some(target) = input.version.filter(|v| !v.is_empty()) else {
-            return Answer::invalid("version is required.", cluster, None, None);
+            return Answer::eks_invalid("version is required.", cluster, None, None);
         };
         let Some(platform) = lookup(&PLATFORM_VERSIONS, &target) else {
-            return Answer::invalid(
+            return Answer::eks_invalid(
                 format!(
                     "unsupported Kubernetes version {target}; the stand-in models {}",
                     KUBERNETES_VERSIONS.join(", ")
@@ -260,7 +261,7 @@ impl EksStore {
         let current_platform = self.effective_platform(cluster, info, now);
         let current_minor = minor(&current).unwrap_or_else(|| current.clone());
         let (Some(from), Some(to)) = (minor_number(&current_minor), minor_number(&target)) else {
-            return Answer::invalid(
+            return Answer::eks_invalid(
                 format!(
                     "Unsupported Kubernetes minor version update from {current_minor} to {target}"
                 ),
@@ -270,7 +271,7 @@ impl EksStore {
             );
         };
         if to <= from || to.0 != from.0 || to.1 > from.1 + 1 {
-            return Answer::invalid(
+            return Answer::eks_invalid(
                 format!(
                     "Unsupported Kubernetes minor version update from {current_minor} to {target}"
                 ),
@@ -323,7 +324,8 @@ impl EksStore {
         let identity = nodegroup_identity(ng);
         let cluster_version = self.effective_version(cluster, info, now);
         let cluster_minor = minor(&cluster_version).unwrap_or_else(|| cluster_version.clone());
-        let invalid = |message: String| Answer::invalid(message, cluster, None, Some(nodegroup));
+        let invalid =
+            |message: String| Answer::eks_invalid(message, cluster, None, Some(nodegroup));
 
         let change = self
             .clusters
@@ -464,7 +466,7 @@ impl EksStore {
         });
         match found {
             Some(u) => Answer::ok(json!({ "update": u.wire(now) })),
-            None => Answer::error(
+            None => Answer::eks_error(
                 404,
                 "ResourceNotFoundException",
                 format!("No update found for ID: {id}"),
