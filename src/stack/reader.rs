@@ -229,11 +229,6 @@ impl Written {
         self.0.contains(name)
     }
 
-    /// Notes `name` as written (drift made it hold a value).
-    pub fn insert(&mut self, name: &str) {
-        self.0.insert(name.to_string());
-    }
-
     /// The rendered value of the optional attribute `name`: null when it was not
     /// written and `value` is empty (an empty list or map), else `value`.
     pub fn render(&self, name: &str, value: Value) -> Value {

@@ -337,6 +337,62 @@ fn gitops_delivery_writes_files_and_never_calls_the_cluster() {
         "GitOps delivery calls no cluster"
     );
     ws.assert_no_changes();
+
+    // What Flux or Argo CD would do with the files, done by kubectl: the rendered
+    // manifests apply server-side through the kustomization, then delete.
+    if has_kubectl() {
+        let kubeconfig = ws.dir().join("fake.kubeconfig");
+        fake.write_kubeconfig(&kubeconfig).expect("kubeconfig");
+        let dir_arg = dir.to_string_lossy().into_owned();
+        let out = kubectl(
+            &kubeconfig,
+            &[
+                "apply",
+                "--server-side",
+                "--field-manager=flux",
+                "--validate=false",
+                "-k",
+                &dir_arg,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(namespace(&fake, "alpha-prod"));
+        let autoscaler = fake
+            .object(
+                "apps",
+                "v1",
+                "deployments",
+                "kube-system",
+                "cluster-autoscaler",
+            )
+            .expect("the autoscaler");
+        assert_eq!(
+            autoscaler["spec"]["template"]["spec"]["nodeSelector"]["paved.dev/pool"], "system",
+            "the autoscaler runs on the system pool: {autoscaler:#}"
+        );
+        // The stand-in deletes a namespace's objects at once (a real server keeps
+        // them while the namespace terminates), hence --ignore-not-found.
+        let out = kubectl(
+            &kubeconfig,
+            &[
+                "delete",
+                "-k",
+                &dir_arg,
+                "--wait=false",
+                "--ignore-not-found",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!namespace(&fake, "alpha-prod"));
+    }
     // A file deleted by hand is drift: the plan writes it again.
     let namespace_file = walk(&dir)
         .into_iter()

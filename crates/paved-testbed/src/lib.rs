@@ -41,6 +41,7 @@ pub mod error;
 pub mod faults;
 pub mod kube;
 pub mod proxy;
+pub mod signals;
 pub mod stats;
 mod wire;
 

@@ -129,6 +129,21 @@ impl KubeRsApi {
         self.kinds.lock().ok()?.get(key).cloned()
     }
 
+    /// An `Api` for the object's kind and namespace.
+    async fn api_for(
+        &self,
+        client: kube::Client,
+        object: &ObjectRef,
+    ) -> Result<(Api<DynamicObject>, Resolved), KubeError> {
+        self.api(
+            client,
+            &object.api_version,
+            &object.kind,
+            object.namespace.as_deref(),
+        )
+        .await
+    }
+
     /// An `Api` for `kind` in `namespace` (ignored for cluster-scoped kinds; a
     /// namespaced kind with no namespace is the `default` namespace, as kubectl's).
     async fn api(
@@ -211,14 +226,7 @@ impl KubeApi for KubeRsApi {
 
     async fn get(&self, object: &ObjectRef) -> Result<Option<Json>, KubeError> {
         self.call(&format!("read {object}"), |client| async move {
-            let (api, resolved) = self
-                .api(
-                    client,
-                    &object.api_version,
-                    &object.kind,
-                    object.namespace.as_deref(),
-                )
-                .await?;
+            let (api, resolved) = self.api_for(client, object).await?;
             match api.get_opt(&object.name).await.map_err(|e| self.err(e))? {
                 Some(live) => to_json(live, &resolved.resource).map(Some),
                 None => Ok(None),
@@ -229,14 +237,7 @@ impl KubeApi for KubeRsApi {
 
     async fn delete(&self, object: &ObjectRef) -> Result<bool, KubeError> {
         self.call(&format!("delete {object}"), |client| async move {
-            let (api, _) = self
-                .api(
-                    client,
-                    &object.api_version,
-                    &object.kind,
-                    object.namespace.as_deref(),
-                )
-                .await?;
+            let (api, _) = self.api_for(client, object).await?;
             match api.delete(&object.name, &DeleteParams::background()).await {
                 Ok(_) => Ok(true),
                 Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),

@@ -150,9 +150,14 @@ pub fn baseline_spec(spec: &ClusterSpec, inputs: &ApplyInputs) -> Option<Baselin
 /// How an object is named in `kubernetes_objects`: `Kind namespace/name`, or
 /// `Kind name` for cluster-scoped objects.
 pub fn object_label(m: &Manifest) -> String {
-    match &m.namespace {
-        Some(ns) => format!("{} {}/{}", m.kind, ns, m.name),
-        None => format!("{} {}", m.kind, m.name),
+    label(&m.kind, m.namespace.as_deref(), &m.name)
+}
+
+/// `Kind namespace/name`, or `Kind name` without a namespace.
+pub fn label(kind: &str, namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
     }
 }
 

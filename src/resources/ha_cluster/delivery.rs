@@ -22,7 +22,7 @@ use base64::Engine as _;
 use paved_manifests::{Manifest, Rendered};
 use serde_json::Value as Json;
 
-use super::baseline::{object_label, render, ApplyInputs};
+use super::baseline::{label, object_label, render, ApplyInputs};
 use super::config::ClusterSpec;
 use super::kubernetes::Delivery;
 use super::state::{KubeObserved, Observed};
@@ -293,10 +293,7 @@ async fn apply_all(
             namespace: id.namespace.clone(),
             name: id.name.clone(),
         };
-        let label = match &id.namespace {
-            Some(ns) => format!("{} {}/{}", id.kind, ns, id.name),
-            None => format!("{} {}", id.kind, id.name),
-        };
+        let label = label(&id.kind, id.namespace.as_deref(), &id.name);
         if let Err(e) = api.delete(&object).await {
             record(&exists, observed, None);
             return Err(kube_error(&format!("deleting {label}"), e));

@@ -108,13 +108,12 @@ pub struct KubernetesSpec {
     pub written: Written,
 }
 
-fn strings(r: &mut Reader, s: Slot<'_>) -> Option<Knowable<Vec<String>>> {
+fn strings(s: Slot<'_>) -> Option<Knowable<Vec<String>>> {
     let v = match s {
         Slot::Null => return None,
         Slot::Unknown => return Some(Knowable::Unknown),
         Slot::Known(v) => v,
     };
-    let _ = r;
     let Some(items) = v.as_list() else {
         return Some(Knowable::Unknown);
     };
@@ -179,14 +178,9 @@ pub fn read(
                     let mut written = Written::default();
                     written.note("roles", sub(t, "roles"));
                     written.note("view_namespaces", sub(t, "view_namespaces"));
-                    let list = |r: &mut Reader, n: &str| {
-                        strings(r, sub(t, n)).unwrap_or(Knowable::Known(Vec::new()))
-                    };
-                    let (ns, roles, view) = (
-                        list(r, "namespaces"),
-                        list(r, "roles"),
-                        list(r, "view_namespaces"),
-                    );
+                    let list = |n: &str| strings(sub(t, n)).unwrap_or(Knowable::Known(Vec::new()));
+                    let (ns, roles, view) =
+                        (list("namespaces"), list("roles"), list("view_namespaces"));
                     match (ns, roles, view) {
                         (
                             Knowable::Known(namespaces),
@@ -215,7 +209,7 @@ pub fn read(
         },
     };
     let platform_admins =
-        strings(r, sub(top, "platform_admins")).unwrap_or(Knowable::Known(Vec::new()));
+        strings(sub(top, "platform_admins")).unwrap_or(Knowable::Known(Vec::new()));
     let mut written = Written::default();
     written.note("teams", sub(top, "teams"));
     written.note("platform_admins", sub(top, "platform_admins"));

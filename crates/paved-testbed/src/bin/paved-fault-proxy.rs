@@ -15,6 +15,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use paved_testbed::signals::Signals;
 use paved_testbed::{FaultConfig, FaultProxy};
 
 const USAGE: &str = "\
@@ -136,46 +137,6 @@ fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgsError
 
 /// SIGINT and SIGTERM listeners, installed before the port is announced so
 /// that a signal sent right after the announcement is not lost.
-#[cfg(unix)]
-struct Signals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-}
-
-#[cfg(unix)]
-impl Signals {
-    /// Must be called within the runtime's context.
-    fn install() -> std::io::Result<Self> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Self {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-        })
-    }
-
-    async fn wait(&mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-        }
-    }
-}
-
-/// Ctrl-C listener where there are no Unix signals.
-#[cfg(not(unix))]
-struct Signals;
-
-#[cfg(not(unix))]
-impl Signals {
-    fn install() -> std::io::Result<Self> {
-        Ok(Self)
-    }
-
-    async fn wait(&mut self) {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 fn main() -> ExitCode {
     let args = match parse_args(std::env::args().skip(1)) {
         Ok(args) => args,

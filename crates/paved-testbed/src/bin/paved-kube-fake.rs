@@ -17,6 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use paved_testbed::kube::{KubeFake, KubeFakeConfig};
+use paved_testbed::signals::Signals;
 
 const USAGE: &str = "\
 usage: paved-kube-fake --kubeconfig FILE [options]
@@ -104,48 +105,6 @@ fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgsError
         kubeconfig: kubeconfig.ok_or(ArgsError::MissingKubeconfig)?,
         config,
     })
-}
-
-/// SIGINT and SIGTERM listeners, installed before the port is announced so
-/// that a signal sent right after the announcement is not lost.
-#[cfg(unix)]
-struct Signals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-}
-
-#[cfg(unix)]
-impl Signals {
-    /// Must be called within the runtime's context.
-    fn install() -> std::io::Result<Self> {
-        use tokio::signal::unix::{signal, SignalKind};
-        Ok(Self {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-        })
-    }
-
-    async fn wait(&mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-        }
-    }
-}
-
-/// Ctrl-C listener where there are no Unix signals.
-#[cfg(not(unix))]
-struct Signals;
-
-#[cfg(not(unix))]
-impl Signals {
-    fn install() -> std::io::Result<Self> {
-        Ok(Self)
-    }
-
-    async fn wait(&mut self) {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 fn main() -> ExitCode {
