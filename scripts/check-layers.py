@@ -8,7 +8,8 @@ with a reason in the commit message.
 
 Layers, top to bottom (an arrow may only point to a module in the allowed set):
   cli, docs, provider (wiring)  ->  plugin -> protocol -> framework/schema/diag
-  resources, data_sources       ->  ports, stack, framework, schema, diag, profiles, validate
+  resources, data_sources       ->  delivery, ports, stack, framework, schema, diag, profiles, validate
+  delivery (Kubernetes objects) ->  ports, stack
   cloud (adapters)              ->  ports, stack            (never a resource)
   ports                         ->  stack, framework, schema, diag, profiles
   stack (the stack core)        ->  framework, schema, diag, profiles, validate
@@ -33,7 +34,8 @@ ALLOWED = {
     "stack": {"framework", "schema", "diag", "profiles", "validate"},
     "ports": {"stack", "framework", "schema", "diag", "profiles"},
     "cloud": {"ports", "stack"},
-    "resources": {"ports", "stack", "framework", "schema", "diag", "profiles", "validate"},
+    "delivery": {"ports", "stack"},
+    "resources": {"delivery", "ports", "stack", "framework", "schema", "diag", "profiles", "validate"},
     "data_sources": {"ports", "stack", "framework", "schema", "diag", "profiles", "validate"},
     "protocol": {"framework", "schema", "diag", "proto", "logging"},
     "plugin": {"protocol", "proto", "logging"},

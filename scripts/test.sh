@@ -5,7 +5,11 @@
 #   2b. cargo fmt --all --check
 #   3. cargo clippy --workspace --all-targets -- -D warnings
 #   4. cargo test --workspace (unit, property and end-to-end tests; kubectl judges
-#      the Kubernetes stand-in: Debian's kubernetes-client is installed when absent)
+#      the Kubernetes stand-in: Debian's kubernetes-client is installed when absent;
+#      promtool/amtool judge the rendered observability configs and real Prometheus and
+#      Alertmanager run a loopback alert: Debian's prometheus and prometheus-alertmanager
+#      are installed when absent, no service started; PAVED_REQUIRE_TOOLS=1 makes
+#      those tests fail rather than skip when a binary is missing)
 #   4b. bash scripts/check-manifests.sh (kubernetes-validate and checkov judge the
 #      rendered in-cluster baseline)
 #   5. bash fuzz/run.sh, when present (FUZZ_SECONDS per target, default 30)
@@ -61,9 +65,54 @@ if ! command -v kubectl >/dev/null 2>&1; then
   fi
 fi
 
-step "Tests: cargo test --workspace (PAVED_VENV=$PAVED_VENV)"
+# Prometheus 2.42 (prometheus, promtool) and Alertmanager 0.25 (prometheus-alertmanager,
+# amtool) from Debian: they check the rendered observability configs and run the
+# loopback alert test. Their postinst would start the services: a policy-rc.d answering
+# 101 ("action forbidden") for the install stops that, and any daemon that got started
+# anyway (a host with systemd ignoring it) is stopped and disabled afterwards.
+if ! command -v promtool >/dev/null 2>&1 || ! command -v amtool >/dev/null 2>&1 \
+  || ! command -v prometheus >/dev/null 2>&1 \
+  || ! { command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null 2>&1; then
+  step "Prometheus tools: installing Debian's prometheus and prometheus-alertmanager (no services started)"
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""
+    [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    policy=/usr/sbin/policy-rc.d
+    policy_saved=""
+    if [[ -e $policy ]]; then
+      policy_saved="$(mktemp)"
+      $SUDO cp -p "$policy" "$policy_saved"
+    fi
+    printf '#!/bin/sh\n# paved scripts/test.sh: no service starts during this install\nexit 101\n' \
+      | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    install_rc=0
+    $SUDO apt-get update -qq \
+      && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends \
+        prometheus prometheus-alertmanager || install_rc=$?
+    if [[ -n $policy_saved ]]; then
+      $SUDO cp -p "$policy_saved" "$policy"
+      $SUDO rm -f "$policy_saved"
+    else
+      $SUDO rm -f "$policy"
+    fi
+    ((install_rc == 0)) || exit "$install_rc"
+    if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+      for unit in prometheus prometheus-alertmanager; do
+        $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
+      done
+    fi
+  else
+    echo "no promtool/amtool and no apt-get: with PAVED_REQUIRE_TOOLS=1 their tests fail" >&2
+  fi
+fi
+
+step "Tests: cargo test --workspace (PAVED_VENV=$PAVED_VENV, PAVED_REQUIRE_TOOLS=1)"
 mkdir -p target
 test_log="target/test-output.log"
+# The tests that run promtool, amtool, prometheus and alertmanager fail when one is
+# missing instead of reporting themselves skipped.
+export PAVED_REQUIRE_TOOLS=1
 cargo test --workspace 2>&1 | tee "$test_log"
 passed=$(grep -Eo '^test result: .* ([0-9]+) passed' "$test_log" | grep -Eo '[0-9]+ passed' | awk '{s += $1} END {print s + 0}')
 failed=$(grep -Eo '; ([0-9]+) failed' "$test_log" | grep -Eo '[0-9]+' | awk '{s += $1} END {print s + 0}')

@@ -20,6 +20,7 @@
 pub mod cli;
 pub mod cloud;
 pub mod data_sources;
+pub mod delivery;
 pub mod diag;
 pub mod docs;
 pub mod framework;

@@ -62,12 +62,22 @@ pub struct Defaults {
     pub prometheus_retention_days: u32,
     /// Prometheus keeps its data on a persistent volume.
     pub prometheus_persistent: bool,
+    /// Each Prometheus replica's volume, in GB.
+    pub prometheus_volume_gb: u32,
+    /// The active series the stack is sized for (the warning when retention does
+    /// not fit the volume assumes it).
+    pub prometheus_expected_series: u32,
     /// Alertmanager replicas.
     pub alertmanager_replicas: u32,
     /// Loki log retention, in days.
     pub loki_retention_days: u32,
     /// Tempo trace retention, in days.
     pub tempo_retention_days: u32,
+    /// Whether traces (Tempo, OTLP) are on by default.
+    pub traces_enabled: bool,
+    /// Whether destroy deletes the logs and traces buckets with the objects in them
+    /// (otherwise a bucket holding data is refused).
+    pub observability_force_destroy: bool,
     /// cluster-autoscaler replicas (with a PodDisruptionBudget when more than one).
     pub autoscaler_replicas: u32,
     /// The Pod Security Standards level enforced in team namespaces.
@@ -115,9 +125,13 @@ const PRODUCTION: Defaults = Defaults {
     prometheus_replicas: 2,
     prometheus_retention_days: 15,
     prometheus_persistent: true,
+    prometheus_volume_gb: 100,
+    prometheus_expected_series: 500000,
     alertmanager_replicas: 3,
     loki_retention_days: 30,
     tempo_retention_days: 7,
+    traces_enabled: true,
+    observability_force_destroy: false,
     autoscaler_replicas: 2,
     pod_security: "restricted",
     team_quota: TeamQuota {
@@ -144,9 +158,13 @@ const STAGING: Defaults = Defaults {
     prometheus_replicas: 1,
     prometheus_retention_days: 7,
     prometheus_persistent: true,
+    prometheus_volume_gb: 50,
+    prometheus_expected_series: 300000,
     alertmanager_replicas: 1,
     loki_retention_days: 7,
     tempo_retention_days: 3,
+    traces_enabled: true,
+    observability_force_destroy: true,
     autoscaler_replicas: 1,
     pod_security: "baseline",
     team_quota: TeamQuota {
@@ -173,9 +191,13 @@ const DEVELOPMENT: Defaults = Defaults {
     prometheus_replicas: 1,
     prometheus_retention_days: 2,
     prometheus_persistent: true,
+    prometheus_volume_gb: 20,
+    prometheus_expected_series: 100000,
     alertmanager_replicas: 1,
     loki_retention_days: 2,
     tempo_retention_days: 1,
+    traces_enabled: false,
+    observability_force_destroy: true,
     autoscaler_replicas: 1,
     pod_security: "baseline",
     team_quota: TeamQuota {

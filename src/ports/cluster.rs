@@ -261,6 +261,12 @@ pub struct ControlPlaneState {
     pub workload_identity_provider: String,
     /// The running `major.minor` version.
     pub kubernetes_version: String,
+    /// The platform's word (`eks`, `gke`), for what runs in the cluster.
+    pub platform: String,
+    /// Where the cluster is (the region, or a GCP location).
+    pub location: String,
+    /// The account or project the cluster lives in.
+    pub account: String,
     /// The cloud's status word (`ACTIVE`, `UPDATING`...).
     pub status: String,
     /// The principals that hold cluster access (the cloud's access entries), as

@@ -139,6 +139,11 @@ pub trait KubeApi: Send + Sync {
     /// already gone.
     async fn delete(&self, object: &ObjectRef) -> Result<bool, KubeError>;
 
+    /// Deletes the object and leaves what it owns in place (orphan propagation): a
+    /// StatefulSet goes while its pods and claims keep running, so it can be made
+    /// again with a changed claim template. `Ok(false)` when it was already gone.
+    async fn delete_orphan(&self, object: &ObjectRef) -> Result<bool, KubeError>;
+
     /// The objects of a kind, in `namespace` or in all namespaces (`None`), that
     /// match the label selector (`""` for all).
     async fn list(

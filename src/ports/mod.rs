@@ -7,7 +7,8 @@
 //!   and the backend of each resource);
 //! - [`zones`]: listing a region's zones; [`network`]: subnet layout and NAT layout;
 //! - [`cluster`]: what builds a `paved_ha_cluster`; [`database`]: what builds a
-//!   `paved_managed_database`; [`key`]: the encryption key both use.
+//!   `paved_managed_database`; [`observability`]: the cloud side of a
+//!   `paved_observability_stack`; [`key`]: the encryption key both use.
 
 pub mod cluster;
 pub mod database;
@@ -16,6 +17,7 @@ pub mod harness;
 pub mod key;
 pub mod kube;
 pub mod network;
+pub mod observability;
 #[cfg(test)]
 pub mod testing;
 pub mod zones;
@@ -25,6 +27,7 @@ use std::sync::Arc;
 
 use cluster::ClusterBackend;
 use database::DatabaseBackend;
+use observability::ObservabilityBackend;
 use zones::ZoneSource;
 
 use crate::framework::OpContext;
@@ -68,6 +71,15 @@ pub trait Cloud: Send + Sync {
 
     /// The backend that builds `paved_managed_database` stacks here.
     fn database(&self) -> Result<Arc<dyn DatabaseBackend>, CloudError>;
+
+    /// The backend that builds the cloud side of `paved_observability_stack` here.
+    fn observability(&self) -> Result<Arc<dyn ObservabilityBackend>, CloudError> {
+        Err(CloudError::NotSupported {
+            what: "paved_observability_stack".to_owned(),
+            cloud: "this cloud",
+            hint: "use cloud = \"aws\"".to_owned(),
+        })
+    }
 
     /// Clients of the Kubernetes API of clusters this cloud built.
     fn kube(&self) -> Result<Arc<dyn kube::KubeConnector>, CloudError> {

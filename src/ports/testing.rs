@@ -93,6 +93,10 @@ impl KubeApi for MemoryKube {
         Ok(existed)
     }
 
+    async fn delete_orphan(&self, object: &ObjectRef) -> Result<bool, KubeError> {
+        self.delete(object).await
+    }
+
     async fn list(
         &self,
         api_version: &str,

@@ -8,12 +8,14 @@ use std::sync::Arc;
 use crate::cloud::aws::cluster::AwsClusterBackend;
 use crate::cloud::aws::database::AwsDatabaseBackend;
 use crate::cloud::aws::eks_token::EksTokenSource;
+use crate::cloud::aws::observability::AwsObservabilityBackend;
 use crate::cloud::aws::AwsClients;
 use crate::cloud::gcp::GcpSettings;
 use crate::cloud::kube::KubeRsConnector;
 use crate::ports::cluster::ClusterBackend;
 use crate::ports::database::DatabaseBackend;
 use crate::ports::kube::KubeConnector;
+use crate::ports::observability::ObservabilityBackend;
 use crate::ports::zones::ZoneSource;
 use crate::ports::{Cloud, CloudError, CloudKind};
 
@@ -80,6 +82,13 @@ impl Cloud for Clients {
         match self.cloud {
             CloudKind::Aws => Ok(Arc::new(AwsDatabaseBackend::new(self.aws.clone()))),
             CloudKind::Gcp => Err(self.not_yet("paved_managed_database")),
+        }
+    }
+
+    fn observability(&self) -> Result<Arc<dyn ObservabilityBackend>, CloudError> {
+        match self.cloud {
+            CloudKind::Aws => Ok(Arc::new(AwsObservabilityBackend::new(self.aws.clone()))),
+            CloudKind::Gcp => Err(self.not_yet("paved_observability_stack")),
         }
     }
 

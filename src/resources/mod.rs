@@ -3,3 +3,4 @@
 
 pub mod ha_cluster;
 pub mod managed_database;
+pub mod observability_stack;

@@ -33,6 +33,7 @@
 //!   values), [`resource`] (stack context, reporting, teardown responses).
 
 pub mod context;
+pub mod effective;
 pub mod error;
 pub mod inventory;
 pub mod jitter;

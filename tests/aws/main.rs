@@ -1,7 +1,9 @@
 //! The AWS backends against moto, without Terraform: the network adapter, and the
 //! `paved_ha_cluster` and `paved_managed_database` backends behind the counting proxy.
 //! One binary, one module per former test file (`network`, `cluster`, `database`), and
-//! `cluster_extras` (add-ons, team access, upgrades through the proxy's EKS stand-ins).
+//! `cluster_extras` (add-ons, team access, upgrades through the proxy's EKS stand-ins),
+//! and `observability` (the cloud side of `paved_observability_stack`, with the proxy's
+//! AMP stand-in).
 //!
 //! The backends build their SDK clients with the provider's `AwsClients`, whose loader
 //! reads credentials from the process environment. The environment is set once, by
@@ -16,6 +18,7 @@ mod cluster_extras;
 mod database;
 mod kube;
 mod network;
+mod observability;
 
 /// Sets [`support::aws::PROCESS_ENV`] before `main`, while the process has one thread
 /// (an ELF constructor, as the `ctor` crate makes one).

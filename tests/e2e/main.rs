@@ -21,5 +21,6 @@ mod harness;
 mod kubernetes;
 mod logging;
 mod managed_database;
+mod observability;
 mod validation;
 mod zones;

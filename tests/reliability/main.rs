@@ -11,8 +11,9 @@
 //!    what was created, and the next apply converges.
 //! 4. A corpus of invalid configurations (`invalid_corpus.rs` beside this file): each
 //!    fails at plan with an error naming the attribute, and no AWS call is made.
-//! 5. Secrets: the master password never shows in the state, in `terraform show -json`
-//!    of a saved plan, or in the TF_LOG=trace output.
+//! 5. Secrets: the master password, an alert receiver's webhook URL and Grafana's admin
+//!    password never show in the state, in `terraform show -json` of a saved plan, or
+//!    in the TF_LOG=trace output.
 //!
 //! Transport (6) is tests/plugin_client.rs; the decoder fuzzing (7) is fuzz/.
 //! Stacks use the development profile (fast, no final snapshot, no deletion protection).
@@ -510,6 +511,105 @@ fn master_password_never_leaves_the_cloud() {
         assert!(
             !text.contains(&secret),
             "the secret's value shows in {what}"
+        );
+    }
+    ws.destroy();
+    assert_nothing_left(&moto);
+}
+
+/// The webhook URL of the observability stack's receiver, kept in Secrets Manager.
+const RECEIVER_URL: &str = "https://hooks.example.com/T0P-S3CRET-receiver-5a4b3c";
+
+#[test]
+fn receiver_secret_and_grafana_password_never_leave_the_cluster() {
+    use paved_testbed::kube::{KubeFake, KubeFakeConfig};
+    let fake = KubeFake::start(KubeFakeConfig::default().with_eks_cluster("lens"))
+        .expect("start the Kubernetes stand-in");
+    let (moto, _proxy, mut ws) = bed(FaultConfig::none());
+    let arn = cloud::create_secret(&moto.endpoint(), "lens-oncall", RECEIVER_URL);
+    let api = format!(
+        "kubernetes_api = {{\n    url = {}\n    ca_certificate = {}\n  }}",
+        support::hcl_string(&fake.url()),
+        support::hcl_string(fake.ca_pem())
+    );
+    ws.write_file(
+        "main.tf",
+        &format!(
+            r#"{TERRAFORM}
+provider "paved" {{}}
+
+resource "paved_ha_cluster" "lens" {{
+  name               = "lens"
+  profile            = "development"
+  kubernetes_version = "1.31"
+  {api}
+}}
+
+resource "paved_observability_stack" "lens" {{
+  name    = "lens-obs"
+  cluster = paved_ha_cluster.lens.connection
+  profile = "development"
+  {api}
+  alerting = {{
+    receivers = {{
+      oncall = {{ type = "webhook", secret = "{arn}" }}
+    }}
+  }}
+}}
+"#
+        ),
+    );
+    ws.init();
+    let trace_path = ws.dir().join("trace.log");
+    let out = ws
+        .command(&["apply", "-auto-approve", "-no-color", "-input=false"])
+        .env("TF_LOG", "trace")
+        .env("TF_LOG_PATH", &trace_path)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run terraform apply");
+    assert!(
+        out.status.success(),
+        "apply failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        tail(&String::from_utf8_lossy(&out.stderr), 6000)
+    );
+    let trace = fs::read_to_string(&trace_path).expect("read the trace log");
+    let plan = ws.run_ok(&["plan", "-no-color", "-input=false", "-out=saved.tfplan"]);
+    let shown = ws.run_ok(&["show", "-json", "saved.tfplan"]);
+    let state_text =
+        fs::read_to_string(ws.dir().join("terraform.tfstate")).expect("read the state");
+    // Both secrets are where they belong: in the cluster's Secrets.
+    let data = |name: &str, key: &str| {
+        let secret = fake
+            .object("", "v1", "secrets", "observability", name)
+            .unwrap_or_else(|| panic!("Secret {name} missing"));
+        let encoded = secret["data"][key].as_str().unwrap_or_default().to_owned();
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded)
+            .expect("base64");
+        String::from_utf8(bytes).expect("utf-8")
+    };
+    assert!(data("alertmanager-config", "alertmanager.yml").contains(RECEIVER_URL));
+    let password = data("grafana-admin", "admin-password");
+    assert!(password.len() >= 24, "a real password");
+    let texts = [
+        ("the state file", state_text.as_str()),
+        (
+            "`terraform show -json` of the saved plan",
+            shown.stdout.as_str(),
+        ),
+        ("the plan output", plan.stdout.as_str()),
+        ("the TF_LOG=trace log", trace.as_str()),
+        ("the apply output", &String::from_utf8_lossy(&out.stdout)),
+    ];
+    for (what, text) in texts {
+        assert!(
+            !text.contains(RECEIVER_URL),
+            "the receiver's URL shows in {what}"
+        );
+        assert!(
+            !text.contains(&password),
+            "Grafana's password shows in {what}"
         );
     }
     ws.destroy();

@@ -76,6 +76,7 @@ pub async fn list(conf: &SdkConfig) -> Vec<Object> {
     found.extend(kms(conf).await);
     found.extend(logs(conf).await);
     found.extend(secrets(conf).await);
+    found.extend(s3(conf).await);
     found
 }
 
@@ -92,6 +93,21 @@ pub fn secret_value(endpoint: &str, arn: &str) -> String {
         out.secret_string()
             .unwrap_or_else(|| panic!("secret {arn} has no string value"))
             .to_string()
+    })
+}
+
+/// Creates the Secrets Manager secret `name` holding `value` in moto; its ARN.
+pub fn create_secret(endpoint: &str, name: &str, value: &str) -> String {
+    block_on(async {
+        let client = aws_sdk_secretsmanager::Client::new(&moto_config(endpoint));
+        let out = client
+            .create_secret()
+            .name(name)
+            .secret_string(value)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateSecret {name}: {e:?}"));
+        out.arn().unwrap_or_default().to_string()
     })
 }
 
@@ -412,6 +428,34 @@ async fn logs(conf: &SdkConfig) -> Vec<Object> {
         );
         let tags = tags.tags().cloned().unwrap_or_default();
         out.push(tagged("logs:log-group", name, tags));
+    }
+    out
+}
+
+async fn s3(conf: &SdkConfig) -> Vec<Object> {
+    let c = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(conf)
+            .force_path_style(true)
+            .build(),
+    );
+    let mut out = Vec::new();
+    let buckets = call!(c.list_buckets(), "ListBuckets");
+    for b in buckets.buckets() {
+        let name = b.name().unwrap_or_default();
+        // A bucket without tags answers NoSuchTagSet.
+        let tags = c
+            .get_bucket_tagging()
+            .bucket(name)
+            .send()
+            .await
+            .map(|t| {
+                t.tag_set()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        out.push(tagged("s3:bucket", name, tags));
     }
     out
 }

@@ -827,9 +827,11 @@ pub fn bed(faults: FaultConfig) -> (Moto, ProxyHandle, Workspace) {
     let moto = Moto::start();
     let proxy = FaultProxy::start(&moto.endpoint(), faults)
         .expect("start the fault proxy")
-        // What moto lacks and a cluster uses: add-ons, version updates, access entries.
+        // What moto lacks and a cluster uses: add-ons, version updates, access entries;
+        // and what an observability stack uses: AMP alert manager definitions.
         .with_eks_extras()
-        .with_access_entries();
+        .with_access_entries()
+        .with_amp_extras();
     let ws = Workspace::paved(Terraform::V1_15, &moto).env("AWS_ENDPOINT_URL", &proxy.endpoint());
     (moto, proxy, ws)
 }

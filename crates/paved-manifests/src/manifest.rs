@@ -15,9 +15,10 @@ use crate::error::RenderError;
 /// Kinds in the order they are applied: what others refer to comes first (a namespace
 /// before what lives in it, a service account before the binding and the workload
 /// that use it, a ConfigMap before the Deployment that reads it). Deletion runs the
-/// other way. Kinds not listed here (left over from an older paved) sort just before
-/// Deployments, so they are deleted right after the workloads.
-pub const APPLY_ORDER: [&str; 14] = [
+/// other way. An APIService comes after the Deployment that serves it, an Ingress
+/// after its Service. Kinds not listed here (left over from an older paved) sort
+/// just before Deployments, so they are deleted right after the workloads.
+pub const APPLY_ORDER: [&str; 21] = [
     "Namespace",
     "PriorityClass",
     "ServiceAccount",
@@ -26,20 +27,30 @@ pub const APPLY_ORDER: [&str; 14] = [
     "ClusterRoleBinding",
     "RoleBinding",
     "ConfigMap",
+    "Secret",
     "StorageClass",
     "ResourceQuota",
     "LimitRange",
     "NetworkPolicy",
+    "Service",
     "PodDisruptionBudget",
     "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "APIService",
+    "Ingress",
+    "HorizontalPodAutoscaler",
 ];
+
+/// Where `Deployment` is in [`APPLY_ORDER`].
+const DEPLOYMENT_RANK: usize = 15;
 
 /// Rank of `kind` in [`APPLY_ORDER`] (doubled, leaving room between kinds); unknown
 /// kinds rank between `PodDisruptionBudget` and `Deployment`.
 fn apply_rank(kind: &str) -> usize {
     match APPLY_ORDER.iter().position(|k| *k == kind) {
         Some(position) => position * 2,
-        None => (APPLY_ORDER.len() - 1) * 2 - 1,
+        None => DEPLOYMENT_RANK * 2 - 1,
     }
 }
 
@@ -133,7 +144,7 @@ pub struct Rendered {
 
 impl Rendered {
     /// Puts `objects` into apply order.
-    pub(crate) fn new(mut objects: Vec<Manifest>) -> Rendered {
+    pub fn new(mut objects: Vec<Manifest>) -> Rendered {
         objects.sort_by(|a, b| {
             (apply_rank(&a.kind), &a.namespace, &a.name, &a.api_version).cmp(&(
                 apply_rank(&b.kind),
@@ -259,6 +270,9 @@ mod tests {
         assert!(apply_rank("RoleBinding") < apply_rank("ConfigMap"));
         assert!(apply_rank("PodDisruptionBudget") < apply_rank("Widget"));
         assert!(apply_rank("Widget") < apply_rank("Deployment"));
+        assert_eq!(APPLY_ORDER[DEPLOYMENT_RANK], "Deployment");
+        assert!(apply_rank("Secret") < apply_rank("StatefulSet"));
+        assert!(apply_rank("Deployment") < apply_rank("APIService"));
     }
 
     #[test]

@@ -100,7 +100,11 @@ pub fn classify(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) ->
     let eks_name = (service == "eks")
         .then(|| crate::eks::action_name(method, uri.path()))
         .flatten();
-    let action = match eks_name {
+    // So do the AMP alert manager definition calls the amp stand-in answers.
+    let amp_name = (service == "aps")
+        .then(|| crate::amp::action_name(method, uri.path()))
+        .flatten();
+    let action = match eks_name.or(amp_name) {
         Some(name) => name.to_string(),
         None => rest_action(method, uri, service == "s3"),
     };

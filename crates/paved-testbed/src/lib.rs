@@ -14,6 +14,8 @@
 //! [`access_entries`]. Likewise [`ProxyHandle::with_eks_extras`] makes it
 //! answer the EKS add-on and version-update calls moto lacks, and rewrite
 //! moto's DescribeCluster and DescribeNodegroup answers to match: see [`eks`].
+//! [`ProxyHandle::with_amp_extras`] makes it answer the AMP alert manager
+//! definition calls moto lacks: see [`amp`].
 //!
 //! ```no_run
 //! use paved_testbed::{FaultConfig, FaultProxy};
@@ -34,6 +36,7 @@
 #![warn(missing_docs)]
 
 pub mod access_entries;
+pub mod amp;
 pub mod classify;
 pub mod config;
 pub mod eks;
@@ -46,6 +49,7 @@ pub mod stats;
 mod wire;
 
 pub use access_entries::{AccessEntry, AssociatedAccessPolicy};
+pub use amp::AlertManagerDefinition;
 pub use classify::{Classification, Protocol};
 pub use config::FaultConfig;
 pub use eks::{Addon, Update, UpdateParam};

@@ -38,6 +38,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, Notify};
 
 use crate::access_entries::{self, AccessEntry, AccessEntryStore, Answer, DEFAULT_REGION};
+use crate::amp::{self, AmpStore};
 use crate::classify::{classify, region_of, Classification};
 use crate::config::FaultConfig;
 use crate::eks::{self, EksStore, Lookup, RewriteTarget};
@@ -114,6 +115,7 @@ impl FaultProxy {
             request_ids: AtomicU64::new(0),
             access_entries: Mutex::new(AccessEntryStore::default()),
             eks: Mutex::new(EksStore::default()),
+            amp: Mutex::new(AmpStore::default()),
         });
 
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -267,6 +269,12 @@ impl ProxyHandle {
         self.shared.eks()
     }
 
+    /// The AMP alert manager definition stand-in's state (its controls are in
+    /// [`crate::amp`]).
+    pub(crate) fn amp_store(&self) -> MutexGuard<'_, AmpStore> {
+        self.shared.amp()
+    }
+
     /// Stops the server now; the same as dropping the handle.
     pub fn shutdown(self) {
         drop(self);
@@ -343,6 +351,8 @@ struct Shared {
     access_entries: Mutex<AccessEntryStore>,
     /// The EKS add-on and update stand-in (off unless turned on).
     eks: Mutex<EksStore>,
+    /// The AMP alert manager definition stand-in (off unless turned on).
+    amp: Mutex<AmpStore>,
 }
 
 #[derive(Debug)]
@@ -376,6 +386,10 @@ impl Shared {
 
     fn eks(&self) -> MutexGuard<'_, EksStore> {
         self.eks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn amp(&self) -> MutexGuard<'_, AmpStore> {
+        self.amp.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn reset(&self) {
@@ -598,6 +612,18 @@ async fn handle(
             return response;
         }
     }
+    let amp_on = class.service == "aps" && shared.amp().enabled();
+    if amp_on {
+        if let Some(op) = amp::route(&parts.method, parts.uri.path()) {
+            let response = amp_stand_in(op, &parts, &body, shared, client).await;
+            drop(in_flight);
+            return response;
+        }
+    }
+    // AMP deletes a workspace's alert manager definition with the workspace.
+    let deleted_workspace = amp_on
+        .then(|| amp::deleted_workspace(&parts.method, parts.uri.path()))
+        .flatten();
     // EKS deletes a cluster's access entries, add-ons and updates with the cluster.
     let deleted_cluster = (stand_in || eks_on)
         .then(|| access_entries::deleted_cluster(&parts.method, parts.uri.path()))
@@ -615,6 +641,11 @@ async fn handle(
             if eks_on {
                 shared.eks().forget_cluster(&cluster);
             }
+        }
+    }
+    if let Some(workspace) = deleted_workspace {
+        if response.status().is_success() {
+            shared.amp().forget_workspace(&workspace);
         }
     }
     let response = match rewrite {
@@ -653,6 +684,20 @@ async fn eks_stand_in(
         nodegroup,
         Instant::now(),
     );
+    stand_in_response(answer, &shared.next_request_id())
+}
+
+/// Answers a request of the AMP alert manager definition stand-in, after
+/// reading the workspace it is about from the upstream.
+async fn amp_stand_in(
+    op: amp::Operation,
+    parts: &hyper::http::request::Parts,
+    body: &Bytes,
+    shared: &Shared,
+    client: &UpstreamClient,
+) -> Response<ProxyBody> {
+    let workspace = upstream_lookup(&parts.headers, &amp::lookup_path(&op), shared, client).await;
+    let answer = shared.amp().answer(&op, body, workspace, Instant::now());
     stand_in_response(answer, &shared.next_request_id())
 }
 

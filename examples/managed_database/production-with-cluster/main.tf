@@ -1,4 +1,4 @@
-# The production pair: a cluster and a Multi-AZ PostgreSQL with one read replica in
+# The production stack: a cluster, its observability stack, and a Multi-AZ PostgreSQL with one read replica in
 # another zone, 14-day backups, deletion protection and a final snapshot on delete,
 # admitting only the cluster's private subnets.
 # See examples/README.md to run this against moto, the local AWS emulator.
@@ -58,6 +58,22 @@ resource "paved_managed_database" "orders" {
   parameters = {
     log_min_duration_statement = "500"
   }
+}
+
+# Metrics, alerts, dashboards, logs and traces for the cluster, reached the same way.
+resource "paved_observability_stack" "main" {
+  name    = "shop-obs"
+  cluster = paved_ha_cluster.main.connection
+  profile = "production"
+
+  kubernetes_api = var.kubernetes_api_url == null ? null : {
+    url            = var.kubernetes_api_url
+    ca_certificate = var.kubernetes_api_ca
+  }
+}
+
+output "grafana" {
+  value = paved_observability_stack.main.endpoints.grafana
 }
 
 output "kubernetes_objects" {

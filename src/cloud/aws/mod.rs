@@ -11,6 +11,7 @@ pub mod eks_token;
 mod error;
 pub mod kms;
 pub mod network;
+pub mod observability;
 mod tagging;
 mod zones;
 
@@ -85,6 +86,7 @@ pub const ENDPOINT_SERVICES: &[&str] = &[
     "resourcegroupstaggingapi",
     "s3",
     "secretsmanager",
+    "sns",
     "sts",
 ];
 
@@ -248,6 +250,40 @@ service_client!(
     /// A Secrets Manager client for `region` (the default region when `None`).
     secretsmanager, aws_sdk_secretsmanager, "secretsmanager"
 );
+service_client!(
+    /// An Amazon Managed Service for Prometheus client for `region` (the default
+    /// region when `None`).
+    amp, aws_sdk_amp, "amp"
+);
+service_client!(
+    /// An SNS client for `region` (the default region when `None`).
+    sns, aws_sdk_sns, "sns"
+);
+service_client!(
+    /// An STS client for `region` (the default region when `None`).
+    sts, aws_sdk_sts, "sts"
+);
+
+impl AwsClients {
+    /// An S3 client for `region` (the default region when `None`). Path-style
+    /// addressing when an endpoint is overridden (an emulator or a private endpoint
+    /// whose host has no per-bucket names); virtual-hosted style against AWS.
+    pub async fn s3(&self, region: Option<&str>) -> Result<aws_sdk_s3::Client, CloudError> {
+        let sdk = self.sdk_config().await?;
+        let mut builder = aws_sdk_s3::config::Builder::from(sdk);
+        if let Some(r) = region {
+            builder = builder.region(Region::new(r.to_string()));
+        }
+        let own = self.endpoint_for("s3");
+        if let Some(url) = own {
+            builder = builder.endpoint_url(url);
+        }
+        if own.is_some() || sdk.endpoint_url().is_some() {
+            builder = builder.force_path_style(true);
+        }
+        Ok(aws_sdk_s3::Client::from_conf(builder.build()))
+    }
+}
 
 /// Attempts per AWS call when `AWS_MAX_ATTEMPTS` does not say otherwise: the SDK's
 /// default of 3 gives up too early when an account is being throttled.

@@ -34,6 +34,26 @@ pub(crate) struct KubeRsApi {
 }
 
 impl KubeRsApi {
+    /// Deletes `object` with `params`; `Ok(false)` when it was already gone.
+    async fn delete_with(
+        &self,
+        object: &ObjectRef,
+        params: DeleteParams,
+    ) -> Result<bool, KubeError> {
+        self.call(&format!("delete {object}"), |client| {
+            let params = params.clone();
+            async move {
+                let (api, _) = self.api_for(client, object).await?;
+                match api.delete(&object.name, &params).await {
+                    Ok(_) => Ok(true),
+                    Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
+                    Err(e) => Err(self.err(e)),
+                }
+            }
+        })
+        .await
+    }
+
     pub fn new(session: Session, retry: Retry) -> Self {
         Self {
             session,
@@ -236,15 +256,11 @@ impl KubeApi for KubeRsApi {
     }
 
     async fn delete(&self, object: &ObjectRef) -> Result<bool, KubeError> {
-        self.call(&format!("delete {object}"), |client| async move {
-            let (api, _) = self.api_for(client, object).await?;
-            match api.delete(&object.name, &DeleteParams::background()).await {
-                Ok(_) => Ok(true),
-                Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
-                Err(e) => Err(self.err(e)),
-            }
-        })
-        .await
+        self.delete_with(object, DeleteParams::background()).await
+    }
+
+    async fn delete_orphan(&self, object: &ObjectRef) -> Result<bool, KubeError> {
+        self.delete_with(object, DeleteParams::orphan()).await
     }
 
     async fn list(

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use paved_manifests::{
-    AutoscalerSpec, BaselineSpec, LimitRangeSpec, Manifest, Platform, PodSecurityLevel, QuotaSpec,
-    Rendered, StorageClassSpec, TeamSpec,
+    AutoscalerSpec, BaselineSpec, LimitRangeSpec, Platform, PodSecurityLevel, QuotaSpec, Rendered,
+    StorageClassSpec, TeamSpec,
 };
 use paved_value::Path;
 
@@ -147,19 +147,7 @@ pub fn baseline_spec(spec: &ClusterSpec, inputs: &ApplyInputs) -> Option<Baselin
     })
 }
 
-/// How an object is named in `kubernetes_objects`: `Kind namespace/name`, or
-/// `Kind name` for cluster-scoped objects.
-pub fn object_label(m: &Manifest) -> String {
-    label(&m.kind, m.namespace.as_deref(), &m.name)
-}
-
-/// `Kind namespace/name`, or `Kind name` without a namespace.
-pub fn label(kind: &str, namespace: Option<&str>, name: &str) -> String {
-    match namespace {
-        Some(ns) => format!("{kind} {ns}/{name}"),
-        None => format!("{kind} {name}"),
-    }
-}
+pub use crate::delivery::{label, object_label};
 
 /// The objects the spec stands for, in apply order, as `kubernetes_objects` lists
 /// them; unknown while a deciding setting is.

@@ -981,6 +981,9 @@ impl ClusterBackend for ScriptedBackend {
                         .kubernetes_version
                         .clone()
                         .unwrap_or_else(|| NEWEST_VERSION.to_owned()),
+                    platform: "eks".to_owned(),
+                    location: "eu-west-1".to_owned(),
+                    account: "123456789012".to_owned(),
                     status: "CREATING".to_owned(),
                     admins: None,
                     kubeconfig: format!("apiVersion: v1\nkind: Config\n# {id}\n"),

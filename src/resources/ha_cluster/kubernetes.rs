@@ -33,32 +33,7 @@ pub const ADDONS: &[&str] = &[
 /// The add-on that runs as the storage driver's identity.
 pub const STORAGE_DRIVER_ADDON: &str = "aws-ebs-csi-driver";
 
-/// How paved gets the objects into the cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
-    /// paved applies them with server-side apply, prunes and waits.
-    Direct,
-    /// paved writes them as files for Flux or Argo CD and never calls the cluster.
-    Gitops,
-}
-
-impl Delivery {
-    /// Every delivery, in the order the docs list them.
-    pub const ALL: [Delivery; 2] = [Delivery::Direct, Delivery::Gitops];
-
-    /// The word used in HCL.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Delivery::Direct => "direct",
-            Delivery::Gitops => "gitops",
-        }
-    }
-
-    /// The delivery a word names.
-    pub fn parse(word: &str) -> Option<Delivery> {
-        Delivery::ALL.into_iter().find(|d| d.as_str() == word)
-    }
-}
+pub use crate::delivery::Delivery;
 
 /// A team: its namespaces and the identities that work in them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -127,6 +127,7 @@ pub(crate) struct Outputs {
     pub(crate) endpoint: Value,
     pub(crate) certificate_authority: Value,
     pub(crate) oidc_issuer_url: Value,
+    pub(crate) connection: Value,
     pub(crate) kubeconfig: Value,
     pub(crate) vpc_id: Value,
     pub(crate) public_subnet_ids: Value,
@@ -149,6 +150,7 @@ impl Outputs {
             endpoint: Value::unknown(),
             certificate_authority: Value::unknown(),
             oidc_issuer_url: Value::unknown(),
+            connection: Value::unknown(),
             kubeconfig: Value::unknown(),
             vpc_id: Value::unknown(),
             public_subnet_ids: Value::unknown(),
@@ -226,6 +228,14 @@ impl Outputs {
             endpoint: Value::unknown(),
             certificate_authority: Value::unknown(),
             oidc_issuer_url: Value::unknown(),
+            // It carries the version: kept only while the version stays.
+            connection: if spec.kubernetes_version.is_known()
+                && spec.kubernetes_version == prior.kubernetes_version
+            {
+                known(state.get_attr("connection"))
+            } else {
+                Value::unknown()
+            },
             kubeconfig: Value::unknown(),
             vpc_id: if same_mode {
                 kept_network("vpc_id")
@@ -597,6 +607,7 @@ pub(crate) fn render(spec: &ClusterSpec, outputs: &Outputs) -> Value {
             outputs.certificate_authority.clone(),
         ),
         ("oidc_issuer_url", outputs.oidc_issuer_url.clone()),
+        ("connection", outputs.connection.clone()),
         ("node_pool_status", outputs.node_pool_status.clone()),
         ("inventory", outputs.inventory.clone()),
         ("ha_report", outputs.ha_report.clone()),

@@ -232,6 +232,14 @@ pub fn schema() -> Schema {
                 .description("The OIDC issuer of the cluster's service accounts, for workload identity (IRSA)."),
         )
         .attribute(
+            Attribute::nested("connection", Nesting::Single, connection_attributes())
+                .computed()
+                .description(
+                    "How to reach the cluster, in one object: give it whole to a resource that runs in the \
+                     cluster (`cluster = paved_ha_cluster.main.connection` on `paved_observability_stack`).",
+                ),
+        )
+        .attribute(
             Attribute::map("node_pool_status", Type::String)
                 .computed()
                 .description(
@@ -576,6 +584,36 @@ fn node_pools() -> Attribute {
          configured map exactly as written). The current size is not an attribute: the cluster autoscaler owns it."
     ))
     .default_doc(format!("a `{SYSTEM_POOL}` pool from the profile"))
+}
+
+/// The attributes of the `connection` output (computed), as
+/// `paved_observability_stack`'s `cluster` takes them.
+fn connection_attributes() -> Vec<Attribute> {
+    [
+        ("platform", "The platform: `eks` or `gke`."),
+        ("name", "The cluster's name."),
+        ("endpoint", "The Kubernetes API endpoint URL."),
+        (
+            "certificate_authority",
+            "The cluster's CA, base64-encoded PEM.",
+        ),
+        (
+            "location",
+            "The region (or GCP location) the cluster is in.",
+        ),
+        (
+            "account",
+            "The AWS account id or GCP project the cluster lives in.",
+        ),
+        (
+            "oidc_issuer_url",
+            "The OIDC issuer of the cluster's service accounts.",
+        ),
+        ("kubernetes_version", "The running `major.minor` version."),
+    ]
+    .into_iter()
+    .map(|(name, text)| Attribute::string(name).computed().description(text))
+    .collect()
 }
 
 #[cfg(test)]

@@ -53,17 +53,7 @@ pub struct Observed {
 }
 
 /// The in-cluster objects as an apply delivered them or a refresh found them.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct KubeObserved {
-    /// The objects that exist, as `kubernetes_objects` lists them; one changed
-    /// outside paved is marked so.
-    pub objects: Vec<String>,
-    /// The digest of what was rendered; `None` when a read cannot tell.
-    pub digest: Option<String>,
-    /// Each object's content hash, by its `kubernetes_objects` name; `None` when a
-    /// read cannot tell.
-    pub hashes: Option<BTreeMap<String, String>>,
-}
+pub use crate::delivery::Delivered as KubeObserved;
 
 impl Observed {
     /// Everything a refresh read.
@@ -182,6 +172,7 @@ impl Observed {
             endpoint: text(cp.map(|c| c.endpoint.as_str())),
             certificate_authority: text(cp.map(|c| c.certificate_authority.as_str())),
             oidc_issuer_url: text(cp.map(|c| c.oidc_issuer_url.as_str())),
+            connection: cp.map_or(Value::Null, |c| connection(spec, c)),
             kubeconfig: text(cp.map(|c| c.kubeconfig.as_str()).filter(|k| !k.is_empty())),
             vpc_id: text(net.map(|n| n.vpc_id.as_str())),
             public_subnet_ids: tier_map(Tier::Public),
@@ -448,6 +439,33 @@ pub fn builds_network(spec: &ClusterSpec) -> bool {
     )
 }
 
+/// The `connection` output: what a resource running in the cluster needs to reach
+/// it (the observability stack's `cluster`).
+fn connection(spec: &ClusterSpec, cp: &ControlPlaneState) -> Value {
+    let fields: [(&str, Value); 8] = [
+        ("platform", Value::from(cp.platform.as_str())),
+        (
+            "name",
+            spec.name
+                .known()
+                .map_or(Value::Null, |n| Value::from(n.as_str())),
+        ),
+        ("endpoint", Value::from(cp.endpoint.as_str())),
+        (
+            "certificate_authority",
+            Value::from(cp.certificate_authority.as_str()),
+        ),
+        ("location", Value::from(cp.location.as_str())),
+        ("account", Value::from(cp.account.as_str())),
+        ("oidc_issuer_url", Value::from(cp.oidc_issuer_url.as_str())),
+        (
+            "kubernetes_version",
+            Value::from(cp.kubernetes_version.as_str()),
+        ),
+    ];
+    Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,6 +479,9 @@ mod tests {
             oidc_issuer_url: "https://oidc.example/id/1".into(),
             workload_identity_provider: "arn:oidc".into(),
             kubernetes_version: "1.31".into(),
+            platform: "eks".into(),
+            location: "eu-west-1".into(),
+            account: "123456789012".into(),
             status: "ACTIVE".into(),
             admins: None,
             kubeconfig: String::new(),
@@ -584,6 +605,7 @@ mod tests {
                 "endpoint",
                 "certificate_authority",
                 "oidc_issuer_url",
+                "connection",
                 "kubeconfig",
                 "node_pool_status",
                 "inventory",

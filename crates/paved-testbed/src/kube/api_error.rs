@@ -103,13 +103,51 @@ impl ApiError {
         Self::new(400, "BadRequest", message)
     }
 
-    /// 422: the object is invalid.
-    pub fn invalid(rt: &ResourceType, name: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
+    /// 422: the object is invalid, with one or more field errors, worded and
+    /// shaped as `apierrors.NewInvalid`: the message names the qualified kind
+    /// (`StatefulSet.apps "x" is invalid: spec: Forbidden: ...`, several
+    /// errors as `[a, b]`), the details carry the Kind, group, name and one
+    /// cause per field error (kubectl prints `The StatefulSet "x" is invalid:
+    /// ...` from them).
+    pub fn invalid(rt: &ResourceType, name: &str, errors: &[FieldError]) -> Self {
+        let rendered: Vec<String> = errors.iter().map(FieldError::to_string).collect();
+        let aggregate = match rendered.as_slice() {
+            [one] => one.clone(),
+            many => format!("[{}]", many.join(", ")),
+        };
+        let qualified_kind = if rt.group.is_empty() {
+            rt.kind.to_string()
+        } else {
+            format!("{}.{}", rt.kind, rt.group)
+        };
+        let causes: Vec<Value> = errors
+            .iter()
+            .map(|e| {
+                json!({
+                    "reason": e.kind.cause_type(),
+                    "message": e.body(),
+                    "field": e.field,
+                })
+            })
+            .collect();
+        let mut details = json!({"name": name, "kind": rt.kind, "causes": causes});
+        if !rt.group.is_empty() {
+            details["group"] = json!(rt.group);
+        }
         Self::new(
             422,
             "Invalid",
-            format!("{} \"{name}\" is invalid: {message}", rt.kind),
+            format!("{qualified_kind} \"{name}\" is invalid: {aggregate}"),
+        )
+        .with_details(details)
+    }
+
+    /// 403 from an admission plugin: `<plural> "x" is forbidden: <why>`.
+    pub fn admission_forbidden(rt: &ResourceType, name: &str, why: &str) -> Self {
+        Self::new(
+            403,
+            "Forbidden",
+            format!("{} \"{name}\" is forbidden: {why}", rt.qualified_plural()),
         )
         .with_details(Self::resource_details(rt, name))
     }
@@ -153,6 +191,99 @@ impl ApiError {
             status["details"] = details.clone();
         }
         status
+    }
+}
+
+/// The kind of one field error (`field.ErrorType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldErrorKind {
+    /// `Required value`.
+    Required,
+    /// `Invalid value: <value>`.
+    Invalid,
+    /// `Forbidden`.
+    Forbidden,
+}
+
+impl FieldErrorKind {
+    /// The `StatusCause.reason` the API server gives it.
+    pub fn cause_type(self) -> &'static str {
+        match self {
+            FieldErrorKind::Required => "FieldValueRequired",
+            FieldErrorKind::Invalid => "FieldValueInvalid",
+            FieldErrorKind::Forbidden => "FieldValueForbidden",
+        }
+    }
+}
+
+/// One validation failure of one field (`field.Error`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// What is wrong.
+    pub kind: FieldErrorKind,
+    /// The field's path as the API server prints it (`spec.resources.requests.storage`).
+    pub field: String,
+    /// The offending value as Go's `%#v` would print it (only for `Invalid`).
+    pub value: Option<String>,
+    /// The explanation after the type.
+    pub detail: String,
+}
+
+impl FieldError {
+    /// `<field>: Forbidden: <detail>`.
+    pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            kind: FieldErrorKind::Forbidden,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
+    }
+
+    /// `<field>: Required value: <detail>`.
+    pub fn required(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            kind: FieldErrorKind::Required,
+            field: field.into(),
+            value: None,
+            detail: detail.into(),
+        }
+    }
+
+    /// `<field>: Invalid value: <value>: <detail>`.
+    pub fn invalid(
+        field: impl Into<String>,
+        value: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: FieldErrorKind::Invalid,
+            field: field.into(),
+            value: Some(value.into()),
+            detail: detail.into(),
+        }
+    }
+
+    /// The text after the field (`Forbidden: ...`), as `field.Error.ErrorBody`.
+    pub fn body(&self) -> String {
+        let mut s = match self.kind {
+            FieldErrorKind::Required => "Required value".to_string(),
+            FieldErrorKind::Forbidden => "Forbidden".to_string(),
+            FieldErrorKind::Invalid => {
+                format!("Invalid value: {}", self.value.as_deref().unwrap_or("null"))
+            }
+        };
+        if !self.detail.is_empty() {
+            s.push_str(": ");
+            s.push_str(&self.detail);
+        }
+        s
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.body())
     }
 }
 

@@ -48,20 +48,73 @@
 //!   optimistic concurrency on `metadata.resourceVersion`), JSON merge patch,
 //!   strategic merge patch (treated as a JSON merge patch), JSON patch. An
 //!   `Update` manager takes the fields it changes. `dryRun=All` on every write.
+//! - **Defaulting** (see [`validation`]): StatefulSets get `replicas: 1`,
+//!   `podManagementPolicy: OrderedReady`, `updateStrategy: RollingUpdate`
+//!   with `partition: 0`, `revisionHistoryLimit: 10` and a `Retain`/`Retain`
+//!   `persistentVolumeClaimRetentionPolicy`; DaemonSets `updateStrategy:
+//!   RollingUpdate` (`maxUnavailable: 1`, `maxSurge: 0`) and
+//!   `revisionHistoryLimit: 10`. Defaults are owned by `Update` writers, by
+//!   no one after an apply, as on the real server. Pod templates and other
+//!   kinds are not defaulted.
+//! - **Validation and admission** of writes (422 `Invalid` with the real
+//!   messages and `details.causes`, so kubectl prints `The StatefulSet "x"
+//!   is invalid: spec: Forbidden: ...`): a StatefulSet update may change only
+//!   `replicas`, `ordinals`, `template`, `updateStrategy`,
+//!   `persistentVolumeClaimRetentionPolicy` and `minReadySeconds` (and
+//!   `revisionHistoryLimit` when the configured version is 1.34 or later);
+//!   a PersistentVolumeClaim's spec is immutable except a bound claim's
+//!   `resources.requests`, a first `volumeName` and a first class, and its
+//!   storage request never shrinks (`field can not be less than previous
+//!   value`); an APIService must be named `<version>.<group>`. Admission:
+//!   `DefaultStorageClass` (a claim created without a class gets the
+//!   default one) and `PersistentVolumeClaimResize` (a claim grows only when
+//!   its StorageClass has `allowVolumeExpansion: true`, else 403). The
+//!   claim refusal's trailing diff approximates go-cmp's. Quantities are
+//!   compared by value for the storage request only; elsewhere `1Gi` and
+//!   `1024Mi` differ.
 //! - **Reads**: GET, LIST in a namespace or across all, `labelSelector`
 //!   (`=`, `==`, `!=`, `in`, `notin`, `key`, `!key`), `fieldSelector` on
 //!   `metadata.name`/`metadata.namespace`, `<Kind>List` kinds, GET of the
 //!   `status` subresource.
-//! - **Deletes** with `propagationPolicy` (query or `DeleteOptions` body):
-//!   objects go at once; deleting a Namespace deletes everything in it;
-//!   dependents by `ownerReferences` uid are deleted (Background,
-//!   Foreground) or lose the reference (Orphan). DELETE on a collection.
+//! - **Deletes** with `propagationPolicy` (query or `DeleteOptions` body,
+//!   `orphanDependents`; default `Background`): objects go at once; deleting
+//!   a Namespace deletes everything in it; dependents by `ownerReferences`
+//!   uid are deleted (Background, Foreground) or lose the reference
+//!   (Orphan). DELETE on a collection. Every deleted object is recorded
+//!   with its policy ([`KubeFakeHandle::deletions`], `GET
+//!   /_fake/deletions`): with no Pods here, `Orphan` and `Background`
+//!   deletes of a workload differ only in that record (and for objects
+//!   owned by it, such as claims of a `whenDeleted: Delete` StatefulSet).
+//! - **The StatefulSet controller's claims**: on create and scale-up, a
+//!   PersistentVolumeClaim per `volumeClaimTemplates` entry per ordinal
+//!   (`spec.ordinals.start` on), named `<template>-<statefulset>-<ordinal>`,
+//!   with the template's metadata and spec and the selector's `matchLabels`
+//!   added to its labels, written by `kube-controller-manager`, unless it
+//!   exists (an existing claim is never changed). All are made at once (the
+//!   real controller makes each with its pod). Claims stay when the
+//!   StatefulSet is scaled down or deleted (`Retain`); with `whenDeleted:
+//!   Delete` they are made with an owner reference to the StatefulSet (so a
+//!   non-orphan delete removes them), with `whenScaled: Delete` a scale-down
+//!   deletes the removed ordinals' claims. A policy changed later does not
+//!   re-own claims that exist.
 //! - **Status** (computed on read): Deployments, StatefulSets and DaemonSets
 //!   report ready replicas once the configured delay has passed since their
 //!   last generation change (Deployments with `Available`/`Progressing`
-//!   conditions; DaemonSets over the configured node count); PVCs are `Bound`
-//!   when their StorageClass (or the default one) exists and does not use
-//!   `WaitForFirstConsumer`, else `Pending`; Namespaces are `Active`.
+//!   conditions; DaemonSets over the configured node count, with
+//!   `desiredNumberScheduled`, `numberReady`, `numberAvailable`,
+//!   `updatedNumberScheduled`), so a kstatus check (`observedGeneration` =
+//!   `generation`, ready = desired) and `kubectl rollout status` pass after
+//!   the delay and not before. StatefulSets report `availableReplicas` and
+//!   `currentRevision`/`updateRevision` named after a hash of the pod
+//!   template: equal once ready; during a template rollout
+//!   `currentRevision` is the old one. PVCs are `Bound` when their
+//!   StorageClass (or the default one) exists and does not use
+//!   `WaitForFirstConsumer` (or a StatefulSet's pod uses them: its pods are
+//!   taken to be scheduled), else `Pending`; a bound claim's
+//!   `status.capacity.storage` is its request, so an expansion shows at once
+//!   (no resize conditions). Namespaces are `Active`; APIServices report
+//!   `Available=True` (reason `Local` without `spec.service`, else
+//!   `Passed`); HorizontalPodAutoscalers and the other kinds have no status.
 //! - **Counts**: `GET /_fake/requests` and `POST /_fake/reset-counts` (no
 //!   authentication), or [`KubeFakeHandle::request_counts`].
 //!
@@ -73,16 +126,21 @@
 //!   and `continue` are ignored), `resourceVersion` semantics on reads.
 //! - YAML request bodies: apply bodies must be JSON (kubectl sends JSON).
 //! - Associative lists (lists merged by key, e.g. containers by name): every
-//!   list is owned and replaced as a whole. Defaulting, schema validation,
-//!   admission, RBAC, finalizers, graceful deletion (Terminating namespaces,
-//!   `deletionTimestamp`): deletes are immediate.
-//! - Controllers beyond the status above: no Pods, ReplicaSets, Endpoints,
-//!   PersistentVolumes or Events are made; writes to `status` subresources
-//!   are not served.
+//!   list is owned and replaced as a whole. Defaulting, validation and
+//!   admission beyond the above (no schema validation, no validation of
+//!   creates except names), RBAC, finalizers, graceful deletion
+//!   (Terminating namespaces, `deletionTimestamp`): deletes are immediate.
+//! - Controllers beyond the status and claims above: no Pods, ReplicaSets,
+//!   ControllerRevisions, Endpoints, PersistentVolumes (claims get no
+//!   `volumeName`) or Events are made; writes to `status` subresources and
+//!   the `scale` subresource (`kubectl scale`) are not served. The
+//!   `autoscaling` group serves `v2` only, `apiregistration.k8s.io` is not
+//!   an aggregator (APIServices are stored, nothing is proxied).
 //! - HTTP/2, client certificates, impersonation.
 
 pub mod api_error;
 pub mod auth;
+pub mod controllers;
 pub mod error;
 pub mod fields;
 pub mod resources;
@@ -90,6 +148,7 @@ pub mod selector;
 pub mod server;
 pub mod store;
 pub mod tls;
+pub mod validation;
 
 use std::net::{SocketAddr, TcpListener as StdTcpListener};
 use std::path::Path;
@@ -105,6 +164,7 @@ use tokio_rustls::TlsAcceptor;
 pub use auth::{presign_eks_token, EksTokenRequest};
 pub use error::KubeFakeError;
 pub use server::RequestCounts;
+pub use store::{Deletion, Propagation};
 
 use auth::EksVerifier;
 use server::Shared;
@@ -199,6 +259,21 @@ impl KubeFakeConfig {
     }
 }
 
+/// The minor version of a `gitVersion` (`v1.31.0` → 31; 31 when it does
+/// not parse).
+fn minor_version(git_version: &str) -> u32 {
+    git_version
+        .trim_start_matches('v')
+        .split('.')
+        .nth(1)
+        .and_then(|m| {
+            m.split(|c: char| !c.is_ascii_digit())
+                .next()
+                .and_then(|d| d.parse().ok())
+        })
+        .unwrap_or(31)
+}
+
 /// Entry point: starts stand-ins.
 #[derive(Debug)]
 pub struct KubeFake;
@@ -234,6 +309,7 @@ impl KubeFake {
         let store = Store::new(Behaviour {
             ready_after: config.ready_after,
             node_count: config.node_count,
+            minor_version: minor_version(&config.git_version),
         });
         let shared = Arc::new(Shared::new(
             store,
@@ -358,6 +434,28 @@ impl KubeFakeHandle {
     ) -> Option<Value> {
         let rt = resources::find(group, version, plural)?;
         self.shared.object(rt, namespace, name)
+    }
+
+    /// Every object deleted by a DELETE request so far (by name or in a
+    /// collection; not the dependents that went with them), oldest first,
+    /// with the propagation policy each used. Also served, without
+    /// authentication, at `GET /_fake/deletions`.
+    ///
+    /// The stand-in has no Pods or ReplicaSets, so for a workload `Orphan`
+    /// and `Background` differ only in this record (and in what happens to
+    /// objects that carry an owner reference to it).
+    pub fn deletions(&self) -> Vec<Deletion> {
+        self.shared.deletions()
+    }
+
+    /// The propagation policy of the last delete of `kind` `namespace/name`
+    /// (namespace empty for cluster-scoped kinds), if it was deleted.
+    pub fn last_deletion(&self, kind: &str, namespace: &str, name: &str) -> Option<Propagation> {
+        self.deletions()
+            .into_iter()
+            .rev()
+            .find(|d| d.kind == kind && d.namespace == namespace && d.name == name)
+            .map(|d| d.propagation)
     }
 
     /// Stops the server now; the same as dropping the handle.

@@ -21,6 +21,9 @@ pub enum StatusModel {
     PersistentVolumeClaim,
     /// Namespace: always `phase: Active`.
     Namespace,
+    /// `apiregistration.k8s.io/v1` APIService: an `Available=True` condition
+    /// (reason `Local` without `spec.service`, else `Passed`).
+    ApiService,
 }
 
 /// One resource type: where it lives in the API and how it behaves.
@@ -119,6 +122,8 @@ pub const RESOURCES: &[ResourceType] = &[
     rt("policy", "v1", "poddisruptionbudgets", "poddisruptionbudget", "PodDisruptionBudget", true, &["pdb"], S::None),
     rt("storage.k8s.io", "v1", "storageclasses", "storageclass", "StorageClass", false, &["sc"], S::None),
     rt("scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", false, &["pc"], S::None),
+    rt("autoscaling", "v2", "horizontalpodautoscalers", "horizontalpodautoscaler", "HorizontalPodAutoscaler", true, &["hpa"], S::None),
+    rt("apiregistration.k8s.io", "v1", "apiservices", "apiservice", "APIService", false, &[], S::ApiService),
 ];
 
 /// Verbs advertised for every resource: exactly the ones the stand-in serves.

@@ -24,7 +24,7 @@ use super::api_error::{success_status, ApiError};
 use super::auth::{authenticate, EksVerifier};
 use super::resources::{self, ResourceType};
 use super::selector::{FieldSelector, LabelSelector};
-use super::store::{Propagation, Store};
+use super::store::{Deletion, Propagation, Store};
 
 /// Path prefix of the stand-in's own control endpoints (no authentication).
 pub const CONTROL_PREFIX: &str = "/_fake/";
@@ -115,6 +115,11 @@ impl Shared {
         lock(&self.store)
             .get(rt, namespace, name, Instant::now())
             .ok()
+    }
+
+    /// Every object deleted by a request so far, oldest first.
+    pub fn deletions(&self) -> Vec<Deletion> {
+        lock(&self.store).deletions().to_vec()
     }
 
     fn count(&self, key: String) {
@@ -382,6 +387,10 @@ async fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>
     if let Some(control) = path.strip_prefix(CONTROL_PREFIX) {
         return match (method.clone(), control) {
             (Method::GET, "requests") => respond(200, &json!(shared.counts())),
+            (Method::GET, "deletions") => {
+                let list: Vec<Value> = shared.deletions().iter().map(Deletion::to_json).collect();
+                respond(200, &Value::Array(list))
+            }
             (Method::POST, "reset-counts") => {
                 shared.reset_counts();
                 respond(200, &json!({}))
@@ -723,6 +732,33 @@ mod tests {
         let v = version_doc("v1.31.0");
         assert_eq!(v["major"], "1");
         assert_eq!(v["minor"], "31");
+    }
+
+    #[test]
+    fn propagation_from_query_or_body() {
+        let q = parse_query(Some("propagationPolicy=Orphan"));
+        assert_eq!(propagation(&q, None).unwrap(), Propagation::Orphan);
+        let body =
+            json!({"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Foreground"});
+        assert_eq!(
+            propagation(&BTreeMap::new(), Some(&body)).unwrap(),
+            Propagation::Foreground
+        );
+        let orphan = json!({"orphanDependents": true});
+        assert_eq!(
+            propagation(&BTreeMap::new(), Some(&orphan)).unwrap(),
+            Propagation::Orphan
+        );
+        assert_eq!(
+            propagation(&BTreeMap::new(), None).unwrap(),
+            Propagation::Background
+        );
+        assert_eq!(
+            propagation(&parse_query(Some("propagationPolicy=Nope")), None)
+                .unwrap_err()
+                .code,
+            400
+        );
     }
 
     #[test]

@@ -7,10 +7,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
-use super::api_error::ApiError;
+use super::api_error::{ApiError, FieldError};
+use super::controllers::{self, CONTROLLER_MANAGER};
 use super::fields::{self, FieldPath, FieldSet};
 use super::resources::{self, ResourceType, StatusModel};
 use super::selector::{labels_of, FieldSelector, LabelSelector};
+use super::validation::{self, DEFAULT_CLASS_ANNOTATION};
 
 /// Namespaces that exist from the start and cannot be deleted.
 pub const INITIAL_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public"];
@@ -76,6 +78,9 @@ struct Stored {
     managers: Vec<Manager>,
     /// When the last generation change is "rolled out" (status readiness).
     ready_at: Instant,
+    /// StatefulSets: the revision a template change is rolling out from
+    /// (`status.currentRevision` until `ready_at`).
+    rollout_from: Option<String>,
 }
 
 /// `(group/plural, namespace, name)`; namespace is empty when cluster-scoped.
@@ -96,6 +101,9 @@ pub struct Behaviour {
     pub ready_after: Duration,
     /// Number of nodes DaemonSets schedule on.
     pub node_count: u32,
+    /// The served Kubernetes minor version (`31` for v1.31.0): validation
+    /// messages that changed between versions follow it.
+    pub minor_version: u32,
 }
 
 /// What a delete does to dependents (`propagationPolicy`).
@@ -121,6 +129,48 @@ impl Propagation {
             ))),
         }
     }
+
+    /// The `propagationPolicy` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Background => "Background",
+            Self::Foreground => "Foreground",
+            Self::Orphan => "Orphan",
+        }
+    }
+}
+
+/// One object deleted by a DELETE request (of the object or of a
+/// collection it was in), with the propagation policy in effect: the
+/// request's `propagationPolicy` (query or `DeleteOptions` body),
+/// `orphanDependents: true` as `Orphan`, else `Background`.
+///
+/// The stand-in has no Pods or ReplicaSets, so for a workload `Orphan` and
+/// `Background` differ only in this record (and for dependents that carry
+/// an owner reference to it, such as claims of a StatefulSet whose
+/// `whenDeleted` is `Delete`: `Orphan` keeps them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deletion {
+    /// The object's kind (`StatefulSet`).
+    pub kind: String,
+    /// Its namespace (empty for cluster-scoped kinds).
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// The propagation policy the delete used.
+    pub propagation: Propagation,
+}
+
+impl Deletion {
+    /// As `GET /_fake/deletions` lists it.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "propagationPolicy": self.propagation.as_str(),
+        })
+    }
 }
 
 /// The result of a write: the rendered object and whether it was created.
@@ -138,6 +188,7 @@ pub struct Store {
     objects: BTreeMap<Key, Stored>,
     resource_version: u64,
     behaviour: Behaviour,
+    deletions: Vec<Deletion>,
 }
 
 /// Current wall-clock time as the API server prints it (seconds, UTC).
@@ -456,6 +507,7 @@ impl Store {
             objects: BTreeMap::new(),
             resource_version: 0,
             behaviour,
+            deletions: Vec::new(),
         };
         if let Some(ns) = resources::find_kind("", "Namespace") {
             for name in INITIAL_NAMESPACES {
@@ -470,6 +522,95 @@ impl Store {
     /// The global resourceVersion.
     pub fn resource_version(&self) -> u64 {
         self.resource_version
+    }
+
+    /// Every object deleted by a request so far, oldest first.
+    pub fn deletions(&self) -> &[Deletion] {
+        &self.deletions
+    }
+
+    /// The StorageClass named `name`.
+    fn storage_class(&self, name: &str) -> Option<&Value> {
+        self.objects
+            .get(&(
+                "storageclasses.storage.k8s.io".to_string(),
+                String::new(),
+                name.to_string(),
+            ))
+            .map(|s| &s.obj)
+    }
+
+    /// The StorageClass annotated as the default one, if any.
+    fn default_storage_class(&self) -> Option<&Value> {
+        self.objects
+            .iter()
+            .filter(|((plural, _, _), _)| plural == "storageclasses.storage.k8s.io")
+            .map(|(_, s)| &s.obj)
+            .find(|sc| {
+                sc.pointer("/metadata/annotations")
+                    .and_then(|a| a.get(DEFAULT_CLASS_ANNOTATION))
+                    .and_then(Value::as_str)
+                    == Some("true")
+            })
+    }
+
+    /// Admission and validation of a write whose defaults are filled:
+    /// mutating admission of creates (`DefaultStorageClass`: a claim without
+    /// `storageClassName` gets the default class's name), update validation
+    /// (StatefulSet spec immutability, claim spec immutability and no
+    /// shrinking), APIService names, then validating admission
+    /// (`PersistentVolumeClaimResize`).
+    fn admit(
+        &self,
+        rt: &ResourceType,
+        name: &str,
+        old: Option<&Value>,
+        new: &mut Value,
+    ) -> Result<(), ApiError> {
+        if old.is_none() && rt.status == StatusModel::PersistentVolumeClaim {
+            let unset = new
+                .pointer("/spec/storageClassName")
+                .is_none_or(Value::is_null)
+                && validation::claim_class(new).is_none();
+            let default = self
+                .default_storage_class()
+                .and_then(|sc| str_at(sc, "/metadata/name"))
+                .map(str::to_string);
+            if let (true, Some(class)) = (unset, default) {
+                fields::set(
+                    new,
+                    &["spec".to_string(), "storageClassName".to_string()],
+                    json!(class),
+                );
+            }
+        }
+        let mut errors = Vec::new();
+        match (rt.status, old) {
+            (StatusModel::StatefulSet, Some(old)) => {
+                errors.extend(validation::statefulset_update(
+                    old,
+                    new,
+                    self.behaviour.minor_version,
+                ));
+            }
+            (StatusModel::PersistentVolumeClaim, Some(old)) => {
+                errors.extend(validation::pvc_update(old, new, self.pvc_can_bind(old)));
+            }
+            (StatusModel::ApiService, _) => errors.extend(validation::apiservice(name, new)),
+            _ => {}
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(rt, name, &errors));
+        }
+        if let (StatusModel::PersistentVolumeClaim, Some(old)) = (rt.status, old) {
+            if validation::pvc_grows(old, new) {
+                let class = validation::claim_class(old)
+                    .filter(|c| !c.is_empty())
+                    .and_then(|c| self.storage_class(c));
+                validation::pvc_resize_admission(rt, name, self.pvc_can_bind(old), class)?;
+            }
+        }
+        Ok(())
     }
 
     fn namespace_exists(&self, name: &str) -> bool {
@@ -577,7 +718,10 @@ impl Store {
             return Err(ApiError::invalid(
                 rt,
                 "",
-                "metadata.name: Required value: name or generateName is required",
+                &[FieldError::required(
+                    "metadata.name",
+                    "name or generateName is required",
+                )],
             ));
         }
         let valid = if rt.kind == "Namespace" {
@@ -589,7 +733,11 @@ impl Store {
             return Err(ApiError::invalid(
                 rt,
                 &name,
-                format!("metadata.name: Invalid value: {name:?}: must be a valid name"),
+                &[FieldError::invalid(
+                    "metadata.name",
+                    format!("{name:?}"),
+                    "must be a valid name",
+                )],
             ));
         }
         meta.insert("name".into(), json!(name));
@@ -649,6 +797,22 @@ impl Store {
                 String::new(),
             ),
         };
+        let mut rollout_from = existing.and_then(|s| s.rollout_from.clone());
+        let mut old_statefulset = None;
+        if let (StatusModel::StatefulSet, Some(s)) = (rt.status, existing) {
+            let before = controllers::revision(name, s.obj.pointer("/spec/template"));
+            let after = controllers::revision(name, obj.pointer("/spec/template"));
+            let rolling = now < s.ready_at;
+            if before != after {
+                // A change during a rollout keeps rolling from where it started.
+                if !(rolling && rollout_from.is_some()) {
+                    rollout_from = Some(before);
+                }
+            } else if !rolling {
+                rollout_from = None;
+            }
+            old_statefulset = Some(s.obj.clone());
+        }
         let mut changed = true;
         if let Some(s) = existing {
             let mut old_body = s.obj.clone();
@@ -685,12 +849,79 @@ impl Store {
             obj,
             managers,
             ready_at,
+            rollout_from,
         };
         let object = self.render(rt, &stored, now);
         if changed && !dry_run {
             self.objects.insert(k, stored);
+            if rt.status == StatusModel::StatefulSet {
+                self.statefulset_claims(namespace, name, old_statefulset.as_ref(), now);
+            }
         }
         Written { object, created }
+    }
+
+    /// The StatefulSet controller's claims: every claim template gets a
+    /// PersistentVolumeClaim per ordinal, made unless it exists (so claims
+    /// are made on create and scale-up and never changed afterwards). On a
+    /// scale-down, claims of the removed ordinals go only when
+    /// `persistentVolumeClaimRetentionPolicy.whenScaled` is `Delete`;
+    /// `whenDeleted: Delete` is modelled by the owner reference the claims
+    /// are made with (deleting the StatefulSet then deletes them, unless the
+    /// delete orphans). All claims are made at once, where the real
+    /// controller makes them with each pod.
+    fn statefulset_claims(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        old: Option<&Value>,
+        now: Instant,
+    ) {
+        let (Some(sts_rt), Some(pvc_rt)) = (
+            resources::find("apps", "v1", "statefulsets"),
+            resources::find("", "v1", "persistentvolumeclaims"),
+        ) else {
+            return;
+        };
+        let Some(sts) = self
+            .objects
+            .get(&key(sts_rt, namespace, name))
+            .map(|s| s.obj.clone())
+        else {
+            return;
+        };
+        let wanted = controllers::ordinals(&sts);
+        for ordinal in wanted.clone() {
+            for claim in controllers::claims_for(&sts, ordinal) {
+                let claim_name = str_at(&claim, "/metadata/name").unwrap_or("");
+                if self
+                    .objects
+                    .contains_key(&key(pvc_rt, namespace, claim_name))
+                {
+                    continue;
+                }
+                // Refused claims (e.g. an invalid name) are skipped, as the
+                // controller would only report them in events.
+                let _ = self.create(pvc_rt, namespace, &claim, CONTROLLER_MANAGER, now, false);
+            }
+        }
+        let Some(old) = old else { return };
+        if !controllers::deletes_claims(&sts, "whenScaled") {
+            return;
+        }
+        let templates = controllers::template_names(&sts);
+        let condemned: Vec<Key> = controllers::ordinals(old)
+            .filter(|o| !wanted.contains(o))
+            .flat_map(|o| {
+                templates
+                    .iter()
+                    .map(move |t| key(pvc_rt, namespace, &controllers::claim_name(t, name, o)))
+            })
+            .filter(|k| self.objects.contains_key(k))
+            .collect();
+        if !condemned.is_empty() {
+            self.remove_cascading(condemned, Propagation::Background);
+        }
     }
 
     /// The object as the API answers it: with `managedFields` and `status`.
@@ -754,7 +985,11 @@ impl Store {
                 ]
             })),
             StatusModel::StatefulSet => {
-                let revision = format!("{name}-{generation}");
+                let update_revision = controllers::revision(name, obj.pointer("/spec/template"));
+                let current_revision = match (&stored.rollout_from, ready) {
+                    (Some(from), false) => from.clone(),
+                    _ => update_revision.clone(),
+                };
                 let ready_count = if ready { replicas } else { 0 };
                 Some(json!({
                     "observedGeneration": generation,
@@ -763,10 +998,24 @@ impl Store {
                     "availableReplicas": ready_count,
                     "currentReplicas": ready_count,
                     "updatedReplicas": ready_count,
-                    "currentRevision": revision,
-                    "updateRevision": revision,
+                    "currentRevision": current_revision,
+                    "updateRevision": update_revision,
                     "collisionCount": 0,
                 }))
+            }
+            StatusModel::ApiService => {
+                let (reason, message) = if obj.pointer("/spec/service").is_none_or(Value::is_null) {
+                    ("Local", "Local APIServices are always available")
+                } else {
+                    ("Passed", "all checks passed")
+                };
+                Some(json!({"conditions": [{
+                    "type": "Available",
+                    "status": "True",
+                    "lastTransitionTime": str_at(obj, "/metadata/creationTimestamp").unwrap_or(""),
+                    "reason": reason,
+                    "message": message,
+                }]}))
             }
             StatusModel::DaemonSet => {
                 let nodes = i64::from(self.behaviour.node_count);
@@ -824,7 +1073,29 @@ impl Store {
                 break;
             }
         }
-        found.is_some_and(|sc| str_at(sc, "/volumeBindingMode") != Some("WaitForFirstConsumer"))
+        found.is_some_and(|sc| {
+            str_at(sc, "/volumeBindingMode") != Some("WaitForFirstConsumer")
+                || self.consumed_by_statefulset(pvc)
+        })
+    }
+
+    /// Whether a StatefulSet of the claim's namespace has a pod that uses it
+    /// (`<template>-<statefulset>-<ordinal>` for an ordinal it runs): the
+    /// stand-in has no pods, so a StatefulSet's pods are taken to exist and
+    /// to be scheduled, which binds a `WaitForFirstConsumer` claim.
+    fn consumed_by_statefulset(&self, pvc: &Value) -> bool {
+        let namespace = str_at(pvc, "/metadata/namespace").unwrap_or("");
+        let claim = str_at(pvc, "/metadata/name").unwrap_or("");
+        self.objects
+            .iter()
+            .filter(|((plural, ns, _), _)| plural == "statefulsets.apps" && ns == namespace)
+            .any(|(_, sts)| {
+                controllers::ordinals(&sts.obj).into_iter().any(|ordinal| {
+                    controllers::claims_for(&sts.obj, ordinal)
+                        .iter()
+                        .any(|c| str_at(c, "/metadata/name") == Some(claim))
+                })
+            })
     }
 
     /// GET one object.
@@ -889,12 +1160,14 @@ impl Store {
         dry_run: bool,
     ) -> Result<Written, ApiError> {
         self.check_namespace(rt, namespace)?;
-        let (obj, name) = self.prepare_body(rt, namespace, None, body, false)?;
+        let (mut obj, name) = self.prepare_body(rt, namespace, None, body, false)?;
         if self.objects.contains_key(&key(rt, namespace, &name)) {
             return Err(ApiError::already_exists(rt, &name));
         }
+        validation::apply_defaults(rt, &mut obj);
         let mut managers = Vec::new();
         record_update(&mut managers, None, &obj, manager, &rt.api_version());
+        self.admit(rt, &name, None, &mut obj)?;
         Ok(self.commit(rt, namespace, &name, obj, managers, now, dry_run))
     }
 
@@ -926,6 +1199,7 @@ impl Store {
         if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("resourceVersion");
         }
+        validation::apply_defaults(rt, &mut obj);
         let mut managers = existing.managers.clone();
         record_update(
             &mut managers,
@@ -934,6 +1208,7 @@ impl Store {
             manager,
             &rt.api_version(),
         );
+        self.admit(rt, name, Some(&existing.obj), &mut obj)?;
         Ok(self.commit(rt, namespace, name, obj, managers, now, dry_run))
     }
 
@@ -971,6 +1246,7 @@ impl Store {
         if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("resourceVersion");
         }
+        validation::apply_defaults(rt, &mut obj);
         let mut managers = existing.managers.clone();
         record_update(
             &mut managers,
@@ -979,6 +1255,7 @@ impl Store {
             manager,
             &rt.api_version(),
         );
+        self.admit(rt, name, Some(&existing.obj), &mut obj)?;
         Ok(self.commit(rt, namespace, name, obj, managers, now, dry_run))
     }
 
@@ -1015,6 +1292,8 @@ impl Store {
                     fields: new_fields,
                 }]
             };
+            validation::apply_defaults(rt, &mut applied);
+            self.admit(rt, name, None, &mut applied)?;
             return Ok(self.commit(rt, namespace, name, applied, managers, now, dry_run));
         };
 
@@ -1094,7 +1373,9 @@ impl Store {
                 fields: new_fields,
             }),
         }
+        validation::apply_defaults(rt, &mut obj);
         prune_managers(&mut managers, &obj);
+        self.admit(rt, name, Some(&existing.obj), &mut obj)?;
         Ok(self.commit(rt, namespace, name, obj, managers, now, dry_run))
     }
 
@@ -1123,8 +1404,24 @@ impl Store {
         if dry_run {
             return Ok(rendered);
         }
+        self.record_deletion(rt, namespace, name, propagation);
         self.remove_cascading(vec![k], propagation);
         Ok(rendered)
+    }
+
+    fn record_deletion(
+        &mut self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+        propagation: Propagation,
+    ) {
+        self.deletions.push(Deletion {
+            kind: rt.kind.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            propagation,
+        });
     }
 
     /// DELETE on a collection: every matching object, each cascading.
@@ -1151,6 +1448,9 @@ impl Store {
             .filter_map(|k| self.objects.get(k).map(|s| self.render(rt, s, now)))
             .collect();
         if !dry_run && !keys.is_empty() {
+            for (_, ns, name) in &keys {
+                self.record_deletion(rt, ns, name, propagation);
+            }
             self.remove_cascading(keys, propagation);
         }
         json!({
@@ -1236,6 +1536,7 @@ mod tests {
         Store::new(Behaviour {
             ready_after: Duration::ZERO,
             node_count: 3,
+            minor_version: 31,
         })
     }
 
@@ -1509,6 +1810,7 @@ mod tests {
         let mut s = Store::new(Behaviour {
             ready_after: Duration::from_secs(60),
             node_count: 3,
+            minor_version: 31,
         });
         let now = Instant::now();
         let o = s
@@ -1569,6 +1871,130 @@ mod tests {
         assert!(o["metadata"]["managedFields"][0]["fieldsV1"]
             .get("f:status")
             .is_none());
+    }
+
+    fn sts_rt() -> &'static ResourceType {
+        resources::find("apps", "v1", "statefulsets").unwrap()
+    }
+
+    fn statefulset(replicas: i64, storage: &str) -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "db"},
+            "spec": {"replicas": replicas, "serviceName": "db",
+                "selector": {"matchLabels": {"app": "db"}},
+                "template": {"metadata": {"labels": {"app": "db"}}},
+                "volumeClaimTemplates": [{"metadata": {"name": "data"},
+                    "spec": {"resources": {"requests": {"storage": storage}}}}]}
+        })
+    }
+
+    #[test]
+    fn statefulset_updates_are_refused_as_the_api_server_refuses_them() {
+        let mut s = store();
+        let now = Instant::now();
+        s.apply(
+            sts_rt(),
+            "default",
+            "db",
+            &statefulset(1, "1Gi"),
+            "paved",
+            true,
+            now,
+            false,
+        )
+        .unwrap();
+        let err = s
+            .apply(
+                sts_rt(),
+                "default",
+                "db",
+                &statefulset(1, "2Gi"),
+                "paved",
+                true,
+                now,
+                false,
+            )
+            .unwrap_err();
+        assert_eq!(err.code, 422);
+        assert_eq!(
+            err.message,
+            format!(
+                "StatefulSet.apps \"db\" is invalid: spec: Forbidden: {}",
+                validation::STATEFULSET_FORBIDDEN
+            )
+        );
+        let status = err.to_status();
+        assert_eq!(status["reason"], "Invalid");
+        assert_eq!(status["details"]["kind"], "StatefulSet");
+        assert_eq!(status["details"]["group"], "apps");
+        assert_eq!(status["details"]["name"], "db");
+        assert_eq!(
+            status["details"]["causes"][0]["reason"],
+            "FieldValueForbidden"
+        );
+        assert_eq!(status["details"]["causes"][0]["field"], "spec");
+        // The same through PUT and merge patch; scaling is allowed.
+        let mut replaced = s.get(sts_rt(), "default", "db", now).unwrap();
+        replaced["spec"]["serviceName"] = json!("other");
+        assert_eq!(
+            s.update(sts_rt(), "default", "db", &replaced, "t", now, false)
+                .unwrap_err()
+                .code,
+            422
+        );
+        let w = s
+            .patch(
+                sts_rt(),
+                "default",
+                "db",
+                &json!({"spec": {"replicas": 3}}),
+                false,
+                "t",
+                now,
+                false,
+            )
+            .unwrap();
+        assert_eq!(w.object["spec"]["replicas"], 3);
+        let claims: Vec<String> = s
+            .objects
+            .keys()
+            .filter(|(p, _, _)| p == "persistentvolumeclaims")
+            .map(|(_, _, n)| n.clone())
+            .collect();
+        assert_eq!(claims, ["data-db-0", "data-db-1", "data-db-2"]);
+    }
+
+    #[test]
+    fn claims_go_on_scale_down_when_when_scaled_is_delete() {
+        let mut s = store();
+        let now = Instant::now();
+        let mut body = statefulset(3, "1Gi");
+        body["spec"]["persistentVolumeClaimRetentionPolicy"] = json!({"whenScaled": "Delete"});
+        s.apply(sts_rt(), "default", "db", &body, "paved", true, now, false)
+            .unwrap();
+        body["spec"]["replicas"] = json!(1);
+        s.apply(sts_rt(), "default", "db", &body, "paved", true, now, false)
+            .unwrap();
+        let pvc = resources::find("", "v1", "persistentvolumeclaims").unwrap();
+        assert!(s.get(pvc, "default", "data-db-0", now).is_ok());
+        assert!(s.get(pvc, "default", "data-db-1", now).is_err());
+        // Deletions by the controller are not requests: not recorded.
+        assert!(s.deletions().is_empty());
+        s.delete(sts_rt(), "default", "db", Propagation::Orphan, now, true)
+            .unwrap();
+        assert!(s.deletions().is_empty(), "dry runs are not recorded");
+        s.delete(sts_rt(), "default", "db", Propagation::Orphan, now, false)
+            .unwrap();
+        assert_eq!(
+            s.deletions(),
+            [Deletion {
+                kind: "StatefulSet".into(),
+                namespace: "default".into(),
+                name: "db".into(),
+                propagation: Propagation::Orphan,
+            }]
+        );
     }
 
     #[test]

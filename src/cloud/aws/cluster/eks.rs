@@ -113,6 +113,11 @@ pub(super) fn provider_arn(cluster_arn: &str, issuer: &str) -> String {
     format!("arn:{partition}:iam::{account}:oidc-provider/{host}")
 }
 
+/// Part `index` of an ARN (3: the region, 4: the account).
+fn arn_part(arn: &str, index: usize) -> String {
+    arn.split(':').nth(index).unwrap_or_default().to_owned()
+}
+
 /// The control plane as the backend reports it.
 pub(super) fn state_of(cluster: &Cluster, workload_identity_provider: String) -> ControlPlaneState {
     ControlPlaneState {
@@ -126,6 +131,9 @@ pub(super) fn state_of(cluster: &Cluster, workload_identity_provider: String) ->
         oidc_issuer_url: issuer(cluster).to_owned(),
         workload_identity_provider,
         kubernetes_version: minor_version(cluster.version().unwrap_or_default()),
+        platform: "eks".to_owned(),
+        location: arn_part(cluster.arn().unwrap_or_default(), 3),
+        account: arn_part(cluster.arn().unwrap_or_default(), 4),
         status: observed(cluster).status,
         admins: None,
         kubeconfig: kubeconfig(

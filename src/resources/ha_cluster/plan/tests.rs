@@ -186,6 +186,24 @@ fn apply(planned: &Value) -> Value {
     if m["kubernetes_version"].is_unknown() {
         m.insert("kubernetes_version".into(), "1.31".into());
     }
+    if m["connection"].is_unknown() {
+        let version = m["kubernetes_version"].clone();
+        let fields = [
+            "platform",
+            "name",
+            "endpoint",
+            "certificate_authority",
+            "location",
+            "account",
+            "oidc_issuer_url",
+        ];
+        let mut c: std::collections::BTreeMap<String, Value> = fields
+            .iter()
+            .map(|f| (f.to_string(), Value::from(format!("{f}-1"))))
+            .collect();
+        c.insert("kubernetes_version".into(), version);
+        m.insert("connection".into(), Value::Object(c));
+    }
     if m["encryption_key_arn"].is_unknown() {
         m.insert(
             "encryption_key_arn".into(),
