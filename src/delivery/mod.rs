@@ -20,11 +20,12 @@ pub mod drift;
 pub mod gitops;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use paved_manifests::{Manifest, Rendered};
 
-use crate::ports::kube::{KubeConnector, KubeError, ObjectRef};
+use base64::Engine as _;
+
+use crate::ports::kube::{KubeAuth, KubeError, KubeTarget, ObjectRef};
 use crate::stack::BackendError;
 
 /// The marker refresh adds to an object changed outside paved.
@@ -57,15 +58,7 @@ impl Delivery {
     }
 }
 
-/// How a resource reaches Kubernetes APIs: the connector of the configured cloud
-/// and its region (for EKS tokens).
-#[derive(Clone)]
-pub struct KubeAccess {
-    /// Makes API clients.
-    pub connector: Arc<dyn KubeConnector>,
-    /// The region clusters are in.
-    pub region: String,
-}
+pub use crate::ports::kube::KubeAccess;
 
 /// What of the rendered objects exists: a resource's `kubernetes_objects`,
 /// `kubernetes_digest` and `kubernetes_hashes`.
@@ -132,6 +125,58 @@ pub fn object_ref(m: &Manifest) -> ObjectRef {
         kind: m.kind.clone(),
         namespace: m.namespace.clone(),
         name: m.name.clone(),
+    }
+}
+
+/// How a resource reaches a cluster's API: what the cluster reports and what the
+/// user set in `kubernetes_api`.
+#[derive(Debug, Clone)]
+pub struct ApiRoute {
+    /// The endpoint the cluster reports.
+    pub endpoint: String,
+    /// The cluster's CA, base64-encoded PEM.
+    pub ca_base64: String,
+    /// `kubernetes_api.url`: a tunnel to the API.
+    pub url: Option<String>,
+    /// `kubernetes_api.proxy_url`.
+    pub proxy_url: Option<String>,
+    /// `kubernetes_api.ca_certificate`: the CA of the server at `url`.
+    pub ca_certificate: Option<String>,
+    /// How to authenticate.
+    pub auth: KubeAuth,
+}
+
+impl ApiRoute {
+    /// The target: a tunnel to the API presents the cluster's certificate, checked
+    /// for the endpoint's name; a server with a CA of its own (`ca_certificate`)
+    /// presents a certificate for the URL's own host.
+    pub fn target(self) -> Result<KubeTarget, BackendError> {
+        let ca_pem = match self.ca_certificate.clone() {
+            Some(pem) => pem,
+            None => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(self.ca_base64.trim())
+                    .map_err(|e| {
+                        permanent(
+                            "reaching the Kubernetes API",
+                            format!("the cluster's CA is not base64: {e}"),
+                            "",
+                        )
+                    })?;
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+        };
+        let endpoint = match (&self.url, self.ca_certificate.is_some()) {
+            (Some(url), true) => url.clone(),
+            _ => self.endpoint,
+        };
+        Ok(KubeTarget {
+            endpoint,
+            ca_pem,
+            auth: self.auth,
+            api_url: self.url,
+            proxy_url: self.proxy_url,
+        })
     }
 }
 

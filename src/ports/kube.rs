@@ -186,6 +186,16 @@ pub trait TokenSource: Send + Sync {
     async fn token(&self, auth: &KubeAuth) -> Result<BearerToken, KubeError>;
 }
 
+/// How a resource reaches Kubernetes APIs: the connector of the configured cloud
+/// and its region (for EKS tokens).
+#[derive(Clone)]
+pub struct KubeAccess {
+    /// Makes API clients.
+    pub connector: Arc<dyn KubeConnector>,
+    /// The region clusters are in.
+    pub region: String,
+}
+
 /// Makes API clients for targets.
 #[async_trait]
 pub trait KubeConnector: Send + Sync {

@@ -121,6 +121,16 @@ pub fn connect<'a, B: ?Sized>(
     })
 }
 
+/// The configured cloud's Kubernetes client, with its region; `None` when the
+/// cloud offers none (delivery through GitOps only).
+pub fn kube_access(ctx: &OpContext) -> Option<kube::KubeAccess> {
+    let cloud = cloud(ctx).ok()?;
+    Some(kube::KubeAccess {
+        connector: cloud.kube().ok()?,
+        region: cloud.default_region().unwrap_or_default(),
+    })
+}
+
 /// How a resource gets its backend from the configured cloud: the provider's wiring
 /// passes `|c| c.cluster()`; tests pass a scripted fake.
 pub type BackendFactory<B> = Arc<dyn Fn(&dyn Cloud) -> Result<Arc<B>, CloudError> + Send + Sync>;

@@ -95,6 +95,31 @@ pub trait StackSpec {
     fn protected(&self) -> bool;
 }
 
+/// Implements [`StackSpec`] for a typed spec with the usual fields: `name` and
+/// `deletion_protection` (`Knowable`), `tags` (`Knowable<Tags>`) and `timeouts`.
+macro_rules! stack_spec {
+    ($spec:ty) => {
+        impl $crate::stack::outline::StackSpec for $spec {
+            fn stack_name(&self) -> String {
+                self.name.known().cloned().unwrap_or_default()
+            }
+
+            fn resource_tags(&self) -> Option<&$crate::stack::tags::Tags> {
+                self.tags.known()
+            }
+
+            fn timeouts(&self) -> &$crate::stack::timeouts::TimeoutsSpec {
+                &self.timeouts
+            }
+
+            fn protected(&self) -> bool {
+                self.deletion_protection.known() == Some(&true)
+            }
+        }
+    };
+}
+pub(crate) use stack_spec;
+
 /// What a stack resource supplies to the outline: its own logic, nothing more.
 #[async_trait]
 pub trait StackModel: Send + Sync + 'static {

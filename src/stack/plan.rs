@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use paved_value::{Path, Value};
 
+use crate::diag::Diagnostics;
+use crate::framework::PlanResponse;
 use crate::schema::{Attribute, AttributeKind, Block, Nesting, Presence};
 
 /// Whether the state has `deletion_protection = true`.
@@ -22,6 +24,28 @@ pub fn quoted_name(state: &Value) -> String {
         .get_attr("name")
         .and_then(Value::as_str)
         .map_or_else(String::new, |n| format!("\"{n}\""))
+}
+
+/// The plan of a destroy: refused when the state says the stack is protected, with
+/// what to do (`noun`: "cluster"; `note`: a sentence added to the message, or "").
+pub fn plan_destroy(prior_state: &Value, noun: &str, note: &str) -> PlanResponse {
+    let mut diagnostics = Diagnostics::new();
+    if is_protected(prior_state) {
+        diagnostics.attribute_error(
+            Path::root().attr("deletion_protection"),
+            "Deletion protection is on",
+            format!(
+                "The {noun} {} has deletion_protection = true, so it cannot be destroyed. To destroy it, set \
+                 deletion_protection = false, apply, then destroy.{note}",
+                quoted_name(prior_state)
+            ),
+        );
+    }
+    PlanResponse {
+        planned_state: Value::Null,
+        diagnostics,
+        ..PlanResponse::default()
+    }
 }
 
 /// Whether the value at `path` differs between the prior and planned states, or

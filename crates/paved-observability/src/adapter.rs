@@ -11,9 +11,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
-use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, HTTPGetAction, PodSpec, PodTemplateSpec, Probe,
-};
+use k8s_openapi::api::core::v1::{Container, PodSpec, PodTemplateSpec, Probe};
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, RoleBinding, RoleRef, Subject,
@@ -25,16 +23,15 @@ use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::{
 use paved_manifests::{Manifest, Problem, RenderError};
 
 use crate::endpoints::endpoints;
-use crate::labels::{object_meta, Component};
-use crate::prometheus::workload::cluster_scoped_name;
+use crate::labels::{object_meta, skip_checks, Component};
 use crate::spec::{Mode, ObservabilitySpec};
 use crate::typed::adapter::{AdapterConfig, Naming, ResourceRef, Resources, Rule};
-use crate::typed::workload::{
-    config_hash, config_map, config_map_volume, empty_dir, mount, pod_meta, pod_security,
-    resources, restricted_container, selector, service, service_account, service_port,
-    CONFIG_HASH_ANNOTATION,
-};
 use crate::typed::{check_yaml, to_yaml};
+use crate::workload::{cluster_scoped_name, container_port, delayed_probe, gomaxprocs_env};
+use crate::workload::{
+    config_map, config_map_volume, empty_dir, mount, parts_hash, pod_meta, pod_security, resources,
+    restricted_container, selector, service, service_account, service_port, CONFIG_HASH_ANNOTATION,
+};
 
 /// The adapter's image (pinned).
 pub const IMAGE: &str = "registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0";
@@ -154,7 +151,7 @@ pub(crate) fn objects(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
             format!("internal: {CONFIG_FILE}: {why}"),
         )],
     })?;
-    let hash = config_hash(&[&text]);
+    let hash = parts_hash(&[&text]);
     let reader = cluster_scoped_name(spec, NAME);
     let delegator = cluster_scoped_name(spec, &format!("{NAME}-auth-delegator"));
     let auth_reader = cluster_scoped_name(spec, &format!("{NAME}-auth-reader"));
@@ -206,7 +203,7 @@ pub(crate) fn objects(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
             spec,
             component,
             NAME,
-            vec![service_port("https", SERVICE_PORT, "https")],
+            vec![service_port("https", SERVICE_PORT, "TCP")],
             false,
         ))?,
         Manifest::from_object(&deployment(spec, &hash))?,
@@ -275,20 +272,13 @@ fn api_service(spec: &ObservabilitySpec, version: &str, version_priority: i32) -
     }
 }
 
+/// The adapter serves only HTTPS: a delayed probe of `/healthz` over TLS.
 fn https_probe(initial_delay_seconds: i32) -> Probe {
-    Probe {
-        http_get: Some(HTTPGetAction {
-            path: Some("/healthz".to_string()),
-            port: IntOrString::String("https".to_string()),
-            scheme: Some("HTTPS".to_string()),
-            ..HTTPGetAction::default()
-        }),
-        initial_delay_seconds: Some(initial_delay_seconds),
-        period_seconds: Some(10),
-        timeout_seconds: Some(5),
-        failure_threshold: Some(6),
-        ..Probe::default()
+    let mut probe = delayed_probe("/healthz", "https", initial_delay_seconds);
+    if let Some(get) = probe.http_get.as_mut() {
+        get.scheme = Some("HTTPS".to_string());
     }
+    probe
 }
 
 fn deployment(spec: &ObservabilitySpec, hash: &str) -> Deployment {
@@ -305,15 +295,11 @@ fn deployment(spec: &ObservabilitySpec, hash: &str) -> Deployment {
             format!("--config={CONFIG_DIR}/{CONFIG_FILE}"),
             "--v=2".to_string(),
         ]),
-        ports: Some(vec![ContainerPort {
-            name: Some("https".to_string()),
-            container_port: i32::from(SECURE_PORT),
-            protocol: Some("TCP".to_string()),
-            ..ContainerPort::default()
-        }]),
+        ports: Some(vec![container_port("https", SECURE_PORT, "TCP")]),
         readiness_probe: Some(https_probe(10)),
         liveness_probe: Some(https_probe(30)),
-        resources: Some(resources("100m", "128Mi", "512Mi")),
+        env: Some(vec![gomaxprocs_env()]),
+        resources: Some(resources("100m", "128Mi", "1", "512Mi")),
         security_context: Some(restricted_container(UID)),
         volume_mounts: Some(vec![
             mount("config", CONFIG_DIR, true),
@@ -322,7 +308,13 @@ fn deployment(spec: &ObservabilitySpec, hash: &str) -> Deployment {
         ..Container::default()
     };
     Deployment {
-        metadata: object_meta(spec, component, NAME, true),
+        metadata: skip_checks(
+            object_meta(spec, component, NAME, true),
+            &[(
+                "CKV_K8S_38",
+                "an aggregated API server: it delegates authentication and authorization to the Kubernetes API",
+            )],
+        ),
         spec: Some(DeploymentSpec {
             replicas: Some(REPLICAS),
             selector: selector(component),
@@ -352,7 +344,7 @@ fn deployment(spec: &ObservabilitySpec, hash: &str) -> Deployment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::typed::fixtures;
+    use crate::fixtures::stack as fixtures;
 
     #[test]
     fn nothing_when_off() {

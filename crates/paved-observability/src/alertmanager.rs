@@ -11,24 +11,23 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec, StatefulSetUpdateStrategy};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EmptyDirVolumeSource, PodSpec, PodTemplateSpec, Secret,
-    SecretVolumeSource, Volume, VolumeMount,
+    Container, PodSpec, PodTemplateSpec, Secret, SecretVolumeSource, Volume,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::ByteString;
 use paved_manifests::{Manifest, Problem, RenderError};
 use serde::Serialize;
 
 use crate::endpoints::{ALERTMANAGER_PORT, ALERTMANAGER_SERVICE};
 use crate::labels::{object_meta, Component};
-use crate::prometheus::workload::{
-    config_hash, container_security, disruption_budget, field_env, host_anti_affinity, http_probe,
-    pod_meta, pod_security, resources, selector, service, service_account, service_port,
-    zone_spread, CONFIG_HASH_ANNOTATION, GENERATED_HEADER,
-};
 use crate::promql::check_matcher;
 use crate::spec::{
     secret_placeholder, ObservabilitySpec, ReceiverKind, ReceiverSpec, HEARTBEAT_SECRET,
+};
+use crate::workload::{
+    config_hash, container_port, disruption_budget, empty_dir, field_env, gomaxprocs_env,
+    host_anti_affinity, http_probe, mount, pod_meta, pod_security, resources, restricted_container,
+    selector, service, service_account, service_port, zone_spread, CONFIG_HASH_ANNOTATION,
+    GENERATED_HEADER, NOBODY,
 };
 
 /// The Alertmanager image.
@@ -325,39 +324,24 @@ pub(crate) fn args(spec: &ObservabilitySpec) -> Vec<String> {
 
 fn stateful_set(spec: &ObservabilitySpec, hash: &str) -> StatefulSet {
     let component = Component::Alertmanager;
-    let port = |name: &str, port: u16, protocol: &str| ContainerPort {
-        name: Some(name.to_string()),
-        container_port: i32::from(port),
-        protocol: Some(protocol.to_string()),
-        ..ContainerPort::default()
-    };
     let container = Container {
         name: NAME.to_string(),
         image: Some(ALERTMANAGER_IMAGE.to_string()),
         image_pull_policy: Some("IfNotPresent".to_string()),
         args: Some(args(spec)),
-        env: Some(vec![field_env("POD_IP", "status.podIP")]),
+        env: Some(vec![field_env("POD_IP", "status.podIP"), gomaxprocs_env()]),
         ports: Some(vec![
-            port("http", ALERTMANAGER_PORT, "TCP"),
-            port("gossip-tcp", CLUSTER_PORT, "TCP"),
-            port("gossip-udp", CLUSTER_PORT, "UDP"),
+            container_port("http", ALERTMANAGER_PORT, "TCP"),
+            container_port("gossip-tcp", CLUSTER_PORT, "TCP"),
+            container_port("gossip-udp", CLUSTER_PORT, "UDP"),
         ]),
-        resources: Some(resources("50m", "128Mi", None, "256Mi")),
+        resources: Some(resources("50m", "128Mi", "500m", "256Mi")),
         readiness_probe: Some(http_probe("/-/ready", "http", 10, 3)),
         liveness_probe: Some(http_probe("/-/healthy", "http", 15, 6)),
-        security_context: Some(container_security()),
+        security_context: Some(restricted_container(NOBODY)),
         volume_mounts: Some(vec![
-            VolumeMount {
-                name: "config".to_string(),
-                mount_path: CONFIG_DIR.to_string(),
-                read_only: Some(true),
-                ..VolumeMount::default()
-            },
-            VolumeMount {
-                name: "data".to_string(),
-                mount_path: DATA_DIR.to_string(),
-                ..VolumeMount::default()
-            },
+            mount("config", CONFIG_DIR, true),
+            mount("data", DATA_DIR, false),
         ]),
         ..Container::default()
     };
@@ -370,14 +354,7 @@ fn stateful_set(spec: &ObservabilitySpec, hash: &str) -> StatefulSet {
             }),
             ..Volume::default()
         },
-        Volume {
-            name: "data".to_string(),
-            empty_dir: Some(EmptyDirVolumeSource {
-                size_limit: Some(Quantity("1Gi".to_string())),
-                ..EmptyDirVolumeSource::default()
-            }),
-            ..Volume::default()
-        },
+        empty_dir("data", "1Gi"),
     ];
     let annotations = BTreeMap::from([(CONFIG_HASH_ANNOTATION.to_string(), hash.to_string())]);
     StatefulSet {
@@ -397,7 +374,7 @@ fn stateful_set(spec: &ObservabilitySpec, hash: &str) -> StatefulSet {
                     service_account_name: Some(NAME.to_string()),
                     // Alertmanager never calls the Kubernetes API.
                     automount_service_account_token: Some(false),
-                    security_context: Some(pod_security()),
+                    security_context: Some(pod_security(NOBODY, NOBODY)),
                     containers: vec![container],
                     volumes: Some(volumes),
                     topology_spread_constraints: Some(zone_spread(component)),
@@ -426,13 +403,7 @@ pub(crate) fn objects(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
         ..Secret::default()
     };
     let mut objects = vec![
-        Manifest::from_object(&service_account(
-            spec,
-            component,
-            NAME,
-            BTreeMap::new(),
-            false,
-        ))?,
+        Manifest::from_object(&service_account(spec, component, NAME, None, false))?,
         Manifest::from_object(&secret)?,
         Manifest::from_object(&service(
             spec,
@@ -591,7 +562,7 @@ pub(crate) fn problems(spec: &ObservabilitySpec) -> Vec<Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prometheus::fixtures::{eks, minimal, production};
+    use crate::fixtures::metrics::{eks, minimal, production};
     use crate::spec::RouteSpec;
 
     fn paths(problems: &[Problem]) -> Vec<String> {

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, DaemonSetSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, HostPathVolumeSource,
-    ObjectFieldSelector, PodSpec, PodTemplateSpec, SecurityContext, Toleration, Volume,
+    Container, EnvVar, EnvVarSource, HostPathVolumeSource, ObjectFieldSelector, PodSecurityContext,
+    PodSpec, PodTemplateSpec, SecurityContext, Toleration, Volume,
 };
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject};
 use paved_manifests::{Manifest, Problem, RenderError};
@@ -20,13 +20,15 @@ use paved_manifests::{Manifest, Problem, RenderError};
 use crate::endpoints::{
     ALLOY_SERVICE, LOKI_PORT, LOKI_SERVICE, OTLP_GRPC_PORT, OTLP_HTTP_PORT, TEMPO_SERVICE,
 };
-use crate::labels::{object_meta, Component};
-use crate::prometheus::workload::cluster_scoped_name;
+use crate::labels::{object_meta, skip_checks, Component};
 use crate::spec::ObservabilitySpec;
 use crate::typed::alloy::{check, Block, Config, Value};
-use crate::typed::workload::{
-    config_hash, config_map, config_map_volume, empty_dir, http_probe, mount, pod_annotations,
-    pod_meta, resources, runtime_default, selector, service, service_account, service_port,
+use crate::workload::{
+    cluster_scoped_name, container_port, gomaxprocs_env, pod_security, restricted_container,
+};
+use crate::workload::{
+    config_map, config_map_volume, delayed_probe, empty_dir, mount, parts_hash, pod_annotations,
+    pod_meta, resources, selector, service, service_account, service_port,
 };
 
 /// Alloy's image (pinned).
@@ -219,7 +221,7 @@ pub(crate) fn objects(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
     }
     let component = Component::Alloy;
     let role_name = cluster_role_name(spec);
-    let hash = config_hash(&[&text]);
+    let hash = parts_hash(&[&text]);
     let mut objects = vec![
         // The agent discovers pods through the API: it needs its token.
         Manifest::from_object(&service_account(spec, component, ALLOY_SERVICE, None, true))?,
@@ -239,8 +241,8 @@ pub(crate) fn objects(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
             component,
             ALLOY_SERVICE,
             vec![
-                service_port("otlp-grpc", OTLP_GRPC_PORT, "otlp-grpc"),
-                service_port("otlp-http", OTLP_HTTP_PORT, "otlp-http"),
+                service_port("otlp-grpc", OTLP_GRPC_PORT, "TCP"),
+                service_port("otlp-http", OTLP_HTTP_PORT, "TCP"),
             ],
             false,
         ))?);
@@ -296,18 +298,9 @@ fn host_path(name: &str, path: &str, kind: &str) -> Volume {
     }
 }
 
-fn container_port(name: &str, port: u16) -> ContainerPort {
-    ContainerPort {
-        name: Some(name.to_string()),
-        container_port: i32::from(port),
-        protocol: Some("TCP".to_string()),
-        ..ContainerPort::default()
-    }
-}
-
 fn daemon_set(spec: &ObservabilitySpec, hash: &str) -> DaemonSet {
     let component = Component::Alloy;
-    let mut ports = vec![container_port("http", HTTP_PORT)];
+    let mut ports = vec![container_port("http", HTTP_PORT, "TCP")];
     let mut mounts = vec![
         mount("config", CONFIG_DIR, true),
         mount("data", DATA_DIR, false),
@@ -328,8 +321,8 @@ fn daemon_set(spec: &ObservabilitySpec, hash: &str) -> DaemonSet {
         volumes.push(host_path("varlog", "/var/log", "Directory"));
     }
     if spec.traces.is_some() {
-        ports.push(container_port("otlp-grpc", OTLP_GRPC_PORT));
-        ports.push(container_port("otlp-http", OTLP_HTTP_PORT));
+        ports.push(container_port("otlp-grpc", OTLP_GRPC_PORT, "TCP"));
+        ports.push(container_port("otlp-http", OTLP_HTTP_PORT, "TCP"));
     }
     let container = Container {
         name: "alloy".to_string(),
@@ -342,40 +335,53 @@ fn daemon_set(spec: &ObservabilitySpec, hash: &str) -> DaemonSet {
             format!("--server.http.listen-addr=0.0.0.0:{HTTP_PORT}"),
             "--stability.level=generally-available".to_string(),
         ]),
-        env: Some(vec![EnvVar {
-            name: NODE_NAME_ENV.to_string(),
-            value_from: Some(EnvVarSource {
-                field_ref: Some(ObjectFieldSelector {
-                    field_path: "spec.nodeName".to_string(),
-                    ..ObjectFieldSelector::default()
+        env: Some(vec![
+            EnvVar {
+                name: NODE_NAME_ENV.to_string(),
+                value_from: Some(EnvVarSource {
+                    field_ref: Some(ObjectFieldSelector {
+                        field_path: "spec.nodeName".to_string(),
+                        ..ObjectFieldSelector::default()
+                    }),
+                    ..EnvVarSource::default()
                 }),
-                ..EnvVarSource::default()
-            }),
-            ..EnvVar::default()
-        }]),
+                ..EnvVar::default()
+            },
+            gomaxprocs_env(),
+        ]),
         ports: Some(ports),
-        readiness_probe: Some(http_probe("/-/ready", "http", 10)),
-        resources: Some(resources("100m", "128Mi", "512Mi")),
+        readiness_probe: Some(delayed_probe("/-/ready", "http", 10)),
+        // Alive while its HTTP server answers; `/-/healthy` would also fail (and
+        // restart the agent) when one component is unhealthy, e.g. Loki is down.
+        liveness_probe: Some(delayed_probe("/-/ready", "http", 60)),
+        resources: Some(resources("100m", "128Mi", "1", "512Mi")),
         // Root, to read the kubelet's log files (root-owned, 0640); nothing else:
         // no capabilities, no escalation, read-only root file system.
         security_context: Some(SecurityContext {
-            run_as_user: Some(0),
-            run_as_group: Some(0),
             run_as_non_root: Some(false),
-            allow_privilege_escalation: Some(false),
-            read_only_root_filesystem: Some(true),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_string()]),
-                ..Capabilities::default()
-            }),
-            seccomp_profile: Some(runtime_default()),
-            ..SecurityContext::default()
+            ..restricted_container(0)
         }),
         volume_mounts: Some(mounts),
         ..Container::default()
     };
+    let mut skips = vec![
+        (
+            "CKV_K8S_23",
+            "root to read the kubelet's log files (root-owned 0640) and keep its WAL in a host directory the kubelet creates root-owned; no capabilities",
+        ),
+        (
+            "CKV_K8S_40",
+            "runs as root (UID 0) for the host paths it reads and writes; no capabilities",
+        ),
+    ];
+    if spec.logs.is_some() {
+        skips.push((
+            "CKV_K8S_38",
+            "Alloy discovers the node's pods through the Kubernetes API to find and label their logs (read-only ClusterRole)",
+        ));
+    }
     DaemonSet {
-        metadata: object_meta(spec, component, ALLOY_SERVICE, true),
+        metadata: skip_checks(object_meta(spec, component, ALLOY_SERVICE, true), &skips),
         spec: Some(DaemonSetSpec {
             selector: selector(component),
             template: PodTemplateSpec {
@@ -386,6 +392,14 @@ fn daemon_set(spec: &ObservabilitySpec, hash: &str) -> DaemonSet {
                 )),
                 spec: Some(PodSpec {
                     service_account_name: Some(ALLOY_SERVICE.to_string()),
+                    // The token is for pod discovery, which only the logs need.
+                    automount_service_account_token: Some(spec.logs.is_some()),
+                    // As the container: root for the host paths, RuntimeDefault seccomp.
+                    security_context: Some(PodSecurityContext {
+                        run_as_non_root: Some(false),
+                        fs_group: None,
+                        ..pod_security(0, 0)
+                    }),
                     // Every node, whatever its taints: logs of tainted pools count too.
                     tolerations: Some(vec![Toleration {
                         operator: Some("Exists".to_string()),
@@ -406,8 +420,8 @@ fn daemon_set(spec: &ObservabilitySpec, hash: &str) -> DaemonSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::stack as fixtures;
     use crate::typed::alloy::parse;
-    use crate::typed::fixtures;
 
     #[test]
     fn nothing_when_logs_and_traces_are_off() {

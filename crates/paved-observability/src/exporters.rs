@@ -14,19 +14,19 @@ use k8s_openapi::api::apps::v1::{
     RollingUpdateDaemonSet,
 };
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, HostPathVolumeSource, PodSpec, PodTemplateSpec, Toleration, Volume,
-    VolumeMount,
+    Container, HostPathVolumeSource, PodSpec, PodTemplateSpec, Toleration, Volume, VolumeMount,
 };
 use k8s_openapi::api::rbac::v1::ClusterRole;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use paved_manifests::{Manifest, RenderError};
 
-use crate::labels::{object_meta, Component};
-use crate::prometheus::workload::{
-    cluster_role_binding, cluster_scoped_name, container_security, http_probe, pod_meta,
-    pod_security, resources, rule, selector, service, service_account, service_port,
-};
+use crate::labels::{object_meta, skip_checks, Component};
 use crate::spec::ObservabilitySpec;
+use crate::workload::{
+    cluster_role_binding, cluster_scoped_name, container_port, gomaxprocs_env, http_probe,
+    pod_meta, pod_security, resources, restricted_container, rule, selector, service,
+    service_account, service_port, NOBODY,
+};
 
 /// The kube-state-metrics image.
 pub const KSM_IMAGE: &str = "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0";
@@ -101,19 +101,26 @@ fn kube_state_metrics(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
             format!("--resources={}", resources_flag.join(",")),
         ]),
         ports: Some(vec![
-            container_port("http-metrics", KSM_METRICS_PORT),
-            container_port("telemetry", KSM_TELEMETRY_PORT),
+            container_port("http-metrics", KSM_METRICS_PORT, "TCP"),
+            container_port("telemetry", KSM_TELEMETRY_PORT, "TCP"),
         ]),
-        resources: Some(resources("100m", "256Mi", None, "512Mi")),
+        env: Some(vec![gomaxprocs_env()]),
+        resources: Some(resources("100m", "256Mi", "1", "512Mi")),
         // `/healthz` answers as soon as the server runs; `/readyz` once the
         // first metrics are gathered (the landing page on older releases).
         liveness_probe: Some(http_probe("/healthz", "http-metrics", 10, 3)),
         readiness_probe: Some(http_probe("/readyz", "telemetry", 10, 3)),
-        security_context: Some(container_security()),
+        security_context: Some(restricted_container(NOBODY)),
         ..Container::default()
     };
     let deployment = Deployment {
-        metadata: object_meta(spec, component, KSM_SERVICE, true),
+        metadata: skip_checks(
+            object_meta(spec, component, KSM_SERVICE, true),
+            &[(
+                "CKV_K8S_38",
+                "kube-state-metrics lists and watches the objects it exports (read-only ClusterRole)",
+            )],
+        ),
         spec: Some(DeploymentSpec {
             // One replica: two would export every series twice.
             replicas: Some(1),
@@ -123,7 +130,7 @@ fn kube_state_metrics(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
                 spec: Some(PodSpec {
                     service_account_name: Some(KSM_SERVICE.to_string()),
                     automount_service_account_token: Some(true),
-                    security_context: Some(pod_security()),
+                    security_context: Some(pod_security(NOBODY, NOBODY)),
                     containers: vec![container],
                     node_selector: Some(linux()),
                     ..PodSpec::default()
@@ -134,13 +141,7 @@ fn kube_state_metrics(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
         ..Deployment::default()
     };
     Ok(vec![
-        Manifest::from_object(&service_account(
-            spec,
-            component,
-            KSM_SERVICE,
-            BTreeMap::new(),
-            true,
-        ))?,
+        Manifest::from_object(&service_account(spec, component, KSM_SERVICE, None, true))?,
         Manifest::from_object(&role)?,
         Manifest::from_object(&cluster_role_binding(
             spec,
@@ -189,11 +190,12 @@ fn node_exporter(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderError>
             "--no-collector.wifi".to_string(),
             "--no-collector.hwmon".to_string(),
         ]),
-        ports: Some(vec![container_port("metrics", NODE_EXPORTER_PORT)]),
-        resources: Some(resources("50m", "64Mi", None, "128Mi")),
+        ports: Some(vec![container_port("metrics", NODE_EXPORTER_PORT, "TCP")]),
+        env: Some(vec![gomaxprocs_env()]),
+        resources: Some(resources("50m", "64Mi", "500m", "128Mi")),
         liveness_probe: Some(http_probe("/", "metrics", 15, 3)),
         readiness_probe: Some(http_probe("/", "metrics", 10, 3)),
-        security_context: Some(container_security()),
+        security_context: Some(restricted_container(NOBODY)),
         volume_mounts: Some(
             HOST_MOUNTS
                 .iter()
@@ -221,7 +223,13 @@ fn node_exporter(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderError>
         })
         .collect();
     let daemon_set = DaemonSet {
-        metadata: object_meta(spec, component, NODE_EXPORTER_SERVICE, true),
+        metadata: skip_checks(
+            object_meta(spec, component, NODE_EXPORTER_SERVICE, true),
+            &[(
+                "CKV_K8S_19",
+                "node-exporter reports the node's own network interfaces: it needs the host network namespace",
+            )],
+        ),
         spec: Some(DaemonSetSpec {
             selector: selector(component),
             update_strategy: Some(DaemonSetUpdateStrategy {
@@ -241,7 +249,7 @@ fn node_exporter(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderError>
                     // host's /proc is read through the mount.
                     host_network: Some(true),
                     dns_policy: Some("ClusterFirstWithHostNet".to_string()),
-                    security_context: Some(pod_security()),
+                    security_context: Some(pod_security(NOBODY, NOBODY)),
                     containers: vec![container],
                     volumes: Some(volumes),
                     node_selector: Some(linux()),
@@ -263,7 +271,7 @@ fn node_exporter(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderError>
             spec,
             component,
             NODE_EXPORTER_SERVICE,
-            BTreeMap::new(),
+            None,
             false,
         ))?,
         Manifest::from_object(&service(
@@ -277,15 +285,6 @@ fn node_exporter(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderError>
     ])
 }
 
-fn container_port(name: &str, port: u16) -> ContainerPort {
-    ContainerPort {
-        name: Some(name.to_string()),
-        container_port: i32::from(port),
-        protocol: Some("TCP".to_string()),
-        ..ContainerPort::default()
-    }
-}
-
 fn linux() -> BTreeMap<String, String> {
     BTreeMap::from([("kubernetes.io/os".to_string(), "linux".to_string())])
 }
@@ -293,7 +292,7 @@ fn linux() -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prometheus::fixtures::production;
+    use crate::fixtures::metrics::production;
     use crate::spec::Platform;
 
     #[test]

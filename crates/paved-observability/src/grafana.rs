@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::core::v1::{
-    ConfigMapProjection, Container, ContainerPort, EnvVar, EnvVarSource, PodSpec, PodTemplateSpec,
-    ProjectedVolumeSource, Secret, SecretKeySelector, VolumeProjection,
+    ConfigMapProjection, Container, EnvVar, PodSpec, PodTemplateSpec, ProjectedVolumeSource,
+    Secret, SecretVolumeSource, VolumeProjection,
 };
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
@@ -36,17 +36,20 @@ use crate::typed::grafana::{
     Datasource, DatasourceLink, DatasourcesFile, DerivedField, Enabled, ExemplarDestination,
     JsonData, Provider, ProviderOptions, ProvidersFile, TagMapping, TracesToLogs,
 };
-use crate::typed::workload::{
-    config_hash, config_map, config_map_volume, dns_subdomain_problem, empty_dir, http_probe,
-    mount, pod_annotations, pod_meta, pod_security, resources, restricted_container, selector,
-    service, service_account, service_port,
-};
 use crate::typed::{check_yaml, to_yaml};
+use crate::workload::gomaxprocs_env;
+use crate::workload::{
+    config_map, config_map_volume, container_port, delayed_probe, dns_subdomain_problem, empty_dir,
+    mount, parts_hash, pod_annotations, pod_meta, pod_security, resources, restricted_container,
+    selector, service, service_account, service_port,
+};
 
 /// Grafana's image (pinned).
 pub const IMAGE: &str = "docker.io/grafana/grafana:11.2.0";
-/// The user (and group) the image runs as.
-pub const UID: i64 = 472;
+/// The user (and group) Grafana runs as: not the image's 472, but a UID above
+/// 10000 that no host account has. The image's writable paths are
+/// world-writable (it supports arbitrary UIDs) and ours are emptyDirs.
+pub const UID: i64 = 10472;
 /// The port Grafana listens on.
 pub const CONTAINER_PORT: u16 = 3000;
 /// The ConfigMap of the datasources provisioning file.
@@ -76,6 +79,9 @@ const PROVISIONING_DIR: &str = "/etc/grafana/provisioning";
 const PAVED_DASHBOARDS_DIR: &str = "/etc/grafana/dashboards/paved";
 const USER_DASHBOARDS_DIR: &str = "/etc/grafana/dashboards/user";
 const DATA_DIR: &str = "/var/lib/grafana";
+/// Where the admin Secret is mounted; Grafana reads the admin user and password
+/// from its files (`GF_..._FILE`), so they are not in the environment.
+const ADMIN_SECRET_DIR: &str = "/etc/grafana/admin";
 
 fn service_url(spec: &ObservabilitySpec, service: &str, port: u16) -> String {
     format!("http://{service}.{}.svc:{port}", spec.namespace)
@@ -399,7 +405,7 @@ pub(crate) fn objects(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
     let mut hashed: Vec<&str> = vec![&datasources_text, &providers_text];
     hashed.extend(ours.values().map(String::as_str));
     hashed.extend(shards.iter().flat_map(|s| s.values().map(String::as_str)));
-    let hash = config_hash(&hashed);
+    let hash = parts_hash(&hashed);
 
     let identity = match &spec.mode {
         Mode::Managed(managed) => Some(managed.identity.as_str()),
@@ -441,7 +447,7 @@ pub(crate) fn objects(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
         spec,
         component,
         GRAFANA_SERVICE,
-        vec![service_port("http", GRAFANA_PORT, "http")],
+        vec![service_port("http", GRAFANA_PORT, "TCP")],
         false,
     ))?);
     objects.push(Manifest::from_object(&deployment(
@@ -466,26 +472,16 @@ fn env(name: &str, value: &str) -> EnvVar {
     }
 }
 
-fn secret_env(name: &str, secret: &str, key: &str) -> EnvVar {
-    EnvVar {
-        name: name.to_string(),
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: secret.to_string(),
-                key: key.to_string(),
-                optional: Some(false),
-            }),
-            ..EnvVarSource::default()
-        }),
-        ..EnvVar::default()
-    }
-}
-
 fn container_env(spec: &ObservabilitySpec) -> Vec<EnvVar> {
-    let secret = &spec.grafana.admin_secret;
     let mut env_vars = vec![
-        secret_env("GF_SECURITY_ADMIN_USER", secret, ADMIN_USER_KEY),
-        secret_env("GF_SECURITY_ADMIN_PASSWORD", secret, ADMIN_PASSWORD_KEY),
+        env(
+            "GF_SECURITY_ADMIN_USER__FILE",
+            &format!("{ADMIN_SECRET_DIR}/{ADMIN_USER_KEY}"),
+        ),
+        env(
+            "GF_SECURITY_ADMIN_PASSWORD__FILE",
+            &format!("{ADMIN_SECRET_DIR}/{ADMIN_PASSWORD_KEY}"),
+        ),
         env("GF_PATHS_DATA", DATA_DIR),
         env("GF_PATHS_PROVISIONING", PROVISIONING_DIR),
         // Logs to stdout only: nothing written under the read-only root.
@@ -512,6 +508,7 @@ fn container_env(spec: &ObservabilitySpec) -> Vec<EnvVar> {
         // SigV4 signing of datasource requests is off unless enabled.
         env_vars.push(env("GF_AUTH_SIGV4_AUTH_ENABLED", "true"));
     }
+    env_vars.push(gomaxprocs_env());
     env_vars
 }
 
@@ -529,6 +526,7 @@ fn deployment(spec: &ObservabilitySpec, hash: &str, user_shards: &[String]) -> D
             true,
         ),
         mount("dashboards", PAVED_DASHBOARDS_DIR, true),
+        mount("admin", ADMIN_SECRET_DIR, true),
         // SQLite, sessions, rendered images: lost with the pod, nothing provisioned.
         mount("storage", DATA_DIR, false),
         mount("logs", "/var/log/grafana", false),
@@ -538,6 +536,17 @@ fn deployment(spec: &ObservabilitySpec, hash: &str, user_shards: &[String]) -> D
         config_map_volume("datasources", DATASOURCES_CONFIG_MAP),
         config_map_volume("dashboard-providers", PROVIDER_CONFIG_MAP),
         config_map_volume("dashboards", DASHBOARDS_CONFIG_MAP),
+        k8s_openapi::api::core::v1::Volume {
+            name: "admin".to_string(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(spec.grafana.admin_secret.clone()),
+                // Readable by Grafana's group (the pod's fsGroup) only.
+                default_mode: Some(0o440),
+                optional: Some(false),
+                ..SecretVolumeSource::default()
+            }),
+            ..k8s_openapi::api::core::v1::Volume::default()
+        },
         empty_dir("storage", "1Gi"),
         empty_dir("logs", "64Mi"),
         empty_dir("tmp", "256Mi"),
@@ -570,15 +579,10 @@ fn deployment(spec: &ObservabilitySpec, hash: &str, user_shards: &[String]) -> D
         image: Some(IMAGE.to_string()),
         image_pull_policy: Some("IfNotPresent".to_string()),
         env: Some(container_env(spec)),
-        ports: Some(vec![ContainerPort {
-            name: Some("http".to_string()),
-            container_port: i32::from(CONTAINER_PORT),
-            protocol: Some("TCP".to_string()),
-            ..ContainerPort::default()
-        }]),
-        readiness_probe: Some(http_probe("/api/health", "http", 10)),
-        liveness_probe: Some(http_probe("/api/health", "http", 60)),
-        resources: Some(resources("100m", "256Mi", "1Gi")),
+        ports: Some(vec![container_port("http", CONTAINER_PORT, "TCP")]),
+        readiness_probe: Some(delayed_probe("/api/health", "http", 10)),
+        liveness_probe: Some(delayed_probe("/api/health", "http", 60)),
+        resources: Some(resources("100m", "256Mi", "2", "1Gi")),
         security_context: Some(restricted_container(UID)),
         volume_mounts: Some(mounts),
         ..Container::default()
@@ -600,6 +604,8 @@ fn deployment(spec: &ObservabilitySpec, hash: &str, user_shards: &[String]) -> D
                 )),
                 spec: Some(PodSpec {
                     service_account_name: Some(GRAFANA_SERVICE.to_string()),
+                    // Grafana never calls the Kubernetes API: no token in the pod.
+                    automount_service_account_token: Some(false),
                     security_context: Some(pod_security(UID, UID)),
                     containers: vec![container],
                     volumes: Some(volumes),
@@ -688,7 +694,7 @@ pub(crate) fn datasource_uids(spec: &ObservabilitySpec) -> std::collections::BTr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::typed::fixtures;
+    use crate::fixtures::stack as fixtures;
     use crate::typed::grafana::Dashboard;
 
     fn find<'a>(objects: &'a [Manifest], kind: &str, name: &str) -> Option<&'a Manifest> {
@@ -703,6 +709,8 @@ mod tests {
             ("ConfigMap", "grafana-datasources"),
             ("ConfigMap", "grafana-dashboards-provider"),
             ("ConfigMap", "grafana-dashboards"),
+            // The fixture's one user dashboard.
+            ("ConfigMap", "grafana-dashboards-user-0"),
             ("Service", "grafana"),
             ("Deployment", "grafana"),
             ("PodDisruptionBudget", "grafana"),
@@ -710,7 +718,7 @@ mod tests {
         ] {
             assert!(find(&objects, kind, name).is_some(), "{kind} {name}");
         }
-        assert_eq!(objects.len(), 8);
+        assert_eq!(objects.len(), 9);
         let deployment = &find(&objects, "Deployment", "grafana").expect("d").body;
         assert_eq!(deployment["spec"]["replicas"], 2);
         let pod = &deployment["spec"]["template"];
@@ -722,19 +730,29 @@ mod tests {
         );
         let container = &pod["spec"]["containers"][0];
         assert_eq!(container["image"], IMAGE);
-        assert_eq!(container["securityContext"]["runAsUser"], 472);
+        // A UID above 10000, which no host account has.
+        assert!(container["securityContext"]["runAsUser"].as_i64() >= Some(10_000));
+        assert_eq!(pod["spec"]["automountServiceAccountToken"], false);
         assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
         assert_eq!(
             container["readinessProbe"]["httpGet"]["path"],
             "/api/health"
         );
+        // The admin credentials are files from the Secret, not environment values.
         let env = container["env"].as_array().expect("env");
+        assert!(env.iter().all(|e| e["valueFrom"]["secretKeyRef"].is_null()));
         let admin = env
             .iter()
-            .find(|e| e["name"] == "GF_SECURITY_ADMIN_PASSWORD")
-            .expect("password env");
-        assert_eq!(admin["valueFrom"]["secretKeyRef"]["name"], "grafana-admin");
-        assert_eq!(admin["valueFrom"]["secretKeyRef"]["key"], "admin-password");
+            .find(|e| e["name"] == "GF_SECURITY_ADMIN_PASSWORD__FILE")
+            .expect("password file env");
+        assert_eq!(admin["value"], "/etc/grafana/admin/admin-password");
+        let volume = pod["spec"]["volumes"]
+            .as_array()
+            .expect("volumes")
+            .iter()
+            .find(|v| v["name"] == "admin")
+            .expect("admin volume");
+        assert_eq!(volume["secret"]["secretName"], "grafana-admin");
         let ingress = &find(&objects, "Ingress", "grafana").expect("i").body;
         assert_eq!(
             ingress["spec"]["rules"][0]["host"],

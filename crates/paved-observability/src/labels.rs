@@ -69,6 +69,23 @@ pub fn selector_labels(component: Component) -> BTreeMap<String, String> {
     BTreeMap::from([(NAME.to_string(), component.label_value().to_string())])
 }
 
+/// `meta` with annotations telling checkov (which scripts/check-manifests.sh runs
+/// over the rendered files) that this one object fails the checks in `skips` on
+/// purpose: `checkov.io/skipN: CHECK_ID=reason`. Scoped to the object, so the same
+/// checks still judge every other workload. A reason cannot contain `=` (checkov
+/// splits on it).
+pub(crate) fn skip_checks(mut meta: ObjectMeta, skips: &[(&str, &str)]) -> ObjectMeta {
+    let annotations = meta.annotations.get_or_insert_with(BTreeMap::new);
+    for (i, (check, reason)) in skips.iter().enumerate() {
+        debug_assert!(!reason.contains('='), "a checkov reason contains '='");
+        annotations.insert(
+            format!("checkov.io/skip{}", i + 1),
+            format!("{check}={reason}"),
+        );
+    }
+    meta
+}
+
 /// Metadata for an object named `name` in the stack's namespace (`namespaced`) or
 /// cluster-scoped.
 pub fn object_meta(

@@ -19,6 +19,8 @@ mod alloy;
 pub mod configs;
 pub mod endpoints;
 mod exporters;
+#[doc(hidden)]
+pub mod fixtures;
 mod grafana;
 pub mod labels;
 mod loki;
@@ -28,10 +30,12 @@ mod promql;
 mod render;
 mod rules;
 mod secrets;
+mod single_binary;
 mod spec;
 mod tempo;
 pub mod typed;
 mod validate;
+mod workload;
 
 pub use endpoints::{endpoints, Endpoints};
 pub use grafana::admin_secret as grafana_admin_secret;

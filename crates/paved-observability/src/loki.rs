@@ -2,27 +2,19 @@
 //! its write-ahead log and index cache, chunks and TSDB indexes in the object
 //! store, retention applied by the compactor. Rendered when logs are on.
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
-use k8s_openapi::api::core::v1::{Container, ContainerPort, PodSpec, PodTemplateSpec};
 use paved_manifests::{Manifest, Problem, RenderError};
 
 use crate::endpoints::{LOKI_PORT, LOKI_SERVICE};
-use crate::labels::{object_meta, Component};
+use crate::labels::Component;
+use crate::single_binary::SingleBinary;
 use crate::spec::{LogsSpec, ObjectStore, ObservabilitySpec};
 use crate::typed::loki::{
     Analytics, Common, CommonStorage, Compactor, Gcs, IndexPeriod, Ingester, IngesterWal, KvStore,
     LimitsConfig, LokiConfig, PeriodConfig, Ring, SchemaConfig, Server, StorageConfig, TsdbShipper,
     S3,
 };
-use crate::typed::store::{backend, store_problems};
-use crate::typed::workload::{
-    config_hash, config_map, config_map_volume, empty_dir, http_probe, identity_problem, mount,
-    pod_annotations, pod_meta, pod_security, resources, restricted_container, selector, service,
-    service_account, service_port, volume_claim,
-};
-use crate::typed::{check_yaml, to_yaml};
+use crate::typed::store::backend;
+use crate::typed::to_yaml;
 
 /// Loki's image (pinned).
 pub const IMAGE: &str = "docker.io/grafana/loki:3.1.1";
@@ -148,40 +140,33 @@ pub fn loki_config(spec: &ObservabilitySpec) -> Result<Option<String>, RenderErr
         .transpose()
 }
 
+/// Loki as a [`SingleBinary`].
+fn single_binary(logs: &LogsSpec) -> SingleBinary<'_> {
+    SingleBinary {
+        component: Component::Loki,
+        spec_path: "logs",
+        name: LOKI_SERVICE,
+        headless_service: HEADLESS_SERVICE,
+        image: IMAGE,
+        config_map: CONFIG_MAP,
+        config_file: CONFIG_FILE,
+        config_dir: CONFIG_DIR,
+        data_dir: DATA_DIR,
+        uid: UID,
+        ports: &[("http", LOKI_PORT), ("grpc", GRPC_PORT)],
+        volume_needed_by: "Loki's write-ahead log and index cache need",
+        retention_days: logs.retention_days,
+        volume_gib: logs.volume_gib,
+        store: &logs.store,
+        identity: &logs.identity,
+    }
+}
+
 /// Problems of the spec this component finds.
 pub(crate) fn problems(spec: &ObservabilitySpec) -> Vec<Problem> {
-    let Some(logs) = &spec.logs else {
-        return Vec::new();
-    };
-    let mut problems = Vec::new();
-    if logs.retention_days < 1 {
-        problems.push(Problem::new(
-            "logs.retention_days",
-            "is 0: keep logs at least 1 day (or turn logs off)",
-        ));
-    }
-    if logs.volume_gib < 1 {
-        problems.push(Problem::new(
-            "logs.volume_gib",
-            "is 0: Loki's write-ahead log and index cache need a volume of at least 1 GiB",
-        ));
-    }
-    problems.extend(store_problems("logs.store", &spec.platform, &logs.store));
-    let test_store = matches!(
-        &logs.store,
-        ObjectStore::S3 {
-            endpoint: Some(_),
-            ..
-        }
-    );
-    if !(test_store && logs.identity.is_empty()) {
-        problems.extend(identity_problem(
-            "logs.identity",
-            &spec.platform,
-            &logs.identity,
-        ));
-    }
-    problems
+    spec.logs.as_ref().map_or_else(Vec::new, |logs| {
+        single_binary(logs).problems(spec, Vec::new())
+    })
 }
 
 /// The objects of this component.
@@ -189,135 +174,15 @@ pub(crate) fn objects(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
     let Some(logs) = &spec.logs else {
         return Ok(Vec::new());
     };
-    let text = to_yaml(CONFIG_FILE, &config(logs))?;
-    // The text must read back into the model: a key the model does not know (or
-    // spells differently) is a bug here, caught before anything is applied.
-    check_yaml::<LokiConfig>(&text).map_err(|why| RenderError::Invalid {
-        problems: vec![Problem::new("logs", format!("internal: loki.yaml: {why}"))],
-    })?;
-    let hash = config_hash(&[&text]);
-    let component = Component::Loki;
-    let name = LOKI_SERVICE;
-    let mut objects = vec![
-        // Loki never calls the Kubernetes API: no token. It reaches the bucket
-        // through its cloud identity (IRSA's own projected token, or GKE's
-        // metadata server).
-        Manifest::from_object(&service_account(
-            spec,
-            component,
-            name,
-            Some(logs.identity.as_str()).filter(|i| !i.is_empty()),
-            false,
-        ))?,
-        Manifest::from_object(&config_map(
-            spec,
-            component,
-            CONFIG_MAP,
-            BTreeMap::from([(CONFIG_FILE.to_string(), text)]),
-        ))?,
-    ];
-    let ports = || {
-        vec![
-            service_port("http", LOKI_PORT, "http"),
-            service_port("grpc", GRPC_PORT, "grpc"),
-        ]
-    };
-    objects.push(Manifest::from_object(&service(
-        spec,
-        component,
-        name,
-        ports(),
-        false,
-    ))?);
-    objects.push(Manifest::from_object(&service(
-        spec,
-        component,
-        HEADLESS_SERVICE,
-        ports(),
-        true,
-    ))?);
-    objects.push(Manifest::from_object(&stateful_set(spec, logs, &hash))?);
-    Ok(objects)
-}
-
-fn stateful_set(spec: &ObservabilitySpec, logs: &LogsSpec, hash: &str) -> StatefulSet {
-    let component = Component::Loki;
-    let container = Container {
-        name: "loki".to_string(),
-        image: Some(IMAGE.to_string()),
-        image_pull_policy: Some("IfNotPresent".to_string()),
-        args: Some(vec![
-            format!("-config.file={CONFIG_DIR}/{CONFIG_FILE}"),
-            "-target=all".to_string(),
-        ]),
-        ports: Some(vec![
-            ContainerPort {
-                name: Some("http".to_string()),
-                container_port: i32::from(LOKI_PORT),
-                protocol: Some("TCP".to_string()),
-                ..ContainerPort::default()
-            },
-            ContainerPort {
-                name: Some("grpc".to_string()),
-                container_port: i32::from(GRPC_PORT),
-                protocol: Some("TCP".to_string()),
-                ..ContainerPort::default()
-            },
-        ]),
-        readiness_probe: Some(http_probe("/ready", "http", 15)),
-        // Replaying a long write-ahead log keeps /ready failing for a while.
-        liveness_probe: Some(http_probe("/ready", "http", 300)),
-        resources: Some(resources("250m", "512Mi", "2Gi")),
-        security_context: Some(restricted_container(UID)),
-        volume_mounts: Some(vec![
-            mount("config", CONFIG_DIR, true),
-            mount("data", DATA_DIR, false),
-            mount("tmp", "/tmp", false),
-        ]),
-        ..Container::default()
-    };
-    StatefulSet {
-        metadata: object_meta(spec, component, LOKI_SERVICE, true),
-        spec: Some(StatefulSetSpec {
-            replicas: Some(1),
-            service_name: Some(HEADLESS_SERVICE.to_string()),
-            pod_management_policy: Some("Parallel".to_string()),
-            selector: selector(component),
-            template: PodTemplateSpec {
-                metadata: Some(pod_meta(
-                    spec,
-                    component,
-                    pod_annotations(LOKI_PORT, "/metrics", hash),
-                )),
-                spec: Some(PodSpec {
-                    service_account_name: Some(LOKI_SERVICE.to_string()),
-                    security_context: Some(pod_security(UID, UID)),
-                    termination_grace_period_seconds: Some(60),
-                    containers: vec![container],
-                    volumes: Some(vec![
-                        config_map_volume("config", CONFIG_MAP),
-                        empty_dir("tmp", "1Gi"),
-                    ]),
-                    ..PodSpec::default()
-                }),
-            },
-            volume_claim_templates: Some(vec![volume_claim(
-                spec,
-                component,
-                "data",
-                logs.volume_gib,
-            )]),
-            ..StatefulSetSpec::default()
-        }),
-        ..StatefulSet::default()
-    }
+    single_binary(logs).objects(spec, &config(logs))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::typed::fixtures;
-    use crate::typed::workload::CONFIG_HASH_ANNOTATION;
+    use crate::fixtures::stack as fixtures;
+    use crate::typed::check_yaml;
+    use crate::workload::CONFIG_HASH_ANNOTATION;
 
     fn kinds(objects: &[Manifest]) -> Vec<(String, String)> {
         objects

@@ -15,8 +15,8 @@ use paved_manifests::{Problem, RenderError};
 use yaml_serde::Value;
 
 use crate::alertmanager::{CONFIG_FILE, CONFIG_SECRET};
-use crate::prometheus::workload::GENERATED_HEADER;
 use crate::spec::{secret_placeholder, Mode, ObservabilitySpec, HEARTBEAT_SECRET};
+use crate::workload::GENERATED_HEADER;
 
 /// The names of the secrets `spec`'s Alertmanager configuration needs (a receiver's
 /// name, or `heartbeat`), each read by the caller from the cloud's secret store.
@@ -164,7 +164,7 @@ fn json_pointer_escape(key: &str) -> String {
 mod tests {
     use super::*;
     use crate::alertmanager;
-    use crate::prometheus::fixtures::{eks, managed, minimal, production};
+    use crate::fixtures::metrics::{eks, managed, minimal, production};
     use paved_manifests::Rendered;
 
     fn rendered(spec: &ObservabilitySpec) -> Rendered {
@@ -240,7 +240,7 @@ mod tests {
             .find(|r| r["name"] == "mail")
             .unwrap();
         assert_eq!(mail["email_configs"][0]["auth_password"], awkward);
-        assert_eq!(mail["email_configs"][0]["to"], "ops@example.com");
+        assert_eq!(mail["email_configs"][0]["to"], "team-a@example.com");
         assert_eq!(
             tree["route"]["routes"].as_sequence().unwrap().len(),
             4,

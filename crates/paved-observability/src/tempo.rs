@@ -3,27 +3,19 @@
 //! by the compactor. The metrics generator stays off (it runs only with a storage
 //! path, which is not set). Rendered when traces are on.
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
-use k8s_openapi::api::core::v1::{Container, ContainerPort, PodSpec, PodTemplateSpec};
 use paved_manifests::{Manifest, Problem, RenderError};
 
 use crate::endpoints::{OTLP_GRPC_PORT, OTLP_HTTP_PORT, TEMPO_PORT, TEMPO_SERVICE};
-use crate::labels::{object_meta, Component};
+use crate::labels::Component;
 use crate::loki::hours;
+use crate::single_binary::SingleBinary;
 use crate::spec::{ObjectStore, ObservabilitySpec, TracesSpec};
-use crate::typed::store::{backend, bucket, endpoint_host, store_problems};
+use crate::typed::store::{backend, bucket, endpoint_host};
 use crate::typed::tempo::{
     Compaction, Compactor, Distributor, Endpoint, Gcs, Ingester, Otlp, OtlpProtocols, Receivers,
     Server, Storage, TempoConfig, TraceStorage, UsageReport, Wal, S3,
 };
-use crate::typed::workload::{
-    config_hash, config_map, config_map_volume, empty_dir, http_probe, identity_problem, mount,
-    pod_annotations, pod_meta, pod_security, resources, restricted_container, selector, service,
-    service_account, service_port, volume_claim,
-};
-use crate::typed::{check_yaml, to_yaml};
+use crate::typed::to_yaml;
 
 /// Tempo's image (pinned).
 pub const IMAGE: &str = "docker.io/grafana/tempo:2.6.0";
@@ -129,34 +121,45 @@ pub fn tempo_config(spec: &ObservabilitySpec) -> Result<Option<String>, RenderEr
         .transpose()
 }
 
-/// Problems of the spec this component finds.
+/// Tempo as a [`SingleBinary`].
+fn single_binary(traces: &TracesSpec) -> SingleBinary<'_> {
+    SingleBinary {
+        component: Component::Tempo,
+        spec_path: "traces",
+        name: TEMPO_SERVICE,
+        headless_service: HEADLESS_SERVICE,
+        image: IMAGE,
+        config_map: CONFIG_MAP,
+        config_file: CONFIG_FILE,
+        config_dir: CONFIG_DIR,
+        data_dir: DATA_DIR,
+        uid: UID,
+        ports: &[
+            ("http", TEMPO_PORT),
+            ("grpc", GRPC_PORT),
+            ("otlp-grpc", OTLP_GRPC_PORT),
+            ("otlp-http", OTLP_HTTP_PORT),
+        ],
+        volume_needed_by: "Tempo's write-ahead log needs",
+        retention_days: traces.retention_days,
+        volume_gib: traces.volume_gib,
+        store: &traces.store,
+        identity: &traces.identity,
+    }
+}
+
+/// Problems of the spec this component finds: those of any single binary, and
+/// a bucket shared with the logs.
 pub(crate) fn problems(spec: &ObservabilitySpec) -> Vec<Problem> {
     let Some(traces) = &spec.traces else {
         return Vec::new();
     };
-    let mut problems = Vec::new();
-    if traces.retention_days < 1 {
-        problems.push(Problem::new(
-            "traces.retention_days",
-            "is 0: keep traces at least 1 day (or turn traces off)",
-        ));
-    }
-    if traces.volume_gib < 1 {
-        problems.push(Problem::new(
-            "traces.volume_gib",
-            "is 0: Tempo's write-ahead log needs a volume of at least 1 GiB",
-        ));
-    }
-    problems.extend(store_problems(
-        "traces.store",
-        &spec.platform,
-        &traces.store,
-    ));
+    let mut shared_bucket = Vec::new();
     if let Some(logs) = &spec.logs {
         if bucket(&logs.store) == bucket(&traces.store)
             && backend(&logs.store) == backend(&traces.store)
         {
-            problems.push(Problem::new(
+            shared_bucket.push(Problem::new(
                 "traces.store.bucket",
                 format!(
                     "{:?} is the logs' bucket too: Tempo takes every top-level folder of its \
@@ -166,21 +169,7 @@ pub(crate) fn problems(spec: &ObservabilitySpec) -> Vec<Problem> {
             ));
         }
     }
-    let test_store = matches!(
-        &traces.store,
-        ObjectStore::S3 {
-            endpoint: Some(_),
-            ..
-        }
-    );
-    if !(test_store && traces.identity.is_empty()) {
-        problems.extend(identity_problem(
-            "traces.identity",
-            &spec.platform,
-            &traces.identity,
-        ));
-    }
-    problems
+    single_binary(traces).problems(spec, shared_bucket)
 }
 
 /// The objects of this component.
@@ -188,122 +177,14 @@ pub(crate) fn objects(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
     let Some(traces) = &spec.traces else {
         return Ok(Vec::new());
     };
-    let text = to_yaml(CONFIG_FILE, &config(traces))?;
-    check_yaml::<TempoConfig>(&text).map_err(|why| RenderError::Invalid {
-        problems: vec![Problem::new(
-            "traces",
-            format!("internal: tempo.yaml: {why}"),
-        )],
-    })?;
-    let hash = config_hash(&[&text]);
-    let component = Component::Tempo;
-    let ports = || {
-        vec![
-            service_port("http", TEMPO_PORT, "http"),
-            service_port("grpc", GRPC_PORT, "grpc"),
-            service_port("otlp-grpc", OTLP_GRPC_PORT, "otlp-grpc"),
-            service_port("otlp-http", OTLP_HTTP_PORT, "otlp-http"),
-        ]
-    };
-    Ok(vec![
-        // No Kubernetes API calls, so no token; the bucket is reached through the
-        // cloud identity.
-        Manifest::from_object(&service_account(
-            spec,
-            component,
-            TEMPO_SERVICE,
-            Some(traces.identity.as_str()).filter(|i| !i.is_empty()),
-            false,
-        ))?,
-        Manifest::from_object(&config_map(
-            spec,
-            component,
-            CONFIG_MAP,
-            BTreeMap::from([(CONFIG_FILE.to_string(), text)]),
-        ))?,
-        Manifest::from_object(&service(spec, component, TEMPO_SERVICE, ports(), false))?,
-        Manifest::from_object(&service(spec, component, HEADLESS_SERVICE, ports(), true))?,
-        Manifest::from_object(&stateful_set(spec, traces, &hash))?,
-    ])
-}
-
-fn port(name: &str, port: u16) -> ContainerPort {
-    ContainerPort {
-        name: Some(name.to_string()),
-        container_port: i32::from(port),
-        protocol: Some("TCP".to_string()),
-        ..ContainerPort::default()
-    }
-}
-
-fn stateful_set(spec: &ObservabilitySpec, traces: &TracesSpec, hash: &str) -> StatefulSet {
-    let component = Component::Tempo;
-    let container = Container {
-        name: "tempo".to_string(),
-        image: Some(IMAGE.to_string()),
-        image_pull_policy: Some("IfNotPresent".to_string()),
-        args: Some(vec![
-            format!("-config.file={CONFIG_DIR}/{CONFIG_FILE}"),
-            "-target=all".to_string(),
-        ]),
-        ports: Some(vec![
-            port("http", TEMPO_PORT),
-            port("grpc", GRPC_PORT),
-            port("otlp-grpc", OTLP_GRPC_PORT),
-            port("otlp-http", OTLP_HTTP_PORT),
-        ]),
-        readiness_probe: Some(http_probe("/ready", "http", 15)),
-        liveness_probe: Some(http_probe("/ready", "http", 300)),
-        resources: Some(resources("250m", "512Mi", "2Gi")),
-        security_context: Some(restricted_container(UID)),
-        volume_mounts: Some(vec![
-            mount("config", CONFIG_DIR, true),
-            mount("data", DATA_DIR, false),
-            mount("tmp", "/tmp", false),
-        ]),
-        ..Container::default()
-    };
-    StatefulSet {
-        metadata: object_meta(spec, component, TEMPO_SERVICE, true),
-        spec: Some(StatefulSetSpec {
-            replicas: Some(1),
-            service_name: Some(HEADLESS_SERVICE.to_string()),
-            pod_management_policy: Some("Parallel".to_string()),
-            selector: selector(component),
-            template: PodTemplateSpec {
-                metadata: Some(pod_meta(
-                    spec,
-                    component,
-                    pod_annotations(TEMPO_PORT, "/metrics", hash),
-                )),
-                spec: Some(PodSpec {
-                    service_account_name: Some(TEMPO_SERVICE.to_string()),
-                    security_context: Some(pod_security(UID, UID)),
-                    termination_grace_period_seconds: Some(60),
-                    containers: vec![container],
-                    volumes: Some(vec![
-                        config_map_volume("config", CONFIG_MAP),
-                        empty_dir("tmp", "1Gi"),
-                    ]),
-                    ..PodSpec::default()
-                }),
-            },
-            volume_claim_templates: Some(vec![volume_claim(
-                spec,
-                component,
-                "data",
-                traces.volume_gib,
-            )]),
-            ..StatefulSetSpec::default()
-        }),
-        ..StatefulSet::default()
-    }
+    single_binary(traces).objects(spec, &config(traces))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::typed::fixtures;
+    use crate::fixtures::stack as fixtures;
+    use crate::typed::check_yaml;
 
     #[test]
     fn nothing_when_traces_are_off() {

@@ -37,7 +37,7 @@
 //! When the binaries are absent: the test fails if `PAVED_REQUIRE_TOOLS=1` (as in
 //! `scripts/test.sh`), else it prints "skipped: ..." and passes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -49,8 +49,8 @@ use std::time::{Duration, Instant};
 
 use paved_observability::configs::{alertmanager_config, prometheus_config, rules_yaml};
 use paved_observability::{
-    render, resolve_secrets, secret_placeholder, AlertingSpec, GrafanaSpec, MetricsSpec, Mode,
-    ObservabilitySpec, Platform, ReceiverKind, ReceiverSpec, Rendered, RouteSpec,
+    fixtures, render, resolve_secrets, secret_placeholder, ObservabilitySpec, ReceiverKind,
+    ReceiverSpec, Rendered, RouteSpec,
 };
 use serde_json::{json, Value};
 
@@ -71,55 +71,25 @@ const CLUSTER_NAME: &str = "prod-eu";
 /// A production-like, self-hosted stack on EKS: one webhook receiver `oncall` as
 /// the default receiver, critical alerts routed to it explicitly, heartbeat off.
 fn spec() -> ObservabilitySpec {
-    ObservabilitySpec {
-        platform: Platform::Eks {
-            account_id: "123456789012".to_string(),
-            region: "eu-west-1".to_string(),
-        },
-        cluster_name: CLUSTER_NAME.to_string(),
-        stack_name: "observability".to_string(),
-        kubernetes_minor: (1, 31),
-        profile_name: "production".to_string(),
-        namespace: "paved-observability".to_string(),
-        storage_class: Some("gp3".to_string()),
-        mode: Mode::SelfHosted,
-        metrics: MetricsSpec {
-            replicas: 2,
-            retention_days: 15,
-            volume_gib: 100,
-            scrape_interval_seconds: 30,
-            external_labels: BTreeMap::from([(
-                "environment".to_string(),
-                "production".to_string(),
-            )]),
-        },
-        alerting: AlertingSpec {
-            replicas: 3,
-            receivers: vec![ReceiverSpec {
-                name: "oncall".to_string(),
-                kind: ReceiverKind::Webhook,
-                send_resolved: true,
-            }],
-            routes: vec![RouteSpec {
-                receiver: "oncall".to_string(),
-                matchers: vec!["severity=\"critical\"".to_string()],
-                continue_matching: false,
-            }],
-            default_receiver: Some("oncall".to_string()),
-            heartbeat: false,
-            disabled_rules: BTreeSet::new(),
-            rule_overrides: BTreeMap::new(),
-        },
-        logs: None,
-        traces: None,
-        grafana: GrafanaSpec {
-            replicas: 2,
-            dashboards: BTreeMap::new(),
-            ingress_host: None,
-            admin_secret: "grafana-admin".to_string(),
-        },
-        custom_metrics_adapter: false,
-    }
+    let mut spec = fixtures::base(fixtures::eks(), "production");
+    spec.cluster_name = CLUSTER_NAME.to_string();
+    spec.stack_name = "observability".to_string();
+    spec.namespace = "paved-observability".to_string();
+    spec.storage_class = Some("gp3".to_string());
+    spec.metrics.external_labels =
+        BTreeMap::from([("environment".to_string(), "production".to_string())]);
+    spec.alerting.receivers = vec![ReceiverSpec {
+        name: "oncall".to_string(),
+        kind: ReceiverKind::Webhook,
+        send_resolved: true,
+    }];
+    spec.alerting.routes = vec![RouteSpec {
+        receiver: "oncall".to_string(),
+        matchers: vec!["severity=\"critical\"".to_string()],
+        continue_matching: false,
+    }];
+    spec.alerting.default_receiver = Some("oncall".to_string());
+    spec
 }
 
 // ---------------------------------------------------------------------------------

@@ -53,8 +53,8 @@ use hyper::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::eks::Lookup;
-use crate::wire::{percent_decode, Answer};
+use crate::eks::{segments, Lookup};
+use crate::wire::Answer;
 use crate::ProxyHandle;
 
 /// An alert manager definition request the stand-in answers.
@@ -84,13 +84,6 @@ impl Operation {
             | Operation::Delete { workspace } => workspace,
         }
     }
-}
-
-fn segments(path: &str) -> Vec<String> {
-    path.split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| percent_decode(&s.replace('+', "%2B")))
-        .collect()
 }
 
 /// Which modelled operation a request (of the `aps` service) is, if any.
@@ -400,10 +393,6 @@ impl AmpStore {
         self.enabled
     }
 
-    pub(crate) fn set_enabled(&mut self, on: bool) {
-        self.enabled = on;
-    }
-
     /// Forgets the definition of a deleted workspace.
     pub(crate) fn forget_workspace(&mut self, workspace: &str) {
         self.definitions.remove(workspace);
@@ -521,31 +510,22 @@ impl ProxyHandle {
         self.amp_store()
     }
 
-    /// Turns on the AMP alert manager definition stand-in (see [`crate::amp`]):
-    /// from now on the proxy answers Create-, Describe-, Put- and
-    /// DeleteAlertManagerDefinition itself. Independent of the
-    /// [`FaultConfig`](crate::FaultConfig) and of the other stand-ins. Returns the
-    /// handle, for `FaultProxy::start(..)?.with_amp_extras()`.
-    pub fn with_amp_extras(self) -> Self {
-        self.set_amp_extras(true);
-        self
-    }
-
-    /// Turns the stand-in on or off at run time. Turning it off keeps its state;
-    /// while it is off, its requests are forwarded like any other.
-    pub fn set_amp_extras(&self, on: bool) {
-        self.amp().set_enabled(on);
-    }
-
-    /// Whether the AMP stand-in is on.
-    pub fn amp_extras_enabled(&self) -> bool {
-        self.amp().enabled()
-    }
-
-    /// Sets how long a create or put stays `CREATING` / `UPDATING`, for changes
-    /// started from now on. Default: zero.
-    pub fn set_amp_delay(&self, delay: Duration) {
-        self.amp().delay = delay;
+    stand_in_controls! {
+        store: amp;
+        /// Turns on the AMP alert manager definition stand-in (see [`crate::amp`]):
+        /// from now on the proxy answers Create-, Describe-, Put- and
+        /// DeleteAlertManagerDefinition itself. Independent of the
+        /// [`FaultConfig`](crate::FaultConfig) and of the other stand-ins. Returns the
+        /// handle, for `FaultProxy::start(..)?.with_amp_extras()`.
+        with: with_amp_extras;
+        /// Turns the stand-in on or off at run time. Turning it off keeps its state;
+        /// while it is off, its requests are forwarded like any other.
+        set: set_amp_extras;
+        /// Whether the AMP stand-in is on.
+        enabled: amp_extras_enabled;
+        /// Sets how long a create or put stays `CREATING` / `UPDATING`, for changes
+        /// started from now on. Default: zero.
+        set_delay: set_amp_delay;
     }
 
     /// The alert manager definition of workspace `workspace_id`, as of now.

@@ -35,6 +35,42 @@
 
 #![warn(missing_docs)]
 
+/// Defines, inside an `impl ProxyHandle` block, the controls of an opt-in stand-in:
+/// `with` turns it on and returns the handle, `set` turns it on or off at run time,
+/// `enabled` says whether it is on and `set_delay` sets how long its transitions take.
+/// `store` names the handle's method reaching the stand-in's state, which has
+/// `enabled` and `delay` fields. Each control's doc comment goes before its name.
+macro_rules! stand_in_controls {
+    (
+        store: $store:ident;
+        $(#[$with_doc:meta])* with: $with:ident;
+        $(#[$set_doc:meta])* set: $set:ident;
+        $(#[$enabled_doc:meta])* enabled: $enabled:ident;
+        $(#[$delay_doc:meta])* set_delay: $set_delay:ident;
+    ) => {
+        $(#[$with_doc])*
+        pub fn $with(self) -> Self {
+            self.$set(true);
+            self
+        }
+
+        $(#[$set_doc])*
+        pub fn $set(&self, on: bool) {
+            self.$store().enabled = on;
+        }
+
+        $(#[$enabled_doc])*
+        pub fn $enabled(&self) -> bool {
+            self.$store().enabled
+        }
+
+        $(#[$delay_doc])*
+        pub fn $set_delay(&self, delay: ::std::time::Duration) {
+            self.$store().delay = delay;
+        }
+    };
+}
+
 pub mod access_entries;
 pub mod amp;
 pub mod classify;

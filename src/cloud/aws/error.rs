@@ -1,6 +1,12 @@
 //! One reduction of an AWS SDK error, shared by every AWS adapter: the error code and
 //! HTTP status (for retry classification), whether it was a transport failure, and a
 //! message for the user. Request and response bodies are never included.
+//!
+//! The adapters' error mapping lives here once too: [`fail`] and [`failed`] turn an
+//! SDK error or a reduced failure into the [`BackendError`] the user sees,
+//! [`unless_gone`] turns "no such object" into `None` for reads that may find nothing
+//! and deletes of what may be gone already, and [`incomplete`] reports an answer
+//! missing a field.
 
 use std::fmt;
 
@@ -157,6 +163,59 @@ impl SdkFailure {
             message: self.to_string(),
             hint,
         }
+    }
+}
+
+/// Maps an SDK error of any AWS service to a [`BackendError`] for `operation`;
+/// `service` names the permissions in the hint (`S3`, `IAM`...).
+pub(crate) fn fail<E>(
+    service: &'static str,
+    operation: impl Into<String>,
+) -> impl FnOnce(SdkError<E, HttpResponse>) -> BackendError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let operation = operation.into();
+    move |err| SdkFailure::from_sdk(err).into_backend_error(service, operation)
+}
+
+/// A reduced failure as a [`BackendError`] (see [`fail`]).
+pub(crate) fn failed(
+    service: &'static str,
+    operation: impl Into<String>,
+) -> impl FnOnce(SdkFailure) -> BackendError {
+    let operation = operation.into();
+    move |f| f.into_backend_error(service, operation)
+}
+
+/// A call's answer with "no such object" (as `gone` judges) turned into `None`: for
+/// reads that may find nothing and deletes of what may be gone already.
+pub(crate) fn unless_gone<T, E>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    gone: fn(&SdkFailure) -> bool,
+) -> Result<Option<T>, SdkFailure>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) => {
+            let f = SdkFailure::from_sdk(e);
+            if gone(&f) {
+                Ok(None)
+            } else {
+                Err(f)
+            }
+        }
+    }
+}
+
+/// An answer missing a field paved needs.
+pub(crate) fn incomplete(operation: &str, what: &str) -> BackendError {
+    BackendError::Permanent {
+        operation: operation.to_owned(),
+        message: format!("AWS answered without {what}"),
+        hint: "Run apply again; paved finds what was created by its name and tags".to_owned(),
     }
 }
 

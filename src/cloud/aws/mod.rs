@@ -9,10 +9,13 @@ pub mod cluster;
 pub mod database;
 pub mod eks_token;
 mod error;
+mod iam_roles;
+mod inventory;
 pub mod kms;
 pub mod network;
 pub mod observability;
 mod tagging;
+mod wait;
 mod zones;
 
 use std::collections::BTreeMap;
@@ -20,7 +23,7 @@ use std::collections::BTreeMap;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use tokio::sync::OnceCell;
 
-use crate::stack::CloudError;
+use crate::stack::{BackendError, CloudError};
 
 /// An AWS setting that may not be known until apply.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -129,9 +132,10 @@ impl AwsClients {
         }
     }
 
-    /// The shared SDK configuration, loaded on first use.
+    /// The shared SDK configuration, loaded on first use. The loading is boxed: its
+    /// future is large, and every client's future would carry it.
     pub async fn sdk_config(&self) -> Result<&SdkConfig, CloudError> {
-        self.sdk.get_or_try_init(|| self.load()).await
+        self.sdk.get_or_try_init(|| Box::pin(self.load())).await
     }
 
     async fn load(&self) -> Result<SdkConfig, CloudError> {
@@ -284,6 +288,56 @@ impl AwsClients {
         Ok(aws_sdk_s3::Client::from_conf(builder.build()))
     }
 }
+
+/// The clients as the adapters use them: in the default region, with a client that
+/// cannot be built (no region, a bad profile) reported as the [`BackendError`] the
+/// adapters return. A copy is a reference, so the futures of its calls may outlive it.
+#[derive(Clone, Copy)]
+pub(crate) struct AdapterClients<'a>(&'a AwsClients);
+
+impl AwsClients {
+    /// These clients as the adapters use them (see [`AdapterClients`]).
+    pub(crate) fn adapter(&self) -> AdapterClients<'_> {
+        AdapterClients(self)
+    }
+}
+
+impl AdapterClients<'_> {
+    /// The default region (see [`AwsClients::region`]).
+    pub(crate) fn region(self) -> Result<String, BackendError> {
+        self.0.region().map_err(error::client_setup_error)
+    }
+}
+
+/// Defines the [`AdapterClients`] method of each service: its [`AwsClients`] client in
+/// the default region.
+macro_rules! adapter_clients {
+    ($($method:ident: $krate:ident),* $(,)?) => {
+        impl AdapterClients<'_> {
+            $(
+                #[doc = concat!("[`AwsClients::", stringify!($method), "`] in the default region.")]
+                pub(crate) async fn $method(self) -> Result<$krate::Client, BackendError> {
+                    self.0.$method(None).await.map_err(error::client_setup_error)
+                }
+            )*
+        }
+    };
+}
+
+adapter_clients!(
+    ec2: aws_sdk_ec2,
+    eks: aws_sdk_eks,
+    iam: aws_sdk_iam,
+    kms: aws_sdk_kms,
+    logs: aws_sdk_cloudwatchlogs,
+    elbv2: aws_sdk_elasticloadbalancingv2,
+    tagging: aws_sdk_resourcegroupstagging,
+    rds: aws_sdk_rds,
+    amp: aws_sdk_amp,
+    sns: aws_sdk_sns,
+    sts: aws_sdk_sts,
+    s3: aws_sdk_s3,
+);
 
 /// Attempts per AWS call when `AWS_MAX_ATTEMPTS` does not say otherwise: the SDK's
 /// default of 3 gives up too early when an account is being throttled.

@@ -14,10 +14,13 @@
 //! Access entries and the RDS-managed secret are not retagged: EKS tags an access
 //! entry only at creation, and the secret belongs to RDS. Only the user's tags move;
 //! paved's identity tags (`paved:*`) never change on a component.
+//!
+//! The observability stack's retag ([`super::observability`]) reuses [`retag_roles`]
+//! and [`iam_tags`] for its roles.
 
 use std::collections::BTreeMap;
 
-use crate::cloud::aws::error::SdkFailure;
+use crate::cloud::aws::error::{failed, unless_gone, SdkFailure};
 use crate::stack::{BackendError, ComponentRecord, StackContext};
 
 /// The clients a retag may need; `None` for services the stack does not use.
@@ -64,6 +67,11 @@ fn service_of(kind: &str) -> Option<Service> {
         }
         _ => return None,
     })
+}
+
+/// The name in an IAM role's ARN (`arn:aws:iam::1:role/path/name` gives `name`).
+pub(crate) fn role_of_arn(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
 }
 
 /// `region` and `account` of the first regional ARN among `components`.
@@ -119,8 +127,52 @@ pub(crate) async fn retag(
     ec2.and(eks).and(iam).and(kms).and(logs).and(rds)
 }
 
-fn failed(service: &str, what: String) -> impl FnOnce(SdkFailure) -> BackendError + '_ {
-    move |f| f.into_backend_error(service, what)
+/// `tags` as a service's tag list, each made by `build` (which fails only for a tag
+/// without a key or value, and none is).
+pub(crate) fn tag_list<T, E>(
+    tags: &BTreeMap<String, String>,
+    build: impl Fn(&str, &str) -> Result<T, E>,
+) -> Vec<T> {
+    tags.iter().filter_map(|(k, v)| build(k, v).ok()).collect()
+}
+
+/// Tags as IAM takes them (roles, OIDC providers).
+pub(crate) fn iam_tags(tags: &BTreeMap<String, String>) -> Vec<aws_sdk_iam::types::Tag> {
+    tag_list(tags, |k, v| {
+        aws_sdk_iam::types::Tag::builder().key(k).value(v).build()
+    })
+}
+
+/// Sets `tags` on the IAM roles `names` and removes the keys in `removed`; a role
+/// `gone` says no longer exists needs no tags.
+pub(crate) async fn retag_roles(
+    iam: &aws_sdk_iam::Client,
+    names: &[&str],
+    tags: &BTreeMap<String, String>,
+    removed: &[String],
+    gone: fn(&SdkFailure) -> bool,
+) -> Result<(), BackendError> {
+    let set = iam_tags(tags);
+    for &name in names {
+        let tagged = iam
+            .tag_role()
+            .role_name(name)
+            .set_tags(Some(set.clone()))
+            .send()
+            .await;
+        unless_gone(tagged, gone).map_err(failed("IAM", format!("retagging IAM role {name}")))?;
+        if !removed.is_empty() {
+            let untagged = iam
+                .untag_role()
+                .role_name(name)
+                .set_tag_keys(Some(removed.to_vec()))
+                .send()
+                .await;
+            unless_gone(untagged, gone)
+                .map_err(failed("IAM", format!("removing tags of IAM role {name}")))?;
+        }
+    }
+    Ok(())
 }
 
 async fn ec2_retag(
@@ -158,7 +210,7 @@ async fn ec2_retag(
             .send()
             .await
             .map_err(SdkFailure::from_sdk)
-            .map_err(failed("EC2", "removing tags no longer wanted".to_owned()))?;
+            .map_err(failed("EC2", "removing tags no longer wanted"))?;
     }
     Ok(())
 }
@@ -205,44 +257,17 @@ async fn iam_retag(
     removed: &[String],
 ) -> Result<(), BackendError> {
     let Some(iam) = iam else { return Ok(()) };
-    let set = || -> Vec<aws_sdk_iam::types::Tag> {
-        tags.iter()
-            .filter_map(|(k, v)| {
-                aws_sdk_iam::types::Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-                    .ok()
-            })
-            .collect()
-    };
-    for c in roles {
-        let name = c.id.rsplit('/').next().unwrap_or(&c.id);
-        iam.tag_role()
-            .role_name(name)
-            .set_tags(Some(set()))
-            .send()
-            .await
-            .map_err(SdkFailure::from_sdk)
-            .map_err(failed("IAM", format!("retagging role {name}")))?;
-        if !removed.is_empty() {
-            iam.untag_role()
-                .role_name(name)
-                .set_tag_keys(Some(removed.to_vec()))
-                .send()
-                .await
-                .map_err(SdkFailure::from_sdk)
-                .map_err(failed("IAM", format!("removing tags of role {name}")))?;
-        }
-    }
+    // A role of the cluster is never skipped: one gone since the read is an error.
+    let names: Vec<&str> = roles.iter().map(|c| role_of_arn(&c.id)).collect();
+    retag_roles(iam, &names, tags, removed, |_| false).await?;
     for c in providers {
         iam.tag_open_id_connect_provider()
             .open_id_connect_provider_arn(&c.id)
-            .set_tags(Some(set()))
+            .set_tags(Some(iam_tags(tags)))
             .send()
             .await
             .map_err(SdkFailure::from_sdk)
-            .map_err(failed("IAM", "retagging the OIDC provider".to_owned()))?;
+            .map_err(failed("IAM", "retagging the OIDC provider"))?;
         if !removed.is_empty() {
             iam.untag_open_id_connect_provider()
                 .open_id_connect_provider_arn(&c.id)
@@ -250,10 +275,7 @@ async fn iam_retag(
                 .send()
                 .await
                 .map_err(SdkFailure::from_sdk)
-                .map_err(failed(
-                    "IAM",
-                    "removing tags of the OIDC provider".to_owned(),
-                ))?;
+                .map_err(failed("IAM", "removing tags of the OIDC provider"))?;
         }
     }
     Ok(())
@@ -267,23 +289,19 @@ async fn kms_retag(
 ) -> Result<(), BackendError> {
     let Some(kms) = kms else { return Ok(()) };
     for c in items {
-        let set: Vec<aws_sdk_kms::types::Tag> = tags
-            .iter()
-            .filter_map(|(k, v)| {
-                aws_sdk_kms::types::Tag::builder()
-                    .tag_key(k)
-                    .tag_value(v)
-                    .build()
-                    .ok()
-            })
-            .collect();
+        let set = tag_list(tags, |k, v| {
+            aws_sdk_kms::types::Tag::builder()
+                .tag_key(k)
+                .tag_value(v)
+                .build()
+        });
         kms.tag_resource()
             .key_id(&c.id)
             .set_tags(Some(set))
             .send()
             .await
             .map_err(SdkFailure::from_sdk)
-            .map_err(failed("KMS", "retagging the key".to_owned()))?;
+            .map_err(failed("KMS", "retagging the key"))?;
         if !removed.is_empty() {
             kms.untag_resource()
                 .key_id(&c.id)
@@ -291,7 +309,7 @@ async fn kms_retag(
                 .send()
                 .await
                 .map_err(SdkFailure::from_sdk)
-                .map_err(failed("KMS", "removing tags of the key".to_owned()))?;
+                .map_err(failed("KMS", "removing tags of the key"))?;
         }
     }
     Ok(())

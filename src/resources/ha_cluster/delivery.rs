@@ -5,17 +5,16 @@
 
 use std::path::Path as FsPath;
 
-use base64::Engine as _;
 use paved_manifests::{Manifest, Rendered};
 
 use super::baseline::{render, ApplyInputs};
 use super::config::ClusterSpec;
 use super::kubernetes::Delivery;
 use super::state::{KubeObserved, Observed};
-use crate::delivery::{direct, gitops, kube_error, permanent};
+use crate::delivery::{direct, gitops, kube_error, permanent, ApiRoute};
 use crate::ports::kube::{KubeApi, KubeAuth, KubeTarget};
 use crate::stack::resource::known;
-use crate::stack::{BackendError, StackContext};
+use crate::stack::{BackendError, Knowable, StackContext};
 
 pub use crate::delivery::drift::renders_into;
 pub use crate::delivery::{KubeAccess, CHANGED};
@@ -56,45 +55,25 @@ fn target(
         .as_ref()
         .ok_or_else(|| permanent(during, "the control plane does not exist", ""))?;
     let api = spec.kubernetes.api.as_ref();
-    let given_ca: Option<String> = match api {
-        Some(a) => known(&a.ca_certificate, "kubernetes_api.ca_certificate")?,
-        None => None,
+    let option = |k: Option<&Knowable<Option<String>>>, what: &str| match k {
+        Some(k) => known(k, what),
+        None => Ok(None),
     };
-    let ca_pem = match given_ca.clone() {
-        Some(pem) => pem,
-        None => {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(cp.certificate_authority.trim())
-                .map_err(|e| {
-                    permanent(during, format!("the cluster's CA is not base64: {e}"), "")
-                })?;
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
-    };
-    let api_url = match api {
-        Some(a) => known(&a.url, "kubernetes_api.url")?,
-        None => None,
-    };
-    // A tunnel to the API presents the cluster's certificate, checked for the
-    // endpoint's name; a server with a CA of its own (`ca_certificate`) presents a
-    // certificate for the URL's own host.
-    let endpoint = match (&api_url, given_ca.is_some()) {
-        (Some(url), true) => url.clone(),
-        _ => cp.endpoint.clone(),
-    };
-    Ok(KubeTarget {
-        endpoint,
-        ca_pem,
+    ApiRoute {
+        endpoint: cp.endpoint.clone(),
+        ca_base64: cp.certificate_authority.clone(),
+        url: option(api.map(|a| &a.url), "kubernetes_api.url")?,
+        proxy_url: option(api.map(|a| &a.proxy_url), "kubernetes_api.proxy_url")?,
+        ca_certificate: option(
+            api.map(|a| &a.ca_certificate),
+            "kubernetes_api.ca_certificate",
+        )?,
         auth: KubeAuth::Eks {
             cluster_name: known(&spec.name, "name")?,
             region: region.to_owned(),
         },
-        api_url,
-        proxy_url: match api {
-            Some(a) => known(&a.proxy_url, "kubernetes_api.proxy_url")?,
-            None => None,
-        },
-    })
+    }
+    .target()
 }
 
 /// A client of the cluster's API.

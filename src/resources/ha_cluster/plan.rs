@@ -32,8 +32,8 @@ use crate::ports::network::NatLayout;
 use crate::schema::declared::keep_prior_values;
 use crate::stack::inventory::Component;
 use crate::stack::plan::{
-    is_partial, is_protected, keep_prior_tags_all, merge_block, quoted_name, replaced_paths,
-    undecided,
+    is_partial, is_protected, keep_prior_tags_all, merge_block, plan_destroy, quoted_name,
+    replaced_paths, undecided,
 };
 
 /// The attributes whose change replaces the cluster.
@@ -48,22 +48,7 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
     let creating = prior_state.is_null();
 
     if proposed_new_state.is_null() {
-        if is_protected(prior_state) {
-            diags.attribute_error(
-                Path::root().attr("deletion_protection"),
-                "Deletion protection is on",
-                format!(
-                    "The cluster {} has deletion_protection = true, so it cannot be destroyed. To destroy it, set \
-                     deletion_protection = false, apply, then destroy.",
-                    quoted_name(prior_state)
-                ),
-            );
-        }
-        return PlanResponse {
-            planned_state: Value::Null,
-            diagnostics: diags,
-            ..PlanResponse::default()
-        };
+        return plan_destroy(prior_state, "cluster", "");
     }
 
     let (spec, read_diags) = ClusterSpec::from_config(config, prior_state);

@@ -26,10 +26,8 @@ use crate::ports::cluster::{ClusterBackend, TeardownRequest};
 use crate::ports::{self, BackendFactory};
 use crate::schema::Schema;
 use crate::stack::outline::{
-    Connection, DefaultTimeouts, ReadBack, StackModel, StackResource, StackSpec,
+    stack_spec, Connection, DefaultTimeouts, ReadBack, StackModel, StackResource,
 };
-use crate::stack::tags::Tags;
-use crate::stack::timeouts::TimeoutsSpec;
 use crate::stack::TeardownReport;
 use crate::stack::{BackendError, CloudError, ComponentRecord, Knowable, StackContext};
 use std::sync::Arc;
@@ -52,23 +50,7 @@ pub struct ClusterPorts {
     pub kube: Option<KubeAccess>,
 }
 
-impl StackSpec for ClusterSpec {
-    fn stack_name(&self) -> String {
-        self.name.known().cloned().unwrap_or_default()
-    }
-
-    fn resource_tags(&self) -> Option<&Tags> {
-        self.tags.known()
-    }
-
-    fn timeouts(&self) -> &TimeoutsSpec {
-        &self.timeouts
-    }
-
-    fn protected(&self) -> bool {
-        self.deletion_protection.known() == Some(&true)
-    }
-}
+stack_spec!(ClusterSpec);
 
 /// What `paved_ha_cluster` supplies to the outline.
 pub struct ClusterModel {
@@ -103,13 +85,7 @@ impl StackModel for ClusterModel {
 
     fn connect<'a>(&self, ctx: &'a OpContext) -> Result<Connection<'a, Self::Backend>, CloudError> {
         let conn = ports::connect(ctx, &self.backend)?;
-        let kube = ports::cloud(ctx).ok().and_then(|cloud| {
-            let connector = cloud.kube().ok()?;
-            Some(KubeAccess {
-                connector,
-                region: cloud.default_region().unwrap_or_default(),
-            })
-        });
+        let kube = ports::kube_access(ctx);
         Ok(Connection {
             backend: Arc::new(ClusterPorts {
                 cluster: conn.backend,

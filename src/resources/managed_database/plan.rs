@@ -27,8 +27,8 @@ use crate::framework::PlanResponse;
 use crate::ports::database::replica_key;
 use crate::schema::declared::keep_prior_values;
 use crate::stack::plan::{
-    is_partial, is_protected, keep_prior_tags_all, merge_block, quoted_name, replaced_paths,
-    undecided,
+    is_partial, is_protected, keep_prior_tags_all, merge_block, plan_destroy, quoted_name,
+    replaced_paths, undecided,
 };
 use crate::stack::Knowable;
 
@@ -41,24 +41,7 @@ pub fn replacing_paths() -> Vec<Path> {
 /// null). Errors in the diagnostics mean the plan must not go ahead.
 pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> PlanResponse {
     if proposed_new_state.is_null() {
-        let mut diags = Diagnostics::new();
-        if is_protected(prior_state) {
-            diags.attribute_error(
-                Path::root().attr("deletion_protection"),
-                "Deletion protection is on",
-                format!(
-                    "The database {} has deletion_protection = true, so it cannot be destroyed. To destroy it, set \
-                     deletion_protection = false, apply, then destroy.{}",
-                    quoted_name(prior_state),
-                    snapshot_note(prior_state)
-                ),
-            );
-        }
-        return PlanResponse {
-            planned_state: Value::Null,
-            diagnostics: diags,
-            ..PlanResponse::default()
-        };
+        return plan_destroy(prior_state, "database", snapshot_note(prior_state));
     }
     let mut out = plan_change(prior_state, config);
     if !prior_state.is_null() && proposed_new_state == prior_state && !out.diagnostics.has_errors()

@@ -29,11 +29,9 @@ use crate::ports::database::{final_snapshot_name, DatabaseBackend, DeleteRequest
 use crate::ports::{self, BackendFactory};
 use crate::schema::Schema;
 use crate::stack::outline::{
-    Connection, DefaultTimeouts, ReadBack, StackModel, StackResource, StackSpec,
+    stack_spec, Connection, DefaultTimeouts, ReadBack, StackModel, StackResource,
 };
 use crate::stack::state::set_attr;
-use crate::stack::tags::Tags;
-use crate::stack::timeouts::TimeoutsSpec;
 use crate::stack::TeardownReport;
 use crate::stack::{BackendError, CloudError, ComponentRecord, Knowable, StackContext};
 
@@ -45,23 +43,7 @@ pub fn resource(backend: BackendFactory<dyn DatabaseBackend>) -> ManagedDatabase
     StackResource::new(DatabaseModel { backend })
 }
 
-impl StackSpec for DatabaseSpec {
-    fn stack_name(&self) -> String {
-        self.name.known().cloned().unwrap_or_default()
-    }
-
-    fn resource_tags(&self) -> Option<&Tags> {
-        self.tags.known()
-    }
-
-    fn timeouts(&self) -> &TimeoutsSpec {
-        &self.timeouts
-    }
-
-    fn protected(&self) -> bool {
-        self.deletion_protection.known() == Some(&true)
-    }
-}
+stack_spec!(DatabaseSpec);
 
 /// What `paved_managed_database` supplies to the outline.
 pub struct DatabaseModel {

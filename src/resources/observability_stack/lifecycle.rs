@@ -22,7 +22,9 @@ use paved_observability::Rendered;
 use super::config::{ModeWord, ObservabilityConfig, Settings};
 use super::render::render;
 use super::state::Observed;
-use crate::delivery::{direct, gitops, kube_error, object_ref, permanent, Delivery, KubeAccess};
+use crate::delivery::{
+    direct, gitops, kube_error, object_ref, permanent, ApiRoute, Delivery, KubeAccess,
+};
 use crate::ports::kube::{KubeApi, KubeAuth, KubeTarget};
 use crate::ports::observability::{
     BucketDeletion, BucketPurpose, BucketRequest, ClusterLink, IdentityPurpose, IdentityRequest,
@@ -68,21 +70,6 @@ fn target(cfg: &ObservabilityConfig) -> Result<KubeTarget, BackendError> {
     let during = "reaching the Kubernetes API";
     let c = known(&cfg.cluster, "cluster")?;
     let api = known(&cfg.api, "kubernetes_api")?;
-    let ca_pem = match api.ca_certificate.clone() {
-        Some(pem) => pem,
-        None => {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(c.certificate_authority.unwrap_or_default().trim())
-                .map_err(|e| {
-                    permanent(during, format!("the cluster's CA is not base64: {e}"), "")
-                })?;
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
-    };
-    let endpoint = match (&api.url, api.ca_certificate.is_some()) {
-        (Some(url), true) => url.clone(),
-        _ => c.endpoint.clone().unwrap_or_default(),
-    };
     let auth = match c.platform.as_deref() {
         Some("eks") => KubeAuth::Eks {
             cluster_name: c.name.clone().unwrap_or_default(),
@@ -96,13 +83,15 @@ fn target(cfg: &ObservabilityConfig) -> Result<KubeTarget, BackendError> {
             ))
         }
     };
-    Ok(KubeTarget {
-        endpoint,
-        ca_pem,
+    ApiRoute {
+        endpoint: c.endpoint.clone().unwrap_or_default(),
+        ca_base64: c.certificate_authority.clone().unwrap_or_default(),
+        url: api.url,
+        proxy_url: api.proxy_url,
+        ca_certificate: api.ca_certificate,
         auth,
-        api_url: api.url.clone(),
-        proxy_url: api.proxy_url.clone(),
-    })
+    }
+    .target()
 }
 
 async fn connect(

@@ -18,30 +18,14 @@ use crate::diag::Diagnostics;
 use crate::framework::PlanResponse;
 use crate::schema::declared::keep_prior_values;
 use crate::stack::plan::{
-    is_protected, keep_prior_tags_all, merge_block, quoted_name, replaced_paths,
+    is_protected, keep_prior_tags_all, merge_block, plan_destroy, quoted_name, replaced_paths,
 };
 
 /// Plans a create (`prior_state` null), update, or destroy (`proposed_new_state`
 /// null).
 pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> PlanResponse {
     if proposed_new_state.is_null() {
-        let mut diags = Diagnostics::new();
-        if is_protected(prior_state) {
-            diags.attribute_error(
-                Path::root().attr("deletion_protection"),
-                "Deletion protection is on",
-                format!(
-                    "The observability stack {} has deletion_protection = true, so it cannot be destroyed. Set \
-                     deletion_protection = false, apply, then destroy.",
-                    quoted_name(prior_state)
-                ),
-            );
-        }
-        return PlanResponse {
-            planned_state: Value::Null,
-            diagnostics: diags,
-            ..PlanResponse::default()
-        };
+        return plan_destroy(prior_state, "observability stack", "");
     }
     let mut diags = Diagnostics::new();
     let (cfg, read) = ObservabilityConfig::from_config(config);

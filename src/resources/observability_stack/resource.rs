@@ -14,18 +14,15 @@ use super::lifecycle::{self, ObservabilityPorts};
 use super::schema::{DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_UPDATE_TIMEOUT};
 use super::state::{render_state, Observed, Outputs};
 use super::{plan, schema, validate_config, TYPE_NAME};
-use crate::delivery::KubeAccess;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::framework::{OpContext, PlanResponse};
 use crate::ports::observability::ObservabilityBackend;
 use crate::ports::{self, BackendFactory};
 use crate::schema::Schema;
 use crate::stack::outline::{
-    Connection, DefaultTimeouts, ReadBack, StackModel, StackResource, StackSpec,
+    stack_spec, Connection, DefaultTimeouts, ReadBack, StackModel, StackResource,
 };
 use crate::stack::plan::read_back;
-use crate::stack::tags::Tags;
-use crate::stack::timeouts::TimeoutsSpec;
 use crate::stack::TeardownReport;
 use crate::stack::{BackendError, CloudError, ComponentRecord, StackContext};
 
@@ -37,23 +34,7 @@ pub fn resource(backend: BackendFactory<dyn ObservabilityBackend>) -> Observabil
     StackResource::new(ObservabilityModel { backend })
 }
 
-impl StackSpec for ObservabilityConfig {
-    fn stack_name(&self) -> String {
-        self.name.known().cloned().unwrap_or_default()
-    }
-
-    fn resource_tags(&self) -> Option<&Tags> {
-        self.tags.known()
-    }
-
-    fn timeouts(&self) -> &TimeoutsSpec {
-        &self.timeouts
-    }
-
-    fn protected(&self) -> bool {
-        self.deletion_protection.known() == Some(&true)
-    }
-}
+stack_spec!(ObservabilityConfig);
 
 /// What `paved_observability_stack` supplies to the outline.
 pub struct ObservabilityModel {
@@ -88,13 +69,7 @@ impl StackModel for ObservabilityModel {
 
     fn connect<'a>(&self, ctx: &'a OpContext) -> Result<Connection<'a, Self::Backend>, CloudError> {
         let conn = ports::connect(ctx, &self.backend)?;
-        let kube = ports::cloud(ctx).ok().and_then(|cloud| {
-            let connector = cloud.kube().ok()?;
-            Some(KubeAccess {
-                connector,
-                region: cloud.default_region().unwrap_or_default(),
-            })
-        });
+        let kube = ports::kube_access(ctx);
         Ok(Connection {
             backend: Arc::new(ObservabilityPorts {
                 cloud: conn.backend,

@@ -424,7 +424,7 @@ impl Board {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::typed::fixtures;
+    use crate::fixtures::stack as fixtures;
 
     #[test]
     fn layout_wraps_rows_and_numbers_panels() {

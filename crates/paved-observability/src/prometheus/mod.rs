@@ -4,11 +4,10 @@
 //! and alert routing live there).
 //!
 //! No config-reloader sidecar: the pod template carries the SHA-256 of the
-//! configuration and rules ([`workload::CONFIG_HASH_ANNOTATION`]), so a change
+//! configuration and rules ([`crate::workload::CONFIG_HASH_ANNOTATION`]), so a change
 //! rolls the StatefulSet.
 
 pub(crate) mod config;
-pub(crate) mod workload;
 
 use std::collections::BTreeMap;
 
@@ -16,27 +15,23 @@ use k8s_openapi::api::apps::v1::{
     StatefulSet, StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec,
     StatefulSetUpdateStrategy,
 };
-use k8s_openapi::api::core::v1::{
-    ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, PersistentVolumeClaim,
-    PersistentVolumeClaimSpec, PodSpec, PodTemplateSpec, Volume, VolumeMount,
-    VolumeResourceRequirements,
-};
+use k8s_openapi::api::core::v1::{Container, PersistentVolumeClaim, PodSpec, PodTemplateSpec};
 use k8s_openapi::api::rbac::v1::ClusterRole;
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use paved_manifests::{Manifest, Problem, RenderError};
 
 use crate::endpoints::{PROMETHEUS_PORT, PROMETHEUS_SERVICE};
-use crate::labels::{object_meta, Component};
+use crate::labels::{object_meta, skip_checks, Component};
 use crate::promql::is_label_name;
-use crate::spec::{Mode, ObservabilitySpec, Platform};
-use config::{CLUSTER_LABEL, POD_NAME_ENV, REPLICA_LABEL, RULES_DIR, RULES_FILE};
-use workload::{
-    cluster_role_binding, cluster_scoped_name, config_hash, container_security, disruption_budget,
-    field_env, host_anti_affinity, http_probe, pod_meta, pod_security, resources, rule, selector,
-    service, service_account, service_port, url_rule, zone_spread, CONFIG_HASH_ANNOTATION,
-    GENERATED_HEADER, READ,
+use crate::spec::{Mode, ObservabilitySpec};
+use crate::workload::{
+    cluster_role_binding, cluster_scoped_name, config_hash, config_map, config_map_volume,
+    container_port, disruption_budget, field_env, gomaxprocs_env, host_anti_affinity, http_probe,
+    mount, pod_meta, pod_security, resources, restricted_container, rule, selector, service,
+    service_account, service_port, url_rule, volume_claim, zone_spread, CONFIG_HASH_ANNOTATION,
+    GENERATED_HEADER, NOBODY, READ,
 };
+use config::{CLUSTER_LABEL, POD_NAME_ENV, REPLICA_LABEL, RULES_DIR, RULES_FILE};
 
 /// The Prometheus image (server and agent are one binary).
 pub const PROMETHEUS_IMAGE: &str = "quay.io/prometheus/prometheus:v2.54.1";
@@ -61,9 +56,9 @@ pub const DATA_VOLUME: &str = "data";
 /// the rest is headroom for the WAL, compaction and the head block.
 pub const RETENTION_SIZE_PERCENT: u64 = 85;
 /// Resources of a server replica: requests / CPU limit / memory limit.
-pub const SERVER_RESOURCES: (&str, &str, Option<&str>, &str) = ("500m", "2Gi", None, "4Gi");
+pub const SERVER_RESOURCES: (&str, &str, &str, &str) = ("500m", "2Gi", "4", "4Gi");
 /// Resources of an agent replica (no TSDB, no rule evaluation).
-pub const AGENT_RESOURCES: (&str, &str, Option<&str>, &str) = ("200m", "512Mi", None, "1Gi");
+pub const AGENT_RESOURCES: (&str, &str, &str, &str) = ("200m", "512Mi", "1", "1Gi");
 /// Time a replica gets to flush its head block or WAL on shutdown.
 pub const TERMINATION_GRACE_SECONDS: i64 = 300;
 
@@ -88,7 +83,7 @@ pub(crate) fn objects(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
         spec,
         Component::Prometheus,
         NAME,
-        identity_annotations(spec),
+        managed_identity(spec),
         true,
     );
     objects.push(Manifest::from_object(&account)?);
@@ -101,11 +96,12 @@ pub(crate) fn objects(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
         NAME,
     ))?);
 
-    let config_map = ConfigMap {
-        metadata: object_meta(spec, Component::Prometheus, CONFIG_MAP, true),
-        data: Some(BTreeMap::from([(CONFIG_FILE.to_string(), config_text)])),
-        ..ConfigMap::default()
-    };
+    let config_map = config_map(
+        spec,
+        Component::Prometheus,
+        CONFIG_MAP,
+        BTreeMap::from([(CONFIG_FILE.to_string(), config_text)]),
+    );
     objects.push(Manifest::from_object(&config_map)?);
     if matches!(spec.mode, Mode::SelfHosted) {
         let rules = crate::rules::rules_yaml(spec)?;
@@ -144,17 +140,13 @@ pub(crate) fn objects(spec: &ObservabilitySpec) -> Result<Vec<Manifest>, RenderE
     Ok(objects)
 }
 
-/// The annotation binding the ServiceAccount to the cloud identity the agent
-/// remote-writes as (managed mode only).
-fn identity_annotations(spec: &ObservabilitySpec) -> BTreeMap<String, String> {
-    let Mode::Managed(managed) = &spec.mode else {
-        return BTreeMap::new();
-    };
-    let key = match &spec.platform {
-        Platform::Eks { .. } => "eks.amazonaws.com/role-arn",
-        Platform::Gke { .. } => "iam.gke.io/gcp-service-account",
-    };
-    BTreeMap::from([(key.to_string(), managed.identity.clone())])
+/// The cloud identity the agent remote-writes as (managed mode only), which its
+/// ServiceAccount is bound to.
+fn managed_identity(spec: &ObservabilitySpec) -> Option<&str> {
+    match &spec.mode {
+        Mode::Managed(managed) => Some(managed.identity.as_str()),
+        Mode::SelfHosted => None,
+    }
 }
 
 /// What service discovery and scraping need: read nodes, services, endpoints and
@@ -223,38 +215,22 @@ fn container(spec: &ObservabilitySpec) -> Container {
         Mode::Managed(_) => AGENT_RESOURCES,
     };
     let mut mounts = vec![
-        VolumeMount {
-            name: "config".to_string(),
-            mount_path: CONFIG_DIR.to_string(),
-            read_only: Some(true),
-            ..VolumeMount::default()
-        },
-        VolumeMount {
-            name: DATA_VOLUME.to_string(),
-            mount_path: DATA_DIR.to_string(),
-            ..VolumeMount::default()
-        },
+        mount("config", CONFIG_DIR, true),
+        mount(DATA_VOLUME, DATA_DIR, false),
     ];
     if matches!(spec.mode, Mode::SelfHosted) {
-        mounts.push(VolumeMount {
-            name: "rules".to_string(),
-            mount_path: RULES_DIR.to_string(),
-            read_only: Some(true),
-            ..VolumeMount::default()
-        });
+        mounts.push(mount("rules", RULES_DIR, true));
     }
     Container {
         name: NAME.to_string(),
         image: Some(PROMETHEUS_IMAGE.to_string()),
         image_pull_policy: Some("IfNotPresent".to_string()),
         args: Some(args(spec)),
-        env: Some(vec![field_env(POD_NAME_ENV, "metadata.name")]),
-        ports: Some(vec![ContainerPort {
-            name: Some("http".to_string()),
-            container_port: i32::from(PROMETHEUS_PORT),
-            protocol: Some("TCP".to_string()),
-            ..ContainerPort::default()
-        }]),
+        env: Some(vec![
+            field_env(POD_NAME_ENV, "metadata.name"),
+            gomaxprocs_env(),
+        ]),
+        ports: Some(vec![container_port("http", PROMETHEUS_PORT, "TCP")]),
         resources: Some(resources(
             request_cpu,
             request_memory,
@@ -265,50 +241,40 @@ fn container(spec: &ObservabilitySpec) -> Container {
         // soon as the web server answers, so a long replay is not killed.
         readiness_probe: Some(http_probe("/-/ready", "http", 10, 3)),
         liveness_probe: Some(http_probe("/-/healthy", "http", 15, 6)),
-        security_context: Some(container_security()),
+        security_context: Some(restricted_container(NOBODY)),
         volume_mounts: Some(mounts),
         ..Container::default()
     }
 }
 
-fn config_volume(name: &str, config_map: &str) -> Volume {
-    Volume {
-        name: name.to_string(),
-        config_map: Some(ConfigMapVolumeSource {
-            name: config_map.to_string(),
-            ..ConfigMapVolumeSource::default()
-        }),
-        ..Volume::default()
-    }
-}
-
 fn stateful_set(spec: &ObservabilitySpec, hash: &str) -> StatefulSet {
-    let mut volumes = vec![config_volume("config", CONFIG_MAP)];
+    let mut volumes = vec![config_map_volume("config", CONFIG_MAP)];
     if matches!(spec.mode, Mode::SelfHosted) {
-        volumes.push(config_volume("rules", RULES_CONFIG_MAP));
+        volumes.push(config_map_volume("rules", RULES_CONFIG_MAP));
     }
     let annotations = BTreeMap::from([(CONFIG_HASH_ANNOTATION.to_string(), hash.to_string())]);
+    // The claim template carries its name only (no labels, unlike Loki's and
+    // Tempo's): a StatefulSet's claim templates cannot change once created.
     let claim = PersistentVolumeClaim {
         metadata: ObjectMeta {
             name: Some(DATA_VOLUME.to_string()),
             ..ObjectMeta::default()
         },
-        spec: Some(PersistentVolumeClaimSpec {
-            access_modes: Some(vec!["ReadWriteOnce".to_string()]),
-            storage_class_name: spec.storage_class.clone(),
-            resources: Some(VolumeResourceRequirements {
-                requests: Some(BTreeMap::from([(
-                    "storage".to_string(),
-                    Quantity(format!("{}Gi", spec.metrics.volume_gib)),
-                )])),
-                ..VolumeResourceRequirements::default()
-            }),
-            ..PersistentVolumeClaimSpec::default()
-        }),
-        ..PersistentVolumeClaim::default()
+        ..volume_claim(
+            spec,
+            Component::Prometheus,
+            DATA_VOLUME,
+            spec.metrics.volume_gib,
+        )
     };
     StatefulSet {
-        metadata: object_meta(spec, Component::Prometheus, NAME, true),
+        metadata: skip_checks(
+            object_meta(spec, Component::Prometheus, NAME, true),
+            &[(
+                "CKV_K8S_38",
+                "Prometheus discovers its scrape targets through the Kubernetes API (read-only ClusterRole)",
+            )],
+        ),
         spec: Some(StatefulSetSpec {
             replicas: Some(i32::try_from(spec.metrics.replicas).unwrap_or(i32::MAX)),
             service_name: Some(HEADLESS_SERVICE.to_string()),
@@ -332,7 +298,7 @@ fn stateful_set(spec: &ObservabilitySpec, hash: &str) -> StatefulSet {
                 spec: Some(PodSpec {
                     service_account_name: Some(NAME.to_string()),
                     automount_service_account_token: Some(true),
-                    security_context: Some(pod_security()),
+                    security_context: Some(pod_security(NOBODY, NOBODY)),
                     containers: vec![container(spec)],
                     volumes: Some(volumes),
                     topology_spread_constraints: Some(zone_spread(Component::Prometheus)),
@@ -430,7 +396,5 @@ pub(crate) fn problems(spec: &ObservabilitySpec) -> Vec<Problem> {
     out
 }
 
-#[cfg(test)]
-pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::prometheus::fixtures::{eks, gke, managed, minimal, production};
+use crate::fixtures::metrics::{eks, gke, managed, minimal, production};
 use paved_manifests::Rendered;
 
 fn config_value(spec: &ObservabilitySpec) -> yaml_serde::Value {
@@ -51,8 +51,8 @@ fn stateful_set_is_sized_hardened_and_spread() {
     assert_eq!(sts["serviceName"], HEADLESS_SERVICE);
     let claim = &sts["volumeClaimTemplates"][0];
     assert_eq!(claim["metadata"]["name"], "data");
-    assert_eq!(claim["spec"]["resources"]["requests"]["storage"], "100Gi");
-    assert_eq!(claim["spec"]["storageClassName"], "gp3");
+    assert_eq!(claim["spec"]["resources"]["requests"]["storage"], "200Gi");
+    assert_eq!(claim["spec"]["storageClassName"], "standard-rwo");
     let pod = &sts["template"]["spec"];
     assert_eq!(pod["securityContext"]["runAsUser"], 65534);
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
@@ -78,8 +78,8 @@ fn stateful_set_is_sized_hardened_and_spread() {
         .map(|a| a.as_str().unwrap())
         .collect();
     for want in [
-        "--storage.tsdb.retention.time=15d",
-        "--storage.tsdb.retention.size=87040MB",
+        "--storage.tsdb.retention.time=30d",
+        "--storage.tsdb.retention.size=174080MB",
         "--web.enable-lifecycle",
         "--enable-feature=expand-external-labels",
         "--config.file=/etc/prometheus/config/prometheus.yml",
@@ -138,7 +138,7 @@ fn self_hosted_config_labels_alerts_and_jobs() {
     assert_eq!(global["evaluation_interval"], "30s");
     assert_eq!(global["external_labels"]["cluster"], "shop");
     assert_eq!(global["external_labels"]["replica"], "${POD_NAME}");
-    assert_eq!(global["external_labels"]["environment"], "prod");
+    assert_eq!(global["external_labels"]["environment"], "production");
     assert_eq!(config["rule_files"][0], "/etc/prometheus/rules/rules.yaml");
     let alerting = &config["alerting"];
     assert_eq!(alerting["alert_relabel_configs"][0]["action"], "labeldrop");

@@ -46,6 +46,30 @@ pub(crate) struct Case {
     pub(crate) fires: &'static [&'static [(&'static str, &'static str)]],
 }
 
+impl Case {
+    /// A case where the rule fires, once per label set of `alerts`.
+    const fn fires(
+        series: &'static [(&'static str, &'static str)],
+        at: &'static str,
+        alerts: &'static [&'static [(&'static str, &'static str)]],
+    ) -> Case {
+        Case {
+            series,
+            at,
+            fires: alerts,
+        }
+    }
+
+    /// A case where the rule must stay quiet.
+    const fn quiet(series: &'static [(&'static str, &'static str)], at: &'static str) -> Case {
+        Case {
+            series,
+            at,
+            fires: &[],
+        }
+    }
+}
+
 /// One default alert rule.
 #[derive(Debug)]
 pub(crate) struct DefaultRule {
@@ -101,11 +125,7 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "Always firing: proves that alerts flow from Prometheus to Alertmanager.",
         description: "This alert fires all the time on purpose. Alertmanager sends it every minute to the heartbeat receiver (an outside dead man's switch) or, without one, to nobody. When the heartbeat stops, alerting is broken.",
         runbook: "Never silence it; if the heartbeat monitor complains, check that the Prometheus and Alertmanager pods run and that Prometheus's Status > Runtime page lists the Alertmanagers.",
-        cases: &[Case {
-            series: &[],
-            at: "1m",
-            fires: &[&[]],
-        }],
+        cases: &[Case::fires(&[], "1m", &[&[]])],
     },
     // ------------------------------------------------------------------- nodes
     DefaultRule {
@@ -118,20 +138,16 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "Node {{ $labels.node }} has not been Ready for 15 minutes: its pods are unreachable or being evicted, and the capacity is gone until it recovers or is replaced.",
         runbook: "Run `kubectl describe node {{ $labels.node }}` and read its conditions and events; then look at the instance in the cloud console (status checks, a preempted spot node).",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"kube_node_status_condition{job="kube-state-metrics",node="n1",condition="Ready",status="true"}"#, "0x20"),
                     (r#"kube_node_status_condition{job="kube-state-metrics",node="n2",condition="Ready",status="true"}"#, "1x20"),
                 ],
-                at: "16m",
-                fires: &[&[("node", "n1")]],
-            },
+                "16m",
+                &[&[("node", "n1")]],
+            ),
             // Still pending: a short blip does not page.
-            Case {
-                series: &[(r#"kube_node_status_condition{job="kube-state-metrics",node="n1",condition="Ready",status="true"}"#, "0x20")],
-                at: "10m",
-                fires: &[],
-            },
+            Case::quiet(&[(r#"kube_node_status_condition{job="kube-state-metrics",node="n1",condition="Ready",status="true"}"#, "0x20")], "10m"),
         ],
     },
     DefaultRule {
@@ -143,14 +159,16 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "Node {{ $labels.node }} reports {{ $labels.condition }}.",
         description: "The kubelet on {{ $labels.node }} has reported {{ $labels.condition }} for 10 minutes; it evicts pods and refuses new ones until the pressure goes.",
         runbook: "Run `kubectl describe node {{ $labels.node }}` for the eviction events, then `kubectl top pods -A --sort-by=memory` for the pods using the most on that node.",
-        cases: &[Case {
-            series: &[
-                (r#"kube_node_status_condition{job="kube-state-metrics",node="n1",condition="DiskPressure",status="true"}"#, "1x15"),
-                (r#"kube_node_status_condition{job="kube-state-metrics",node="n1",condition="MemoryPressure",status="true"}"#, "0x15"),
-            ],
-            at: "11m",
-            fires: &[&[("node", "n1"), ("condition", "DiskPressure")]],
-        }],
+        cases: &[
+            Case::fires(
+                &[
+                    (r#"kube_node_status_condition{job="kube-state-metrics",node="n1",condition="DiskPressure",status="true"}"#, "1x15"),
+                    (r#"kube_node_status_condition{job="kube-state-metrics",node="n1",condition="MemoryPressure",status="true"}"#, "0x15"),
+                ],
+                "11m",
+                &[&[("node", "n1"), ("condition", "DiskPressure")]],
+            ),
+        ],
     },
     DefaultRule {
         group: "paved.nodes",
@@ -162,25 +180,24 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "{{ $labels.device }} mounted at {{ $labels.mountpoint }} on node {{ $labels.instance }} has had less than 15% free space for 30 minutes. The kubelet starts evicting pods when the node's disk runs out.",
         runbook: "Check the node's image and container log usage (`kubectl describe node {{ $labels.instance }}`, DiskPressure); unused images are garbage-collected only above the kubelet's threshold.",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"node_filesystem_avail_bytes{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "10x40"),
                     (r#"node_filesystem_size_bytes{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "100x40"),
                     (r#"node_filesystem_readonly{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "0x40"),
                 ],
-                at: "31m",
-                fires: &[&[("instance", "n1"), ("device", "/dev/nvme0n1p1"), ("mountpoint", "/")]],
-            },
+                "31m",
+                &[&[("instance", "n1"), ("device", "/dev/nvme0n1p1"), ("mountpoint", "/")]],
+            ),
             // A read-only filesystem is full by design.
-            Case {
-                series: &[
+            Case::quiet(
+                &[
                     (r#"node_filesystem_avail_bytes{job="node-exporter",instance="n1",device="/dev/sda1",mountpoint="/usr",fstype="ext4"}"#, "0x40"),
                     (r#"node_filesystem_size_bytes{job="node-exporter",instance="n1",device="/dev/sda1",mountpoint="/usr",fstype="ext4"}"#, "100x40"),
                     (r#"node_filesystem_readonly{job="node-exporter",instance="n1",device="/dev/sda1",mountpoint="/usr",fstype="ext4"}"#, "1x40"),
                 ],
-                at: "31m",
-                fires: &[],
-            },
+                "31m",
+            ),
         ],
     },
     DefaultRule {
@@ -193,24 +210,23 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "{{ $labels.device }} mounted at {{ $labels.mountpoint }} on node {{ $labels.instance }} has less than 5% free space; pods on the node are about to be evicted and writes to fail.",
         runbook: "Cordon and drain node {{ $labels.instance }} if it cannot be cleaned quickly; then find what filled it (container logs, emptyDir volumes, images) before it happens on the next node.",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"node_filesystem_avail_bytes{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "3x10"),
                     (r#"node_filesystem_size_bytes{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "100x10"),
                     (r#"node_filesystem_readonly{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "0x10"),
                 ],
-                at: "6m",
-                fires: &[&[("instance", "n1"), ("device", "/dev/nvme0n1p1"), ("mountpoint", "/")]],
-            },
-            Case {
-                series: &[
+                "6m",
+                &[&[("instance", "n1"), ("device", "/dev/nvme0n1p1"), ("mountpoint", "/")]],
+            ),
+            Case::quiet(
+                &[
                     (r#"node_filesystem_avail_bytes{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "10x10"),
                     (r#"node_filesystem_size_bytes{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "100x10"),
                     (r#"node_filesystem_readonly{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "0x10"),
                 ],
-                at: "6m",
-                fires: &[],
-            },
+                "6m",
+            ),
         ],
     },
     DefaultRule {
@@ -222,15 +238,17 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "Filesystem {{ $labels.mountpoint }} on {{ $labels.instance }} is running out of inodes.",
         description: "{{ $labels.device }} mounted at {{ $labels.mountpoint }} on node {{ $labels.instance }} has had less than 5% of its inodes free for 30 minutes; new files cannot be created once they are gone, whatever the free space.",
         runbook: "Look for a pod writing many small files (caches, mail queues, unrotated logs) on node {{ $labels.instance }}, usually in an emptyDir volume.",
-        cases: &[Case {
-            series: &[
-                (r#"node_filesystem_files_free{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "2x40"),
-                (r#"node_filesystem_files{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "100x40"),
-                (r#"node_filesystem_readonly{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "0x40"),
-            ],
-            at: "31m",
-            fires: &[&[("instance", "n1"), ("device", "/dev/nvme0n1p1"), ("mountpoint", "/")]],
-        }],
+        cases: &[
+            Case::fires(
+                &[
+                    (r#"node_filesystem_files_free{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "2x40"),
+                    (r#"node_filesystem_files{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "100x40"),
+                    (r#"node_filesystem_readonly{job="node-exporter",instance="n1",device="/dev/nvme0n1p1",mountpoint="/",fstype="xfs"}"#, "0x40"),
+                ],
+                "31m",
+                &[&[("instance", "n1"), ("device", "/dev/nvme0n1p1"), ("mountpoint", "/")]],
+            ),
+        ],
     },
     DefaultRule {
         group: "paved.nodes",
@@ -241,14 +259,16 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "Node {{ $labels.instance }} has less than 5% memory available.",
         description: "Node {{ $labels.instance }} has had less than 5% of its memory available for 15 minutes; the kernel's OOM killer or the kubelet's evictions are next.",
         runbook: "Compare the node's pods' memory use with their requests (`kubectl top pods -A`, `kubectl describe node {{ $labels.instance }}`): pods without limits or with requests far below use overcommit the node.",
-        cases: &[Case {
-            series: &[
-                (r#"node_memory_MemAvailable_bytes{job="node-exporter",instance="n1"}"#, "2x20"),
-                (r#"node_memory_MemTotal_bytes{job="node-exporter",instance="n1"}"#, "100x20"),
-            ],
-            at: "16m",
-            fires: &[&[("instance", "n1")]],
-        }],
+        cases: &[
+            Case::fires(
+                &[
+                    (r#"node_memory_MemAvailable_bytes{job="node-exporter",instance="n1"}"#, "2x20"),
+                    (r#"node_memory_MemTotal_bytes{job="node-exporter",instance="n1"}"#, "100x20"),
+                ],
+                "16m",
+                &[&[("instance", "n1")]],
+            ),
+        ],
     },
     DefaultRule {
         group: "paved.nodes",
@@ -259,11 +279,7 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "The clock of node {{ $labels.instance }} is off by more than 50ms.",
         description: "Node {{ $labels.instance }}'s clock has been more than 50ms away from its time source for 10 minutes. Skewed clocks break token expiry, TLS and the ordering of logs and metrics.",
         runbook: "Check the node's time synchronisation (chrony on EKS nodes, the metadata server on GKE) and whether it can reach its time source.",
-        cases: &[Case {
-            series: &[(r#"node_timex_offset_seconds{job="node-exporter",instance="n1"}"#, "-0.2+0x15")],
-            at: "11m",
-            fires: &[&[("instance", "n1")]],
-        }],
+        cases: &[Case::fires(&[(r#"node_timex_offset_seconds{job="node-exporter",instance="n1"}"#, "-0.2+0x15")], "11m", &[&[("instance", "n1")]])],
     },
     DefaultRule {
         group: "paved.nodes",
@@ -275,16 +291,8 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "Prometheus has scraped no node-exporter for 15 minutes, so no node alert (disk, memory, clock) can fire.",
         runbook: "Check the node-exporter DaemonSet's pods and events in the stack's namespace, then Prometheus's Targets page for the node-exporter job.",
         cases: &[
-            Case {
-                series: &[(r#"up{job="node-exporter",instance="n1"}"#, "0x20")],
-                at: "16m",
-                fires: &[&[]],
-            },
-            Case {
-                series: &[(r#"up{job="node-exporter",instance="n1"}"#, "1x20")],
-                at: "16m",
-                fires: &[],
-            },
+            Case::fires(&[(r#"up{job="node-exporter",instance="n1"}"#, "0x20")], "16m", &[&[]]),
+            Case::quiet(&[(r#"up{job="node-exporter",instance="n1"}"#, "1x20")], "16m"),
         ],
     },
     // ----------------------------------------------------------------- kubelet
@@ -298,19 +306,14 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "Prometheus has reached no kubelet for 15 minutes: container, volume and kubelet alerts are blind, and the nodes may be unhealthy.",
         runbook: "Check Prometheus's Targets page for the kubelet job's error (certificate, 403: the ClusterRole's nodes/metrics, timeout: a security group or firewall rule on port 10250).",
         cases: &[
-            Case {
-                series: &[(r#"up{job="kubelet",instance="n1"}"#, "0x20")],
-                at: "16m",
-                fires: &[&[]],
-            },
-            Case {
-                series: &[
+            Case::fires(&[(r#"up{job="kubelet",instance="n1"}"#, "0x20")], "16m", &[&[]]),
+            Case::quiet(
+                &[
                     (r#"up{job="kubelet",instance="n1"}"#, "0x20"),
                     (r#"up{job="kubelet",instance="n2"}"#, "1x20"),
                 ],
-                at: "16m",
-                fires: &[],
-            },
+                "16m",
+            ),
         ],
     },
     DefaultRule {
@@ -323,25 +326,24 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "Node {{ $labels.node }} runs more than 95% of the pods it can hold; new pods will not be scheduled there, whatever CPU and memory are free.",
         runbook: "Check the node pool's maximum pods per node (on EKS the VPC CNI's IP limit of the instance type, on GKE the pool's max-pods) and whether the autoscaler adds nodes.",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"kube_node_status_capacity{job="kube-state-metrics",node="n1",resource="pods",unit="integer"}"#, "1x20"),
                     (r#"kube_pod_info{job="kube-state-metrics",namespace="shop",pod="web-1",node="n1",uid="u1"}"#, "1x20"),
                     (r#"kube_pod_status_phase{job="kube-state-metrics",namespace="shop",pod="web-1",uid="u1",phase="Running"}"#, "1x20"),
                     (r#"kube_pod_status_phase{job="kube-state-metrics",namespace="shop",pod="web-1",uid="u1",phase="Pending"}"#, "0x20"),
                 ],
-                at: "16m",
-                fires: &[&[("node", "n1")]],
-            },
-            Case {
-                series: &[
+                "16m",
+                &[&[("node", "n1")]],
+            ),
+            Case::quiet(
+                &[
                     (r#"kube_node_status_capacity{job="kube-state-metrics",node="n1",resource="pods",unit="integer"}"#, "110x20"),
                     (r#"kube_pod_info{job="kube-state-metrics",namespace="shop",pod="web-1",node="n1",uid="u1"}"#, "1x20"),
                     (r#"kube_pod_status_phase{job="kube-state-metrics",namespace="shop",pod="web-1",uid="u1",phase="Running"}"#, "1x20"),
                 ],
-                at: "16m",
-                fires: &[],
-            },
+                "16m",
+            ),
         ],
     },
     DefaultRule {
@@ -353,15 +355,17 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "The kubelet on {{ $labels.instance }} is slow to see its containers.",
         description: "The kubelet on {{ $labels.instance }} takes 10 seconds or more (99th percentile) to relist its containers; above a few minutes the node turns NotReady.",
         runbook: "Check the container runtime on node {{ $labels.instance }} (containerd's logs, a very large number of containers, disk I/O saturation).",
-        cases: &[Case {
-            series: &[
-                (r#"kubelet_pleg_relist_duration_seconds_bucket{job="kubelet",instance="n1",le="1"}"#, "0x15"),
-                (r#"kubelet_pleg_relist_duration_seconds_bucket{job="kubelet",instance="n1",le="10"}"#, "0x15"),
-                (r#"kubelet_pleg_relist_duration_seconds_bucket{job="kubelet",instance="n1",le="+Inf"}"#, "0+10x15"),
-            ],
-            at: "11m",
-            fires: &[&[("instance", "n1")]],
-        }],
+        cases: &[
+            Case::fires(
+                &[
+                    (r#"kubelet_pleg_relist_duration_seconds_bucket{job="kubelet",instance="n1",le="1"}"#, "0x15"),
+                    (r#"kubelet_pleg_relist_duration_seconds_bucket{job="kubelet",instance="n1",le="10"}"#, "0x15"),
+                    (r#"kubelet_pleg_relist_duration_seconds_bucket{job="kubelet",instance="n1",le="+Inf"}"#, "0+10x15"),
+                ],
+                "11m",
+                &[&[("instance", "n1")]],
+            ),
+        ],
     },
     // --------------------------------------------------------------- workloads
     DefaultRule {
@@ -374,16 +378,8 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "Container {{ $labels.container }} in pod {{ $labels.namespace }}/{{ $labels.pod }} keeps exiting and has been waiting in CrashLoopBackOff for 15 minutes.",
         runbook: "Read the last run's output with `kubectl logs -n {{ $labels.namespace }} {{ $labels.pod }} -c {{ $labels.container }} --previous`, and the exit reason in `kubectl describe pod`.",
         cases: &[
-            Case {
-                series: &[(r#"kube_pod_container_status_waiting_reason{job="kube-state-metrics",namespace="shop",pod="web-1",container="app",reason="CrashLoopBackOff"}"#, "1x20")],
-                at: "16m",
-                fires: &[&[("namespace", "shop"), ("pod", "web-1"), ("container", "app")]],
-            },
-            Case {
-                series: &[(r#"kube_pod_container_status_waiting_reason{job="kube-state-metrics",namespace="shop",pod="web-1",container="app",reason="CrashLoopBackOff"}"#, "0x20")],
-                at: "16m",
-                fires: &[],
-            },
+            Case::fires(&[(r#"kube_pod_container_status_waiting_reason{job="kube-state-metrics",namespace="shop",pod="web-1",container="app",reason="CrashLoopBackOff"}"#, "1x20")], "16m", &[&[("namespace", "shop"), ("pod", "web-1"), ("container", "app")]]),
+            Case::quiet(&[(r#"kube_pod_container_status_waiting_reason{job="kube-state-metrics",namespace="shop",pod="web-1",container="app",reason="CrashLoopBackOff"}"#, "0x20")], "16m"),
         ],
     },
     DefaultRule {
@@ -396,32 +392,31 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "Pod {{ $labels.namespace }}/{{ $labels.pod }} has been pending, unknown, or running but not ready for 15 minutes, so it serves no traffic.",
         runbook: "Read the events of `kubectl describe pod -n {{ $labels.namespace }} {{ $labels.pod }}` (unschedulable, image pull, failing readiness probe).",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"kube_pod_status_phase{job="kube-state-metrics",namespace="shop",pod="web-1",uid="u1",phase="Pending"}"#, "1x20"),
                     (r#"kube_pod_status_phase{job="kube-state-metrics",namespace="shop",pod="web-1",uid="u1",phase="Running"}"#, "0x20"),
                 ],
-                at: "16m",
-                fires: &[&[("namespace", "shop"), ("pod", "web-1")]],
-            },
-            Case {
-                series: &[
+                "16m",
+                &[&[("namespace", "shop"), ("pod", "web-1")]],
+            ),
+            Case::fires(
+                &[
                     (r#"kube_pod_status_phase{job="kube-state-metrics",namespace="shop",pod="web-2",uid="u2",phase="Pending"}"#, "0x20"),
                     (r#"kube_pod_status_phase{job="kube-state-metrics",namespace="shop",pod="web-2",uid="u2",phase="Running"}"#, "1x20"),
                     (r#"kube_pod_status_ready{job="kube-state-metrics",namespace="shop",pod="web-2",uid="u2",condition="false"}"#, "1x20"),
                 ],
-                at: "16m",
-                fires: &[&[("namespace", "shop"), ("pod", "web-2")]],
-            },
-            Case {
-                series: &[
+                "16m",
+                &[&[("namespace", "shop"), ("pod", "web-2")]],
+            ),
+            Case::quiet(
+                &[
                     (r#"kube_pod_status_phase{job="kube-state-metrics",namespace="shop",pod="web-3",uid="u3",phase="Pending"}"#, "0x20"),
                     (r#"kube_pod_status_phase{job="kube-state-metrics",namespace="shop",pod="web-3",uid="u3",phase="Running"}"#, "1x20"),
                     (r#"kube_pod_status_ready{job="kube-state-metrics",namespace="shop",pod="web-3",uid="u3",condition="false"}"#, "0x20"),
                 ],
-                at: "16m",
-                fires: &[],
-            },
+                "16m",
+            ),
         ],
     },
     DefaultRule {
@@ -434,24 +429,23 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "Deployment {{ $labels.namespace }}/{{ $labels.deployment }} has had fewer available replicas than it asks for, with no rollout progressing, for 15 minutes.",
         runbook: "Run `kubectl get pods -n {{ $labels.namespace }}` for the deployment's pods that are not ready, then describe one for its events (scheduling, quota, probes).",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"kube_deployment_spec_replicas{job="kube-state-metrics",namespace="shop",deployment="web"}"#, "3x20"),
                     (r#"kube_deployment_status_replicas_available{job="kube-state-metrics",namespace="shop",deployment="web"}"#, "1x20"),
                     (r#"kube_deployment_status_replicas_updated{job="kube-state-metrics",namespace="shop",deployment="web"}"#, "3x20"),
                 ],
-                at: "16m",
-                fires: &[&[("namespace", "shop"), ("deployment", "web")]],
-            },
-            Case {
-                series: &[
+                "16m",
+                &[&[("namespace", "shop"), ("deployment", "web")]],
+            ),
+            Case::quiet(
+                &[
                     (r#"kube_deployment_spec_replicas{job="kube-state-metrics",namespace="shop",deployment="web"}"#, "3x20"),
                     (r#"kube_deployment_status_replicas_available{job="kube-state-metrics",namespace="shop",deployment="web"}"#, "3x20"),
                     (r#"kube_deployment_status_replicas_updated{job="kube-state-metrics",namespace="shop",deployment="web"}"#, "3x20"),
                 ],
-                at: "16m",
-                fires: &[],
-            },
+                "16m",
+            ),
         ],
     },
     DefaultRule {
@@ -463,15 +457,17 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} is missing replicas.",
         description: "StatefulSet {{ $labels.namespace }}/{{ $labels.statefulset }} has had fewer ready replicas than it asks for, with no rollout progressing, for 15 minutes.",
         runbook: "Find the first replica that is not ready (`kubectl get pods -n {{ $labels.namespace }}`): a StatefulSet waits on it, often on its volume claim or its zone.",
-        cases: &[Case {
-            series: &[
-                (r#"kube_statefulset_replicas{job="kube-state-metrics",namespace="shop",statefulset="db"}"#, "3x20"),
-                (r#"kube_statefulset_status_replicas_ready{job="kube-state-metrics",namespace="shop",statefulset="db"}"#, "2x20"),
-                (r#"kube_statefulset_status_replicas_updated{job="kube-state-metrics",namespace="shop",statefulset="db"}"#, "3x20"),
-            ],
-            at: "16m",
-            fires: &[&[("namespace", "shop"), ("statefulset", "db")]],
-        }],
+        cases: &[
+            Case::fires(
+                &[
+                    (r#"kube_statefulset_replicas{job="kube-state-metrics",namespace="shop",statefulset="db"}"#, "3x20"),
+                    (r#"kube_statefulset_status_replicas_ready{job="kube-state-metrics",namespace="shop",statefulset="db"}"#, "2x20"),
+                    (r#"kube_statefulset_status_replicas_updated{job="kube-state-metrics",namespace="shop",statefulset="db"}"#, "3x20"),
+                ],
+                "16m",
+                &[&[("namespace", "shop"), ("statefulset", "db")]],
+            ),
+        ],
     },
     DefaultRule {
         group: "paved.workloads",
@@ -482,11 +478,7 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "DaemonSet {{ $labels.namespace }}/{{ $labels.daemonset }} has unavailable pods.",
         description: "Some nodes have had no available pod of DaemonSet {{ $labels.namespace }}/{{ $labels.daemonset }} for 15 minutes, so whatever it does per node (logs, metrics, networking) is missing there.",
         runbook: "Run `kubectl get pods -n {{ $labels.namespace }} -o wide` for the DaemonSet's pods that are not ready and the nodes they are on; check taints the DaemonSet does not tolerate.",
-        cases: &[Case {
-            series: &[(r#"kube_daemonset_status_number_unavailable{job="kube-state-metrics",namespace="kube-system",daemonset="aws-node"}"#, "1x20")],
-            at: "16m",
-            fires: &[&[("namespace", "kube-system"), ("daemonset", "aws-node")]],
-        }],
+        cases: &[Case::fires(&[(r#"kube_daemonset_status_number_unavailable{job="kube-state-metrics",namespace="kube-system",daemonset="aws-node"}"#, "1x20")], "16m", &[&[("namespace", "kube-system"), ("daemonset", "aws-node")]])],
     },
     DefaultRule {
         group: "paved.workloads",
@@ -498,16 +490,8 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "Job {{ $labels.namespace }}/{{ $labels.job_name }} has failed (its pods failed more often than its backoff limit allows, or it ran past its deadline). The alert lasts until the Job is deleted.",
         runbook: "Read the failed pods' logs (`kubectl logs -n {{ $labels.namespace }} job/{{ $labels.job_name }}`); once handled, delete the Job to resolve the alert.",
         cases: &[
-            Case {
-                series: &[(r#"kube_job_failed{job="kube-state-metrics",namespace="shop",job_name="backup-1",condition="true"}"#, "1x5")],
-                at: "1m",
-                fires: &[&[("namespace", "shop"), ("job_name", "backup-1")]],
-            },
-            Case {
-                series: &[(r#"kube_job_failed{job="kube-state-metrics",namespace="shop",job_name="backup-1",condition="true"}"#, "0x5")],
-                at: "1m",
-                fires: &[],
-            },
+            Case::fires(&[(r#"kube_job_failed{job="kube-state-metrics",namespace="shop",job_name="backup-1",condition="true"}"#, "1x5")], "1m", &[&[("namespace", "shop"), ("job_name", "backup-1")]]),
+            Case::quiet(&[(r#"kube_job_failed{job="kube-state-metrics",namespace="shop",job_name="backup-1",condition="true"}"#, "0x5")], "1m"),
         ],
     },
     DefaultRule {
@@ -520,22 +504,21 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "Job {{ $labels.namespace }}/{{ $labels.job_name }} started more than 12 hours ago and still has active pods; it may be stuck, and a CronJob's next runs may be skipped.",
         runbook: "Check whether the Job's pod is making progress (`kubectl logs -n {{ $labels.namespace }} job/{{ $labels.job_name }}`); give long Jobs an activeDeadlineSeconds.",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"kube_job_status_start_time{job="kube-state-metrics",namespace="shop",job_name="migrate"}"#, "-50000+0x5"),
                     (r#"kube_job_status_active{job="kube-state-metrics",namespace="shop",job_name="migrate"}"#, "1x5"),
                 ],
-                at: "1m",
-                fires: &[&[("namespace", "shop"), ("job_name", "migrate")]],
-            },
-            Case {
-                series: &[
+                "1m",
+                &[&[("namespace", "shop"), ("job_name", "migrate")]],
+            ),
+            Case::quiet(
+                &[
                     (r#"kube_job_status_start_time{job="kube-state-metrics",namespace="shop",job_name="migrate"}"#, "-50000+0x5"),
                     (r#"kube_job_status_active{job="kube-state-metrics",namespace="shop",job_name="migrate"}"#, "0x5"),
                 ],
-                at: "1m",
-                fires: &[],
-            },
+                "1m",
+            ),
         ],
     },
     DefaultRule {
@@ -548,24 +531,23 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "HorizontalPodAutoscaler {{ $labels.namespace }}/{{ $labels.horizontalpodautoscaler }} has run at its maximum replicas for 15 minutes: load beyond it is not absorbed.",
         runbook: "Check the workload's latency and saturation; raise maxReplicas if the load is real (and the quota allows it), or look for what drives the metric.",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"kube_horizontalpodautoscaler_status_current_replicas{job="kube-state-metrics",namespace="shop",horizontalpodautoscaler="web"}"#, "10x20"),
                     (r#"kube_horizontalpodautoscaler_spec_max_replicas{job="kube-state-metrics",namespace="shop",horizontalpodautoscaler="web"}"#, "10x20"),
                     (r#"kube_horizontalpodautoscaler_spec_min_replicas{job="kube-state-metrics",namespace="shop",horizontalpodautoscaler="web"}"#, "2x20"),
                 ],
-                at: "16m",
-                fires: &[&[("namespace", "shop"), ("horizontalpodautoscaler", "web")]],
-            },
-            Case {
-                series: &[
+                "16m",
+                &[&[("namespace", "shop"), ("horizontalpodautoscaler", "web")]],
+            ),
+            Case::quiet(
+                &[
                     (r#"kube_horizontalpodautoscaler_status_current_replicas{job="kube-state-metrics",namespace="shop",horizontalpodautoscaler="web"}"#, "5x20"),
                     (r#"kube_horizontalpodautoscaler_spec_max_replicas{job="kube-state-metrics",namespace="shop",horizontalpodautoscaler="web"}"#, "10x20"),
                     (r#"kube_horizontalpodautoscaler_spec_min_replicas{job="kube-state-metrics",namespace="shop",horizontalpodautoscaler="web"}"#, "2x20"),
                 ],
-                at: "16m",
-                fires: &[],
-            },
+                "16m",
+            ),
         ],
     },
     DefaultRule {
@@ -577,14 +559,16 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "Container {{ $labels.container }} of {{ $labels.namespace }}/{{ $labels.pod }} was killed for using too much memory.",
         description: "Container {{ $labels.container }} in pod {{ $labels.namespace }}/{{ $labels.pod }} restarted in the last 15 minutes after hitting its memory limit (OOMKilled).",
         runbook: "Compare the container's memory use before the kill with its limit (`kubectl describe pod -n {{ $labels.namespace }} {{ $labels.pod }}`); raise the limit or find the leak.",
-        cases: &[Case {
-            series: &[
-                (r#"kube_pod_container_status_restarts_total{job="kube-state-metrics",namespace="shop",pod="web-1",container="app"}"#, "0 0 0 1 1 1 1 1"),
-                (r#"kube_pod_container_status_last_terminated_reason{job="kube-state-metrics",namespace="shop",pod="web-1",container="app",reason="OOMKilled"}"#, "0 0 0 1 1 1 1 1"),
-            ],
-            at: "5m",
-            fires: &[&[("namespace", "shop"), ("pod", "web-1"), ("container", "app")]],
-        }],
+        cases: &[
+            Case::fires(
+                &[
+                    (r#"kube_pod_container_status_restarts_total{job="kube-state-metrics",namespace="shop",pod="web-1",container="app"}"#, "0 0 0 1 1 1 1 1"),
+                    (r#"kube_pod_container_status_last_terminated_reason{job="kube-state-metrics",namespace="shop",pod="web-1",container="app",reason="OOMKilled"}"#, "0 0 0 1 1 1 1 1"),
+                ],
+                "5m",
+                &[&[("namespace", "shop"), ("pod", "web-1"), ("container", "app")]],
+            ),
+        ],
     },
     DefaultRule {
         group: "paved.workloads",
@@ -596,16 +580,8 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "Prometheus has not scraped kube-state-metrics for 15 minutes: every alert on pods, workloads, jobs and nodes' readiness is blind.",
         runbook: "Check the kube-state-metrics Deployment's pod in the stack's namespace (`kubectl describe`, its logs: RBAC errors list what it may not read).",
         cases: &[
-            Case {
-                series: &[(r#"up{job="kube-state-metrics",instance="10.0.0.5:8080"}"#, "0x20")],
-                at: "16m",
-                fires: &[&[]],
-            },
-            Case {
-                series: &[(r#"up{job="kube-state-metrics",instance="10.0.0.5:8080"}"#, "1x20")],
-                at: "16m",
-                fires: &[],
-            },
+            Case::fires(&[(r#"up{job="kube-state-metrics",instance="10.0.0.5:8080"}"#, "0x20")], "16m", &[&[]]),
+            Case::quiet(&[(r#"up{job="kube-state-metrics",instance="10.0.0.5:8080"}"#, "1x20")], "16m"),
         ],
     },
     // ----------------------------------------------------------------- storage
@@ -619,24 +595,23 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "The volume claimed by {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has had less than 10% free space for 5 minutes.",
         runbook: "Expand the claim (`kubectl edit pvc -n {{ $labels.namespace }} {{ $labels.persistentvolumeclaim }}`, the StorageClass allows expansion) or clean up what the application keeps.",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"kubelet_volume_stats_available_bytes{job="kubelet",namespace="shop",persistentvolumeclaim="data-db-0"}"#, "5x10"),
                     (r#"kubelet_volume_stats_capacity_bytes{job="kubelet",namespace="shop",persistentvolumeclaim="data-db-0"}"#, "100x10"),
                 ],
-                at: "6m",
-                fires: &[&[("namespace", "shop"), ("persistentvolumeclaim", "data-db-0")]],
-            },
+                "6m",
+                &[&[("namespace", "shop"), ("persistentvolumeclaim", "data-db-0")]],
+            ),
             // Read-only volumes are full by design.
-            Case {
-                series: &[
+            Case::quiet(
+                &[
                     (r#"kubelet_volume_stats_available_bytes{job="kubelet",namespace="shop",persistentvolumeclaim="assets"}"#, "5x10"),
                     (r#"kubelet_volume_stats_capacity_bytes{job="kubelet",namespace="shop",persistentvolumeclaim="assets"}"#, "100x10"),
                     (r#"kube_persistentvolumeclaim_access_mode{job="kube-state-metrics",namespace="shop",persistentvolumeclaim="assets",access_mode="ReadOnlyMany"}"#, "1x10"),
                 ],
-                at: "6m",
-                fires: &[],
-            },
+                "6m",
+            ),
         ],
     },
     DefaultRule {
@@ -648,14 +623,16 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "Volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is almost full.",
         description: "The volume claimed by {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has less than 3% free space; the application's writes are about to fail.",
         runbook: "Expand the claim now (`kubectl edit pvc -n {{ $labels.namespace }} {{ $labels.persistentvolumeclaim }}`); a database may need to be stopped before it corrupts.",
-        cases: &[Case {
-            series: &[
-                (r#"kubelet_volume_stats_available_bytes{job="kubelet",namespace="shop",persistentvolumeclaim="data-db-0"}"#, "1x10"),
-                (r#"kubelet_volume_stats_capacity_bytes{job="kubelet",namespace="shop",persistentvolumeclaim="data-db-0"}"#, "100x10"),
-            ],
-            at: "2m",
-            fires: &[&[("namespace", "shop"), ("persistentvolumeclaim", "data-db-0")]],
-        }],
+        cases: &[
+            Case::fires(
+                &[
+                    (r#"kubelet_volume_stats_available_bytes{job="kubelet",namespace="shop",persistentvolumeclaim="data-db-0"}"#, "1x10"),
+                    (r#"kubelet_volume_stats_capacity_bytes{job="kubelet",namespace="shop",persistentvolumeclaim="data-db-0"}"#, "100x10"),
+                ],
+                "2m",
+                &[&[("namespace", "shop"), ("persistentvolumeclaim", "data-db-0")]],
+            ),
+        ],
     },
     DefaultRule {
         group: "paved.storage",
@@ -667,23 +644,22 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "The volume claimed by {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} has less than 15% free space and, at the rate of the last 6 hours, fills up within four days.",
         runbook: "Check what grows on the volume (retention settings, logs, a backlog) and plan an expansion of the claim before it is urgent.",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"kubelet_volume_stats_available_bytes{job="kubelet",namespace="shop",persistentvolumeclaim="logs"}"#, "1400-1x80"),
                     (r#"kubelet_volume_stats_capacity_bytes{job="kubelet",namespace="shop",persistentvolumeclaim="logs"}"#, "10000x80"),
                 ],
-                at: "70m",
-                fires: &[&[("namespace", "shop"), ("persistentvolumeclaim", "logs")]],
-            },
+                "70m",
+                &[&[("namespace", "shop"), ("persistentvolumeclaim", "logs")]],
+            ),
             // Low but steady: nothing to predict.
-            Case {
-                series: &[
+            Case::quiet(
+                &[
                     (r#"kubelet_volume_stats_available_bytes{job="kubelet",namespace="shop",persistentvolumeclaim="logs"}"#, "1400x80"),
                     (r#"kubelet_volume_stats_capacity_bytes{job="kubelet",namespace="shop",persistentvolumeclaim="logs"}"#, "10000x80"),
                 ],
-                at: "70m",
-                fires: &[],
-            },
+                "70m",
+            ),
         ],
     },
     DefaultRule {
@@ -695,11 +671,7 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "PersistentVolume {{ $labels.persistentvolume }} is {{ $labels.phase }}.",
         description: "PersistentVolume {{ $labels.persistentvolume }} has been in phase {{ $labels.phase }} for 5 minutes; the claim bound to it cannot be used.",
         runbook: "Run `kubectl describe pv {{ $labels.persistentvolume }}` for the provisioner's or the CSI driver's error (quota, zone, KMS key permissions).",
-        cases: &[Case {
-            series: &[(r#"kube_persistentvolume_status_phase{job="kube-state-metrics",persistentvolume="pv-1",phase="Failed"}"#, "1x10")],
-            at: "6m",
-            fires: &[&[("persistentvolume", "pv-1"), ("phase", "Failed")]],
-        }],
+        cases: &[Case::fires(&[(r#"kube_persistentvolume_status_phase{job="kube-state-metrics",persistentvolume="pv-1",phase="Failed"}"#, "1x10")], "6m", &[&[("persistentvolume", "pv-1"), ("phase", "Failed")]])],
     },
     // --------------------------------------------------------------- apiserver
     DefaultRule {
@@ -712,16 +684,8 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "Prometheus has not reached the API server for 5 minutes. The control plane is the cloud's, but nothing can be deployed or scaled while it is unreachable from inside the cluster.",
         runbook: "Run `kubectl get --raw /readyz` from outside; then check the cloud's status page for the control plane and Prometheus's Targets page for the apiserver job's error.",
         cases: &[
-            Case {
-                series: &[(r#"up{job="apiserver",instance="10.0.0.1:443"}"#, "0x10")],
-                at: "6m",
-                fires: &[&[]],
-            },
-            Case {
-                series: &[(r#"up{job="apiserver",instance="10.0.0.1:443"}"#, "1x10")],
-                at: "6m",
-                fires: &[],
-            },
+            Case::fires(&[(r#"up{job="apiserver",instance="10.0.0.1:443"}"#, "0x10")], "6m", &[&[]]),
+            Case::quiet(&[(r#"up{job="apiserver",instance="10.0.0.1:443"}"#, "1x10")], "6m"),
         ],
     },
     DefaultRule {
@@ -734,22 +698,21 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "For 10 minutes more than 5% of the requests to the Kubernetes API server have failed with a server error (5xx).",
         runbook: "Look for a failing admission webhook or aggregated API (`kubectl get apiservices`, webhook timeouts in events) before suspecting the managed control plane.",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"apiserver_request_total{job="apiserver",verb="GET",code="200"}"#, "0+100x20"),
                     (r#"apiserver_request_total{job="apiserver",verb="GET",code="503"}"#, "0+10x20"),
                 ],
-                at: "16m",
-                fires: &[&[]],
-            },
-            Case {
-                series: &[
+                "16m",
+                &[&[]],
+            ),
+            Case::quiet(
+                &[
                     (r#"apiserver_request_total{job="apiserver",verb="GET",code="200"}"#, "0+100x20"),
                     (r#"apiserver_request_total{job="apiserver",verb="GET",code="503"}"#, "0+1x20"),
                 ],
-                at: "16m",
-                fires: &[],
-            },
+                "16m",
+            ),
         ],
     },
     DefaultRule {
@@ -762,26 +725,25 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "For 10 minutes the 99th percentile of the API server's {{ $labels.verb }} requests has been above one second.",
         runbook: "Check admission webhooks' latency first (`apiserver_admission_webhook_admission_duration_seconds`), then clients flooding the API (`apiserver_request_total` by user agent).",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"apiserver_request_duration_seconds_bucket{job="apiserver",verb="GET",le="0.5"}"#, "0x20"),
                     (r#"apiserver_request_duration_seconds_bucket{job="apiserver",verb="GET",le="1"}"#, "0x20"),
                     (r#"apiserver_request_duration_seconds_bucket{job="apiserver",verb="GET",le="5"}"#, "0+10x20"),
                     (r#"apiserver_request_duration_seconds_bucket{job="apiserver",verb="GET",le="+Inf"}"#, "0+10x20"),
                 ],
-                at: "16m",
-                fires: &[&[("verb", "GET")]],
-            },
+                "16m",
+                &[&[("verb", "GET")]],
+            ),
             // LIST requests may be slow: they are left out.
-            Case {
-                series: &[
+            Case::quiet(
+                &[
                     (r#"apiserver_request_duration_seconds_bucket{job="apiserver",verb="LIST",le="1"}"#, "0x20"),
                     (r#"apiserver_request_duration_seconds_bucket{job="apiserver",verb="LIST",le="5"}"#, "0+10x20"),
                     (r#"apiserver_request_duration_seconds_bucket{job="apiserver",verb="LIST",le="+Inf"}"#, "0+10x20"),
                 ],
-                at: "16m",
-                fires: &[],
-            },
+                "16m",
+            ),
         ],
     },
     DefaultRule {
@@ -793,16 +755,18 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "A client certificate used with the API server expires within 7 days.",
         description: "Some client authenticating to the API server (at {{ $labels.instance }}) with a certificate has less than 7 days before it expires.",
         runbook: "Find clients using certificate authentication (kubeconfigs with client-certificate-data, long-lived CSR-issued certs) and renew them; node certificates rotate by themselves.",
-        cases: &[Case {
-            series: &[
-                (r#"apiserver_client_certificate_expiration_seconds_bucket{job="apiserver",instance="10.0.0.1:443",le="86400"}"#, "0x15"),
-                (r#"apiserver_client_certificate_expiration_seconds_bucket{job="apiserver",instance="10.0.0.1:443",le="172800"}"#, "0+10x15"),
-                (r#"apiserver_client_certificate_expiration_seconds_bucket{job="apiserver",instance="10.0.0.1:443",le="604800"}"#, "0+10x15"),
-                (r#"apiserver_client_certificate_expiration_seconds_bucket{job="apiserver",instance="10.0.0.1:443",le="+Inf"}"#, "0+10x15"),
-            ],
-            at: "11m",
-            fires: &[&[("instance", "10.0.0.1:443")]],
-        }],
+        cases: &[
+            Case::fires(
+                &[
+                    (r#"apiserver_client_certificate_expiration_seconds_bucket{job="apiserver",instance="10.0.0.1:443",le="86400"}"#, "0x15"),
+                    (r#"apiserver_client_certificate_expiration_seconds_bucket{job="apiserver",instance="10.0.0.1:443",le="172800"}"#, "0+10x15"),
+                    (r#"apiserver_client_certificate_expiration_seconds_bucket{job="apiserver",instance="10.0.0.1:443",le="604800"}"#, "0+10x15"),
+                    (r#"apiserver_client_certificate_expiration_seconds_bucket{job="apiserver",instance="10.0.0.1:443",le="+Inf"}"#, "0+10x15"),
+                ],
+                "11m",
+                &[&[("instance", "10.0.0.1:443")]],
+            ),
+        ],
     },
     DefaultRule {
         group: "paved.apiserver",
@@ -814,25 +778,24 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "Some client authenticating to the API server (at {{ $labels.instance }}) with a certificate has less than 24 hours before it expires; it will be locked out.",
         runbook: "Renew the expiring client certificate now (see ApiServerClientCertificateExpiringSoon); the API server's audit log names the user of each certificate.",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"apiserver_client_certificate_expiration_seconds_bucket{job="apiserver",instance="10.0.0.1:443",le="21600"}"#, "0+10x15"),
                     (r#"apiserver_client_certificate_expiration_seconds_bucket{job="apiserver",instance="10.0.0.1:443",le="86400"}"#, "0+10x15"),
                     (r#"apiserver_client_certificate_expiration_seconds_bucket{job="apiserver",instance="10.0.0.1:443",le="+Inf"}"#, "0+10x15"),
                 ],
-                at: "11m",
-                fires: &[&[("instance", "10.0.0.1:443")]],
-            },
+                "11m",
+                &[&[("instance", "10.0.0.1:443")]],
+            ),
             // Two days left: the warning only.
-            Case {
-                series: &[
+            Case::quiet(
+                &[
                     (r#"apiserver_client_certificate_expiration_seconds_bucket{job="apiserver",instance="10.0.0.1:443",le="86400"}"#, "0x15"),
                     (r#"apiserver_client_certificate_expiration_seconds_bucket{job="apiserver",instance="10.0.0.1:443",le="172800"}"#, "0+10x15"),
                     (r#"apiserver_client_certificate_expiration_seconds_bucket{job="apiserver",instance="10.0.0.1:443",le="+Inf"}"#, "0+10x15"),
                 ],
-                at: "11m",
-                fires: &[],
-            },
+                "11m",
+            ),
         ],
     },
     // -------------------------------------------------------------- prometheus
@@ -846,19 +809,15 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "For 15 minutes Prometheus has failed to scrape more than 10% of the targets of job {{ $labels.job }}; their metrics, and the alerts on them, are missing.",
         runbook: "Open Prometheus's Targets page and read the error of the {{ $labels.job }} targets that are down (connection refused, timeout, 401/403).",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"up{job="cadvisor",instance="n1"}"#, "0x20"),
                     (r#"up{job="cadvisor",instance="n2"}"#, "1x20"),
                 ],
-                at: "16m",
-                fires: &[&[("job", "cadvisor")]],
-            },
-            Case {
-                series: &[(r#"up{job="cadvisor",instance="n1"}"#, "1x20")],
-                at: "16m",
-                fires: &[],
-            },
+                "16m",
+                &[&[("job", "cadvisor")]],
+            ),
+            Case::quiet(&[(r#"up{job="cadvisor",instance="n1"}"#, "1x20")], "16m"),
         ],
     },
     DefaultRule {
@@ -870,11 +829,7 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "Prometheus {{ $labels.pod }} could not load its configuration.",
         description: "Prometheus {{ $labels.namespace }}/{{ $labels.pod }} failed to load its last configuration and keeps running the previous one.",
         runbook: "Read the pod's log (`kubectl logs -n {{ $labels.namespace }} {{ $labels.pod }}`) for the loading error; the configuration is paved's, so report it.",
-        cases: &[Case {
-            series: &[(r#"prometheus_config_last_reload_successful{job="prometheus",namespace="observability",pod="prometheus-0"}"#, "0x15")],
-            at: "11m",
-            fires: &[&[("namespace", "observability"), ("pod", "prometheus-0")]],
-        }],
+        cases: &[Case::fires(&[(r#"prometheus_config_last_reload_successful{job="prometheus",namespace="observability",pod="prometheus-0"}"#, "0x15")], "11m", &[&[("namespace", "observability"), ("pod", "prometheus-0")]])],
     },
     DefaultRule {
         group: "paved.prometheus",
@@ -886,16 +841,8 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "Prometheus {{ $labels.namespace }}/{{ $labels.pod }} has failed rule evaluations for 15 minutes; the alerts of those rules cannot fire.",
         runbook: "Open Prometheus's Rules page for the failing rule's error (often a many-to-many match after an override changed an expression).",
         cases: &[
-            Case {
-                series: &[(r#"prometheus_rule_evaluation_failures_total{job="prometheus",namespace="observability",pod="prometheus-0",rule_group="paved.nodes"}"#, "0+1x20")],
-                at: "16m",
-                fires: &[&[("namespace", "observability"), ("pod", "prometheus-0")]],
-            },
-            Case {
-                series: &[(r#"prometheus_rule_evaluation_failures_total{job="prometheus",namespace="observability",pod="prometheus-0",rule_group="paved.nodes"}"#, "3x20")],
-                at: "16m",
-                fires: &[],
-            },
+            Case::fires(&[(r#"prometheus_rule_evaluation_failures_total{job="prometheus",namespace="observability",pod="prometheus-0",rule_group="paved.nodes"}"#, "0+1x20")], "16m", &[&[("namespace", "observability"), ("pod", "prometheus-0")]]),
+            Case::quiet(&[(r#"prometheus_rule_evaluation_failures_total{job="prometheus",namespace="observability",pod="prometheus-0",rule_group="paved.nodes"}"#, "3x20")], "16m"),
         ],
     },
     DefaultRule {
@@ -907,11 +854,7 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "Prometheus {{ $labels.pod }} fails to compact its storage.",
         description: "Prometheus {{ $labels.namespace }}/{{ $labels.pod }} has had failed compactions in the last 3 hours; its disk use and memory grow until it is fixed.",
         runbook: "Read the pod's log for the compaction error; a full volume is the usual cause (PersistentVolumeFillingUp on its data claim).",
-        cases: &[Case {
-            series: &[(r#"prometheus_tsdb_compactions_failed_total{job="prometheus",namespace="observability",pod="prometheus-1"}"#, "0+1x20")],
-            at: "16m",
-            fires: &[&[("namespace", "observability"), ("pod", "prometheus-1")]],
-        }],
+        cases: &[Case::fires(&[(r#"prometheus_tsdb_compactions_failed_total{job="prometheus",namespace="observability",pod="prometheus-1"}"#, "0+1x20")], "16m", &[&[("namespace", "observability"), ("pod", "prometheus-1")]])],
     },
     DefaultRule {
         group: "paved.prometheus",
@@ -922,14 +865,16 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "Prometheus {{ $labels.pod }}'s alert queue will be full within 30 minutes.",
         description: "The queue of alerts Prometheus {{ $labels.namespace }}/{{ $labels.pod }} sends to Alertmanager grows; once full, alerts are dropped.",
         runbook: "Check that the Alertmanagers answer (PrometheusNotificationErrors, their pods) and whether a rule produces a flood of alerts.",
-        cases: &[Case {
-            series: &[
-                (r#"prometheus_notifications_queue_length{job="prometheus",namespace="observability",pod="prometheus-0"}"#, "0+500x20"),
-                (r#"prometheus_notifications_queue_capacity{job="prometheus",namespace="observability",pod="prometheus-0"}"#, "10000x20"),
-            ],
-            at: "17m",
-            fires: &[&[("namespace", "observability"), ("pod", "prometheus-0")]],
-        }],
+        cases: &[
+            Case::fires(
+                &[
+                    (r#"prometheus_notifications_queue_length{job="prometheus",namespace="observability",pod="prometheus-0"}"#, "0+500x20"),
+                    (r#"prometheus_notifications_queue_capacity{job="prometheus",namespace="observability",pod="prometheus-0"}"#, "10000x20"),
+                ],
+                "17m",
+                &[&[("namespace", "observability"), ("pod", "prometheus-0")]],
+            ),
+        ],
     },
     DefaultRule {
         group: "paved.prometheus",
@@ -940,14 +885,16 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "Prometheus {{ $labels.pod }} fails to send alerts to Alertmanager.",
         description: "More than 3% of the alerts Prometheus {{ $labels.namespace }}/{{ $labels.pod }} sends to Alertmanager have failed for 15 minutes.",
         runbook: "Read the Prometheus pod's log for the notifier's error, then check the Alertmanager pods and the `alertmanager` Service's endpoints.",
-        cases: &[Case {
-            series: &[
-                (r#"prometheus_notifications_errors_total{job="prometheus",namespace="observability",pod="prometheus-0",alertmanager="http://10.0.0.9:9093/api/v2/alerts"}"#, "0+5x20"),
-                (r#"prometheus_notifications_sent_total{job="prometheus",namespace="observability",pod="prometheus-0",alertmanager="http://10.0.0.9:9093/api/v2/alerts"}"#, "0+10x20"),
-            ],
-            at: "16m",
-            fires: &[&[("namespace", "observability"), ("pod", "prometheus-0")]],
-        }],
+        cases: &[
+            Case::fires(
+                &[
+                    (r#"prometheus_notifications_errors_total{job="prometheus",namespace="observability",pod="prometheus-0",alertmanager="http://10.0.0.9:9093/api/v2/alerts"}"#, "0+5x20"),
+                    (r#"prometheus_notifications_sent_total{job="prometheus",namespace="observability",pod="prometheus-0",alertmanager="http://10.0.0.9:9093/api/v2/alerts"}"#, "0+10x20"),
+                ],
+                "16m",
+                &[&[("namespace", "observability"), ("pod", "prometheus-0")]],
+            ),
+        ],
     },
     DefaultRule {
         group: "paved.prometheus",
@@ -958,11 +905,7 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "Prometheus {{ $labels.pod }} has found no Alertmanager.",
         description: "Prometheus {{ $labels.namespace }}/{{ $labels.pod }} has discovered no Alertmanager for 10 minutes, so its alerts go nowhere (the heartbeat, if configured, stops too).",
         runbook: "Check the `alertmanager` Service's endpoints (`kubectl get endpointslices -n {{ $labels.namespace }}`) and the Alertmanager pods' readiness.",
-        cases: &[Case {
-            series: &[(r#"prometheus_notifications_alertmanagers_discovered{job="prometheus",namespace="observability",pod="prometheus-0"}"#, "0x15")],
-            at: "11m",
-            fires: &[&[("namespace", "observability"), ("pod", "prometheus-0")]],
-        }],
+        cases: &[Case::fires(&[(r#"prometheus_notifications_alertmanagers_discovered{job="prometheus",namespace="observability",pod="prometheus-0"}"#, "0x15")], "11m", &[&[("namespace", "observability"), ("pod", "prometheus-0")]])],
     },
     // ------------------------------------------------------------ alertmanager
     DefaultRule {
@@ -974,11 +917,7 @@ pub(crate) const RULES: &[DefaultRule] = &[
         summary: "Alertmanager {{ $labels.pod }} could not load its configuration.",
         description: "Alertmanager {{ $labels.namespace }}/{{ $labels.pod }} failed to load its configuration and keeps the previous one: receivers or routes changed since are not in effect.",
         runbook: "Read the pod's log (`kubectl logs -n {{ $labels.namespace }} {{ $labels.pod }}`); a receiver secret that is not a valid URL is the usual cause.",
-        cases: &[Case {
-            series: &[(r#"alertmanager_config_last_reload_successful{job="alertmanager",namespace="observability",pod="alertmanager-0"}"#, "0x15")],
-            at: "11m",
-            fires: &[&[("namespace", "observability"), ("pod", "alertmanager-0")]],
-        }],
+        cases: &[Case::fires(&[(r#"alertmanager_config_last_reload_successful{job="alertmanager",namespace="observability",pod="alertmanager-0"}"#, "0x15")], "11m", &[&[("namespace", "observability"), ("pod", "alertmanager-0")]])],
     },
     DefaultRule {
         group: "paved.alertmanager",
@@ -990,25 +929,24 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "Alertmanager {{ $labels.namespace }}/{{ $labels.pod }} sees fewer cluster members than there are Alertmanagers: notifications may be sent twice and silences not shared.",
         runbook: "Check that the gossip port 9094 (TCP and UDP) is open between the Alertmanager pods (network policies) and the `alertmanager-cluster` Service resolves each pod.",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"alertmanager_cluster_members{job="alertmanager",namespace="observability",pod="alertmanager-0"}"#, "1x20"),
                     (r#"alertmanager_cluster_members{job="alertmanager",namespace="observability",pod="alertmanager-1"}"#, "1x20"),
                 ],
-                at: "16m",
-                fires: &[
+                "16m",
+                &[
                     &[("namespace", "observability"), ("pod", "alertmanager-0")],
                     &[("namespace", "observability"), ("pod", "alertmanager-1")],
                 ],
-            },
-            Case {
-                series: &[
+            ),
+            Case::quiet(
+                &[
                     (r#"alertmanager_cluster_members{job="alertmanager",namespace="observability",pod="alertmanager-0"}"#, "2x20"),
                     (r#"alertmanager_cluster_members{job="alertmanager",namespace="observability",pod="alertmanager-1"}"#, "2x20"),
                 ],
-                at: "16m",
-                fires: &[],
-            },
+                "16m",
+            ),
         ],
     },
     DefaultRule {
@@ -1021,22 +959,21 @@ pub(crate) const RULES: &[DefaultRule] = &[
         description: "More than 1% of the {{ $labels.integration }} notifications of Alertmanager {{ $labels.namespace }}/{{ $labels.pod }} have failed for 5 minutes: alerts are not reaching people.",
         runbook: "Read the Alertmanager pod's log for the {{ $labels.integration }} error (a revoked webhook URL or key, the SMTP relay refusing); fix the secret in the cloud's secret store.",
         cases: &[
-            Case {
-                series: &[
+            Case::fires(
+                &[
                     (r#"alertmanager_notifications_failed_total{job="alertmanager",namespace="observability",pod="alertmanager-0",integration="slack"}"#, "0+1x15"),
                     (r#"alertmanager_notifications_total{job="alertmanager",namespace="observability",pod="alertmanager-0",integration="slack"}"#, "0+10x15"),
                 ],
-                at: "11m",
-                fires: &[&[("namespace", "observability"), ("pod", "alertmanager-0"), ("integration", "slack")]],
-            },
-            Case {
-                series: &[
+                "11m",
+                &[&[("namespace", "observability"), ("pod", "alertmanager-0"), ("integration", "slack")]],
+            ),
+            Case::quiet(
+                &[
                     (r#"alertmanager_notifications_failed_total{job="alertmanager",namespace="observability",pod="alertmanager-0",integration="slack"}"#, "0x15"),
                     (r#"alertmanager_notifications_total{job="alertmanager",namespace="observability",pod="alertmanager-0",integration="slack"}"#, "0+10x15"),
                 ],
-                at: "11m",
-                fires: &[],
-            },
+                "11m",
+            ),
         ],
     },
 ];

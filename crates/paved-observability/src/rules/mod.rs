@@ -18,10 +18,10 @@ use serde::Serialize;
 
 use crate::labels::{object_meta, Component};
 use crate::prometheus::config::RULES_FILE;
-use crate::prometheus::workload::GENERATED_HEADER;
 use crate::prometheus::RULES_CONFIG_MAP;
 use crate::promql::{check_alert_expr, check_duration};
 use crate::spec::{Mode, ObservabilitySpec, Platform};
+use crate::workload::GENERATED_HEADER;
 use catalog::{DefaultRule, GROUPS, RULES, SELF_MANAGED_CONTROL_PLANE_ALERTS, SEVERITIES};
 
 /// Whether the cloud runs `platform`'s control plane (controller manager,

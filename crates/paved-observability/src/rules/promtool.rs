@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::catalog::DefaultRule;
 use crate::prometheus::config::RULES_FILE;
-use crate::prometheus::workload::GENERATED_HEADER;
+use crate::workload::GENERATED_HEADER;
 
 /// The step of the tests' input series and rule evaluation.
 const INTERVAL: &str = "1m";

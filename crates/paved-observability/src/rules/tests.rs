@@ -3,8 +3,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::catalog::{Case, RULES, SELECTED_JOBS};
 use super::promtool::expand;
 use super::*;
+use crate::fixtures::metrics::{eks, gke, managed, production};
 use crate::prometheus::config::job_names;
-use crate::prometheus::fixtures::{eks, gke, managed, production};
 use crate::spec::RuleOverride;
 
 #[test]

@@ -21,10 +21,6 @@ pub mod loki;
 pub mod tempo;
 
 pub(crate) mod store;
-pub(crate) mod workload;
-
-#[cfg(test)]
-pub(crate) mod fixtures;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;

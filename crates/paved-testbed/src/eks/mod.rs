@@ -147,8 +147,9 @@ impl Operation {
     }
 }
 
-/// A path's segments, percent-decoded (`+` stays a `+` in a path).
-fn segments(path: &str) -> Vec<String> {
+/// A path's segments, percent-decoded (`+` stays a `+` in a path); the AMP
+/// stand-in's paths too.
+pub(crate) fn segments(path: &str) -> Vec<String> {
     path.split('/')
         .filter(|s| !s.is_empty())
         .map(|s| percent_decode(&s.replace('+', "%2B")))
@@ -520,10 +521,6 @@ impl EksStore {
         self.enabled
     }
 
-    pub(crate) fn set_enabled(&mut self, on: bool) {
-        self.enabled = on;
-    }
-
     /// A fresh UUID-shaped id (version-4 layout).
     fn next_uuid(&mut self) -> String {
         self.next_id += 1;
@@ -719,35 +716,26 @@ impl ProxyHandle {
         self.eks_store()
     }
 
-    /// Turns on the EKS add-on and update stand-in (see [`crate::eks`]): from
-    /// now on the proxy answers the add-on calls, UpdateClusterVersion,
-    /// UpdateNodegroupVersion, DescribeUpdate and ListUpdates itself, and
-    /// rewrites moto's DescribeCluster and DescribeNodegroup answers to
-    /// match. Independent of the [`FaultConfig`](crate::FaultConfig) and of
-    /// [`ProxyHandle::with_access_entries`]. Returns the handle, for
-    /// `FaultProxy::start(..)?.with_eks_extras()`.
-    pub fn with_eks_extras(self) -> Self {
-        self.set_eks_extras(true);
-        self
-    }
-
-    /// Turns the stand-in on or off at run time. Turning it off keeps its
-    /// state; while it is off, its requests are forwarded like any other and
-    /// moto's answers are not rewritten.
-    pub fn set_eks_extras(&self, on: bool) {
-        self.eks().set_enabled(on);
-    }
-
-    /// Whether the EKS add-on and update stand-in is on.
-    pub fn eks_extras_enabled(&self) -> bool {
-        self.eks().enabled()
-    }
-
-    /// Sets how long each add-on and update transition takes (CREATING →
-    /// ACTIVE, UPDATING → ACTIVE, DELETING → gone, InProgress → Successful),
-    /// for transitions started from now on. Default: zero.
-    pub fn set_eks_delay(&self, delay: Duration) {
-        self.eks().delay = delay;
+    stand_in_controls! {
+        store: eks;
+        /// Turns on the EKS add-on and update stand-in (see [`crate::eks`]): from
+        /// now on the proxy answers the add-on calls, UpdateClusterVersion,
+        /// UpdateNodegroupVersion, DescribeUpdate and ListUpdates itself, and
+        /// rewrites moto's DescribeCluster and DescribeNodegroup answers to
+        /// match. Independent of the [`FaultConfig`](crate::FaultConfig) and of
+        /// [`ProxyHandle::with_access_entries`]. Returns the handle, for
+        /// `FaultProxy::start(..)?.with_eks_extras()`.
+        with: with_eks_extras;
+        /// Turns the stand-in on or off at run time. Turning it off keeps its
+        /// state; while it is off, its requests are forwarded like any other and
+        /// moto's answers are not rewritten.
+        set: set_eks_extras;
+        /// Whether the EKS add-on and update stand-in is on.
+        enabled: eks_extras_enabled;
+        /// Sets how long each add-on and update transition takes (CREATING →
+        /// ACTIVE, UPDATING → ACTIVE, DELETING → gone, InProgress → Successful),
+        /// for transitions started from now on. Default: zero.
+        set_delay: set_eks_delay;
     }
 
     /// [`ProxyHandle::set_eks_delay`], returning the handle.

@@ -12,8 +12,9 @@ use aws_sdk_eks::Client as Eks;
 use aws_sdk_iam::Client as Iam;
 
 use super::wait::{Observed, Wait, ACTIVE, UPDATE_DONE};
-use super::{failure, iam, not_found, owned_by, record, step, tag_map, unless_gone, unsupported};
-use crate::cloud::aws::error::SdkFailure;
+use super::{failure, iam, not_found, owned_by, tag_map, unsupported};
+use crate::cloud::aws::error::{unless_gone, SdkFailure};
+use crate::cloud::aws::inventory::{record, step};
 use crate::cloud::aws::network::checkpoint;
 use crate::ports::cluster::kind;
 use crate::ports::cluster::{ControlPlaneRequest, ControlPlaneState};

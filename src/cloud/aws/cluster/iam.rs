@@ -9,11 +9,15 @@ use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 use serde_json::json;
 
-use super::{failure, not_found, record, step, unless_gone};
+use super::failure;
 use crate::cloud::aws::error::SdkFailure;
-use crate::cloud::aws::network::{checkpoint, component_tag_map};
+use crate::cloud::aws::iam_roles::{self, oidc_host, Role, STS_AUDIENCE};
+use crate::cloud::aws::inventory::step;
+use crate::cloud::aws::network::checkpoint;
+use crate::cloud::aws::tagging::iam_tags;
 use crate::ports::cluster::kind;
 use crate::ports::cluster::{IdentityRequest, IdentityState};
+use crate::stack::tags::STACK_TAG;
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
 /// The managed policies of the control plane's role.
@@ -36,8 +40,6 @@ const STORAGE_DRIVER_SUBJECT: &str = "system:serviceaccount:kube-system:ebs-csi-
 /// The roles bound to a service account through the OIDC provider, in the order
 /// they are ensured (what follows `<stack>-` in their names).
 pub(super) const WORKLOAD_ROLES: [&str; 2] = ["autoscaler", "storage_driver"];
-/// The audience workload identity tokens carry.
-const STS_AUDIENCE: &str = "sts.amazonaws.com";
 /// Thumbprint of the root CA of EKS OIDC issuers (IAM no longer checks it for
 /// them, but the API still requires one).
 const OIDC_THUMBPRINT: &str = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280";
@@ -70,31 +72,10 @@ fn service_trust(service: &str) -> String {
     .to_string()
 }
 
-/// The issuer host and path an OIDC provider ARN names
-/// (`oidc.eks.us-east-1.amazonaws.com/id/ABC`).
-pub(super) fn oidc_host(provider_arn: &str) -> &str {
-    provider_arn
-        .split_once(":oidc-provider/")
-        .map_or(provider_arn, |(_, host)| host)
-}
-
 /// The trust of a role assumed by the Kubernetes service account `subject` through
 /// the cluster's OIDC provider.
 fn workload_trust(provider_arn: &str, subject: &str) -> String {
-    let host = oidc_host(provider_arn);
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Federated": provider_arn},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {"StringEquals": {
-                format!("{host}:sub"): subject,
-                format!("{host}:aud"): STS_AUDIENCE
-            }}
-        }]
-    })
-    .to_string()
+    iam_roles::workload_trust(provider_arn, json!(subject)).to_string()
 }
 
 fn autoscaler_trust(provider_arn: &str) -> String {
@@ -157,39 +138,10 @@ fn iam_err(operation: impl Into<String>) -> impl FnOnce(SdkFailure) -> BackendEr
     move |f| failure("IAM", operation, f)
 }
 
-fn iam_tags(ctx: &StackContext, key: &str) -> Vec<Tag> {
-    component_tag_map(ctx, key)
-        .into_iter()
-        .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
-        .collect()
-}
-
-/// A policy document as IAM returns it (URL-encoded) decoded back to JSON text.
-fn decoded(doc: &str) -> String {
-    let bytes = doc.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// Whether a role's tags say it is the stack's (its stack tag).
+fn ours(tags: &[Tag], ctx: &StackContext) -> bool {
+    tags.iter()
+        .any(|t| t.key() == STACK_TAG && t.value() == ctx.stack)
 }
 
 /// Ensures the cluster and node roles, and the autoscaler's and the storage
@@ -260,56 +212,18 @@ async fn ensure_role(
 ) -> Result<String, BackendError> {
     let name = role_name(&ctx.stack, spec.which);
     let key = role_key(spec.which);
-    let existing = unless_gone(iam.get_role().role_name(&name).send().await, not_found)
-        .map_err(iam_err(format!("reading IAM role {name}")))?
-        .and_then(|out| out.role().cloned());
-    let arn = match existing {
-        Some(role) => {
-            let ours = role
-                .tags()
-                .iter()
-                .any(|t| t.key() == crate::stack::tags::STACK_TAG && t.value() == ctx.stack);
-            if !ours {
-                return Err(BackendError::Conflict {
-                    what: format!("IAM role {name}"),
-                    stack: ctx.stack.clone(),
-                    hint: "rename the cluster, or delete or rename that role".to_owned(),
-                });
-            }
-            components.push(record(&key, kind::IAM_ROLE, role.arn()));
-            // A workload role's trust names the OIDC provider: a new cluster has a new one.
-            let current = decoded(role.assume_role_policy_document().unwrap_or_default());
-            if spec.workload && !same_trust(&current, &spec.trust) {
-                iam.update_assume_role_policy()
-                    .role_name(&name)
-                    .policy_document(&spec.trust)
-                    .send()
-                    .await
-                    .map_err(SdkFailure::from_sdk)
-                    .map_err(iam_err(format!("updating the trust of IAM role {name}")))?;
-            }
-            role.arn().to_owned()
-        }
-        None => {
-            let out = iam
-                .create_role()
-                .role_name(&name)
-                .path(role_path(&ctx.stack))
-                .assume_role_policy_document(&spec.trust)
-                .description(format!(
-                    "paved_ha_cluster {}: {} role",
-                    ctx.stack, spec.which
-                ))
-                .set_tags(Some(iam_tags(ctx, &key)))
-                .send()
-                .await
-                .map_err(SdkFailure::from_sdk)
-                .map_err(iam_err(format!("creating IAM role {name}")))?;
-            let arn = out.role().map(|r| r.arn().to_owned()).unwrap_or_default();
-            components.push(record(&key, kind::IAM_ROLE, &arn));
-            arn
-        }
+    let role = Role {
+        name: &name,
+        path: role_path(&ctx.stack),
+        description: format!("paved_ha_cluster {}: {} role", ctx.stack, spec.which),
+        key: &key,
+        kind: kind::IAM_ROLE,
+        trust: &spec.trust,
+        converge_trust: spec.workload,
+        ours,
+        conflict_hint: "rename the cluster, or delete or rename that role",
     };
+    let arn = iam_roles::ensure_role(iam, ctx, &role, components).await?;
     if !spec.managed.is_empty() {
         let attached = iam
             .list_attached_role_policies()
@@ -361,17 +275,6 @@ async fn ensure_role(
     Ok(arn)
 }
 
-/// Whether two trust documents are the same JSON.
-fn same_trust(current: &str, wanted: &str) -> bool {
-    match (
-        serde_json::from_str::<serde_json::Value>(current),
-        serde_json::from_str::<serde_json::Value>(wanted),
-    ) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => current == wanted,
-    }
-}
-
 /// The ARN of the OIDC provider for `issuer` among `arns`.
 pub(super) fn provider_for<'a>(
     arns: impl IntoIterator<Item = &'a str>,
@@ -412,7 +315,7 @@ pub(super) async fn ensure_oidc_provider(
         .url(issuer)
         .client_id_list(STS_AUDIENCE)
         .thumbprint_list(OIDC_THUMBPRINT)
-        .set_tags(Some(iam_tags(ctx, "oidc_provider")))
+        .set_tags(Some(iam_tags(&ctx.component_tags("oidc_provider"))))
         .send()
         .await
         .map_err(SdkFailure::from_sdk);
@@ -439,6 +342,7 @@ pub(super) async fn ensure_oidc_provider(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::aws::iam_roles::{same_policy as same_trust, url_decoded as decoded};
 
     #[test]
     fn names_and_paths() {

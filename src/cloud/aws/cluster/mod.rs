@@ -26,14 +26,13 @@ mod wait;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::config::http::HttpResponse;
-use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 
-use super::error::{client_setup_error, SdkFailure};
+use super::error::SdkFailure;
+use super::inventory::{step, step_with};
 use super::kms::{self, KeyOwner};
 use super::network::{self, NetworkSpec};
 use super::tagging::{self, Taggers};
-use super::AwsClients;
+use super::{AdapterClients, AwsClients};
 use crate::ports::cluster::{
     AddonState, AddonsRequest, ClusterBackend, ControlPlaneRequest, ControlPlaneState, GroupAccess,
     IdentityRequest, IdentityState, NetworkRequest, NetworkState, NodePoolRequest, NodePoolState,
@@ -57,39 +56,20 @@ impl AwsClusterBackend {
         Self { clients }
     }
 
-    async fn ec2(&self) -> Result<aws_sdk_ec2::Client, BackendError> {
-        self.clients.ec2(None).await.map_err(client_setup_error)
-    }
-
-    async fn eks(&self) -> Result<aws_sdk_eks::Client, BackendError> {
-        self.clients.eks(None).await.map_err(client_setup_error)
-    }
-
-    async fn iam(&self) -> Result<aws_sdk_iam::Client, BackendError> {
-        self.clients.iam(None).await.map_err(client_setup_error)
-    }
-
-    async fn kms(&self) -> Result<aws_sdk_kms::Client, BackendError> {
-        self.clients.kms(None).await.map_err(client_setup_error)
-    }
-
-    async fn logs(&self) -> Result<aws_sdk_cloudwatchlogs::Client, BackendError> {
-        self.clients.logs(None).await.map_err(client_setup_error)
-    }
-
-    async fn elbv2(&self) -> Result<aws_sdk_elasticloadbalancingv2::Client, BackendError> {
-        self.clients.elbv2(None).await.map_err(client_setup_error)
+    fn aws(&self) -> AdapterClients<'_> {
+        self.clients.adapter()
     }
 
     /// Every client, built from the shared configuration (no call is made).
     async fn clients(&self) -> Result<Clients, BackendError> {
+        let aws = self.aws();
         let (ec2, eks, iam, kms, logs, elbv2) = futures::try_join!(
-            self.ec2(),
-            self.eks(),
-            self.iam(),
-            self.kms(),
-            self.logs(),
-            self.elbv2()
+            aws.ec2(),
+            aws.eks(),
+            aws.iam(),
+            aws.kms(),
+            aws.logs(),
+            aws.elbv2()
         )?;
         Ok(Clients {
             ec2,
@@ -101,6 +81,13 @@ impl AwsClusterBackend {
         })
     }
 
+    /// The EKS and EC2 clients (node pools).
+    async fn eks_and_ec2(
+        &self,
+    ) -> Result<(aws_sdk_eks::Client, aws_sdk_ec2::Client), BackendError> {
+        futures::try_join!(self.aws().eks(), self.aws().ec2())
+    }
+
     /// The zones to build in: the named ones, or the first `n` usable zones of the
     /// region by name (as `paved_zones` picks them).
     async fn zones(&self, choice: &ZoneChoice) -> Result<Vec<String>, BackendError> {
@@ -108,7 +95,7 @@ impl AwsClusterBackend {
             ZoneChoice::Named(names) => return Ok(names.clone()),
             ZoneChoice::Choose(n) => *n as usize,
         };
-        let region = self.clients.region().map_err(client_setup_error)?;
+        let region = self.aws().region()?;
         let zones =
             self.clients
                 .list_zones(&region)
@@ -169,38 +156,6 @@ pub(crate) fn not_found(f: &SdkFailure) -> bool {
         || f.code_is("TargetGroupNotFound")
 }
 
-/// A call's answer with "no such object" (as `gone` judges) turned into `None`:
-/// for reads that may find nothing and deletes of what may be gone already.
-pub(crate) fn unless_gone<T, E>(
-    result: Result<T, SdkError<E, HttpResponse>>,
-    gone: fn(&SdkFailure) -> bool,
-) -> Result<Option<T>, SdkFailure>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) => {
-            let f = SdkFailure::from_sdk(e);
-            if gone(&f) {
-                Ok(None)
-            } else {
-                Err(f)
-            }
-        }
-    }
-}
-
-/// A row of the inventory for a regional component.
-pub(crate) fn record(key: &str, kind: &str, id: &str) -> ComponentRecord {
-    ComponentRecord {
-        key: key.to_owned(),
-        kind: kind.to_owned(),
-        zone: None,
-        id: id.to_owned(),
-    }
-}
-
 /// Tags of component `key` as the map EKS and Logs take.
 pub(crate) fn tag_map(ctx: &StackContext, key: &str) -> std::collections::HashMap<String, String> {
     network::component_tag_map(ctx, key).into_iter().collect()
@@ -215,39 +170,30 @@ pub(crate) fn owned_by<'a>(
         .any(|(k, v)| k == crate::stack::tags::STACK_TAG && v == stack)
 }
 
-/// A `Step` from a result and the components collected on the way.
-pub(crate) fn step<T>(
-    result: Result<T, BackendError>,
-    components: Vec<ComponentRecord>,
-) -> Step<T> {
-    Step { components, result }
-}
-
 #[async_trait]
 impl ClusterBackend for AwsClusterBackend {
     async fn ensure_network(&self, ctx: &StackContext, req: &NetworkRequest) -> Step<NetworkState> {
-        let ec2 = match self.ec2().await {
-            Ok(c) => c,
-            Err(e) => return Step::failed(e, Vec::new()),
-        };
-        match req {
-            NetworkRequest::Build { cidr, zones, nat } => {
-                let zones = match self.zones(zones).await {
-                    Ok(z) => z,
-                    Err(e) => return Step::failed(e, Vec::new()),
-                };
-                let spec = NetworkSpec {
-                    cidr: cidr.clone(),
-                    zones,
-                    nat: *nat,
-                };
-                network::ensure_network(&ec2, ctx, &spec).await
+        step_with(self.aws().ec2(), |ec2| async move {
+            match req {
+                NetworkRequest::Build { cidr, zones, nat } => {
+                    let zones = match self.zones(zones).await {
+                        Ok(z) => z,
+                        Err(e) => return Step::failed(e, Vec::new()),
+                    };
+                    let spec = NetworkSpec {
+                        cidr: cidr.clone(),
+                        zones,
+                        nat: *nat,
+                    };
+                    network::ensure_network(&ec2, ctx, &spec).await
+                }
+                NetworkRequest::Existing { vpc_id, subnet_ids } => step(
+                    read::existing_network(&ec2, ctx, vpc_id, subnet_ids).await,
+                    Vec::new(),
+                ),
             }
-            NetworkRequest::Existing { vpc_id, subnet_ids } => step(
-                read::existing_network(&ec2, ctx, vpc_id, subnet_ids).await,
-                Vec::new(),
-            ),
-        }
+        })
+        .await
     }
 
     async fn ensure_identities(
@@ -255,10 +201,10 @@ impl ClusterBackend for AwsClusterBackend {
         ctx: &StackContext,
         req: &IdentityRequest,
     ) -> Step<IdentityState> {
-        match self.iam().await {
-            Ok(iam) => iam::ensure_identities(&iam, ctx, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.aws().iam(), |iam| async move {
+            iam::ensure_identities(&iam, ctx, req).await
+        })
+        .await
     }
 
     async fn ensure_encryption_key(
@@ -266,10 +212,10 @@ impl ClusterBackend for AwsClusterBackend {
         ctx: &StackContext,
         req: &EncryptionKeyRequest,
     ) -> Step<KeyState> {
-        match self.kms().await {
-            Ok(client) => kms::ensure_key(&client, ctx, KEY_OWNER, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.aws().kms(), |client| async move {
+            kms::ensure_key(&client, ctx, KEY_OWNER, req).await
+        })
+        .await
     }
 
     async fn ensure_control_plane(
@@ -277,11 +223,12 @@ impl ClusterBackend for AwsClusterBackend {
         ctx: &StackContext,
         req: &ControlPlaneRequest,
     ) -> Step<ControlPlaneState> {
-        let clients = futures::try_join!(self.eks(), self.iam(), self.logs());
-        match clients {
-            Ok((eks, iam, logs)) => eks::ensure_control_plane(&eks, &iam, &logs, ctx, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        let aws = self.aws();
+        let ready = futures::future::try_join3(aws.eks(), aws.iam(), aws.logs());
+        step_with(ready, |(eks, iam, logs)| async move {
+            eks::ensure_control_plane(&eks, &iam, &logs, ctx, req).await
+        })
+        .await
     }
 
     async fn ensure_node_pool(
@@ -289,10 +236,10 @@ impl ClusterBackend for AwsClusterBackend {
         ctx: &StackContext,
         req: &NodePoolRequest,
     ) -> Step<NodePoolState> {
-        match futures::try_join!(self.eks(), self.ec2()) {
-            Ok((eks, ec2)) => nodes::ensure_pool(&eks, &ec2, ctx, req, false).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.eks_and_ec2(), |(eks, ec2)| async move {
+            nodes::ensure_pool(&eks, &ec2, ctx, req, false).await
+        })
+        .await
     }
 
     async fn upgrade_control_plane(
@@ -300,10 +247,10 @@ impl ClusterBackend for AwsClusterBackend {
         ctx: &StackContext,
         to_version: &str,
     ) -> Step<ControlPlaneState> {
-        match self.eks().await {
-            Ok(eks) => eks::upgrade(&eks, ctx, to_version).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.aws().eks(), |eks| async move {
+            eks::upgrade(&eks, ctx, to_version).await
+        })
+        .await
     }
 
     async fn update_node_pool(
@@ -311,17 +258,17 @@ impl ClusterBackend for AwsClusterBackend {
         ctx: &StackContext,
         req: &NodePoolRequest,
     ) -> Step<NodePoolState> {
-        match futures::try_join!(self.eks(), self.ec2()) {
-            Ok((eks, ec2)) => nodes::ensure_pool(&eks, &ec2, ctx, req, true).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.eks_and_ec2(), |(eks, ec2)| async move {
+            nodes::ensure_pool(&eks, &ec2, ctx, req, true).await
+        })
+        .await
     }
 
     async fn delete_node_pool(&self, ctx: &StackContext, name: &str) -> Step<()> {
-        match futures::try_join!(self.eks(), self.ec2()) {
-            Ok((eks, ec2)) => nodes::delete_pool(&eks, &ec2, ctx, name).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.eks_and_ec2(), |(eks, ec2)| async move {
+            nodes::delete_pool(&eks, &ec2, ctx, name).await
+        })
+        .await
     }
 
     async fn ensure_addons(
@@ -329,10 +276,10 @@ impl ClusterBackend for AwsClusterBackend {
         ctx: &StackContext,
         req: &AddonsRequest,
     ) -> Step<Vec<AddonState>> {
-        match self.eks().await {
-            Ok(eks) => addons::ensure_addons(&eks, ctx, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.aws().eks(), |eks| async move {
+            addons::ensure_addons(&eks, ctx, req).await
+        })
+        .await
     }
 
     async fn ensure_group_access(
@@ -340,10 +287,10 @@ impl ClusterBackend for AwsClusterBackend {
         ctx: &StackContext,
         access: &[GroupAccess],
     ) -> Step<Vec<GroupAccess>> {
-        match self.eks().await {
-            Ok(eks) => access::ensure_group_access(&eks, ctx, access).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.aws().eks(), |eks| async move {
+            access::ensure_group_access(&eks, ctx, access).await
+        })
+        .await
     }
 
     async fn retag(
@@ -352,22 +299,21 @@ impl ClusterBackend for AwsClusterBackend {
         components: &[ComponentRecord],
         removed: &[String],
     ) -> Step<()> {
-        let c = match self.clients().await {
-            Ok(c) => c,
-            Err(e) => return Step::failed(e, Vec::new()),
-        };
-        let taggers = Taggers {
-            ec2: Some(&c.ec2),
-            eks: Some(&c.eks),
-            iam: Some(&c.iam),
-            kms: Some(&c.kms),
-            logs: Some(&c.logs),
-            rds: None,
-        };
-        step(
-            tagging::retag(&taggers, ctx, components, removed).await,
-            Vec::new(),
-        )
+        step_with(self.clients(), |c| async move {
+            let taggers = Taggers {
+                ec2: Some(&c.ec2),
+                eks: Some(&c.eks),
+                iam: Some(&c.iam),
+                kms: Some(&c.kms),
+                logs: Some(&c.logs),
+                rds: None,
+            };
+            step(
+                tagging::retag(&taggers, ctx, components, removed).await,
+                Vec::new(),
+            )
+        })
+        .await
     }
 
     async fn read_stack(&self, ctx: &StackContext) -> Result<Option<StackSnapshot>, BackendError> {
@@ -379,9 +325,9 @@ impl ClusterBackend for AwsClusterBackend {
         ctx: &StackContext,
         req: &TeardownRequest,
     ) -> Step<TeardownReport> {
-        match self.clients().await {
-            Ok(c) => teardown::delete_stack(&c, ctx, req, KEY_OWNER).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.clients(), |c| async move {
+            teardown::delete_stack(&c, ctx, req, KEY_OWNER).await
+        })
+        .await
     }
 }

@@ -27,8 +27,9 @@ use futures::future::join_all;
 
 use super::eks::minor_version;
 use super::wait::{Observed, Wait, ACTIVE, DELETED};
-use super::{failure, not_found, record, step, tag_map, unless_gone, unsupported};
-use crate::cloud::aws::error::SdkFailure;
+use super::{failure, not_found, tag_map, unsupported};
+use crate::cloud::aws::error::{unless_gone, SdkFailure};
+use crate::cloud::aws::inventory::{record, step};
 use crate::cloud::aws::network::{checkpoint, component_tags, filter, in_stack, tag_spec};
 use crate::ports::cluster::kind;
 use crate::ports::cluster::Capacity;

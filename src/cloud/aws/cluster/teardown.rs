@@ -19,11 +19,13 @@ use aws_sdk_iam::Client as Iam;
 use futures::future::join_all;
 
 use super::eks::{delete_log_group, describe, issuer, log_group_name};
-use super::iam::{oidc_host, role_path};
+use super::iam::role_path;
 use super::nodes::{delete_group, delete_template, describe_groups, list_groups, pool_of};
 use super::wait::{Observed, Wait, DELETED};
-use super::{failure, not_found, owned_by, record, unless_gone, Clients};
-use crate::cloud::aws::error::SdkFailure;
+use super::{failure, not_found, owned_by, Clients};
+use crate::cloud::aws::error::{unless_gone, SdkFailure};
+use crate::cloud::aws::iam_roles::oidc_host;
+use crate::cloud::aws::inventory::record;
 use crate::cloud::aws::kms::{self, KeyOwner};
 use crate::cloud::aws::network::{self, checkpoint, component_of, filter, in_stack, stack_filter};
 use crate::ports::cluster::kind;

@@ -10,7 +10,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::cloud::aws::error::SdkFailure;
+use crate::cloud::aws::error::{failed, SdkFailure};
+use crate::cloud::aws::wait::until;
 use crate::stack::waiter::{Poll, PollBackoff, Waiter};
 use crate::stack::OperationContext;
 use crate::stack::{BackendError, StackContext};
@@ -169,7 +170,7 @@ impl Wait {
 
     /// Polls until `target` is reached. `poll` returns what the cloud shows (`None`:
     /// not there); throttled or failing polls are retried within the limit.
-    pub async fn until<F, Fut>(&self, target: Target, mut poll: F) -> Result<(), BackendError>
+    pub async fn until<F, Fut>(&self, target: Target, poll: F) -> Result<(), BackendError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<Option<Observed>, SdkFailure>>,
@@ -177,18 +178,9 @@ impl Wait {
         let waiter = Waiter::new(self.context.clone(), self.what.clone(), self.limit)
             .with_interval(self.interval)
             .with_hint("run apply again; it resumes where it stopped");
-        let classify = |e: &SdkFailure| e.retryability();
-        waiter
-            .wait(&classify, || {
-                let fut = poll();
-                async move { fut.await.map(|seen| target.judge(seen)) }
-            })
-            .await
-            .map_err(|e| {
-                BackendError::from_wait(e, &self.during, FAILED_HINT, |last| {
-                    super::failure("EKS", self.during.clone(), last)
-                })
-            })
+        let judge = |seen| target.judge(seen);
+        let poll_error = failed("EKS", self.during.clone());
+        until(&waiter, &self.during, FAILED_HINT, poll, judge, poll_error).await
     }
 }
 

@@ -13,10 +13,10 @@ use aws_sdk_ec2::types::{
 use aws_sdk_rds::types::{ApplyMethod, Parameter};
 
 use super::{
-    backend_error, checkpoint, component_tags, fail, incomplete, is_not_found,
-    parameter_group_name, rds_owned, rds_tags, record, security_group_name, subnet_group_name,
-    RESOURCE_TYPE,
+    backend_error, checkpoint, component_tags, fail, parameter_group_name, rds_owned, rds_tags,
+    record, security_group_name, subnet_group_name, RESOURCE_TYPE,
 };
+use crate::cloud::aws::error::incomplete;
 use crate::cloud::aws::error::SdkFailure;
 use crate::ports::database::kind;
 use crate::ports::database::Engine;
@@ -146,7 +146,7 @@ async fn subnet_group_inner(
         Ok(out) => out.db_subnet_groups().first().cloned(),
         Err(e) => {
             let failure = SdkFailure::from_sdk(e);
-            if !is_not_found(&failure) {
+            if !failure.is_not_found() {
                 return Err(backend_error("reading the DB subnet group", failure));
             }
             None
@@ -484,7 +484,7 @@ async fn parameter_group_inner(
         Ok(out) => out.db_parameter_groups().first().cloned(),
         Err(e) => {
             let failure = SdkFailure::from_sdk(e);
-            if !is_not_found(&failure) {
+            if !failure.is_not_found() {
                 return Err(backend_error("reading the parameter group", failure));
             }
             None

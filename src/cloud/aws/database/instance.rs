@@ -13,9 +13,9 @@ use aws_sdk_rds::types::DbInstance;
 
 use super::wait::{instance_waiter, until_available, Seen};
 use super::{
-    aurora_unsupported, backend_error, checkpoint, fail, incomplete, is_not_found, rds_owned,
-    rds_tags, record, replica_name,
+    aurora_unsupported, backend_error, checkpoint, fail, rds_owned, rds_tags, record, replica_name,
 };
+use crate::cloud::aws::error::incomplete;
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::AwsClients;
 use crate::ports::database::{kind, replica_key};
@@ -150,7 +150,7 @@ pub(crate) async fn describe(
         Ok(out) => Ok(out.db_instances().first().cloned()),
         Err(e) => {
             let failure = SdkFailure::from_sdk(e);
-            if is_not_found(&failure) {
+            if failure.is_not_found() {
                 Ok(None)
             } else {
                 Err(failure)

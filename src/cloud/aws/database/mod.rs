@@ -34,10 +34,11 @@ pub(crate) use super::network::checkpoint;
 
 use async_trait::async_trait;
 
-use super::error::{client_setup_error, SdkFailure};
+use super::error::SdkFailure;
+use super::inventory::step_with;
 use super::kms::{self, KeyOwner};
 use super::tagging::{self, Taggers};
-use super::AwsClients;
+use super::{AdapterClients, AwsClients};
 use crate::ports::database::{
     DatabaseBackend, DatabaseSnapshot, DeleteRequest, InstanceRequest, InstanceState,
     ModifyRequest, ParameterGroupRequest, ParameterGroupState, PointInTimeRequest, ReplicaRequest,
@@ -67,16 +68,23 @@ impl AwsDatabaseBackend {
         Self { clients }
     }
 
-    async fn rds(&self) -> Result<aws_sdk_rds::Client, BackendError> {
-        self.clients.rds(None).await.map_err(client_setup_error)
+    fn aws(&self) -> AdapterClients<'_> {
+        self.clients.adapter()
     }
 
-    async fn ec2(&self) -> Result<aws_sdk_ec2::Client, BackendError> {
-        self.clients.ec2(None).await.map_err(client_setup_error)
-    }
-
-    async fn kms(&self) -> Result<aws_sdk_kms::Client, BackendError> {
-        self.clients.kms(None).await.map_err(client_setup_error)
+    /// The RDS, EC2 and KMS clients (the stack-wide passes).
+    async fn all(
+        &self,
+    ) -> Result<
+        (
+            aws_sdk_rds::Client,
+            aws_sdk_ec2::Client,
+            aws_sdk_kms::Client,
+        ),
+        BackendError,
+    > {
+        let aws = self.aws();
+        futures::try_join!(aws.rds(), aws.ec2(), aws.kms())
     }
 }
 
@@ -87,10 +95,10 @@ impl DatabaseBackend for AwsDatabaseBackend {
         ctx: &StackContext,
         req: &EncryptionKeyRequest,
     ) -> Step<KeyState> {
-        match self.kms().await {
-            Ok(kms) => kms::ensure_key(&kms, ctx, KEY_OWNER, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.aws().kms(), |kms| async move {
+            kms::ensure_key(&kms, ctx, KEY_OWNER, req).await
+        })
+        .await
     }
 
     async fn ensure_subnet_group(
@@ -98,10 +106,11 @@ impl DatabaseBackend for AwsDatabaseBackend {
         ctx: &StackContext,
         req: &SubnetGroupRequest,
     ) -> Step<SubnetGroupState> {
-        match (self.rds().await, self.ec2().await) {
-            (Ok(rds), Ok(ec2)) => groups::ensure_subnet_group(&rds, &ec2, ctx, req).await,
-            (Err(e), _) | (_, Err(e)) => Step::failed(e, Vec::new()),
-        }
+        let ready = futures::future::try_join(self.aws().rds(), self.aws().ec2());
+        step_with(ready, |(rds, ec2)| async move {
+            groups::ensure_subnet_group(&rds, &ec2, ctx, req).await
+        })
+        .await
     }
 
     async fn ensure_security_group(
@@ -109,10 +118,10 @@ impl DatabaseBackend for AwsDatabaseBackend {
         ctx: &StackContext,
         req: &SecurityGroupRequest,
     ) -> Step<SecurityGroupState> {
-        match self.ec2().await {
-            Ok(ec2) => groups::ensure_security_group(&ec2, ctx, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.aws().ec2(), |ec2| async move {
+            groups::ensure_security_group(&ec2, ctx, req).await
+        })
+        .await
     }
 
     async fn ensure_parameter_group(
@@ -120,10 +129,10 @@ impl DatabaseBackend for AwsDatabaseBackend {
         ctx: &StackContext,
         req: &ParameterGroupRequest,
     ) -> Step<ParameterGroupState> {
-        match self.rds().await {
-            Ok(rds) => groups::ensure_parameter_group(&rds, ctx, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.aws().rds(), |rds| async move {
+            groups::ensure_parameter_group(&rds, ctx, req).await
+        })
+        .await
     }
 
     async fn ensure_instance(
@@ -131,41 +140,41 @@ impl DatabaseBackend for AwsDatabaseBackend {
         ctx: &StackContext,
         req: &InstanceRequest,
     ) -> Step<InstanceState> {
-        match self.rds().await {
-            Ok(rds) => instance::ensure_instance(&rds, &self.clients, ctx, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.aws().rds(), |rds| async move {
+            instance::ensure_instance(&rds, &self.clients, ctx, req).await
+        })
+        .await
     }
 
     async fn ensure_replica(&self, ctx: &StackContext, req: &ReplicaRequest) -> Step<ReplicaState> {
-        match self.rds().await {
-            Ok(rds) => instance::ensure_replica(&rds, ctx, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.aws().rds(), |rds| async move {
+            instance::ensure_replica(&rds, ctx, req).await
+        })
+        .await
     }
 
     async fn delete_replica(&self, ctx: &StackContext, index: u32) -> Step<()> {
-        let rds = match self.rds().await {
-            Ok(rds) => rds,
-            Err(e) => return Step::failed(e, Vec::new()),
+        let ready = async {
+            let rds = self.aws().rds().await?;
+            let found = read::stack_instances(&rds, ctx).await?;
+            Ok((rds, found))
         };
-        let found = match read::stack_instances(&rds, ctx).await {
-            Ok(found) => found,
-            Err(e) => return Step::failed(e, Vec::new()),
-        };
-        let Some(db) = found.replicas.get(&index) else {
-            return Step::done((), Vec::new());
-        };
-        let record = ComponentRecord {
-            key: format!("replica.{index}"),
-            kind: crate::ports::database::kind::DB_REPLICA.to_owned(),
-            zone: db.availability_zone().map(str::to_owned),
-            id: db.db_instance_identifier().unwrap_or_default().to_owned(),
-        };
-        match teardown::delete_instance(&rds, ctx, db, None).await {
-            Ok(()) => Step::done((), Vec::new()),
-            Err(e) => Step::failed(e, vec![record]),
-        }
+        step_with(ready, |(rds, found)| async move {
+            let Some(db) = found.replicas.get(&index) else {
+                return Step::done((), Vec::new());
+            };
+            let record = ComponentRecord {
+                key: format!("replica.{index}"),
+                kind: crate::ports::database::kind::DB_REPLICA.to_owned(),
+                zone: db.availability_zone().map(str::to_owned),
+                id: db.db_instance_identifier().unwrap_or_default().to_owned(),
+            };
+            match teardown::delete_instance(&rds, ctx, db, None).await {
+                Ok(()) => Step::done((), Vec::new()),
+                Err(e) => Step::failed(e, vec![record]),
+            }
+        })
+        .await
     }
 
     async fn modify_instance(
@@ -174,17 +183,17 @@ impl DatabaseBackend for AwsDatabaseBackend {
         instance_id: &str,
         req: &ModifyRequest,
     ) -> Step<InstanceState> {
-        match self.rds().await {
-            Ok(rds) => instance::modify_instance(&rds, ctx, instance_id, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.aws().rds(), |rds| async move {
+            instance::modify_instance(&rds, ctx, instance_id, req).await
+        })
+        .await
     }
 
     async fn read_stack(&self, ctx: &StackContext) -> Step<DatabaseSnapshot> {
-        match (self.rds().await, self.ec2().await, self.kms().await) {
-            (Ok(rds), Ok(ec2), Ok(kms)) => read::read_stack(&rds, &ec2, &kms, ctx).await,
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.all(), |(rds, ec2, kms)| async move {
+            read::read_stack(&rds, &ec2, &kms, ctx).await
+        })
+        .await
     }
 
     async fn retag(
@@ -193,32 +202,31 @@ impl DatabaseBackend for AwsDatabaseBackend {
         components: &[ComponentRecord],
         removed: &[String],
     ) -> Step<()> {
-        let (rds, ec2, kms) = match (self.rds().await, self.ec2().await, self.kms().await) {
-            (Ok(rds), Ok(ec2), Ok(kms)) => (rds, ec2, kms),
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Step::failed(e, Vec::new()),
-        };
-        let result = async {
-            let by_arn = read::rds_arns(&rds, ctx, components).await?;
-            let taggers = Taggers {
-                ec2: Some(&ec2),
-                kms: Some(&kms),
-                rds: Some(&rds),
-                ..Taggers::default()
-            };
-            tagging::retag(&taggers, ctx, &by_arn, removed).await
-        }
-        .await;
-        match result {
-            Ok(()) => Step::done((), Vec::new()),
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.all(), |(rds, ec2, kms)| async move {
+            let result = async {
+                let by_arn = read::rds_arns(&rds, ctx, components).await?;
+                let taggers = Taggers {
+                    ec2: Some(&ec2),
+                    kms: Some(&kms),
+                    rds: Some(&rds),
+                    ..Taggers::default()
+                };
+                tagging::retag(&taggers, ctx, &by_arn, removed).await
+            }
+            .await;
+            match result {
+                Ok(()) => Step::done((), Vec::new()),
+                Err(e) => Step::failed(e, Vec::new()),
+            }
+        })
+        .await
     }
 
     async fn delete_stack(&self, ctx: &StackContext, req: &DeleteRequest) -> Step<TeardownReport> {
-        match (self.rds().await, self.ec2().await, self.kms().await) {
-            (Ok(rds), Ok(ec2), Ok(kms)) => teardown::delete_stack(&rds, &ec2, &kms, ctx, req).await,
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.all(), |(rds, ec2, kms)| async move {
+            teardown::delete_stack(&rds, &ec2, &kms, ctx, req).await
+        })
+        .await
     }
 
     async fn restore_from_snapshot(
@@ -226,10 +234,10 @@ impl DatabaseBackend for AwsDatabaseBackend {
         ctx: &StackContext,
         req: &SnapshotRestoreRequest,
     ) -> Step<InstanceState> {
-        match self.rds().await {
-            Ok(rds) => instance::restore_from_snapshot(&rds, ctx, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.aws().rds(), |rds| async move {
+            instance::restore_from_snapshot(&rds, ctx, req).await
+        })
+        .await
     }
 
     async fn restore_to_point_in_time(
@@ -237,10 +245,10 @@ impl DatabaseBackend for AwsDatabaseBackend {
         ctx: &StackContext,
         req: &PointInTimeRequest,
     ) -> Step<InstanceState> {
-        match self.rds().await {
-            Ok(rds) => instance::restore_to_point_in_time(&rds, ctx, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.aws().rds(), |rds| async move {
+            instance::restore_to_point_in_time(&rds, ctx, req).await
+        })
+        .await
     }
 }
 
@@ -248,34 +256,23 @@ impl DatabaseBackend for AwsDatabaseBackend {
 // Errors
 // ---------------------------------------------------------------------------------
 
-/// The object named in an RDS or EC2 call does not exist (any more).
-pub(crate) fn is_not_found(failure: &SdkFailure) -> bool {
-    failure.is_not_found()
-}
+/// The services the database's permissions hints name.
+const SERVICES: &str = "RDS, EC2 security group and KMS";
 
 /// An RDS (or EC2, KMS) failure as the user sees it.
 pub(crate) fn backend_error(operation: impl Into<String>, failure: SdkFailure) -> BackendError {
-    failure.into_backend_error("RDS, EC2 security group and KMS", operation)
+    failure.into_backend_error(SERVICES, operation)
 }
 
-/// Maps an SDK error of any AWS service to a [`BackendError`] for `operation`.
+/// Maps an SDK error of any AWS service to a [`BackendError`] for `operation` (see
+/// [`super::error::fail`]).
 pub(crate) fn fail<E>(
     operation: impl Into<String>,
 ) -> impl FnOnce(aws_sdk_ec2::error::SdkError<E, aws_sdk_ec2::config::http::HttpResponse>) -> BackendError
 where
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let operation = operation.into();
-    move |err| backend_error(operation, SdkFailure::from_sdk(err))
-}
-
-/// An answer missing a field paved needs.
-pub(crate) fn incomplete(operation: &str, what: &str) -> BackendError {
-    BackendError::Permanent {
-        operation: operation.to_owned(),
-        message: format!("AWS answered without {what}"),
-        hint: "Run apply again; paved finds what was created by its name and tags".to_owned(),
-    }
+    super::error::fail(SERVICES, operation)
 }
 
 /// Aurora is refused until the cluster path exists.

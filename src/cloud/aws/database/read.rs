@@ -17,8 +17,7 @@ use super::instance::{
     instance_records, instance_state, replica_record, replica_state, INSTANCE_KEY,
 };
 use super::{
-    backend_error, fail, is_not_found, parameter_group_name, rds_owned, rds_tag, subnet_group_name,
-    KEY_OWNER,
+    backend_error, fail, parameter_group_name, rds_owned, rds_tag, subnet_group_name, KEY_OWNER,
 };
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms;
@@ -121,7 +120,7 @@ async fn subnet_group(
         })),
         Err(e) => {
             let failure = SdkFailure::from_sdk(e);
-            if is_not_found(&failure) {
+            if failure.is_not_found() {
                 Ok(None)
             } else {
                 Err(backend_error("reading the DB subnet group", failure))

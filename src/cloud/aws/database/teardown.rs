@@ -16,7 +16,7 @@ use super::groups::security_group_record;
 use super::instance::{instance_records, poll_instance, replica_record};
 use super::read::{stack_instances, stack_parameter_groups, stack_security_groups};
 use super::wait::{instance_waiter, until_gone};
-use super::{backend_error, checkpoint, is_not_found, record, subnet_group_name, KEY_OWNER};
+use super::{backend_error, checkpoint, record, subnet_group_name, KEY_OWNER};
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms;
 use crate::ports::database::kind;
@@ -105,7 +105,7 @@ pub(crate) async fn delete_instance(
             .await;
         if let Err(e) = call {
             let failure = SdkFailure::from_sdk(e);
-            if is_not_found(&failure) {
+            if failure.is_not_found() {
                 return Ok(());
             }
             if failure.message.contains("protected") {
@@ -301,7 +301,7 @@ where
     E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
     let failure = SdkFailure::from_sdk(err);
-    if is_not_found(&failure) {
+    if failure.is_not_found() {
         Ok(())
     } else {
         Err(backend_error(operation, failure))
@@ -346,7 +346,7 @@ async fn delete_security_group(
         Ok(()) => Ok(()),
         Err(e) if e.is_cancelled() => Err(BackendError::Cancelled { during: operation }),
         Err(e) => match e.into_last_error() {
-            Some(f) if is_not_found(&f) => Ok(()),
+            Some(f) if f.is_not_found() => Ok(()),
             Some(f) => Err(backend_error(operation, f)),
             None => Err(BackendError::Cancelled { during: operation }),
         },

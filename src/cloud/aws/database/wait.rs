@@ -1,17 +1,17 @@
 //! Waiting for an RDS instance to become available or to be gone, over any status
 //! poll: the poll reports the status it saw (or that the instance is gone), and the
-//! engine's [`Waiter`] repeats it with a growing interval, retries a throttled poll,
-//! stops on cancel and gives up at the deadline. The decision of what each status
-//! means lives here, once, and is tested with scripted sequences (moto is instant).
+//! shared AWS wait ([`crate::cloud::aws::wait`]) repeats it with a growing interval,
+//! retries a throttled poll, stops on cancel and gives up at the deadline. The
+//! decision of what each status means lives here, once, and is tested with scripted
+//! sequences (moto is instant).
 
 use std::future::Future;
 use std::time::Duration;
 
 use super::backend_error;
 use crate::cloud::aws::error::SdkFailure;
-use crate::stack::retry::Retryability;
+use crate::cloud::aws::wait::{until, waiter};
 use crate::stack::waiter::{Poll, PollBackoff, Waiter};
-use crate::stack::OperationContext;
 use crate::stack::{BackendError, StackContext};
 
 /// What one poll saw.
@@ -47,19 +47,12 @@ pub(crate) const INSTANCE_POLL: PollBackoff = PollBackoff {
 
 /// A waiter for `what` bounded by the stack's deadline and stopped by its cancel.
 pub(crate) fn instance_waiter(ctx: &StackContext, what: impl Into<String>) -> Waiter {
-    Waiter::new(
-        OperationContext::new(ctx.cancel.clone()),
+    waiter(
+        ctx,
         what,
-        ctx.wait_limit(),
-    )
-    .with_interval(INSTANCE_POLL)
-    .with_hint(
+        INSTANCE_POLL,
         "run apply again, it resumes where it stopped; raise the timeouts if RDS is just slow",
     )
-}
-
-fn classify(failure: &SdkFailure) -> Retryability {
-    failure.retryability()
 }
 
 /// What to do when an instance reaches a failed status (see
@@ -86,28 +79,6 @@ fn gone<T>(seen: Seen<T>) -> Poll<()> {
     }
 }
 
-/// Polls until `judge` says done or failed (or the waiter gives up).
-async fn wait_for<T, U, F, Fut>(
-    waiter: &Waiter,
-    during: &str,
-    mut poll: F,
-    judge: fn(Seen<T>) -> Poll<U>,
-) -> Result<U, BackendError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Seen<T>, SdkFailure>>,
-{
-    waiter
-        .wait(&classify, || {
-            let seen = poll();
-            async move { Ok(judge(seen.await?)) }
-        })
-        .await
-        .map_err(|e| {
-            BackendError::from_wait(e, during, FAILED_HINT, |last| backend_error(during, last))
-        })
-}
-
 /// Waits until the polled instance is `available` and returns what the poll read
 /// from it. A failed status ends the wait with a permanent error; an instance that
 /// disappears does too.
@@ -120,7 +91,10 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Seen<T>, SdkFailure>>,
 {
-    wait_for(waiter, during, poll, available).await
+    until(waiter, during, FAILED_HINT, poll, available, |last| {
+        backend_error(during, last)
+    })
+    .await
 }
 
 /// Waits until the polled instance is gone.
@@ -133,7 +107,10 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Seen<T>, SdkFailure>>,
 {
-    wait_for(waiter, during, poll, gone).await
+    until(waiter, during, FAILED_HINT, poll, gone, |last| {
+        backend_error(during, last)
+    })
+    .await
 }
 
 #[cfg(test)]
@@ -145,6 +122,7 @@ mod tests {
 
     use super::*;
     use crate::stack::sleep::RecordingSleeper;
+    use crate::stack::OperationContext;
 
     type Answer = Result<Seen<&'static str>, SdkFailure>;
 

@@ -25,8 +25,9 @@ use aws_sdk_s3::types::{
 use aws_sdk_s3::Client;
 
 use super::names::bucket_name;
-use super::{bucket_record, conflict, fail, failed, owned, step, unless_gone, Place};
-use crate::cloud::aws::error::SdkFailure;
+use super::{bucket_record, conflict, owned, Place};
+use crate::cloud::aws::error::{fail, failed, unless_gone, SdkFailure};
+use crate::cloud::aws::inventory::step;
 use crate::ports::observability::{BucketDeletion, BucketPurpose, BucketRequest, BucketState};
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 

@@ -17,16 +17,16 @@ use aws_sdk_iam::types::Tag;
 use aws_sdk_iam::Client;
 use serde_json::{json, Value};
 
-use super::names::{bucket_arn, oidc_host, oidc_provider_arn, role_name, role_path, workspace_arn};
-use super::{conflict, fail, failed, identity_record, not_found, owned, step, unless_gone, Place};
-use crate::cloud::aws::error::SdkFailure;
+use super::names::{bucket_arn, oidc_provider_arn, role_name, role_path, workspace_arn};
+use super::{conflict, identity_record, kind, not_found, owned, Place};
+use crate::cloud::aws::error::{fail, failed, unless_gone, SdkFailure};
+use crate::cloud::aws::iam_roles::{ensure_role, policy_document, workload_trust, Role};
+use crate::cloud::aws::inventory::step;
 use crate::ports::observability::{IdentityPurpose, IdentityRequest, IdentityState};
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
 /// The name of the inline policy paved keeps on each role.
 pub const POLICY_NAME: &str = "paved-observability";
-/// The audience of service-account tokens exchanged with STS.
-const STS_AUDIENCE: &str = "sts.amazonaws.com";
 /// What the managed metrics identity may do on the workspace.
 const WORKSPACE_ACTIONS: [&str; 5] = [
     "aps:RemoteWrite",
@@ -45,7 +45,6 @@ pub(super) fn trust_policy(req: &IdentityRequest, place: &Place) -> Value {
         req.cluster.account.as_str()
     };
     let provider = oidc_provider_arn(&req.cluster.oidc_issuer, account, &place.region);
-    let host = oidc_host(&req.cluster.oidc_issuer);
     let subjects: BTreeSet<String> = req
         .service_accounts
         .iter()
@@ -55,18 +54,7 @@ pub(super) fn trust_policy(req: &IdentityRequest, place: &Place) -> Value {
         1 => json!(subjects.iter().next()),
         _ => json!(subjects),
     };
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Federated": provider},
-            "Action": "sts:AssumeRoleWithWebIdentity",
-            "Condition": {"StringEquals": {
-                format!("{host}:sub"): subject,
-                format!("{host}:aud"): STS_AUDIENCE
-            }}
-        }]
-    })
+    workload_trust(&provider, subject)
 }
 
 /// What the role may reach; `None` when it reaches nothing.
@@ -108,52 +96,9 @@ pub(super) fn access_policy(req: &IdentityRequest, place: &Place) -> Option<Valu
     })
 }
 
-/// A policy document as IAM returns it (URL-encoded) as JSON; `Null` when it does
-/// not parse.
-fn document(text: &str) -> Value {
-    let text = if text.trim_start().starts_with('{') {
-        text.to_owned()
-    } else {
-        url_decoded(text)
-    };
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
-/// Decodes `%XX` escapes (IAM's encoding of policy documents).
-fn url_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match escaped {
-            Some(b) => {
-                out.push(b);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn iam_tags(ctx: &StackContext, key: &str) -> Result<Vec<Tag>, BackendError> {
-    ctx.component_tags(key)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| BackendError::Permanent {
-            operation: "preparing IAM tags".to_owned(),
-            message: e.to_string(),
-            hint: "This is a bug in paved; please report it".to_owned(),
-        })
+/// Whether a role's tags say it is this stack's.
+fn ours(tags: &[Tag], ctx: &StackContext) -> bool {
+    owned(tags.iter().map(|t| (t.key(), t.value())), ctx)
 }
 
 /// Ensures the role of `req.purpose`; see the module's documentation.
@@ -183,61 +128,27 @@ async fn ensure(
             hint: "This is a bug in paved: every identity is for a service account".to_owned(),
         });
     }
-    let trust = trust_policy(req, place);
+    let trust = trust_policy(req, place).to_string();
     let access = access_policy(req, place);
     ctx.checkpoint(&format!("ensuring IAM role {name}"))?;
-    let existing = unless_gone(iam.get_role().role_name(&name).send().await, not_found)
-        .map_err(failed("IAM", format!("reading IAM role {name}")))?
-        .and_then(|out| out.role().cloned());
-    let arn = match existing {
-        Some(role) => {
-            let tags = role.tags().iter().map(|t| (t.key(), t.value()));
-            if !owned(tags, ctx) {
-                return Err(conflict(
-                    format!("IAM role {name}"),
-                    ctx,
-                    "rename the stack, or delete or rename that role",
-                ));
-            }
-            components.push(identity_record(req.purpose, role.arn()));
-            let current = document(role.assume_role_policy_document().unwrap_or_default());
-            if current != trust {
-                iam.update_assume_role_policy()
-                    .role_name(&name)
-                    .policy_document(trust.to_string())
-                    .send()
-                    .await
-                    .map_err(fail(
-                        "IAM",
-                        format!("updating the trust of IAM role {name}"),
-                    ))?;
-            }
-            role.arn().to_owned()
-        }
-        None => {
-            let out = iam
-                .create_role()
-                .role_name(&name)
-                .path(role_path(&ctx.stack))
-                .assume_role_policy_document(trust.to_string())
-                .description(format!(
-                    "{} {}: {} workload identity",
-                    ctx.resource_type,
-                    ctx.stack,
-                    req.purpose.as_str()
-                ))
-                .set_tags(Some(iam_tags(ctx, &req.purpose.key())?))
-                .send()
-                .await
-                .map_err(fail("IAM", format!("creating IAM role {name}")))?;
-            let arn = out
-                .role()
-                .map(|r| r.arn().to_owned())
-                .ok_or_else(|| super::incomplete("creating IAM role", "the role's ARN"))?;
-            components.push(identity_record(req.purpose, &arn));
-            arn
-        }
+    let key = req.purpose.key();
+    let role = Role {
+        name: &name,
+        path: role_path(&ctx.stack),
+        description: format!(
+            "{} {}: {} workload identity",
+            ctx.resource_type,
+            ctx.stack,
+            req.purpose.as_str()
+        ),
+        key: &key,
+        kind: kind::IDENTITY,
+        trust: &trust,
+        converge_trust: true,
+        ours,
+        conflict_hint: "rename the stack, or delete or rename that role",
     };
+    let arn = ensure_role(iam, ctx, &role, components).await?;
     ctx.checkpoint(&format!("granting IAM role {name} its access"))?;
     converge_policy(iam, &name, access).await?;
     Ok(IdentityState {
@@ -265,7 +176,7 @@ async fn converge_policy(
         "IAM",
         format!("reading the policy of IAM role {name}"),
     ))?
-    .map(|out| document(out.policy_document()));
+    .map(|out| policy_document(out.policy_document()));
     match (current, wanted) {
         (Some(current), Some(wanted)) if current == wanted => {}
         (_, Some(wanted)) => {
@@ -381,6 +292,7 @@ async fn delete_role(iam: &Client, ctx: &StackContext, name: &str) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::aws::iam_roles::policy_document as document;
     use crate::ports::observability::ClusterLink;
 
     fn place() -> Place {

@@ -14,11 +14,9 @@ use aws_sdk_sns::Client as Sns;
 use super::names::{workspace_alias, RULES_NAMESPACE};
 use super::topic::{delete_topic, ensure_topic};
 use super::wait::{until_active, waiter, Seen};
-use super::{
-    fail, failed, hash_map, incomplete, kind, not_found, owned, record, step, unless_gone, Place,
-    WORKSPACE_KEY,
-};
-use crate::cloud::aws::error::SdkFailure;
+use super::{hash_map, kind, not_found, owned, Place, WORKSPACE_KEY};
+use crate::cloud::aws::error::{fail, failed, incomplete, unless_gone, SdkFailure};
+use crate::cloud::aws::inventory::{record, step};
 use crate::ports::observability::{ManagedMetricsRequest, ManagedMetricsState};
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
@@ -179,22 +177,92 @@ async fn workspace_active(
     id: &str,
 ) -> Result<String, BackendError> {
     let during = format!("waiting for Prometheus workspace {id}");
-    let endpoint = until_active(&waiter(ctx, format!("workspace {id}")), &during, || async {
-        let out = unless_gone(
-            amp.describe_workspace().workspace_id(id).send().await,
-            not_found,
-        )?;
-        let w = out.as_ref().and_then(|o| o.workspace());
-        Ok(Seen {
-            status: w
-                .and_then(|w| w.status())
-                .map(|s| s.status_code().as_str().to_owned()),
-            reason: None,
-            value: w.and_then(|w| w.prometheus_endpoint()).map(str::to_owned),
-        })
-    })
-    .await?;
+    let waiter = waiter(ctx, format!("workspace {id}"));
+    let endpoint = until_active(&waiter, &during, || describe_workspace(amp, id)).await?;
     endpoint.ok_or_else(|| incomplete(&during, "the workspace's Prometheus endpoint"))
+}
+
+/// Workspace `id` as AMP shows it (no status when it is gone), with its Prometheus
+/// endpoint.
+pub(super) async fn describe_workspace(
+    amp: &Client,
+    id: &str,
+) -> Result<Seen<Option<String>>, SdkFailure> {
+    let out = unless_gone(
+        amp.describe_workspace().workspace_id(id).send().await,
+        not_found,
+    )?;
+    let w = out.as_ref().and_then(|o| o.workspace());
+    Ok(Seen {
+        status: w
+            .and_then(|w| w.status())
+            .map(|s| s.status_code().as_str().to_owned()),
+        reason: None,
+        value: w.and_then(|w| w.prometheus_endpoint()).map(str::to_owned),
+    })
+}
+
+/// What AMP holds of a rule groups namespace or an alert manager definition.
+struct Held {
+    /// Its content.
+    data: Vec<u8>,
+    /// Its status code (`ACTIVE`, `CREATING`, `CREATION_FAILED`...).
+    status: Option<String>,
+    /// Why, for a failed status.
+    reason: Option<String>,
+}
+
+impl Held {
+    fn new(data: &Blob, status: Option<&str>, reason: Option<&str>) -> Self {
+        Held {
+            data: data.as_ref().to_vec(),
+            status: status.map(str::to_owned),
+            reason: reason.map(str::to_owned),
+        }
+    }
+}
+
+/// What a wait sees of a [`Held`] that may be missing.
+fn seen(held: Option<Held>) -> Seen<()> {
+    let (status, reason) = held.map_or((None, None), |h| (h.status, h.reason));
+    Seen {
+        status,
+        reason,
+        value: (),
+    }
+}
+
+/// The rule groups namespace of workspace `id`, when it has one.
+async fn describe_rules(amp: &Client, id: &str) -> Result<Option<Held>, SdkFailure> {
+    let call = amp
+        .describe_rule_groups_namespace()
+        .workspace_id(id)
+        .name(RULES_NAMESPACE)
+        .send()
+        .await;
+    let out = unless_gone(call, not_found)?;
+    Ok(out
+        .as_ref()
+        .and_then(|o| o.rule_groups_namespace())
+        .map(|n| {
+            let status = n.status();
+            let code = status.map(|s| s.status_code().as_str());
+            Held::new(n.data(), code, status.and_then(|s| s.status_reason()))
+        }))
+}
+
+/// The alert manager definition of workspace `id`, when it has one.
+async fn describe_alert_manager(amp: &Client, id: &str) -> Result<Option<Held>, SdkFailure> {
+    let call = amp.describe_alert_manager_definition().workspace_id(id);
+    let out = unless_gone(call.send().await, not_found)?;
+    Ok(out
+        .as_ref()
+        .and_then(|o| o.alert_manager_definition())
+        .map(|d| {
+            let status = d.status();
+            let code = status.map(|s| s.status_code().as_str());
+            Held::new(d.data(), code, status.and_then(|s| s.status_reason()))
+        }))
 }
 
 /// Makes the rule groups namespace hold `rules` (deleted when they are blank).
@@ -205,40 +273,19 @@ async fn ensure_rules(
     rules: &str,
 ) -> Result<(), BackendError> {
     ctx.checkpoint("uploading the alert rules")?;
-    let current = unless_gone(
-        amp.describe_rule_groups_namespace()
-            .workspace_id(id)
-            .name(RULES_NAMESPACE)
-            .send()
-            .await,
-        not_found,
-    )
-    .map_err(failed("AMP", "reading the alert rules"))?;
-    let current = current.as_ref().and_then(|o| o.rule_groups_namespace());
+    let current = describe_rules(amp, id)
+        .await
+        .map_err(failed("AMP", "reading the alert rules"))?;
+    let blank = rules.trim().is_empty();
+    let same = current
+        .as_ref()
+        .is_some_and(|ns| ns.data == rules.as_bytes());
     let data = Blob::new(rules.as_bytes());
     match current {
-        None if rules.trim().is_empty() => return Ok(()),
-        Some(_) if rules.trim().is_empty() => {
-            unless_gone(
-                amp.delete_rule_groups_namespace()
-                    .workspace_id(id)
-                    .name(RULES_NAMESPACE)
-                    .send()
-                    .await,
-                not_found,
-            )
-            .map_err(failed("AMP", "deleting the alert rules"))?;
-            return Ok(());
-        }
-        Some(ns)
-            if ns.data().as_ref() == rules.as_bytes()
-                && ns
-                    .status()
-                    .is_some_and(|s| s.status_code().as_str() == "ACTIVE") =>
-        {
-            return Ok(())
-        }
-        Some(ns) if ns.data().as_ref() == rules.as_bytes() => {}
+        None if blank => return Ok(()),
+        Some(_) if blank => return delete_rules(amp, id).await,
+        Some(ns) if same && ns.status.as_deref() == Some("ACTIVE") => return Ok(()),
+        Some(_) if same => {}
         Some(_) => {
             amp.put_rule_groups_namespace()
                 .workspace_id(id)
@@ -261,23 +308,7 @@ async fn ensure_rules(
     }
     let during = "waiting for AMP to accept the alert rules";
     until_active(&waiter(ctx, "the alert rules"), during, || async {
-        let out = unless_gone(
-            amp.describe_rule_groups_namespace()
-                .workspace_id(id)
-                .name(RULES_NAMESPACE)
-                .send()
-                .await,
-            not_found,
-        )?;
-        let status = out
-            .as_ref()
-            .and_then(|o| o.rule_groups_namespace())
-            .and_then(|n| n.status());
-        Ok(Seen {
-            status: status.map(|s| s.status_code().as_str().to_owned()),
-            reason: status.and_then(|s| s.status_reason()).map(str::to_owned),
-            value: (),
-        })
+        Ok(seen(describe_rules(amp, id).await?))
     })
     .await
 }
@@ -290,19 +321,13 @@ async fn ensure_alert_manager(
     definition: &str,
 ) -> Result<(), BackendError> {
     ctx.checkpoint("configuring alert routing")?;
-    let current = unless_gone(
-        amp.describe_alert_manager_definition()
-            .workspace_id(id)
-            .send()
-            .await,
-        not_found,
-    )
-    .map_err(failed("AMP", "reading the alert manager definition"))?;
-    let current = current.as_ref().and_then(|o| o.alert_manager_definition());
-    let status = current
-        .and_then(|d| d.status())
-        .map(|s| s.status_code().as_str().to_owned());
-    let same = current.is_some_and(|d| d.data().as_ref() == definition.as_bytes());
+    let current = describe_alert_manager(amp, id)
+        .await
+        .map_err(failed("AMP", "reading the alert manager definition"))?;
+    let status = current.as_ref().and_then(|d| d.status.clone());
+    let same = current
+        .as_ref()
+        .is_some_and(|d| d.data == definition.as_bytes());
     let data = Blob::new(definition.as_bytes());
     match (current, status.as_deref()) {
         (Some(_), Some("ACTIVE")) if same => return Ok(()),
@@ -323,28 +348,10 @@ async fn ensure_alert_manager(
         (None, _) => create_alert_manager(amp, id, data).await?,
     }
     let during = "waiting for AMP to accept the alert manager definition";
-    until_active(
-        &waiter(ctx, "the alert manager definition"),
-        during,
-        || async {
-            let out = unless_gone(
-                amp.describe_alert_manager_definition()
-                    .workspace_id(id)
-                    .send()
-                    .await,
-                not_found,
-            )?;
-            let status = out
-                .as_ref()
-                .and_then(|o| o.alert_manager_definition())
-                .and_then(|d| d.status());
-            Ok(Seen {
-                status: status.map(|s| s.status_code().as_str().to_owned()),
-                reason: status.and_then(|s| s.status_reason()).map(str::to_owned),
-                value: (),
-            })
-        },
-    )
+    let waiter = waiter(ctx, "the alert manager definition");
+    until_active(&waiter, during, || async {
+        Ok(seen(describe_alert_manager(amp, id).await?))
+    })
     .await
 }
 
@@ -359,14 +366,19 @@ async fn create_alert_manager(amp: &Client, id: &str, data: Blob) -> Result<(), 
 }
 
 async fn delete_alert_manager(amp: &Client, id: &str) -> Result<(), BackendError> {
-    unless_gone(
-        amp.delete_alert_manager_definition()
-            .workspace_id(id)
-            .send()
-            .await,
-        not_found,
-    )
-    .map_err(failed("AMP", "deleting the alert manager definition"))?;
+    let call = amp.delete_alert_manager_definition().workspace_id(id);
+    unless_gone(call.send().await, not_found)
+        .map_err(failed("AMP", "deleting the alert manager definition"))?;
+    Ok(())
+}
+
+/// Deletes the rule groups namespace (one already gone is fine).
+async fn delete_rules(amp: &Client, id: &str) -> Result<(), BackendError> {
+    let call = amp
+        .delete_rule_groups_namespace()
+        .workspace_id(id)
+        .name(RULES_NAMESPACE);
+    unless_gone(call.send().await, not_found).map_err(failed("AMP", "deleting the alert rules"))?;
     Ok(())
 }
 
@@ -388,22 +400,18 @@ pub(super) async fn delete_managed(
             first_error = Some(e);
         }
     }
+    let topic = || {
+        let arn = super::names::topic_arn(&ctx.stack, &place.region, &place.account);
+        record(super::TOPIC_KEY, kind::ALERT_TOPIC, &arn)
+    };
     if let Err(e @ (BackendError::Cancelled { .. } | BackendError::TimedOut { .. })) =
         ctx.checkpoint("deleting the alert topic")
     {
-        left.push(record(
-            super::TOPIC_KEY,
-            kind::ALERT_TOPIC,
-            &super::names::topic_arn(&ctx.stack, &place.region, &place.account),
-        ));
+        left.push(topic());
         return Step::failed(first_error.unwrap_or(e), left);
     }
     if let Err(e) = delete_topic(sns, ctx, place).await {
-        left.push(record(
-            super::TOPIC_KEY,
-            kind::ALERT_TOPIC,
-            &super::names::topic_arn(&ctx.stack, &place.region, &place.account),
-        ));
+        left.push(topic());
         first_error.get_or_insert(e);
     }
     match first_error {
@@ -426,22 +434,15 @@ async fn delete_workspace(
     let result = async {
         ctx.checkpoint("deleting the Prometheus workspace")?;
         delete_alert_manager(amp, &w.id).await?;
-        unless_gone(
-            amp.delete_rule_groups_namespace()
-                .workspace_id(&w.id)
-                .name(RULES_NAMESPACE)
-                .send()
-                .await,
-            not_found,
-        )
-        .map_err(failed("AMP", "deleting the alert rules"))?;
+        delete_rules(amp, &w.id).await?;
         unless_gone(
             amp.delete_workspace().workspace_id(&w.id).send().await,
             not_found,
         )
-        .map_err(|f: SdkFailure| {
-            failed("AMP", format!("deleting Prometheus workspace {}", w.id))(f)
-        })?;
+        .map_err(failed(
+            "AMP",
+            format!("deleting Prometheus workspace {}", w.id),
+        ))?;
         Ok::<(), BackendError>(())
     }
     .await;

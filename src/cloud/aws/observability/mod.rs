@@ -42,15 +42,15 @@ mod topic;
 mod wait;
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::config::http::HttpResponse;
-use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use tokio::sync::OnceCell;
 
-use super::error::{client_setup_error, SdkFailure};
-use super::AwsClients;
+use super::error::{client_setup_error, fail, incomplete, SdkFailure};
+use super::inventory::{record, step, step_with};
+use super::{AdapterClients, AwsClients};
 use crate::ports::observability::{
     BucketDeletion, BucketPurpose, BucketRequest, BucketState, IdentityPurpose, IdentityRequest,
     IdentityState, ManagedMetricsRequest, ManagedMetricsState, ObservabilityBackend,
@@ -106,14 +106,20 @@ impl AwsObservabilityBackend {
         }
     }
 
+    fn aws(&self) -> AdapterClients<'_> {
+        self.clients.adapter()
+    }
+
     /// The region and account (one `GetCallerIdentity`, the first time only).
     async fn place(&self) -> Result<Place, BackendError> {
-        let region = self.clients.region().map_err(client_setup_error)?;
+        let region = self.aws().region()?;
         let account = self
             .account
             .get_or_try_init(|| async {
-                let sts = self.clients.sts(None).await.map_err(client_setup_error)?;
-                let out = sts
+                let out = self
+                    .aws()
+                    .sts()
+                    .await?
                     .get_caller_identity()
                     .send()
                     .await
@@ -127,48 +133,38 @@ impl AwsObservabilityBackend {
         Ok(Place { region, account })
     }
 
-    async fn s3(&self) -> Result<aws_sdk_s3::Client, BackendError> {
-        self.clients.s3(None).await.map_err(client_setup_error)
+    /// `client` and the place, for a call that names what it makes after the account
+    /// and region.
+    async fn placed<C>(
+        &self,
+        client: impl Future<Output = Result<C, BackendError>>,
+    ) -> Result<(C, Place), BackendError> {
+        futures::try_join!(client, self.place())
     }
 
-    async fn iam(&self) -> Result<aws_sdk_iam::Client, BackendError> {
-        self.clients.iam(None).await.map_err(client_setup_error)
-    }
-
-    async fn amp(&self) -> Result<aws_sdk_amp::Client, BackendError> {
-        self.clients.amp(None).await.map_err(client_setup_error)
-    }
-
-    async fn sns(&self) -> Result<aws_sdk_sns::Client, BackendError> {
-        self.clients.sns(None).await.map_err(client_setup_error)
-    }
-
-    async fn tagging(&self) -> Result<aws_sdk_resourcegroupstagging::Client, BackendError> {
-        self.clients.tagging(None).await.map_err(client_setup_error)
+    /// The clients of the managed metrics (AMP, SNS) and the place.
+    async fn managed(
+        &self,
+    ) -> Result<(aws_sdk_amp::Client, aws_sdk_sns::Client, Place), BackendError> {
+        futures::try_join!(self.aws().amp(), self.aws().sns(), self.place())
     }
 
     /// Every client a stack-wide pass (refresh, retag) uses, and the region. No
     /// call: these passes need no account id, so a refresh by a fresh provider
     /// process makes no `GetCallerIdentity`.
     async fn all(&self) -> Result<(Clients, String), BackendError> {
-        let region = self.clients.region().map_err(client_setup_error)?;
-        let (s3, iam, amp, sns, tagging) = futures::try_join!(
-            self.s3(),
-            self.iam(),
-            self.amp(),
-            self.sns(),
-            self.tagging(),
-        )?;
-        Ok((
-            Clients {
-                s3,
-                iam,
-                amp,
-                sns,
-                tagging,
-            },
-            region,
-        ))
+        let aws = self.aws();
+        let region = aws.region()?;
+        let (s3, iam, amp, sns, tagging) =
+            futures::try_join!(aws.s3(), aws.iam(), aws.amp(), aws.sns(), aws.tagging())?;
+        let clients = Clients {
+            s3,
+            iam,
+            amp,
+            sns,
+            tagging,
+        };
+        Ok((clients, region))
     }
 }
 
@@ -186,18 +182,13 @@ pub(crate) struct Clients {
     pub tagging: aws_sdk_resourcegroupstagging::Client,
 }
 
-/// A `Step` from a result and the components collected on the way.
-fn step<T>(result: Result<T, BackendError>, components: Vec<ComponentRecord>) -> Step<T> {
-    Step { components, result }
-}
-
 #[async_trait]
 impl ObservabilityBackend for AwsObservabilityBackend {
     async fn ensure_bucket(&self, ctx: &StackContext, req: &BucketRequest) -> Step<BucketState> {
-        match futures::try_join!(self.s3(), self.place()) {
-            Ok((s3, place)) => buckets::ensure_bucket(&s3, ctx, &place, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.placed(self.aws().s3()), |(s3, place)| async move {
+            buckets::ensure_bucket(&s3, ctx, &place, req).await
+        })
+        .await
     }
 
     async fn ensure_identity(
@@ -205,10 +196,10 @@ impl ObservabilityBackend for AwsObservabilityBackend {
         ctx: &StackContext,
         req: &IdentityRequest,
     ) -> Step<IdentityState> {
-        match futures::try_join!(self.iam(), self.place()) {
-            Ok((iam, place)) => identity::ensure_identity(&iam, ctx, &place, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.placed(self.aws().iam()), |(iam, place)| async move {
+            identity::ensure_identity(&iam, ctx, &place, req).await
+        })
+        .await
     }
 
     async fn ensure_managed_metrics(
@@ -216,13 +207,14 @@ impl ObservabilityBackend for AwsObservabilityBackend {
         ctx: &StackContext,
         req: &ManagedMetricsRequest,
     ) -> Step<ManagedMetricsState> {
-        if let Err(e) = topic::check_subscriptions(&req.subscriptions) {
-            return Step::failed(e, Vec::new());
-        }
-        match futures::try_join!(self.amp(), self.sns(), self.place()) {
-            Ok((amp, sns, place)) => managed::ensure_managed(&amp, &sns, ctx, &place, req).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        let ready = async {
+            topic::check_subscriptions(&req.subscriptions)?;
+            self.managed().await
+        };
+        step_with(ready, |(amp, sns, place)| async move {
+            managed::ensure_managed(&amp, &sns, ctx, &place, req).await
+        })
+        .await
     }
 
     async fn read_secret(
@@ -240,16 +232,16 @@ impl ObservabilityBackend for AwsObservabilityBackend {
             .map_err(client_setup_error)?;
         let fallback = match region {
             Some(r) => r,
-            None => self.clients.region().map_err(client_setup_error)?,
+            None => self.aws().region()?,
         };
         secrets::read_secret(&client, reference, &fallback).await
     }
 
     async fn read_stack(&self, ctx: &StackContext) -> Step<ObservabilitySnapshot> {
-        match self.all().await {
-            Ok((c, region)) => read::read_stack(&c, ctx, &region).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.all(), |(c, region)| async move {
+            read::read_stack(&c, ctx, &region).await
+        })
+        .await
     }
 
     async fn retag(
@@ -258,13 +250,11 @@ impl ObservabilityBackend for AwsObservabilityBackend {
         components: &[ComponentRecord],
         removed: &[String],
     ) -> Step<()> {
-        match self.all().await {
-            Ok((c, region)) => step(
-                tags::retag(&c, ctx, &region, components, removed).await,
-                Vec::new(),
-            ),
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.all(), |(c, region)| async move {
+            let result = tags::retag(&c, ctx, &region, components, removed).await;
+            step(result, Vec::new())
+        })
+        .await
     }
 
     async fn delete_bucket(
@@ -273,24 +263,24 @@ impl ObservabilityBackend for AwsObservabilityBackend {
         purpose: BucketPurpose,
         empty_first: bool,
     ) -> Step<BucketDeletion> {
-        match futures::try_join!(self.s3(), self.place()) {
-            Ok((s3, place)) => buckets::delete_bucket(&s3, ctx, &place, purpose, empty_first).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.placed(self.aws().s3()), |(s3, place)| async move {
+            buckets::delete_bucket(&s3, ctx, &place, purpose, empty_first).await
+        })
+        .await
     }
 
     async fn delete_identity(&self, ctx: &StackContext, purpose: IdentityPurpose) -> Step<()> {
-        match self.iam().await {
-            Ok(iam) => identity::delete_identity(&iam, ctx, purpose).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.aws().iam(), |iam| async move {
+            identity::delete_identity(&iam, ctx, purpose).await
+        })
+        .await
     }
 
     async fn delete_managed_metrics(&self, ctx: &StackContext) -> Step<()> {
-        match futures::try_join!(self.amp(), self.sns(), self.place()) {
-            Ok((amp, sns, place)) => managed::delete_managed(&amp, &sns, ctx, &place).await,
-            Err(e) => Step::failed(e, Vec::new()),
-        }
+        step_with(self.managed(), |(amp, sns, place)| async move {
+            managed::delete_managed(&amp, &sns, ctx, &place).await
+        })
+        .await
     }
 }
 
@@ -298,62 +288,10 @@ impl ObservabilityBackend for AwsObservabilityBackend {
 // Errors
 // ---------------------------------------------------------------------------------
 
-/// Maps an SDK error of any AWS service to a [`BackendError`] for `operation`;
-/// `service` names the permissions in the hint (`S3`, `IAM`...).
-pub(crate) fn fail<E>(
-    service: &'static str,
-    operation: impl Into<String>,
-) -> impl FnOnce(SdkError<E, HttpResponse>) -> BackendError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let operation = operation.into();
-    move |err| SdkFailure::from_sdk(err).into_backend_error(service, operation)
-}
-
-/// A reduced failure as a [`BackendError`] (see [`fail`]).
-pub(crate) fn failed(
-    service: &'static str,
-    operation: impl Into<String>,
-) -> impl FnOnce(SdkFailure) -> BackendError {
-    let operation = operation.into();
-    move |f| f.into_backend_error(service, operation)
-}
-
-/// A call's answer with "no such object" (as `gone` judges) turned into `None`.
-pub(crate) fn unless_gone<T, E>(
-    result: Result<T, SdkError<E, HttpResponse>>,
-    gone: fn(&SdkFailure) -> bool,
-) -> Result<Option<T>, SdkFailure>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match result {
-        Ok(v) => Ok(Some(v)),
-        Err(e) => {
-            let f = SdkFailure::from_sdk(e);
-            if gone(&f) {
-                Ok(None)
-            } else {
-                Err(f)
-            }
-        }
-    }
-}
-
 /// Whether a failure means the object named does not exist, in any of the services
-/// this adapter calls (S3's codes included).
+/// this adapter calls (S3's `NoSuchBucket` included).
 pub(crate) fn not_found(f: &SdkFailure) -> bool {
-    f.is_not_found() || f.code_is("NoSuchBucket") || f.code_is("NotFound")
-}
-
-/// An answer missing a field paved needs.
-pub(crate) fn incomplete(operation: &str, what: &str) -> BackendError {
-    BackendError::Permanent {
-        operation: operation.to_owned(),
-        message: format!("AWS answered without {what}"),
-        hint: "Run apply again; paved finds what was created by its name and tags".to_owned(),
-    }
+    f.is_not_found() || f.code_is("NoSuchBucket")
 }
 
 /// A component of the name paved wants that is not this stack's.
@@ -381,16 +319,6 @@ pub(crate) fn owned<'a>(
         resource |= k == RESOURCE_TAG && v == ctx.resource_type;
     }
     stack && resource
-}
-
-/// A row of the inventory (every component here is regional or global).
-pub(crate) fn record(key: &str, kind: &str, id: &str) -> ComponentRecord {
-    ComponentRecord {
-        key: key.to_owned(),
-        kind: kind.to_owned(),
-        zone: None,
-        id: id.to_owned(),
-    }
 }
 
 /// The record of the bucket `name` of `purpose`.

@@ -17,13 +17,11 @@ use std::collections::BTreeMap;
 use futures::future::join_all;
 
 use super::buckets::{all_blocked, encrypted, expiry_of};
-use super::managed::{find_workspace, urls};
+use super::managed::{describe_workspace, find_workspace, urls};
 use super::names::{bucket_of_arn, role_name, role_path};
-use super::{
-    bucket_record, failed, identity_record, kind, not_found, record, unless_gone, Clients,
-    TOPIC_KEY, WORKSPACE_KEY,
-};
-use crate::cloud::aws::error::SdkFailure;
+use super::{bucket_record, identity_record, kind, Clients, TOPIC_KEY, WORKSPACE_KEY};
+use crate::cloud::aws::error::{failed, SdkFailure};
+use crate::cloud::aws::inventory::record;
 use crate::ports::observability::{
     BucketPurpose, BucketState, IdentityPurpose, IdentityState, ManagedMetricsState,
     ObservabilitySnapshot,
@@ -245,17 +243,10 @@ async fn read(
     ctx.checkpoint("reading the observability stack")?;
     let describe = async {
         match &workspace {
-            Some(w) => unless_gone(
-                c.amp.describe_workspace().workspace_id(&w.id).send().await,
-                not_found,
-            )
-            .map_err(failed("AMP", "reading the Prometheus workspace"))
-            .map(|o| {
-                o.and_then(|o| {
-                    o.workspace()
-                        .and_then(|w| w.prometheus_endpoint().map(str::to_owned))
-                })
-            }),
+            Some(w) => describe_workspace(&c.amp, &w.id)
+                .await
+                .map(|seen| seen.value)
+                .map_err(failed("AMP", "reading the Prometheus workspace")),
             None => Ok(None),
         }
     };

@@ -12,18 +12,25 @@
 //! over the bucket's current tags. Components gone since the stack was read need no
 //! tags. Only the user's tags move; paved's identity tags never change.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
+use aws_sdk_ec2::config::http::HttpResponse;
+use aws_sdk_ec2::error::SdkError;
+use aws_sdk_resourcegroupstagging::types::FailureInfo;
 use aws_sdk_resourcegroupstagging::Client as Tagging;
 
 use super::buckets::put_tags;
 use super::names::{bucket_arn, bucket_of_arn, rules_namespace_arn};
-use super::{fail, failed, hash_map, kind, not_found, unless_gone, Clients};
-use crate::cloud::aws::error::SdkFailure;
+use super::topic::sns_tags;
+use super::{hash_map, kind, not_found, Clients};
+use crate::cloud::aws::error::{fail, failed, unless_gone, SdkFailure};
+use crate::cloud::aws::tagging::{retag_roles, role_of_arn};
 use crate::stack::{BackendError, ComponentRecord, StackContext};
 
 /// ARNs per `TagResources` / `UntagResources` call (the API's limit).
 const ARNS_PER_CALL: usize = 20;
+/// The service the batched calls go to, as permission hints name it.
+const TAGGING_API: &str = "Resource Groups Tagging API";
 
 /// What a retag does to one resource.
 #[derive(Clone, Copy)]
@@ -51,17 +58,14 @@ pub(super) async fn retag(
                 arns.extend(rules_namespace_arn(&component.id));
             }
             kind::ALERT_TOPIC => arns.push(component.id.clone()),
-            kind::IDENTITY => {
-                let name = component.id.rsplit('/').next().unwrap_or(&component.id);
-                roles.push(name.to_owned());
-            }
+            kind::IDENTITY => roles.push(role_of_arn(&component.id)),
             _ => {}
         }
     }
     ctx.checkpoint("retagging the stack's components")?;
     let (by_arn, by_role) = futures::join!(
         retag_arns(c, &arns, &ctx.tags, removed),
-        retag_roles(&c.iam, &roles, &ctx.tags, removed),
+        retag_roles(&c.iam, &roles, &ctx.tags, removed, not_found),
     );
     by_arn.and(by_role)
 }
@@ -72,134 +76,67 @@ async fn retag_arns(
     tags: &BTreeMap<String, String>,
     removed: &[String],
 ) -> Result<(), BackendError> {
+    let mut changes = vec![Change::Set(tags)];
+    if !removed.is_empty() {
+        changes.push(Change::Remove(removed));
+    }
     for chunk in arns.chunks(ARNS_PER_CALL) {
-        for arn in set_through_api(&c.tagging, chunk, tags).await? {
-            by_service(c, &arn, Change::Set(tags)).await?;
-        }
-        if !removed.is_empty() {
-            for arn in remove_through_api(&c.tagging, chunk, removed).await? {
-                by_service(c, &arn, Change::Remove(removed)).await?;
+        for &change in &changes {
+            for arn in through_api(&c.tagging, chunk, change).await? {
+                by_service(c, &arn, change).await?;
             }
         }
     }
     Ok(())
 }
 
-/// One `TagResources`; returns the ARNs it failed for.
-async fn set_through_api(
+/// One `TagResources` or `UntagResources`; returns the ARNs it failed for.
+async fn through_api(
     tagging: &Tagging,
     arns: &[String],
-    tags: &BTreeMap<String, String>,
+    change: Change<'_>,
 ) -> Result<Vec<String>, BackendError> {
-    let out = tagging
-        .tag_resources()
-        .set_resource_arn_list(Some(arns.to_vec()))
-        .set_tags(Some(hash_map(tags)))
-        .send()
-        .await
-        .map_err(fail(
-            "Resource Groups Tagging API",
-            format!("retagging {} components", arns.len()),
-        ))?;
-    Ok(out
-        .failed_resources_map()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default())
-}
-
-/// One `UntagResources`; returns the ARNs it failed for.
-async fn remove_through_api(
-    tagging: &Tagging,
-    arns: &[String],
-    removed: &[String],
-) -> Result<Vec<String>, BackendError> {
-    let out = tagging
-        .untag_resources()
-        .set_resource_arn_list(Some(arns.to_vec()))
-        .set_tag_keys(Some(removed.to_vec()))
-        .send()
-        .await
-        .map_err(fail(
-            "Resource Groups Tagging API",
-            "removing tags no longer wanted",
-        ))?;
-    Ok(out
-        .failed_resources_map()
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default())
+    let failed_for = |m: Option<&HashMap<String, FailureInfo>>| -> Vec<String> {
+        m.map(|m| m.keys().cloned().collect()).unwrap_or_default()
+    };
+    let list = Some(arns.to_vec());
+    Ok(match change {
+        Change::Set(tags) => {
+            let out = tagging
+                .tag_resources()
+                .set_resource_arn_list(list)
+                .set_tags(Some(hash_map(tags)))
+                .send()
+                .await
+                .map_err(fail(
+                    TAGGING_API,
+                    format!("retagging {} components", arns.len()),
+                ))?;
+            failed_for(out.failed_resources_map())
+        }
+        Change::Remove(keys) => {
+            let out = tagging
+                .untag_resources()
+                .set_resource_arn_list(list)
+                .set_tag_keys(Some(keys.to_vec()))
+                .send()
+                .await
+                .map_err(fail(TAGGING_API, "removing tags no longer wanted"))?;
+            failed_for(out.failed_resources_map())
+        }
+    })
 }
 
 /// Tags `arn` with its own service's call (a component gone meanwhile is skipped).
 async fn by_service(c: &Clients, arn: &str, change: Change<'_>) -> Result<(), BackendError> {
     let what = format!("retagging {arn}");
     if let Some(bucket) = bucket_of_arn(arn) {
-        let current = unless_gone(c.s3.get_bucket_tagging().bucket(bucket).send().await, |f| {
-            not_found(f) || f.code_is("NoSuchTagSet")
-        })
-        .map_err(failed("S3", what))?;
-        let current: Vec<(String, String)> = current
-            .iter()
-            .flat_map(|o| o.tag_set())
-            .map(|t| (t.key().to_owned(), t.value().to_owned()))
-            .collect();
-        return match change {
-            Change::Set(tags) => put_tags(&c.s3, bucket, &current, tags, &[]).await,
-            Change::Remove(keys) => put_tags(&c.s3, bucket, &current, &BTreeMap::new(), keys).await,
-        };
+        return bucket_change(&c.s3, bucket, change, what).await;
     }
-    let result = if arn.contains(":aps:") {
-        match change {
-            Change::Set(tags) => c
-                .amp
-                .tag_resource()
-                .resource_arn(arn)
-                .set_tags(Some(hash_map(tags)))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(SdkFailure::from_sdk),
-            Change::Remove(keys) => c
-                .amp
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(keys.to_vec()))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(SdkFailure::from_sdk),
-        }
+    let (service, result) = if arn.contains(":aps:") {
+        ("AMP", amp_change(&c.amp, arn, change).await)
     } else if arn.contains(":sns:") {
-        match change {
-            Change::Set(tags) => {
-                let set = tags
-                    .iter()
-                    .filter_map(|(k, v)| {
-                        aws_sdk_sns::types::Tag::builder()
-                            .key(k)
-                            .value(v)
-                            .build()
-                            .ok()
-                    })
-                    .collect();
-                c.sns
-                    .tag_resource()
-                    .resource_arn(arn)
-                    .set_tags(Some(set))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(SdkFailure::from_sdk)
-            }
-            Change::Remove(keys) => c
-                .sns
-                .untag_resource()
-                .resource_arn(arn)
-                .set_tag_keys(Some(keys.to_vec()))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(SdkFailure::from_sdk),
-        }
+        ("SNS", sns_change(&c.sns, arn, change).await)
     } else {
         return Err(BackendError::Permanent {
             operation: what,
@@ -208,52 +145,85 @@ async fn by_service(c: &Clients, arn: &str, change: Change<'_>) -> Result<(), Ba
         });
     };
     match result {
-        Ok(()) => Ok(()),
-        Err(f) if not_found(&f) => Ok(()),
-        Err(f) => Err(failed(
-            if arn.contains(":aps:") { "AMP" } else { "SNS" },
-            what,
-        )(f)),
+        Err(f) if !not_found(&f) => Err(failed(service, what)(f)),
+        _ => Ok(()),
     }
 }
 
-async fn retag_roles(
-    iam: &aws_sdk_iam::Client,
-    roles: &[String],
-    tags: &BTreeMap<String, String>,
-    removed: &[String],
+/// S3 replaces a bucket's whole tag set: the change is made over its current tags.
+async fn bucket_change(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    change: Change<'_>,
+    what: String,
 ) -> Result<(), BackendError> {
-    let set: Vec<aws_sdk_iam::types::Tag> = tags
+    let current = unless_gone(s3.get_bucket_tagging().bucket(bucket).send().await, |f| {
+        not_found(f) || f.code_is("NoSuchTagSet")
+    })
+    .map_err(failed("S3", what))?;
+    let current: Vec<(String, String)> = current
         .iter()
-        .filter_map(|(k, v)| {
-            aws_sdk_iam::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .ok()
-        })
+        .flat_map(|o| o.tag_set())
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
         .collect();
-    for name in roles {
-        unless_gone(
-            iam.tag_role()
-                .role_name(name)
-                .set_tags(Some(set.clone()))
+    match change {
+        Change::Set(tags) => put_tags(s3, bucket, &current, tags, &[]).await,
+        Change::Remove(keys) => put_tags(s3, bucket, &current, &BTreeMap::new(), keys).await,
+    }
+}
+
+/// A call's outcome without its answer.
+fn outcome<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<(), SdkFailure>
+where
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    result.map(drop).map_err(SdkFailure::from_sdk)
+}
+
+/// Retags an AMP resource with AMP's own calls.
+async fn amp_change(
+    amp: &aws_sdk_amp::Client,
+    arn: &str,
+    change: Change<'_>,
+) -> Result<(), SdkFailure> {
+    match change {
+        Change::Set(tags) => outcome(
+            amp.tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(hash_map(tags)))
                 .send()
                 .await,
-            not_found,
-        )
-        .map_err(failed("IAM", format!("retagging IAM role {name}")))?;
-        if !removed.is_empty() {
-            unless_gone(
-                iam.untag_role()
-                    .role_name(name)
-                    .set_tag_keys(Some(removed.to_vec()))
-                    .send()
-                    .await,
-                not_found,
-            )
-            .map_err(failed("IAM", format!("removing tags of IAM role {name}")))?;
-        }
+        ),
+        Change::Remove(keys) => outcome(
+            amp.untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(keys.to_vec()))
+                .send()
+                .await,
+        ),
     }
-    Ok(())
+}
+
+/// Retags an SNS topic with SNS's own calls.
+async fn sns_change(
+    sns: &aws_sdk_sns::Client,
+    arn: &str,
+    change: Change<'_>,
+) -> Result<(), SdkFailure> {
+    match change {
+        Change::Set(tags) => outcome(
+            sns.tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(sns_tags(tags)))
+                .send()
+                .await,
+        ),
+        Change::Remove(keys) => outcome(
+            sns.untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(keys.to_vec()))
+                .send()
+                .await,
+        ),
+    }
 }

@@ -13,8 +13,11 @@ use aws_sdk_sns::Client;
 use serde_json::{json, Value};
 
 use super::names::{topic_arn, topic_name};
-use super::{conflict, fail, failed, hash_map, not_found, owned, record, unless_gone, Place};
+use super::{conflict, hash_map, not_found, owned, Place};
 use super::{kind, TOPIC_KEY};
+use crate::cloud::aws::error::{fail, failed, unless_gone};
+use crate::cloud::aws::inventory::record;
+use crate::cloud::aws::tagging::tag_list;
 use crate::stack::{BackendError, ComponentRecord, StackContext};
 
 /// One subscription: SNS protocol and endpoint.
@@ -93,6 +96,11 @@ pub(super) fn topic_policy(topic: &str, workspace_arn: &str, account: &str) -> V
     })
 }
 
+/// Tags as SNS takes them.
+pub(super) fn sns_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tag_list(tags, |k, v| Tag::builder().key(k).value(v).build())
+}
+
 /// The topic's tags when it exists (`GetTopicAttributes` would do for existence,
 /// but the tags are needed to tell whose it is).
 async fn tags_of(
@@ -161,16 +169,7 @@ pub(super) async fn ensure_topic(
             }
         }
         None => {
-            let tags = ctx
-                .component_tags(TOPIC_KEY)
-                .into_iter()
-                .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| BackendError::Permanent {
-                    operation: "preparing SNS tags".to_owned(),
-                    message: e.to_string(),
-                    hint: "This is a bug in paved; please report it".to_owned(),
-                })?;
+            let tags = sns_tags(&ctx.component_tags(TOPIC_KEY));
             let attributes = BTreeMap::from([("Policy".to_owned(), policy.to_string())]);
             let out = sns
                 .create_topic()

@@ -7,11 +7,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use super::failed;
-use crate::cloud::aws::error::SdkFailure;
-use crate::stack::retry::Retryability;
+use crate::cloud::aws::error::{failed, SdkFailure};
+use crate::cloud::aws::wait::until;
 use crate::stack::waiter::{Poll, PollBackoff, Waiter};
-use crate::stack::{BackendError, OperationContext, StackContext};
+use crate::stack::{BackendError, StackContext};
 
 /// AMP settles in seconds to a minute: poll from 2s, settling at 15s.
 pub(super) const AMP_POLL: PollBackoff = PollBackoff {
@@ -38,17 +37,12 @@ pub(super) struct Seen<T> {
 
 /// A waiter for `what`, bounded by the stack's deadline and stopped by its cancel.
 pub(super) fn waiter(ctx: &StackContext, what: impl Into<String>) -> Waiter {
-    Waiter::new(
-        OperationContext::new(ctx.cancel.clone()),
+    crate::cloud::aws::wait::waiter(
+        ctx,
         what,
-        ctx.wait_limit(),
+        AMP_POLL,
+        "run apply again, it resumes where it stopped",
     )
-    .with_interval(AMP_POLL)
-    .with_hint("run apply again, it resumes where it stopped")
-}
-
-fn classify(f: &SdkFailure) -> Retryability {
-    f.retryability()
 }
 
 /// What a status means: `ACTIVE` is done, `*_FAILED` fails with AMP's reason, a
@@ -71,27 +65,27 @@ fn judge<T>(seen: Seen<T>) -> Poll<T> {
 pub(super) async fn until_active<T, F, Fut>(
     waiter: &Waiter,
     during: &str,
-    mut poll: F,
+    poll: F,
 ) -> Result<T, BackendError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Seen<T>, SdkFailure>>,
 {
-    waiter
-        .wait(&classify, || {
-            let seen = poll();
-            async move { Ok(judge(seen.await?)) }
-        })
-        .await
-        .map_err(|e| {
-            BackendError::from_wait(e, during, FAILED_HINT, |last| failed("AMP", during)(last))
-        })
+    until(
+        waiter,
+        during,
+        FAILED_HINT,
+        poll,
+        judge,
+        failed("AMP", during),
+    )
+    .await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stack::RecordingSleeper;
+    use crate::stack::{OperationContext, RecordingSleeper};
     use std::sync::{Arc, Mutex};
     use tokio_util::sync::CancellationToken;
 
