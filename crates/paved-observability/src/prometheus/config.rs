@@ -11,8 +11,7 @@ use crate::spec::{Mode, ObservabilitySpec, Platform};
 
 /// Where the rule file is mounted.
 pub(crate) const RULES_DIR: &str = "/etc/prometheus/rules";
-/// The rule file's name in its ConfigMap.
-pub(crate) const RULES_FILE: &str = "rules.yaml";
+pub(crate) use crate::rules::RULES_FILE;
 /// The external label naming the cluster.
 pub(crate) const CLUSTER_LABEL: &str = "cluster";
 /// The external label naming the replica of the HA pair; dropped before alerts

@@ -41,8 +41,7 @@ pub const NAME: &str = "prometheus";
 pub const HEADLESS_SERVICE: &str = "prometheus-headless";
 /// The ConfigMap holding `prometheus.yml`.
 pub const CONFIG_MAP: &str = "prometheus-config";
-/// The ConfigMap holding the rule file (self-hosted only).
-pub const RULES_CONFIG_MAP: &str = "prometheus-rules";
+pub use crate::rules::RULES_CONFIG_MAP;
 /// The configuration file's name in [`CONFIG_MAP`].
 pub const CONFIG_FILE: &str = "prometheus.yml";
 /// Where [`CONFIG_MAP`] is mounted (not `/etc/prometheus` itself: the rules

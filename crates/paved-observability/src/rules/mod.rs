@@ -17,12 +17,16 @@ use paved_manifests::{Manifest, Problem, RenderError};
 use serde::Serialize;
 
 use crate::labels::{object_meta, Component};
-use crate::prometheus::config::RULES_FILE;
-use crate::prometheus::RULES_CONFIG_MAP;
 use crate::promql::{check_alert_expr, check_duration};
 use crate::spec::{Mode, ObservabilitySpec, Platform};
 use crate::workload::GENERATED_HEADER;
 use catalog::{DefaultRule, GROUPS, RULES, SELF_MANAGED_CONTROL_PLANE_ALERTS, SEVERITIES};
+
+/// The rule file's name in its ConfigMap (and in Prometheus's rule directory).
+pub(crate) const RULES_FILE: &str = "rules.yaml";
+
+/// The ConfigMap holding the rule file.
+pub const RULES_CONFIG_MAP: &str = "prometheus-rules";
 
 /// Whether the cloud runs `platform`'s control plane (controller manager,
 /// scheduler, etcd): then the alerts about those parts are not rendered (see

@@ -8,7 +8,7 @@ use paved_manifests::RenderError;
 use serde::Serialize;
 
 use super::catalog::DefaultRule;
-use crate::prometheus::config::RULES_FILE;
+use super::RULES_FILE;
 use crate::workload::GENERATED_HEADER;
 
 /// The step of the tests' input series and rule evaluation.
