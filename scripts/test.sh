@@ -20,6 +20,9 @@ cd "$ROOT"
 
 export PAVED_VENV="${PAVED_VENV:-$ROOT/.venv}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# No incremental artefacts: a cold CI build never reuses them, and they double the
+# target directory (a CI machine once ran out of disk in the test build).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 # The machine's Terraform CLI config (if any) must not matter; tests set their own.
 unset TF_CLI_CONFIG_FILE
 

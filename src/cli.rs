@@ -34,10 +34,16 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// The stack of each runtime thread: the GCP clients' request futures are large
+/// (several hundred KiB each in a debug build) and a cluster step nests a few of
+/// them, beyond tokio's default of 2 MiB. The memory is reserved, not used.
+const THREAD_STACK: usize = 16 * 1024 * 1024;
+
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("paved")
+        .thread_stack_size(THREAD_STACK)
         .build()
 }
 

@@ -36,9 +36,10 @@ use async_trait::async_trait;
 
 use super::key::{EncryptionKeyRequest, KeyState};
 use super::network::{NatLayout, Tier};
+use crate::stack::inventory::Component;
 #[cfg(doc)]
 use crate::stack::tags::{COMPONENT_TAG, STACK_TAG};
-use crate::stack::{BackendError, ComponentRecord, StackContext, Step, TeardownReport};
+use crate::stack::{BackendError, ComponentRecord, Knowable, StackContext, Step, TeardownReport};
 
 /// Component kinds, as the inventory names them.
 pub mod kind {
@@ -231,6 +232,8 @@ pub struct ControlPlaneRequest {
     pub kubernetes_version: Option<String>,
     /// Subnets for the control plane's network interfaces (the intra subnets).
     pub subnet_ids: Vec<String>,
+    /// The zones the stack spreads over, in zone order.
+    pub zones: Vec<String>,
     /// CIDRs allowed to reach the public endpoint; empty: private endpoint only.
     pub public_access_cidrs: Vec<String>,
     /// The secrets encryption key.
@@ -244,6 +247,11 @@ pub struct ControlPlaneRequest {
     /// Principals given cluster-admin access. Access paved granted earlier to a
     /// principal no longer listed is revoked; access granted by anyone else is left.
     pub admins: Vec<String>,
+    /// The node pools, when the cloud creates a new cluster with its pools (GKE:
+    /// so that no default pool ever exists); empty on an existing cluster. Clouds
+    /// that create pools separately ignore it: every pool is then ensured by
+    /// [`ClusterBackend::ensure_node_pool`] all the same.
+    pub initial_node_pools: Vec<NodePoolRequest>,
 }
 
 /// The control plane as it exists.
@@ -276,6 +284,10 @@ pub struct ControlPlaneState {
     /// tooling (no credential inside); empty when the adapter cannot make one.
     pub kubeconfig: String,
 }
+
+/// The status words by which clouds say a node pool is up and serving (EKS
+/// `ACTIVE`, GKE `RUNNING`).
+pub const POOL_READY: &[&str] = &["ACTIVE", "RUNNING"];
 
 /// The Kubernetes label every node of a pool carries, with the pool's name as its
 /// value: what in-cluster workloads select a pool by (the autoscaler runs on the
@@ -383,11 +395,61 @@ pub struct TeardownRequest {
     pub delete_key: bool,
 }
 
+/// What the plan knows of a stack, for a cloud to list the components it will make
+/// ([`ClusterBackend::components`]). Every field may be unknown at plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterShape {
+    /// The cluster's name.
+    pub name: Knowable<String>,
+    /// How many zones.
+    pub zone_count: Knowable<u32>,
+    /// The zones, when named (by the user or the state).
+    pub zones: Knowable<Option<Vec<String>>>,
+    /// paved builds the network (`false`: an existing one).
+    pub builds_network: Knowable<bool>,
+    /// The network's range, when paved builds it.
+    pub cidr: Knowable<Option<String>>,
+    /// The NAT layout, when paved builds the network.
+    pub nat: Knowable<NatLayout>,
+    /// paved creates the secrets key (`false`: the user's).
+    pub creates_key: Knowable<bool>,
+    /// Control-plane log types.
+    pub log_types: Knowable<Vec<String>>,
+    /// Cluster-admin principals.
+    pub admins: Knowable<Vec<String>>,
+    /// Node pools: name, capacity, instance types.
+    pub pools: Knowable<Vec<PoolShape>>,
+    /// The managed add-ons paved installs (empty when off).
+    pub addons: Knowable<Vec<String>>,
+    /// Principals granted Kubernetes groups (teams).
+    pub group_principals: Knowable<Vec<String>>,
+}
+
+/// One node pool as the plan knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolShape {
+    /// The pool's name.
+    pub name: String,
+    /// On-demand or spot.
+    pub capacity: Knowable<Capacity>,
+    /// Instance types.
+    pub instance_types: Knowable<Vec<String>>,
+}
+
 /// A cloud that builds `paved_ha_cluster` stacks. See the module docs for the
 /// contract every method keeps (idempotent, adopting by tags, returning what exists
 /// even on failure, prompt to stop).
 #[async_trait]
 pub trait ClusterBackend: Send + Sync {
+    /// The components a stack of `shape` consists of on this cloud, in creation
+    /// order, as the plan shows them (the inventory); computed without any call.
+    /// `None` lets the resource predict them in the reference shape (the one the
+    /// AWS adapter builds); unknown when a setting that decides them is.
+    fn components(&self, shape: &ClusterShape) -> Option<Knowable<Vec<Component>>> {
+        let _ = shape;
+        None
+    }
+
     /// Ensures the network: builds or adopts the VPC, subnets per zone and tier,
     /// internet gateway, NAT gateways and route tables (or checks an existing
     /// network). When zones are to be chosen, picks them and reports them in

@@ -24,12 +24,13 @@ use async_trait::async_trait;
 
 pub use super::key::{EncryptionKeyRequest, KeyState};
 use crate::profiles::Profile;
+use crate::stack::inventory::Component;
 #[cfg(doc)]
 use crate::stack::{
     tags::{COMPONENT_TAG, STACK_TAG},
     BackendError,
 };
-use crate::stack::{ComponentRecord, StackContext, Step, TeardownReport};
+use crate::stack::{ComponentRecord, Knowable, StackContext, Step, TeardownReport};
 
 /// Component kinds, as the inventory names them.
 pub mod kind {
@@ -492,10 +493,39 @@ pub fn final_snapshot_name(name: &str, at: SystemTime) -> String {
     format!("{name}-final-{year:04}{month:02}{day:02}{hour:02}{minute:02}")
 }
 
+/// What the plan knows of a database stack, for a cloud to list the components it
+/// will make ([`DatabaseBackend::components`]). Every field may be unknown at plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseShape {
+    /// The database's name.
+    pub name: Knowable<String>,
+    /// The engine.
+    pub engine: Knowable<Engine>,
+    /// The engine version.
+    pub engine_version: Knowable<String>,
+    /// paved creates the storage key (`false`: the user's).
+    pub creates_key: Knowable<bool>,
+    /// A standby in a second zone.
+    pub multi_az: Knowable<bool>,
+    /// How many read replicas.
+    pub read_replicas: Knowable<u32>,
+    /// The network (`network.vpc_id`: a VPC id on AWS, a network name on GCP).
+    pub network: Knowable<String>,
+}
+
 /// A cloud that builds `paved_managed_database` stacks. See the module docs for the
 /// contract every method keeps.
 #[async_trait]
 pub trait DatabaseBackend: Send + Sync {
+    /// The components a stack of `shape` consists of on this cloud, in creation
+    /// order, as the plan shows them (the inventory); computed without any call.
+    /// `None` lets the resource predict them in the reference shape (the one the
+    /// AWS adapter builds); unknown when a setting that decides them is.
+    fn components(&self, shape: &DatabaseShape) -> Option<Knowable<Vec<Component>>> {
+        let _ = shape;
+        None
+    }
+
     /// Ensures the storage encryption key: checks the user's, or creates (adopts) one
     /// with rotation on.
     async fn ensure_encryption_key(

@@ -10,7 +10,10 @@ use crate::cloud::aws::database::AwsDatabaseBackend;
 use crate::cloud::aws::eks_token::EksTokenSource;
 use crate::cloud::aws::observability::AwsObservabilityBackend;
 use crate::cloud::aws::AwsClients;
-use crate::cloud::gcp::GcpSettings;
+use crate::cloud::gcp::clients::GcpClients;
+use crate::cloud::gcp::cluster::GcpClusterBackend;
+use crate::cloud::gcp::database::GcpDatabaseBackend;
+use crate::cloud::gcp::kube_token::GkeTokenSource;
 use crate::cloud::kube::KubeRsConnector;
 use crate::ports::cluster::ClusterBackend;
 use crate::ports::database::DatabaseBackend;
@@ -27,8 +30,8 @@ pub struct Clients {
     pub default_tags: BTreeMap<String, String>,
     /// AWS clients (lazy), shared with background warm-up.
     pub aws: Arc<AwsClients>,
-    /// GCP settings.
-    pub gcp: GcpSettings,
+    /// GCP clients (lazy).
+    pub gcp: Arc<GcpClients>,
 }
 
 impl Clients {
@@ -53,35 +56,28 @@ impl Cloud for Clients {
     fn default_region(&self) -> Result<String, CloudError> {
         match self.cloud {
             CloudKind::Aws => self.aws.region(),
-            CloudKind::Gcp => self.gcp.region.clone().ok_or(CloudError::NoRegion {
-                hint: "set region in the provider's gcp block or GOOGLE_CLOUD_REGION".into(),
-            }),
+            CloudKind::Gcp => self.gcp.region(),
         }
     }
 
     fn zones(&self) -> Result<&dyn ZoneSource, CloudError> {
         match self.cloud {
             CloudKind::Aws => Ok(self.aws.as_ref()),
-            CloudKind::Gcp => Err(CloudError::NotSupported {
-                what: "listing zones".into(),
-                cloud: "GCP",
-                hint: "the GCP backend is not available in this release; set cloud = \"aws\""
-                    .into(),
-            }),
+            CloudKind::Gcp => Ok(self.gcp.as_ref()),
         }
     }
 
     fn cluster(&self) -> Result<Arc<dyn ClusterBackend>, CloudError> {
         match self.cloud {
             CloudKind::Aws => Ok(Arc::new(AwsClusterBackend::new(self.aws.clone()))),
-            CloudKind::Gcp => Err(self.not_yet("paved_ha_cluster")),
+            CloudKind::Gcp => Ok(Arc::new(GcpClusterBackend::new(self.gcp.clone()))),
         }
     }
 
     fn database(&self) -> Result<Arc<dyn DatabaseBackend>, CloudError> {
         match self.cloud {
             CloudKind::Aws => Ok(Arc::new(AwsDatabaseBackend::new(self.aws.clone()))),
-            CloudKind::Gcp => Err(self.not_yet("paved_managed_database")),
+            CloudKind::Gcp => Ok(Arc::new(GcpDatabaseBackend::new(self.gcp.clone()))),
         }
     }
 
@@ -97,11 +93,9 @@ impl Cloud for Clients {
             CloudKind::Aws => Ok(Arc::new(KubeRsConnector::new(Arc::new(
                 EksTokenSource::new(self.aws.clone()),
             )))),
-            CloudKind::Gcp => Err(CloudError::NotSupported {
-                what: "reaching the Kubernetes API".to_owned(),
-                cloud: "GCP",
-                hint: "use delivery = \"gitops\"".to_owned(),
-            }),
+            CloudKind::Gcp => Ok(Arc::new(KubeRsConnector::new(Arc::new(
+                GkeTokenSource::new(self.gcp.clone()),
+            )))),
         }
     }
 }

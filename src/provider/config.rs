@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use paved_value::{Path, Value};
 
 use crate::cloud::aws::{AssumeRole, AwsClients, AwsSettings, Setting, ENDPOINT_SERVICES};
-use crate::cloud::gcp::GcpSettings;
+use crate::cloud::gcp::clients::GcpClients;
+use crate::cloud::gcp::{GcpSettings, ENDPOINT_SERVICES as GCP_ENDPOINT_SERVICES};
 use crate::diag::Diagnostics;
 use crate::ports::CloudKind;
 use crate::provider::Clients;
@@ -27,7 +28,9 @@ impl ParsedConfig {
             cloud: self.cloud,
             default_tags: self.default_tags,
             aws: std::sync::Arc::new(AwsClients::new(self.aws)),
-            gcp: self.gcp.with_env_fallback(|k| std::env::var(k).ok()),
+            gcp: std::sync::Arc::new(GcpClients::new(
+                self.gcp.with_env_fallback(|k| std::env::var(k).ok()),
+            )),
         }
     }
 }
@@ -157,8 +160,29 @@ pub fn parse(config: &Value, diags: &mut Diagnostics) -> Option<ParsedConfig> {
         gcp.project = known_str(b.get_attr("project")).map(str::to_string);
         gcp.region = known_str(b.get_attr("region")).map(str::to_string);
         gcp.credentials = known_str(b.get_attr("credentials")).map(str::to_string);
+        gcp.access_token = known_str(b.get_attr("access_token")).map(str::to_string);
+        gcp.endpoint_url = known_str(b.get_attr("endpoint_url")).map(str::to_string);
+        let gcp_path = root.clone().attr("gcp");
         if let Some(r) = &gcp.region {
-            validate::region(r, root.clone().attr("gcp").attr("region"), diags);
+            validate::region(r, gcp_path.clone().attr("region"), diags);
+        }
+        if let Some(u) = &gcp.endpoint_url {
+            validate::url(u, gcp_path.clone().attr("endpoint_url"), diags);
+        }
+        gcp.endpoints = string_map(b.get_attr("endpoints"));
+        for (service, url) in &gcp.endpoints {
+            let path = gcp_path.clone().attr("endpoints").key(service);
+            if !GCP_ENDPOINT_SERVICES.contains(&service.as_str()) {
+                diags.attribute_error(
+                    path.clone(),
+                    "Unknown service in endpoints",
+                    format!(
+                        "\"{service}\" is not a GCP service paved calls. Use one of: {}.",
+                        GCP_ENDPOINT_SERVICES.join(", ")
+                    ),
+                );
+            }
+            validate::url(url, path, diags);
         }
     }
 

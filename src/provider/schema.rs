@@ -3,11 +3,16 @@
 use paved_value::Type;
 
 use crate::cloud::aws::ENDPOINT_SERVICES;
+use crate::cloud::gcp::ENDPOINT_SERVICES as GCP_ENDPOINT_SERVICES;
 use crate::schema::{Attribute, Block, NestedBlock, Schema};
 
 /// The schema of `provider "paved" { ... }`.
 pub fn provider_schema() -> Schema {
     let services: Vec<String> = ENDPOINT_SERVICES.iter().map(|s| format!("`{s}`")).collect();
+    let gcp_services: Vec<String> = GCP_ENDPOINT_SERVICES
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect();
     Schema::new(
         Block::new(
             "The paved provider builds production-ready Kubernetes stacks from a few \
@@ -111,6 +116,34 @@ pub fn provider_schema() -> Schema {
                         .sensitive()
                         .description("A service account key: a file path or the JSON itself.")
                         .default_doc("application default credentials"),
+                )
+                .attribute(
+                    Attribute::string("access_token")
+                        .optional()
+                        .sensitive()
+                        .description(
+                            "An OAuth access token used as it is (a CI job's short-lived token); \
+                             wins over `credentials`.",
+                        )
+                        .default_doc("`GOOGLE_OAUTH_ACCESS_TOKEN`"),
+                )
+                .attribute(
+                    Attribute::string("endpoint_url")
+                        .optional()
+                        .description(
+                            "An endpoint for every GCP API, such as a private endpoint or a \
+                             local stand-in.",
+                        )
+                        .default_doc("`PAVED_GCP_ENDPOINT_URL`"),
+                )
+                .attribute(
+                    Attribute::map("endpoints", Type::String)
+                        .optional()
+                        .description(format!(
+                            "Endpoints per API, overriding `endpoint_url`. Keys: {}.",
+                            gcp_services.join(", ")
+                        ))
+                        .default_doc("the public `*.googleapis.com` endpoints"),
                 ),
         )),
     )

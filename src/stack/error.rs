@@ -162,6 +162,16 @@ pub enum CloudError {
     /// The credentials or assumed role could not be set up.
     #[error("could not set up AWS credentials: {0}")]
     Credentials(String),
+    /// No usable credentials for a cloud.
+    #[error("could not set up {cloud} credentials: {message}; {hint}")]
+    NoCredentials {
+        /// The cloud.
+        cloud: &'static str,
+        /// What went wrong.
+        message: String,
+        /// Where to set credentials.
+        hint: String,
+    },
 }
 
 #[cfg(test)]

@@ -142,7 +142,16 @@ pub trait StackModel: Send + Sync + 'static {
     /// Checks a configuration without any cloud call (errors only).
     fn validate(&self, config: &Value) -> Diagnostics;
     /// The pure plan: planned state, replacements, deletion protection at plan.
-    fn plan(&self, prior: &Value, proposed: &Value, config: &Value) -> PlanResponse;
+    /// `backend` is the configured cloud's (no call may be made through it: it
+    /// answers what the cloud decides without asking it, such as the components a
+    /// stack consists of); `None` when the provider could not connect.
+    fn plan(
+        &self,
+        backend: Option<&Self::Backend>,
+        prior: &Value,
+        proposed: &Value,
+        config: &Value,
+    ) -> PlanResponse;
     /// The port and provider settings of the configured cloud.
     fn connect<'a>(&self, ctx: &'a OpContext) -> Result<Connection<'a, Self::Backend>, CloudError>;
 
@@ -280,10 +289,13 @@ impl<M: StackModel> Resource for StackResource<M> {
     }
 
     async fn plan(&self, ctx: &OpContext, req: PlanRequest<'_>) -> PlanResponse {
-        let mut response = self
-            .model
-            .plan(req.prior_state, req.proposed_new_state, req.config);
         let conn = self.model.connect(ctx).ok();
+        let mut response = self.model.plan(
+            conn.as_ref().map(|c| c.backend.as_ref()),
+            req.prior_state,
+            req.proposed_new_state,
+            req.config,
+        );
         plan_tags_all(
             &mut response,
             conn.as_ref().map(|c| c.default_tags),

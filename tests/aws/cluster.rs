@@ -103,6 +103,8 @@ async fn ensure_all(backend: &AwsClusterBackend, ctx: &StackContext) -> (Vec<Str
                 log_types: vec!["api".into(), "audit".into()],
                 log_retention_days: 30,
                 admins: Vec::new(),
+                zones: Vec::new(),
+                initial_node_pools: Vec::new(),
             },
         )
         .await
@@ -502,6 +504,8 @@ async fn production_cluster_lifecycle() {
                 log_types: Vec::new(),
                 log_retention_days: 30,
                 admins: Vec::new(),
+                zones: Vec::new(),
+                initial_node_pools: Vec::new(),
             },
         )
         .await

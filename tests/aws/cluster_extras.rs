@@ -94,6 +94,8 @@ async fn small_stack(
                 log_types: Vec::new(),
                 log_retention_days: 7,
                 admins: admins.iter().map(|a| a.to_string()).collect(),
+                zones: Vec::new(),
+                initial_node_pools: Vec::new(),
             },
         )
         .await
@@ -476,6 +478,8 @@ async fn addons_storage_role_and_team_access() {
                 log_types: Vec::new(),
                 log_retention_days: 7,
                 admins: Vec::new(),
+                zones: Vec::new(),
+                initial_node_pools: Vec::new(),
             },
         )
         .await

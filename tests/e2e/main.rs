@@ -16,6 +16,8 @@ mod support;
 
 mod debug_reattach;
 mod docs_fresh;
+mod gcp_cluster;
+mod gcp_database;
 mod ha_cluster;
 mod harness;
 mod kubernetes;

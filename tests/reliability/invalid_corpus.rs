@@ -413,6 +413,52 @@ pub fn database(extra: &str) -> String {
     )
 }
 
+/// Provider-block cases of the GCP settings, each refused before any GCP call.
+pub const GCP_PROVIDER_CASES: &[Case] = &[
+    case(
+        "gcp: unknown service in endpoints",
+        Provider,
+        r#"gcp = { endpoints = { bigtable = "http://127.0.0.1:1" } }"#,
+        "endpoints",
+    ),
+    case(
+        "gcp: endpoint that is not a URL",
+        Provider,
+        r#"gcp = { endpoint_url = "not a url" }"#,
+        "endpoint_url",
+    ),
+    case(
+        "gcp: region that is not a region",
+        Provider,
+        r#"gcp = { region = "Europe West 2" }"#,
+        "region",
+    ),
+];
+
+/// The whole configuration of `case` on GCP: the provider block names the GCP
+/// stand-in at `url` (a provider case adds to it), with the `terraform` block from
+/// `header`.
+pub fn gcp_config(header: &str, url: &str, case: &Case) -> String {
+    let base = format!(
+        "cloud = \"gcp\"\n  gcp {{\n    project = \"paved-test\"\n    region = \"europe-west2\"\n    endpoint_url = \"{url}\"\n    access_token = \"t\"\n  }}"
+    );
+    let (provider, resources) = match case.place {
+        Provider => {
+            // The case's own gcp block replaces the valid one.
+            (
+                format!(
+                    "cloud = \"gcp\"\n  {}",
+                    case.hcl.replace("gcp = {", "gcp {")
+                ),
+                cluster(""),
+            )
+        }
+        Cluster => (base, cluster(case.hcl)),
+        Database => (base, database(case.hcl)),
+    };
+    format!("{header}\nprovider \"paved\" {{\n  {provider}\n}}\n\n{resources}")
+}
+
 /// The whole configuration of `case`, with the `terraform` block from `header`.
 pub fn config(header: &str, case: &Case) -> String {
     let (provider, resources) = match case.place {

@@ -28,6 +28,7 @@ use std::fs;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use paved_testbed::gcp::{GcpFake, GcpFakeConfig};
 use paved_testbed::{FaultConfig, ProxyHandle, Stats};
 use support::{bed, calls, cloud, flaky, header, Moto, Workspace, TERRAFORM};
 
@@ -434,6 +435,65 @@ fn invalid_configurations_fail_before_any_aws_call() {
     );
     ws.plan(&[]);
     assert!(proxy.stats().total > 0, "the control plan reached AWS");
+}
+
+#[test]
+fn invalid_configurations_fail_before_any_gcp_call() {
+    let cases: Vec<&invalid_corpus::Case> = invalid_corpus::CASES
+        .iter()
+        .filter(|c| !matches!(c.place, invalid_corpus::Place::Provider))
+        .chain(invalid_corpus::GCP_PROVIDER_CASES)
+        .collect();
+    assert!(cases.len() >= 20, "{} cases", cases.len());
+    let fake = GcpFake::start(GcpFakeConfig::default()).expect("start the GCP stand-in");
+    let url = fake.url();
+    let mut ws = Workspace::new(support::Terraform::V1_15).with_paved();
+    ws.write_file("main.tf", &header());
+    ws.init();
+
+    let mut failures = Vec::new();
+    for case in &cases {
+        ws.write_file(
+            "main.tf",
+            &invalid_corpus::gcp_config(TERRAFORM, &url, case),
+        );
+        let plan = ws.run(&["plan", "-json", "-no-color", "-input=false"]);
+        let errors = plan.json_errors_with_code();
+        let names_it = errors
+            .iter()
+            .any(|(text, code)| code.contains(case.attribute) || text.contains(case.attribute));
+        let calls = fake.request_counts().total;
+        if plan.success() || !names_it || calls != 0 {
+            failures.push(format!(
+                "{}: exit {}, {calls} GCP call(s), errors {errors:#?}\n{}",
+                case.name,
+                plan.code,
+                tail(&plan.stderr, 2000)
+            ));
+            fake.reset_counts();
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} invalid configurations on GCP were not refused before any GCP call with an \
+         error naming the attribute:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+
+    // The control: the same workspace does reach the stand-in.
+    ws.write_file(
+        "main.tf",
+        &format!(
+            "{TERRAFORM}\nprovider \"paved\" {{\n  cloud = \"gcp\"\n  gcp {{\n    project = \"paved-test\"\n    region = \"europe-west2\"\n    endpoint_url = \"{url}\"\n    access_token = \"t\"\n  }}\n}}\ndata \"paved_zones\" \"z\" {{}}\n"
+        ),
+    );
+    ws.plan(&[]);
+    assert!(
+        fake.request_counts().total > 0,
+        "the control plan reached the stand-in"
+    );
 }
 
 // ---------------------------------------------------------------------------------

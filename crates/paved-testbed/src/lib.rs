@@ -78,6 +78,7 @@ pub mod config;
 pub mod eks;
 pub mod error;
 pub mod faults;
+pub mod gcp;
 pub mod kube;
 pub mod proxy;
 pub mod signals;

@@ -22,7 +22,9 @@ use crate::stack::Knowable;
 /// What only the apply knows, for rendering the objects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplyInputs {
-    /// The account the cluster runs in.
+    /// The platform's word, as the cloud reports it (`eks`, `gke`).
+    pub platform: String,
+    /// The account (AWS) or project (GCP) the cluster runs in.
     pub account_id: String,
     /// The cluster's region.
     pub region: String,
@@ -40,6 +42,7 @@ impl ApplyInputs {
     fn placeholder(spec: &ClusterSpec) -> ApplyInputs {
         let name = spec.name.known().cloned().unwrap_or_default();
         ApplyInputs {
+            platform: "eks".to_owned(),
             account_id: "000000000000".to_owned(),
             region: "us-east-1".to_owned(),
             autoscaler_identity: format!("arn:aws:iam::000000000000:role/{name}-autoscaler"),
@@ -99,9 +102,19 @@ pub fn baseline_spec(spec: &ClusterSpec, inputs: &ApplyInputs) -> Option<Baselin
     });
     let platform_admins = k.platform_admins.known()?;
     Some(BaselineSpec {
-        platform: Platform::Eks {
-            account_id: inputs.account_id.clone(),
-            region: inputs.region.clone(),
+        // The platform changes what the objects hold (the disk provisioner, what
+        // identities look like), never which objects there are: the plan's list
+        // stays true whatever the cloud.
+        platform: if inputs.platform == "gke" {
+            Platform::Gke {
+                project: inputs.account_id.clone(),
+                location: inputs.region.clone(),
+            }
+        } else {
+            Platform::Eks {
+                account_id: inputs.account_id.clone(),
+                region: inputs.region.clone(),
+            }
         },
         cluster_name: name,
         kubernetes_minor: minor(&inputs.kubernetes_version),

@@ -33,10 +33,20 @@ pub fn apply_inputs(observed: &Observed, region: &str) -> Result<ApplyInputs, Ba
         .as_ref()
         .and_then(|i| i.autoscaler_identity.clone())
         .unwrap_or_default();
-    let account_id = autoscaler.split(':').nth(4).unwrap_or_default().to_owned();
+    let gke = cp.platform == "gke";
+    let account_id = if gke {
+        cp.account.clone()
+    } else {
+        autoscaler.split(':').nth(4).unwrap_or_default().to_owned()
+    };
     Ok(ApplyInputs {
+        platform: cp.platform.clone(),
         account_id,
-        region: region.to_owned(),
+        region: if gke {
+            cp.location.clone()
+        } else {
+            region.to_owned()
+        },
         autoscaler_identity: autoscaler,
         kubernetes_version: cp.kubernetes_version.clone(),
         volume_key: None,

@@ -1432,6 +1432,8 @@ mod tests {
             log_types: Vec::new(),
             log_retention_days: 7,
             admins: Vec::new(),
+            zones: Vec::new(),
+            initial_node_pools: Vec::new(),
         }
     }
 

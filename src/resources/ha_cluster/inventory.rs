@@ -7,7 +7,7 @@
 //! the stack survives losing one of them, and findings in plain words. Both are pure
 //! functions of the spec, so the plan and the apply compute the same values.
 
-use crate::ports::cluster::Capacity;
+use crate::ports::cluster::{Capacity, ClusterBackend, ClusterShape, PoolShape};
 
 use super::config::{ClusterSpec, EncryptionKey, NetworkMode};
 use super::kubernetes::{group_access, ADDONS};
@@ -20,6 +20,60 @@ use crate::ports::cluster::kind;
 use crate::ports::network::NatLayout;
 use crate::ports::network::{subnet_layout, Ipv4Net, Tier};
 use crate::profiles::Profile;
+
+/// What the plan knows of the stack, in the port's terms: what a cloud lists its
+/// components from ([`ClusterBackend::components`]).
+pub fn shape(spec: &ClusterSpec) -> ClusterShape {
+    let builds_network = spec
+        .network
+        .mode
+        .clone()
+        .map(|m| matches!(m, NetworkMode::Build));
+    ClusterShape {
+        name: spec.name.clone(),
+        zone_count: spec.zone_count.clone(),
+        zones: spec.zones.clone(),
+        builds_network,
+        cidr: spec.network.cidr.clone(),
+        nat: spec.network.nat.clone(),
+        creates_key: spec
+            .encryption_key
+            .clone()
+            .map(|k| matches!(k, EncryptionKey::Created { .. })),
+        log_types: spec.control_plane_logging.types.clone(),
+        admins: spec.cluster_admins.clone(),
+        pools: spec.node_pools.clone().map(|pools| {
+            pools
+                .into_iter()
+                .map(|(name, p)| PoolShape {
+                    name,
+                    capacity: p.capacity,
+                    instance_types: p.instance_types,
+                })
+                .collect()
+        }),
+        addons: spec.kubernetes.addons.clone().map(|on| {
+            if on {
+                ADDONS.iter().map(|a| (*a).to_owned()).collect()
+            } else {
+                Vec::new()
+            }
+        }),
+        group_principals: group_access(&spec.kubernetes)
+            .map(|access| access.into_iter().map(|a| a.principal).collect()),
+    }
+}
+
+/// The components on `cloud` (as its backend decides them), or in the reference
+/// shape ([`components`]) when the cloud leaves it to the resource or is unknown.
+pub fn components_on(
+    cloud: Option<&dyn ClusterBackend>,
+    spec: &ClusterSpec,
+) -> Knowable<Vec<Component>> {
+    cloud
+        .and_then(|c| c.components(&shape(spec)))
+        .unwrap_or_else(|| components(spec))
+}
 
 fn fixed() -> Knowable<String> {
     Knowable::Known(String::new())

@@ -98,6 +98,44 @@ pub fn upgrade_path(from: &str, to: &str) -> Vec<String> {
     }
 }
 
+/// The node pool requests of the spec: spread over the private subnets, running as
+/// `node_identity`, at `version`.
+fn pool_requests(
+    spec: &ClusterSpec,
+    observed: &Observed,
+    node_identity: &str,
+    version: &str,
+) -> Result<Vec<NodePoolRequest>, BackendError> {
+    let private = tier_subnets(observed, Tier::Private);
+    let mut requests = Vec::new();
+    for (pool_name, pool) in &known(&spec.node_pools, "node_pools")? {
+        let taints = known(&pool.taints, "taints")?
+            .into_iter()
+            .map(|t| {
+                Ok(Taint {
+                    key: known(&t.key, "taint key")?,
+                    value: known(&t.value, "taint value")?,
+                    effect: known(&t.effect, "taint effect")?,
+                })
+            })
+            .collect::<Result<Vec<_>, BackendError>>()?;
+        requests.push(NodePoolRequest {
+            name: pool_name.clone(),
+            instance_types: known(&pool.instance_types, "instance_types")?,
+            capacity: known(&pool.capacity, "capacity")?,
+            min_size: known(&pool.min_size, "min_size")?,
+            max_size: known(&pool.max_size, "max_size")?,
+            disk_size_gb: known(&pool.disk_size_gb, "disk_size_gb")?,
+            labels: known(&pool.labels, "labels")?,
+            taints,
+            subnet_ids: private.clone(),
+            node_identity: node_identity.to_owned(),
+            kubernetes_version: version.to_owned(),
+        });
+    }
+    Ok(requests)
+}
+
 /// Creates or updates the stack to match `spec`; `prior` is the spec of the state
 /// before an update. What exists is in `observed` whatever the outcome.
 pub async fn converge(
@@ -151,6 +189,18 @@ pub async fn converge(
             "control_plane_logging.retention_days",
         )?,
         admins: known(&spec.cluster_admins, "cluster_admins")?,
+        zones: observed
+            .network
+            .as_ref()
+            .map(|n| n.zones.clone())
+            .unwrap_or_default(),
+        initial_node_pools: if prior.is_none() {
+            let version =
+                known(&spec.kubernetes_version, "kubernetes_version")?.unwrap_or_default();
+            pool_requests(spec, observed, &iam.node_identity, &version)?
+        } else {
+            Vec::new()
+        },
     };
     let mut cp = record(
         observed,
@@ -188,33 +238,7 @@ pub async fn converge(
     if addons_first {
         converge_addons(backend, ctx, spec, &cp.kubernetes_version, &iam, observed).await?;
     }
-    let private = tier_subnets(observed, Tier::Private);
-    let mut requests = Vec::new();
-    for (pool_name, pool) in &pools {
-        let taints = known(&pool.taints, "taints")?
-            .into_iter()
-            .map(|t| {
-                Ok(Taint {
-                    key: known(&t.key, "taint key")?,
-                    value: known(&t.value, "taint value")?,
-                    effect: known(&t.effect, "taint effect")?,
-                })
-            })
-            .collect::<Result<Vec<_>, BackendError>>()?;
-        requests.push(NodePoolRequest {
-            name: pool_name.clone(),
-            instance_types: known(&pool.instance_types, "instance_types")?,
-            capacity: known(&pool.capacity, "capacity")?,
-            min_size: known(&pool.min_size, "min_size")?,
-            max_size: known(&pool.max_size, "max_size")?,
-            disk_size_gb: known(&pool.disk_size_gb, "disk_size_gb")?,
-            labels: known(&pool.labels, "labels")?,
-            taints,
-            subnet_ids: private.clone(),
-            node_identity: iam.node_identity.clone(),
-            kubernetes_version: cp.kubernetes_version.clone(),
-        });
-    }
+    let requests = pool_requests(spec, observed, &iam.node_identity, &cp.kubernetes_version)?;
     let existing = &prior_pools;
     let steps = join_all(requests.iter().map(|req| async move {
         if !existing.contains_key(&req.name) {

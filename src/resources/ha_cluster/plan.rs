@@ -23,11 +23,12 @@ use super::kubernetes::{KubernetesSpec, TeamInput};
 
 use crate::stack::Knowable;
 
-use super::inventory::{components, ha_report, inventory_value};
+use super::inventory::{components_on, ha_report, inventory_value};
 use super::schema::schema;
 use super::validate;
 use crate::diag::Diagnostics;
 use crate::framework::PlanResponse;
+use crate::ports::cluster::{ClusterBackend, POOL_READY};
 use crate::ports::network::NatLayout;
 use crate::schema::declared::keep_prior_values;
 use crate::stack::inventory::Component;
@@ -44,6 +45,17 @@ pub fn replacing_paths() -> Vec<Path> {
 /// Plans a create (`prior_state` null), update, or destroy (`proposed_new_state`
 /// null). Errors in the diagnostics mean the plan must not go ahead.
 pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> PlanResponse {
+    plan_for(None, prior_state, proposed_new_state, config)
+}
+
+/// The plan on `cloud`, whose backend decides the components the inventory lists
+/// (see [`components_on`]); `None`: the reference shape.
+pub fn plan_for(
+    cloud: Option<&dyn ClusterBackend>,
+    prior_state: &Value,
+    proposed_new_state: &Value,
+    config: &Value,
+) -> PlanResponse {
     let mut diags = Diagnostics::new();
     let creating = prior_state.is_null();
 
@@ -85,9 +97,9 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
 
     let outputs = match &prior_spec {
         Some(prior_spec) if requires_replace.is_empty() => {
-            Outputs::on_update(&spec, prior_spec, prior_state)
+            Outputs::on_update(cloud, &spec, prior_spec, prior_state)
         }
-        _ => Outputs::on_create(&spec),
+        _ => Outputs::on_create(cloud, &spec),
     };
     let mut planned_state = merge_block(&block, config, &render(&spec, &outputs));
     if prior_spec.is_some() && requires_replace.is_empty() && !is_partial(prior_state) {
@@ -153,7 +165,7 @@ impl Outputs {
     }
 
     /// Nothing exists yet: ids are unknown; what the spec decides is known.
-    fn on_create(spec: &ClusterSpec) -> Self {
+    fn on_create(cloud: Option<&dyn ClusterBackend>, spec: &ClusterSpec) -> Self {
         Outputs {
             vpc_id: match &spec.network.mode {
                 Knowable::Known(NetworkMode::Existing {
@@ -162,7 +174,7 @@ impl Outputs {
                 _ => Value::unknown(),
             },
             nat_gateway_ids: no_nat_gateways(spec).unwrap_or_else(Value::unknown),
-            inventory: match components(spec) {
+            inventory: match components_on(cloud, spec) {
                 Knowable::Known(list) => inventory_value(&list, |_| Value::unknown()),
                 Knowable::Unknown => Value::unknown(),
             },
@@ -180,7 +192,12 @@ impl Outputs {
     /// A partial prior state (an apply that failed or was stopped left components
     /// missing) keeps only the ids of what exists: the apply makes the rest, so
     /// every other output is unknown.
-    fn on_update(spec: &ClusterSpec, prior: &ClusterSpec, state: &Value) -> Self {
+    fn on_update(
+        cloud: Option<&dyn ClusterBackend>,
+        spec: &ClusterSpec,
+        prior: &ClusterSpec,
+        state: &Value,
+    ) -> Self {
         let whole = !is_partial(state);
         let known = |v: Option<&Value>| match v {
             Some(v) if whole && !v.is_null() => v.clone(),
@@ -188,7 +205,7 @@ impl Outputs {
         };
         let kept_network =
             |name: &str| known(state.get_attr("network").and_then(|n| n.get_attr(name)));
-        let create = Outputs::on_create(spec);
+        let create = Outputs::on_create(cloud, spec);
         let same_mode = spec.network.mode.is_known() && spec.network.mode == prior.network.mode;
         let same_zones =
             matches!(spec.zones, Knowable::Known(Some(_))) && spec.zones == prior.zones;
@@ -240,9 +257,9 @@ impl Outputs {
                 prior,
                 state.get_attr("node_pool_status").filter(|_| whole),
             ),
-            inventory: match components(spec) {
+            inventory: match components_on(cloud, spec) {
                 Knowable::Known(list) => {
-                    let prior_ids = prior_inventory_ids(prior, state);
+                    let prior_ids = prior_inventory_ids(cloud, prior, state);
                     inventory_value(&list, |c| match prior_ids.get(c.key.as_str()) {
                         Some((identity, zone, id))
                             if !id.is_null()
@@ -327,7 +344,9 @@ fn pool_status(spec: &ClusterSpec, prior: &ClusterSpec, prior_status: Option<&Va
             .map(|(name, pool)| {
                 let kept = prior_status
                     .and_then(|s| s.get_key(name))
-                    .filter(|s| s.as_str() == Some("ACTIVE") && unchanged(name, pool))
+                    .filter(|s| {
+                        s.as_str().is_some_and(|w| POOL_READY.contains(&w)) && unchanged(name, pool)
+                    })
                     .cloned();
                 (name.clone(), kept.unwrap_or_else(Value::unknown))
             })
@@ -339,7 +358,11 @@ type PriorComponent = (Knowable<String>, Knowable<Option<String>>, Value);
 
 /// The prior components by key: their identity and zone as the prior spec had them,
 /// and the id the state recorded.
-fn prior_inventory_ids(prior: &ClusterSpec, state: &Value) -> BTreeMap<String, PriorComponent> {
+fn prior_inventory_ids(
+    cloud: Option<&dyn ClusterBackend>,
+    prior: &ClusterSpec,
+    state: &Value,
+) -> BTreeMap<String, PriorComponent> {
     let ids: BTreeMap<&str, &Value> = state
         .get_attr("inventory")
         .and_then(Value::as_list)
@@ -347,7 +370,9 @@ fn prior_inventory_ids(prior: &ClusterSpec, state: &Value) -> BTreeMap<String, P
         .iter()
         .filter_map(|row| Some((row.get_attr("key")?.as_str()?, row.get_attr("id")?)))
         .collect();
-    let list: Vec<Component> = components(prior).into_option().unwrap_or_default();
+    let list: Vec<Component> = components_on(cloud, prior)
+        .into_option()
+        .unwrap_or_default();
     list.into_iter()
         .filter_map(|c| {
             let id = (*ids.get(c.key.as_str())?).clone();

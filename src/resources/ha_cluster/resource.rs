@@ -18,8 +18,9 @@ use super::config::{ClusterSpec, EncryptionKey};
 use super::config::{DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_UPDATE_TIMEOUT};
 use super::delivery::{self, KubeAccess};
 use super::lifecycle;
-use super::state::{builds_network, import_settings, network_from_state, Observed};
-use super::{plan, schema, validate_config, TYPE_NAME};
+use super::plan::plan_for;
+use super::state::{builds_network, import_settings, network_from_state, Layout, Observed};
+use super::{schema, validate_config, TYPE_NAME};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::framework::{OpContext, PlanResponse};
 use crate::ports::cluster::{ClusterBackend, TeardownRequest};
@@ -79,8 +80,15 @@ impl StackModel for ClusterModel {
         validate_config(config)
     }
 
-    fn plan(&self, prior: &Value, proposed: &Value, config: &Value) -> PlanResponse {
-        plan(prior, proposed, config)
+    fn plan(
+        &self,
+        backend: Option<&Self::Backend>,
+        prior: &Value,
+        proposed: &Value,
+        config: &Value,
+    ) -> PlanResponse {
+        let cloud = backend.map(|b| b.cluster.as_ref());
+        plan_for(cloud, prior, proposed, config)
     }
 
     fn connect<'a>(&self, ctx: &'a OpContext) -> Result<Connection<'a, Self::Backend>, CloudError> {
@@ -111,6 +119,7 @@ impl StackModel for ClusterModel {
         prior: Option<&ClusterSpec>,
         observed: &mut Observed,
     ) -> Result<(), BackendError> {
+        observed.cloud = Some(Layout(ports.cluster.clone()));
         lifecycle::converge(ports.cluster.as_ref(), ctx, spec, prior, observed).await?;
         delivery::deliver(ports.kube.as_ref(), ctx, spec, prior, observed).await
     }
@@ -126,6 +135,7 @@ impl StackModel for ClusterModel {
         };
         let tags = std::mem::take(&mut snapshot.tags);
         let mut observed = Observed::from_snapshot(snapshot);
+        observed.cloud = Some(Layout(ports.cluster.clone()));
         if let Some(spec) = spec {
             let mut running = spec.clone();
             observed.complete(&mut running);
@@ -147,6 +157,7 @@ impl StackModel for ClusterModel {
         observed.addons = observed.addons.take().or(read.addons);
         observed.group_access = observed.group_access.take().or(read.group_access);
         observed.kube = observed.kube.take().or(read.kube);
+        observed.cloud = observed.cloud.take().or(read.cloud);
         for (name, pool) in read.node_pools {
             observed.node_pools.entry(name).or_insert(pool);
         }

@@ -14,12 +14,12 @@ use paved_value::Value;
 use crate::stack::ComponentRecord;
 
 use crate::ports::cluster::{
-    ControlPlaneState, GroupAccess, IdentityState, NetworkState, NodePoolState, StackSnapshot,
-    Taint,
+    ClusterBackend, ControlPlaneState, GroupAccess, IdentityState, NetworkState, NodePoolState,
+    StackSnapshot, Taint,
 };
 
 use super::config::{ClusterSpec, EncryptionKey, KubernetesVersion, NetworkMode, TaintSpec};
-use super::inventory::{components, ha_report, inventory_value};
+use super::inventory::{components_on, ha_report, inventory_value};
 use super::plan::{render, Outputs};
 use super::schema::schema;
 use crate::ports::key::KeyState;
@@ -28,6 +28,17 @@ use crate::profiles::Profile;
 use crate::stack::plan::{merge_block, read_back};
 use crate::stack::state::string_list;
 use crate::stack::Knowable;
+
+/// The cloud's backend, kept for what it decides without a call (the components
+/// of a spec).
+#[derive(Clone)]
+pub struct Layout(pub std::sync::Arc<dyn ClusterBackend>);
+
+impl std::fmt::Debug for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Layout(cloud backend)")
+    }
+}
 
 /// What the cloud says the stack is, gathered by an apply or a refresh.
 #[derive(Debug, Default, Clone)]
@@ -44,6 +55,10 @@ pub struct Observed {
     pub node_pools: BTreeMap<String, NodePoolState>,
     /// Every component found or made, by inventory key.
     pub components: BTreeMap<String, ComponentRecord>,
+    /// The backend that decides which components a spec stands for (its
+    /// [`ClusterBackend::components`]), set by the apply or read that had it;
+    /// `None`: the reference shape.
+    pub cloud: Option<Layout>,
     /// Managed add-ons and their versions; `None` when not read or ensured.
     pub addons: Option<BTreeMap<String, String>>,
     /// Team access as granted or read; `None` when not known.
@@ -65,6 +80,7 @@ impl Observed {
             control_plane: snapshot.control_plane,
             node_pools: snapshot.node_pools,
             components: BTreeMap::new(),
+            cloud: None,
             addons: Some(
                 snapshot
                     .addons
@@ -159,7 +175,8 @@ impl Observed {
             ),
             Knowable::Unknown => Value::Null,
         };
-        let inventory = match components(spec) {
+        let cloud = self.cloud.as_ref().map(|l| l.0.as_ref());
+        let inventory = match components_on(cloud, spec) {
             Knowable::Known(list) => inventory_value(&list, |c| {
                 self.components
                     .get(&c.key)

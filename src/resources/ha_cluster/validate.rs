@@ -164,11 +164,25 @@ pub fn cluster_name_problem(name: &str) -> Option<String> {
     None
 }
 
+/// A GCP machine type: `series-class-vcpus` (`n2-standard-8`, `e2-highmem-4`), a
+/// shared-core type (`e2-medium`) or a custom one (`n2-custom-4-16384`).
+pub fn is_machine_type(t: &str) -> bool {
+    let parts: Vec<&str> = t.split('-').collect();
+    parts.len() >= 2
+        && parts[0].starts_with(|c: char| c.is_ascii_lowercase())
+        && parts[0].chars().any(|c| c.is_ascii_digit())
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+}
+
 /// Whether `t` has the `family.size` shape of an instance type (`m6i.large`,
 /// `t3.medium`, `m7g.2xlarge`, `c6gn.metal`).
 pub fn is_instance_type(t: &str) -> bool {
     let Some((family, size)) = t.split_once('.') else {
-        return false;
+        return is_machine_type(t);
     };
     let family_ok = family.starts_with(|c: char| c.is_ascii_lowercase())
         && family.chars().any(|c| c.is_ascii_digit())
@@ -503,7 +517,7 @@ fn check_pool(spec: &ClusterSpec, name: &str, pool: &NodePoolSpec, d: &mut Diagn
                 d.attribute_error(
                     types_path.clone().index(index(i)),
                     "Invalid instance type",
-                    format!("\"{t}\" is not an instance type. Write it as family.size, such as \"m6i.large\", \"t3.medium\" or \"m7g.2xlarge\"."),
+                    format!("\"{t}\" is not an instance type. Write it as family.size on AWS, such as \"m6i.large\" or \"t3.medium\", or as a GCP machine type, such as \"n2-standard-8\" or \"e2-medium\"."),
                 );
             }
         }
@@ -771,8 +785,14 @@ mod tests {
             "c6gn.metal",
             "u-6tb1.metal",
             "inf2.xlarge",
+            "n2-standard-8",
+            "e2-medium",
+            "n2-custom-4-16384",
         ] {
             assert!(is_instance_type(ok), "{ok}");
+        }
+        for bad in ["huge", "n2-", "-standard-8", "N2-standard-8"] {
+            assert!(!is_instance_type(bad), "{bad}");
         }
     }
 

@@ -11,7 +11,7 @@ pub use crate::stack::inventory::{inventory_value, Component, HaReport};
 
 use super::config::{DatabaseSpec, EncryptionKey};
 
-use crate::ports::database::Engine;
+use crate::ports::database::{DatabaseBackend, DatabaseShape, Engine};
 
 use crate::ports::database::kind;
 use crate::ports::database::replica_key;
@@ -34,6 +34,34 @@ fn zonal(key: String, kind: &'static str, identity: Knowable<String>) -> Compone
         zone: Knowable::Unknown,
         identity,
     }
+}
+
+/// What the plan knows of the stack, in the port's terms: what a cloud lists its
+/// components from ([`DatabaseBackend::components`]).
+pub fn shape(spec: &DatabaseSpec) -> DatabaseShape {
+    DatabaseShape {
+        name: spec.name.clone(),
+        engine: spec.engine.clone(),
+        engine_version: spec.engine_version.clone(),
+        creates_key: spec
+            .encryption_key
+            .clone()
+            .map(|k| matches!(k, EncryptionKey::Created { .. })),
+        multi_az: spec.multi_az.clone(),
+        read_replicas: spec.read_replicas.clone(),
+        network: spec.network.vpc_id.clone(),
+    }
+}
+
+/// The components on `cloud` (as its backend decides them), or in the reference
+/// shape ([`components`]) when the cloud leaves it to the resource or is unknown.
+pub fn components_on(
+    cloud: Option<&dyn DatabaseBackend>,
+    spec: &DatabaseSpec,
+) -> Knowable<Vec<Component>> {
+    cloud
+        .and_then(|c| c.components(&shape(spec)))
+        .unwrap_or_else(|| components(spec))
 }
 
 /// Every component the spec stands for, in creation order; unknown when a setting

@@ -19,12 +19,13 @@ use paved_value::{Path, Value};
 
 use super::config::{DatabaseSpec, EncryptionKey, NetworkSpec, RestoreSpec};
 
-use super::inventory::{components, ha_report, inventory_value, Component};
+use super::inventory::{components_on, ha_report, inventory_value, Component};
 use super::schema::schema;
 use super::validate;
 use crate::diag::Diagnostics;
 use crate::framework::PlanResponse;
 use crate::ports::database::replica_key;
+use crate::ports::database::DatabaseBackend;
 use crate::schema::declared::keep_prior_values;
 use crate::stack::plan::{
     is_partial, is_protected, keep_prior_tags_all, merge_block, plan_destroy, quoted_name,
@@ -40,10 +41,21 @@ pub fn replacing_paths() -> Vec<Path> {
 /// Plans a create (`prior_state` null), update, or destroy (`proposed_new_state`
 /// null). Errors in the diagnostics mean the plan must not go ahead.
 pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> PlanResponse {
+    plan_for(None, prior_state, proposed_new_state, config)
+}
+
+/// The plan on `cloud`, whose backend decides the components the inventory lists
+/// (see [`components_on`]); `None`: the reference shape.
+pub fn plan_for(
+    cloud: Option<&dyn DatabaseBackend>,
+    prior_state: &Value,
+    proposed_new_state: &Value,
+    config: &Value,
+) -> PlanResponse {
     if proposed_new_state.is_null() {
         return plan_destroy(prior_state, "database", snapshot_note(prior_state));
     }
-    let mut out = plan_change(prior_state, config);
+    let mut out = plan_change_for(cloud, prior_state, config);
     if !prior_state.is_null() && proposed_new_state == prior_state && !out.diagnostics.has_errors()
     {
         // Nothing was changed since the apply: the state is the plan.
@@ -56,6 +68,15 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
 /// Plans a create or update from the configuration (no shortcut for an unchanged
 /// state: [`plan`] adds that).
 pub fn plan_change(prior_state: &Value, config: &Value) -> PlanResponse {
+    plan_change_for(None, prior_state, config)
+}
+
+/// [`plan_change`] on `cloud` (see [`plan_for`]).
+pub fn plan_change_for(
+    cloud: Option<&dyn DatabaseBackend>,
+    prior_state: &Value,
+    config: &Value,
+) -> PlanResponse {
     let mut diags = Diagnostics::new();
     let creating = prior_state.is_null();
     let (spec, read_diags) = DatabaseSpec::from_config(config, prior_state);
@@ -90,9 +111,9 @@ pub fn plan_change(prior_state: &Value, config: &Value) -> PlanResponse {
 
     let outputs = match &prior_spec {
         Some(prior_spec) if requires_replace.is_empty() => {
-            Outputs::on_update(&spec, prior_spec, prior_state)
+            Outputs::on_update(cloud, &spec, prior_spec, prior_state)
         }
-        _ => Outputs::on_create(&spec),
+        _ => Outputs::on_create(cloud, &spec),
     };
     let mut planned_state = merge_block(&block, config, &render(&spec, &outputs));
     if prior_spec.is_some() && requires_replace.is_empty() && !is_partial(prior_state) {
@@ -147,7 +168,7 @@ impl Outputs {
     }
 
     /// Nothing exists yet: ids are unknown; what the spec decides is known.
-    fn on_create(spec: &DatabaseSpec) -> Self {
+    fn on_create(cloud: Option<&dyn DatabaseBackend>, spec: &DatabaseSpec) -> Self {
         Outputs {
             port: known_or_unknown(&spec.port(), |p| Value::from(i64::from(*p))),
             reader_endpoints: match spec.read_replicas {
@@ -158,7 +179,7 @@ impl Outputs {
                 Knowable::Known(0) => Value::Map(BTreeMap::new()),
                 _ => Value::unknown(),
             },
-            inventory: match components(spec) {
+            inventory: match components_on(cloud, spec) {
                 Knowable::Known(list) => inventory_value(&list, |_| Value::unknown()),
                 Knowable::Unknown => Value::unknown(),
             },
@@ -168,7 +189,12 @@ impl Outputs {
     }
 
     /// The database stays: outputs the change does not touch keep their prior values.
-    fn on_update(spec: &DatabaseSpec, prior: &DatabaseSpec, state: &Value) -> Self {
+    fn on_update(
+        cloud: Option<&dyn DatabaseBackend>,
+        spec: &DatabaseSpec,
+        prior: &DatabaseSpec,
+        state: &Value,
+    ) -> Self {
         // What a failed apply left (a partial state) is not what the next apply
         // makes: its outputs are unknown again rather than kept as null.
         let whole = !is_partial(state);
@@ -176,7 +202,7 @@ impl Outputs {
             Some(v) if whole && !v.is_null() => v.clone(),
             _ => Value::unknown(),
         };
-        let create = Outputs::on_create(spec);
+        let create = Outputs::on_create(cloud, spec);
         let same_replicas =
             spec.read_replicas.is_known() && spec.read_replicas == prior.read_replicas;
         Outputs {
@@ -201,8 +227,8 @@ impl Outputs {
                 Some(v) if whole => v.clone(),
                 _ => Value::unknown(),
             },
-            inventory: match components(spec) {
-                Knowable::Known(list) => updated_inventory(&list, prior, state),
+            inventory: match components_on(cloud, spec) {
+                Knowable::Known(list) => updated_inventory(cloud, &list, prior, state),
                 Knowable::Unknown => Value::unknown(),
             },
             ha_report: create.ha_report,
@@ -212,7 +238,12 @@ impl Outputs {
 
 /// The inventory on update: a component whose identity is unchanged keeps its prior
 /// row (id and zone); a new or remade one is unknown until apply.
-fn updated_inventory(list: &[Component], prior: &DatabaseSpec, state: &Value) -> Value {
+fn updated_inventory(
+    cloud: Option<&dyn DatabaseBackend>,
+    list: &[Component],
+    prior: &DatabaseSpec,
+    state: &Value,
+) -> Value {
     let prior_rows: BTreeMap<&str, &Value> = state
         .get_attr("inventory")
         .and_then(Value::as_list)
@@ -220,7 +251,7 @@ fn updated_inventory(list: &[Component], prior: &DatabaseSpec, state: &Value) ->
         .iter()
         .filter_map(|row| Some((row.get_attr("key")?.as_str()?, row)))
         .collect();
-    let prior_identity: BTreeMap<String, Knowable<String>> = components(prior)
+    let prior_identity: BTreeMap<String, Knowable<String>> = components_on(cloud, prior)
         .into_option()
         .unwrap_or_default()
         .into_iter()

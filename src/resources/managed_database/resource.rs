@@ -13,6 +13,7 @@
 //!   a stack without its primary is gone.
 //! - Import takes the instance identifier (the `name`).
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
@@ -21,8 +22,9 @@ use paved_value::Value;
 use super::config::{DatabaseSpec, EncryptionKey};
 use super::config::{DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_UPDATE_TIMEOUT};
 use super::lifecycle;
-use super::state::{import_settings, Observed};
-use super::{plan, schema, validate_config, TYPE_NAME};
+use super::plan::plan_for;
+use super::state::{import_settings, Layout, Observed};
+use super::{schema, validate_config, TYPE_NAME};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::framework::{OpContext, PlanResponse};
 use crate::ports::database::{final_snapshot_name, DatabaseBackend, DeleteRequest};
@@ -50,9 +52,16 @@ pub struct DatabaseModel {
     backend: BackendFactory<dyn DatabaseBackend>,
 }
 
+/// The port the resource drives, held so that what it decides without a call
+/// (the components of a spec) stays with the state it renders.
+pub struct DatabasePorts {
+    /// The cloud's database backend.
+    pub db: Arc<dyn DatabaseBackend>,
+}
+
 #[async_trait]
 impl StackModel for DatabaseModel {
-    type Backend = dyn DatabaseBackend;
+    type Backend = DatabasePorts;
     type Spec = DatabaseSpec;
     type Observed = Observed;
 
@@ -72,12 +81,22 @@ impl StackModel for DatabaseModel {
         validate_config(config)
     }
 
-    fn plan(&self, prior: &Value, proposed: &Value, config: &Value) -> PlanResponse {
-        plan(prior, proposed, config)
+    fn plan(
+        &self,
+        backend: Option<&Self::Backend>,
+        prior: &Value,
+        proposed: &Value,
+        config: &Value,
+    ) -> PlanResponse {
+        plan_for(backend.map(|b| b.db.as_ref()), prior, proposed, config)
     }
 
     fn connect<'a>(&self, ctx: &'a OpContext) -> Result<Connection<'a, Self::Backend>, CloudError> {
-        ports::connect(ctx, &self.backend)
+        let conn = ports::connect(ctx, &self.backend)?;
+        Ok(Connection {
+            backend: Arc::new(DatabasePorts { db: conn.backend }),
+            default_tags: conn.default_tags,
+        })
     }
 
     fn spec_from_config(&self, config: &Value, prior: &Value) -> (DatabaseSpec, Diagnostics) {
@@ -90,26 +109,29 @@ impl StackModel for DatabaseModel {
 
     async fn converge(
         &self,
-        backend: &dyn DatabaseBackend,
+        ports: &DatabasePorts,
         ctx: &StackContext,
         spec: &DatabaseSpec,
         prior: Option<&DatabaseSpec>,
         observed: &mut Observed,
     ) -> Result<(), BackendError> {
-        lifecycle::converge(backend, ctx, spec, prior, observed).await
+        observed.cloud = Some(Layout(ports.db.clone()));
+        lifecycle::converge(ports.db.as_ref(), ctx, spec, prior, observed).await
     }
 
     async fn read_stack(
         &self,
-        backend: &dyn DatabaseBackend,
+        ports: &DatabasePorts,
         ctx: &StackContext,
         _spec: Option<&DatabaseSpec>,
     ) -> Result<Option<ReadBack<Observed>>, BackendError> {
-        let mut snapshot = backend.read_stack(ctx).await.result?;
+        let mut snapshot = ports.db.read_stack(ctx).await.result?;
         let exists = snapshot.instance.is_some();
         let tags = std::mem::take(&mut snapshot.tags);
+        let mut observed = Observed::from_snapshot(snapshot);
+        observed.cloud = Some(Layout(ports.db.clone()));
         Ok(Some(ReadBack {
-            observed: Observed::from_snapshot(snapshot),
+            observed,
             tags,
             exists,
         }))
@@ -129,17 +151,17 @@ impl StackModel for DatabaseModel {
 
     async fn retag(
         &self,
-        backend: &dyn DatabaseBackend,
+        ports: &DatabasePorts,
         ctx: &StackContext,
         components: &[ComponentRecord],
         removed: &[String],
     ) -> Result<(), BackendError> {
-        backend.retag(ctx, components, removed).await.result
+        ports.db.retag(ctx, components, removed).await.result
     }
 
     async fn destroy(
         &self,
-        backend: &dyn DatabaseBackend,
+        ports: &DatabasePorts,
         ctx: &StackContext,
         spec: &DatabaseSpec,
     ) -> Result<TeardownReport, BackendError> {
@@ -152,7 +174,7 @@ impl StackModel for DatabaseModel {
                 Knowable::Known(EncryptionKey::Created { .. })
             ),
         };
-        backend.delete_stack(ctx, &request).await.result
+        ports.db.delete_stack(ctx, &request).await.result
     }
 
     fn applied_state(

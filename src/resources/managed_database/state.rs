@@ -10,12 +10,12 @@ use paved_value::Value;
 use crate::stack::ComponentRecord;
 
 use crate::ports::database::{
-    DatabaseSnapshot, InstanceState, ParameterGroupState, ReplicaState, SecurityGroupState,
-    SubnetGroupState,
+    DatabaseBackend, DatabaseSnapshot, InstanceState, ParameterGroupState, ReplicaState,
+    SecurityGroupState, SubnetGroupState,
 };
 
 use super::config::{DatabaseSpec, EncryptionKey};
-use super::inventory::{components, ha_report, inventory_value};
+use super::inventory::{components_on, ha_report, inventory_value};
 use super::plan::{render, replica_name, Outputs};
 use super::schema::schema;
 use crate::ports::database::Engine;
@@ -24,6 +24,17 @@ use crate::profiles::Profile;
 use crate::stack::plan::{merge_block, read_back};
 use crate::stack::state::string_list;
 use crate::stack::Knowable;
+
+/// The cloud's backend, kept for what it decides without a call (the components
+/// of a spec).
+#[derive(Clone)]
+pub struct Layout(pub std::sync::Arc<dyn DatabaseBackend>);
+
+impl std::fmt::Debug for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Layout(cloud backend)")
+    }
+}
 
 /// What the cloud says the database stack is.
 #[derive(Debug, Default, Clone)]
@@ -42,6 +53,10 @@ pub struct Observed {
     pub replicas: BTreeMap<u32, ReplicaState>,
     /// Every component, by inventory key.
     pub components: BTreeMap<String, ComponentRecord>,
+    /// The backend that decides which components a spec stands for (its
+    /// [`DatabaseBackend::components`]), set by the apply or read that had it;
+    /// `None`: the reference shape.
+    pub cloud: Option<Layout>,
 }
 
 impl Observed {
@@ -55,6 +70,7 @@ impl Observed {
             instance: s.instance,
             replicas: s.replicas,
             components: BTreeMap::new(),
+            cloud: None,
         };
         o.absorb(s.components);
         o
@@ -77,6 +93,7 @@ impl Observed {
         self.security_group = self.security_group.take().or(other.security_group);
         self.parameter_group = self.parameter_group.take().or(other.parameter_group);
         self.instance = self.instance.take().or(other.instance);
+        self.cloud = self.cloud.take().or(other.cloud);
         for (i, r) in other.replicas {
             self.replicas.entry(i).or_insert(r);
         }
@@ -101,7 +118,8 @@ impl Observed {
         let text = |v: Option<&str>| v.map_or(Value::Null, Value::from);
         let name = spec.name.known().cloned().unwrap_or_default();
         let wanted = spec.read_replicas.known().copied().unwrap_or(0);
-        let inventory = match components(spec) {
+        let cloud = self.cloud.as_ref().map(|l| l.0.as_ref());
+        let inventory = match components_on(cloud, spec) {
             Knowable::Known(mut list) => {
                 // The zone each component runs in, as the cloud reports it.
                 for c in &mut list {

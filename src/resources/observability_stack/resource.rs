@@ -63,7 +63,13 @@ impl StackModel for ObservabilityModel {
         validate_config(config)
     }
 
-    fn plan(&self, prior: &Value, proposed: &Value, config: &Value) -> PlanResponse {
+    fn plan(
+        &self,
+        _backend: Option<&Self::Backend>,
+        prior: &Value,
+        proposed: &Value,
+        config: &Value,
+    ) -> PlanResponse {
         plan(prior, proposed, config)
     }
 

@@ -1,0 +1,360 @@
+//! `paved_zones` and `paved_ha_cluster` on GCP, end to end: real Terraform 1.15.5
+//! drives the provider against the GCP stand-in (`paved-gcp-fake`, in process), and
+//! the Google Cloud CLI judges what was built (`gcloud container clusters
+//! describe`). One production stack goes through apply (a regional cluster created
+//! with its pools inline: no default pool), an empty plan (and the calls of that
+//! refresh), a pool change in place, deletion protection refusing destroy, and a
+//! destroy after which the stand-in holds nothing of the stack.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use paved_testbed::gcp::{FaultPlan, GcpFake, GcpFakeConfig, GcpFakeHandle};
+use serde_json::Value;
+
+use crate::support::{Terraform, Workspace, TERRAFORM};
+
+const PROJECT: &str = "paved-test";
+const REGION: &str = "europe-west2";
+
+fn config(url: &str, protected: bool, spot_max: u32, spot_label: &str) -> String {
+    format!(
+        r#"{TERRAFORM}
+provider "paved" {{
+  cloud = "gcp"
+  gcp {{
+    project      = "{PROJECT}"
+    region       = "{REGION}"
+    endpoint_url = "{url}"
+    access_token = "test-token"
+  }}
+}}
+
+data "paved_zones" "here" {{}}
+
+resource "paved_ha_cluster" "prod" {{
+  delivery            = "gitops"
+  gitops_path         = "gitops"
+  name                = "shop"
+  profile             = "production"
+  kubernetes_version  = "1.31"
+  deletion_protection = {protected}
+  # GKE sizes node pools itself: no cluster-autoscaler in the cluster.
+  baseline = {{ autoscaler = false }}
+
+  node_pools = {{
+    system = {{
+      instance_types = ["e2-standard-4"]
+      min_size       = 3
+      max_size       = 9
+    }}
+    spot = {{
+      capacity       = "spot"
+      instance_types = ["n2-standard-8"]
+      min_size       = 3
+      max_size       = {spot_max}
+      labels         = {{ workload = "{spot_label}" }}
+      taints         = [{{ key = "spot", value = "true", effect = "NoSchedule" }}]
+    }}
+  }}
+}}
+
+output "zones" {{ value = data.paved_zones.here.names }}
+output "endpoint" {{ value = paved_ha_cluster.prod.endpoint }}
+output "node_pool_status" {{ value = paved_ha_cluster.prod.node_pool_status }}
+output "cluster_zones" {{ value = paved_ha_cluster.prod.zones }}
+output "platform" {{ value = paved_ha_cluster.prod.connection.platform }}
+"#
+    )
+}
+
+/// The stand-in's objects that belong to stack `shop`.
+fn leftovers(fake: &GcpFakeHandle) -> Vec<String> {
+    let state = fake.state();
+    let mut out = Vec::new();
+    for (service, collection) in [
+        ("compute", "networks"),
+        ("compute", "subnetworks"),
+        ("compute", "routers"),
+        ("compute", "addresses"),
+        ("gke", "clusters"),
+    ] {
+        for item in state[service][collection].as_array().into_iter().flatten() {
+            let name = item["name"].as_str().unwrap_or_default();
+            if name.contains("shop") {
+                out.push(format!("{service}/{collection}/{name}"));
+            }
+        }
+    }
+    out
+}
+
+/// `gcloud ARGS` against the stand-in, with an isolated configuration; `None` when
+/// gcloud is absent (and PAVED_REQUIRE_TOOLS is not set).
+fn gcloud(fake: &GcpFakeHandle, dir: &Path, args: &[&str]) -> Option<Value> {
+    if Command::new("gcloud").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("PAVED_REQUIRE_TOOLS").is_err(),
+            "gcloud is required (PAVED_REQUIRE_TOOLS is set)"
+        );
+        eprintln!("gcloud not found: skipping its judgement");
+        return None;
+    }
+    let token = dir.join("gcloud-token");
+    std::fs::write(&token, "test-token").expect("token file");
+    let config = dir.join("gcloud-config");
+    let url = format!("{}/", fake.url());
+    let out = Command::new("gcloud")
+        .args(args)
+        .args(["--format=json", "--project", PROJECT])
+        .env("CLOUDSDK_CONFIG", &config)
+        .env("CLOUDSDK_CORE_DISABLE_PROMPTS", "1")
+        .env("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", &token)
+        .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER", &url)
+        .env(
+            "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE",
+            format!("{url}compute/v1/"),
+        )
+        .output()
+        .expect("run gcloud");
+    assert!(
+        out.status.success(),
+        "gcloud {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("gcloud prints JSON"))
+}
+
+#[test]
+fn production_gke_cluster_lifecycle() {
+    let fake = GcpFake::start(GcpFakeConfig::default().with_operation_polls(1))
+        .expect("start the GCP stand-in");
+    let url = fake.url();
+    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+    ws.write_file("main.tf", &config(&url, true, 20, "batch"));
+    ws.init();
+
+    // Apply.
+    let started = Instant::now();
+    ws.apply();
+    eprintln!(
+        "[figures] GKE apply: {:.2?}, {} calls",
+        started.elapsed(),
+        fake.request_counts().total
+    );
+    let outputs = ws.output_json();
+    let zones: Vec<&str> = outputs["zones"]["value"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        zones,
+        ["europe-west2-a", "europe-west2-b", "europe-west2-c"],
+        "{outputs:#}"
+    );
+    assert_eq!(outputs["platform"]["value"], "gke", "{outputs:#}");
+    assert!(
+        outputs["endpoint"]["value"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("https://")),
+        "{outputs:#}"
+    );
+    let status = &outputs["node_pool_status"]["value"];
+    assert_eq!(status["system"], "RUNNING", "{outputs:#}");
+    assert_eq!(status["spot"], "RUNNING", "{outputs:#}");
+
+    // What was built, as the stand-in holds it.
+    let cluster = fake
+        .cluster_json(PROJECT, REGION, "shop")
+        .expect("the cluster exists");
+    let pools: Vec<&str> = cluster["nodePools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(
+        !pools.contains(&"default-pool"),
+        "no default pool: {pools:?}"
+    );
+    assert_eq!(pools.len(), 2, "{pools:?}");
+    assert_eq!(cluster["privateClusterConfig"]["enablePrivateNodes"], true);
+    assert_eq!(
+        cluster["controlPlaneEndpointsConfig"]["ipEndpointsConfig"]["enablePublicEndpoint"],
+        false
+    );
+    assert_eq!(cluster["masterAuthorizedNetworksConfig"]["enabled"], true);
+    assert_eq!(
+        cluster["networkConfig"]["datapathProvider"],
+        "ADVANCED_DATAPATH"
+    );
+    assert_eq!(cluster["databaseEncryption"]["state"], "ENCRYPTED");
+    assert_eq!(
+        cluster["workloadIdentityConfig"]["workloadPool"],
+        format!("{PROJECT}.svc.id.goog")
+    );
+
+    // gcloud reads the same cluster.
+    if let Some(described) = gcloud(
+        &fake,
+        &ws.dir(),
+        &[
+            "container",
+            "clusters",
+            "describe",
+            "shop",
+            "--region",
+            REGION,
+        ],
+    ) {
+        assert_eq!(described["name"], "shop");
+        assert_eq!(
+            described["locations"].as_array().map(Vec::len),
+            Some(3),
+            "{described:#}"
+        );
+        assert_eq!(described["shieldedNodes"]["enabled"], true, "{described:#}");
+        assert_eq!(
+            described["releaseChannel"]["channel"], "REGULAR",
+            "{described:#}"
+        );
+        let listed = gcloud(
+            &fake,
+            &ws.dir(),
+            &[
+                "container",
+                "node-pools",
+                "list",
+                "--cluster",
+                "shop",
+                "--region",
+                REGION,
+            ],
+        )
+        .expect("gcloud ran once already");
+        let spot = listed
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["config"]["spot"] == true)
+            .expect("a spot pool");
+        assert_eq!(spot["autoscaling"]["totalMaxNodeCount"], 20, "{spot:#}");
+        assert_eq!(
+            spot["config"]["taints"][0]["effect"], "NO_SCHEDULE",
+            "{spot:#}"
+        );
+    }
+
+    // The next plan is empty; count the refresh's calls.
+    fake.reset_counts();
+    let started = Instant::now();
+    ws.assert_no_changes();
+    let counts = fake.request_counts();
+    eprintln!(
+        "[figures] GKE plan (refresh): {:.2?}, {} calls: {:?}",
+        started.elapsed(),
+        counts.total,
+        counts.by_call
+    );
+    // Seven reads of the stack, the project's number once, and paved_zones' list.
+    assert!(
+        counts.total <= 10,
+        "refresh made {} calls: {:?}",
+        counts.total,
+        counts.by_call
+    );
+
+    // A pool change in place: the spot pool's bounds and a label.
+    ws.write_file("main.tf", &config(&url, true, 30, "analytics"));
+    let plan = ws.plan(&[]);
+    assert!(
+        plan.stdout.contains("1 to change"),
+        "an in-place update:\n{plan}"
+    );
+    assert!(
+        !plan.stdout.contains("must be replaced"),
+        "no replacement:\n{plan}"
+    );
+    ws.apply();
+    let cluster = fake.cluster_json(PROJECT, REGION, "shop").expect("cluster");
+    let spot = cluster["nodePools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["config"]["spot"] == true)
+        .cloned()
+        .expect("spot pool");
+    assert_eq!(spot["autoscaling"]["totalMaxNodeCount"], 30, "{spot:#}");
+    assert_eq!(
+        spot["config"]["labels"]["workload"], "analytics",
+        "{spot:#}"
+    );
+    ws.assert_no_changes();
+
+    // Import by name after forgetting the resource: the plan after it changes only
+    // what the cloud cannot tell (the delivery settings), then nothing.
+    ws.run_ok(&["state", "rm", "paved_ha_cluster.prod"]);
+    ws.run_ok(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "paved_ha_cluster.prod",
+        "shop",
+    ]);
+    let plan = ws.plan(&[]);
+    assert!(!plan.stdout.contains("must be replaced"), "{plan}");
+    ws.apply();
+    ws.assert_no_changes();
+
+    // Deletion protection holds.
+    let refused = ws.run_err(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(
+        refused.combined().contains("deletion_protection"),
+        "destroy refused naming the setting:\n{refused}"
+    );
+    assert!(fake.cluster_json(PROJECT, REGION, "shop").is_some());
+
+    // Off, then destroy: nothing of the stack is left.
+    ws.write_file("main.tf", &config(&url, false, 30, "analytics"));
+    ws.apply();
+    ws.destroy();
+    assert_eq!(
+        leftovers(&fake),
+        Vec::<String>::new(),
+        "destroy leaves nothing behind"
+    );
+}
+
+#[test]
+fn gke_stack_applies_and_destroys_through_throttling_and_unavailability() {
+    let fake = GcpFake::start(GcpFakeConfig::default().with_operation_polls(1))
+        .expect("start the GCP stand-in");
+    let url = fake.url();
+    // One call in five answers 429 RESOURCE_EXHAUSTED, then one in five 503.
+    fake.set_faults(FaultPlan::quota(0.2).with_seed(11));
+    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+    ws.write_file("main.tf", &config(&url, false, 20, "batch"));
+    ws.init();
+    ws.apply();
+    fake.set_faults(FaultPlan::unavailable(0.2).with_seed(12));
+    ws.assert_no_changes();
+    ws.destroy();
+    let counts = fake.request_counts();
+    eprintln!(
+        "[figures] GKE lifecycle under faults: {} calls, {} answered with an injected fault",
+        counts.total, counts.faults_injected
+    );
+    assert!(
+        counts.faults_injected > 0,
+        "faults were injected: {counts:?}"
+    );
+    fake.set_faults(FaultPlan::none());
+    assert_eq!(
+        leftovers(&fake),
+        Vec::<String>::new(),
+        "destroy leaves nothing behind"
+    );
+}

@@ -1,0 +1,366 @@
+//! `paved_managed_database` on GCP, end to end: real Terraform 1.15.5 drives the
+//! provider against the GCP stand-in (`paved-gcp-fake`, in process). The network
+//! (a VPC with two subnetworks, as a `paved_ha_cluster` would leave it) is made
+//! over HTTP first. A production PostgreSQL database (private IP only, regional,
+//! point-in-time recovery, CMEK, a read replica, deletion protection) goes through
+//! apply, an empty plan (and the calls of that refresh), a storage change in
+//! place, deletion protection refusing destroy, then protection off and a destroy
+//! after which the stand-in holds nothing of the stack but the final backup and
+//! the key KMS never deletes. The generated password, read from Secret Manager,
+//! appears nowhere in the state, a saved plan or Terraform's output.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Instant;
+
+use base64::Engine as _;
+use paved_testbed::gcp::{GcpFake, GcpFakeConfig, GcpFakeHandle};
+use serde_json::{json, Value};
+
+use crate::support::{Terraform, Workspace, TERRAFORM};
+
+const PROJECT: &str = "paved-test";
+const REGION: &str = "europe-west2";
+const NETWORK: &str = "paved-shop";
+
+fn config(url: &str, protected: bool, size: u32) -> String {
+    format!(
+        r#"{TERRAFORM}
+provider "paved" {{
+  cloud = "gcp"
+  gcp {{
+    project      = "{PROJECT}"
+    region       = "{REGION}"
+    endpoint_url = "{url}"
+    access_token = "test-token"
+  }}
+}}
+
+resource "paved_managed_database" "orders" {{
+  name                = "orders"
+  profile             = "production"
+  engine              = "postgres"
+  deletion_protection = {protected}
+  storage             = {{ size_gb = {size} }}
+  backup              = {{ retention_days = 14 }}
+  parameters          = {{ log_min_duration_statement = "500" }}
+  network = {{
+    vpc_id     = "{NETWORK}"
+    subnet_ids = ["{NETWORK}-a", "{NETWORK}-b"]
+  }}
+}}
+
+output "endpoint" {{ value = paved_managed_database.orders.endpoint }}
+output "secret" {{ value = paved_managed_database.orders.master_secret_arn }}
+output "replicas" {{ value = paved_managed_database.orders.replica_status }}
+"#
+    )
+}
+
+/// One HTTP/1.1 request to the stand-in; the answer's JSON body.
+fn http(fake: &GcpFakeHandle, method: &str, path: &str, body: Option<&Value>) -> Value {
+    let mut s = TcpStream::connect(("127.0.0.1", fake.port())).expect("connect to the stand-in");
+    let payload = body.map(Value::to_string).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer test-token\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        payload.len()
+    )
+    .expect("send");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("read");
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    assert!(
+        head.starts_with("HTTP/1.1 2"),
+        "{method} {path}: {head}\n{body}"
+    );
+    // A chunked body: keep what lies between the first `{` and the last `}`.
+    let start = body.find('{').unwrap_or(0);
+    let end = body.rfind('}').map_or(body.len(), |e| e + 1);
+    serde_json::from_str(&body[start..end]).unwrap_or(Value::Null)
+}
+
+/// The network a cluster would have made: a VPC and two subnetworks.
+fn make_network(fake: &GcpFakeHandle) {
+    http(
+        fake,
+        "POST",
+        &format!("/compute/v1/projects/{PROJECT}/global/networks"),
+        Some(&json!({"name": NETWORK, "autoCreateSubnetworks": false})),
+    );
+    for (suffix, cidr) in [("a", "10.0.0.0/20"), ("b", "10.0.16.0/20")] {
+        http(
+            fake,
+            "POST",
+            &format!("/compute/v1/projects/{PROJECT}/regions/{REGION}/subnetworks"),
+            Some(&json!({
+                "name": format!("{NETWORK}-{suffix}"),
+                "ipCidrRange": cidr,
+                "network": format!("projects/{PROJECT}/global/networks/{NETWORK}"),
+                "region": REGION,
+            })),
+        );
+    }
+}
+
+/// The stack's objects the stand-in still holds.
+fn leftovers(fake: &GcpFakeHandle) -> Vec<String> {
+    let state = fake.state();
+    let mut out = Vec::new();
+    for inst in state["sql"]["instances"].as_array().into_iter().flatten() {
+        out.push(format!("sql/{}", inst["instance"]["name"]));
+    }
+    for c in state["networking"]["connections"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        out.push(format!("connection/{}", c["network"]));
+    }
+    for a in state["compute"]["globalAddresses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let name = a["name"].as_str().unwrap_or_default();
+        if name.contains("orders") {
+            out.push(format!("address/{name}"));
+        }
+    }
+    for s in state["secrets"]["secrets"].as_array().into_iter().flatten() {
+        out.push(format!("secret/{}", s["secret"]["name"]));
+    }
+    for k in state["kms"]["cryptoKeys"].as_array().into_iter().flatten() {
+        let enabled = k["versions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|v| v["state"] == "ENABLED");
+        if enabled {
+            out.push(format!("key/{}", k["key"]["name"]));
+        }
+    }
+    out
+}
+
+#[test]
+fn production_cloud_sql_lifecycle() {
+    let fake = GcpFake::start(GcpFakeConfig::default().with_operation_polls(1))
+        .expect("start the GCP stand-in");
+    let url = fake.url();
+    make_network(&fake);
+    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+    ws.write_file("main.tf", &config(&url, true, 50));
+    ws.init();
+
+    // Apply.
+    fake.reset_counts();
+    let started = Instant::now();
+    let applied = ws.apply();
+    eprintln!(
+        "[figures] Cloud SQL apply: {:.2?}, {} calls",
+        started.elapsed(),
+        fake.request_counts().total
+    );
+    let outputs = ws.output_json();
+    let endpoint = outputs["endpoint"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        endpoint.starts_with("10.100."),
+        "a private IP from the reserved range: {outputs:#}"
+    );
+    let secret = outputs["secret"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        secret,
+        format!("projects/{PROJECT}/secrets/paved-orders-db-password")
+    );
+    assert_eq!(
+        outputs["replicas"]["value"]["orders-replica-0"], "available",
+        "{outputs:#}"
+    );
+
+    // The inventory: Cloud SQL's components, each with the id the cloud gave it.
+    let tf_state = ws.state_json();
+    let attrs = &tf_state["resources"][0]["instances"][0]["attributes"];
+    let rows: Vec<(String, bool)> = attrs["inventory"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap_or_default().to_owned(),
+                r["id"].as_str().is_some_and(|id| !id.is_empty()),
+            )
+        })
+        .collect();
+    let keys: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "kms_key",
+            "peering_range",
+            "service_connection",
+            "master_secret",
+            "instance",
+            "replica.0"
+        ],
+        "{attrs:#}"
+    );
+    assert!(
+        rows.iter().all(|(_, has_id)| *has_id),
+        "every row has an id: {rows:?}"
+    );
+
+    // What was built, as the stand-in holds it.
+    let inst = http(
+        &fake,
+        "GET",
+        &format!("/v1/projects/{PROJECT}/instances/orders"),
+        None,
+    );
+    let s = &inst["settings"];
+    assert_eq!(inst["databaseVersion"], "POSTGRES_16", "{inst:#}");
+    assert_eq!(s["tier"], "db-custom-2-8192", "{inst:#}");
+    assert_eq!(s["availabilityType"], "REGIONAL");
+    assert_eq!(s["ipConfiguration"]["ipv4Enabled"], false);
+    assert_eq!(s["ipConfiguration"]["sslMode"], "ENCRYPTED_ONLY");
+    assert_eq!(
+        s["ipConfiguration"]["privateNetwork"],
+        format!("projects/{PROJECT}/global/networks/{NETWORK}")
+    );
+    assert_eq!(s["backupConfiguration"]["pointInTimeRecoveryEnabled"], true);
+    assert_eq!(
+        s["backupConfiguration"]["backupRetentionSettings"]["retainedBackups"],
+        14
+    );
+    assert_eq!(s["deletionProtectionEnabled"], true);
+    assert_eq!(s["userLabels"]["paved-stack"], "orders");
+    assert_eq!(s["databaseFlags"][0]["name"], "log_min_duration_statement");
+    assert!(
+        inst["diskEncryptionConfiguration"]["kmsKeyName"]
+            .as_str()
+            .is_some_and(|k| k.ends_with("/keyRings/paved-orders/cryptoKeys/database-storage")),
+        "{inst:#}"
+    );
+    let replica = http(
+        &fake,
+        "GET",
+        &format!("/v1/projects/{PROJECT}/instances/orders-replica-0"),
+        None,
+    );
+    assert_eq!(replica["masterInstanceName"], "orders", "{replica:#}");
+    assert_ne!(
+        replica["gceZone"], inst["gceZone"],
+        "the replica is in another zone"
+    );
+
+    // The password: in Secret Manager only.
+    let access = http(
+        &fake,
+        "GET",
+        &format!("/v1/projects/{PROJECT}/secrets/paved-orders-db-password/versions/latest:access"),
+        None,
+    );
+    let password = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(access["payload"]["data"].as_str().expect("payload"))
+            .expect("base64"),
+    )
+    .expect("text");
+    assert_eq!(password.len(), 32);
+
+    // The next plan is empty; count the refresh's calls.
+    fake.reset_counts();
+    let started = Instant::now();
+    ws.assert_no_changes();
+    let counts = fake.request_counts();
+    eprintln!(
+        "[figures] Cloud SQL plan (refresh): {:.2?}, {} calls: {:?}",
+        started.elapsed(),
+        counts.total,
+        counts.by_call
+    );
+    assert!(
+        counts.total <= 4,
+        "refresh made {} calls: {:?}",
+        counts.total,
+        counts.by_call
+    );
+
+    // A change in place: storage grows.
+    ws.write_file("main.tf", &config(&url, true, 100));
+    let plan = ws.plan(&["-out=grow.tfplan"]);
+    assert!(
+        plan.stdout.contains("1 to change"),
+        "an in-place update:\n{plan}"
+    );
+    assert!(
+        !plan.stdout.contains("must be replaced"),
+        "no replacement:\n{plan}"
+    );
+    let shown = ws.run_ok(&["show", "-json", "grow.tfplan"]);
+    let grown = ws.run_ok(&["apply", "-auto-approve", "-no-color", "grow.tfplan"]);
+    let inst = http(
+        &fake,
+        "GET",
+        &format!("/v1/projects/{PROJECT}/instances/orders"),
+        None,
+    );
+    assert_eq!(inst["settings"]["dataDiskSizeGb"], "100", "{inst:#}");
+    ws.assert_no_changes();
+
+    // Deletion protection holds.
+    let refused = ws.run_err(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(
+        refused.combined().contains("deletion_protection"),
+        "destroy refused naming the setting:\n{refused}"
+    );
+    assert!(leftovers(&fake).iter().any(|l| l.contains("orders")));
+
+    // Off, then destroy: nothing of the stack is left but the final backup.
+    ws.write_file("main.tf", &config(&url, false, 100));
+    ws.apply();
+    let destroyed = ws.destroy();
+    assert_eq!(
+        leftovers(&fake),
+        Vec::<String>::new(),
+        "destroy leaves nothing behind"
+    );
+    let state = fake.state();
+    let finals: Vec<&Value> = state["sql"]["backups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"] == "FINAL")
+        .collect();
+    assert_eq!(
+        finals.len(),
+        1,
+        "one final backup: {:#}",
+        state["sql"]["backups"]
+    );
+    assert!(finals[0]["description"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("orders-final-")));
+
+    // The password never reached Terraform.
+    let tf_state = std::fs::read_to_string(ws.dir().join("terraform.tfstate")).unwrap_or_default();
+    let backup =
+        std::fs::read_to_string(ws.dir().join("terraform.tfstate.backup")).unwrap_or_default();
+    for (what, text) in [
+        ("the state", tf_state.as_str()),
+        ("the state backup", backup.as_str()),
+        ("the saved plan", shown.stdout.as_str()),
+        ("apply", &applied.combined()),
+        ("the grow apply", &grown.combined()),
+        ("destroy", &destroyed.combined()),
+    ] {
+        assert!(!text.contains(&password), "the password is in {what}");
+    }
+}
