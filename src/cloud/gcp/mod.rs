@@ -9,6 +9,7 @@ pub mod call;
 pub mod clients;
 pub mod cluster;
 pub mod database;
+pub mod kms;
 pub mod kube_token;
 pub mod labels;
 pub mod policy;

@@ -101,20 +101,8 @@ impl GcpClusterBackend {
         )
         .map_err(|f| f.into_backend_error("IAM", "reading the nodes' account"))?;
 
-        let kms = self
-            .clients
-            .kms()
-            .await
-            .map_err(|f| f.into_backend_error("Cloud KMS", "reading the key"))?;
         let key_name = self.key_name(ctx)?;
-        let key = unless_gone(
-            gax(ctx, "cryptoKeys.get", || {
-                kms.get_crypto_key().set_name(key_name.clone()).send()
-            })
-            .await,
-        )
-        .map_err(|f| f.into_backend_error("Cloud KMS", "reading the key"))?
-        .filter(super::key::primary_enabled);
+        let key = self.clients.key_usable(ctx, &key_name).await?;
 
         if let (Some(n), Some(s)) = (&net, &sub) {
             let zones: Vec<String> = cluster
@@ -175,7 +163,7 @@ impl GcpClusterBackend {
                 storage_driver_identity: None,
             });
         }
-        if key.is_some() {
+        if key {
             snap.components.push(record("kms_key", KMS_KEY, &key_name));
             snap.key = Some(KeyState {
                 id: key_name.clone(),
