@@ -90,9 +90,10 @@ fn leftovers(fake: &GcpFakeHandle) -> Vec<String> {
     out
 }
 
-/// `gcloud ARGS` against the stand-in, with an isolated configuration; `None` when
-/// gcloud is absent (and PAVED_REQUIRE_TOOLS is not set).
-fn gcloud(fake: &GcpFakeHandle, dir: &Path, args: &[&str]) -> Option<Value> {
+/// `gcloud ARGS` against the stand-in (GKE, Compute and Cloud SQL pointed at it),
+/// with an isolated configuration; `None` when gcloud is absent (and
+/// PAVED_REQUIRE_TOOLS is not set).
+pub(crate) fn gcloud(fake: &GcpFakeHandle, dir: &Path, args: &[&str]) -> Option<Value> {
     if Command::new("gcloud").arg("--version").output().is_err() {
         assert!(
             std::env::var("PAVED_REQUIRE_TOOLS").is_err(),
@@ -112,6 +113,7 @@ fn gcloud(fake: &GcpFakeHandle, dir: &Path, args: &[&str]) -> Option<Value> {
         .env("CLOUDSDK_CORE_DISABLE_PROMPTS", "1")
         .env("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE", &token)
         .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER", &url)
+        .env("CLOUDSDK_API_ENDPOINT_OVERRIDES_SQL", &url)
         .env(
             "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE",
             format!("{url}compute/v1/"),
@@ -320,7 +322,9 @@ fn production_gke_cluster_lifecycle() {
     // Off, then destroy: nothing of the stack is left.
     ws.write_file("main.tf", &config(&url, false, 30, "analytics"));
     ws.apply();
+    let started = Instant::now();
     ws.destroy();
+    eprintln!("[figures] GKE destroy: {:.2?}", started.elapsed());
     assert_eq!(
         leftovers(&fake),
         Vec::<String>::new(),

@@ -185,6 +185,40 @@ fn production_cloud_sql_lifecycle() {
         "{outputs:#}"
     );
 
+    // gcloud, an independent client, reads what paved built.
+    if let Some(described) = crate::gcp_cluster::gcloud(
+        &fake,
+        &ws.dir(),
+        &["sql", "instances", "describe", "orders"],
+    ) {
+        assert_eq!(
+            described["settings"]["availabilityType"], "REGIONAL",
+            "{described:#}"
+        );
+        assert_eq!(
+            described["settings"]["ipConfiguration"]["ipv4Enabled"], false,
+            "{described:#}"
+        );
+        assert_eq!(
+            described["settings"]["ipConfiguration"]["sslMode"], "ENCRYPTED_ONLY",
+            "{described:#}"
+        );
+        assert_eq!(
+            described["settings"]["deletionProtectionEnabled"], true,
+            "{described:#}"
+        );
+        assert_eq!(
+            described["settings"]["backupConfiguration"]["pointInTimeRecoveryEnabled"], true,
+            "{described:#}"
+        );
+        assert!(
+            described["diskEncryptionConfiguration"]["kmsKeyName"]
+                .as_str()
+                .is_some_and(|k| k.ends_with("/cryptoKeys/database-storage")),
+            "{described:#}"
+        );
+    }
+
     // The inventory: Cloud SQL's components, each with the id the cloud gave it.
     let tf_state = ws.state_json();
     let attrs = &tf_state["resources"][0]["instances"][0]["attributes"];
