@@ -13,7 +13,9 @@ use std::time::Instant;
 use paved_testbed::gcp::{FaultPlan, GcpFake, GcpFakeConfig, GcpFakeHandle};
 use serde_json::Value;
 
-use crate::support::{Terraform, Workspace, TERRAFORM};
+use paved_testbed::kube::{KubeFake, KubeFakeConfig};
+
+use crate::support::{hcl_string, Terraform, Workspace, TERRAFORM};
 
 const PROJECT: &str = "paved-test";
 const REGION: &str = "europe-west2";
@@ -358,6 +360,42 @@ fn gke_stack_applies_and_destroys_through_throttling_and_unavailability() {
     fake.set_faults(FaultPlan::none());
     assert_eq!(
         leftovers(&fake),
+        Vec::<String>::new(),
+        "destroy leaves nothing behind"
+    );
+}
+
+#[test]
+fn baseline_reaches_gke_with_the_access_token() {
+    let gcp = GcpFake::start(GcpFakeConfig::default().with_operation_polls(1))
+        .expect("start the GCP stand-in");
+    // The cluster's API: the Kubernetes stand-in, accepting the provider's GCP
+    // access token as GKE accepts the caller's OAuth token.
+    let kube = KubeFake::start(KubeFakeConfig::default().with_static_token("test-token"))
+        .expect("start the Kubernetes stand-in");
+    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+    let config = config(&gcp.url(), false, 20, "batch").replace(
+        "  delivery            = \"gitops\"\n  gitops_path         = \"gitops\"\n",
+        &format!(
+            "  kubernetes_api = {{\n    url            = {}\n    ca_certificate = {}\n  }}\n",
+            hcl_string(&kube.url()),
+            hcl_string(kube.ca_pem())
+        ),
+    );
+    assert!(config.contains("kubernetes_api"), "{config}");
+    ws.write_file("main.tf", &config);
+    ws.init();
+    ws.apply();
+    let class = kube
+        .object("storage.k8s.io", "v1", "storageclasses", "", "gp3")
+        .expect("the baseline's storage class reached the cluster");
+    assert_eq!(class["provisioner"], "pd.csi.storage.gke.io", "{class:#}");
+    let counts = kube.request_counts();
+    eprintln!("[figures] GKE baseline: {counts:?}");
+    ws.assert_no_changes();
+    ws.destroy();
+    assert_eq!(
+        leftovers(&gcp),
         Vec::<String>::new(),
         "destroy leaves nothing behind"
     );
