@@ -450,6 +450,13 @@ pub trait ClusterBackend: Send + Sync {
         None
     }
 
+    /// The platform's word for what this cloud builds (`eks`, `gke`), known without
+    /// a call: what runs in the cluster depends on it (GKE sizes pools itself, so no
+    /// cluster-autoscaler). `None`: the reference platform (EKS).
+    fn platform(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Ensures the network: builds or adopts the VPC, subnets per zone and tier,
     /// internet gateway, NAT gateways and route tables (or checks an existing
     /// network). When zones are to be chosen, picks them and reports them in

@@ -42,8 +42,6 @@ resource "paved_ha_cluster" "prod" {{
   profile             = "production"
   kubernetes_version  = "1.31"
   deletion_protection = {protected}
-  # GKE sizes node pools itself: no cluster-autoscaler in the cluster.
-  baseline = {{ autoscaler = false }}
 
   node_pools = {{
     system = {{

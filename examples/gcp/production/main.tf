@@ -29,9 +29,6 @@ resource "paved_ha_cluster" "prod" {
   # Who may reach the control plane's DNS endpoint; an empty list allows no one.
   endpoint_public_cidrs = ["203.0.113.0/24"]
 
-  # GKE sizes node pools itself: no cluster-autoscaler in the cluster.
-  baseline = { autoscaler = false }
-
   node_pools = {
     system = {
       instance_types = ["e2-standard-4"]

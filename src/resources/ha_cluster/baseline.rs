@@ -42,7 +42,7 @@ impl ApplyInputs {
     fn placeholder(spec: &ClusterSpec) -> ApplyInputs {
         let name = spec.name.known().cloned().unwrap_or_default();
         ApplyInputs {
-            platform: "eks".to_owned(),
+            platform: spec.kubernetes.platform.unwrap_or("eks").to_owned(),
             account_id: "000000000000".to_owned(),
             region: "us-east-1".to_owned(),
             autoscaler_identity: format!("arn:aws:iam::000000000000:role/{name}-autoscaler"),
@@ -83,7 +83,8 @@ pub fn baseline_spec(spec: &ClusterSpec, inputs: &ApplyInputs) -> Option<Baselin
     let defaults = profile.defaults();
     let teams = k.teams.known()?;
     let q = defaults.team_quota;
-    let autoscaler = (*k.autoscaler.known()?).then(|| AutoscalerSpec {
+    // GKE sizes node pools itself (autoscaling by the API): no cluster-autoscaler.
+    let autoscaler = (*k.autoscaler.known()? && inputs.platform != "gke").then(|| AutoscalerSpec {
         identity: inputs.autoscaler_identity.clone(),
         replicas: i32::try_from(defaults.autoscaler_replicas).unwrap_or(1),
         pdb: defaults.autoscaler_replicas > 1,

@@ -63,6 +63,10 @@ pub struct ApiRoute {
 /// The in-cluster settings of the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KubernetesSpec {
+    /// The platform the configured cloud builds (`eks`, `gke`), when the plan knows
+    /// it from the cloud's backend: it decides whether a cluster-autoscaler runs in
+    /// the cluster (GKE sizes pools itself). Not a setting; `None` reads as EKS.
+    pub platform: Option<&'static str>,
     /// Direct or GitOps.
     pub delivery: Knowable<Delivery>,
     /// Where GitOps files go.
@@ -189,6 +193,7 @@ pub fn read(
     written.note("teams", sub(top, "teams"));
     written.note("platform_admins", sub(top, "platform_admins"));
     KubernetesSpec {
+        platform: None,
         delivery,
         gitops_path,
         api,
@@ -249,6 +254,7 @@ mod tests {
             written: Written::default(),
         };
         let spec = KubernetesSpec {
+            platform: None,
             delivery: Knowable::Known(Delivery::Direct),
             gitops_path: Knowable::Known(None),
             api: None,

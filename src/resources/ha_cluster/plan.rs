@@ -63,13 +63,18 @@ pub fn plan_for(
         return plan_destroy(prior_state, "cluster", "");
     }
 
-    let (spec, read_diags) = ClusterSpec::from_config(config, prior_state);
+    let (mut spec, read_diags) = ClusterSpec::from_config(config, prior_state);
+    spec.kubernetes.platform = cloud.and_then(|c| c.platform());
     diags.extend(read_diags);
     diags.extend(validate::check(&spec));
     if creating {
         super::baseline::check_reachable(&spec, &mut diags);
     }
-    let prior_spec = (!creating).then(|| ClusterSpec::from_state(prior_state));
+    let prior_spec = (!creating).then(|| {
+        let mut prior = ClusterSpec::from_state(prior_state);
+        prior.kubernetes.platform = spec.kubernetes.platform;
+        prior
+    });
     if let Some(prior_spec) = &prior_spec {
         diags.extend(validate::check_change(prior_spec, &spec));
     }

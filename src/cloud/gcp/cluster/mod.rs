@@ -148,6 +148,10 @@ impl ClusterBackend for GcpClusterBackend {
         Some(components(shape))
     }
 
+    fn platform(&self) -> Option<&'static str> {
+        Some("gke")
+    }
+
     async fn ensure_network(&self, ctx: &StackContext, req: &NetworkRequest) -> Step<NetworkState> {
         self.network(ctx, req).await
     }
