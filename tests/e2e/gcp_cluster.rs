@@ -398,3 +398,76 @@ fn baseline_reaches_gke_with_the_access_token() {
         "destroy leaves nothing behind"
     );
 }
+
+#[test]
+fn gke_upgrade_one_minor_and_pool_replacement() {
+    let fake = GcpFake::start(GcpFakeConfig::default().with_operation_polls(1))
+        .expect("start the GCP stand-in");
+    let url = fake.url();
+    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+    let base = config(&url, false, 20, "batch");
+    ws.write_file("main.tf", &base);
+    ws.init();
+    ws.apply();
+    let versions = |fake: &GcpFakeHandle| {
+        let c = fake.cluster_json(PROJECT, REGION, "shop").expect("cluster");
+        let pools: Vec<String> = c["nodePools"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                format!(
+                    "{}={}",
+                    p["name"].as_str().unwrap_or_default(),
+                    p["version"].as_str().unwrap_or_default()
+                )
+            })
+            .collect();
+        (
+            c["currentMasterVersion"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            pools,
+        )
+    };
+    let (master, _) = versions(&fake);
+    assert!(master.starts_with("1.31"), "{master}");
+
+    // One minor up: the control plane first, then every pool.
+    ws.write_file(
+        "main.tf",
+        &base.replace(
+            "kubernetes_version  = \"1.31\"",
+            "kubernetes_version  = \"1.32\"",
+        ),
+    );
+    ws.apply();
+    let (master, pools) = versions(&fake);
+    assert!(master.starts_with("1.32"), "{master}");
+    assert!(pools.iter().all(|p| p.contains("=1.32")), "{pools:?}");
+    ws.assert_no_changes();
+
+    // The spot pool becomes on-demand: GKE cannot change that in place, so a new
+    // pool is made and the old one deleted; the plan says so.
+    let on_demand = base
+        .replace(
+            "kubernetes_version  = \"1.31\"",
+            "kubernetes_version  = \"1.32\"",
+        )
+        .replace("      capacity       = \"spot\"\n", "");
+    ws.write_file("main.tf", &on_demand);
+    ws.apply();
+    let c = fake.cluster_json(PROJECT, REGION, "shop").expect("cluster");
+    let names: Vec<&str> = c["nodePools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(names.contains(&"spot"), "{names:?}");
+    assert!(!names.contains(&"spot-spot"), "{names:?}");
+    ws.assert_no_changes();
+    ws.destroy();
+    assert_eq!(leftovers(&fake), Vec::<String>::new());
+}
