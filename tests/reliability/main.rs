@@ -28,7 +28,7 @@ use std::fs;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use paved_testbed::gcp::{GcpFake, GcpFakeConfig};
+use paved_testbed::gcp::{GcpFake, GcpFakeConfig, GcpFakeHandle};
 use paved_testbed::{FaultConfig, ProxyHandle, Stats};
 use support::{bed, calls, cloud, flaky, header, Moto, Workspace, TERRAFORM};
 
@@ -356,6 +356,105 @@ fn apply_converges_after_the_provider_is_killed() {
     );
     ws.destroy();
     assert_nothing_left(&moto);
+}
+
+/// A GKE stack on the GCP stand-in at `url`.
+fn gcp_stack_config(url: &str) -> String {
+    format!(
+        r#"{TERRAFORM}
+provider "paved" {{
+  cloud = "gcp"
+  gcp {{
+    project      = "paved-test"
+    region       = "europe-west2"
+    endpoint_url = "{url}"
+    access_token = "t"
+  }}
+}}
+
+resource "paved_ha_cluster" "c" {{
+  name                = "crashy"
+  profile             = "production"
+  delivery            = "gitops"
+  gitops_path         = "gitops"
+  deletion_protection = false
+}}
+"#
+    )
+}
+
+/// What the GCP stand-in holds, by collection: names of networks, subnetworks,
+/// routers, addresses and clusters.
+fn gcp_objects(fake: &GcpFakeHandle) -> Vec<String> {
+    let state = fake.state();
+    let mut out = Vec::new();
+    for (service, collection) in [
+        ("compute", "networks"),
+        ("compute", "subnetworks"),
+        ("compute", "routers"),
+        ("compute", "addresses"),
+        ("gke", "clusters"),
+    ] {
+        for item in state[service][collection].as_array().into_iter().flatten() {
+            out.push(format!(
+                "{collection}/{}",
+                item["name"].as_str().unwrap_or_default()
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn gke_apply_converges_after_the_provider_is_killed() {
+    // Operations that take a few polls each, so the apply spreads over seconds.
+    let fake = GcpFake::start(GcpFakeConfig::default().with_operation_polls(3))
+        .expect("start the GCP stand-in");
+    let mut ws = Workspace::new(support::Terraform::V1_15).with_paved();
+    ws.write_file("main.tf", &gcp_stack_config(&fake.url()));
+    ws.init();
+    let mut apply = Background::apply(&ws, "gke-apply");
+    let started = Instant::now();
+    while fake.request_counts().total < 12 {
+        assert!(
+            started.elapsed() < EXIT_TIMEOUT,
+            "the apply made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let providers = children_named(apply.child.id(), "terraform-provider-paved");
+    assert!(!providers.is_empty(), "no provider child of terraform");
+    for pid in &providers {
+        signal(&pid.to_string(), "KILL");
+    }
+    let at_kill = fake.request_counts().total;
+    let code = apply.wait(EXIT_TIMEOUT);
+    assert_ne!(
+        code,
+        0,
+        "the apply whose provider was killed must fail:\n{}",
+        apply.output()
+    );
+    let before = gcp_objects(&fake);
+    eprintln!(
+        "[reliability] GKE: killed the provider after {at_kill} GCP calls; it had made {before:?}"
+    );
+    drop(apply);
+
+    ws.apply();
+    ws.assert_no_changes();
+    let after = gcp_objects(&fake);
+    let mut deduped = after.clone();
+    deduped.dedup();
+    assert_eq!(after, deduped, "no object twice: {after:?}");
+    assert!(after.iter().any(|o| o == "clusters/crashy"), "{after:?}");
+    ws.destroy();
+    assert_eq!(
+        gcp_objects(&fake),
+        Vec::<String>::new(),
+        "destroy leaves nothing"
+    );
 }
 
 // ---------------------------------------------------------------------------------

@@ -2,10 +2,17 @@
 //! Cloud SQL, Service Networking): each finishes after a scripted number of polls,
 //! and a target (a cluster, a node pool's cluster, an instance) has at most one
 //! running operation; a second is refused as the real APIs refuse it. Each service
-//! writes its own operation JSON; this module only keeps the count.
+//! writes its own operation JSON; this module only keeps the count. A client that
+//! stops polling (killed) does not hold its target forever: as real operations run
+//! on their own, an operation older than a second per scripted poll no longer blocks
+//! a new one on its target.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long one scripted poll stands for when nobody polls.
+const POLL_TIME: Duration = Duration::from_secs(1);
 
 /// One operation's progress.
 #[derive(Clone, Debug)]
@@ -14,6 +21,8 @@ struct Progress {
     target: String,
     /// Polls still needed before it reports done.
     polls_left: u32,
+    /// When it started.
+    started: Instant,
 }
 
 /// The operations of one service.
@@ -46,10 +55,9 @@ impl Operations {
     pub(crate) fn start(&self, target: &str) -> Result<String, Busy> {
         let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let (ops, next) = &mut *guard;
-        if let Some((name, _)) = ops
-            .iter()
-            .find(|(_, p)| p.target == target && p.polls_left > 0)
-        {
+        if let Some((name, _)) = ops.iter().find(|(_, p)| {
+            p.target == target && p.polls_left > 0 && p.started.elapsed() < POLL_TIME * self.polls
+        }) {
             return Err(Busy {
                 running: name.clone(),
             });
@@ -61,6 +69,7 @@ impl Operations {
             Progress {
                 target: target.to_owned(),
                 polls_left: self.polls,
+                started: Instant::now(),
             },
         );
         Ok(name)
