@@ -457,6 +457,52 @@ fn gke_apply_converges_after_the_provider_is_killed() {
     );
 }
 
+#[test]
+fn interrupted_gke_apply_keeps_partial_state_and_converges() {
+    let fake = GcpFake::start(GcpFakeConfig::default().with_operation_polls(3))
+        .expect("start the GCP stand-in");
+    let mut ws = Workspace::new(support::Terraform::V1_15).with_paved();
+    ws.write_file(
+        "main.tf",
+        &gcp_stack_config(&fake.url()).replace("crashy", "halted"),
+    );
+    ws.init();
+    let mut apply = Background::apply(&ws, "gke-interrupted");
+    let started = Instant::now();
+    while fake.request_counts().total < 12 {
+        assert!(
+            started.elapsed() < EXIT_TIMEOUT,
+            "the apply made no progress"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sent = Instant::now();
+    signal(&apply.child.id().to_string(), "INT");
+    let code = apply.wait(EXIT_TIMEOUT);
+    let took = sent.elapsed();
+    eprintln!("[reliability] GKE: terraform exited {code} {took:.1?} after SIGINT");
+    let in_state = state_resources(&ws);
+    assert!(
+        in_state.iter().any(|r| r == "paved_ha_cluster.c"),
+        "the state holds the cluster being created when interrupted; it holds {in_state:?}\n{}",
+        apply.output()
+    );
+    drop(apply);
+
+    ws.apply();
+    ws.assert_no_changes();
+    let after = gcp_objects(&fake);
+    let mut deduped = after.clone();
+    deduped.dedup();
+    assert_eq!(after, deduped, "no object twice: {after:?}");
+    ws.destroy();
+    assert_eq!(
+        gcp_objects(&fake),
+        Vec::<String>::new(),
+        "destroy leaves nothing"
+    );
+}
+
 // ---------------------------------------------------------------------------------
 // 3. SIGINT to terraform mid-apply
 // ---------------------------------------------------------------------------------

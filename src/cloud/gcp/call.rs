@@ -102,8 +102,15 @@ impl GcpFailure {
         }
     }
 
-    /// Whether trying again may help.
+    /// Whether trying again may help. Compute's `resourceNotReady` (an operation
+    /// on the object is still running, such as an interrupted apply's create) passes
+    /// once that operation ends.
     pub fn retryability(&self) -> Retryability {
+        if self.reason.as_deref() == Some("resourceNotReady")
+            || (self.status == Some(400) && self.message.ends_with("is not ready"))
+        {
+            return Retryability::Retryable;
+        }
         if self
             .code
             .as_deref()
@@ -288,6 +295,12 @@ mod tests {
             &json!({"error": {"code": 404, "status": "NOT_FOUND", "message": "no"}}),
         );
         assert_eq!(gone.retryability(), Retryability::Permanent);
+        let not_ready = GcpFailure::from_http(
+            400,
+            &json!({"error": {"code": 400, "message": "The resource 'a' is not ready",
+                              "errors": [{"reason": "resourceNotReady"}]}}),
+        );
+        assert_eq!(not_ready.retryability(), Retryability::Retryable);
         assert!(gone.is_not_found());
         assert!(matches!(
             gone.into_backend_error("GKE", "reading the cluster"),
