@@ -65,6 +65,7 @@ macro_rules! lazy_clients {
 pub struct GcpClients {
     settings: GcpSettings,
     token: std::sync::OnceLock<AccessTokenCredentials>,
+    number: std::sync::OnceLock<String>,
     lazy: Lazy,
     http: OnceCell<reqwest::Client>,
 }
@@ -100,6 +101,7 @@ impl GcpClients {
         Self {
             settings,
             token: std::sync::OnceLock::new(),
+            number: std::sync::OnceLock::new(),
             lazy: Lazy::default(),
             http: OnceCell::new(),
         }
@@ -127,6 +129,37 @@ impl GcpClients {
         self.settings.region.clone().ok_or(CloudError::NoRegion {
             hint: "set region in the provider's gcp block or GOOGLE_CLOUD_REGION".into(),
         })
+    }
+
+    /// The region, as a backend step's error when none is set.
+    pub(crate) fn stack_region(&self) -> Result<String, BackendError> {
+        self.region().map_err(|e| BackendError::Permanent {
+            operation: "choosing the region".to_owned(),
+            message: e.to_string(),
+            hint: "Set region in the provider's gcp block or GOOGLE_CLOUD_REGION".to_owned(),
+        })
+    }
+
+    /// The project's number (service agents are named after it), read once.
+    pub(crate) async fn project_number(
+        &self,
+        ctx: &crate::stack::StackContext,
+    ) -> Result<String, BackendError> {
+        if let Some(n) = self.number.get() {
+            return Ok(n.clone());
+        }
+        let project = self.project()?;
+        let fail = |f: GcpFailure| f.into_backend_error("Resource Manager", "reading the project");
+        let c = self.projects().await.map_err(fail)?;
+        let p = super::call::gax(ctx, "projects.get", || {
+            c.get_project()
+                .set_name(format!("projects/{project}"))
+                .send()
+        })
+        .await
+        .map_err(fail)?;
+        let number = p.name.trim_start_matches("projects/").to_owned();
+        Ok(self.number.get_or_init(|| number).clone())
     }
 
     /// The credentials (built once).

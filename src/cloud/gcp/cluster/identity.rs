@@ -10,7 +10,6 @@ use super::network::record;
 use super::GcpClusterBackend;
 use crate::cloud::gcp::call::{gax, model, unless_gone};
 use crate::cloud::gcp::policy::PolicyOf;
-use crate::cloud::gcp::wait::{text, view};
 use crate::ports::cluster::{IdentityRequest, IdentityState};
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
 
@@ -103,7 +102,7 @@ impl GcpClusterBackend {
                     "granting the nodes' roles",
                 )
                 .await?;
-            let number = self.project_number(ctx).await?;
+            let number = self.clients.project_number(ctx).await?;
             Ok(IdentityState {
                 control_plane_identity: gke_agent(&number),
                 node_identity: email,
@@ -116,30 +115,6 @@ impl GcpClusterBackend {
             Ok(state) => Step::done(state, made),
             Err(e) => Step::failed(e, made),
         }
-    }
-
-    /// The project's number (GKE's service agent is named after it), read once.
-    pub(super) async fn project_number(&self, ctx: &StackContext) -> Result<String, BackendError> {
-        if let Some(n) = self.number.get() {
-            return Ok(n.clone());
-        }
-        let project = self.clients.project()?;
-        let c = self
-            .clients
-            .projects()
-            .await
-            .map_err(|f| f.into_backend_error("Resource Manager", "reading the project"))?;
-        let p = gax(ctx, "projects.get", || {
-            c.get_project()
-                .set_name(format!("projects/{project}"))
-                .send()
-        })
-        .await
-        .map_err(|f| f.into_backend_error("Resource Manager", "reading the project"))?;
-        let number = text(&view(&p), "/name")
-            .map(|n| n.trim_start_matches("projects/").to_owned())
-            .unwrap_or_default();
-        Ok(self.number.get_or_init(|| number).clone())
     }
 
     /// Removes the nodes' roles and account (teardown). Gone counts as removed.

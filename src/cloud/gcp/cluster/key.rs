@@ -56,7 +56,7 @@ impl GcpClusterBackend {
             };
             let agent = format!(
                 "serviceAccount:{}",
-                gke_agent(&self.project_number(ctx).await?)
+                gke_agent(&self.clients.project_number(ctx).await?)
             );
             self.clients
                 .change_policy(

@@ -18,7 +18,7 @@ mod read;
 mod retag;
 mod teardown;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -41,8 +41,6 @@ pub struct GcpClusterBackend {
     clients: Arc<GcpClients>,
     /// One cluster operation at a time.
     ops: tokio::sync::Mutex<()>,
-    /// The project's number, read once.
-    number: OnceLock<String>,
 }
 
 impl GcpClusterBackend {
@@ -51,17 +49,12 @@ impl GcpClusterBackend {
         Self {
             clients,
             ops: tokio::sync::Mutex::new(()),
-            number: OnceLock::new(),
         }
     }
 
     /// The region stacks are built in.
     fn region(&self) -> Result<String, BackendError> {
-        self.clients.region().map_err(|e| BackendError::Permanent {
-            operation: "choosing the region".to_owned(),
-            message: e.to_string(),
-            hint: "Set region in the provider's gcp block or GOOGLE_CLOUD_REGION".to_owned(),
-        })
+        self.clients.stack_region()
     }
 }
 

@@ -156,7 +156,7 @@ impl GcpClusterBackend {
                 .push(record("service_account.nodes", SERVICE_ACCOUNT, &email));
             snap.iam = Some(IdentityState {
                 control_plane_identity: super::identity::gke_agent(
-                    &self.project_number(ctx).await?,
+                    &self.clients.project_number(ctx).await?,
                 ),
                 node_identity: email.clone(),
                 autoscaler_identity: None,

@@ -75,7 +75,7 @@ impl GcpDatabaseBackend {
         ctx: &StackContext,
         network: &str,
     ) -> Result<String, BackendError> {
-        let number = self.project_number(ctx).await?;
+        let number = self.clients.project_number(ctx).await?;
         Ok(format!("projects/{number}/global/networks/{network}"))
     }
 

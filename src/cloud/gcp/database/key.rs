@@ -56,7 +56,7 @@ impl GcpDatabaseBackend {
         match text(&done, "/response/email") {
             Some(email) => Ok(email),
             None => {
-                let number = self.project_number(ctx).await?;
+                let number = self.clients.project_number(ctx).await?;
                 Ok(format!(
                     "service-{number}@gcp-sa-cloud-sql.iam.gserviceaccount.com"
                 ))

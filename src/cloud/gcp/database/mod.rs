@@ -35,7 +35,7 @@ mod secret;
 mod teardown;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use reqwest::Method;
@@ -43,10 +43,9 @@ use serde_json::{json, Value};
 
 pub use instance::{database_version, flags, tier};
 
-use super::call::gax;
 use super::clients::GcpClients;
 use super::labels::labels;
-use super::wait::{text, view};
+use super::wait::text;
 use crate::ports::database::{
     replica_key, DatabaseBackend, DatabaseShape, DatabaseSnapshot, DeleteRequest, Engine,
     InstanceRequest, InstanceState, ModifyRequest, ParameterGroupRequest, ParameterGroupState,
@@ -71,8 +70,6 @@ pub struct GcpDatabaseBackend {
     clients: Arc<GcpClients>,
     /// One instance operation at a time.
     ops: tokio::sync::Mutex<()>,
-    /// The project's number, read once.
-    number: OnceLock<String>,
     /// The database flags of each parameter group id ensured by this backend.
     flags: Mutex<BTreeMap<String, Vec<(String, String)>>>,
 }
@@ -98,42 +95,13 @@ impl GcpDatabaseBackend {
         Self {
             clients,
             ops: tokio::sync::Mutex::new(()),
-            number: OnceLock::new(),
             flags: Mutex::new(BTreeMap::new()),
         }
     }
 
     /// The region stacks are built in.
     fn region(&self) -> Result<String, BackendError> {
-        self.clients.region().map_err(|e| BackendError::Permanent {
-            operation: "choosing the region".to_owned(),
-            message: e.to_string(),
-            hint: "Set region in the provider's gcp block or GOOGLE_CLOUD_REGION".to_owned(),
-        })
-    }
-
-    /// The project's number (read once).
-    async fn project_number(&self, ctx: &StackContext) -> Result<String, BackendError> {
-        if let Some(n) = self.number.get() {
-            return Ok(n.clone());
-        }
-        let project = self.clients.project()?;
-        let c = self
-            .clients
-            .projects()
-            .await
-            .map_err(|f| f.into_backend_error("Resource Manager", "reading the project"))?;
-        let p = gax(ctx, "projects.get", || {
-            c.get_project()
-                .set_name(format!("projects/{project}"))
-                .send()
-        })
-        .await
-        .map_err(|f| f.into_backend_error("Resource Manager", "reading the project"))?;
-        let number = text(&view(&p), "/name")
-            .map(|n| n.trim_start_matches("projects/").to_owned())
-            .unwrap_or_default();
-        Ok(self.number.get_or_init(|| number).clone())
+        self.clients.stack_region()
     }
 
     /// The flags ensured for parameter group `id` (none when not ensured here).
