@@ -364,6 +364,45 @@ fn gke_stack_applies_and_destroys_through_throttling_and_unavailability() {
 }
 
 #[test]
+fn zones_are_read_through_unavailability() {
+    let fake = GcpFake::start(GcpFakeConfig::default()).expect("start the GCP stand-in");
+    // The first two calls answer 503: the zone list is retried, not reported.
+    fake.set_faults(FaultPlan::unavailable(1.0).with_max(2));
+    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+    ws.write_file(
+        "main.tf",
+        &format!(
+            r#"{TERRAFORM}
+provider "paved" {{
+  cloud = "gcp"
+  gcp {{
+    project      = "{PROJECT}"
+    region       = "{REGION}"
+    endpoint_url = "{url}"
+    access_token = "test-token"
+  }}
+}}
+
+data "paved_zones" "here" {{}}
+
+output "zones" {{ value = data.paved_zones.here.names }}
+"#,
+            url = fake.url()
+        ),
+    );
+    ws.init();
+    ws.apply();
+    let counts = fake.request_counts();
+    assert_eq!(counts.faults_injected, 2, "{counts:?}");
+    let out = ws.output_json();
+    assert_eq!(
+        out["zones"]["value"],
+        serde_json::json!(["europe-west2-a", "europe-west2-b", "europe-west2-c"]),
+        "{out}"
+    );
+}
+
+#[test]
 fn baseline_reaches_gke_with_the_access_token() {
     let gcp = GcpFake::start(GcpFakeConfig::default().with_operation_polls(1))
         .expect("start the GCP stand-in");

@@ -219,7 +219,40 @@ where
         policy =
             policy.with_deadline(deadline.saturating_duration_since(std::time::Instant::now()));
     }
-    let retry = Retry::new(policy, OperationContext::new(ctx.cancel.clone()));
+    retry_under(policy, ctx.cancel.clone(), operation, op).await
+}
+
+/// Runs one client call outside a stack operation (a data source's read, which its
+/// caller cancels by dropping the future), retried as [`gax`] does.
+pub(crate) async fn gax_unscoped<T, F, Fut>(operation: &str, mut op: F) -> Result<T, GcpFailure>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, google_cloud_gax::error::Error>>,
+{
+    retry_under(
+        RetryPolicy::CLOUD_DEFAULT,
+        tokio_util::sync::CancellationToken::new(),
+        operation,
+        || {
+            let fut = op();
+            async move { fut.await.map_err(|e| GcpFailure::from_gax(&e)) }
+        },
+    )
+    .await
+}
+
+/// The retry loop under `policy`, stopping when `cancel` fires.
+async fn retry_under<T, F, Fut>(
+    policy: RetryPolicy,
+    cancel: tokio_util::sync::CancellationToken,
+    operation: &str,
+    op: F,
+) -> Result<T, GcpFailure>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, GcpFailure>>,
+{
+    let retry = Retry::new(policy, OperationContext::new(cancel));
     let classify = |f: &GcpFailure| f.retryability();
     retry
         .run(operation, &classify, op)

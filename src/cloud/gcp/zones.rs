@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::call::GcpFailure;
+use super::call::{gax_unscoped, GcpFailure};
 use super::clients::GcpClients;
 use super::wait::{last_segment, text, view};
 use crate::ports::zones::{Zone, ZoneSource};
@@ -48,14 +48,16 @@ impl ZoneSource for GcpClients {
         let mut zones = Vec::new();
         let mut token = String::new();
         loop {
-            let page = client
-                .list()
-                .set_project(project.clone())
-                .set_filter(format!("region eq \".*/regions/{region}\""))
-                .set_page_token(token.clone())
-                .send()
-                .await
-                .map_err(|e| api(GcpFailure::from_gax(&e)))?;
+            let page = gax_unscoped("zones.list", || {
+                client
+                    .list()
+                    .set_project(project.clone())
+                    .set_filter(format!("region eq \".*/regions/{region}\""))
+                    .set_page_token(token.clone())
+                    .send()
+            })
+            .await
+            .map_err(api)?;
             let page = view(&page);
             zones.extend(zones_of(&page, region));
             match text(&page, "/nextPageToken").filter(|t| !t.is_empty()) {
