@@ -17,4 +17,4 @@ def count(rev, d):
         n+=t.count("\n")
     return n
 for rev in sys.argv[1:]:
-    print(rev, {d:count(rev,d) for d in ["src/resources/ha_cluster","src/resources/managed_database","src/stack","src/ports","src/cloud","src/schema"]})
+    print(rev, {d:count(rev,d) for d in ["src/resources/ha_cluster","src/resources/managed_database","crates/paved-core/src/stack","src/ports","src/cloud","crates/paved-core/src/schema"]})

@@ -18,20 +18,15 @@
 //! - [`logging`], [`proto`]: log lines Terraform reads, the generated protobuf code.
 
 pub mod cli;
+pub use paved_core::{diag, framework, profiles, schema, stack, validate};
 pub mod cloud;
 pub mod data_sources;
 pub mod delivery;
-pub mod diag;
 pub mod docs;
-pub mod framework;
 pub mod logging;
 pub mod plugin;
 pub mod ports;
-pub mod profiles;
 pub mod proto;
 pub mod protocol;
 pub mod provider;
 pub mod resources;
-pub mod schema;
-pub mod stack;
-pub mod validate;

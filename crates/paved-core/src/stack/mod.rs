@@ -44,7 +44,7 @@ pub mod reader;
 pub mod resource;
 pub mod retry;
 pub mod schema;
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 pub mod schema_testing;
 pub mod sleep;
 pub mod state;

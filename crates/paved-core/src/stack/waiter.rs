@@ -187,7 +187,7 @@ impl<E> WaitError<E> {
 ///
 /// ```
 /// # use std::time::Duration;
-/// # use paved::stack::{OperationContext, waiter::{Waiter, PollBackoff}};
+/// # use paved_core::stack::{OperationContext, waiter::{Waiter, PollBackoff}};
 /// let waiter = Waiter::new(OperationContext::default(), "EKS cluster shop", Duration::from_secs(45 * 60))
 ///     .with_interval(PollBackoff { start: Duration::from_secs(10), factor: 1.5, cap: Duration::from_secs(60) })
 ///     .with_hint("raise timeouts.create or check the AWS console");

@@ -97,6 +97,7 @@ pub trait StackSpec {
 
 /// Implements [`StackSpec`] for a typed spec with the usual fields: `name` and
 /// `deletion_protection` (`Knowable`), `tags` (`Knowable<Tags>`) and `timeouts`.
+#[macro_export]
 macro_rules! stack_spec {
     ($spec:ty) => {
         impl $crate::stack::outline::StackSpec for $spec {
@@ -118,7 +119,7 @@ macro_rules! stack_spec {
         }
     };
 }
-pub(crate) use stack_spec;
+pub use crate::stack_spec;
 
 /// What a stack resource supplies to the outline: its own logic, nothing more.
 #[async_trait]
