@@ -20,14 +20,15 @@ pub const FIELD_MANAGER: &str = "paved";
 /// How paved authenticates to a cluster's API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KubeAuth {
-    /// An EKS token: a presigned STS `GetCallerIdentity` request for the named
-    /// cluster, made from the provider's AWS credentials and renewed before it
-    /// expires (15 minutes).
-    Eks {
-        /// The EKS cluster's name (signed into the token).
+    /// A token the cloud's credentials make for the named cluster, renewed before it
+    /// expires: on EKS a presigned STS `GetCallerIdentity` request signed for the
+    /// cluster (15 minutes); on GKE the caller's OAuth access token. The adapter
+    /// that the provider's `cloud` picks makes it.
+    Cloud {
+        /// The cluster's name (signed into an EKS token).
         cluster_name: String,
-        /// The cluster's region.
-        region: String,
+        /// The cluster's region or location.
+        location: String,
     },
     /// A bearer token given as it is (a GKE access token from application default
     /// credentials, or a test cluster's token).

@@ -149,27 +149,33 @@ impl fmt::Display for Ipv4Net {
     }
 }
 
-/// The three kinds of subnet each zone gets.
+/// The three kinds of subnet a network can have, by their route to the internet: a
+/// distinction both clouds draw (AWS by route tables, GCP by Cloud NAT's subnetwork
+/// list and the absence of external addresses). The AWS adapter makes all three per
+/// zone; GKE's nodes and control plane need only `Private` (one regional
+/// subnetwork, with its pods and services ranges).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Tier {
     /// Reachable from the internet: load balancers and NAT gateways.
     Public,
     /// Outbound internet through NAT: nodes and pods.
     Private,
-    /// No internet route: the control plane's network interfaces.
-    Intra,
+    /// No route to the internet either way: the control plane's network interfaces
+    /// on AWS. Named `intra` in HCL (`existing_subnet_ids`, `intra_subnet_ids`), the
+    /// word the community VPC module taught users.
+    Isolated,
 }
 
 impl Tier {
     /// Every tier, in the order the inventory lists them.
-    pub const ALL: [Tier; 3] = [Tier::Public, Tier::Private, Tier::Intra];
+    pub const ALL: [Tier; 3] = [Tier::Public, Tier::Private, Tier::Isolated];
 
     /// The name used in HCL (`existing_subnet_ids` keys) and in component keys.
     pub fn as_str(self) -> &'static str {
         match self {
             Tier::Public => "public",
             Tier::Private => "private",
-            Tier::Intra => "intra",
+            Tier::Isolated => "intra",
         }
     }
 
@@ -196,7 +202,7 @@ impl ZoneSubnets {
         match tier {
             Tier::Public => self.public,
             Tier::Private => self.private,
-            Tier::Intra => self.intra,
+            Tier::Isolated => self.intra,
         }
     }
 }
@@ -270,7 +276,7 @@ pub fn subnet_layout(network: Ipv4Net, zones: u32) -> Result<Vec<ZoneSubnets>, L
             largest_ok: SMALLEST_PREFIX,
         });
     }
-    // Intra: eighth 6 = /24 slots 192.. of a /16; public: eighth 7 = /22 slots 56...
+    // Isolated (`intra`): eighth 6 = /24 slots 192.. of a /16; public: eighth 7 = /22 slots 56...
     let intra_base = 6 << (INTRA_EXTRA_BITS - PRIVATE_EXTRA_BITS);
     let public_base = 7 << (PUBLIC_EXTRA_BITS - PRIVATE_EXTRA_BITS);
     (0..zones)
@@ -404,7 +410,7 @@ mod tests {
             ["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19"]
         );
         assert_eq!(
-            show(Tier::Intra),
+            show(Tier::Isolated),
             ["10.0.192.0/24", "10.0.193.0/24", "10.0.194.0/24"]
         );
         assert_eq!(

@@ -88,7 +88,7 @@ async fn ensure_all(backend: &AwsClusterBackend, ctx: &StackContext) -> (Vec<Str
         .await
         .result
         .expect("iam");
-    let intra: Vec<String> = net.subnet_ids[&Tier::Intra].values().cloned().collect();
+    let intra: Vec<String> = net.subnet_ids[&Tier::Isolated].values().cloned().collect();
     let private: Vec<String> = net.subnet_ids[&Tier::Private].values().cloned().collect();
     let cp = backend
         .ensure_control_plane(
@@ -486,7 +486,7 @@ async fn production_cluster_lifecycle() {
     // Control-plane settings converge in place: logs off (the log group goes) and
     // other public CIDRs.
     let snapshot_now = backend.read_stack(&ctx).await.unwrap().unwrap();
-    let intra: Vec<String> = snapshot_now.network.as_ref().unwrap().subnet_ids[&Tier::Intra]
+    let intra: Vec<String> = snapshot_now.network.as_ref().unwrap().subnet_ids[&Tier::Isolated]
         .values()
         .cloned()
         .collect();

@@ -87,7 +87,7 @@ async fn small_stack(
             &ControlPlaneRequest {
                 name: ctx.stack.clone(),
                 kubernetes_version: Some(version.into()),
-                subnet_ids: net.subnet_ids[&Tier::Intra].values().cloned().collect(),
+                subnet_ids: net.subnet_ids[&Tier::Isolated].values().cloned().collect(),
                 public_access_cidrs: Vec::new(),
                 encryption_key: key.id.clone(),
                 control_plane_identity: iam.control_plane_identity.clone(),

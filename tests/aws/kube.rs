@@ -56,9 +56,9 @@ fn eks_target(fake: &KubeFakeHandle, cluster: &str) -> KubeTarget {
     KubeTarget {
         endpoint: fake.url(),
         ca_pem: fake.ca_pem().to_owned(),
-        auth: KubeAuth::Eks {
+        auth: KubeAuth::Cloud {
             cluster_name: cluster.to_owned(),
-            region: REGION.to_owned(),
+            location: REGION.to_owned(),
         },
         api_url: None,
         proxy_url: None,

@@ -197,7 +197,7 @@ async fn production_network_lifecycle() {
     for (i, zone) in ZONES.iter().enumerate() {
         let public = &net.subnet_ids[&Tier::Public][*zone];
         let private = &net.subnet_ids[&Tier::Private][*zone];
-        let intra = &net.subnet_ids[&Tier::Intra][*zone];
+        let intra = &net.subnet_ids[&Tier::Isolated][*zone];
         let table_of = |subnet: &str| {
             tables
                 .route_tables()

@@ -53,7 +53,7 @@ enum Credentialing {
     },
 }
 
-/// Makes the tokens of [`KubeAuth::Eks`] from AWS credentials; gives
+/// Makes the tokens of [`KubeAuth::Cloud`] from AWS credentials; gives
 /// [`KubeAuth::Bearer`] tokens as they are.
 pub struct EksTokenSource {
     credentialing: Credentialing,
@@ -125,9 +125,9 @@ impl TokenSource for EksTokenSource {
                     expires_at: SystemTime::now() + NEVER,
                 })
             }
-            KubeAuth::Eks {
+            KubeAuth::Cloud {
                 cluster_name,
-                region,
+                location: region,
             } => (cluster_name, region),
         };
         let (provider, endpoint) = self.signing_inputs().await?;
@@ -334,9 +334,9 @@ mod tests {
         assert_eq!(bearer.token, "abc");
         assert!(bearer.expires_at > before + Duration::from_secs(365 * 24 * 3600));
         let eks = source
-            .token(&KubeAuth::Eks {
+            .token(&KubeAuth::Cloud {
                 cluster_name: "prod".into(),
-                region: "us-east-1".into(),
+                location: "us-east-1".into(),
             })
             .await
             .expect("token");

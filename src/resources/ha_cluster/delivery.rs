@@ -78,9 +78,9 @@ fn target(
             api.map(|a| &a.ca_certificate),
             "kubernetes_api.ca_certificate",
         )?,
-        auth: KubeAuth::Eks {
+        auth: KubeAuth::Cloud {
             cluster_name: known(&spec.name, "name")?,
-            region: region.to_owned(),
+            location: region.to_owned(),
         },
     }
     .target()

@@ -171,7 +171,7 @@ pub async fn converge(
     observed.iam = Some(iam.clone());
 
     let logging = &spec.control_plane_logging;
-    let mut control_plane_subnets = tier_subnets(observed, Tier::Intra);
+    let mut control_plane_subnets = tier_subnets(observed, Tier::Isolated);
     if control_plane_subnets.is_empty() {
         control_plane_subnets = tier_subnets(observed, Tier::Private);
     }

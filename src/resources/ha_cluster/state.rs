@@ -194,7 +194,7 @@ impl Observed {
             vpc_id: text(net.map(|n| n.vpc_id.as_str())),
             public_subnet_ids: tier_map(Tier::Public),
             private_subnet_ids: tier_map(Tier::Private),
-            intra_subnet_ids: tier_map(Tier::Intra),
+            intra_subnet_ids: tier_map(Tier::Isolated),
             nat_gateway_ids: net.map_or_else(
                 || Value::List(Vec::new()),
                 |n| string_list(&n.nat_gateway_ids),

@@ -71,9 +71,11 @@ fn target(cfg: &ObservabilityConfig) -> Result<KubeTarget, BackendError> {
     let c = known(&cfg.cluster, "cluster")?;
     let api = known(&cfg.api, "kubernetes_api")?;
     let auth = match c.platform.as_deref() {
-        Some("eks") => KubeAuth::Eks {
+        // The cloud's credentials make the token (EKS: a signed STS request; GKE:
+        // the caller's access token).
+        Some("eks" | "gke") => KubeAuth::Cloud {
             cluster_name: c.name.clone().unwrap_or_default(),
-            region: c.location.clone().unwrap_or_default(),
+            location: c.location.clone().unwrap_or_default(),
         },
         other => {
             return Err(permanent(

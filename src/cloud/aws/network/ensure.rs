@@ -288,7 +288,7 @@ async fn ensure_inner(
         None,
         None,
         (0..zones)
-            .filter_map(|i| subnet_by_key.get(&subnet_key(Tier::Intra, i)).cloned())
+            .filter_map(|i| subnet_by_key.get(&subnet_key(Tier::Isolated, i)).cloned())
             .collect(),
     ));
     let table_results = join_all(tables.into_iter().map(|(key, zone, target, subnets)| {
@@ -661,7 +661,7 @@ fn subnet_extra_tags(stack: &str, tier: Tier) -> Vec<(String, String)> {
     match tier {
         Tier::Public => extra.push(("kubernetes.io/role/elb".to_owned(), "1".to_owned())),
         Tier::Private => extra.push(("kubernetes.io/role/internal-elb".to_owned(), "1".to_owned())),
-        Tier::Intra => return extra,
+        Tier::Isolated => return extra,
     }
     extra.push((
         format!("kubernetes.io/cluster/{stack}"),
@@ -752,7 +752,7 @@ mod tests {
         assert!(public.contains(&("kubernetes.io/cluster/shop".into(), "shared".into())));
         let private = subnet_extra_tags("shop", Tier::Private);
         assert!(private.contains(&("kubernetes.io/role/internal-elb".into(), "1".into())));
-        assert!(subnet_extra_tags("shop", Tier::Intra).is_empty());
+        assert!(subnet_extra_tags("shop", Tier::Isolated).is_empty());
     }
 
     #[test]
