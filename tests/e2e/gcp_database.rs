@@ -398,3 +398,221 @@ fn production_cloud_sql_lifecycle() {
         assert!(!text.contains(&password), "the password is in {what}");
     }
 }
+
+/// The provider block and `databases` (HCL of `paved_managed_database` blocks).
+fn stack(url: &str, databases: &str) -> String {
+    format!(
+        r#"{TERRAFORM}
+provider "paved" {{
+  cloud = "gcp"
+  gcp {{
+    project      = "{PROJECT}"
+    region       = "{REGION}"
+    endpoint_url = "{url}"
+    access_token = "test-token"
+  }}
+}}
+
+locals {{
+  network = {{
+    vpc_id     = "{NETWORK}"
+    subnet_ids = ["{NETWORK}-a", "{NETWORK}-b"]
+  }}
+}}
+{databases}"#
+    )
+}
+
+/// A production database without deletion protection or replicas, `extra` added
+/// inside the block.
+fn database(label: &str, name: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "paved_managed_database" "{label}" {{
+  name                = "{name}"
+  profile             = "production"
+  engine              = "postgres"
+  deletion_protection = false
+  read_replicas       = 0
+  network             = local.network
+{extra}}}
+"#
+    )
+}
+
+/// The Cloud SQL instance `name` in the stand-in, if any.
+fn instance(fake: &GcpFakeHandle, name: &str) -> Option<Value> {
+    fake.state()["sql"]["instances"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|i| i["instance"]["name"] == name)
+        .map(|i| i["instance"].clone())
+}
+
+#[test]
+fn cloud_sql_clone_to_a_point_in_time_and_restore_from_a_final_backup() {
+    let fake = GcpFake::start(GcpFakeConfig::default().with_operation_polls(1))
+        .expect("start the GCP stand-in");
+    let url = fake.url();
+    make_network(&fake);
+    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+
+    // A database and a copy of it at its latest restorable time.
+    let source = database("source", "ledger", "");
+    let copy = database(
+        "copy",
+        "ledger-copy",
+        "  restore = {\n    source_db_instance_id      = paved_managed_database.source.id\n    use_latest_restorable_time = true\n  }\n",
+    );
+    ws.write_file("main.tf", &stack(&url, &format!("{source}{copy}")));
+    ws.init();
+    ws.apply();
+    let cloned = instance(&fake, "ledger-copy").expect("the copy exists");
+    assert_eq!(cloned["state"], "RUNNABLE", "{cloned:#}");
+    assert_eq!(
+        cloned["settings"]["userLabels"]["paved-stack"], "ledger-copy",
+        "the copy carries its own stack's labels: {cloned:#}"
+    );
+    assert_eq!(
+        cloned["settings"]["ipConfiguration"]["ipv4Enabled"], false,
+        "private IP only, like its source: {cloned:#}"
+    );
+    if let Some(described) = crate::gcp_cluster::gcloud(
+        &fake,
+        &ws.dir(),
+        &["sql", "instances", "describe", "ledger-copy"],
+    ) {
+        assert_eq!(described["name"], "ledger-copy", "{described:#}");
+        assert_eq!(
+            described["settings"]["backupConfiguration"]["pointInTimeRecoveryEnabled"], true,
+            "the copy is set up as the request asks: {described:#}"
+        );
+    }
+    ws.assert_no_changes();
+
+    // Both go; each leaves its final backup.
+    ws.destroy();
+    let state = fake.state();
+    let final_of = |description_prefix: &str| -> Option<String> {
+        state["sql"]["backups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|b| {
+                b["type"] == "FINAL"
+                    && b["description"]
+                        .as_str()
+                        .is_some_and(|d| d.starts_with(description_prefix))
+            })
+            .and_then(|b| b["name"].as_str().map(str::to_owned))
+    };
+    let backup = final_of("ledger-final-").expect("ledger's final backup");
+    assert!(final_of("ledger-copy-final-").is_some(), "the copy's too");
+    assert!(instance(&fake, "ledger").is_none() && instance(&fake, "ledger-copy").is_none());
+
+    // A new database from ledger's final backup.
+    let restored = database(
+        "restored",
+        "ledger-restored",
+        &format!("  restore = {{\n    snapshot_id = \"{backup}\"\n  }}\n"),
+    );
+    ws.write_file("main.tf", &stack(&url, &restored));
+    fake.reset_counts();
+    ws.apply();
+    let inst = instance(&fake, "ledger-restored").expect("the restored database exists");
+    assert_eq!(inst["state"], "RUNNABLE", "{inst:#}");
+    let counts = fake.request_counts();
+    assert!(
+        counts
+            .by_call
+            .keys()
+            .any(|call| call.starts_with("POST") && call.contains("restoreBackup")),
+        "the backup was restored into the new instance: {counts:?}"
+    );
+    ws.assert_no_changes();
+    ws.destroy();
+    assert_eq!(
+        leftovers(&fake),
+        Vec::<String>::new(),
+        "destroy leaves nothing behind"
+    );
+}
+
+#[test]
+fn a_connection_other_instances_still_use_is_reported_and_a_later_destroy_finishes() {
+    let fake = GcpFake::start(GcpFakeConfig::default().with_operation_polls(1))
+        .expect("start the GCP stand-in");
+    let url = fake.url();
+    make_network(&fake);
+    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+    ws.write_file("main.tf", &stack(&url, &database("db", "ledger", "")));
+    ws.init();
+    ws.apply();
+
+    // Someone else's instance on the same private services access connection.
+    http(
+        &fake,
+        "POST",
+        &format!("/v1/projects/{PROJECT}/instances"),
+        Some(&json!({
+            "name": "someone-elses",
+            "databaseVersion": "POSTGRES_16",
+            "region": REGION,
+            "settings": {
+                "tier": "db-custom-1-3840",
+                "edition": "ENTERPRISE",
+                "ipConfiguration": {
+                    "ipv4Enabled": false,
+                    "privateNetwork": format!("projects/{PROJECT}/global/networks/{NETWORK}"),
+                },
+            },
+        })),
+    );
+    let refused = ws.run_err(&["destroy", "-auto-approve", "-no-color"]);
+    let text = refused
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("Some components could not be deleted")
+            && text.contains("vpc-peerings delete"),
+        "the connection left behind is reported with what to do:\n{text}"
+    );
+    assert!(
+        instance(&fake, "ledger").is_none(),
+        "the instance itself is gone"
+    );
+    let listed = ws.run_ok(&["state", "list"]);
+    assert!(
+        listed.stdout.contains("paved_managed_database.db"),
+        "the resource stays in the state so destroy can run again:\n{listed}"
+    );
+
+    // Once the other instance is gone, destroy finishes the job.
+    let op = http(
+        &fake,
+        "DELETE",
+        &format!("/v1/projects/{PROJECT}/instances/someone-elses"),
+        None,
+    );
+    let op_path = format!(
+        "/v1/projects/{PROJECT}/operations/{}",
+        op["name"].as_str().unwrap_or_default()
+    );
+    let asked = Instant::now();
+    while http(&fake, "GET", &op_path, None)["status"] != "DONE" {
+        assert!(
+            asked.elapsed() < std::time::Duration::from_secs(30),
+            "the other instance's delete never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    ws.destroy();
+    assert_eq!(
+        leftovers(&fake),
+        Vec::<String>::new(),
+        "destroy leaves nothing behind"
+    );
+}

@@ -126,9 +126,12 @@ impl StackModel for DatabaseModel {
         _spec: Option<&DatabaseSpec>,
     ) -> Result<Option<ReadBack<Observed>>, BackendError> {
         let mut snapshot = ports.db.read_stack(ctx).await.result?;
-        let exists = snapshot.instance.is_some();
         let tags = std::mem::take(&mut snapshot.tags);
         let mut observed = Observed::from_snapshot(snapshot);
+        // Anything of the stack left (a teardown that left the connection behind,
+        // an instance deleted by hand) keeps the resource: forgetting it would
+        // orphan what remains; the next apply converges, the next destroy retries.
+        let exists = !observed.is_empty();
         observed.cloud = Some(Layout(ports.db.clone()));
         Ok(Some(ReadBack {
             observed,
