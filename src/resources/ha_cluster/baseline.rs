@@ -98,7 +98,13 @@ pub fn baseline_spec(spec: &ClusterSpec, inputs: &ApplyInputs) -> Option<Baselin
         balance_zones: true,
     });
     let storage_class = (*k.storage_class.known()?).then(|| StorageClassSpec {
-        name: "gp3".to_owned(),
+        // Named after the disk it makes, as users know it on each cloud.
+        name: if inputs.platform == "gke" {
+            "balanced"
+        } else {
+            "gp3"
+        }
+        .to_owned(),
         kms_key: inputs.volume_key.clone(),
     });
     let platform_admins = k.platform_admins.known()?;

@@ -362,8 +362,9 @@ pub fn schema() -> Schema {
                     Attribute::bool("storage_class")
                         .optional_computed()
                         .description(
-                            "A default, encrypted gp3 StorageClass that binds volumes in the zone of the pod \
-                             that uses them (`WaitForFirstConsumer`).",
+                            "A default, encrypted StorageClass that binds volumes in the zone of the pod \
+                             that uses them (`WaitForFirstConsumer`): `gp3` (EBS gp3) on EKS, `balanced` \
+                             (Persistent Disk pd-balanced) on GKE.",
                         )
                         .default_value(true),
                 ],
