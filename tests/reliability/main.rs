@@ -379,12 +379,23 @@ resource "paved_ha_cluster" "c" {{
   gitops_path         = "gitops"
   deletion_protection = false
 }}
+
+resource "paved_managed_database" "db" {{
+  name                = "crashy-db"
+  profile             = "production"
+  engine              = "postgres"
+  deletion_protection = false
+  network = {{
+    vpc_id     = paved_ha_cluster.c.network.vpc_id
+    subnet_ids = values(paved_ha_cluster.c.network.private_subnet_ids)
+  }}
+}}
 "#
     )
 }
 
 /// What the GCP stand-in holds, by collection: names of networks, subnetworks,
-/// routers, addresses and clusters.
+/// routers, addresses, clusters, Cloud SQL instances, reserved ranges and secrets.
 fn gcp_objects(fake: &GcpFakeHandle) -> Vec<String> {
     let state = fake.state();
     let mut out = Vec::new();
@@ -394,11 +405,23 @@ fn gcp_objects(fake: &GcpFakeHandle) -> Vec<String> {
         ("compute", "routers"),
         ("compute", "addresses"),
         ("gke", "clusters"),
+        ("compute", "globalAddresses"),
     ] {
         for item in state[service][collection].as_array().into_iter().flatten() {
             out.push(format!(
                 "{collection}/{}",
                 item["name"].as_str().unwrap_or_default()
+            ));
+        }
+    }
+    for (service, collection, inner) in [
+        ("sql", "instances", "instance"),
+        ("secrets", "secrets", "secret"),
+    ] {
+        for item in state[service][collection].as_array().into_iter().flatten() {
+            out.push(format!(
+                "{collection}/{}",
+                item[inner]["name"].as_str().unwrap_or_default()
             ));
         }
     }
@@ -416,10 +439,19 @@ fn gke_apply_converges_after_the_provider_is_killed() {
     ws.init();
     let mut apply = Background::apply(&ws, "gke-apply");
     let started = Instant::now();
-    while fake.request_counts().total < 12 {
+    // Killed once the database's Cloud SQL instance is being made: both stacks are
+    // then half built.
+    while !fake
+        .request_counts()
+        .by_call
+        .keys()
+        .any(|call| call.starts_with("POST sqladmin.instances"))
+    {
         assert!(
             started.elapsed() < EXIT_TIMEOUT,
-            "the apply made no progress"
+            "the apply never reached Cloud SQL: {:?}\n{}",
+            fake.request_counts().by_call.keys().collect::<Vec<_>>(),
+            apply.output()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -449,6 +481,10 @@ fn gke_apply_converges_after_the_provider_is_killed() {
     deduped.dedup();
     assert_eq!(after, deduped, "no object twice: {after:?}");
     assert!(after.iter().any(|o| o == "clusters/crashy"), "{after:?}");
+    assert!(
+        after.iter().any(|o| o == "instances/crashy-db"),
+        "{after:?}"
+    );
     ws.destroy();
     assert_eq!(
         gcp_objects(&fake),
