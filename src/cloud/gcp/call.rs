@@ -60,7 +60,8 @@ impl GcpFailure {
             .as_ref()
             .and_then(|p| p.pointer("/error/errors/0/reason"))
             .and_then(|r| r.as_str())
-            .map(str::to_owned);
+            .map(str::to_owned)
+            .or_else(|| detail_reason(err));
         let message = match err.status() {
             Some(s) if !s.message.is_empty() => s.message.clone(),
             _ => payload
@@ -103,11 +104,14 @@ impl GcpFailure {
     }
 
     /// Whether trying again may help. Compute's `resourceNotReady` (an operation
-    /// on the object is still running, such as an interrupted apply's create) passes
-    /// once that operation ends.
+    /// on the object is still running, such as an interrupted apply's create) and
+    /// Cloud SQL's `operationInProgress` (409 or 400: another operation runs on the
+    /// instance, one at a time) pass once that operation ends.
     pub fn retryability(&self) -> Retryability {
-        if self.reason.as_deref() == Some("resourceNotReady")
-            || (self.status == Some(400) && self.message.ends_with("is not ready"))
+        if matches!(
+            self.reason.as_deref(),
+            Some("resourceNotReady" | "operationInProgress")
+        ) || (self.status == Some(400) && self.message.ends_with("is not ready"))
         {
             return Retryability::Retryable;
         }
@@ -188,6 +192,18 @@ impl GcpFailure {
             hint,
         }
     }
+}
+
+/// The reason of a service error's first `ErrorInfo` detail: Google's
+/// `error.details[]` or, from the older APIs (Compute, Cloud SQL), the legacy
+/// `error.errors[].reason`, which the client turns into such a detail.
+fn detail_reason(err: &google_cloud_gax::error::Error) -> Option<String> {
+    err.status()?.details.iter().find_map(|d| match d {
+        google_cloud_gax::error::rpc::StatusDetails::ErrorInfo(info) if !info.reason.is_empty() => {
+            Some(info.reason.clone())
+        }
+        _ => None,
+    })
 }
 
 /// An error and its sources, one line.
@@ -339,6 +355,34 @@ mod tests {
             gone.into_backend_error("GKE", "reading the cluster"),
             BackendError::NotFound { .. }
         ));
+    }
+
+    #[test]
+    fn cloud_sql_operation_in_progress_is_retried_from_the_client_error() {
+        for body in [
+            r#"{"error": {"code": 409, "status": "ABORTED", "message": "Operation failed because another operation was already in progress.",
+                          "errors": [{"domain": "global", "reason": "operationInProgress", "message": "x"}]}}"#,
+            r#"{"error": {"code": 400, "message": "Operation failed because another operation was already in progress.",
+                          "errors": [{"domain": "global", "reason": "operationInProgress", "message": "x"}]}}"#,
+        ] {
+            let bytes = prost::bytes::Bytes::from(body.to_owned());
+            let status = google_cloud_gax::error::rpc::Status::try_from(&bytes).expect("a status");
+            let f = GcpFailure::from_gax(&google_cloud_gax::error::Error::service(status));
+            assert_eq!(f.reason.as_deref(), Some("operationInProgress"), "{body}");
+            assert_eq!(f.retryability(), Retryability::Retryable, "{body}");
+            assert!(matches!(
+                f.into_backend_error("Cloud SQL Admin", "changing the instance"),
+                BackendError::Retryable { .. }
+            ));
+        }
+        let gone = prost::bytes::Bytes::from_static(
+            br#"{"error": {"code": 404, "status": "NOT_FOUND", "message": "The Cloud SQL instance does not exist.",
+                          "errors": [{"domain": "global", "reason": "instanceDoesNotExist"}]}}"#,
+        );
+        let status = google_cloud_gax::error::rpc::Status::try_from(&gone).expect("a status");
+        let f = GcpFailure::from_gax(&google_cloud_gax::error::Error::service(status));
+        assert_eq!(f.retryability(), Retryability::Permanent);
+        assert!(f.is_not_found());
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! The GCP clients, built on first use from the settings and shared by every GCP
 //! backend: one per API (google-cloud-rust: Compute, GKE, Cloud KMS, IAM, Resource
-//! Manager), each pointed at its endpoint override when one is set, all with the
-//! same credentials; and an HTTP client with the same credentials for the calls
-//! made as plain REST (Cloud SQL, whose typed 1.x client cannot ask for a final
-//! backup on delete; Service Networking and Service Usage, which have no crate;
-//! Secret Manager and global addresses, kept beside them in the database adapter). The clients' own retries are off:
+//! Manager, Cloud SQL Admin, Secret Manager), each pointed at its endpoint
+//! override when one is set, all with the same credentials; and an HTTP client
+//! with the same credentials for the calls made as plain REST (Service Networking
+//! and Service Usage, which have no crate, and Compute's global addresses, kept
+//! beside them in the database adapter). The clients' own retries are off:
 //! [`super::call`] retries every call with the shared engine, so a throttled call is
 //! retried the same way on every cloud.
 
@@ -23,6 +23,8 @@ use google_cloud_container_v1::client::ClusterManager;
 use google_cloud_iam_admin_v1::client::Iam;
 use google_cloud_kms_v1::client::KeyManagementService;
 use google_cloud_resourcemanager_v3::client::Projects;
+use google_cloud_secretmanager_v1::client::SecretManagerService;
+use google_cloud_sql_v1::client as sql;
 
 /// Defines a lazily built client: `$name()` builds it once (endpoint of `$service`).
 macro_rules! lazy_clients {
@@ -93,6 +95,14 @@ lazy_clients! {
     iam: Iam = "iam";
     /// Resource Manager (the project's IAM policy).
     projects: Projects = "cloudresourcemanager";
+    /// Cloud SQL instances.
+    sql_instances: sql::SqlInstancesService = "sqladmin";
+    /// Cloud SQL operations.
+    sql_operations: sql::SqlOperationsService = "sqladmin";
+    /// Cloud SQL users.
+    sql_users: sql::SqlUsersService = "sqladmin";
+    /// Secret Manager.
+    secrets: SecretManagerService = "secretmanager";
 }
 
 impl GcpClients {
@@ -189,7 +199,8 @@ impl GcpClients {
     }
 
     /// The HTTP client of the hand-written REST calls (Service Networking, Service
-    /// Usage), and their base URL for `service` (`https://servicenetworking.googleapis.com`).
+    /// Usage, Compute's global addresses), and their base URL for `service`
+    /// (`https://servicenetworking.googleapis.com`).
     pub(crate) async fn rest(
         &self,
         service: &str,

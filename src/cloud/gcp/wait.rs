@@ -1,9 +1,10 @@
 //! Waiting on GCP long-running operations (Compute's regional and global
-//! operations, GKE's operations): the engine's [`Waiter`] polls the operation until
-//! it is `DONE`, with a growing interval, retrying polls that failed in a way that
-//! may pass, stopping on cancel and at the deadline. An operation that ends with an
-//! error becomes a [`BackendError`] here, once. Answers are read through their JSON
-//! form ([`view`]), the same shape the REST reference documents.
+//! operations, GKE's operations, Cloud SQL's `sql#operation`s): the engine's
+//! [`Waiter`] polls the operation until it is `DONE`, with a growing interval,
+//! retrying polls that failed in a way that may pass, stopping on cancel and at
+//! the deadline. An operation that ends with an error becomes a [`BackendError`]
+//! here, once. Answers are read through their JSON form ([`view`]), the same
+//! shape the REST reference documents.
 
 use std::time::Duration;
 
@@ -194,6 +195,53 @@ pub(crate) async fn container(
     .await
 }
 
+/// Waits for a Cloud SQL operation of `project` (as a mutation answered it),
+/// polling the typed Operations service; an operation that ends with an error
+/// fails with its message.
+pub(crate) async fn sql(
+    clients: &GcpClients,
+    ctx: &StackContext,
+    project: &str,
+    op: &google_cloud_sql_v1::model::Operation,
+    during: &str,
+) -> Result<(), BackendError> {
+    let first = sql_view(op);
+    match judge(&first) {
+        Poll::Done(()) => return Ok(()),
+        Poll::Failed(reason) => {
+            return Err(BackendError::Permanent {
+                operation: during.to_owned(),
+                message: reason,
+                hint: FAILED_HINT.to_owned(),
+            })
+        }
+        Poll::Pending { .. } => {}
+    }
+    let name = op.name.clone();
+    until_done(ctx, during, "Cloud SQL Admin", || {
+        let name = name.clone();
+        async move {
+            let c = clients.sql_operations().await?;
+            super::call::gax(ctx, "operations.get", || {
+                c.get()
+                    .set_project(project)
+                    .set_operation(name.clone())
+                    .send()
+            })
+            .await
+            .map(|o| sql_view(&o))
+        }
+    })
+    .await
+}
+
+/// A Cloud SQL operation's JSON view with its status as a name.
+fn sql_view(op: &google_cloud_sql_v1::model::Operation) -> Value {
+    let mut v = view(op);
+    v["status"] = Value::String(op.status.name().unwrap_or("RUNNING").to_owned());
+    v
+}
+
 /// A GKE operation's JSON view with its status as a name: the proto-built models
 /// write enums as numbers.
 fn container_view(op: &google_cloud_container_v1::model::Operation) -> Value {
@@ -230,6 +278,28 @@ mod tests {
         assert_eq!(
             last_segment("https://x/regions/europe-west2"),
             "europe-west2"
+        );
+    }
+
+    #[test]
+    fn cloud_sql_operations_are_judged_by_their_status_name() {
+        let sql: google_cloud_sql_v1::model::Operation = serde_json::from_value(json!({
+            "name": "op-1", "status": "DONE",
+            "error": {"errors": [{"code": "INVALID_FLAG", "message": "bad flag work_mem"}]}
+        }))
+        .expect("an operation");
+        assert!(view(&sql)["status"].is_number());
+        assert_eq!(
+            judge(&sql_view(&sql)),
+            Poll::Failed("bad flag work_mem".into())
+        );
+        let running = google_cloud_sql_v1::model::Operation::new()
+            .set_status(google_cloud_sql_v1::model::operation::SqlOperationStatus::Running);
+        assert_eq!(
+            judge(&sql_view(&running)),
+            Poll::Pending {
+                status: "RUNNING".into()
+            }
         );
     }
 }

@@ -195,6 +195,7 @@ mod secrets;
 mod server;
 mod sql;
 mod sql_admin;
+mod sql_enums;
 mod sql_model;
 mod util;
 mod world;

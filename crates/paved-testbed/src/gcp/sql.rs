@@ -7,7 +7,8 @@
 //! logging), promoteReplica, restart — and the `sql#operation`s each mutation
 //! returns (one running operation per instance; done after `operation_polls`
 //! polls of `GET .../operations/{op}`). Users and backups live in `sql_admin`,
-//! the data shapes and settings rules in `sql_model`.
+//! the data shapes and settings rules in `sql_model`; request bodies' enum
+//! numbers (as the Rust client writes them) become names first (`sql_enums`).
 //!
 //! Not modelled: databases, SSL certs, connect settings, imports/exports,
 //! failover, PSC, Data Cache, the Tiers and Flags lists, maintenance rescheduling,
@@ -22,6 +23,7 @@ use super::config::GcpFakeConfig;
 use super::http::{GcpAnswer, GcpRequest};
 use super::ops::{timestamp, Operations};
 use super::peers::Peers;
+use super::sql_enums;
 use super::sql_model::{
     self as model, busy, invalid, no_instance, Effect, Instance, SqlOp, SqlState, User,
 };
@@ -72,6 +74,14 @@ impl Sql {
         };
         let [project, rest @ ..] = rest else {
             return None;
+        };
+        let mut normalized;
+        let req = if req.body.is_object() {
+            normalized = req.clone();
+            sql_enums::normalize(&mut normalized.body, "");
+            &normalized
+        } else {
+            req
         };
         let m = req.method.as_str();
         let answer = match (rest, m) {

@@ -30,15 +30,18 @@
 
 use std::collections::BTreeMap;
 
-use reqwest::Method;
+use google_cloud_sql_v1::model::{
+    CloneContext, DatabaseInstance, InstancesCloneRequest, InstancesRestoreBackupRequest,
+    RestoreBackupContext,
+};
 use serde_json::{json, Value};
 
 use super::access::split_group_id;
+use super::admin::{change, Mutation};
 use super::names;
-use super::rest::{call, fail, sql_wait};
 use super::secret::SECRET_KEY;
 use super::{kind, record, GcpDatabaseBackend};
-use crate::cloud::gcp::call::unless_gone;
+use crate::cloud::gcp::call::model;
 use crate::cloud::gcp::labels::{label_key, labels};
 use crate::cloud::gcp::wait::text;
 use crate::ports::database::{
@@ -328,76 +331,22 @@ fn current_flags(inst: &Value) -> Vec<(String, String)> {
     out
 }
 
-impl GcpDatabaseBackend {
-    /// The instance `name`, `None` when it does not exist.
-    pub(super) async fn get_instance(
-        &self,
-        ctx: &StackContext,
-        name: &str,
-    ) -> Result<Option<Value>, BackendError> {
-        let project = self.clients.project()?;
-        unless_gone(
-            call(
-                &self.clients,
-                ctx,
-                "sqladmin",
-                Method::GET,
-                &format!("/v1/projects/{project}/instances/{name}"),
-                None,
-                "instances.get",
-            )
-            .await,
-        )
-        .map_err(fail("sqladmin", "reading the Cloud SQL instance"))
-    }
+/// A typed instance (a request's body) from its JSON form.
+fn instance_model(json: Value, what: &str) -> Result<DatabaseInstance, BackendError> {
+    model(json, what)
+}
 
+impl GcpDatabaseBackend {
     /// Waits for every unfinished operation on instance `name` (one left by an
     /// interrupted apply); returns whether there was one.
     async fn settle(&self, ctx: &StackContext, name: &str) -> Result<bool, BackendError> {
-        let project = self.clients.project()?;
         let during = "waiting for the instance's running operation";
-        let listed = call(
-            &self.clients,
-            ctx,
-            "sqladmin",
-            Method::GET,
-            &format!("/v1/projects/{project}/operations?instance={name}"),
-            None,
-            "operations.list",
-        )
-        .await
-        .map_err(fail("sqladmin", during))?;
-        let pending: Vec<Value> = listed
-            .get("items")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|o| text(o, "/status").as_deref() != Some("DONE"))
-            .cloned()
-            .collect();
+        let pending = self.pending_operations(ctx, name, during).await?;
         let any = !pending.is_empty();
-        for op in pending {
-            sql_wait(&self.clients, ctx, &project, op, during).await?;
+        for op in &pending {
+            self.wait_operation(ctx, op, during).await?;
         }
         Ok(any)
-    }
-
-    /// Sends a mutation of the instances collection and waits for its operation.
-    async fn mutate(
-        &self,
-        ctx: &StackContext,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-        what: &str,
-        during: &str,
-    ) -> Result<(), BackendError> {
-        let project = self.clients.project()?;
-        let op = call(&self.clients, ctx, "sqladmin", method, path, body, what)
-            .await
-            .map_err(fail("sqladmin", during))?;
-        sql_wait(&self.clients, ctx, &project, op, during).await?;
-        Ok(())
     }
 
     /// The body of a new primary for `req`.
@@ -493,7 +442,6 @@ impl GcpDatabaseBackend {
         ctx: &StackContext,
         req: &InstanceRequest,
     ) -> Result<Value, BackendError> {
-        let project = self.clients.project()?;
         let during = "creating the Cloud SQL instance";
         if let Some(found) = self.get_instance(ctx, &req.name).await? {
             if !owned(&found, &ctx.stack) {
@@ -507,7 +455,13 @@ impl GcpDatabaseBackend {
                 });
             }
             let interrupted = text(&found, "/state").as_deref() == Some("PENDING_CREATE");
-            self.settle(ctx, &req.name).await?;
+            let found = if self.settle(ctx, &req.name).await? {
+                self.get_instance(ctx, &req.name)
+                    .await?
+                    .ok_or_else(|| gone(&req.name))?
+            } else {
+                found
+            };
             let version = text(&found, "/databaseVersion").unwrap_or_default();
             if interrupted {
                 self.set_password(ctx, &req.name, &version).await?;
@@ -519,15 +473,8 @@ impl GcpDatabaseBackend {
             };
             if self.flags_known(&req.parameter_group_id) && wanted != current_flags(&found) {
                 let patch = json!({"settings": {"databaseFlags": flags_json(&wanted)}});
-                self.mutate(
-                    ctx,
-                    Method::PATCH,
-                    &format!("/v1/projects/{project}/instances/{}", req.name),
-                    Some(&patch),
-                    "instances.patch",
-                    "setting the database flags",
-                )
-                .await?;
+                self.mutate(ctx, change(&found, patch)?, "setting the database flags")
+                    .await?;
             }
             return self
                 .get_instance(ctx, &req.name)
@@ -535,17 +482,11 @@ impl GcpDatabaseBackend {
                 .ok_or_else(|| gone(&req.name));
         }
         let body = self.primary_body(ctx, req)?;
+        let insert = instance_model(body.clone(), "instances.insert")?;
         // The password is in Secret Manager before the instance exists.
         self.password(ctx).await?;
-        self.mutate(
-            ctx,
-            Method::POST,
-            &format!("/v1/projects/{project}/instances"),
-            Some(&body),
-            "instances.insert",
-            during,
-        )
-        .await?;
+        self.mutate(ctx, Mutation::Insert(Box::new(insert)), during)
+            .await?;
         let version = text(&body, "/databaseVersion").unwrap_or_default();
         self.set_password(ctx, &req.name, &version).await?;
         self.get_instance(ctx, &req.name)
@@ -571,7 +512,6 @@ impl GcpDatabaseBackend {
         instance_id: &str,
         req: &ModifyRequest,
     ) -> Result<Value, BackendError> {
-        let project = self.clients.project()?;
         let current = self
             .get_instance(ctx, instance_id)
             .await?
@@ -644,10 +584,7 @@ impl GcpDatabaseBackend {
         if patch.as_object().is_some_and(|p| !p.is_empty()) {
             self.mutate(
                 ctx,
-                Method::PATCH,
-                &format!("/v1/projects/{project}/instances/{instance_id}"),
-                Some(&patch),
-                "instances.patch",
+                change(&current, patch)?,
                 "changing the Cloud SQL instance",
             )
             .await?;
@@ -687,7 +624,6 @@ impl GcpDatabaseBackend {
         req: &ReplicaRequest,
         name: &str,
     ) -> Result<Value, BackendError> {
-        let project = self.clients.project()?;
         let region = self.region()?;
         if self.get_instance(ctx, name).await?.is_some() {
             self.settle(ctx, name).await?;
@@ -739,12 +675,10 @@ impl GcpDatabaseBackend {
         if let Some(key) = primary.pointer("/diskEncryptionConfiguration/kmsKeyName") {
             body["diskEncryptionConfiguration"] = json!({"kmsKeyName": key});
         }
+        let insert = instance_model(body, "instances.insert")?;
         self.mutate(
             ctx,
-            Method::POST,
-            &format!("/v1/projects/{project}/instances"),
-            Some(&body),
-            "instances.insert",
+            Mutation::Insert(Box::new(insert)),
             "creating a read replica",
         )
         .await?;
@@ -761,7 +695,6 @@ impl GcpDatabaseBackend {
         inst: &Value,
         final_backup: Option<(&str, u32)>,
     ) -> Result<(), BackendError> {
-        let project = self.clients.project()?;
         let name = text(inst, "/name").unwrap_or_default();
         if inst
             .pointer("/settings/deletionProtectionEnabled")
@@ -774,32 +707,8 @@ impl GcpDatabaseBackend {
                 hint: "Set deletion_protection = false and apply, then destroy".to_owned(),
             });
         }
-        let mut path = format!("/v1/projects/{project}/instances/{name}");
-        if let Some((description, days)) = final_backup {
-            path.push_str(&format!(
-                "?enableFinalBackup=true&finalBackupTtlDays={}&finalBackupDescription={description}",
-                days.clamp(1, 365)
-            ));
-        }
         let during = format!("deleting the Cloud SQL instance {name}");
-        match call(
-            &self.clients,
-            ctx,
-            "sqladmin",
-            Method::DELETE,
-            &path,
-            None,
-            "instances.delete",
-        )
-        .await
-        {
-            Ok(op) => {
-                sql_wait(&self.clients, ctx, &project, op, &during).await?;
-                Ok(())
-            }
-            Err(f) if f.is_not_found() => Ok(()),
-            Err(f) => Err(fail("sqladmin", &during)(f)),
-        }
+        self.delete_call(ctx, &name, final_backup, &during).await
     }
 
     /// Deletes read replica `index` of the stack; a no-op when it does not exist.
@@ -837,25 +746,10 @@ impl GcpDatabaseBackend {
                 // Adopted: restored by the apply that made it.
                 return Ok(inst);
             }
-            let body = if req.snapshot_id.starts_with("projects/") {
-                json!({"backup": req.snapshot_id})
-            } else {
-                let (source, run) = req
-                    .snapshot_id
-                    .split_once("/backupRuns/")
-                    .ok_or_else(|| BackendError::Permanent {
-                        operation: "restoring the backup".to_owned(),
-                        message: format!("\"{}\" names no Cloud SQL backup", req.snapshot_id),
-                        hint: "Give projects/PROJECT/backups/ID or INSTANCE/backupRuns/ID".to_owned(),
-                    })?;
-                json!({"restoreBackupContext": {"instanceId": source, "backupRunId": run, "project": project}})
-            };
+            let body = restore_request(&project, &req.snapshot_id)?;
             self.mutate(
                 ctx,
-                Method::POST,
-                &format!("/v1/projects/{project}/instances/{}/restoreBackup", req.instance.name),
-                Some(&body),
-                "instances.restoreBackup",
+                Mutation::RestoreBackup(req.instance.name.clone(), Box::new(body)),
                 "restoring the backup",
             )
             .await?;
@@ -879,26 +773,13 @@ impl GcpDatabaseBackend {
     ) -> Step<InstanceState> {
         let _one = self.ops.lock().await;
         let result = async {
-            let project = self.clients.project()?;
             let name = &req.instance.name;
             if self.get_instance(ctx, name).await?.is_none() {
-                let mut clone = json!({"destinationInstanceName": name});
-                if let Some(at) = &req.restore_time {
-                    clone["pointInTime"] = Value::from(at.as_str());
-                }
                 let (_, range) = split_group_id(&req.instance.subnet_group_id);
-                if !range.is_empty() {
-                    clone["allocatedIpRange"] = Value::from(range);
-                }
+                let clone = clone_request(name, req.restore_time.as_deref(), &range)?;
                 self.mutate(
                     ctx,
-                    Method::POST,
-                    &format!(
-                        "/v1/projects/{project}/instances/{}/clone",
-                        req.source_db_instance_id
-                    ),
-                    Some(&json!({"cloneContext": clone})),
-                    "instances.clone",
+                    Mutation::Clone(req.source_db_instance_id.clone(), Box::new(clone)),
                     "cloning the instance to a point in time",
                 )
                 .await?;
@@ -909,12 +790,13 @@ impl GcpDatabaseBackend {
                     // the request.
                     s.remove("ipConfiguration");
                 }
+                let cloned = self
+                    .get_instance(ctx, name)
+                    .await?
+                    .ok_or_else(|| gone(name))?;
                 self.mutate(
                     ctx,
-                    Method::PATCH,
-                    &format!("/v1/projects/{project}/instances/{name}"),
-                    Some(&json!({"settings": settings})),
-                    "instances.patch",
+                    change(&cloned, json!({"settings": settings}))?,
                     "setting up the cloned instance",
                 )
                 .await?;
@@ -927,6 +809,58 @@ impl GcpDatabaseBackend {
         .await;
         self.primary_step(ctx, result).await
     }
+}
+
+/// The `restoreBackup` request for `snapshot_id`: a project backup's name
+/// (`projects/P/backups/ID`) or `INSTANCE/backupRuns/ID` (of `project`).
+fn restore_request(
+    project: &str,
+    snapshot_id: &str,
+) -> Result<InstancesRestoreBackupRequest, BackendError> {
+    if snapshot_id.starts_with("projects/") {
+        return Ok(InstancesRestoreBackupRequest::new().set_backup(snapshot_id));
+    }
+    let run = snapshot_id
+        .split_once("/backupRuns/")
+        .and_then(|(source, run)| Some((source, run.parse::<i64>().ok()?)));
+    let Some((source, run)) = run else {
+        return Err(BackendError::Permanent {
+            operation: "restoring the backup".to_owned(),
+            message: format!("\"{snapshot_id}\" names no Cloud SQL backup"),
+            hint: "Give projects/PROJECT/backups/ID or INSTANCE/backupRuns/ID".to_owned(),
+        });
+    };
+    Ok(
+        InstancesRestoreBackupRequest::new().set_restore_backup_context(
+            RestoreBackupContext::new()
+                .set_instance_id(source)
+                .set_backup_run_id(run)
+                .set_project(project),
+        ),
+    )
+}
+
+/// The `clone` request making `name` at `at` (RFC 3339; the latest when none)
+/// in reserved range `range` (none: the source's).
+fn clone_request(
+    name: &str,
+    at: Option<&str>,
+    range: &str,
+) -> Result<InstancesCloneRequest, BackendError> {
+    let mut clone = CloneContext::new().set_destination_instance_name(name);
+    if let Some(at) = at {
+        let time =
+            google_cloud_wkt::Timestamp::try_from(at).map_err(|e| BackendError::Permanent {
+                operation: "cloning the instance to a point in time".to_owned(),
+                message: format!("restore time \"{at}\" is not an RFC 3339 time: {e}"),
+                hint: "Give the time as 2025-01-31T12:00:00Z".to_owned(),
+            })?;
+        clone = clone.set_point_in_time(time);
+    }
+    if !range.is_empty() {
+        clone = clone.set_allocated_ip_range(range);
+    }
+    Ok(InstancesCloneRequest::new().set_clone_context(clone))
 }
 
 /// The error of an instance that vanished under paved.

@@ -10,7 +10,11 @@
 //! - [`instance`]: the instance, replicas, in-place changes, restore and clone;
 //! - [`read`]: the batched refresh (at most four calls);
 //! - [`teardown`]: ordered deletion, with the Service Networking dead end reported;
-//! - [`rest`]: the JSON calls and operation waits; [`names`]: the objects' names.
+//! - [`admin`]: the Cloud SQL Admin calls (typed client, google-cloud-sql-v1) and
+//!   the JSON views of their instances;
+//! - [`rest`]: the calls with no typed client (Service Networking, Service Usage,
+//!   Compute's global addresses) and their operation waits; [`names`]: the
+//!   objects' names.
 //!
 //! The port's other two groups have no object of their own on GCP: the security
 //! group's job (who reaches the database) is done by the private IP on the stack's
@@ -26,6 +30,7 @@
 //! someone else is retried after a pause.
 
 mod access;
+mod admin;
 mod instance;
 mod key;
 mod names;
@@ -38,7 +43,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use reqwest::Method;
 use serde_json::{json, Value};
 
 pub use instance::{database_version, flags, tier};
@@ -121,7 +125,6 @@ impl GcpDatabaseBackend {
     /// labels paved reads back).
     async fn relabel(&self, ctx: &StackContext, removed: &[String]) -> Result<(), BackendError> {
         let _one = self.ops.lock().await;
-        let project = self.clients.project()?;
         let listed = self.stack_instances(ctx).await?;
         let (primary, replicas) = read::split_instances(&ctx.stack, &listed);
         let all = primary
@@ -143,24 +146,10 @@ impl GcpDatabaseBackend {
                 let k = super::labels::label_key(k);
                 next.entry(k).or_insert(Value::Null);
             }
-            let name = text(&inst, "/name").unwrap_or_default();
             let patch = json!({"settings": {"userLabels": next}});
-            let op = rest::call(
-                &self.clients,
+            self.mutate(
                 ctx,
-                "sqladmin",
-                Method::PATCH,
-                &format!("/v1/projects/{project}/instances/{name}"),
-                Some(&patch),
-                "instances.patch",
-            )
-            .await
-            .map_err(rest::fail("sqladmin", "changing the instance's labels"))?;
-            rest::sql_wait(
-                &self.clients,
-                ctx,
-                &project,
-                op,
+                admin::change(&inst, patch)?,
                 "changing the instance's labels",
             )
             .await?;

@@ -1,9 +1,9 @@
 //! The batched refresh: at most four calls, in two rounds. First, side by side,
 //! the stack's instances (one `instances.list` filtered on the stack's label: the
-//! primary and its replicas), the reserved range (a global address) and the
-//! storage key; then the network, whose peering tells the Service Networking
-//! connection (Service Networking's own list wants the project number, which
-//! would cost a fifth call).
+//! primary and its replicas, read as views with their enums by name), the
+//! reserved range (a global address) and the storage key; then the network,
+//! whose peering tells the Service Networking connection (Service Networking's
+//! own list wants the project number, which would cost a fifth call).
 
 use futures::future::join3;
 use reqwest::Method;
@@ -64,21 +64,12 @@ pub(super) fn split_instances(stack: &str, listed: &Value) -> (Option<Value>, Ve
 impl GcpDatabaseBackend {
     /// The stack's instances (one list call).
     pub(super) async fn stack_instances(&self, ctx: &StackContext) -> Result<Value, BackendError> {
-        let project = self.clients.project()?;
-        call(
-            &self.clients,
+        self.list_instances(
             ctx,
-            "sqladmin",
-            Method::GET,
-            &format!(
-                "/v1/projects/{project}/instances?filter={}",
-                stack_filter(&ctx.stack)
-            ),
-            None,
-            "instances.list",
+            &stack_filter(&ctx.stack),
+            "listing the stack's Cloud SQL instances",
         )
         .await
-        .map_err(fail("sqladmin", "listing the stack's Cloud SQL instances"))
     }
 
     /// Reads the whole stack (see the module docs).

@@ -1,14 +1,15 @@
-//! The hand-written REST calls of the Cloud SQL stack: Cloud SQL Admin, Service
-//! Networking, Service Usage and Compute's global addresses, as JSON in the REST
-//! reference's shape over [`GcpClients::rest`] with a bearer token, retried by the
-//! shared engine ([`retrying`]); and the waits on their long-running operations
-//! (Cloud SQL's `sql#operation`, Compute's global operations, Service
-//! Networking's `operations/...`), polled with the engine's [`Waiter`].
-//!
-//! Cloud SQL goes through REST rather than the generated client because its
-//! delete takes `enableFinalBackup` and `finalBackupTtlDays`, which the client's
-//! request lacks; one shape for every Cloud SQL call keeps the module simple.
-//! Bodies never reach a message or a log.
+//! The hand-written REST calls of the Cloud SQL stack, for the APIs no typed
+//! client of google-cloud-rust covers here: Service Networking (no crate),
+//! Service Usage (its `generateServiceIdentity` is v1beta1 only, which has no
+//! crate) and Compute's global addresses (kept as REST beside them, so that the
+//! Compute client's enabled collections stay the cluster's). They are JSON in the
+//! REST reference's shape over [`GcpClients::rest`] with a bearer token, retried
+//! by the shared engine ([`retrying`]); and the waits on their long-running
+//! operations (Compute's global operations, Service Networking's and Service
+//! Usage's `operations/...`), polled with the engine's [`Waiter`]. Cloud SQL Admin
+//! and Secret Manager go through their typed clients ([`super::admin`],
+//! [`super::secret`]); [`fail`] and [`service_name`] serve them too. Bodies never
+//! reach a message or a log.
 
 use reqwest::Method;
 use serde_json::Value;
@@ -23,10 +24,8 @@ use crate::stack::{BackendError, OperationContext, StackContext};
 const FAILED_HINT: &str =
     "Fix the cause GCP names (the operation's error; see the Cloud console), then run apply again";
 
-/// One JSON call to `service` (`sqladmin`, `servicenetworking`, `serviceusage`,
-/// `compute`): `path` (with its query) is appended to the service's base URL.
-/// Cloud SQL's `operationInProgress` (another operation on the instance) is
-/// retried like throttling.
+/// One JSON call to `service` (`servicenetworking`, `serviceusage`, `compute`):
+/// `path` (with its query) is appended to the service's base URL.
 pub(super) async fn call(
     clients: &GcpClients,
     ctx: &StackContext,
@@ -55,11 +54,7 @@ pub(super) async fn call(
             if (200..300).contains(&status) {
                 return Ok(json);
             }
-            let mut failure = GcpFailure::from_http(status, &json);
-            if failure.reason.as_deref() == Some("operationInProgress") {
-                failure.code = Some("UNAVAILABLE".to_owned());
-            }
-            Err(failure)
+            Err(GcpFailure::from_http(status, &json))
         }
     })
     .await
@@ -158,19 +153,6 @@ pub(super) fn service_name(service: &str) -> &'static str {
         "secretmanager" => "Secret Manager",
         _ => "GCP",
     }
-}
-
-/// Waits for a Cloud SQL operation of `project` (a `sql#operation`).
-pub(super) async fn sql_wait(
-    clients: &GcpClients,
-    ctx: &StackContext,
-    project: &str,
-    first: Value,
-    during: &str,
-) -> Result<Value, BackendError> {
-    let name = text(&first, "/name").unwrap_or_default();
-    let path = format!("/v1/projects/{project}/operations/{name}");
-    wait(clients, ctx, "sqladmin", &path, first, during).await
 }
 
 /// Waits for a Compute global operation of `project`.
