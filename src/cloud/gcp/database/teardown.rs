@@ -105,8 +105,9 @@ impl GcpDatabaseBackend {
                     report.left_behind.push(LeftBehind {
                         component: connection,
                         reason: format!(
-                            "Service Networking refused to remove it: {reason} Cloud SQL keeps holding the connection \
-                             for a few days after its last instance is deleted. Remove it later with `gcloud services \
+                            "Service Networking refused to remove it: {reason} Another instance on this network may \
+                             still use it, or Cloud SQL keeps holding it for a few days after its last instance is \
+                             deleted. Run destroy again once it is free, or remove it later with `gcloud services \
                              vpc-peerings delete --service=servicenetworking.googleapis.com --network={network}`, \
                              then delete the global address {range}."
                         ),
