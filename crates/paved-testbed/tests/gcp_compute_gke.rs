@@ -130,6 +130,37 @@ fn make_network(fake: &GcpFakeHandle, net: &str, subnet: &str, base: u8) {
     compute_wait(fake, &op);
 }
 
+/// The Cloud KMS key the cluster bodies encrypt Secrets with, and GKE's service
+/// agent granted its use (the create checks both).
+fn make_key(fake: &GcpFakeHandle) {
+    let ring = format!("/v1/projects/{P}/locations/europe-west2/keyRings");
+    ok(
+        fake,
+        "POST",
+        &format!("{ring}?keyRingId=kr"),
+        Some(json!({})),
+    );
+    ok(
+        fake,
+        "POST",
+        &format!("{ring}/kr/cryptoKeys?cryptoKeyId=gke"),
+        Some(json!({"purpose": "ENCRYPT_DECRYPT"})),
+    );
+    let (status, body) = call(
+        fake,
+        "POST",
+        &format!("{ring}/kr/cryptoKeys/gke:setIamPolicy"),
+        Some(json!({"policy": {"bindings": [{
+            "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+            "members": [format!(
+                "serviceAccount:service-{}@container-engine-robot.iam.gserviceaccount.com",
+                paved_testbed::gcp::GcpFakeConfig::default().project_number
+            )],
+        }]}})),
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
 /// A cluster body with one pool.
 fn cluster_body(name: &str, net: &str, subnet: &str, version: &str) -> Value {
     json!({"cluster": {
@@ -502,6 +533,7 @@ fn compute_networks_subnetworks_routers_and_addresses() {
 fn gke_clusters_node_pools_and_refusals() {
     let fake = GcpFake::start(GcpFakeConfig::default()).expect("start");
     make_network(&fake, "net", "nodes", 0);
+    make_key(&fake);
     let l = "europe-west2";
 
     // Refused creates.
@@ -510,6 +542,27 @@ fn gke_clusters_node_pools_and_refusals() {
         call(&fake, "POST", &gpath(l, "clusters"), Some(bad.clone())).0,
         400
     );
+    // A Secrets key that does not exist, then one GKE's agent may not use.
+    for key in ["missing", "ungranted"] {
+        let mut keyed = cluster_body("c", "net", "nodes", "1.31");
+        keyed["cluster"]["databaseEncryption"]["keyName"] = json!(format!(
+            "projects/{P}/locations/europe-west2/keyRings/kr/cryptoKeys/{key}"
+        ));
+        if key == "ungranted" {
+            ok(
+                &fake,
+                "POST",
+                &format!("/v1/projects/{P}/locations/europe-west2/keyRings/kr/cryptoKeys?cryptoKeyId=ungranted"),
+                Some(json!({"purpose": "ENCRYPT_DECRYPT"})),
+            );
+        }
+        let (status, e) = call(&fake, "POST", &gpath(l, "clusters"), Some(keyed));
+        assert_eq!(
+            (status, e["error"]["status"].as_str()),
+            (400, Some("FAILED_PRECONDITION")),
+            "{key}: {e}"
+        );
+    }
     bad["cluster"]["name"] = json!("c");
     bad["cluster"]["ipAllocationPolicy"]["clusterSecondaryRangeName"] = json!("nope");
     let (status, e) = call(&fake, "POST", &gpath(l, "clusters"), Some(bad));
@@ -1070,6 +1123,7 @@ fn gcloud_describes_what_was_written_over_http() {
     let Some(path) = gcloud_path() else { return };
     let fake = GcpFake::start(GcpFakeConfig::default()).expect("start");
     make_network(&fake, "net", "nodes", 0);
+    make_key(&fake);
     compute_wait(
         &fake,
         &ok(

@@ -608,7 +608,9 @@ impl Gke {
         if st.clusters.contains_key(&k) {
             return err(409, "ALREADY_EXISTS", format!("Already exists: {rel}."));
         }
-        if let Err(e) = self.fill_cluster(&mut st, project, location, &region, &info, &mut cluster)
+        if let Err(e) = self
+            .fill_cluster(&mut st, project, location, &region, &info, &mut cluster)
+            .and_then(|()| check_key_access(peers, &cluster))
         {
             return e;
         }
@@ -1662,6 +1664,43 @@ fn check_taints(taints: &Value) -> Result<(), GcpAnswer> {
     Ok(())
 }
 
+/// The role GKE's service agent needs on a Secrets-encryption key.
+const KMS_ROLE: &str = "roles/cloudkms.cryptoKeyEncrypterDecrypter";
+
+/// At create, a Secrets-encryption key must exist in Cloud KMS and GKE's service
+/// agent must be granted its use, as the real create checks before it starts.
+fn check_key_access(peers: &dyn Peers, cluster: &Value) -> Result<(), GcpAnswer> {
+    let db = &cluster["databaseEncryption"];
+    if db["state"].as_str() != Some("ENCRYPTED") {
+        return Ok(());
+    }
+    let key = db["keyName"].as_str().unwrap_or_default();
+    if !peers.key_exists(key) {
+        return Err(err(
+            400,
+            "FAILED_PRECONDITION",
+            format!("Cloud KMS key \"{key}\" does not exist or is not accessible."),
+        ));
+    }
+    let agent = format!(
+        "serviceAccount:service-{}@container-engine-robot.iam.gserviceaccount.com",
+        peers.config().project_number
+    );
+    let project = key.split('/').nth(1).unwrap_or_default();
+    if !peers.key_grants(key, &agent, KMS_ROLE) && !peers.project_grants(project, &agent, KMS_ROLE)
+    {
+        return Err(err(
+            400,
+            "FAILED_PRECONDITION",
+            format!(
+                "The Kubernetes Engine service agent {} lacks permission to use Cloud KMS key \"{key}\"; grant it {KMS_ROLE}.",
+                agent.trim_start_matches("serviceAccount:")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a `databaseEncryption` block and fills `currentState`.
 fn check_database_encryption(db: &mut Value) -> Result<(), GcpAnswer> {
     let state = db["state"].as_str().unwrap_or("DECRYPTED").to_owned();
@@ -1685,7 +1724,6 @@ fn check_database_encryption(db: &mut Value) -> Result<(), GcpAnswer> {
             if !shaped {
                 return Err(err(400, "INVALID_ARGUMENT", format!("Invalid databaseEncryption.keyName \"{key}\": expected projects/*/locations/*/keyRings/*/cryptoKeys/*.")));
             }
-            // TODO: check the key exists once Cloud KMS exposes `key_exists`.
             db["currentState"] = json!("CURRENT_STATE_ENCRYPTED");
         }
         "DECRYPTED" | "UNKNOWN" => {

@@ -106,8 +106,11 @@
 //!   `controlPlaneEndpointsConfig` (a DNS endpoint
 //!   `gke-<hash>-<number>.<region>.gke.goog` for every cluster, as current GKE
 //!   has, and the IP endpoints), `databaseEncryption.currentState` (a key name
-//!   must be shaped `projects/*/locations/*/keyRings/*/cryptoKeys/*`; whether the
-//!   key exists is not checked yet), `maintenancePolicy.resourceVersion`, and
+//!   must be shaped `projects/*/locations/*/keyRings/*/cryptoKeys/*`; at create
+//!   the key must exist in the stand-in's Cloud KMS and GKE's service agent
+//!   `service-NUMBER@container-engine-robot` must hold
+//!   `roles/cloudkms.cryptoKeyEncrypterDecrypter` on it or the project, else
+//!   `FAILED_PRECONDITION`), `maintenancePolicy.resourceVersion`, and
 //!   defaults for `releaseChannel` (REGULAR), `shieldedNodes`, `loggingConfig`,
 //!   `monitoringConfig`. Create checks: the name (lowercase, ≤ 40 characters),
 //!   the network and subnetwork in Compute (the subnetwork must be sent for a
@@ -170,7 +173,7 @@
 //!   and other custom methods not listed, operation cancel, node pool
 //!   `:rollback` and blue-green upgrades, auto-upgrades, real nodes or
 //!   Kubernetes API endpoints (the `endpoint` serves nothing), quota and
-//!   stock-out errors, checks that a KMS key exists or is granted, IAM
+//!   stock-out errors, the key checks on an update of `databaseEncryption`, IAM
 //!   permissions. State only advances when operations are polled: a client
 //!   that never polls leaves the cluster `PROVISIONING` (and busy).
 //! - Self-links point at the stand-in (`http://127.0.0.1:PORT/compute/v1/...`,
