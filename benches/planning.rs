@@ -1,6 +1,7 @@
-//! Planning micro-benchmarks: `ha_cluster::plan()` and `managed_database::plan()`
-//! (pure functions, no cloud call) for a production configuration, as a create
-//! (no prior state) and as a no-op update (prior state = what the apply returned).
+//! Planning micro-benchmarks: `ha_cluster::plan_for()` and
+//! `managed_database::plan_for()` on AWS (pure functions, no cloud call: the AWS
+//! adapter lists the inventory) for a production configuration, as a create (no
+//! prior state) and as a no-op update (prior state = what the apply returned).
 //!
 //! `cargo bench --bench planning` (add `--profile dev` on a shared machine to reuse
 //! the debug build; numbers are then unoptimised).
@@ -11,7 +12,6 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use paved::framework::PlanResponse;
-use paved::resources::{ha_cluster, managed_database};
 use paved_value::Value;
 
 type PlanFn = fn(&Value, &Value, &Value) -> PlanResponse;
@@ -55,14 +55,14 @@ fn planning(c: &mut Criterion) {
     bench_resource(
         c,
         "ha_cluster",
-        ha_cluster::plan,
+        fixtures::plan_cluster,
         fixtures::cluster_config(),
         fixtures::cluster_applied(),
     );
     bench_resource(
         c,
         "managed_database",
-        managed_database::plan,
+        fixtures::plan_database,
         fixtures::database_config(),
         fixtures::database_applied(),
     );

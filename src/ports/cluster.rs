@@ -41,7 +41,8 @@ use crate::stack::inventory::Component;
 use crate::stack::tags::{COMPONENT_TAG, STACK_TAG};
 use crate::stack::{BackendError, ComponentRecord, Knowable, StackContext, Step, TeardownReport};
 
-/// Component kinds, as the inventory names them.
+/// Component kinds of an EKS stack, as the AWS adapter's inventory names them
+/// (other clouds' adapters name their own).
 pub mod kind {
     /// The network (AWS VPC).
     pub const VPC: &str = "vpc";
@@ -443,12 +444,9 @@ pub struct PoolShape {
 pub trait ClusterBackend: Send + Sync {
     /// The components a stack of `shape` consists of on this cloud, in creation
     /// order, as the plan shows them (the inventory); computed without any call.
-    /// `None` lets the resource predict them in the reference shape (the one the
-    /// AWS adapter builds); unknown when a setting that decides them is.
-    fn components(&self, shape: &ClusterShape) -> Option<Knowable<Vec<Component>>> {
-        let _ = shape;
-        None
-    }
+    /// Every cloud decides its own (their keys are the tags the adapter puts on
+    /// what it makes); unknown when a setting that decides them is.
+    fn components(&self, shape: &ClusterShape) -> Knowable<Vec<Component>>;
 
     /// The platform's word for what this cloud builds (`eks`, `gke`), known without
     /// a call: what runs in the cluster depends on it (GKE sizes pools itself, so no
@@ -613,6 +611,9 @@ mod tests {
 
     #[async_trait]
     impl ClusterBackend for HalfWay {
+        fn components(&self, _: &ClusterShape) -> Knowable<Vec<Component>> {
+            Knowable::Unknown
+        }
         async fn ensure_network(&self, _: &StackContext, _: &NetworkRequest) -> Step<NetworkState> {
             throttled()
         }

@@ -32,7 +32,8 @@ use crate::stack::{
 };
 use crate::stack::{ComponentRecord, Knowable, StackContext, Step, TeardownReport};
 
-/// Component kinds, as the inventory names them.
+/// Component kinds of an RDS stack, as the AWS adapter's inventory names them;
+/// other clouds' adapters reuse those that fit and name their own.
 pub mod kind {
     /// The storage encryption key, when paved creates it.
     pub const KMS_KEY: &str = "kms_key";
@@ -513,18 +514,37 @@ pub struct DatabaseShape {
     pub network: Knowable<String>,
 }
 
+impl DatabaseShape {
+    /// What decides which components a stack has, once all of it is known: the
+    /// engine, whether paved creates the storage key, and how many read replicas.
+    pub fn decided(&self) -> Option<(Engine, bool, u32)> {
+        match (&self.engine, &self.creates_key, &self.read_replicas) {
+            (Knowable::Known(engine), Knowable::Known(key), Knowable::Known(replicas)) => {
+                Some((*engine, *key, *replicas))
+            }
+            _ => None,
+        }
+    }
+
+    /// The identity of the database's own components (its instances and secret):
+    /// its name and engine, since a change of either makes a new database.
+    pub fn identity(&self) -> Knowable<String> {
+        self.name
+            .clone()
+            .zip(self.engine.clone())
+            .map(|(n, e)| format!("{n}|{}", e.as_str()))
+    }
+}
+
 /// A cloud that builds `paved_managed_database` stacks. See the module docs for the
 /// contract every method keeps.
 #[async_trait]
 pub trait DatabaseBackend: Send + Sync {
     /// The components a stack of `shape` consists of on this cloud, in creation
     /// order, as the plan shows them (the inventory); computed without any call.
-    /// `None` lets the resource predict them in the reference shape (the one the
-    /// AWS adapter builds); unknown when a setting that decides them is.
-    fn components(&self, shape: &DatabaseShape) -> Option<Knowable<Vec<Component>>> {
-        let _ = shape;
-        None
-    }
+    /// Every cloud decides its own (their keys are the tags the adapter puts on
+    /// what it makes); unknown when a setting that decides them is.
+    fn components(&self, shape: &DatabaseShape) -> Knowable<Vec<Component>>;
 
     /// Ensures the storage encryption key: checks the user's, or creates (adopts) one
     /// with rotation on.

@@ -3,10 +3,13 @@
 //! [`ScriptedBackend`] models stacks the way the AWS backend sees them: a network
 //! with zones, subnets and NAT gateways, a key, roles, a control plane whose status
 //! goes from `CREATING` to `ACTIVE` over a few polls, node pools likewise, and every
-//! component under its inventory key (as [`super::inventory::components`] names
-//! them). `ensure_*` calls adopt what exists and create only what is missing, and the
-//! fake counts creations per key, so a test can prove an interrupted apply resumes
-//! without duplicates.
+//! component under its inventory key. The components a stack consists of are the
+//! AWS adapter's ([`crate::cloud::aws::cluster::inventory::components`]): the fake
+//! scripts that cloud, so the plan lists what the AWS backend would build (the one
+//! import of an adapter by a resource, allowed to a test-only `fake.rs` by
+//! `scripts/check-layers.py`). `ensure_*` calls adopt what exists and create only
+//! what is missing, and the fake counts creations per key, so a test can prove an
+//! interrupted apply resumes without duplicates.
 //!
 //! Every call is recorded in order (`"ensure_network"`, `"upgrade_control_plane
 //! 1.31"`, `"update_node_pool system"`...). A test can script faults: fail a call
@@ -38,13 +41,19 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use paved_value::Value;
 
-use crate::stack::{BackendError, ComponentRecord, LeftBehind, StackContext, Step, TeardownReport};
+use crate::stack::inventory::Component;
+use crate::stack::{
+    BackendError, ComponentRecord, Knowable, LeftBehind, StackContext, Step, TeardownReport,
+};
 
+use crate::cloud::aws::cluster::inventory;
+use crate::framework::PlanResponse;
 use crate::ports::cluster::{
-    AddonState, AddonsRequest, ClusterBackend, ControlPlaneRequest, ControlPlaneState, GroupAccess,
-    IdentityRequest, IdentityState, NetworkRequest, NetworkState, NodePoolRequest, NodePoolState,
-    StackSnapshot, TeardownRequest, ZoneChoice,
+    AddonState, AddonsRequest, ClusterBackend, ClusterShape, ControlPlaneRequest,
+    ControlPlaneState, GroupAccess, IdentityRequest, IdentityState, NetworkRequest, NetworkState,
+    NodePoolRequest, NodePoolState, StackSnapshot, TeardownRequest, ZoneChoice,
 };
 
 use crate::ports::cluster::kind;
@@ -280,6 +289,13 @@ enum Target {
 #[derive(Debug, Default)]
 pub struct ScriptedBackend {
     world: Mutex<World>,
+}
+
+/// The plan on the scripted cloud ([`super::plan::plan_for`]): its inventory lists
+/// what the AWS adapter would build, as a plan on AWS does.
+pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> PlanResponse {
+    let cloud = ScriptedBackend::default();
+    super::plan::plan_for(Some(&cloud), prior_state, proposed_new_state, config)
 }
 
 impl ScriptedBackend {
@@ -844,6 +860,10 @@ fn teardown_rank(kind_name: &str) -> usize {
 
 #[async_trait]
 impl ClusterBackend for ScriptedBackend {
+    fn components(&self, shape: &ClusterShape) -> Knowable<Vec<Component>> {
+        inventory::components(shape)
+    }
+
     async fn ensure_network(&self, ctx: &StackContext, req: &NetworkRequest) -> Step<NetworkState> {
         let during = "ensuring the network";
         if let Err(step) = self.start(ctx, "ensure_network".to_owned(), during, NETWORK_AREA) {

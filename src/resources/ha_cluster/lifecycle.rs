@@ -5,18 +5,19 @@
 //! removed. Every step's components are recorded in [`Observed`] even when the step
 //! fails, so the caller can return them as partial state.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures::future::join_all;
 
-use crate::stack::{BackendError, StackContext, Step};
+use crate::stack::{BackendError, Knowable, StackContext, Step};
 
 use crate::ports::cluster::{
-    AddonRequest, AddonsRequest, ClusterBackend, ControlPlaneRequest, IdentityRequest,
-    IdentityState, NetworkRequest, NodePoolRequest, Taint, ZoneChoice,
+    AddonRequest, AddonsRequest, ClusterBackend, ClusterShape, ControlPlaneRequest,
+    IdentityRequest, IdentityState, NetworkRequest, NodePoolRequest, PoolShape, Taint, ZoneChoice,
 };
 
 use super::config::{ClusterSpec, EncryptionKey, KubernetesVersion, NetworkMode};
+use super::inventory::shape;
 use super::kubernetes::{group_access, ADDONS, STORAGE_DRIVER_ADDON};
 use super::state::Observed;
 use crate::ports::key::EncryptionKeyRequest;
@@ -270,15 +271,36 @@ pub async fn converge(
     }
     for gone in prior_pools.keys().filter(|n| !pools.contains_key(*n)) {
         record(observed, backend.delete_node_pool(ctx, gone).await)?;
-        observed.components.remove(&format!("node_group.{gone}"));
-        observed
-            .components
-            .remove(&format!("launch_template.{gone}"));
+        for key in pool_keys(backend, spec, gone) {
+            observed.components.remove(&key);
+        }
     }
     if !addons_first {
         converge_addons(backend, ctx, spec, &cp.kubernetes_version, &iam, observed).await?;
     }
     converge_group_access(backend, ctx, spec, prior, observed).await
+}
+
+/// The inventory keys of node pool `name` on `backend`: what its adapter lists for
+/// the stack with that pool and not without it (its launch template and node group
+/// on AWS, its node pool on GCP). Empty when the adapter cannot tell (a setting it
+/// lists from is unknown).
+fn pool_keys(backend: &dyn ClusterBackend, spec: &ClusterSpec, name: &str) -> Vec<String> {
+    let keys = |pools: Vec<PoolShape>| -> BTreeSet<String> {
+        let shape = ClusterShape {
+            pools: Knowable::Known(pools),
+            ..shape(spec)
+        };
+        let listed = backend.components(&shape).into_option();
+        listed.into_iter().flatten().map(|c| c.key).collect()
+    };
+    let pool = PoolShape {
+        name: name.to_owned(),
+        capacity: Knowable::Unknown,
+        instance_types: Knowable::Unknown,
+    };
+    let without = keys(Vec::new());
+    keys(vec![pool]).difference(&without).cloned().collect()
 }
 
 /// Ensures the managed add-ons at the versions for `version` (the storage driver
@@ -347,5 +369,23 @@ mod tests {
         assert_eq!(upgrade_path("1.30", "1.31"), vec!["1.31"]);
         assert!(upgrade_path("1.31", "1.31").is_empty());
         assert!(upgrade_path("1.31", "1.30").is_empty());
+    }
+
+    #[test]
+    fn a_pools_components_are_the_ones_its_cloud_lists_for_it() {
+        use paved_value::Value;
+        let config = Value::Object([("name".to_owned(), Value::from("shop"))].into());
+        let spec = ClusterSpec::from_config(&config, &Value::Null).0;
+        // The scripted cloud lists what the AWS adapter does.
+        let cloud = super::super::fake::ScriptedBackend::default();
+        assert_eq!(
+            pool_keys(&cloud, &spec, "spot"),
+            ["launch_template.spot", "node_group.spot"]
+        );
+        let unknown = ClusterSpec {
+            zone_count: Knowable::Unknown,
+            ..spec
+        };
+        assert!(pool_keys(&cloud, &unknown, "spot").is_empty());
     }
 }

@@ -6,7 +6,8 @@
 //!   from the profile table and "not known until apply" kept explicit;
 //! - [`validate`]: checks made before any cloud call, as errors and warnings with the
 //!   attribute path and what to do;
-//! - [`inventory`]: the components a spec stands for, and the HA report;
+//! - [`inventory`]: the spec in the port's terms (the cloud lists its components
+//!   from it), and the HA report;
 //! - [`plan`](mod@plan): the pure planning function (planned state, forced replacements,
 //!   deletion protection);
 //! - the trait the AWS and GCP backends implement is the port
@@ -34,7 +35,7 @@ pub mod validate;
 
 pub use crate::stack::inventory::{Component, HaReport};
 pub use config::ClusterSpec;
-pub use inventory::{components, ha_report};
+pub use inventory::ha_report;
 pub use plan::plan;
 pub use resource::HaClusterResource;
 pub use schema::schema;

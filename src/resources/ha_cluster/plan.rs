@@ -5,13 +5,15 @@
 //! optional+computed attribute the user left out with its effective value (from
 //! [`ClusterSpec`]), and sets computed outputs: unknown on create (and replacement),
 //! kept from the prior state on update unless the change affects them. The
-//! `inventory` and `ha_report` are computed from the spec. Changes to the name, the
-//! network's range or id, the encryption key or the zones force replacement, and a
-//! protected cluster (`deletion_protection`) refuses destroy and replacement.
+//! `inventory` lists the components the cloud's adapter says the spec stands for
+//! (no call: the adapter computes them), and `ha_report` is computed from the spec.
+//! Changes to the name, the network's range or id, the encryption key or the zones
+//! force replacement, and a protected cluster (`deletion_protection`) refuses
+//! destroy and replacement.
 //!
 //! The apply must produce the same known values: it renders `inventory` and
-//! `ha_report` with [`components`]/[`inventory_value`] and [`ha_report`] from the
-//! same spec.
+//! `ha_report` with [`components_on`]/[`inventory_value`] and [`ha_report`] from the
+//! same spec, on the same cloud.
 
 use std::collections::BTreeMap;
 
@@ -43,13 +45,14 @@ pub fn replacing_paths() -> Vec<Path> {
 }
 
 /// Plans a create (`prior_state` null), update, or destroy (`proposed_new_state`
-/// null). Errors in the diagnostics mean the plan must not go ahead.
+/// null) with no cloud at hand: the inventory, which the cloud's adapter decides, is
+/// known after apply. Errors in the diagnostics mean the plan must not go ahead.
 pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> PlanResponse {
     plan_for(None, prior_state, proposed_new_state, config)
 }
 
 /// The plan on `cloud`, whose backend decides the components the inventory lists
-/// (see [`components_on`]); `None`: the reference shape.
+/// (see [`components_on`]); `None`: no cloud at hand, the inventory is unknown.
 pub fn plan_for(
     cloud: Option<&dyn ClusterBackend>,
     prior_state: &Value,

@@ -57,7 +57,7 @@ pub struct Observed {
     pub components: BTreeMap<String, ComponentRecord>,
     /// The backend that decides which components a spec stands for (its
     /// [`ClusterBackend::components`]), set by the apply or read that had it;
-    /// `None`: the reference shape.
+    /// `None`: no cloud, so the inventory is not known.
     pub cloud: Option<Layout>,
     /// Managed add-ons and their versions; `None` when not read or ensured.
     pub addons: Option<BTreeMap<String, String>>,
@@ -533,7 +533,7 @@ mod tests {
                 ("node_pools", pools),
             ],
         );
-        let planned = super::super::plan::plan(&Value::Null, &config, &config).planned_state;
+        let planned = super::super::fake::plan(&Value::Null, &config, &config).planned_state;
         crate::stack::state::unknowns_to_null(&planned)
     }
 

@@ -6,6 +6,11 @@
 //! (`kms_key`, `subnet_group`, `security_group`, `parameter_group`, `instance`,
 //! `master_secret`, `replica.<i>`), and models:
 //!
+//! - **The inventory**: the components a stack consists of are the AWS adapter's
+//!   ([`crate::cloud::aws::database::inventory::components`]): the fake scripts
+//!   that cloud, so the plan lists what the AWS backend would build (the one import
+//!   of an adapter by a resource, allowed to a test-only `fake.rs` by
+//!   `scripts/check-layers.py`).
 //! - **Adoption.** Every `ensure_*` call finds the stack's component by stack and
 //!   key and adopts it, creating only what is missing; calling it again creates
 //!   nothing. The fake counts creations per stack and key, so a test can prove an
@@ -72,20 +77,24 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use paved_value::Value;
 
+use crate::cloud::aws::database::inventory;
+use crate::framework::PlanResponse;
 use crate::ports::database::{
-    kind, replica_key, DatabaseBackend, DatabaseSnapshot, DeleteRequest, Engine, InstanceRequest,
-    InstanceState, ModifyRequest, ParameterGroupRequest, ParameterGroupState, PointInTimeRequest,
-    ReplicaRequest, ReplicaState, SecurityGroupRequest, SecurityGroupState, SnapshotRestoreRequest,
-    SubnetGroupRequest, SubnetGroupState,
+    kind, replica_key, DatabaseBackend, DatabaseShape, DatabaseSnapshot, DeleteRequest, Engine,
+    InstanceRequest, InstanceState, ModifyRequest, ParameterGroupRequest, ParameterGroupState,
+    PointInTimeRequest, ReplicaRequest, ReplicaState, SecurityGroupRequest, SecurityGroupState,
+    SnapshotRestoreRequest, SubnetGroupRequest, SubnetGroupState,
 };
 use crate::ports::harness::Script;
 use crate::ports::key::{EncryptionKeyRequest, KeyState};
 use crate::ports::BackendFactory;
+use crate::stack::inventory::Component;
 use crate::stack::retry::{Jitter, RetryPolicy, Retryability};
 use crate::stack::{
-    BackendError, ComponentRecord, LeftBehind, OperationContext, Poll, PollBackoff, StackContext,
-    Step, TeardownReport, WaitError, Waiter,
+    BackendError, ComponentRecord, Knowable, LeftBehind, OperationContext, Poll, PollBackoff,
+    StackContext, Step, TeardownReport, WaitError, Waiter,
 };
 
 /// The zones of the fake region.
@@ -486,6 +495,19 @@ enum Target {
 #[derive(Debug, Default)]
 pub struct ScriptedDatabase {
     world: Mutex<World>,
+}
+
+/// The plan on the scripted cloud ([`super::plan::plan_for`]): its inventory lists
+/// what the AWS adapter would build, as a plan on AWS does.
+pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> PlanResponse {
+    let cloud = ScriptedDatabase::default();
+    super::plan::plan_for(Some(&cloud), prior_state, proposed_new_state, config)
+}
+
+/// [`super::plan::plan_change_for`] on the scripted cloud (see [`plan`]).
+pub fn plan_change(prior_state: &Value, config: &Value) -> PlanResponse {
+    let cloud = ScriptedDatabase::default();
+    super::plan::plan_change_for(Some(&cloud), prior_state, config)
 }
 
 impl ScriptedDatabase {
@@ -909,6 +931,10 @@ fn wait_error(err: WaitError<PollError>, during: &str) -> BackendError {
 
 #[async_trait]
 impl DatabaseBackend for ScriptedDatabase {
+    fn components(&self, shape: &DatabaseShape) -> Knowable<Vec<Component>> {
+        inventory::components(shape)
+    }
+
     async fn ensure_encryption_key(
         &self,
         ctx: &StackContext,

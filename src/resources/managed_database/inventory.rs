@@ -1,40 +1,21 @@
 //! What a database stack consists of, and how well it survives the loss of a zone.
 //!
-//! [`components`] lists every cloud component a [`DatabaseSpec`] stands for, in the
-//! order they are created; the plan shows it as the computed `inventory` and the
-//! backend tags each component with its key. [`ha_report`] judges the spec at plan
-//! time. Both are pure functions of the spec, so the plan and the apply agree. The
-//! rows and the report reuse `paved_ha_cluster`'s types ([`Component`],
-//! [`HaReport`], [`inventory_value`]).
+//! [`shape`] puts what the plan knows of a [`DatabaseSpec`] in the port's terms, and
+//! [`components_on`] asks the cloud's adapter which components a stack of that
+//! shape consists of, in the order they are created: each cloud decides its own.
+//! The plan shows them as the computed `inventory` and the backend tags each
+//! component with its key. [`ha_report`] judges the spec at plan time. Both are pure
+//! functions of the spec (and the cloud), so the plan and the apply agree. The rows
+//! and the report reuse `paved_ha_cluster`'s types ([`Component`], [`HaReport`],
+//! [`inventory_value`]).
 
 pub use crate::stack::inventory::{inventory_value, Component, HaReport};
 
 use super::config::{DatabaseSpec, EncryptionKey};
 
-use crate::ports::database::{DatabaseBackend, DatabaseShape, Engine};
+use crate::ports::database::{DatabaseBackend, DatabaseShape};
 
-use crate::ports::database::kind;
-use crate::ports::database::replica_key;
 use crate::stack::Knowable;
-
-fn regional(key: &str, kind: &'static str, identity: Knowable<String>) -> Component {
-    Component {
-        key: key.to_string(),
-        kind,
-        zone: Knowable::Known(None),
-        identity,
-    }
-}
-
-/// A component in a zone the cloud picks at create (unknown at plan time).
-fn zonal(key: String, kind: &'static str, identity: Knowable<String>) -> Component {
-    Component {
-        key,
-        kind,
-        zone: Knowable::Unknown,
-        identity,
-    }
-}
 
 /// What the plan knows of the stack, in the port's terms: what a cloud lists its
 /// components from ([`DatabaseBackend::components`]).
@@ -53,64 +34,14 @@ pub fn shape(spec: &DatabaseSpec) -> DatabaseShape {
     }
 }
 
-/// The components on `cloud` (as its backend decides them), or in the reference
-/// shape ([`components`]) when the cloud leaves it to the resource or is unknown.
+/// The components of the spec's stack on `cloud`, as its adapter decides them;
+/// unknown without a cloud (a plan with no backend shows the inventory as known
+/// after apply).
 pub fn components_on(
     cloud: Option<&dyn DatabaseBackend>,
     spec: &DatabaseSpec,
 ) -> Knowable<Vec<Component>> {
-    cloud
-        .and_then(|c| c.components(&shape(spec)))
-        .unwrap_or_else(|| components(spec))
-}
-
-/// Every component the spec stands for, in creation order; unknown when a setting
-/// that decides what exists (engine, key, replica count) is.
-pub fn components(spec: &DatabaseSpec) -> Knowable<Vec<Component>> {
-    let (Knowable::Known(engine), Knowable::Known(key), Knowable::Known(replicas)) =
-        (&spec.engine, &spec.encryption_key, &spec.read_replicas)
-    else {
-        return Knowable::Unknown;
-    };
-    let fixed = || Knowable::Known(String::new());
-    let mut out = Vec::new();
-    if matches!(key, EncryptionKey::Created { .. }) {
-        out.push(regional("kms_key", kind::KMS_KEY, fixed()));
-    }
-    out.push(regional("subnet_group", kind::SUBNET_GROUP, fixed()));
-    out.push(regional(
-        "security_group",
-        kind::SECURITY_GROUP,
-        spec.network.vpc_id.clone(),
-    ));
-    // The family follows the major version: a major upgrade makes a new group.
-    let family = spec
-        .engine_version
-        .clone()
-        .map(|v| engine.major_of(&v).unwrap_or(v));
-    out.push(regional(
-        "parameter_group",
-        kind::PARAMETER_GROUP,
-        family.map(|m| format!("{}{m}", engine.info().family_prefix)),
-    ));
-    let identity = spec
-        .name
-        .clone()
-        .zip(spec.engine.clone())
-        .map(|(n, e)| format!("{n}|{}", e.as_str()));
-    if *engine == Engine::AuroraPostgresql {
-        out.push(regional("cluster", kind::DB_CLUSTER, identity.clone()));
-    }
-    out.push(zonal(
-        "instance".into(),
-        kind::DB_INSTANCE,
-        identity.clone(),
-    ));
-    for i in 0..*replicas {
-        out.push(zonal(replica_key(i), kind::DB_REPLICA, identity.clone()));
-    }
-    out.push(regional("master_secret", kind::SECRET, identity));
-    Knowable::Known(out)
+    cloud.map_or(Knowable::Unknown, |c| c.components(&shape(spec)))
 }
 
 /// Judges the spec: zones holding a copy of the data, whether it survives the loss
@@ -171,6 +102,7 @@ mod tests {
     use paved_value::Value;
 
     use super::*;
+    use crate::ports::database::Engine;
 
     fn spec(pairs: Vec<(&str, Value)>) -> DatabaseSpec {
         let mut all = vec![
@@ -197,20 +129,12 @@ mod tests {
     #[test]
     fn production_stack() {
         let s = spec(vec![]);
-        let list = components(&s).into_option().unwrap();
-        let keys: Vec<&str> = list.iter().map(|c| c.key.as_str()).collect();
-        assert_eq!(
-            keys,
-            [
-                "kms_key",
-                "subnet_group",
-                "security_group",
-                "parameter_group",
-                "instance",
-                "replica.0",
-                "master_secret"
-            ]
-        );
+        // What the adapter lists the components from (the AWS adapter's tests
+        // hold what it lists for it).
+        let shape = shape(&s);
+        assert_eq!(shape.creates_key, Knowable::Known(true));
+        assert_eq!(shape.read_replicas, Knowable::Known(1));
+        assert_eq!(shape.network, Knowable::Known("vpc-1".to_owned()));
         let report = ha_report(&s);
         assert_eq!(report.zones_used, Knowable::Known(3));
         assert_eq!(report.survives_zone_loss, Knowable::Known(true));
@@ -225,13 +149,8 @@ mod tests {
             ("engine", "aurora-postgresql".into()),
             ("encryption_key_arn", "arn:aws:kms:eu-west-1:1:key/k".into()),
         ]);
-        let keys: Vec<String> = components(&s)
-            .into_option()
-            .unwrap()
-            .into_iter()
-            .map(|c| c.key)
-            .collect();
-        assert!(keys.contains(&"cluster".to_string()));
-        assert!(!keys.contains(&"kms_key".to_string()));
+        let shape = shape(&s);
+        assert_eq!(shape.engine, Knowable::Known(Engine::AuroraPostgresql));
+        assert_eq!(shape.creates_key, Knowable::Known(false));
     }
 }

@@ -7,7 +7,8 @@
 //!   from the profile and engine tables and "not known until apply" kept explicit;
 //! - [`validate`]: checks made before any cloud call, as errors and warnings with the
 //!   attribute path and what to do;
-//! - [`inventory`]: the components a spec stands for, and the HA report;
+//! - [`inventory`]: the spec in the port's terms (the cloud lists its components
+//!   from it), and the HA report;
 //! - [`plan`](mod@plan): the pure planning function (planned state, forced replacements,
 //!   deletion protection, storage shrink refusal, empty plan after apply);
 //! - the trait the AWS and GCP backends implement is the port
@@ -31,7 +32,7 @@ pub mod state;
 pub mod validate;
 
 pub use config::DatabaseSpec;
-pub use inventory::{components, ha_report};
+pub use inventory::ha_report;
 pub use plan::plan;
 pub use resource::ManagedDatabaseResource;
 pub use schema::schema;

@@ -39,13 +39,14 @@ pub fn replacing_paths() -> Vec<Path> {
 }
 
 /// Plans a create (`prior_state` null), update, or destroy (`proposed_new_state`
-/// null). Errors in the diagnostics mean the plan must not go ahead.
+/// null) with no cloud at hand: the inventory, which the cloud's adapter decides, is
+/// known after apply. Errors in the diagnostics mean the plan must not go ahead.
 pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> PlanResponse {
     plan_for(None, prior_state, proposed_new_state, config)
 }
 
 /// The plan on `cloud`, whose backend decides the components the inventory lists
-/// (see [`components_on`]); `None`: the reference shape.
+/// (see [`components_on`]); `None`: no cloud at hand, the inventory is unknown.
 pub fn plan_for(
     cloud: Option<&dyn DatabaseBackend>,
     prior_state: &Value,

@@ -55,7 +55,7 @@ pub struct Observed {
     pub components: BTreeMap<String, ComponentRecord>,
     /// The backend that decides which components a spec stands for (its
     /// [`DatabaseBackend::components`]), set by the apply or read that had it;
-    /// `None`: the reference shape.
+    /// `None`: no cloud, so the inventory is not known.
     pub cloud: Option<Layout>,
 }
 
@@ -373,7 +373,7 @@ mod tests {
             &schema().block,
             vec![("name", Value::from("orders")), ("network", network)],
         );
-        let planned = super::super::plan::plan(&Value::Null, &config, &config).planned_state;
+        let planned = super::super::fake::plan(&Value::Null, &config, &config).planned_state;
         crate::stack::state::unknowns_to_null(&planned)
     }
 

@@ -2,7 +2,8 @@
 //! group, OIDC provider, launch templates and managed node groups, on the network
 //! [`super::network`] builds.
 //!
-//! One file per concern: [`iam`] (roles and the OIDC provider), [`eks`] (the control
+//! One file per concern: [`inventory`] (the components a stack consists of, as the
+//! plan lists them), [`iam`] (roles and the OIDC provider), [`eks`] (the control
 //! plane, its log group and admin access), [`nodes`] (launch templates and node
 //! groups), [`addons`] (managed add-ons), [`access`] (team access through access
 //! entries with Kubernetes groups), [`read`] (the batched refresh), [`teardown`] (ordered deletion) and
@@ -18,6 +19,7 @@ mod access;
 mod addons;
 mod eks;
 mod iam;
+pub mod inventory;
 mod nodes;
 mod read;
 mod teardown;
@@ -34,13 +36,14 @@ use super::network::{self, NetworkSpec};
 use super::tagging::{self, Taggers};
 use super::{AdapterClients, AwsClients};
 use crate::ports::cluster::{
-    AddonState, AddonsRequest, ClusterBackend, ControlPlaneRequest, ControlPlaneState, GroupAccess,
-    IdentityRequest, IdentityState, NetworkRequest, NetworkState, NodePoolRequest, NodePoolState,
-    StackSnapshot, TeardownRequest, ZoneChoice,
+    AddonState, AddonsRequest, ClusterBackend, ClusterShape, ControlPlaneRequest,
+    ControlPlaneState, GroupAccess, IdentityRequest, IdentityState, NetworkRequest, NetworkState,
+    NodePoolRequest, NodePoolState, StackSnapshot, TeardownRequest, ZoneChoice,
 };
 use crate::ports::key::{EncryptionKeyRequest, KeyState};
 use crate::ports::zones::ZoneSource;
-use crate::stack::{BackendError, ComponentRecord, StackContext, Step, TeardownReport};
+use crate::stack::inventory::Component;
+use crate::stack::{BackendError, ComponentRecord, Knowable, StackContext, Step, TeardownReport};
 
 /// The key owner of a cluster's secrets encryption key.
 const KEY_OWNER: KeyOwner<'static> = KeyOwner { purpose: "cluster" };
@@ -172,6 +175,10 @@ pub(crate) fn owned_by<'a>(
 
 #[async_trait]
 impl ClusterBackend for AwsClusterBackend {
+    fn components(&self, shape: &ClusterShape) -> Knowable<Vec<Component>> {
+        inventory::components(shape)
+    }
+
     async fn ensure_network(&self, ctx: &StackContext, req: &NetworkRequest) -> Step<NetworkState> {
         step_with(self.aws().ec2(), |ec2| async move {
             match req {

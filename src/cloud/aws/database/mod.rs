@@ -6,6 +6,7 @@
 //! module:
 //! - [`groups`]: the subnet, security and parameter groups (adopted by name when they
 //!   carry the stack's tags, converged in place);
+//! - [`inventory`]: the components a stack consists of, as the plan lists them;
 //! - [`instance`]: the primary, replicas, in-place changes and restores;
 //! - [`read`]: the batched refresh (five concurrent calls);
 //! - [`teardown`]: ordered deletion that continues past failures;
@@ -23,6 +24,7 @@
 
 mod groups;
 mod instance;
+pub mod inventory;
 mod read;
 mod teardown;
 mod wait;
@@ -40,14 +42,15 @@ use super::kms::{self, KeyOwner};
 use super::tagging::{self, Taggers};
 use super::{AdapterClients, AwsClients};
 use crate::ports::database::{
-    DatabaseBackend, DatabaseSnapshot, DeleteRequest, InstanceRequest, InstanceState,
-    ModifyRequest, ParameterGroupRequest, ParameterGroupState, PointInTimeRequest, ReplicaRequest,
-    ReplicaState, SecurityGroupRequest, SecurityGroupState, SnapshotRestoreRequest,
+    DatabaseBackend, DatabaseShape, DatabaseSnapshot, DeleteRequest, InstanceRequest,
+    InstanceState, ModifyRequest, ParameterGroupRequest, ParameterGroupState, PointInTimeRequest,
+    ReplicaRequest, ReplicaState, SecurityGroupRequest, SecurityGroupState, SnapshotRestoreRequest,
     SubnetGroupRequest, SubnetGroupState,
 };
 use crate::ports::key::{EncryptionKeyRequest, KeyState};
+use crate::stack::inventory::Component;
 use crate::stack::tags::{RESOURCE_TAG, STACK_TAG};
-use crate::stack::{BackendError, ComponentRecord, StackContext, Step, TeardownReport};
+use crate::stack::{BackendError, ComponentRecord, Knowable, StackContext, Step, TeardownReport};
 
 /// The resource type written in [`RESOURCE_TAG`].
 pub const RESOURCE_TYPE: &str = "paved_managed_database";
@@ -90,6 +93,10 @@ impl AwsDatabaseBackend {
 
 #[async_trait]
 impl DatabaseBackend for AwsDatabaseBackend {
+    fn components(&self, shape: &DatabaseShape) -> Knowable<Vec<Component>> {
+        inventory::components(shape)
+    }
+
     async fn ensure_encryption_key(
         &self,
         ctx: &StackContext,

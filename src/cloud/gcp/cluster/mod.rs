@@ -137,8 +137,8 @@ pub fn components(shape: &ClusterShape) -> Knowable<Vec<Component>> {
 
 #[async_trait]
 impl ClusterBackend for GcpClusterBackend {
-    fn components(&self, shape: &ClusterShape) -> Option<Knowable<Vec<Component>>> {
-        Some(components(shape))
+    fn components(&self, shape: &ClusterShape) -> Knowable<Vec<Component>> {
+        components(shape)
     }
 
     fn platform(&self) -> Option<&'static str> {

@@ -160,17 +160,11 @@ impl GcpDatabaseBackend {
 
 /// The components of a Cloud SQL stack of `shape`, in creation order.
 pub fn components(shape: &DatabaseShape) -> Knowable<Vec<Component>> {
-    let (Knowable::Known(engine), Knowable::Known(creates_key), Knowable::Known(replicas)) =
-        (&shape.engine, &shape.creates_key, &shape.read_replicas)
-    else {
+    let Some((_, creates_key, replicas)) = shape.decided() else {
         return Knowable::Unknown;
     };
     let fixed = || Knowable::Known(String::new());
-    let identity = shape
-        .name
-        .clone()
-        .zip(Knowable::Known(*engine))
-        .map(|(n, e)| format!("{n}|{}", e.as_str()));
+    let identity = shape.identity();
     let zonal = |key: String, kind: &'static str| Component {
         key,
         kind,
@@ -178,7 +172,7 @@ pub fn components(shape: &DatabaseShape) -> Knowable<Vec<Component>> {
         identity: identity.clone(),
     };
     let mut out = Vec::new();
-    if *creates_key {
+    if creates_key {
         out.push(Component::regional(key::KEY_KEY, kind::KMS_KEY, fixed()));
     }
     out.push(Component::regional(
@@ -197,7 +191,7 @@ pub fn components(shape: &DatabaseShape) -> Knowable<Vec<Component>> {
         identity.clone(),
     ));
     out.push(zonal(instance::INSTANCE_KEY.to_owned(), kind::DB_INSTANCE));
-    for i in 0..*replicas {
+    for i in 0..replicas {
         out.push(zonal(replica_key(i), kind::DB_REPLICA));
     }
     Knowable::Known(out)
@@ -205,8 +199,8 @@ pub fn components(shape: &DatabaseShape) -> Knowable<Vec<Component>> {
 
 #[async_trait]
 impl DatabaseBackend for GcpDatabaseBackend {
-    fn components(&self, shape: &DatabaseShape) -> Option<Knowable<Vec<Component>>> {
-        Some(components(shape))
+    fn components(&self, shape: &DatabaseShape) -> Knowable<Vec<Component>> {
+        components(shape)
     }
 
     async fn ensure_encryption_key(

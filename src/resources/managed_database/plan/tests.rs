@@ -4,6 +4,8 @@
 use paved_value::{Path, Value};
 
 use super::*;
+// The plan on the scripted AWS-shaped cloud, which lists the inventory.
+use super::super::fake::{plan, plan_change};
 use crate::diag::Severity;
 use crate::stack::schema_testing::{config_of, get, num, obj, strings};
 
