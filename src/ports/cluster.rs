@@ -422,8 +422,19 @@ pub struct ClusterShape {
     pub pools: Knowable<Vec<PoolShape>>,
     /// The managed add-ons paved installs (empty when off).
     pub addons: Knowable<Vec<String>>,
-    /// Principals granted Kubernetes groups (teams).
+    /// Principals granted Kubernetes groups (teams' roles and platform admins).
     pub group_principals: Knowable<Vec<String>>,
+    /// The principals of `platform_admins` alone.
+    pub platform_admins: Knowable<Vec<String>>,
+}
+
+/// A setting a cloud cannot apply ([`ClusterBackend::unsupported`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported {
+    /// The attribute's path from the resource's root (`["cluster_admins"]`).
+    pub path: &'static [&'static str],
+    /// Why, and what to do instead.
+    pub message: String,
 }
 
 /// One node pool as the plan knows it.
@@ -453,6 +464,14 @@ pub trait ClusterBackend: Send + Sync {
     /// cluster-autoscaler). `None`: the reference platform (EKS).
     fn platform(&self) -> Option<&'static str> {
         None
+    }
+
+    /// The settings of `shape` this cloud cannot apply, found at plan without a
+    /// call, so that the plan fails naming them rather than the apply half way.
+    /// Empty by default.
+    fn unsupported(&self, shape: &ClusterShape) -> Vec<Unsupported> {
+        let _ = shape;
+        Vec::new()
     }
 
     /// Ensures the network: builds or adopts the VPC, subnets per zone and tier,

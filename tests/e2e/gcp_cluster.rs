@@ -614,3 +614,43 @@ fn the_gcp_example_applies_as_written() {
         left["networking"]
     );
 }
+
+#[test]
+fn settings_gke_cannot_apply_fail_the_plan_naming_them() {
+    let fake = GcpFake::start(GcpFakeConfig::default()).expect("start the GCP stand-in");
+    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+    let base = config(&fake.url(), false, 20, "batch");
+    ws.write_file("main.tf", &base);
+    ws.init();
+    for (setting, attribute) in [
+        (
+            "  cluster_admins = [\"arn:aws:iam::123456789012:role/admin\"]\n",
+            "cluster_admins",
+        ),
+        (
+            "  platform_admins = [\"arn:aws:iam::123456789012:role/platform\"]\n",
+            "platform_admins",
+        ),
+        (
+            "  teams = {\n    web = {\n      namespaces = [\"web\"]\n      roles      = [\"arn:aws:iam::123456789012:role/web\"]\n    }\n  }\n",
+            "teams",
+        ),
+    ] {
+        ws.write_file(
+            "main.tf",
+            &base.replace("  deletion_protection = false\n", &format!("  deletion_protection = false\n{setting}")),
+        );
+        fake.reset_counts();
+        let refused = ws.plan_err(&[]);
+        let text = refused.combined();
+        assert!(
+            text.contains("Not available on this cloud") && text.contains(attribute),
+            "the plan names {attribute}:\n{text}"
+        );
+        let calls: Vec<String> = fake.request_counts().by_call.into_keys().collect();
+        assert!(
+            calls.iter().all(|c| c == "GET compute.zones.list"),
+            "no call but the zone list: {calls:?}"
+        );
+    }
+}

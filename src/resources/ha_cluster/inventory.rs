@@ -61,6 +61,7 @@ pub fn shape(spec: &ClusterSpec) -> ClusterShape {
         }),
         group_principals: group_access(&spec.kubernetes)
             .map(|access| access.into_iter().map(|a| a.principal).collect()),
+        platform_admins: spec.kubernetes.platform_admins.clone(),
     }
 }
 

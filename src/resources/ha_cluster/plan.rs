@@ -25,7 +25,7 @@ use super::kubernetes::{KubernetesSpec, TeamInput};
 
 use crate::stack::Knowable;
 
-use super::inventory::{components_on, ha_report, inventory_value};
+use super::inventory::{components_on, ha_report, inventory_value, shape};
 use super::schema::schema;
 use super::validate;
 use crate::diag::Diagnostics;
@@ -70,6 +70,16 @@ pub fn plan_for(
     spec.kubernetes.platform = cloud.and_then(|c| c.platform());
     diags.extend(read_diags);
     diags.extend(validate::check(&spec));
+    for refused in cloud
+        .map(|c| c.unsupported(&shape(&spec)))
+        .unwrap_or_default()
+    {
+        let path = refused
+            .path
+            .iter()
+            .fold(Path::root(), |p, name| p.attr(*name));
+        diags.attribute_error(path, "Not available on this cloud", refused.message);
+    }
     if creating {
         super::baseline::check_reachable(&spec, &mut diags);
     }

@@ -195,6 +195,7 @@ mod tests {
             }]),
             addons: Knowable::Known(ADDONS.iter().map(|a| (*a).to_owned()).collect()),
             group_principals: Knowable::Known(Vec::new()),
+            platform_admins: Knowable::Known(Vec::new()),
         }
     }
 

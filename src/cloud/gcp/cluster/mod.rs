@@ -26,7 +26,7 @@ use super::clients::GcpClients;
 use crate::ports::cluster::{
     Capacity, ClusterBackend, ClusterShape, ControlPlaneRequest, ControlPlaneState,
     IdentityRequest, IdentityState, NetworkRequest, NetworkState, NodePoolRequest, NodePoolState,
-    StackSnapshot, TeardownRequest,
+    StackSnapshot, TeardownRequest, Unsupported,
 };
 use crate::ports::key::{EncryptionKeyRequest, KeyState};
 use crate::ports::network::NatLayout;
@@ -145,6 +145,43 @@ impl ClusterBackend for GcpClusterBackend {
         Some("gke")
     }
 
+    fn unsupported(&self, shape: &ClusterShape) -> Vec<Unsupported> {
+        let mut out = Vec::new();
+        if shape.admins.known().is_some_and(|a| !a.is_empty()) {
+            out.push(Unsupported {
+                path: &["cluster_admins"],
+                message: "cluster_admins maps IAM principals to EKS access entries; GKE has no such \
+                          entries. Grant roles/container.clusterAdmin (or a ClusterRoleBinding) to the \
+                          Google identities instead, and leave cluster_admins empty on GKE."
+                    .to_owned(),
+            });
+        }
+        let platform_admins = shape.platform_admins.known().is_some_and(|p| !p.is_empty());
+        if platform_admins {
+            out.push(Unsupported {
+                path: &["platform_admins"],
+                message: "platform_admins are IAM role ARNs mapped to a Kubernetes group by EKS access \
+                          entries; GKE has no such entries. Bind the group through Google Groups for RBAC \
+                          instead, and leave platform_admins empty on GKE."
+                    .to_owned(),
+            });
+        }
+        let team_roles = shape
+            .group_principals
+            .known()
+            .is_some_and(|p| !p.is_empty());
+        if team_roles && !platform_admins {
+            out.push(Unsupported {
+                path: &["teams"],
+                message: "A team's roles are IAM role ARNs mapped to the team's group by EKS access \
+                          entries; on GKE the team's namespaces, quotas and RBAC are made, but its people \
+                          come in through Google Groups for RBAC. Leave teams[*].roles empty on GKE."
+                    .to_owned(),
+            });
+        }
+        out
+    }
+
     async fn ensure_network(&self, ctx: &StackContext, req: &NetworkRequest) -> Step<NetworkState> {
         self.network(ctx, req).await
     }
@@ -261,6 +298,7 @@ mod tests {
             }]),
             addons: Knowable::Known(Vec::new()),
             group_principals: Knowable::Known(Vec::new()),
+            platform_admins: Knowable::Known(Vec::new()),
         }
     }
 
