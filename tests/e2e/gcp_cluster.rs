@@ -20,7 +20,9 @@ use crate::support::{hcl_string, Terraform, Workspace, TERRAFORM};
 const PROJECT: &str = "paved-test";
 const REGION: &str = "europe-west2";
 
-fn config(url: &str, protected: bool, spot_max: u32, spot_label: &str) -> String {
+/// The Terraform settings and a provider block aimed at the GCP stand-in at `url`
+/// (project paved-test, London), for every GCP test.
+pub(crate) fn gcp_provider(url: &str) -> String {
     format!(
         r#"{TERRAFORM}
 provider "paved" {{
@@ -32,7 +34,14 @@ provider "paved" {{
     access_token = "test-token"
   }}
 }}
+"#
+    )
+}
 
+fn config(url: &str, protected: bool, spot_max: u32, spot_label: &str) -> String {
+    let provider = gcp_provider(url);
+    format!(
+        r#"{provider}
 data "paved_zones" "here" {{}}
 
 resource "paved_ha_cluster" "prod" {{
@@ -336,30 +345,36 @@ fn production_gke_cluster_lifecycle() {
 fn gke_stack_applies_and_destroys_through_throttling_and_unavailability() {
     let fake = GcpFake::start(GcpFakeConfig::default().with_operation_polls(1))
         .expect("start the GCP stand-in");
-    let url = fake.url();
-    // One call in five answers 429 RESOURCE_EXHAUSTED, then one in five 503.
-    fake.set_faults(FaultPlan::quota(0.2).with_seed(11));
-    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
-    ws.write_file("main.tf", &config(&url, false, 20, "batch"));
-    ws.init();
-    ws.apply();
-    fake.set_faults(FaultPlan::unavailable(0.2).with_seed(12));
-    ws.assert_no_changes();
-    ws.destroy();
-    let counts = fake.request_counts();
-    eprintln!(
-        "[figures] GKE lifecycle under faults: {} calls, {} answered with an injected fault",
-        counts.total, counts.faults_injected
-    );
-    assert!(
-        counts.faults_injected > 0,
-        "faults were injected: {counts:?}"
-    );
-    fake.set_faults(FaultPlan::none());
+    let config = config(&fake.url(), false, 20, "batch");
+    lifecycle_under_faults(&fake, &config, 11, "GKE");
     assert_eq!(
         leftovers(&fake),
         Vec::<String>::new(),
         "destroy leaves nothing behind"
+    );
+}
+
+/// Apply, an empty plan and destroy of `config` while one call in five answers
+/// 429 RESOURCE_EXHAUSTED (apply), then one in five 503 (plan and destroy), with
+/// seeds from `seed`; the faults are off again afterwards.
+pub(crate) fn lifecycle_under_faults(fake: &GcpFakeHandle, config: &str, seed: u64, what: &str) {
+    fake.set_faults(FaultPlan::quota(0.2).with_seed(seed));
+    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+    ws.write_file("main.tf", config);
+    ws.init();
+    ws.apply();
+    fake.set_faults(FaultPlan::unavailable(0.2).with_seed(seed + 1));
+    ws.assert_no_changes();
+    ws.destroy();
+    let counts = fake.request_counts();
+    eprintln!(
+        "[figures] {what} lifecycle under faults: {} calls, {} answered with an injected fault",
+        counts.total, counts.faults_injected
+    );
+    fake.set_faults(FaultPlan::none());
+    assert!(
+        counts.faults_injected > 0,
+        "faults were injected: {counts:?}"
     );
 }
 
@@ -369,25 +384,15 @@ fn zones_are_read_through_unavailability() {
     // The first two calls answer 503: the zone list is retried, not reported.
     fake.set_faults(FaultPlan::unavailable(1.0).with_max(2));
     let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+    let provider = gcp_provider(&fake.url());
     ws.write_file(
         "main.tf",
         &format!(
-            r#"{TERRAFORM}
-provider "paved" {{
-  cloud = "gcp"
-  gcp {{
-    project      = "{PROJECT}"
-    region       = "{REGION}"
-    endpoint_url = "{url}"
-    access_token = "test-token"
-  }}
-}}
-
+            r#"{provider}
 data "paved_zones" "here" {{}}
 
 output "zones" {{ value = data.paved_zones.here.names }}
-"#,
-            url = fake.url()
+"#
         ),
     );
     ws.init();

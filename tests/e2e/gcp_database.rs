@@ -14,28 +14,20 @@ use std::net::TcpStream;
 use std::time::Instant;
 
 use base64::Engine as _;
-use paved_testbed::gcp::{FaultPlan, GcpFake, GcpFakeConfig, GcpFakeHandle};
+use paved_testbed::gcp::{GcpFake, GcpFakeConfig, GcpFakeHandle};
 use serde_json::{json, Value};
 
-use crate::support::{Terraform, Workspace, TERRAFORM};
+use crate::gcp_cluster::gcp_provider;
+use crate::support::{Terraform, Workspace};
 
 const PROJECT: &str = "paved-test";
 const REGION: &str = "europe-west2";
 const NETWORK: &str = "paved-shop";
 
 fn config(url: &str, protected: bool, size: u32) -> String {
+    let provider = gcp_provider(url);
     format!(
-        r#"{TERRAFORM}
-provider "paved" {{
-  cloud = "gcp"
-  gcp {{
-    project      = "{PROJECT}"
-    region       = "{REGION}"
-    endpoint_url = "{url}"
-    access_token = "test-token"
-  }}
-}}
-
+        r#"{provider}
 resource "paved_managed_database" "orders" {{
   name                = "orders"
   profile             = "production"
@@ -401,18 +393,9 @@ fn production_cloud_sql_lifecycle() {
 
 /// The provider block and `databases` (HCL of `paved_managed_database` blocks).
 fn stack(url: &str, databases: &str) -> String {
+    let provider = gcp_provider(url);
     format!(
-        r#"{TERRAFORM}
-provider "paved" {{
-  cloud = "gcp"
-  gcp {{
-    project      = "{PROJECT}"
-    region       = "{REGION}"
-    endpoint_url = "{url}"
-    access_token = "test-token"
-  }}
-}}
-
+        r#"{provider}
 locals {{
   network = {{
     vpc_id     = "{NETWORK}"
@@ -621,27 +604,9 @@ fn a_connection_other_instances_still_use_is_reported_and_a_later_destroy_finish
 fn cloud_sql_stack_applies_and_destroys_through_throttling_and_unavailability() {
     let fake = GcpFake::start(GcpFakeConfig::default().with_operation_polls(1))
         .expect("start the GCP stand-in");
-    let url = fake.url();
     make_network(&fake);
-    // One call in five answers 429 RESOURCE_EXHAUSTED, then one in five 503.
-    fake.set_faults(FaultPlan::quota(0.2).with_seed(21));
-    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
-    ws.write_file("main.tf", &stack(&url, &database("db", "ledger", "")));
-    ws.init();
-    ws.apply();
-    fake.set_faults(FaultPlan::unavailable(0.2).with_seed(22));
-    ws.assert_no_changes();
-    ws.destroy();
-    let counts = fake.request_counts();
-    eprintln!(
-        "[figures] Cloud SQL lifecycle under faults: {} calls, {} answered with an injected fault",
-        counts.total, counts.faults_injected
-    );
-    assert!(
-        counts.faults_injected > 0,
-        "faults were injected: {counts:?}"
-    );
-    fake.set_faults(FaultPlan::none());
+    let config = stack(&fake.url(), &database("db", "ledger", ""));
+    crate::gcp_cluster::lifecycle_under_faults(&fake, &config, 21, "Cloud SQL");
     assert_eq!(
         leftovers(&fake),
         Vec::<String>::new(),
