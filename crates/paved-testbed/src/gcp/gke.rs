@@ -1686,9 +1686,7 @@ fn check_key_access(peers: &dyn Peers, cluster: &Value) -> Result<(), GcpAnswer>
         "serviceAccount:service-{}@container-engine-robot.iam.gserviceaccount.com",
         peers.config().project_number
     );
-    let project = key.split('/').nth(1).unwrap_or_default();
-    if !peers.key_grants(key, &agent, KMS_ROLE) && !peers.project_grants(project, &agent, KMS_ROLE)
-    {
+    if !peers.key_role(key, &agent, KMS_ROLE) {
         return Err(err(
             400,
             "FAILED_PRECONDITION",

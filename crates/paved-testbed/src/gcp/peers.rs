@@ -51,6 +51,13 @@ pub(crate) trait Peers {
     /// Whether KMS key `key`'s IAM policy binds `member` to `role`.
     fn key_grants(&self, key: &str, member: &str, role: &str) -> bool;
 
+    /// Whether `member` holds `role` on KMS key `key`, granted on the key or on
+    /// the key's project (IAM inheritance).
+    fn key_role(&self, key: &str, member: &str, role: &str) -> bool {
+        let project = key.split('/').nth(1).unwrap_or_default();
+        self.key_grants(key, member, role) || self.project_grants(project, member, role)
+    }
+
     // ----- IAM -----
 
     /// Whether `project`'s IAM policy binds `member` to `role`.

@@ -250,9 +250,7 @@ impl Sql {
                 "serviceAccount:service-{}@gcp-sa-cloud-sql.iam.gserviceaccount.com",
                 peers.config().project_number
             );
-            if !peers.key_grants(key, &agent, KMS_ROLE)
-                && !peers.project_grants(parts[1], &agent, KMS_ROLE)
-            {
+            if !peers.key_role(key, &agent, KMS_ROLE) {
                 return Err(invalid(format!(
                     "The Cloud SQL service account {} lacks permission cloudkms.cryptoKeyVersions.useToEncrypt on the Cloud KMS key {key}; grant it {KMS_ROLE}.",
                     agent.trim_start_matches("serviceAccount:")
