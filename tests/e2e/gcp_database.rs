@@ -73,6 +73,23 @@ fn http(fake: &GcpFakeHandle, method: &str, path: &str, body: Option<&Value>) ->
     serde_json::from_str(&body[start..end]).unwrap_or(Value::Null)
 }
 
+/// Polls the Cloud SQL operation `op` (an answer to a create or delete) until it
+/// is done; `what` names it in the failure.
+fn wait_for_operation(fake: &GcpFakeHandle, op: &Value, what: &str) {
+    let op_path = format!(
+        "/v1/projects/{PROJECT}/operations/{}",
+        op["name"].as_str().unwrap_or_default()
+    );
+    let asked = Instant::now();
+    while http(fake, "GET", &op_path, None)["status"] != "DONE" {
+        assert!(
+            asked.elapsed() < std::time::Duration::from_secs(30),
+            "{what} never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
 /// The network a cluster would have made: a VPC and two subnetworks.
 fn make_network(fake: &GcpFakeHandle) {
     http(
@@ -533,8 +550,9 @@ fn a_connection_other_instances_still_use_is_reported_and_a_later_destroy_finish
     ws.init();
     ws.apply();
 
-    // Someone else's instance on the same private services access connection.
-    http(
+    // Someone else's instance on the same private services access connection,
+    // created to the end (a running operation would hold the instance).
+    let created = http(
         &fake,
         "POST",
         &format!("/v1/projects/{PROJECT}/instances"),
@@ -552,6 +570,7 @@ fn a_connection_other_instances_still_use_is_reported_and_a_later_destroy_finish
             },
         })),
     );
+    wait_for_operation(&fake, &created, "the other instance's create");
     let refused = ws.run_err(&["destroy", "-auto-approve", "-no-color"]);
     let text = refused
         .combined()
@@ -574,24 +593,13 @@ fn a_connection_other_instances_still_use_is_reported_and_a_later_destroy_finish
     );
 
     // Once the other instance is gone, destroy finishes the job.
-    let op = http(
+    let deleted = http(
         &fake,
         "DELETE",
         &format!("/v1/projects/{PROJECT}/instances/someone-elses"),
         None,
     );
-    let op_path = format!(
-        "/v1/projects/{PROJECT}/operations/{}",
-        op["name"].as_str().unwrap_or_default()
-    );
-    let asked = Instant::now();
-    while http(&fake, "GET", &op_path, None)["status"] != "DONE" {
-        assert!(
-            asked.elapsed() < std::time::Duration::from_secs(30),
-            "the other instance's delete never finished"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    wait_for_operation(&fake, &deleted, "the other instance's delete");
     ws.destroy();
     assert_eq!(
         leftovers(&fake),
