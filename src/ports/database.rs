@@ -329,6 +329,9 @@ pub struct InstanceRequest {
     pub encryption_key: String,
     /// The cloud's deletion protection.
     pub deletion_protection: bool,
+    /// Logins with the cloud's identities (IAM database authentication) on, beside
+    /// the master password.
+    pub iam_authentication: bool,
 }
 
 /// The primary instance as it exists.
@@ -368,6 +371,8 @@ pub struct InstanceState {
     pub maintenance_window: String,
     /// The cloud's deletion protection.
     pub deletion_protection: bool,
+    /// IAM database authentication on.
+    pub iam_authentication: bool,
 }
 
 /// One read replica to ensure.
@@ -423,6 +428,8 @@ pub struct ModifyRequest {
     pub parameter_group_id: Option<String>,
     /// The cloud's deletion protection.
     pub deletion_protection: Option<bool>,
+    /// IAM database authentication on or off.
+    pub iam_authentication: Option<bool>,
 }
 
 /// The whole stack as read by one batched refresh.

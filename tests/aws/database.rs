@@ -170,6 +170,7 @@ fn instance_request(name: &str, g: &Groups) -> InstanceRequest {
         parameter_group_id: g.parameters.id.clone(),
         encryption_key: g.key.id.clone(),
         deletion_protection: true,
+        iam_authentication: true,
     }
 }
 
@@ -355,6 +356,7 @@ async fn production_database_lifecycle() {
     assert_eq!(db.kms_key_id(), Some(applied.key.id.as_str()));
     assert_eq!(db.backup_retention_period(), Some(14));
     assert_eq!(db.deletion_protection(), Some(true));
+    assert_eq!(db.iam_database_authentication_enabled(), Some(true));
     assert_eq!(db.max_allocated_storage(), Some(500));
     assert_rds_tagged(
         &direct.rds,
@@ -575,6 +577,7 @@ async fn production_database_lifecycle() {
                 size_gb: Some(200),
                 backup_retention_days: Some(21),
                 deletion_protection: Some(false),
+                iam_authentication: Some(false),
                 ..ModifyRequest::default()
             },
         )
@@ -588,6 +591,8 @@ async fn production_database_lifecycle() {
     assert_eq!(db.allocated_storage(), Some(200));
     assert_eq!(db.backup_retention_period(), Some(21));
     assert_eq!(db.deletion_protection(), Some(false));
+    assert_eq!(db.iam_database_authentication_enabled(), Some(false));
+    assert!(!changed.iam_authentication, "IAM authentication turned off");
 
     // 5. Teardown with a final snapshot.
     let snapshot = final_snapshot_name("orders", SystemTime::now());
@@ -721,6 +726,7 @@ async fn production_database_lifecycle() {
         snapshot_id: snapshot.clone(),
         instance: InstanceRequest {
             deletion_protection: false,
+            iam_authentication: false,
             ..instance_request("orders-restored", &g)
         },
     };
@@ -766,6 +772,7 @@ async fn production_database_lifecycle() {
                 restore_time: None,
                 instance: InstanceRequest {
                     deletion_protection: false,
+                    iam_authentication: false,
                     ..instance_request("orders-pitr", &g)
                 },
             },

@@ -621,3 +621,137 @@ fn cloud_sql_stack_applies_and_destroys_through_throttling_and_unavailability() 
         "destroy leaves nothing behind"
     );
 }
+
+/// A MySQL database on Cloud SQL with `iam_authentication` as written.
+fn mysql(iam: bool) -> String {
+    format!(
+        r#"
+resource "paved_managed_database" "shop" {{
+  name                = "shop"
+  profile             = "production"
+  engine              = "mysql"
+  deletion_protection = false
+  read_replicas       = 0
+  iam_authentication  = {iam}
+  network             = local.network
+}}
+"#
+    )
+}
+
+/// The database flags of instance `name`, as `name=value`.
+fn flags_of(fake: &GcpFakeHandle, name: &str) -> Vec<String> {
+    instance(fake, name)
+        .map(|i| i["settings"]["databaseFlags"].clone())
+        .and_then(|f| f.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}={}",
+                f["name"].as_str().unwrap_or(""),
+                f["value"].as_str().unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn mysql_with_binary_logging_and_iam_authentication_turned_on_and_off_in_place() {
+    let fake = GcpFake::start(GcpFakeConfig::default().with_operation_polls(1))
+        .expect("start the GCP stand-in");
+    let url = fake.url();
+    make_network(&fake);
+    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+    ws.write_file("main.tf", &stack(&url, &mysql(true)));
+    ws.init();
+    ws.apply();
+
+    let inst = instance(&fake, "shop").expect("the instance exists");
+    assert!(
+        inst["databaseVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("MYSQL_8")),
+        "{inst:#}"
+    );
+    let backups = &inst["settings"]["backupConfiguration"];
+    assert_eq!(
+        backups["binaryLogEnabled"], true,
+        "point-in-time recovery on MySQL: {inst:#}"
+    );
+    assert_eq!(
+        flags_of(&fake, "shop"),
+        ["cloudsql_iam_authentication=on"],
+        "MySQL's own IAM flag"
+    );
+    // gcloud, an independent client, reads the same.
+    if let Some(described) =
+        crate::gcp_cluster::gcloud(&fake, &ws.dir(), &["sql", "instances", "describe", "shop"])
+    {
+        assert_eq!(
+            described["settings"]["databaseFlags"][0]["name"], "cloudsql_iam_authentication",
+            "{described:#}"
+        );
+        assert_eq!(
+            described["settings"]["backupConfiguration"]["binaryLogEnabled"], true,
+            "{described:#}"
+        );
+    }
+    // The cloud now accepts an IAM login (it refuses one while the flag is off).
+    http(
+        &fake,
+        "POST",
+        &format!("/v1/projects/{PROJECT}/instances/shop/users"),
+        Some(&json!({"name": "alice@example.com", "type": "CLOUD_IAM_USER"})),
+    );
+    let tf_state = ws.state_json();
+    assert_eq!(
+        tf_state["resources"][0]["instances"][0]["attributes"]["iam_authentication"],
+        true
+    );
+    ws.assert_no_changes();
+
+    // Off in place: the flag goes, nothing is replaced.
+    ws.write_file("main.tf", &stack(&url, &mysql(false)));
+    let plan = ws.plan(&[]);
+    assert!(
+        plan.stdout.contains("1 to change") && !plan.stdout.contains("must be replaced"),
+        "an in-place update:\n{plan}"
+    );
+    ws.apply();
+    assert_eq!(
+        flags_of(&fake, "shop"),
+        Vec::<String>::new(),
+        "the flag is off"
+    );
+    ws.assert_no_changes();
+
+    // Drift: someone turns it on by hand; the plan shows it and apply undoes it.
+    let patched = http(
+        &fake,
+        "PATCH",
+        &format!("/v1/projects/{PROJECT}/instances/shop"),
+        Some(&json!({"settings": {"databaseFlags": [
+            {"name": "cloudsql_iam_authentication", "value": "on"}
+        ]}})),
+    );
+    wait_for_operation(&fake, &patched, "the change by hand");
+    let drift = ws.plan(&[]);
+    assert!(
+        drift.stdout.contains("iam_authentication") && drift.stdout.contains("1 to change"),
+        "the drift shows:\n{drift}"
+    );
+    ws.apply();
+    assert_eq!(
+        flags_of(&fake, "shop"),
+        Vec::<String>::new(),
+        "the drift undone"
+    );
+
+    ws.destroy();
+    assert_eq!(
+        leftovers(&fake),
+        Vec::<String>::new(),
+        "destroy leaves nothing behind"
+    );
+}

@@ -117,6 +117,8 @@ pub struct DatabaseSpec {
     pub encryption_key: Knowable<EncryptionKey>,
     /// Refuse destroy and replacement at plan time.
     pub deletion_protection: Knowable<bool>,
+    /// IAM database authentication beside the master password.
+    pub iam_authentication: Knowable<bool>,
     /// Take a final snapshot on delete.
     pub final_snapshot: Knowable<bool>,
     /// Restore source; `None` for an empty new database.
@@ -344,6 +346,9 @@ impl DatabaseSpec {
         let deletion_protection = r
             .bool(sub(top, "deletion_protection"))
             .unwrap_or_else(|| declared.bool(&["deletion_protection"]));
+        let iam_authentication = r
+            .bool(sub(top, "iam_authentication"))
+            .unwrap_or_else(|| declared.bool(&["iam_authentication"]));
         let final_snapshot = r
             .bool(sub(top, "final_snapshot"))
             .unwrap_or_else(|| declared.bool(&["final_snapshot"]));
@@ -409,6 +414,7 @@ impl DatabaseSpec {
             network,
             encryption_key,
             deletion_protection,
+            iam_authentication,
             final_snapshot,
             restore,
             allow_major_version_upgrade,

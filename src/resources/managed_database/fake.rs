@@ -456,6 +456,7 @@ impl World {
             backup_window: req.backup_window.clone(),
             maintenance_window: req.maintenance_window.clone(),
             deletion_protection: req.deletion_protection,
+            iam_authentication: req.iam_authentication,
         };
         self.create(
             stack,
@@ -1319,6 +1320,9 @@ impl DatabaseBackend for ScriptedDatabase {
             if let Some(v) = req.deletion_protection {
                 st.deletion_protection = v;
             }
+            if let Some(v) = req.iam_authentication {
+                st.iam_authentication = v;
+            }
             if let Some(v) = &req.parameter_group_id {
                 inst.parameter_group_id.clone_from(v);
             }
@@ -1768,6 +1772,7 @@ mod tests {
             parameter_group_id: pg.id,
             encryption_key: key.id,
             deletion_protection: false,
+            iam_authentication: false,
         };
         let instance = fake
             .ensure_instance(ctx, &req)

@@ -65,6 +65,7 @@ pub fn modifications(
         parameter_group_id: (prior_family.as_deref() != Some(family))
             .then(|| parameter_group_id.to_owned()),
         deletion_protection: changed(&prior.deletion_protection, &spec.deletion_protection),
+        iam_authentication: changed(&prior.iam_authentication, &spec.iam_authentication),
     }
 }
 
@@ -147,6 +148,7 @@ pub async fn converge(
         parameter_group_id: pg.id.clone(),
         encryption_key: key.id.clone(),
         deletion_protection: known(&spec.deletion_protection, "deletion_protection")?,
+        iam_authentication: known(&spec.iam_authentication, "iam_authentication")?,
     };
     let class = instance_request.instance_class.clone();
     let instance = match prior {

@@ -407,6 +407,7 @@ pub(crate) fn render(spec: &DatabaseSpec, outputs: &Outputs) -> Value {
         ("network", network(&spec.network)),
         ("encryption_key_arn", encryption_key_arn),
         ("deletion_protection", b(&spec.deletion_protection)),
+        ("iam_authentication", b(&spec.iam_authentication)),
         ("final_snapshot", b(&spec.final_snapshot)),
         (
             "restore",

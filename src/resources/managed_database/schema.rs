@@ -199,6 +199,17 @@ pub fn schema() -> Schema {
                 .default(profile_default(|d| Value::from(d.deletion_protection))),
         )
         .attribute(
+            Attribute::bool("iam_authentication")
+                .optional_computed()
+                .description(
+                    "Also let the cloud's identities log in (IAM database authentication: RDS \
+                     `EnableIAMDatabaseAuthentication`; on Cloud SQL the engine's `cloudsql.iam_authentication` or \
+                     `cloudsql_iam_authentication` flag), beside the master password, which stays in the cloud's \
+                     secret store. Changed in place.",
+                )
+                .default_value(false),
+        )
+        .attribute(
             Attribute::bool("final_snapshot")
                 .optional_computed()
                 .description(

@@ -192,15 +192,16 @@ impl Observed {
 
 impl Observed {
     /// The drift a refresh found, written onto the typed spec: the instance class,
-    /// Multi-AZ, deletion protection, backup retention, the number of replicas,
-    /// storage that is smaller than recorded (storage autoscaling only grows it,
-    /// which is not drift), and the security group's admitted sources when they
-    /// differ as sets (the order written stays otherwise).
+    /// Multi-AZ, deletion protection, IAM authentication, backup retention, the
+    /// number of replicas, storage that is smaller than recorded (storage
+    /// autoscaling only grows it, which is not drift), and the security group's
+    /// admitted sources when they differ as sets (the order written stays otherwise).
     pub fn apply_drift(&self, spec: &mut DatabaseSpec) {
         if let Some(inst) = &self.instance {
             spec.instance_class = Knowable::Known(inst.instance_class.clone());
             spec.multi_az = Knowable::Known(inst.multi_az);
             spec.deletion_protection = Knowable::Known(inst.deletion_protection);
+            spec.iam_authentication = Knowable::Known(inst.iam_authentication);
             spec.backup.retention_days = Knowable::Known(inst.backup_retention_days);
             if let Knowable::Known(recorded) = spec.storage.size_gb {
                 if inst.size_gb < recorded {
@@ -346,6 +347,7 @@ pub fn import_settings(name: &str, observed: &Observed) -> Option<Value> {
         ),
         ("maintenance_window", text_or_null(&inst.maintenance_window)),
         ("deletion_protection", Value::from(inst.deletion_protection)),
+        ("iam_authentication", Value::from(inst.iam_authentication)),
         (
             "read_replicas",
             Value::from(i64::try_from(replicas).unwrap_or(0)),

@@ -597,6 +597,10 @@ fn check_windows(spec: &DatabaseSpec, d: &mut Diagnostics) {
     }
 }
 
+/// The engine flags that turn IAM database authentication on, which
+/// `iam_authentication` owns.
+const IAM_FLAGS: [&str; 2] = ["cloudsql.iam_authentication", "cloudsql_iam_authentication"];
+
 fn check_parameters(spec: &DatabaseSpec, d: &mut Diagnostics) {
     let (Knowable::Known(engine), Knowable::Known(parameters)) = (&spec.engine, &spec.parameters)
     else {
@@ -618,6 +622,12 @@ fn check_parameters(spec: &DatabaseSpec, d: &mut Diagnostics) {
                     "paved enforces TLS to the database: its parameter group sets {tls} on. Remove \"{name}\" from \
                      parameters and connect with TLS."
                 ),
+            );
+        } else if IAM_FLAGS.contains(&name.as_str()) {
+            d.attribute_error(
+                path,
+                "IAM authentication has its own setting",
+                format!("Remove \"{name}\" from parameters and set iam_authentication = true (or false)."),
             );
         } else if !known.contains(&name.as_str()) {
             d.attribute_warning(
@@ -962,6 +972,10 @@ mod tests {
             [r#"parameters["max_conections"]"#]
         );
         assert!(check(&spec(params(vec![("max_connections", "200")]))).is_empty());
+        assert_eq!(
+            errors(params(vec![("cloudsql.iam_authentication", "on")])),
+            [r#"parameters["cloudsql.iam_authentication"]"#]
+        );
     }
 
     #[test]

@@ -85,6 +85,7 @@ pub(crate) fn instance_state(db: &DbInstance) -> InstanceState {
             .unwrap_or_default()
             .to_owned(),
         deletion_protection: db.deletion_protection().unwrap_or_default(),
+        iam_authentication: db.iam_database_authentication_enabled().unwrap_or_default(),
     }
 }
 
@@ -326,6 +327,7 @@ async fn create_instance(
         .storage_encrypted(true)
         .kms_key_id(&req.encryption_key)
         .deletion_protection(req.deletion_protection)
+        .enable_iam_database_authentication(req.iam_authentication)
         .copy_tags_to_snapshot(true)
         .publicly_accessible(false)
         .auto_minor_version_upgrade(true)
@@ -522,6 +524,7 @@ async fn modify_inner(
             )
             .set_db_parameter_group_name(req.parameter_group_id.clone())
             .set_deletion_protection(req.deletion_protection)
+            .set_enable_iam_database_authentication(req.iam_authentication)
             .send()
             .await
             .map_err(fail(during.clone()))?;
@@ -549,6 +552,7 @@ macro_rules! restored_settings {
             .vpc_security_group_ids(&$i.security_group_id)
             .db_parameter_group_name(&$i.parameter_group_id)
             .deletion_protection($i.deletion_protection)
+            .enable_iam_database_authentication($i.iam_authentication)
             .copy_tags_to_snapshot(true)
             .publicly_accessible(false)
             .set_enable_cloudwatch_logs_exports(Some(log_exports($i.engine)))

@@ -26,7 +26,9 @@
 //!   reserved range, with `sslMode: ENCRYPTED_ONLY` (TLS is required, as the
 //!   parameter group enforces it on AWS); CMEK with the storage key; deletion
 //!   protection as asked; labels from the stack's tags; the parameters as
-//!   database flags.
+//!   database flags, with IAM database authentication as the engine's flag
+//!   (`cloudsql.iam_authentication` on PostgreSQL, `cloudsql_iam_authentication`
+//!   on MySQL) when asked.
 
 use std::collections::BTreeMap;
 
@@ -253,6 +255,7 @@ pub(super) fn instance_state(inst: &Value, secret: &str) -> InstanceState {
             .pointer("/settings/deletionProtectionEnabled")
             .and_then(Value::as_bool)
             == Some(true),
+        iam_authentication: iam_on(inst),
     }
 }
 
@@ -307,6 +310,33 @@ pub fn flags(parameters: &BTreeMap<String, String>) -> Vec<(String, String)> {
             (name, value)
         })
         .collect()
+}
+
+/// The engine flag that turns IAM database authentication on.
+fn iam_flag(postgres: bool) -> &'static str {
+    if postgres {
+        "cloudsql.iam_authentication"
+    } else {
+        "cloudsql_iam_authentication"
+    }
+}
+
+/// `flags` with IAM database authentication set to `on` (the engine's flag
+/// present), sorted by name.
+fn with_iam(mut flags: Vec<(String, String)>, postgres: bool, on: bool) -> Vec<(String, String)> {
+    flags.retain(|(name, _)| !name.ends_with("iam_authentication"));
+    if on {
+        flags.push((iam_flag(postgres).to_owned(), "on".to_owned()));
+    }
+    flags.sort();
+    flags
+}
+
+/// Whether an instance has IAM database authentication on.
+fn iam_on(inst: &Value) -> bool {
+    current_flags(inst)
+        .iter()
+        .any(|(name, value)| name.ends_with("iam_authentication") && value == "on")
 }
 
 fn flags_json(flags: &[(String, String)]) -> Value {
@@ -389,7 +419,11 @@ impl GcpDatabaseBackend {
                 "storageAutoResizeLimit": if req.max_size_gb >= req.size_gb { req.max_size_gb } else { 0 }.to_string(),
                 "deletionProtectionEnabled": req.deletion_protection,
                 "userLabels": instance_labels(ctx, INSTANCE_KEY, Some(&req.instance_class)),
-                "databaseFlags": flags_json(&self.flags_for(&req.parameter_group_id)),
+                "databaseFlags": flags_json(&with_iam(
+                    self.flags_for(&req.parameter_group_id),
+                    req.engine.is_postgres_family(),
+                    req.iam_authentication,
+                )),
                 "backupConfiguration": backup_config(&version, req.backup_retention_days, &req.backup_window),
                 "ipConfiguration": ip,
                 "maintenanceWindow": maintenance(&req.maintenance_window),
@@ -466,11 +500,11 @@ impl GcpDatabaseBackend {
             if interrupted {
                 self.set_password(ctx, &req.name, &version).await?;
             }
-            let wanted = {
-                let mut f = self.flags_for(&req.parameter_group_id);
-                f.sort();
-                f
-            };
+            let wanted = with_iam(
+                self.flags_for(&req.parameter_group_id),
+                !version.starts_with("MYSQL"),
+                req.iam_authentication,
+            );
             if self.flags_known(&req.parameter_group_id) && wanted != current_flags(&found) {
                 let patch = json!({"settings": {"databaseFlags": flags_json(&wanted)}});
                 self.mutate(ctx, change(&found, patch)?, "setting the database flags")
@@ -562,10 +596,18 @@ impl GcpDatabaseBackend {
         if let Some(on) = req.deletion_protection {
             settings.insert("deletionProtectionEnabled".into(), Value::from(on));
         }
-        if let Some(group) = &req.parameter_group_id {
-            if self.flags_known(group) {
-                settings.insert("databaseFlags".into(), flags_json(&self.flags_for(group)));
+        let postgres = !version.starts_with("MYSQL");
+        let iam = req.iam_authentication.unwrap_or_else(|| iam_on(&current));
+        match &req.parameter_group_id {
+            Some(group) if self.flags_known(group) => {
+                let flags = with_iam(self.flags_for(group), postgres, iam);
+                settings.insert("databaseFlags".into(), flags_json(&flags));
             }
+            _ if req.iam_authentication.is_some() => {
+                let flags = with_iam(current_flags(&current), postgres, iam);
+                settings.insert("databaseFlags".into(), flags_json(&flags));
+            }
+            _ => {}
         }
         if let Some(v) = &req.engine_version {
             let engine = if version.starts_with("MYSQL") {
@@ -947,5 +989,33 @@ mod tests {
                 ("work_mem".to_owned(), "64MB".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn iam_authentication_is_the_engines_flag() {
+        let pair = |n: &str, v: &str| (n.to_owned(), v.to_owned());
+        let base = vec![pair("work_mem", "64MB")];
+        assert_eq!(
+            with_iam(base.clone(), true, true),
+            vec![
+                pair("cloudsql.iam_authentication", "on"),
+                pair("work_mem", "64MB")
+            ]
+        );
+        assert_eq!(
+            with_iam(base.clone(), false, true),
+            vec![
+                pair("cloudsql_iam_authentication", "on"),
+                pair("work_mem", "64MB")
+            ]
+        );
+        let on = with_iam(base.clone(), true, true);
+        assert_eq!(with_iam(on.clone(), true, false), base);
+        let inst =
+            |flags: &[(String, String)]| json!({"settings": {"databaseFlags": flags_json(flags)}});
+        assert!(iam_on(&inst(&on)));
+        assert!(!iam_on(&inst(&base)));
+        assert!(!instance_state(&inst(&base), "s").iam_authentication);
+        assert!(instance_state(&inst(&on), "s").iam_authentication);
     }
 }
