@@ -909,3 +909,356 @@ impl ProvisioningModel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::classify;
+    use hyper::header::HeaderValue;
+    use hyper::http::HeaderMap;
+    use std::time::Duration;
+
+    fn request(service: &str, method: Method, uri: &'static str, body: &str) -> ModelRequest {
+        let mut h = HeaderMap::new();
+        let auth = format!("AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/{service}/aws4_request, Signature=x");
+        h.insert(
+            "authorization",
+            HeaderValue::from_str(&auth).expect("header"),
+        );
+        if service != "eks" {
+            h.insert(
+                "content-type",
+                HeaderValue::from_static("application/x-www-form-urlencoded"),
+            );
+        }
+        let uri = Uri::from_static(uri);
+        let class = classify(&method, &uri, &h, body.as_bytes());
+        ModelRequest::new(&class, &method, &uri, body.as_bytes())
+    }
+
+    fn on(scale: f64, now: Instant) -> ProvisioningModel {
+        let mut model = ProvisioningModel::default();
+        model
+            .apply(
+                &ModelSettings {
+                    enabled: Some(true),
+                    time_scale: Some(scale),
+                    ..ModelSettings::default()
+                },
+                now,
+            )
+            .expect("valid settings");
+        model
+    }
+
+    #[test]
+    fn every_kind_has_one_row_with_a_source() {
+        let kinds = [
+            Kind::NatGatewayCreate,
+            Kind::NatGatewayDelete,
+            Kind::EksClusterCreate,
+            Kind::EksClusterDelete,
+            Kind::EksNodegroupCreate,
+            Kind::EksNodegroupUpdate,
+            Kind::EksNodegroupDelete,
+            Kind::EksAddonCreate,
+            Kind::DbInstanceCreate,
+            Kind::DbInstanceCreateMultiAz,
+            Kind::DbInstanceReadReplica,
+            Kind::DbInstanceRestore,
+            Kind::DbInstanceModify,
+            Kind::DbInstanceDelete,
+            Kind::DbInstanceDeleteFinalSnapshot,
+            Kind::DbSnapshotCreate,
+        ];
+        assert_eq!(kinds.len(), KINDS.len());
+        for kind in kinds {
+            assert_eq!(
+                KINDS.iter().filter(|s| s.kind == kind).count(),
+                1,
+                "{kind:?}"
+            );
+            let spec = kind.spec();
+            assert_eq!(spec.kind, kind);
+            assert!(spec.seconds > 0.0 && !spec.source.is_empty());
+        }
+    }
+
+    #[test]
+    fn writes_are_recognised() {
+        let target = |r: ModelRequest| r.write_target();
+        assert_eq!(
+            target(request(
+                "rds",
+                Method::POST,
+                "/",
+                "Action=CreateDBInstanceReadReplica&DBInstanceIdentifier=Replica-1"
+            )),
+            Some((
+                Object::DbInstance,
+                Some("replica-1".into()),
+                Kind::DbInstanceReadReplica
+            ))
+        );
+        assert_eq!(
+            target(request(
+                "rds",
+                Method::POST,
+                "/",
+                "Action=RestoreDBInstanceToPointInTime&TargetDBInstanceIdentifier=r2"
+            )),
+            Some((
+                Object::DbInstance,
+                Some("r2".into()),
+                Kind::DbInstanceRestore
+            ))
+        );
+        assert_eq!(
+            target(request(
+                "rds",
+                Method::POST,
+                "/",
+                "Action=RestoreDBInstanceFromDBSnapshot&DBInstanceIdentifier=r3"
+            )),
+            Some((
+                Object::DbInstance,
+                Some("r3".into()),
+                Kind::DbInstanceRestore
+            ))
+        );
+        assert_eq!(
+            target(request(
+                "rds",
+                Method::POST,
+                "/",
+                "Action=ModifyDBInstance&DBInstanceIdentifier=d&ApplyImmediately=true"
+            )),
+            Some((Object::DbInstance, Some("d".into()), Kind::DbInstanceModify))
+        );
+        assert_eq!(
+            target(request(
+                "rds",
+                Method::POST,
+                "/",
+                "Action=ModifyDBInstance&DBInstanceIdentifier=d"
+            )),
+            None,
+            "changes for the maintenance window change no status"
+        );
+        assert_eq!(
+            target(request(
+                "rds",
+                Method::POST,
+                "/",
+                "Action=DeleteDBInstance&DBInstanceIdentifier=d&SkipFinalSnapshot=true"
+            )),
+            Some((Object::DbInstance, Some("d".into()), Kind::DbInstanceDelete))
+        );
+        assert_eq!(
+            target(request(
+                "rds",
+                Method::POST,
+                "/",
+                "Action=CreateDBSnapshot&DBSnapshotIdentifier=S1&DBInstanceIdentifier=d"
+            )),
+            Some((
+                Object::DbSnapshot,
+                Some("s1".into()),
+                Kind::DbSnapshotCreate
+            ))
+        );
+        assert_eq!(
+            target(request(
+                "eks",
+                Method::POST,
+                "/clusters/prod/node-groups",
+                r#"{"nodegroupName":"general"}"#
+            )),
+            Some((
+                Object::EksNodegroup,
+                Some("prod/general".into()),
+                Kind::EksNodegroupCreate
+            ))
+        );
+        assert_eq!(
+            target(request(
+                "eks",
+                Method::POST,
+                "/clusters/prod/node-groups/general/update-config",
+                "{}"
+            )),
+            Some((
+                Object::EksNodegroup,
+                Some("prod/general".into()),
+                Kind::EksNodegroupUpdate
+            ))
+        );
+        assert_eq!(
+            target(request(
+                "eks",
+                Method::DELETE,
+                "/clusters/prod/node-groups/general",
+                ""
+            )),
+            Some((
+                Object::EksNodegroup,
+                Some("prod/general".into()),
+                Kind::EksNodegroupDelete
+            ))
+        );
+        assert_eq!(
+            target(request(
+                "eks",
+                Method::POST,
+                "/clusters/prod/addons",
+                r#"{"addonName":"vpc-cni"}"#
+            )),
+            Some((
+                Object::EksAddon,
+                Some("prod/vpc-cni".into()),
+                Kind::EksAddonCreate
+            ))
+        );
+        assert_eq!(
+            target(request("ec2", Method::POST, "/", "Action=CreateVpc")),
+            None
+        );
+        assert_eq!(
+            target(request("eks", Method::GET, "/clusters/prod", "")),
+            None
+        );
+    }
+
+    #[test]
+    fn node_groups_add_ons_and_snapshots_are_rewritten() {
+        let t0 = Instant::now();
+        let mut model = on(60.0, t0);
+        let ok = br#"{"nodegroup":{"status":"ACTIVE"}}"#;
+        model.after_write(
+            &request(
+                "eks",
+                Method::POST,
+                "/clusters/prod/node-groups/ng/update-config",
+                "{}",
+            ),
+            200,
+            b"{}",
+            t0,
+        );
+        model.after_write(
+            &request(
+                "eks",
+                Method::POST,
+                "/clusters/prod/addons",
+                r#"{"addonName":"coredns"}"#,
+            ),
+            200,
+            b"{}",
+            t0,
+        );
+        model.after_write(
+            &request(
+                "rds",
+                Method::POST,
+                "/",
+                "Action=CreateDBSnapshot&DBSnapshotIdentifier=snap",
+            ),
+            200,
+            b"",
+            t0,
+        );
+        // A failed call starts nothing.
+        model.after_write(
+            &request(
+                "eks",
+                Method::POST,
+                "/clusters/other/addons",
+                r#"{"addonName":"coredns"}"#,
+            ),
+            409,
+            b"{}",
+            t0,
+        );
+        let read_ng = request("eks", Method::GET, "/clusters/prod/node-groups/ng", "");
+        assert_eq!(model.interest(&read_ng, t0), Interest::Read);
+        let at = |secs: f64| t0 + Duration::from_secs_f64(secs / 60.0);
+        let rewritten = model
+            .rewrite_read(&read_ng, 200, ok, at(299.0))
+            .expect("rewritten");
+        let value: Value = serde_json::from_slice(&rewritten.body).expect("json");
+        assert_eq!(value["nodegroup"]["status"], "UPDATING");
+        assert!(
+            model.rewrite_read(&read_ng, 200, ok, at(301.0)).is_none(),
+            "over after 300 modelled s"
+        );
+
+        let read_addon = request("eks", Method::GET, "/clusters/prod/addons/coredns", "");
+        let addon = model
+            .rewrite_read(
+                &read_addon,
+                200,
+                br#"{"addon":{"status":"ACTIVE"}}"#,
+                at(59.0),
+            )
+            .expect("rewritten");
+        assert!(String::from_utf8_lossy(&addon.body).contains("CREATING"));
+        assert!(model
+            .rewrite_read(
+                &request("eks", Method::GET, "/clusters/other/addons/coredns", ""),
+                200,
+                br#"{"addon":{"status":"ACTIVE"}}"#,
+                at(1.0)
+            )
+            .is_none());
+
+        let snaps = "<DescribeDBSnapshotsResponse><DescribeDBSnapshotsResult><DBSnapshots><DBSnapshot><DBSnapshotIdentifier>snap</DBSnapshotIdentifier><Status>available</Status></DBSnapshot></DBSnapshots></DescribeDBSnapshotsResult></DescribeDBSnapshotsResponse>";
+        let read_snaps = request("rds", Method::POST, "/", "Action=DescribeDBSnapshots");
+        let out = model
+            .rewrite_read(&read_snaps, 200, snaps.as_bytes(), at(100.0))
+            .expect("rewritten");
+        assert_eq!(
+            String::from_utf8_lossy(&out.body),
+            snaps.replace("<Status>available", "<Status>creating")
+        );
+        assert!(model
+            .rewrite_read(&read_snaps, 200, snaps.as_bytes(), at(241.0))
+            .is_none());
+    }
+
+    #[test]
+    fn changing_the_scale_keeps_the_modelled_time() {
+        let t0 = Instant::now();
+        let mut model = on(10.0, t0);
+        let t1 = t0 + Duration::from_secs(2);
+        assert!((model.modelled(t1) - 20.0).abs() < 1e-9);
+        model
+            .apply(
+                &ModelSettings {
+                    time_scale: Some(100.0),
+                    ..ModelSettings::default()
+                },
+                t1,
+            )
+            .expect("valid");
+        let t2 = t1 + Duration::from_secs(1);
+        assert!((model.modelled(t2) - 120.0).abs() < 1e-9);
+        let bad = ModelSettings {
+            time_scale: Some(f64::NAN),
+            ..ModelSettings::default()
+        };
+        assert!(model.apply(&bad, t2).is_err());
+        assert_eq!(model.report(t2).time_scale, 100.0);
+        // Off: nothing is rewritten or learned.
+        model
+            .apply(
+                &ModelSettings {
+                    enabled: Some(false),
+                    ..ModelSettings::default()
+                },
+                t2,
+            )
+            .expect("valid");
+        let read = request("eks", Method::GET, "/clusters/prod", "");
+        assert_eq!(model.interest(&read, t2), Interest::None);
+    }
+}

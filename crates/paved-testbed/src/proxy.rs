@@ -12,6 +12,13 @@
 //! access-entry API itself (see [`crate::access_entries`]), and with
 //! [`ProxyHandle::with_eks_extras`] the EKS add-on and version-update calls
 //! (see [`crate::eks`]).
+//!
+//! Order of work on a request: classify and count it, draw its latency and
+//! fault; then, with [`crate::replay`] on, answer a recorded read from its
+//! record (or forward it and record the answer); otherwise answer it from a
+//! stand-in or the upstream. Last, with the [`crate::provisioning`] model on,
+//! a write's answer teaches the model and a read's answer gets its modelled
+//! status (replayed answers too).
 
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener as StdTcpListener};
