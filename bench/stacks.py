@@ -20,6 +20,21 @@ moto runs through bench/moto_unique_oidc.py, which gives each EKS cluster its ow
 OIDC issuer as AWS does (moto 5.2.5 gives them all the same one, so a second
 cluster's OIDC provider would collide). Moto is reset between sizes (production stacks are deletion-protected, and a reset
 is faster than a destroy). Writes bench/results/stacks.md and bench/results/stacks.json.
+
+Options that change what is measured (both off by default):
+
+  --replay        keep moto out of the measured plans: the proxy records the answers of read calls
+                  during the apply and one unmeasured warm-up plan (which replays what the apply
+                  recorded and records the rest), then answers the measured plans' reads from the
+                  records (`paved-fault-proxy --record/--replay`); the latency still applies. Each
+                  plan row reports how many of its calls were replayed.
+  --time-scale N  apply under the proxy's provisioning-time model (`paved-fault-proxy
+                  --time-scale N`): NAT gateways, EKS clusters, node groups and add-ons, RDS
+                  instances stay in their transitional state for AWS-like durations, N modelled
+                  seconds per real second; the apply's wall time is also reported in modelled
+                  minutes (wall x N / 60). Everything else runs in real time and counts N times
+                  over in modelled time: the proxy's latency, Terraform, moto and the provider's
+                  waiter intervals (5 s to 60 s), so a large N overstates the modelled apply.
 Normally started by bench/stacks.sh, which builds the provider and the proxy first.
 """
 
@@ -130,10 +145,10 @@ def config_for(n: int, db_key: str = "own") -> str:
 class Proxy:
     """`paved-fault-proxy` in front of moto, with latency on every call."""
 
-    def __init__(self, binary: Path, upstream: str, latency_ms: int, workdir: Path):
+    def __init__(self, binary: Path, upstream: str, latency_ms: int, workdir: Path, extra_args: list[str] | None = None):
         self.log = workdir / "proxy.log"
         self.proc = subprocess.Popen(
-            [str(binary), "--upstream", upstream, "--latency-ms", str(latency_ms)],
+            [str(binary), "--upstream", upstream, "--latency-ms", str(latency_ms), *(extra_args or [])],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=open(self.log, "wb"),
         )
         line = self.proc.stdout.readline().decode(errors="replace").strip()
@@ -144,10 +159,20 @@ class Proxy:
                                f"log:\n{self.log.read_text(errors='replace')}")
         self.endpoint = m.group(1)
 
-    def _call(self, method: str, path: str) -> dict:
-        req = urllib.request.Request(self.endpoint + CONTROL + path, method=method, data=b"" if method == "POST" else None)
+    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+        req = urllib.request.Request(self.endpoint + CONTROL + path, method=method, data=data,
+                                     headers={"content-type": "application/json"} if body is not None else {})
         with urllib.request.urlopen(req, timeout=10) as resp:
             return json.loads(resp.read())
+
+    def replay(self, **settings) -> dict:
+        """POST /replay: record, replay, clear (see paved-fault-proxy --help)."""
+        return self._call("POST", "/replay", settings)
+
+    def provisioning(self, **settings) -> dict:
+        """POST /provisioning: enabled, time_scale, durations, clear."""
+        return self._call("POST", "/provisioning", settings)
 
     def stats(self) -> dict:
         return self._call("GET", "/stats")
@@ -217,8 +242,12 @@ def run_tf(tf: Path, args: list[str], cwd: Path, env: dict, timeout: float = 360
 
 
 class Bench:
-    def __init__(self, provider: Path, proxy_bin: Path, venv: Path, latency_ms: int, tmp: Path, db_key: str):
+    def __init__(self, provider: Path, proxy_bin: Path, venv: Path, latency_ms: int, tmp: Path, db_key: str,
+                 replay: bool = False, time_scale: float | None = None):
         self.db_key = db_key
+        self.replay = replay
+        self.time_scale = time_scale
+        proxy_args = (["--record"] if replay else []) + (["--time-scale", str(time_scale)] if time_scale else [])
         self.tf = venv / "bin" / "terraform-1.15"
         self.tmp = tmp
         mirror = tmp / "mirror" / "registry.terraform.io"
@@ -229,7 +258,7 @@ class Bench:
         # One OIDC issuer per cluster, as in AWS (moto shares one between all clusters).
         self.moto = Moto(venv, tmp, [str(venv / "bin" / "python"), str(Path(__file__).resolve().parent / "moto_unique_oidc.py")])
         try:
-            self.proxy = Proxy(proxy_bin, self.moto.endpoint, latency_ms, tmp)
+            self.proxy = Proxy(proxy_bin, self.moto.endpoint, latency_ms, tmp, proxy_args)
         except Exception:
             self.moto.close()
             raise
@@ -250,6 +279,8 @@ class Bench:
         stats = self.proxy.stats()
         row = {"seconds": secs, "calls": stats["total"], "max_in_flight": stats["max_in_flight"],
                "upstream_errors": stats["upstream_errors"], "by_action": calls_by_action(stats)}
+        if self.replay:
+            row["replayed"] = stats.get("replayed", 0)
         if rss_file is not None:
             rows = read_rss(rss_file)
             row["provider_processes"] = len(rows)
@@ -258,20 +289,36 @@ class Bench:
 
     def size(self, n: int, plan_runs: int) -> dict:
         reset_moto(self.moto.endpoint)
+        # The records and the modelled objects were moto's before the reset.
+        if self.replay:
+            self.proxy.replay(clear=True, record=True, replay=False)
+        if self.time_scale:
+            self.proxy.provisioning(clear=True)
         d = self.tmp / f"n{n}"
         d.mkdir()
         (d / "main.tf").write_text(config_for(n, self.db_key))
         run_tf(self.tf, ["init", "-input=false", "-no-color"], d, self.env)
         log(f"N={n}: apply")
         apply = self.measured(["apply", "-auto-approve", "-input=false", "-no-color"], d)
-        log(f"N={n}: apply {apply['seconds']:.1f} s, {apply['calls']} calls")
+        log(f"N={n}: apply {apply['seconds']:.1f} s, {apply['calls']} calls"
+            + (f", {apply['seconds'] * self.time_scale / 60:.1f} modelled min" if self.time_scale else ""))
+        warm_up = None
+        if self.replay:
+            # Reads the apply did not record (or recorded before a later write of their
+            # service) are recorded by one unmeasured plan; the measured plans replay only.
+            self.proxy.replay(record=True, replay=True)
+            warm_up = self.measured(["plan", "-input=false", "-no-color", "-detailed-exitcode"], d)
+            self.proxy.replay(record=False, replay=True)
+            log(f"N={n}: warm-up plan {warm_up['seconds']:.2f} s, {warm_up['calls']} calls, "
+                f"{warm_up['replayed']} replayed")
         plans = []
         for r in range(plan_runs):
             row = self.measured(["plan", "-input=false", "-no-color", "-detailed-exitcode"], d,
                                 rss_file=d / f"rss-{r}.txt")
             plans.append(row)
             log(f"N={n}: plan {r + 1}/{plan_runs} {row['seconds']:.2f} s, {row['calls']} calls, "
-                f"peak RSS {fmt((row['peak_rss_kb'] or 0) / 1024, ' MiB')}")
+                + (f"{row['replayed']} replayed, " if self.replay else "")
+                + f"peak RSS {fmt((row['peak_rss_kb'] or 0) / 1024, ' MiB')}")
         empty = "No changes." in (d / "last-plan.log").read_text()
         peaks = [p["peak_rss_kb"] for p in plans if p.get("peak_rss_kb") is not None]
         res = {
@@ -288,6 +335,12 @@ class Bench:
             },
             "apply_by_action": apply["by_action"],
         }
+        if self.time_scale:
+            res["apply"]["time_scale"] = self.time_scale
+            res["apply"]["modelled_minutes"] = apply["seconds"] * self.time_scale / 60
+        if self.replay:
+            res["plan"]["replayed"] = summary([float(p["replayed"]) for p in plans])
+            res["plan"]["warm_up"] = {k: warm_up[k] for k in ("seconds", "calls", "replayed")}
         if n == 1:
             res["refresh"] = self.refresh_cost(d, plans[-1]["by_action"])
             res["critical_path"] = {
@@ -393,6 +446,40 @@ def write_markdown(res: dict, path: Path) -> None:
             f"{p['calls']['median']:.0f} | {p['max_in_flight']} | {rss_txt} | {'yes' if p['empty'] else '**no**'} | "
             f"{p['seconds']['n']} |"
         )
+    ok_sizes = [s for s in res["sizes"] if "error" not in s]
+    if res.get("replay") and ok_sizes:
+        lines += [
+            "",
+            "## Replay: plans answered from recorded reads (`--replay`)",
+            "",
+            "Reads recorded during the apply and one unmeasured warm-up plan; the measured plans' reads are "
+            "answered by the proxy from those records (latency still applied), so moto is out of their timings.",
+            "",
+            "| pairs | plan calls (median) | replayed (median) | warm-up plan | warm-up calls | warm-up replayed |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for s in ok_sizes:
+            p = s["plan"]
+            w = p.get("warm_up", {})
+            lines.append(f"| {s['n']} | {p['calls']['median']:.0f} | {p['replayed']['median']:.0f} | "
+                         f"{fmt(w.get('seconds'), ' s', 2)} | {w.get('calls', '')} | {w.get('replayed', '')} |")
+    if res.get("time_scale") and ok_sizes:
+        scale = res["time_scale"]
+        lines += [
+            "",
+            f"## Apply under the provisioning-time model (`--time-scale {scale:g}`)",
+            "",
+            f"The proxy holds NAT gateways, EKS clusters, node groups and add-ons, RDS instances in their transitional "
+            f"state for AWS-like durations (`GET /__paved_proxy/provisioning` lists them), {scale:g} modelled seconds per "
+            "real second. Modelled minutes = wall x scale / 60; the proxy latency, Terraform, moto and the provider's "
+            "waiter intervals run in real time and so count scale times over.",
+            "",
+            "| pairs | apply wall | apply, modelled minutes |",
+            "|---:|---:|---:|",
+        ]
+        for s in ok_sizes:
+            a = s["apply"]
+            lines.append(f"| {s['n']} | {fmt(a['seconds'], ' s', 1)} | {fmt(a.get('modelled_minutes'), ' min', 1)} |")
     errors = [s for s in res["sizes"] if "error" in s]
     for s in errors:
         lines += ["", f"N={s['n']} FAILED:", "", "```", s["error"][-3000:], "```"]
@@ -460,6 +547,12 @@ def main() -> int:
     ap.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--db-key", choices=("own", "cluster"), default=os.environ.get("DB_KEY", "own"),
                     help="the database's KMS key: the one paved creates for it (own, default) or the cluster's")
+    ap.add_argument("--replay", action="store_true",
+                    help="record reads during the apply and a warm-up plan, replay them in the measured plans "
+                         "(keeps moto out of the plan timings)")
+    ap.add_argument("--time-scale", type=float, default=None, metavar="N",
+                    help="apply under the proxy's provisioning-time model, N modelled seconds per real second; "
+                         "reports the apply in modelled minutes")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--command", default=None, help="the reproduce command to print in the report")
     args = ap.parse_args()
@@ -481,6 +574,8 @@ def main() -> int:
         raise SystemExit(f"N_LIST must be comma-separated integers, got {args.n_list!r}")
     if not n_list or any(n < 1 for n in n_list):
         raise SystemExit(f"N_LIST must hold positive integers, got {args.n_list!r}")
+    if args.time_scale is not None and not args.time_scale > 0:
+        raise SystemExit(f"--time-scale must be above 0, got {args.time_scale}")
 
     res = {
         "command": (args.command or f"N_LIST={','.join(map(str, n_list))} BUILD={build} bash bench/stacks.sh")
@@ -496,9 +591,14 @@ def main() -> int:
         "plan_runs": args.plan_runs,
         "sizes": [],
     }
+    if args.replay:
+        res["replay"] = True
+    if args.time_scale:
+        res["time_scale"] = args.time_scale
     failed = False
     with tempfile.TemporaryDirectory(prefix="paved-stacks-") as t:
-        bench = Bench(provider, proxy_bin, venv, args.latency_ms, Path(t), args.db_key)
+        bench = Bench(provider, proxy_bin, venv, args.latency_ms, Path(t), args.db_key,
+                      replay=args.replay, time_scale=args.time_scale)
         try:
             for n in n_list:
                 runs = args.plan_runs if n < 50 else (args.plan_runs_large or args.plan_runs)

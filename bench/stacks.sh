@@ -5,6 +5,9 @@
 # Writes bench/results/stacks.md and bench/results/stacks.json.
 #
 # Usage: [N_LIST=1,10,50] [BUILD=release] bash bench/stacks.sh [--plan-runs N] [--latency-ms N]
+#          [--replay] [--time-scale N]
+#   --replay        measured plans answered from reads the proxy recorded (moto out of the plan timings)
+#   --time-scale N  apply under the proxy's provisioning-time model, reported in modelled minutes
 #   N_LIST          pairs per configuration (default 1,10,50; N_LIST=1,10 to shorten)
 #   BUILD=release   benchmark target/release (default: target/debug)
 #   PAVED_PROVIDER  benchmark this provider binary instead (no build)

@@ -19,7 +19,7 @@
 
 use hyper::http::{HeaderMap, Method, Uri};
 
-pub use crate::wire::{form_param, percent_decode};
+pub use crate::wire::{form_param, form_params, percent_decode};
 
 /// Service name used when a request carries no SigV4 credential scope.
 pub const UNKNOWN_SERVICE: &str = "unknown";
@@ -160,6 +160,20 @@ pub fn region_of(uri: &Uri, headers: &HeaderMap) -> Option<String> {
     }
     Some(parts[parts.len() - 3])
         .filter(|r| !r.is_empty())
+        .map(str::to_string)
+}
+
+/// The access key id of a request: the first part of the credential scope of
+/// its `Authorization` header, else of its `X-Amz-Credential` query parameter.
+pub fn access_key_of(uri: &Uri, headers: &HeaderMap) -> Option<String> {
+    let scope = match scope_from_headers(headers) {
+        Some(scope) => scope.to_string(),
+        None => form_param(uri.query()?, "X-Amz-Credential")?,
+    };
+    scope
+        .split('/')
+        .next()
+        .filter(|key| !key.is_empty())
         .map(str::to_string)
 }
 
@@ -426,6 +440,26 @@ mod tests {
             Some("eu-west-1")
         );
         assert_eq!(region_of(&Uri::from_static("/"), &HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn access_key() {
+        let h = headers(&[("authorization", EC2_AUTH)]);
+        assert_eq!(
+            access_key_of(&Uri::from_static("/"), &h).as_deref(),
+            Some("AKIDEXAMPLE")
+        );
+        let presigned = Uri::from_static(
+            "/b/k?X-Amz-Credential=AKID2%2F20240101%2Feu-west-1%2Fs3%2Faws4_request",
+        );
+        assert_eq!(
+            access_key_of(&presigned, &HeaderMap::new()).as_deref(),
+            Some("AKID2")
+        );
+        assert_eq!(
+            access_key_of(&Uri::from_static("/"), &HeaderMap::new()),
+            None
+        );
     }
 
     #[test]

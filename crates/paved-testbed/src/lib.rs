@@ -17,6 +17,16 @@
 //! [`ProxyHandle::with_amp_extras`] makes it answer the AMP alert manager
 //! definition calls moto lacks: see [`amp`].
 //!
+//! Two modes serve the speed benchmarks (`bench/stacks.py`), both off by default:
+//! * [`replay`]: record the answers of read calls and answer them again from the
+//!   records, without the upstream, so that a measured `terraform plan` does not
+//!   time moto (`--record`, `--replay`, `GET|POST /__paved_proxy/replay`);
+//! * [`provisioning`]: a provisioning-time model that holds NAT gateways, EKS
+//!   clusters, node groups and add-ons, RDS instances and snapshots in their
+//!   transitional state for AWS-like durations on a scaled clock (`--time-scale`,
+//!   `--provisioning-durations`, `GET|POST /__paved_proxy/provisioning`; the
+//!   durations and their sources are in [`provisioning::KINDS`]).
+//!
 //! ```no_run
 //! use paved_testbed::{FaultConfig, FaultProxy};
 //!
@@ -80,10 +90,13 @@ pub mod error;
 pub mod faults;
 pub mod gcp;
 pub mod kube;
+pub mod provisioning;
 pub mod proxy;
+pub mod replay;
 pub mod signals;
 pub mod stats;
 mod wire;
+mod xml_ranges;
 
 pub use access_entries::{AccessEntry, AssociatedAccessPolicy};
 pub use amp::AlertManagerDefinition;
@@ -92,5 +105,7 @@ pub use config::FaultConfig;
 pub use eks::{Addon, Update, UpdateParam};
 pub use error::Error;
 pub use faults::{FaultKind, InjectedError};
+pub use provisioning::{Kind, ModelReport, ModelSettings, KINDS};
 pub use proxy::{FaultProxy, ProxyHandle, CONTROL_PREFIX, MAX_BODY_BYTES};
+pub use replay::{ReplaySettings, ReplayStatus};
 pub use stats::{FaultCounts, Stats};

@@ -12,6 +12,13 @@
 //! access-entry API itself (see [`crate::access_entries`]), and with
 //! [`ProxyHandle::with_eks_extras`] the EKS add-on and version-update calls
 //! (see [`crate::eks`]).
+//!
+//! Order of work on a request: classify and count it, draw its latency and
+//! fault; then, with [`crate::replay`] on, answer a recorded read from its
+//! record (or forward it and record the answer); otherwise answer it from a
+//! stand-in or the upstream. Last, with the [`crate::provisioning`] model on,
+//! a write's answer teaches the model and a read's answer gets its modelled
+//! status (replayed answers too).
 
 use std::convert::Infallible;
 use std::net::{SocketAddr, TcpListener as StdTcpListener};
@@ -44,6 +51,8 @@ use crate::config::FaultConfig;
 use crate::eks::{self, EksStore, Lookup, RewriteTarget};
 use crate::error::Error;
 use crate::faults::{injected_error, FaultKind};
+use crate::provisioning::{Interest, ModelReport, ModelRequest, ModelSettings, ProvisioningModel};
+use crate::replay::{self, Recorded, ReplaySettings, ReplayStatus, ReplayStore};
 use crate::stats::{Counters, Stats};
 
 /// Path prefix of the control plane. moto never serves it (S3 bucket names
@@ -116,6 +125,8 @@ impl FaultProxy {
             access_entries: Mutex::new(AccessEntryStore::default()),
             eks: Mutex::new(EksStore::default()),
             amp: Mutex::new(AmpStore::default()),
+            replay: Mutex::new(ReplayStore::default()),
+            provisioning: Mutex::new(ProvisioningModel::default()),
         });
 
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -275,6 +286,48 @@ impl ProxyHandle {
         self.shared.amp()
     }
 
+    /// Changes the record and replay switches (see [`crate::replay`]) and
+    /// returns the new state.
+    pub fn set_replay(&self, settings: &ReplaySettings) -> ReplayStatus {
+        let mut store = self.shared.replay();
+        store.apply(settings);
+        store.status()
+    }
+
+    /// The record and replay state.
+    pub fn replay_status(&self) -> ReplayStatus {
+        self.shared.replay().status()
+    }
+
+    /// Turns on the provisioning-time model (see [`crate::provisioning`]) at
+    /// `time_scale` modelled seconds per real second, with the default
+    /// durations. Fails, leaving it off, when the scale is not a finite number
+    /// above 0. Returns the handle, for
+    /// `FaultProxy::start(..)?.with_provisioning_model(60.0)?`.
+    pub fn with_provisioning_model(self, time_scale: f64) -> Result<Self, Error> {
+        self.set_provisioning(&ModelSettings {
+            enabled: Some(true),
+            time_scale: Some(time_scale),
+            ..ModelSettings::default()
+        })?;
+        Ok(self)
+    }
+
+    /// Changes the provisioning-time model and returns its new state. Fails,
+    /// changing nothing, on a scale or duration that is not a finite number
+    /// (above 0 for the scale, at least 0 for durations).
+    pub fn set_provisioning(&self, settings: &ModelSettings) -> Result<ModelReport, Error> {
+        let mut model = self.shared.provisioning();
+        let now = Instant::now();
+        model.apply(settings, now)?;
+        Ok(model.report(now))
+    }
+
+    /// The provisioning-time model: kinds, durations, scale, objects in transition.
+    pub fn provisioning_report(&self) -> ModelReport {
+        self.shared.provisioning().report(Instant::now())
+    }
+
     /// Stops the server now; the same as dropping the handle.
     pub fn shutdown(self) {
         drop(self);
@@ -353,6 +406,10 @@ struct Shared {
     eks: Mutex<EksStore>,
     /// The AMP alert manager definition stand-in (off unless turned on).
     amp: Mutex<AmpStore>,
+    /// Recorded read answers (off unless turned on).
+    replay: Mutex<ReplayStore>,
+    /// The provisioning-time model (off unless turned on).
+    provisioning: Mutex<ProvisioningModel>,
 }
 
 #[derive(Debug)]
@@ -390,6 +447,16 @@ impl Shared {
 
     fn amp(&self) -> MutexGuard<'_, AmpStore> {
         self.amp.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn replay(&self) -> MutexGuard<'_, ReplayStore> {
+        self.replay.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn provisioning(&self) -> MutexGuard<'_, ProvisioningModel> {
+        self.provisioning
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn reset(&self) {
@@ -591,6 +658,67 @@ async fn handle(
             return error_response(error.status, &error.headers, error.body);
         }
     }
+    let model_request = shared
+        .provisioning()
+        .enabled()
+        .then(|| ModelRequest::new(&class, &parts.method, &parts.uri, &body));
+    let read = replay::is_read(&class, &parts.method);
+    let replay_key = shared
+        .replay()
+        .tracking()
+        .then(|| replay::request_key(&class, &parts.method, &parts.uri, &parts.headers, &body));
+    let mut replayed = None;
+    let mut generation = 0;
+    if let Some(key) = &replay_key {
+        if read {
+            let hit = shared.replay().lookup(key);
+            match hit {
+                Some(recorded) => {
+                    shared
+                        .state()
+                        .counters
+                        .replayed(&class.service, &class.action);
+                    replayed = Some(recorded_response(recorded));
+                }
+                None => generation = shared.replay().generation(&class.service),
+            }
+        } else {
+            shared.replay().invalidate(&class.service);
+        }
+    }
+    let response = match replayed {
+        Some(response) => response,
+        None => {
+            let response = answer(parts, body, &class, shared, client).await;
+            match &replay_key {
+                Some(key) if read => {
+                    record(response, key, &class.service, generation, shared).await
+                }
+                Some(_) => {
+                    shared.replay().invalidate(&class.service);
+                    response
+                }
+                None => response,
+            }
+        }
+    };
+    let response = match &model_request {
+        Some(request) => model_answer(response, request, shared).await,
+        None => response,
+    };
+    drop(in_flight);
+    response
+}
+
+/// The answer to a request that got no fault and no replay: from a stand-in or
+/// the upstream (with the EKS stand-in's rewrites).
+async fn answer(
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+    class: &Classification,
+    shared: &Shared,
+    client: &UpstreamClient,
+) -> Response<ProxyBody> {
     let stand_in = shared.access_entries().enabled();
     if stand_in {
         if let Some(op) = access_entries::route(&parts.method, parts.uri.path()) {
@@ -599,25 +727,19 @@ async fn handle(
             let answer = shared
                 .access_entries()
                 .answer(&op, parts.uri.query(), &body, &region);
-            let response = stand_in_response(answer, &shared.next_request_id());
-            drop(in_flight);
-            return response;
+            return stand_in_response(answer, &shared.next_request_id());
         }
     }
     let eks_on = shared.eks().enabled();
     if eks_on {
         if let Some(op) = eks::route(&parts.method, parts.uri.path()) {
-            let response = eks_stand_in(op, &parts, &body, shared, client).await;
-            drop(in_flight);
-            return response;
+            return eks_stand_in(op, &parts, &body, shared, client).await;
         }
     }
     let amp_on = class.service == "aps" && shared.amp().enabled();
     if amp_on {
         if let Some(op) = amp::route(&parts.method, parts.uri.path()) {
-            let response = amp_stand_in(op, &parts, &body, shared, client).await;
-            drop(in_flight);
-            return response;
+            return amp_stand_in(op, &parts, &body, shared, client).await;
         }
     }
     // AMP deletes a workspace's alert manager definition with the workspace.
@@ -648,14 +770,119 @@ async fn handle(
             shared.amp().forget_workspace(&workspace);
         }
     }
-    let response = match rewrite {
+    match rewrite {
         Some(target) if response.status().is_success() => {
             rewrite_eks_answer(response, &target, shared).await
         }
         _ => response,
-    };
-    drop(in_flight);
+    }
+}
+
+/// Reads a whole answer; a body that cannot be read becomes a 502.
+async fn buffer(
+    response: Response<ProxyBody>,
+    shared: &Shared,
+) -> Result<(hyper::http::response::Parts, Bytes), Response<ProxyBody>> {
+    let (parts, body) = response.into_parts();
+    match body.collect().await {
+        Ok(collected) => Ok((parts, collected.to_bytes())),
+        Err(e) => {
+            shared.state().counters.upstream_error();
+            Err(text(
+                StatusCode::BAD_GATEWAY,
+                format!("paved-fault-proxy: upstream error: {e}"),
+            ))
+        }
+    }
+}
+
+/// An answer with a buffered body and a `content-length` to match.
+fn rebuilt(mut parts: hyper::http::response::Parts, body: Bytes) -> Response<ProxyBody> {
+    parts.headers.remove(hyper::header::TRANSFER_ENCODING);
+    parts
+        .headers
+        .insert(hyper::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    Response::from_parts(parts, full(body))
+}
+
+/// A recorded answer, replayed.
+fn recorded_response(recorded: Recorded) -> Response<ProxyBody> {
+    let mut response = Response::new(full(recorded.body.clone()));
+    *response.status_mut() =
+        StatusCode::from_u16(recorded.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in recorded.headers {
+        response.headers_mut().append(name, value);
+    }
+    response.headers_mut().insert(
+        hyper::header::CONTENT_LENGTH,
+        HeaderValue::from(recorded.body.len()),
+    );
     response
+}
+
+/// Records a read's answer when recording is on and its status is worth
+/// keeping.
+async fn record(
+    response: Response<ProxyBody>,
+    key: &str,
+    service: &str,
+    generation: u64,
+    shared: &Shared,
+) -> Response<ProxyBody> {
+    let status = response.status().as_u16();
+    if !replay::is_recordable(status) || !shared.replay().recording() {
+        return response;
+    }
+    let (parts, bytes) = match buffer(response, shared).await {
+        Ok(buffered) => buffered,
+        Err(response) => return response,
+    };
+    let recorded = Recorded::new(status, &parts.headers, bytes.clone());
+    shared
+        .replay()
+        .store(key.to_string(), service, generation, recorded);
+    rebuilt(parts, bytes)
+}
+
+/// Lets the provisioning model learn from a write's answer or rewrite a read's.
+async fn model_answer(
+    response: Response<ProxyBody>,
+    request: &ModelRequest,
+    shared: &Shared,
+) -> Response<ProxyBody> {
+    let interest = shared.provisioning().interest(request, Instant::now());
+    if interest == Interest::None {
+        return response;
+    }
+    let status = response.status().as_u16();
+    let (mut parts, bytes) = match buffer(response, shared).await {
+        Ok(buffered) => buffered,
+        Err(response) => return response,
+    };
+    let now = Instant::now();
+    if interest == Interest::Write {
+        shared
+            .provisioning()
+            .after_write(request, status, &bytes, now);
+        return rebuilt(parts, bytes);
+    }
+    let rewritten = shared
+        .provisioning()
+        .rewrite_read(request, status, &bytes, now);
+    match rewritten {
+        Some(rewritten) => {
+            parts.status =
+                StatusCode::from_u16(rewritten.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            if let Some(content_type) = rewritten.content_type {
+                parts
+                    .headers
+                    .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+                parts.headers.remove("x-amzn-errortype");
+            }
+            rebuilt(parts, Bytes::from(rewritten.body))
+        }
+        None => rebuilt(parts, bytes),
+    }
 }
 
 /// Answers a request of the EKS add-on and update stand-in, after reading
@@ -920,10 +1147,34 @@ fn error_response(
     response
 }
 
-/// `GET stats`, `POST reset`, `GET|POST config`, `GET health` under
-/// [`CONTROL_PREFIX`].
+/// Reads a control request's JSON body as `T`; a 400 answer when it cannot.
+async fn control_body<T: serde::de::DeserializeOwned>(
+    req: Request<Incoming>,
+) -> Result<T, Response<ProxyBody>> {
+    let body = match Limited::new(req.into_body(), MAX_CONTROL_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            return Err(json(
+                StatusCode::BAD_REQUEST,
+                &serde_json::json!({ "error": format!("cannot read body: {e}") }),
+            ))
+        }
+    };
+    serde_json::from_slice(&body).map_err(|e| {
+        json(
+            StatusCode::BAD_REQUEST,
+            &serde_json::json!({ "error": format!("invalid JSON: {e}") }),
+        )
+    })
+}
+
+/// `GET stats`, `POST reset`, `GET|POST config`, `GET|POST replay`,
+/// `GET|POST provisioning`, `GET health` under [`CONTROL_PREFIX`].
 async fn control(req: Request<Incoming>, shared: &Shared) -> Response<ProxyBody> {
-    let path = req.uri().path();
+    let path = req.uri().path().to_string();
     let sub = path
         .strip_prefix(CONTROL_PREFIX)
         .unwrap_or("")
@@ -938,26 +1189,9 @@ async fn control(req: Request<Incoming>, shared: &Shared) -> Response<ProxyBody>
         }
         ("config", Method::GET) => json(StatusCode::OK, &shared.state().config.clone()),
         ("config", Method::POST) | ("config", Method::PUT) => {
-            let body = match Limited::new(req.into_body(), MAX_CONTROL_BODY_BYTES)
-                .collect()
-                .await
-            {
-                Ok(collected) => collected.to_bytes(),
-                Err(e) => {
-                    return json(
-                        StatusCode::BAD_REQUEST,
-                        &serde_json::json!({ "error": format!("cannot read body: {e}") }),
-                    )
-                }
-            };
-            let config: FaultConfig = match serde_json::from_slice(&body) {
+            let config: FaultConfig = match control_body(req).await {
                 Ok(config) => config,
-                Err(e) => {
-                    return json(
-                        StatusCode::BAD_REQUEST,
-                        &serde_json::json!({ "error": format!("invalid config JSON: {e}") }),
-                    )
-                }
+                Err(response) => return response,
             };
             match shared.set_config(config) {
                 Ok(()) => json(StatusCode::OK, &shared.state().config.clone()),
@@ -967,15 +1201,51 @@ async fn control(req: Request<Incoming>, shared: &Shared) -> Response<ProxyBody>
                 ),
             }
         }
+        ("replay", Method::GET) => json(StatusCode::OK, &shared.replay().status()),
+        ("replay", Method::POST) | ("replay", Method::PUT) => {
+            let settings: ReplaySettings = match control_body(req).await {
+                Ok(settings) => settings,
+                Err(response) => return response,
+            };
+            let status = {
+                let mut store = shared.replay();
+                store.apply(&settings);
+                store.status()
+            };
+            json(StatusCode::OK, &status)
+        }
+        ("provisioning", Method::GET) => json(
+            StatusCode::OK,
+            &shared.provisioning().report(Instant::now()),
+        ),
+        ("provisioning", Method::POST) | ("provisioning", Method::PUT) => {
+            let settings: ModelSettings = match control_body(req).await {
+                Ok(settings) => settings,
+                Err(response) => return response,
+            };
+            let now = Instant::now();
+            let result = {
+                let mut model = shared.provisioning();
+                model.apply(&settings, now).map(|()| model.report(now))
+            };
+            match result {
+                Ok(report) => json(StatusCode::OK, &report),
+                Err(e) => json(
+                    StatusCode::BAD_REQUEST,
+                    &serde_json::json!({ "error": e.to_string() }),
+                ),
+            }
+        }
         ("health", Method::GET) => text(StatusCode::OK, "ok".to_string()),
-        ("stats", _) | ("reset", _) | ("config", _) | ("health", _) => text(
+        ("stats", _) | ("reset", _) | ("config", _) | ("replay", _) | ("provisioning", _)
+        | ("health", _) => text(
             StatusCode::METHOD_NOT_ALLOWED,
             format!("method not allowed on {path}"),
         ),
         _ => text(
             StatusCode::NOT_FOUND,
             format!(
-                "unknown control endpoint {path}; try GET {CONTROL_PREFIX}/stats, POST {CONTROL_PREFIX}/reset, GET|POST {CONTROL_PREFIX}/config"
+                "unknown control endpoint {path}; try GET {CONTROL_PREFIX}/stats, POST {CONTROL_PREFIX}/reset, GET|POST {CONTROL_PREFIX}/config, GET|POST {CONTROL_PREFIX}/replay, GET|POST {CONTROL_PREFIX}/provisioning"
             ),
         ),
     }

@@ -62,6 +62,12 @@ pub struct Stats {
     pub faults_by_service: BTreeMap<String, BTreeMap<String, FaultCounts>>,
     /// The RNG seed in use (the configured one, or the one picked).
     pub seed: u64,
+    /// Requests answered from a recorded answer instead of the upstream (see
+    /// [`replay`](crate::replay)); they are counted in `total` and
+    /// `by_service` too.
+    pub replayed: u64,
+    /// Replayed requests by service, then action.
+    pub replayed_by_service: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 impl Stats {
@@ -79,6 +85,15 @@ impl Stats {
         self.by_service
             .get(service)
             .map(|actions| actions.values().sum())
+            .unwrap_or(0)
+    }
+
+    /// Requests for `service` and `action` answered from a record.
+    pub fn replayed_count(&self, service: &str, action: &str) -> u64 {
+        self.replayed_by_service
+            .get(service)
+            .and_then(|actions| actions.get(action))
+            .copied()
             .unwrap_or(0)
     }
 
@@ -138,6 +153,17 @@ impl Counters {
         self.faults_entry(service, action).add(kind);
     }
 
+    pub(crate) fn replayed(&mut self, service: &str, action: &str) {
+        self.stats.replayed += 1;
+        *self
+            .stats
+            .replayed_by_service
+            .entry(service.to_string())
+            .or_default()
+            .entry(action.to_string())
+            .or_default() += 1;
+    }
+
     pub(crate) fn upstream_error(&mut self) {
         self.stats.upstream_errors += 1;
     }
@@ -169,7 +195,11 @@ mod tests {
         c.count("ec2", "DescribeVpcs");
         c.fault("ec2", "DescribeVpcs", FaultKind::Throttle);
         c.latency("ec2", "DescribeVpcs");
+        c.replayed("ec2", "DescribeVpcs");
         c.request_finished();
+        assert_eq!(c.stats.replayed, 1);
+        assert_eq!(c.stats.replayed_count("ec2", "DescribeVpcs"), 1);
+        assert_eq!(c.stats.replayed_count("ec2", "DescribeSubnets"), 0);
         assert_eq!(c.stats.total, 2);
         assert_eq!(c.stats.max_in_flight, 2);
         assert_eq!(c.stats.in_flight, 1);
@@ -179,6 +209,7 @@ mod tests {
         assert_eq!(c.stats.faults_for("ec2", "DescribeVpcs").latency, 1);
         c.reset();
         assert_eq!(c.stats.total, 0);
+        assert_eq!(c.stats.replayed, 0);
         assert_eq!(c.stats.max_in_flight, 1);
         assert!(c.stats.by_service.is_empty());
         c.request_finished();

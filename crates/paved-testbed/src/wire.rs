@@ -44,6 +44,19 @@ pub fn form_param(encoded: &str, name: &str) -> Option<String> {
     })
 }
 
+/// Every `name=value` pair of an `a=b&c=d` string, percent-decoded, in order
+/// (a pair without `=` has an empty value; empty pairs are skipped).
+pub fn form_params(encoded: &str) -> Vec<(String, String)> {
+    encoded
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(key), percent_decode(value))
+        })
+        .collect()
+}
+
 /// Decodes `%XX` escapes and `+` (as space); invalid escapes are kept as is.
 pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();

@@ -5,8 +5,14 @@
 //!     [--latency-ms N] [--jitter-ms N] [--latency-rate R]
 //!     [--throttle-rate R] [--error-500-rate R] [--error-503-rate R] [--drop-rate R]
 //!     [--seed N] [--services ec2,iam] [--actions DescribeVpcs,...] [--exempt GetCallerIdentity,...]
-//!     [--eks-stand-ins]
+//!     [--eks-stand-ins] [--record] [--replay]
+//!     [--time-scale N] [--provisioning-durations kind=secs,...]
 //! ```
+//!
+//! `--record` and `--replay` turn on the record/replay of read calls (see the
+//! library's `replay` module); `--time-scale N` turns on the provisioning-time
+//! model at N modelled seconds per real second (see its `provisioning` module),
+//! and `--provisioning-durations` overrides its durations.
 //!
 //! Prints `Listening on http://127.0.0.1:PORT` as its first stdout line, then
 //! serves until SIGINT or SIGTERM, when it prints the final stats as JSON on
@@ -15,8 +21,10 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use std::collections::BTreeMap;
+
 use paved_testbed::signals::Signals;
-use paved_testbed::{FaultConfig, FaultProxy};
+use paved_testbed::{FaultConfig, FaultProxy, Kind, ModelSettings, ReplaySettings};
 
 const USAGE: &str = "\
 usage: paved-fault-proxy --upstream URL [options]
@@ -40,6 +48,25 @@ options:
   --exempt a,b          these actions (Action or service:Action) never get faults
   --eks-stand-ins       serve what moto lacks for EKS: add-ons, version updates,
                         access entries (see the library's eks and access_entries)
+  --record              record the answers of read calls (Describe*/List*/Get*,
+                        REST GETs), keyed by service, action, region, access key
+                        and parameters (signature and dates left out)
+  --replay              answer recorded read calls from their records, without
+                        the upstream (latency, faults and counts as usual; misses
+                        and writes are forwarded; a write drops its service's
+                        records). Control: GET|POST /__paved_proxy/replay
+                        {\"record\": bool, \"replay\": bool, \"clear\": bool}
+  --time-scale N        turn on the provisioning-time model: created, updated and
+                        deleted NAT gateways, EKS clusters, node groups, add-ons,
+                        RDS instances and snapshots show their transitional status
+                        (pending, CREATING, creating, modifying, deleting, ...) in
+                        describes for a modelled time; N modelled seconds pass per
+                        real second (60: a modelled minute per second)
+  --provisioning-durations kind=secs,...
+                        modelled seconds per kind (e.g. eks_cluster_create=600);
+                        GET /__paved_proxy/provisioning lists the kinds, their
+                        durations and sources; POST it {\"enabled\", \"time_scale\",
+                        \"durations\": {kind: secs}, \"clear\"} to change them
   -h, --help            this text
 ";
 
@@ -50,6 +77,12 @@ struct Args {
     port: u16,
     config: FaultConfig,
     eks_stand_ins: bool,
+    record: bool,
+    replay: bool,
+    /// `--time-scale`: the provisioning model is on when given.
+    time_scale: Option<f64>,
+    /// `--provisioning-durations`.
+    durations: BTreeMap<Kind, f64>,
 }
 
 /// Why the command line was not accepted.
@@ -83,19 +116,56 @@ fn parse_list(value: &str) -> Vec<String> {
         .collect()
 }
 
+/// `kind=secs,kind=secs` (kinds as in the control plane's JSON).
+fn parse_durations(flag: &str, value: &str) -> Result<BTreeMap<Kind, f64>, ArgsError> {
+    let invalid = || ArgsError::InvalidValue {
+        flag: flag.to_string(),
+        value: value.to_string(),
+    };
+    parse_list(value)
+        .iter()
+        .map(|entry| {
+            let (kind, secs) = entry.split_once('=').ok_or_else(invalid)?;
+            let kind: Kind =
+                serde_json::from_value(serde_json::Value::String(kind.trim().to_string()))
+                    .map_err(|_| invalid())?;
+            let secs: f64 = parse_number(flag, secs)?;
+            if !(secs.is_finite() && secs >= 0.0) {
+                return Err(invalid());
+            }
+            Ok((kind, secs))
+        })
+        .collect()
+}
+
 fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgsError> {
     let mut upstream = None;
     let mut port = 0u16;
     let mut config = FaultConfig::none();
     let mut eks_stand_ins = false;
+    let mut record = false;
+    let mut replay = false;
+    let mut time_scale = None;
+    let mut durations = BTreeMap::new();
     let mut iter = args.into_iter();
     while let Some(arg) = iter.next() {
         if arg == "-h" || arg == "--help" {
             return Err(ArgsError::Help);
         }
-        if arg == "--eks-stand-ins" {
-            eks_stand_ins = true;
-            continue;
+        match arg.as_str() {
+            "--eks-stand-ins" => {
+                eks_stand_ins = true;
+                continue;
+            }
+            "--record" => {
+                record = true;
+                continue;
+            }
+            "--replay" => {
+                replay = true;
+                continue;
+            }
+            _ => {}
         }
         let (flag, inline) = match arg.split_once('=') {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
@@ -124,6 +194,14 @@ fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgsError
             "--services" => config.services = parse_list(&value),
             "--actions" => config.actions = parse_list(&value),
             "--exempt" | "--exempt-actions" => config.exempt_actions = parse_list(&value),
+            "--time-scale" => {
+                let scale: f64 = parse_number(&flag, &value)?;
+                if !(scale.is_finite() && scale > 0.0) {
+                    return Err(ArgsError::InvalidValue { flag, value });
+                }
+                time_scale = Some(scale);
+            }
+            "--provisioning-durations" => durations = parse_durations(&flag, &value)?,
             _ => return Err(ArgsError::Unknown(arg)),
         }
     }
@@ -132,6 +210,10 @@ fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Args, ArgsError
         port,
         config,
         eks_stand_ins,
+        record,
+        replay,
+        time_scale,
+        durations,
     })
 }
 
@@ -177,6 +259,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    proxy.set_replay(&ReplaySettings {
+        record: Some(args.record),
+        replay: Some(args.replay),
+        clear: false,
+    });
+    let model = ModelSettings {
+        enabled: Some(args.time_scale.is_some()),
+        time_scale: args.time_scale,
+        durations: Some(args.durations),
+        clear: false,
+    };
+    if let Err(e) = proxy.set_provisioning(&model) {
+        eprintln!("paved-fault-proxy: {e}");
+        return ExitCode::FAILURE;
+    }
     let mut stdout = std::io::stdout().lock();
     if writeln!(stdout, "Listening on {}", proxy.endpoint())
         .and_then(|()| stdout.flush())
@@ -238,6 +335,49 @@ mod tests {
         assert_eq!(args.config.seed, Some(42));
         assert_eq!(args.config.services, vec!["ec2", "iam"]);
         assert_eq!(args.config.exempt_actions, vec!["GetCallerIdentity"]);
+        assert!(!args.record && !args.replay);
+        assert_eq!(args.time_scale, None);
+        assert!(args.durations.is_empty());
+    }
+
+    #[test]
+    fn replay_and_provisioning_flags() {
+        let args = parse(&[
+            "--upstream",
+            "u",
+            "--record",
+            "--replay",
+            "--time-scale",
+            "60",
+            "--provisioning-durations",
+            "eks_cluster_create=300, nat_gateway_delete=0.5",
+        ])
+        .unwrap();
+        assert!(args.record && args.replay);
+        assert_eq!(args.time_scale, Some(60.0));
+        assert_eq!(
+            args.durations,
+            BTreeMap::from([
+                (Kind::EksClusterCreate, 300.0),
+                (Kind::NatGatewayDelete, 0.5)
+            ])
+        );
+        for bad in [
+            ["--time-scale", "0"],
+            ["--time-scale", "inf"],
+            ["--time-scale", "x"],
+            ["--provisioning-durations", "nope=1"],
+            ["--provisioning-durations", "eks_cluster_create"],
+            ["--provisioning-durations", "eks_cluster_create=-1"],
+        ] {
+            assert!(
+                matches!(
+                    parse(&["--upstream", "u", bad[0], bad[1]]),
+                    Err(ArgsError::InvalidValue { .. })
+                ),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
