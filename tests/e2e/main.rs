@@ -24,5 +24,6 @@ mod kubernetes;
 mod logging;
 mod managed_database;
 mod observability;
+mod provisioning;
 mod validation;
 mod zones;

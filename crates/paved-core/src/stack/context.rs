@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use super::jitter::SplitMix64;
-use super::sleep::{Sleeper, TokioSleeper};
+use super::sleep::{default_sleeper, Sleeper};
 
 /// The shared runtime inputs of retries and waiters for one operation.
 ///
@@ -23,11 +23,12 @@ pub struct OperationContext {
 }
 
 impl OperationContext {
-    /// A context on the real clock that stops when `cancel` is cancelled (the
-    /// provider cancels it on StopProvider). Jitter is seeded randomly.
+    /// A context on the real clock (or the process's scaled one, see
+    /// [`set_time_scale`](super::sleep::set_time_scale)) that stops when `cancel` is
+    /// cancelled (the provider cancels it on StopProvider). Jitter is seeded randomly.
     pub fn new(cancel: CancellationToken) -> Self {
         Self {
-            sleeper: Arc::new(TokioSleeper),
+            sleeper: default_sleeper(),
             cancel,
             seed: None,
         }

@@ -58,7 +58,7 @@ pub use context::OperationContext;
 pub use error::{BackendError, CloudError};
 pub use knowable::Knowable;
 pub use retry::{classify_cloud_error, Classify, Retry, RetryError, RetryPolicy, Retryability};
-pub use sleep::{RecordingSleeper, Sleeper, TokioSleeper};
+pub use sleep::{set_time_scale, RecordingSleeper, ScaledSleeper, Sleeper, TokioSleeper};
 pub use step::{ComponentRecord, LeftBehind, StackContext, Step, TeardownReport};
 pub use waiter::{Poll, PollBackoff, WaitError, Waiter};
 

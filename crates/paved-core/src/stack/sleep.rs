@@ -7,7 +7,7 @@
 //! flakes on a loaded machine, and the test can assert the exact delays chosen.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -42,6 +42,55 @@ impl Sleeper for TokioSleeper {
 
     fn now(&self) -> Instant {
         tokio::time::Instant::now().into_std()
+    }
+}
+
+/// The process's time scale (see [`set_time_scale`]) and the instant it was set.
+static TIME_SCALE: OnceLock<(f64, Instant)> = OnceLock::new();
+
+/// Runs every waiter and retry of this process on a clock `scale` times faster than
+/// the wall clock: a pause of a minute takes a second at 60, and deadlines pass as
+/// fast. For benchmarks and tests against a stand-in whose objects take modelled
+/// time on the same scale (the provider's CLI reads `PAVED_TIME_SCALE`); never in
+/// production. The first call wins; a scale that is not finite and above 1 is
+/// ignored. Returns whether the scale was set.
+pub fn set_time_scale(scale: f64) -> bool {
+    scale.is_finite()
+        && scale > 1.0
+        && TIME_SCALE
+            .set((scale, tokio::time::Instant::now().into_std()))
+            .is_ok()
+}
+
+/// The sleeper every operation uses unless a test gives another: [`TokioSleeper`],
+/// or a [`ScaledSleeper`] when [`set_time_scale`] was called.
+pub fn default_sleeper() -> Arc<dyn Sleeper> {
+    match TIME_SCALE.get() {
+        Some(&(scale, origin)) => Arc::new(ScaledSleeper { scale, origin }),
+        None => Arc::new(TokioSleeper),
+    }
+}
+
+/// A real sleeper on a faster clock (see [`set_time_scale`]): it sleeps a
+/// `scale`-th of each pause, and its clock counts `scale` seconds per real second
+/// from a shared origin, so deadlines and pauses agree.
+#[derive(Debug, Clone, Copy)]
+pub struct ScaledSleeper {
+    scale: f64,
+    origin: Instant,
+}
+
+#[async_trait]
+impl Sleeper for ScaledSleeper {
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration.div_f64(self.scale)).await;
+    }
+
+    fn now(&self) -> Instant {
+        let real = tokio::time::Instant::now()
+            .into_std()
+            .saturating_duration_since(self.origin);
+        self.origin + real.mul_f64(self.scale)
     }
 }
 
@@ -176,6 +225,29 @@ impl Sleeper for RecordingSleeper {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_scaled_sleeper_sleeps_a_fraction_and_its_clock_runs_faster() {
+        let origin = tokio::time::Instant::now().into_std();
+        let fast = ScaledSleeper {
+            scale: 100.0,
+            origin,
+        };
+        let real = std::time::Instant::now();
+        let before = fast.now();
+        fast.sleep(Duration::from_secs(5)).await;
+        let real_elapsed = real.elapsed();
+        let modelled = fast.now().saturating_duration_since(before);
+        assert!(
+            real_elapsed < Duration::from_secs(2),
+            "5 s at 100x took {real_elapsed:?}"
+        );
+        assert!(
+            modelled >= Duration::from_secs(5),
+            "the scaled clock moved {modelled:?}"
+        );
+        assert!(!set_time_scale(f64::NAN) && !set_time_scale(0.5));
+    }
 
     #[tokio::test]
     async fn recording_sleeper_records_and_advances_the_clock() {
