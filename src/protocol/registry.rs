@@ -138,7 +138,9 @@ pub(super) fn server_capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         // Destroys go through PlanResourceChange so deletion protection can refuse them.
         plan_destroy: true,
-        get_provider_schema_optional: false,
+        // Schemas are static: Terraform may reuse the one it fetched at the first start
+        // of this provider in the run instead of fetching it at every start.
+        get_provider_schema_optional: true,
         move_resource_state: false,
         generate_resource_config: true,
     }
