@@ -530,7 +530,7 @@ def main() -> int:
     ap.add_argument("--command", default=None, help="the reproduce command to print in the report")
     args = ap.parse_args()
 
-    build = os.environ.get("BUILD", "debug")
+    build = os.environ.get("BUILD", "release")
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     provider = Path(args.provider) if args.provider else target / build / "terraform-provider-paved"
     provider = provider.resolve()

@@ -3,18 +3,20 @@
 # provider / Go null provider / paved) and the provider's peak RSS.
 # Writes bench/results/foundation.md and bench/results/foundation.json.
 #
-# Usage: [BUILD=release] bash bench/foundation.sh [--handshake-runs N] [--plan-runs N]
-#   BUILD=release   benchmark target/release (default: target/debug)
+# Usage: [BUILD=debug] bash bench/foundation.sh [--handshake-runs N] [--plan-runs N]
+#   BUILD=debug     benchmark target/debug (default: target/release, the optimised build users run)
 #   PAVED_PROVIDER  benchmark this binary instead (no build)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+# Benchmarks measure the optimised build unless told otherwise.
+export BUILD="${BUILD:-release}"
 
 bash "$ROOT/scripts/setup-venv.sh"
 
 if [[ -n "${PAVED_PROVIDER:-}" ]]; then
   cmd="PAVED_PROVIDER=$PAVED_PROVIDER bash bench/foundation.sh${*:+ $*}"
 else
-  cmd="BUILD=${BUILD:-debug} bash bench/foundation.sh${*:+ $*}"
+  cmd="BUILD=${BUILD} bash bench/foundation.sh${*:+ $*}"
 fi
 build_provider
 PAVED_PROVIDER="$(provider_binary)"

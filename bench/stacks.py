@@ -263,6 +263,9 @@ class Bench:
             self.moto.close()
             raise
         self.env = tf_env(tmp, self.proxy.endpoint)
+        if time_scale:
+            # The provider's waiters on the same scaled clock as the proxy's model.
+            self.env["PAVED_TIME_SCALE"] = str(time_scale)
         self.latency_ms = latency_ms
 
     def close(self) -> None:
@@ -557,7 +560,7 @@ def main() -> int:
     ap.add_argument("--command", default=None, help="the reproduce command to print in the report")
     args = ap.parse_args()
 
-    build = os.environ.get("BUILD", "debug")
+    build = os.environ.get("BUILD", "release")
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
     provider = Path(args.provider) if args.provider else target / build / "terraform-provider-paved"
     proxy_bin = Path(args.proxy) if args.proxy else target / build / "paved-fault-proxy"
