@@ -9,6 +9,15 @@
 //! (EKS has no batched describe for them). A production cluster with two pools
 //! takes 17 calls, plus one per add-on and per access entry. Tags for drift come
 //! from the same answers (the network's objects and the EKS cluster).
+//!
+//! Why not fewer: each answer is the only proof that its objects still exist, and
+//! carries their tags for drift. The references other answers embed (the cluster's
+//! subnets and key, a node group's launch template and role, a NAT gateway's
+//! address) carry no tags, and most survive the deletion of what they name. One
+//! `DescribeTags` for every kind would answer for deleted objects too (moto keeps
+//! their tags; the tagging API lists "previously tagged" resources). And
+//! `ListNodegroups` alone finds a group a killed apply left (a new pool, or a
+//! replacement with a suffix), which the state does not know.
 
 use std::collections::BTreeMap;
 

@@ -8,7 +8,8 @@
 //!   carry the stack's tags, converged in place);
 //! - [`inventory`]: the components a stack consists of, as the plan lists them;
 //! - [`instance`]: the primary, replicas, in-place changes and restores;
-//! - [`read`]: the batched refresh (five concurrent calls);
+//! - [`read`]: the batched refresh (three concurrent calls; the groups come with the
+//!   primary);
 //! - [`teardown`]: ordered deletion that continues past failures;
 //! - [`wait`]: waiting for an instance to be available or gone, over any status poll.
 //!

@@ -1,13 +1,20 @@
-//! The refresh: the whole stack in five concurrent calls (one page each for a
+//! The refresh: the whole stack in three concurrent calls (one page each for a
 //! typical account): `DescribeDBInstances` (every instance, kept when its tags name
-//! this stack and resource type), `DescribeDBSubnetGroups` (by name),
-//! `DescribeDBParameterGroups` (kept when the name is this stack's for its family),
-//! EC2 `DescribeSecurityGroups` (by tags) and KMS `DescribeKey` (by alias). The
-//! master secret's value is never read: its ARN comes with the instance.
+//! this stack and resource type), EC2 `DescribeSecurityGroups` (by tags) and KMS
+//! `DescribeKey` (by alias). The master secret's value is never read: its ARN comes
+//! with the instance.
+//!
+//! The subnet group and the parameter group come with the primary instance
+//! (`DBSubnetGroup` with its VPC and subnets, `DBParameterGroups` by name): RDS
+//! refuses to delete a group an instance uses, so a group the primary names exists.
+//! Only when there is no primary, or it uses a group that is not this stack's
+//! (an interrupted apply, a change made by hand), does the refresh ask for them:
+//! `DescribeDBSubnetGroups` (by name) and `DescribeDBParameterGroups` (kept when the
+//! name is this stack's for its family), both after the first three calls.
 
 use std::collections::BTreeMap;
 
-use aws_sdk_rds::types::{DbInstance, DbParameterGroup};
+use aws_sdk_rds::types::{DbInstance, DbParameterGroup, DbSubnetGroup};
 
 use super::groups::{
     ec2_owned, parameter_group_record, security_group_filters, security_group_record,
@@ -22,7 +29,8 @@ use super::{
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms;
 use crate::ports::database::{
-    kind, replica_key, DatabaseSnapshot, ParameterGroupState, SecurityGroupState, SubnetGroupState,
+    kind, replica_key, DatabaseSnapshot, Engine, ParameterGroupState, SecurityGroupState,
+    SubnetGroupState,
 };
 use crate::stack::tags::COMPONENT_TAG;
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
@@ -99,25 +107,10 @@ async fn subnet_group(
         .send()
         .await
     {
-        Ok(out) => Ok(out.db_subnet_groups().first().map(|g| SubnetGroupState {
-            id: name.clone(),
-            subnet_ids: g
-                .subnets()
-                .iter()
-                .filter_map(|s| s.subnet_identifier().map(str::to_owned))
-                .collect(),
-            vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
-            zones: g
-                .subnets()
-                .iter()
-                .map(|s| {
-                    s.subnet_availability_zone()
-                        .and_then(|z| z.name())
-                        .unwrap_or_default()
-                        .to_owned()
-                })
-                .collect(),
-        })),
+        Ok(out) => Ok(out
+            .db_subnet_groups()
+            .first()
+            .map(|g| subnet_group_state(&name, g))),
         Err(e) => {
             let failure = SdkFailure::from_sdk(e);
             if failure.is_not_found() {
@@ -127,6 +120,70 @@ async fn subnet_group(
             }
         }
     }
+}
+
+/// Subnet group `name` as RDS describes it (alone, or inside an instance).
+fn subnet_group_state(name: &str, g: &DbSubnetGroup) -> SubnetGroupState {
+    SubnetGroupState {
+        id: name.to_owned(),
+        subnet_ids: g
+            .subnets()
+            .iter()
+            .filter_map(|s| s.subnet_identifier().map(str::to_owned))
+            .collect(),
+        vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
+        zones: g
+            .subnets()
+            .iter()
+            .map(|s| {
+                s.subnet_availability_zone()
+                    .and_then(|z| z.name())
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect(),
+    }
+}
+
+/// The stack's subnet group as the primary describes it; `None` when the primary
+/// uses another group (or RDS left the group out of its answer).
+fn embedded_subnet_group(db: &DbInstance, ctx: &StackContext) -> Option<SubnetGroupState> {
+    let name = subnet_group_name(&ctx.stack);
+    let g = db.db_subnet_group()?;
+    let same = g
+        .db_subnet_group_name()
+        .is_some_and(|n| n.eq_ignore_ascii_case(&name));
+    (same && !g.subnets().is_empty()).then(|| subnet_group_state(&name, g))
+}
+
+/// The stack's parameter group as the primary names it, with the family of the
+/// primary's engine and version; `None` when the primary uses a group whose name is
+/// not this stack's for that family.
+fn embedded_parameter_group(db: &DbInstance, ctx: &StackContext) -> Option<ParameterGroupState> {
+    let engine = Engine::parse(db.engine()?)?;
+    let major = engine.major_of(db.engine_version()?)?;
+    let family = format!("{}{major}", engine.info().family_prefix);
+    let name = parameter_group_name(&ctx.stack, &family);
+    db.db_parameter_groups()
+        .iter()
+        .any(|g| g.db_parameter_group_name() == Some(name.as_str()))
+        .then_some(ParameterGroupState { id: name, family })
+}
+
+/// The parameter group to show among the stack's `groups`: the one the primary uses
+/// (`primary_group`), else the first.
+fn chosen_parameter_group(
+    groups: &[DbParameterGroup],
+    primary_group: Option<&str>,
+) -> Option<ParameterGroupState> {
+    groups
+        .iter()
+        .find(|g| g.db_parameter_group_name() == primary_group)
+        .or_else(|| groups.first())
+        .map(|g| ParameterGroupState {
+            id: g.db_parameter_group_name().unwrap_or_default().to_owned(),
+            family: g.db_parameter_group_family().unwrap_or_default().to_owned(),
+        })
 }
 
 /// The stack's security groups (by tags), with the sources their ingress admits.
@@ -168,19 +225,41 @@ pub(crate) async fn stack_security_groups(
         .collect())
 }
 
-/// Reads the whole stack with five concurrent calls.
+/// Reads the whole stack: three concurrent calls, and the group describes only when
+/// the primary does not name the stack's groups (see the module's documentation).
 pub(crate) async fn read_stack(
     rds: &aws_sdk_rds::Client,
     ec2: &aws_sdk_ec2::Client,
     kms_client: &aws_sdk_kms::Client,
     ctx: &StackContext,
 ) -> Step<DatabaseSnapshot> {
-    let (instances, subnets, parameters, security, key) = tokio::join!(
+    let (instances, security, key) = tokio::join!(
         stack_instances(rds, ctx),
-        subnet_group(rds, ctx),
-        stack_parameter_groups(rds, ctx),
         stack_security_groups(ec2, ctx),
         kms::read_key(kms_client, ctx, KEY_OWNER),
+    );
+    let primary = instances.as_ref().ok().and_then(|f| f.primary.as_ref());
+    let primary_group = primary
+        .and_then(|db| db.db_parameter_groups().first())
+        .and_then(|g| g.db_parameter_group_name())
+        .map(str::to_owned);
+    let embedded_subnets = primary.and_then(|db| embedded_subnet_group(db, ctx));
+    let embedded_parameters = primary.and_then(|db| embedded_parameter_group(db, ctx));
+    let (subnets, parameters) = tokio::join!(
+        async {
+            match embedded_subnets {
+                Some(g) => Ok(Some(g)),
+                None => subnet_group(rds, ctx).await,
+            }
+        },
+        async {
+            match embedded_parameters {
+                Some(g) => Ok(Some(g)),
+                None => stack_parameter_groups(rds, ctx)
+                    .await
+                    .map(|groups| chosen_parameter_group(&groups, primary_group.as_deref())),
+            }
+        },
     );
     let mut snap = DatabaseSnapshot::default();
     let mut first_error = None;
@@ -201,15 +280,9 @@ pub(crate) async fn read_stack(
         Ok(groups) => snap.security_group = groups.into_iter().next(),
         Err(e) => keep(e),
     }
-    let mut primary_group = None;
     match instances {
         Ok(found) => {
             if let Some(db) = &found.primary {
-                primary_group = db
-                    .db_parameter_groups()
-                    .first()
-                    .and_then(|g| g.db_parameter_group_name())
-                    .map(str::to_owned);
                 snap.instance = Some(instance_state(db));
             }
             snap.replicas = found
@@ -234,16 +307,7 @@ pub(crate) async fn read_stack(
         Err(e) => keep(e),
     }
     match parameters {
-        Ok(groups) => {
-            let chosen = groups
-                .iter()
-                .find(|g| g.db_parameter_group_name() == primary_group.as_deref())
-                .or_else(|| groups.first());
-            snap.parameter_group = chosen.map(|g| ParameterGroupState {
-                id: g.db_parameter_group_name().unwrap_or_default().to_owned(),
-                family: g.db_parameter_group_family().unwrap_or_default().to_owned(),
-            });
-        }
+        Ok(g) => snap.parameter_group = g,
         Err(e) => keep(e),
     }
     let mut records = group_records(&snap);
@@ -331,4 +395,106 @@ fn instance_rows(found: &StackInstances) -> Vec<ComponentRecord> {
         out.push(replica_record(*i, db));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use aws_sdk_rds::types::{AvailabilityZone, DbParameterGroupStatus, Subnet};
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+
+    fn ctx() -> StackContext {
+        StackContext {
+            stack: "orders".into(),
+            resource_type: super::super::RESOURCE_TYPE,
+            tags: BTreeMap::new(),
+            cancel: CancellationToken::new(),
+            deadline: None,
+        }
+    }
+
+    fn primary(subnet_group: &str, parameter_group: &str, version: &str) -> DbInstance {
+        let subnet = |id: &str, zone: &str| {
+            Subnet::builder()
+                .subnet_identifier(id)
+                .subnet_availability_zone(AvailabilityZone::builder().name(zone).build())
+                .build()
+        };
+        DbInstance::builder()
+            .engine("postgres")
+            .engine_version(version)
+            .db_subnet_group(
+                DbSubnetGroup::builder()
+                    .db_subnet_group_name(subnet_group)
+                    .vpc_id("vpc-1")
+                    .subnets(subnet("subnet-a", "us-east-1a"))
+                    .subnets(subnet("subnet-b", "us-east-1b"))
+                    .build(),
+            )
+            .db_parameter_groups(
+                DbParameterGroupStatus::builder()
+                    .db_parameter_group_name(parameter_group)
+                    .parameter_apply_status("in-sync")
+                    .build(),
+            )
+            .build()
+    }
+
+    #[test]
+    fn the_primary_tells_the_stacks_groups() {
+        let db = primary("paved-orders", "paved-orders-postgres16", "16.3");
+        assert_eq!(
+            embedded_subnet_group(&db, &ctx()),
+            Some(SubnetGroupState {
+                id: "paved-orders".into(),
+                subnet_ids: vec!["subnet-a".into(), "subnet-b".into()],
+                vpc_id: "vpc-1".into(),
+                zones: vec!["us-east-1a".into(), "us-east-1b".into()],
+            })
+        );
+        assert_eq!(
+            embedded_parameter_group(&db, &ctx()),
+            Some(ParameterGroupState {
+                id: "paved-orders-postgres16".into(),
+                family: "postgres16".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn groups_that_are_not_the_stacks_are_described_instead() {
+        // A group made by hand, and a parameter group of another family than the
+        // running version's (an upgrade cut off): neither is taken from the primary.
+        let db = primary("custom", "default.postgres16", "16.3");
+        assert_eq!(embedded_subnet_group(&db, &ctx()), None);
+        assert_eq!(embedded_parameter_group(&db, &ctx()), None);
+        let db = primary("paved-orders", "paved-orders-postgres15", "16.3");
+        assert_eq!(embedded_parameter_group(&db, &ctx()), None);
+        // Without the group in the answer, nothing is assumed.
+        let bare = DbInstance::builder().engine("postgres").build();
+        assert_eq!(embedded_subnet_group(&bare, &ctx()), None);
+        assert_eq!(embedded_parameter_group(&bare, &ctx()), None);
+    }
+
+    #[test]
+    fn the_primarys_group_is_chosen_among_the_stacks() {
+        let group = |name: &str, family: &str| {
+            DbParameterGroup::builder()
+                .db_parameter_group_name(name)
+                .db_parameter_group_family(family)
+                .build()
+        };
+        let groups = [
+            group("paved-orders-postgres15", "postgres15"),
+            group("paved-orders-postgres16", "postgres16"),
+        ];
+        let chosen = chosen_parameter_group(&groups, Some("paved-orders-postgres16"));
+        assert_eq!(chosen.map(|g| g.family), Some("postgres16".to_owned()));
+        let chosen = chosen_parameter_group(&groups, None);
+        assert_eq!(chosen.map(|g| g.family), Some("postgres15".to_owned()));
+        assert_eq!(chosen_parameter_group(&[], None), None);
+    }
 }
