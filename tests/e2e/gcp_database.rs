@@ -159,7 +159,12 @@ fn production_cloud_sql_lifecycle() {
         .expect("start the GCP stand-in");
     let url = fake.url();
     make_network(&fake);
-    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+    // Trace logging on: the provider's own logs are scanned for the password too.
+    let ws = Workspace::new(Terraform::V1_15)
+        .with_paved()
+        .env("TF_LOG", "trace");
+    let trace = ws.dir().join("trace.log");
+    let mut ws = ws.env("TF_LOG_PATH", &trace.to_string_lossy());
     ws.write_file("main.tf", &config(&url, true, 50));
     ws.init();
 
@@ -406,6 +411,16 @@ fn production_cloud_sql_lifecycle() {
     ] {
         assert!(!text.contains(&password), "the password is in {what}");
     }
+    let logged = std::fs::read_to_string(&trace).unwrap_or_default();
+    assert!(
+        logged.contains("provider.terraform-provider-paved"),
+        "the trace log holds the provider's own lines ({} bytes)",
+        logged.len()
+    );
+    assert!(
+        !logged.contains(&password),
+        "the password is in the TF_LOG=trace log"
+    );
 }
 
 /// The provider block and `databases` (HCL of `paved_managed_database` blocks).
