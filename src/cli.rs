@@ -60,7 +60,7 @@ fn serve_terraform() -> ExitCode {
         }
     };
     crate::logging::init();
-    time_scale_from_env();
+    crate::provider::time_scale_from_env();
     let result = runtime().map_err(|e| e.to_string()).and_then(|rt| {
         rt.block_on(server::serve(env, crate::provider::service()))
             .map_err(|e| e.to_string())
@@ -73,24 +73,6 @@ fn serve_terraform() -> ExitCode {
             eprintln!("paved: {e}");
             ExitCode::from(1)
         }
-    }
-}
-
-/// `PAVED_TIME_SCALE=N` (N > 1): waiters and retries run on a clock N times faster,
-/// for benchmarks and tests against a stand-in that models provisioning time on the
-/// same scale (see [`crate::stack::set_time_scale`]). Never meant for a real cloud.
-fn time_scale_from_env() {
-    let Ok(text) = std::env::var("PAVED_TIME_SCALE") else {
-        return;
-    };
-    match text.trim().parse::<f64>() {
-        Ok(scale) if crate::stack::set_time_scale(scale) => {
-            tracing::warn!(
-                scale,
-                "PAVED_TIME_SCALE: waits run on a clock this many times faster (benchmarks only)"
-            );
-        }
-        _ => tracing::warn!(value = %text, "PAVED_TIME_SCALE ignored: it must be a number above 1"),
     }
 }
 

@@ -2,10 +2,12 @@
 //! offers.
 
 mod clients;
+mod clock;
 mod config;
 mod schema;
 
 pub use clients::Clients;
+pub use clock::time_scale_from_env;
 
 pub use config::parse;
 pub use schema::provider_schema;
