@@ -231,6 +231,9 @@ pub struct ControlPlaneRequest {
     pub name: String,
     /// `major.minor` at create; `None` for the newest the cloud offers.
     pub kubernetes_version: Option<String>,
+    /// The network the cluster runs in (a VPC id on AWS, a network's name on GCP),
+    /// built by the stack or the user's.
+    pub vpc_id: String,
     /// Subnets for the control plane's network interfaces (the intra subnets).
     pub subnet_ids: Vec<String>,
     /// The zones the stack spreads over, in zone order.
@@ -464,6 +467,13 @@ pub trait ClusterBackend: Send + Sync {
     /// cluster-autoscaler). `None`: the reference platform (EKS).
     fn platform(&self) -> Option<&'static str> {
         None
+    }
+
+    /// Whether a subnet spans every zone of the region (GCP's subnetworks) rather
+    /// than one zone (AWS's subnets): an existing network then gives one private
+    /// subnet, and the zones are chosen in the region. Known without a call.
+    fn regional_subnets(&self) -> bool {
+        false
     }
 
     /// The settings of `shape` this cloud cannot apply, found at plan without a

@@ -96,6 +96,7 @@ async fn ensure_all(backend: &AwsClusterBackend, ctx: &StackContext) -> (Vec<Str
             &ControlPlaneRequest {
                 name: ctx.stack.clone(),
                 kubernetes_version: Some("1.31".into()),
+                vpc_id: String::new(),
                 subnet_ids: intra,
                 public_access_cidrs: vec!["203.0.113.0/24".into()],
                 encryption_key: key.id.clone(),
@@ -497,6 +498,7 @@ async fn production_cluster_lifecycle() {
             &ControlPlaneRequest {
                 name: "shop".into(),
                 kubernetes_version: Some("1.31".into()),
+                vpc_id: String::new(),
                 subnet_ids: intra,
                 public_access_cidrs: vec!["198.51.100.0/24".into()],
                 encryption_key: snapshot_now.key.as_ref().unwrap().id.clone(),

@@ -87,6 +87,7 @@ async fn small_stack(
             &ControlPlaneRequest {
                 name: ctx.stack.clone(),
                 kubernetes_version: Some(version.into()),
+                vpc_id: String::new(),
                 subnet_ids: net.subnet_ids[&Tier::Isolated].values().cloned().collect(),
                 public_access_cidrs: Vec::new(),
                 encryption_key: key.id.clone(),
@@ -471,6 +472,7 @@ async fn addons_storage_role_and_team_access() {
             &ControlPlaneRequest {
                 name: "shop".into(),
                 kubernetes_version: Some("1.31".into()),
+                vpc_id: String::new(),
                 subnet_ids: Vec::new(),
                 public_access_cidrs: Vec::new(),
                 encryption_key: snapshot.key.as_ref().unwrap().id.clone(),

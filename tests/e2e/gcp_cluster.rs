@@ -659,3 +659,166 @@ fn settings_gke_cannot_apply_fail_the_plan_naming_them() {
         );
     }
 }
+
+/// A cluster in a network its owner made: `subnetwork`'s secondary ranges as given.
+fn in_existing_network(url: &str, subnetwork: &str) -> String {
+    let provider = gcp_provider(url);
+    format!(
+        r#"{provider}
+resource "paved_ha_cluster" "prod" {{
+  delivery            = "gitops"
+  gitops_path         = "gitops"
+  name                = "shop"
+  profile             = "staging"
+  kubernetes_version  = "1.31"
+  deletion_protection = false
+  network = {{
+    existing_vpc_id     = "shared-vpc"
+    existing_subnet_ids = {{ private = ["{subnetwork}"] }}
+  }}
+  node_pools = {{
+    system = {{
+      instance_types = ["e2-standard-4"]
+      min_size       = 3
+      max_size       = 6
+    }}
+  }}
+}}
+"#
+    )
+}
+
+#[test]
+fn gke_in_an_existing_network_uses_it_and_leaves_it() {
+    use crate::gcp_database::http;
+    use serde_json::json;
+
+    let fake = GcpFake::start(GcpFakeConfig::default().with_operation_polls(1))
+        .expect("start the GCP stand-in");
+    let url = fake.url();
+    // The owner's network: one subnetwork with GKE's secondary ranges, one without.
+    http(
+        &fake,
+        "POST",
+        &format!("/compute/v1/projects/{PROJECT}/global/networks"),
+        Some(&json!({"name": "shared-vpc", "autoCreateSubnetworks": false})),
+    );
+    for (name, cidr, ranges) in [
+        (
+            "apps",
+            "10.8.0.0/20",
+            json!([
+                {"rangeName": "pods", "ipCidrRange": "10.12.0.0/14"},
+                {"rangeName": "services", "ipCidrRange": "10.8.16.0/20"},
+            ]),
+        ),
+        ("bare", "10.9.0.0/20", json!([])),
+    ] {
+        http(
+            &fake,
+            "POST",
+            &format!("/compute/v1/projects/{PROJECT}/regions/{REGION}/subnetworks"),
+            Some(&json!({
+                "name": name,
+                "ipCidrRange": cidr,
+                "network": format!("projects/{PROJECT}/global/networks/shared-vpc"),
+                "region": REGION,
+                "secondaryIpRanges": ranges,
+            })),
+        );
+    }
+    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+
+    // A subnetwork spans the region: listing one per zone, as on AWS, is refused at
+    // plan, before any call.
+    ws.write_file("main.tf", &in_existing_network(&url, "apps\", \"bare"));
+    ws.init();
+    fake.reset_counts();
+    let listed = ws.run_err(&["plan", "-no-color"]);
+    assert!(
+        listed
+            .combined()
+            .contains("One subnetwork spans the region"),
+        "{listed}"
+    );
+    assert_eq!(fake.request_counts().total, 0, "no call at plan");
+
+    // A subnetwork without the pod and service ranges: refused, naming what to add,
+    // and no cluster is made.
+    ws.write_file("main.tf", &in_existing_network(&url, "bare"));
+    let refused = ws.run_err(&["apply", "-auto-approve", "-no-color"]);
+    let text = refused
+        .combined()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("no secondary range named \"pods\""),
+        "the missing range is named:\n{text}"
+    );
+    assert!(
+        fake.state()["gke"]["clusters"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "no cluster was made"
+    );
+
+    // The right subnetwork: the cluster runs in it, and paved makes nothing else.
+    ws.write_file("main.tf", &in_existing_network(&url, "apps"));
+    ws.apply();
+    let state = fake.state();
+    let cluster = state["gke"]["clusters"]
+        .as_array()
+        .and_then(|c| c.first())
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert!(
+        cluster["network"]
+            .as_str()
+            .is_some_and(|n| n.ends_with("shared-vpc")),
+        "{cluster:#}"
+    );
+    assert!(
+        cluster["subnetwork"]
+            .as_str()
+            .is_some_and(|n| n.ends_with("apps")),
+        "{cluster:#}"
+    );
+    assert_eq!(
+        cluster["ipAllocationPolicy"]["clusterSecondaryRangeName"], "pods",
+        "{cluster:#}"
+    );
+    assert_eq!(
+        leftovers(&fake)
+            .into_iter()
+            .filter(|l| !l.starts_with("gke/"))
+            .collect::<Vec<_>>(),
+        Vec::<String>::new(),
+        "no network, router or address of the stack's own"
+    );
+    ws.assert_no_changes();
+
+    // Destroy takes the cluster and leaves the owner's network as it was.
+    ws.destroy();
+    assert_eq!(
+        leftovers(&fake),
+        Vec::<String>::new(),
+        "the cluster is gone"
+    );
+    let after = fake.state();
+    let subnets: Vec<&str> = after["compute"]["subnetworks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(subnets, ["apps", "bare"], "the owner's subnetworks stay");
+    assert!(
+        after["compute"]["networks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|n| n["name"] == "shared-vpc"),
+        "the owner's network stays"
+    );
+}

@@ -50,7 +50,7 @@ output "replicas" {{ value = paved_managed_database.orders.replica_status }}
 }
 
 /// One HTTP/1.1 request to the stand-in; the answer's JSON body.
-fn http(fake: &GcpFakeHandle, method: &str, path: &str, body: Option<&Value>) -> Value {
+pub(crate) fn http(fake: &GcpFakeHandle, method: &str, path: &str, body: Option<&Value>) -> Value {
     let mut s = TcpStream::connect(("127.0.0.1", fake.port())).expect("connect to the stand-in");
     let payload = body.map(Value::to_string).unwrap_or_default();
     write!(

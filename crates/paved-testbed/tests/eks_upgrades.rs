@@ -63,7 +63,8 @@ impl Moto {
             port: 0,
             log,
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
+        // Generous: moto imports slowly on a loaded 2-core machine.
+        let deadline = Instant::now() + Duration::from_secs(180);
         const NEEDLE: &str = "Running on http://127.0.0.1:";
         loop {
             let text = fs::read_to_string(&moto.log).unwrap_or_default();

@@ -111,6 +111,10 @@ pub struct NetworkSpec {
     /// `network.existing_subnet_ids`: subnet ids by tier (`public`, `private`,
     /// `intra`); `None` when not set.
     pub existing_subnet_ids: Knowable<Option<BTreeMap<String, Vec<String>>>>,
+    /// The cloud's subnets span the region (see [`ClusterSpec::with_subnet_scope`]);
+    /// `false` (AWS, the reference) until the cloud says otherwise, unknown when no
+    /// cloud is at hand (validation before the provider is configured).
+    pub regional_subnets: Knowable<bool>,
 }
 
 /// A Kubernetes taint on a pool's nodes.
@@ -324,6 +328,26 @@ impl Prior<'_> {
     }
 }
 
+/// The zones a plan keeps when none are listed: the prior state's, while the count
+/// and the existing private subnets stay as they were; `None` (chosen at apply)
+/// otherwise.
+fn kept_zones(
+    zone_count: &Knowable<u32>,
+    private_subnets: &Knowable<Option<Vec<String>>>,
+    prior: &Prior<'_>,
+) -> Knowable<Option<Vec<String>>> {
+    match (zone_count, prior.strings(&["zones"])) {
+        (Knowable::Unknown, _) => Knowable::Unknown,
+        (Knowable::Known(n), Some(prior_zones))
+            if prior_zones.len() == *n as usize
+                && private_subnets.known().cloned().flatten() == prior.private_subnets() =>
+        {
+            Knowable::Known(Some(prior_zones))
+        }
+        (Knowable::Known(_), _) => Knowable::Known(None),
+    }
+}
+
 impl ClusterSpec {
     /// The effective configuration: `config` with every default filled in.
     ///
@@ -398,17 +422,7 @@ impl ClusterSpec {
         };
         let zones = match listed {
             Some(k) => k.map(Some),
-            None => match (&zone_count, prior.strings(&["zones"])) {
-                (Knowable::Unknown, _) => Knowable::Unknown,
-                (Knowable::Known(n), Some(prior_zones))
-                    if prior_zones.len() == *n as usize
-                        && private_subnets.known().cloned().flatten()
-                            == prior.private_subnets() =>
-                {
-                    Knowable::Known(Some(prior_zones))
-                }
-                (Knowable::Known(_), _) => Knowable::Known(None),
-            },
+            None => kept_zones(&zone_count, &private_subnets, &prior),
         };
 
         let kubernetes_version = match r.string(sub(top, "kubernetes_version")) {
@@ -519,6 +533,33 @@ impl ClusterSpec {
         ClusterSpec::from_config(&as_config, state).0
     }
 
+    /// Reads the spec for the cloud's subnets: `Known(true)` when a subnet spans the
+    /// region (GCP), where one private subnetwork of an existing network serves
+    /// every zone and the zone count comes from the profile, not from the number of
+    /// subnets; unknown when no cloud is at hand, where the rules that depend on it
+    /// wait for the plan.
+    /// `prior_state` is the state planned from (null at create): its zones are
+    /// kept as [`ClusterSpec::from_config`] keeps them.
+    pub fn with_subnet_scope(&mut self, regional: Knowable<bool>, prior_state: &Value) {
+        if self.zone_source == ZoneSource::ExistingSubnets {
+            match regional {
+                Knowable::Known(false) => {}
+                Knowable::Known(true) => {
+                    self.zone_count = self.profile.clone().map(|p| p.defaults().zones);
+                    self.zone_source = ZoneSource::Profile;
+                    let private = self
+                        .network
+                        .existing_subnet_ids
+                        .clone()
+                        .map(|m| m.and_then(|m| m.get("private").cloned()));
+                    self.zones = kept_zones(&self.zone_count, &private, &Prior(prior_state));
+                }
+                Knowable::Unknown => self.zone_count = Knowable::Unknown,
+            }
+        }
+        self.network.regional_subnets = regional;
+    }
+
     /// Whether paved builds the network (known `false` for an existing network).
     pub fn builds_network(&self) -> Knowable<bool> {
         self.network
@@ -618,6 +659,7 @@ fn read_network(
         nat,
         nat_configured,
         existing_subnet_ids,
+        regional_subnets: Knowable::Known(false),
     }
 }
 

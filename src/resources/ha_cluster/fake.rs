@@ -1445,6 +1445,7 @@ mod tests {
         ControlPlaneRequest {
             name: "shop".into(),
             kubernetes_version: Some("1.30".into()),
+            vpc_id: String::new(),
             subnet_ids: Vec::new(),
             public_access_cidrs: Vec::new(),
             encryption_key: "k".into(),

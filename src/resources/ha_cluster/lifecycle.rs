@@ -180,6 +180,11 @@ pub async fn converge(
     let cp_request = ControlPlaneRequest {
         name: name.clone(),
         kubernetes_version: known(&spec.kubernetes_version, "kubernetes_version")?,
+        vpc_id: observed
+            .network
+            .as_ref()
+            .map(|n| n.vpc_id.clone())
+            .unwrap_or_default(),
         subnet_ids: control_plane_subnets,
         public_access_cidrs: known(&spec.endpoint_public_cidrs, "endpoint_public_cidrs")?,
         encryption_key: key.id.clone(),

@@ -51,7 +51,9 @@ pub const TYPE_NAME: &str = "paved_ha_cluster";
 /// choices) are reported once, by [`plan()`], where the user reads them next to the
 /// plan; reporting them at validation too would show each twice.
 pub fn validate_config(config: &Value) -> Diagnostics {
-    let (spec, mut diags) = ClusterSpec::from_config(config, &Value::Null);
+    let (mut spec, mut diags) = ClusterSpec::from_config(config, &Value::Null);
+    // No cloud yet: what a subnet covers (a zone, or the region) is decided at plan.
+    spec.with_subnet_scope(crate::stack::Knowable::Unknown, &Value::Null);
     diags.extend(validate::check(&spec));
     diags.0.retain(|d| d.severity == Severity::Error);
     diags

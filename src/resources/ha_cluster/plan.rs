@@ -68,6 +68,9 @@ pub fn plan_for(
 
     let (mut spec, read_diags) = ClusterSpec::from_config(config, prior_state);
     spec.kubernetes.platform = cloud.and_then(|c| c.platform());
+    if let Some(c) = cloud {
+        spec.with_subnet_scope(Knowable::Known(c.regional_subnets()), prior_state);
+    }
     diags.extend(read_diags);
     diags.extend(validate::check(&spec));
     for refused in cloud

@@ -352,6 +352,21 @@ fn check_existing_subnets(spec: &ClusterSpec, network: &Path, d: &mut Diagnostic
         }
     }
     match tiers.get("private") {
+        Some(_) if spec.network.regional_subnets == Knowable::Unknown => {}
+        Some(ids) if spec.network.regional_subnets == Knowable::Known(true) => {
+            if ids.len() != 1 {
+                d.attribute_error(
+                    path.key("private"),
+                    "One subnetwork spans the region",
+                    format!(
+                        "{} private subnetworks are listed; on this cloud a subnetwork covers every zone of the \
+                         region, and the nodes run in one. List the one subnetwork, with secondary ranges named \
+                         \"pods\" and \"services\".",
+                        ids.len()
+                    ),
+                );
+            }
+        }
         None => d.attribute_error(
             path,
             "No private subnets",

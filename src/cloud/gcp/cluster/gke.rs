@@ -176,7 +176,7 @@ impl GcpClusterBackend {
                 "name": req.name,
                 "description": format!("paved stack {stack}"),
                 "resourceLabels": labels(&ctx.component_tags("cluster")),
-                "network": names::network(stack),
+                "network": if req.vpc_id.is_empty() { names::network(stack) } else { req.vpc_id.clone() },
                 "subnetwork": req.subnet_ids.first().cloned().unwrap_or_else(|| names::subnetwork(stack)),
                 "locations": req.zones,
                 "ipAllocationPolicy": {

@@ -145,6 +145,10 @@ impl ClusterBackend for GcpClusterBackend {
         Some("gke")
     }
 
+    fn regional_subnets(&self) -> bool {
+        true
+    }
+
     fn unsupported(&self, shape: &ClusterShape) -> Vec<Unsupported> {
         let mut out = Vec::new();
         if shape.admins.known().is_some_and(|a| !a.is_empty()) {
