@@ -496,7 +496,8 @@ fn network() -> Attribute {
                 .description(
                     "With `existing_vpc_id`: subnet ids by tier, `private` (one per zone, for nodes; required), \
                      `public` (for internet-facing load balancers) and `intra` (for the control plane; the private \
-                     subnets when not given).",
+                     subnets when not given). On GCP a subnetwork spans the region: `private` names the one \
+                     subnetwork, which needs secondary ranges named `pods` and `services`.",
                 ),
             Attribute::string("vpc_id").computed().description("The network's id."),
             zone_map("public_subnet_ids", "public"),
