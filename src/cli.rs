@@ -62,8 +62,15 @@ fn serve_terraform() -> ExitCode {
     crate::logging::init();
     crate::provider::time_scale_from_env();
     let result = runtime().map_err(|e| e.to_string()).and_then(|rt| {
-        rt.block_on(server::serve(env, crate::provider::service()))
-            .map_err(|e| e.to_string())
+        let served = rt
+            .block_on(server::serve(env, crate::provider::service()))
+            .map_err(|e| e.to_string());
+        // Terraform has closed the connection: exit now rather than wait for work
+        // nobody awaits any more (a background warm-up of the cloud's clients still
+        // building its TLS configuration kept each plan's last process alive for
+        // about a third of a second).
+        rt.shutdown_background();
+        served
     });
     report_peak_rss();
     match result {
