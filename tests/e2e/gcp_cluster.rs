@@ -676,8 +676,9 @@ resource "paved_ha_cluster" "prod" {{
     existing_vpc_id     = "shared-vpc"
     existing_subnet_ids = {{ private = ["{subnetwork}"] }}
   }}
+  # No `system` pool written: the profile adds it, and no plan may keep removing it.
   node_pools = {{
-    system = {{
+    general = {{
       instance_types = ["e2-standard-4"]
       min_size       = 3
       max_size       = 6

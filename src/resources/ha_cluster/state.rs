@@ -18,7 +18,9 @@ use crate::ports::cluster::{
     StackSnapshot, Taint,
 };
 
-use super::config::{ClusterSpec, EncryptionKey, KubernetesVersion, NetworkMode, TaintSpec};
+use super::config::{
+    ClusterSpec, EncryptionKey, KubernetesVersion, NetworkMode, TaintSpec, SYSTEM_POOL,
+};
 use super::inventory::{components_on, ha_report, inventory_value};
 use super::plan::{render, Outputs};
 use super::schema::schema;
@@ -282,8 +284,23 @@ impl Observed {
     /// The state a read writes: the spec (drift applied) rendered with these
     /// outputs, over `base` (the prior state, or the configuration of a stopped
     /// apply) where the spec cannot tell.
+    ///
+    /// The `system` pool the profile adds stays out of `node_pools` where `base`
+    /// did not write it (it shows in `node_pool_status` and `inventory`), as the
+    /// plan keeps a configured map exactly as written: otherwise every refresh
+    /// would add it and every plan remove it.
     pub fn read_back(&self, spec: &ClusterSpec, base: &Value) -> Value {
-        read_back(&schema().block, base, &render(spec, &self.outputs(spec)))
+        let mut out = read_back(&schema().block, base, &render(spec, &self.outputs(spec)));
+        let implicit = base
+            .get_attr("node_pools")
+            .and_then(Value::as_map)
+            .is_some_and(|written| !written.contains_key(SYSTEM_POOL));
+        if let (true, Value::Object(attrs)) = (implicit, &mut out) {
+            if let Some(Value::Map(pools)) = attrs.get_mut("node_pools") {
+                pools.remove(SYSTEM_POOL);
+            }
+        }
+        out
     }
 }
 
@@ -605,6 +622,35 @@ mod tests {
         assert_eq!(system.get_attr("taints"), Some(&Value::Null));
         // The block and what the spec cannot tell stay as the state had them.
         assert_eq!(out.get_attr("timeouts"), state.get_attr("timeouts"));
+    }
+
+    #[test]
+    fn the_implicit_system_pool_stays_out_of_a_written_map() {
+        // A map written without `system`: the refresh shows its status, never adds
+        // it to `node_pools` (the next plan would remove it again).
+        let state = applied(pools(vec![("general", bounds(3, 9))]));
+        let observed = Observed {
+            control_plane: Some(cp()),
+            node_pools: BTreeMap::from([
+                ("general".to_string(), pool(3, 9)),
+                ("system".to_string(), pool(3, 4)),
+            ]),
+            ..Observed::default()
+        };
+        let mut spec = ClusterSpec::from_state(&state);
+        observed.apply_drift(&mut spec);
+        observed.complete(&mut spec);
+        let out = observed.read_back(&spec, &state);
+        let written: Vec<&String> = out
+            .get_attr("node_pools")
+            .and_then(Value::as_map)
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(written, ["general"]);
+        assert!(out
+            .get_attr("node_pool_status")
+            .and_then(Value::as_map)
+            .is_some_and(|m| m.contains_key("system")));
     }
 
     #[test]
