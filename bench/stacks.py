@@ -536,7 +536,7 @@ def write_markdown(res: dict, path: Path) -> None:
         "the calls column and the max-in-flight column are the provider's share.",
         "- Everything in moto is ready at once, so the apply's time beyond its calls is Terraform, moto and the "
         "provider's waiters (first poll after a delay), and the database waits for the cluster it depends on.",
-        "- The build is a debug build (no optimisation) sharing 2 cores with other work.",
+        f"- The provider build is `{res['build']}`; the machine has 2 cores, shared with other work.",
         "",
     ]
     path.write_text("\n".join(lines))
