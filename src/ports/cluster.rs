@@ -35,7 +35,8 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use super::key::{EncryptionKeyRequest, KeyState};
-use super::network::{NatLayout, Tier};
+use super::network::NatLayout;
+pub use super::network_backend::{NetworkRequest, NetworkState, ZoneChoice};
 use crate::stack::inventory::Component;
 #[cfg(doc)]
 use crate::stack::tags::{COMPONENT_TAG, STACK_TAG};
@@ -103,55 +104,6 @@ impl Capacity {
     pub fn parse(name: &str) -> Option<Capacity> {
         Capacity::ALL.into_iter().find(|c| c.as_str() == name)
     }
-}
-
-/// Which zones to build in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ZoneChoice {
-    /// These zones, in this order (listed by the user or kept from the state).
-    Named(Vec<String>),
-    /// The first this-many usable zones of the region, by name (as `paved_zones`
-    /// picks them).
-    Choose(u32),
-}
-
-/// The network to ensure.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NetworkRequest {
-    /// Build (or adopt) the network: VPC, subnets laid out by
-    /// [`super::layout::subnet_layout`], internet gateway, NAT gateways per `nat`,
-    /// route tables, and subnet tags for load balancers and the cluster autoscaler.
-    Build {
-        /// The network's range.
-        cidr: String,
-        /// The zones.
-        zones: ZoneChoice,
-        /// NAT gateway layout.
-        nat: NatLayout,
-    },
-    /// Use an existing network: check that it and its subnets exist, read their
-    /// zones and tag the subnets for the cluster; create nothing else.
-    Existing {
-        /// The network's id.
-        vpc_id: String,
-        /// Subnet ids by tier.
-        subnet_ids: BTreeMap<Tier, Vec<String>>,
-    },
-}
-
-/// The network as it exists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetworkState {
-    /// The network's id.
-    pub vpc_id: String,
-    /// Its range.
-    pub cidr: String,
-    /// The zones, in zone order.
-    pub zones: Vec<String>,
-    /// Subnet ids by tier, then by zone.
-    pub subnet_ids: BTreeMap<Tier, BTreeMap<String, String>>,
-    /// NAT gateway ids, in zone order.
-    pub nat_gateway_ids: Vec<String>,
 }
 
 /// The identities (cloud roles or service accounts) to ensure.

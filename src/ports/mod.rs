@@ -6,6 +6,7 @@
 //! - [`Cloud`]: the configured cloud as an operation sees it (default tags and region,
 //!   and the backend of each resource);
 //! - [`zones`]: listing a region's zones; [`network`]: subnet layout and NAT layout;
+//! - [`network_backend`]: what builds a network (a cluster's own or a `paved_network`);
 //! - [`cluster`]: what builds a `paved_ha_cluster`; [`database`]: what builds a
 //!   `paved_managed_database`; [`observability`]: the cloud side of a
 //!   `paved_observability_stack`; [`key`]: the encryption key both use.
@@ -17,6 +18,7 @@ pub mod harness;
 pub mod key;
 pub mod kube;
 pub mod network;
+pub mod network_backend;
 pub mod observability;
 #[cfg(test)]
 pub mod testing;
@@ -27,6 +29,7 @@ use std::sync::Arc;
 
 use cluster::ClusterBackend;
 use database::DatabaseBackend;
+use network_backend::NetworkBackend;
 use observability::ObservabilityBackend;
 use zones::ZoneSource;
 
@@ -71,6 +74,15 @@ pub trait Cloud: Send + Sync {
 
     /// The backend that builds `paved_managed_database` stacks here.
     fn database(&self) -> Result<Arc<dyn DatabaseBackend>, CloudError>;
+
+    /// The backend that builds `paved_network` stacks here.
+    fn network(&self) -> Result<Arc<dyn NetworkBackend>, CloudError> {
+        Err(CloudError::NotSupported {
+            what: "paved_network".to_owned(),
+            cloud: "this cloud",
+            hint: "use cloud = \"aws\", or let paved_ha_cluster build its own network".to_owned(),
+        })
+    }
 
     /// The backend that builds the cloud side of `paved_observability_stack` here.
     fn observability(&self) -> Result<Arc<dyn ObservabilityBackend>, CloudError> {

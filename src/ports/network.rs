@@ -23,6 +23,8 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
+use crate::profiles::NatMode;
+
 /// Bits added to the network prefix for a private subnet.
 pub const PRIVATE_EXTRA_BITS: u8 = 3;
 /// Bits added to the network prefix for an intra subnet.
@@ -327,6 +329,45 @@ impl NatLayout {
     /// Parses the HCL name.
     pub fn parse(name: &str) -> Option<NatLayout> {
         NatLayout::ALL.into_iter().find(|n| n.as_str() == name)
+    }
+
+    /// What this layout risks in production, for a plan warning; `None` for a NAT
+    /// gateway per zone.
+    pub fn production_risk(self) -> Option<&'static str> {
+        match self {
+            NatLayout::PerZone => None,
+            NatLayout::Single => Some(
+                "One NAT gateway serves every zone: if its zone fails, nodes in the other zones lose outbound access. \
+                 Set nat_mode = \"per_zone\" (the production default) unless the saving is worth that risk.",
+            ),
+            NatLayout::None => Some(
+                "Without a NAT gateway, nodes have no outbound internet access: images, cloud APIs and webhooks must be \
+                 reachable through VPC endpoints or a proxy. Set nat_mode = \"per_zone\" unless that is intended.",
+            ),
+        }
+    }
+}
+
+impl From<NatMode> for NatLayout {
+    fn from(mode: NatMode) -> Self {
+        match mode {
+            NatMode::PerZone => NatLayout::PerZone,
+            NatMode::Single => NatLayout::Single,
+        }
+    }
+}
+
+/// What is wrong with `cidr` as the range of a network paved lays out over `zones`
+/// zones (when known): a summary and a detail for the error, or `None`.
+pub fn cidr_problem(cidr: &str, zones: Option<u32>) -> Option<(&'static str, String)> {
+    match Ipv4Net::parse(cidr) {
+        Err(e) => Some(("Invalid network CIDR", e.to_string())),
+        Ok(net) => {
+            let zones = zones?;
+            subnet_layout(net, zones)
+                .err()
+                .map(|e| ("The network cannot hold its subnets", format!("{e}.")))
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::cloud::aws::cluster::AwsClusterBackend;
 use crate::cloud::aws::database::AwsDatabaseBackend;
 use crate::cloud::aws::eks_token::EksTokenSource;
+use crate::cloud::aws::network::AwsNetworkBackend;
 use crate::cloud::aws::observability::AwsObservabilityBackend;
 use crate::cloud::aws::AwsClients;
 use crate::cloud::gcp::clients::GcpClients;
@@ -18,6 +19,7 @@ use crate::cloud::kube::KubeRsConnector;
 use crate::ports::cluster::ClusterBackend;
 use crate::ports::database::DatabaseBackend;
 use crate::ports::kube::KubeConnector;
+use crate::ports::network_backend::NetworkBackend;
 use crate::ports::observability::ObservabilityBackend;
 use crate::ports::zones::ZoneSource;
 use crate::ports::{Cloud, CloudError, CloudKind};
@@ -78,6 +80,13 @@ impl Cloud for Clients {
         match self.cloud {
             CloudKind::Aws => Ok(Arc::new(AwsDatabaseBackend::new(self.aws.clone()))),
             CloudKind::Gcp => Ok(Arc::new(GcpDatabaseBackend::new(self.gcp.clone()))),
+        }
+    }
+
+    fn network(&self) -> Result<Arc<dyn NetworkBackend>, CloudError> {
+        match self.cloud {
+            CloudKind::Aws => Ok(Arc::new(AwsNetworkBackend::new(self.aws.clone()))),
+            CloudKind::Gcp => Err(self.not_yet("paved_network")),
         }
     }
 

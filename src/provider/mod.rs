@@ -64,6 +64,9 @@ impl ProviderDefinition for PavedProvider {
             Arc::new(crate::resources::managed_database::resource::resource(
                 Arc::new(|c: &dyn Cloud| c.database()),
             )),
+            Arc::new(crate::resources::network::resource::resource(Arc::new(
+                |c: &dyn Cloud| c.network(),
+            ))),
             Arc::new(crate::resources::observability_stack::resource::resource(
                 Arc::new(|c: &dyn Cloud| c.observability()),
             )),

@@ -3,4 +3,5 @@
 
 pub mod ha_cluster;
 pub mod managed_database;
+pub mod network;
 pub mod observability_stack;

@@ -663,6 +663,7 @@ async fn an_existing_network_is_read_and_kept() {
             &NetworkRequest::Existing {
                 vpc_id: vpc_id.clone(),
                 subnet_ids: BTreeMap::from([(Tier::Private, subnets.clone())]),
+                zones: ZoneChoice::Choose(3),
             },
         )
         .await

@@ -14,9 +14,9 @@ use aws_sdk_ec2::Client;
 use paved::cloud::aws::network::{delete_network, ensure_network, read_network, NetworkSpec};
 use paved::ports::network::NatLayout;
 use paved::ports::network::Tier;
-use paved::stack::tags::{COMPONENT_TAG, STACK_TAG};
+use paved::stack::tags::{COMPONENT_TAG, RESOURCE_TAG, STACK_TAG};
 
-use crate::support::aws::{cluster_context as context, moto_config, ZONES};
+use crate::support::aws::{cluster_context as context, moto_config, stack_context, ZONES};
 use crate::support::{cloud, Moto};
 
 /// Counts every EC2 call the client makes.
@@ -99,6 +99,12 @@ fn tag_spec(kind: ResourceType, stack: &str, key: &str) -> TagSpecification {
     TagSpecification::builder()
         .resource_type(kind)
         .tags(Tag::builder().key(STACK_TAG).value(stack).build())
+        .tags(
+            Tag::builder()
+                .key(RESOURCE_TAG)
+                .value("paved_ha_cluster")
+                .build(),
+        )
         .tags(Tag::builder().key(COMPONENT_TAG).value(key).build())
         .build()
 }
@@ -241,7 +247,7 @@ async fn production_network_lifecycle() {
 
     // Refresh: the same ids, one describe call per kind.
     let before = calls.get();
-    let read = read_network(&ec2, "shop").await.expect("read_network");
+    let read = read_network(&ec2, &ctx).await.expect("read_network");
     assert_eq!(calls.get() - before, 6, "one describe call per kind");
     assert_eq!(read.network.as_ref(), Some(&net));
     let mut read_ids: Vec<&str> = read.components.iter().map(|c| c.id.as_str()).collect();
@@ -250,9 +256,23 @@ async fn production_network_lifecycle() {
     made_ids.sort_unstable();
     assert_eq!(read_ids, made_ids);
 
-    // Another stack in the same account is left alone.
+    // Another stack in the same account is left alone, and so is a `paved_network`
+    // of the same name: neither resource takes the other's network for its own.
     let other = ensure_network(&ec2, &context("other"), &production("10.1.0.0/16")).await;
     other.result.expect("other stack");
+    let namesake = stack_context("paved_network", "shop", "platform");
+    let shared = ensure_network(&ec2, &namesake, &production("10.2.0.0/16")).await;
+    let shared = shared.result.expect("a paved_network of the same name");
+    assert_ne!(shared.vpc_id, net.vpc_id, "a network of its own");
+    assert_eq!(
+        read_network(&ec2, &ctx)
+            .await
+            .expect("read")
+            .network
+            .as_ref(),
+        Some(&net),
+        "the cluster's read finds only its own network"
+    );
 
     // Teardown, then a second one that finds nothing.
     let report = delete_network(&ec2, &ctx)
@@ -260,15 +280,16 @@ async fn production_network_lifecycle() {
         .result
         .expect("delete_network");
     assert!(report.left_behind.is_empty(), "{:#?}", report.left_behind);
+    // What is left with the stack's name is the namesake's network, whole.
     assert_eq!(
         counts(&ec2, "shop").await,
         Counts {
-            vpcs: 0,
-            subnets: 0,
-            igws: 0,
-            nats: 0,
-            eips: 0,
-            route_tables: 0,
+            vpcs: 1,
+            subnets: 9,
+            igws: 1,
+            nats: 3,
+            eips: 3,
+            route_tables: 5,
         }
     );
     let second = delete_network(&ec2, &ctx)
@@ -277,8 +298,22 @@ async fn production_network_lifecycle() {
         .expect("second delete");
     assert!(second.deleted.is_empty(), "{:#?}", second.deleted);
     assert!(second.left_behind.is_empty(), "{:#?}", second.left_behind);
-    assert!(read_network(&ec2, "shop").await.unwrap().network.is_none());
+    assert!(read_network(&ec2, &ctx).await.unwrap().network.is_none());
     assert_eq!(counts(&ec2, "other").await.subnets, 9, "other stack intact");
+    let kept = read_network(&ec2, &namesake)
+        .await
+        .expect("read the namesake");
+    assert_eq!(
+        kept.network.map(|n| n.vpc_id),
+        Some(shared.vpc_id),
+        "the paved_network of the same name is intact"
+    );
+    let gone = delete_network(&ec2, &namesake)
+        .await
+        .result
+        .expect("delete");
+    assert!(gone.left_behind.is_empty(), "{:#?}", gone.left_behind);
+    assert_eq!(counts(&ec2, "shop").await.vpcs, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -789,6 +789,22 @@ fn gke_in_an_existing_network_uses_it_and_leaves_it() {
         cluster["ipAllocationPolicy"]["clusterSecondaryRangeName"], "pods",
         "{cluster:#}"
     );
+    // The staging profile's two zones, as the plan showed: the subnetwork serves
+    // them all, and no third zone is picked behind the plan's back.
+    let locations: Vec<&str> = cluster["locations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(locations.len(), 2, "{cluster:#}");
+    let planned =
+        ws.state_json()["values"]["root_module"]["resources"][0]["values"]["zones"].clone();
+    assert_eq!(
+        planned,
+        serde_json::json!(locations),
+        "the state's zones are the cluster's"
+    );
     assert_eq!(
         leftovers(&fake)
             .into_iter()

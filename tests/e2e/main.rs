@@ -23,6 +23,7 @@ mod harness;
 mod kubernetes;
 mod logging;
 mod managed_database;
+mod network;
 mod observability;
 mod provisioning;
 mod validation;

@@ -1,8 +1,10 @@
-# The production stack: a cluster, its observability stack, and a Multi-AZ PostgreSQL with one read replica in
-# another zone, 14-day backups, deletion protection and a final snapshot on delete,
-# admitting only the cluster's private subnets.
+# The production stack: a network, a cluster and a Multi-AZ PostgreSQL with one read
+# replica in another zone (14-day backups, deletion protection and a final snapshot on
+# delete, admitting only the network's range) both in it, and the cluster's
+# observability stack. The cluster and the database take the network's ids, so
+# Terraform creates them side by side once the network exists.
 # See examples/README.md to run this against moto, the local AWS emulator.
-# deletion_protection is on: to destroy, set it to false on both and apply first.
+# deletion_protection is on: to destroy, set it to false on all three and apply first.
 
 terraform {
   required_providers {
@@ -24,10 +26,20 @@ variable "kubernetes_api_ca" {
   default     = null
 }
 
+resource "paved_network" "main" {
+  name    = "shop"
+  profile = "production"
+}
+
 resource "paved_ha_cluster" "main" {
   name               = "shop"
   profile            = "production"
   kubernetes_version = "1.31"
+
+  network = {
+    existing_vpc_id     = paved_network.main.vpc_id
+    existing_subnet_ids = paved_network.main.subnet_ids
+  }
 
   # The API endpoint is private: reach it through a tunnel when Terraform runs
   # outside the network (or set delivery = "gitops").
@@ -50,9 +62,9 @@ resource "paved_managed_database" "orders" {
   profile = "production"
 
   network = {
-    vpc_id        = paved_ha_cluster.main.network.vpc_id
-    subnet_ids    = values(paved_ha_cluster.main.network.private_subnet_ids)
-    allowed_cidrs = [paved_ha_cluster.main.network.cidr]
+    vpc_id        = paved_network.main.vpc_id
+    subnet_ids    = paved_network.main.subnet_ids["intra"]
+    allowed_cidrs = [paved_network.main.cidr]
   }
 
   parameters = {

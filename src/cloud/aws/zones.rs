@@ -3,8 +3,43 @@
 use async_trait::async_trait;
 
 use super::{api_error, AwsClients};
-use crate::ports::zones::{Zone, ZoneSource};
+use crate::ports::network_backend::ZoneChoice;
+use crate::ports::zones::{usable_zones, Zone, ZoneSource};
 use crate::ports::CloudError;
+use crate::stack::BackendError;
+
+/// The zones to build in: the named ones, or the first `n` usable zones of the
+/// region by name (as `paved_zones` picks them).
+pub(crate) async fn choose_zones(
+    clients: &AwsClients,
+    choice: &ZoneChoice,
+) -> Result<Vec<String>, BackendError> {
+    let n = match choice {
+        ZoneChoice::Named(names) => return Ok(names.clone()),
+        ZoneChoice::Choose(n) => *n as usize,
+    };
+    let region = clients.adapter().region()?;
+    let zones = clients
+        .list_zones(&region)
+        .await
+        .map_err(|e| BackendError::Permanent {
+            operation: "listing the region's zones".to_owned(),
+            message: e.to_string(),
+            hint: "Check the region and the EC2 permissions, or name the zones".to_owned(),
+        })?;
+    let usable = usable_zones(zones);
+    if usable.len() < n {
+        return Err(BackendError::Permanent {
+            operation: "choosing zones".to_owned(),
+            message: format!(
+                "region {region} has {} usable zones, {n} were asked for",
+                usable.len()
+            ),
+            hint: "Lower zone_count or pick another region".to_owned(),
+        });
+    }
+    Ok(usable.into_iter().take(n).map(|z| z.name).collect())
+}
 
 #[async_trait]
 impl ZoneSource for AwsClients {

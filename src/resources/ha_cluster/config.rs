@@ -32,20 +32,11 @@ use crate::diag::Diagnostics;
 use crate::ports::cluster::Capacity;
 pub use crate::ports::key::EncryptionKey;
 use crate::ports::network::NatLayout;
-use crate::profiles::{Defaults as ProfileDefaults, NatMode, Profile};
+use crate::profiles::{Defaults as ProfileDefaults, Profile};
 use crate::schema::declared::check_block;
 use crate::stack::reader::{classify, sub, Defaults, Reader, Slot, Written};
 use crate::stack::timeouts::TimeoutsSpec;
 use crate::stack::Knowable;
-
-impl From<NatMode> for NatLayout {
-    fn from(mode: NatMode) -> Self {
-        match mode {
-            NatMode::PerZone => NatLayout::PerZone,
-            NatMode::Single => NatLayout::Single,
-        }
-    }
-}
 
 /// The instance types a pool of `capacity` gets when it lists none.
 pub fn default_instance_types(capacity: Capacity) -> Vec<String> {

@@ -873,7 +873,9 @@ impl ClusterBackend for ScriptedBackend {
             NetworkRequest::Build { cidr, zones, nat } => {
                 self.build_network(ctx, cidr, zones, *nat)
             }
-            NetworkRequest::Existing { vpc_id, subnet_ids } => {
+            NetworkRequest::Existing {
+                vpc_id, subnet_ids, ..
+            } => {
                 let private = subnet_ids.get(&Tier::Private).cloned().unwrap_or_default();
                 let zones: Vec<String> = ZONES
                     .iter()

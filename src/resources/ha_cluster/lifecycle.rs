@@ -32,6 +32,10 @@ fn record<T>(observed: &mut Observed, step: Step<T>) -> Result<T, BackendError> 
 
 /// The network request the spec stands for.
 pub fn network_request(spec: &ClusterSpec) -> Result<NetworkRequest, BackendError> {
+    let zones = match known(&spec.zones, "zones")? {
+        Some(zones) => ZoneChoice::Named(zones),
+        None => ZoneChoice::Choose(known(&spec.zone_count, "zone_count")?),
+    };
     match known(&spec.network.mode, "network")? {
         NetworkMode::Build => {
             let cidr = known(&spec.network.cidr, "network.cidr")?.ok_or_else(|| {
@@ -41,10 +45,6 @@ pub fn network_request(spec: &ClusterSpec) -> Result<NetworkRequest, BackendErro
                     hint: "Set network.cidr".to_owned(),
                 }
             })?;
-            let zones = match known(&spec.zones, "zones")? {
-                Some(zones) => ZoneChoice::Named(zones),
-                None => ZoneChoice::Choose(known(&spec.zone_count, "zone_count")?),
-            };
             Ok(NetworkRequest::Build {
                 cidr,
                 zones,
@@ -62,7 +62,11 @@ pub fn network_request(spec: &ClusterSpec) -> Result<NetworkRequest, BackendErro
                 .into_iter()
                 .filter_map(|(tier, ids)| Tier::parse(&tier).map(|t| (t, ids)))
                 .collect();
-            Ok(NetworkRequest::Existing { vpc_id, subnet_ids })
+            Ok(NetworkRequest::Existing {
+                vpc_id,
+                subnet_ids,
+                zones,
+            })
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::stack::Knowable;
 
 use crate::diag::Diagnostics;
 use crate::ports::network::NatLayout;
-use crate::ports::network::{subnet_layout, Ipv4Net, Tier};
+use crate::ports::network::{cidr_problem, Ipv4Net, Tier};
 use crate::profiles::Profile;
 use crate::stack::validate::check_timeouts;
 
@@ -266,38 +266,14 @@ fn check_network(spec: &ClusterSpec, d: &mut Diagnostics) {
                 );
             }
             if let Knowable::Known(Some(cidr)) = &net.cidr {
-                match Ipv4Net::parse(cidr) {
-                    Err(e) => d.attribute_error(
-                        path.clone().attr("cidr"),
-                        "Invalid network CIDR",
-                        e.to_string(),
-                    ),
-                    Ok(vpc) => {
-                        if let Knowable::Known(zones) = spec.zone_count {
-                            if let Err(e) = subnet_layout(vpc, zones) {
-                                d.attribute_error(
-                                    path.clone().attr("cidr"),
-                                    "The network cannot hold its subnets",
-                                    format!("{e}."),
-                                );
-                            }
-                        }
-                    }
+                if let Some((summary, detail)) =
+                    cidr_problem(cidr, spec.zone_count.known().copied())
+                {
+                    d.attribute_error(path.clone().attr("cidr"), summary, detail);
                 }
             }
             if spec.profile == Knowable::Known(Profile::Production) {
-                let risk = match net.nat {
-                    Knowable::Known(NatLayout::Single) => Some(
-                        "One NAT gateway serves every zone: if its zone fails, nodes in the other zones lose outbound access. \
-                         Set nat_mode = \"per_zone\" (the production default) unless the saving is worth that risk.",
-                    ),
-                    Knowable::Known(NatLayout::None) => Some(
-                        "Without a NAT gateway, nodes have no outbound internet access: images, cloud APIs and webhooks must be \
-                         reachable through VPC endpoints or a proxy. Set nat_mode = \"per_zone\" unless that is intended.",
-                    ),
-                    _ => None,
-                };
-                if let Some(detail) = risk {
+                if let Some(detail) = net.nat.known().and_then(|n| n.production_risk()) {
                     d.attribute_warning(
                         path.clone().attr("nat_mode"),
                         "Production network without a NAT gateway per zone",

@@ -290,7 +290,23 @@ impl<M: StackModel> Resource for StackResource<M> {
     }
 
     async fn plan(&self, ctx: &OpContext, req: PlanRequest<'_>) -> PlanResponse {
-        let conn = self.model.connect(ctx).ok();
+        let conn = match self.model.connect(ctx) {
+            Ok(conn) => Some(conn),
+            // A cloud that cannot build this resource at all: say so at plan, before
+            // anything is created (a destroy still plans, to let the state go).
+            Err(e @ CloudError::NotSupported { .. }) if !req.proposed_new_state.is_null() => {
+                let mut diagnostics = Diagnostics::new();
+                diagnostics.0.push(Diagnostic::error(
+                    format!("{} cannot be built on this cloud", M::TYPE_NAME),
+                    e.to_string(),
+                ));
+                return PlanResponse {
+                    diagnostics,
+                    ..PlanResponse::default()
+                };
+            }
+            Err(_) => None,
+        };
         let mut response = self.model.plan(
             conn.as_ref().map(|c| c.backend.as_ref()),
             req.prior_state,

@@ -34,14 +34,14 @@ use super::inventory::{step, step_with};
 use super::kms::{self, KeyOwner};
 use super::network::{self, NetworkSpec};
 use super::tagging::{self, Taggers};
+use super::zones::choose_zones;
 use super::{AdapterClients, AwsClients};
 use crate::ports::cluster::{
     AddonState, AddonsRequest, ClusterBackend, ClusterShape, ControlPlaneRequest,
     ControlPlaneState, GroupAccess, IdentityRequest, IdentityState, NetworkRequest, NetworkState,
-    NodePoolRequest, NodePoolState, StackSnapshot, TeardownRequest, ZoneChoice,
+    NodePoolRequest, NodePoolState, StackSnapshot, TeardownRequest,
 };
 use crate::ports::key::{EncryptionKeyRequest, KeyState};
-use crate::ports::zones::ZoneSource;
 use crate::stack::inventory::Component;
 use crate::stack::{BackendError, ComponentRecord, Knowable, StackContext, Step, TeardownReport};
 
@@ -89,37 +89,6 @@ impl AwsClusterBackend {
         &self,
     ) -> Result<(aws_sdk_eks::Client, aws_sdk_ec2::Client), BackendError> {
         futures::try_join!(self.aws().eks(), self.aws().ec2())
-    }
-
-    /// The zones to build in: the named ones, or the first `n` usable zones of the
-    /// region by name (as `paved_zones` picks them).
-    async fn zones(&self, choice: &ZoneChoice) -> Result<Vec<String>, BackendError> {
-        let n = match choice {
-            ZoneChoice::Named(names) => return Ok(names.clone()),
-            ZoneChoice::Choose(n) => *n as usize,
-        };
-        let region = self.aws().region()?;
-        let zones =
-            self.clients
-                .list_zones(&region)
-                .await
-                .map_err(|e| BackendError::Permanent {
-                    operation: "listing the region's zones".to_owned(),
-                    message: e.to_string(),
-                    hint: "Check the region and the EC2 permissions, or name the zones".to_owned(),
-                })?;
-        let usable = crate::ports::zones::usable_zones(zones);
-        if usable.len() < n {
-            return Err(BackendError::Permanent {
-                operation: "choosing zones".to_owned(),
-                message: format!(
-                    "region {region} has {} usable zones, {n} were asked for",
-                    usable.len()
-                ),
-                hint: "Lower zone_count or pick another region".to_owned(),
-            });
-        }
-        Ok(usable.into_iter().take(n).map(|z| z.name).collect())
     }
 }
 
@@ -183,7 +152,7 @@ impl ClusterBackend for AwsClusterBackend {
         step_with(self.aws().ec2(), |ec2| async move {
             match req {
                 NetworkRequest::Build { cidr, zones, nat } => {
-                    let zones = match self.zones(zones).await {
+                    let zones = match choose_zones(&self.clients, zones).await {
                         Ok(z) => z,
                         Err(e) => return Step::failed(e, Vec::new()),
                     };
@@ -194,7 +163,10 @@ impl ClusterBackend for AwsClusterBackend {
                     };
                     network::ensure_network(&ec2, ctx, &spec).await
                 }
-                NetworkRequest::Existing { vpc_id, subnet_ids } => step(
+                // Each subnet's zone decides; `zones` is for clouds whose subnets span the region.
+                NetworkRequest::Existing {
+                    vpc_id, subnet_ids, ..
+                } => step(
                     read::existing_network(&ec2, ctx, vpc_id, subnet_ids).await,
                     Vec::new(),
                 ),

@@ -47,7 +47,7 @@ pub(super) async fn read_stack(
     let stack = ctx.stack.as_str();
     let group = log_group_name(stack);
     let (net, templates, roles, key, cluster, group_names, log_groups, providers, access, addons) = futures::join!(
-        network::read_network(&c.ec2, stack),
+        network::read_network(&c.ec2, ctx),
         c.ec2
             .describe_launch_templates()
             .filters(stack_filter(stack))

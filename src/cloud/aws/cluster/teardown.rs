@@ -96,10 +96,8 @@ async fn inner(
 ) -> Result<(), BackendError> {
     let stack = ctx.stack.as_str();
     checkpoint(ctx, "looking up the stack to delete")?;
-    let (cluster, net) = futures::join!(
-        describe(&c.eks, stack),
-        network::read_network(&c.ec2, stack)
-    );
+    let (cluster, net) =
+        futures::join!(describe(&c.eks, stack), network::read_network(&c.ec2, ctx));
     let cluster = cluster
         .map_err(|f| failure("EKS", "reading the cluster", f))?
         .filter(|cl| cl.tags().is_some_and(|t| owned_by(t, stack)));

@@ -129,12 +129,13 @@ fn reason(o: &Observed) -> String {
     }
 }
 
-/// The pause between polls of EKS objects: 10s growing to a minute (a cluster takes
-/// 10 to 15 minutes, a node group a few).
+/// The pause between polls of EKS objects: 10s growing to 30s, the AWS SDKs' own
+/// waiter delay for EKS (a cluster takes 10 to 15 minutes, a node group a few; a
+/// longer pause leaves each step of the chain waiting on its poll).
 pub const EKS_INTERVAL: PollBackoff = PollBackoff {
     start: Duration::from_secs(10),
     factor: 1.5,
-    cap: Duration::from_secs(60),
+    cap: Duration::from_secs(30),
 };
 
 /// What to do when the cloud reports a failed status (see [`BackendError::from_wait`]).

@@ -38,11 +38,13 @@ const FAILED_STATUSES: &[&str] = &[
 ];
 
 /// How the pause between instance polls grows: RDS takes minutes, so start at 10s
-/// and settle at a minute.
+/// and settle at 30s, the AWS SDKs' own waiter delay for RDS. A longer pause would
+/// leave the instance waiting on its poll, half a pause on average, at every step
+/// of a chain (the primary, then its replica).
 pub(crate) const INSTANCE_POLL: PollBackoff = PollBackoff {
     start: Duration::from_secs(10),
     factor: 1.5,
-    cap: Duration::from_secs(60),
+    cap: Duration::from_secs(30),
 };
 
 /// A waiter for `what` bounded by the stack's deadline and stopped by its cancel.

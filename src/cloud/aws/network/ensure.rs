@@ -95,7 +95,7 @@ async fn ensure_inner(
     let layout = validate_spec(spec)?;
     let stack = ctx.stack.as_str();
     checkpoint(ctx, "looking up the network")?;
-    let found = describe_stack(ec2, stack).await?;
+    let found = describe_stack(ec2, ctx).await?;
 
     // 1. The VPC.
     checkpoint(ctx, "creating the VPC")?;

@@ -1,4 +1,4 @@
-//! The AWS network of a `paved_ha_cluster`: VPC, subnets per zone and tier, internet
+//! The AWS network of a `paved_ha_cluster` or a `paved_network`: VPC, subnets per zone and tier, internet
 //! gateway, NAT gateways with their addresses, route tables and associations.
 //!
 //! Every object is tagged at creation (`TagSpecifications`) with the stack's tags and
@@ -27,21 +27,20 @@ use super::error::SdkFailure as Ec2Failure;
 use crate::ports::cluster::NetworkState;
 use crate::ports::network::{NatLayout, Tier};
 use crate::stack::retry::Retryability;
-use crate::stack::tags::{COMPONENT_TAG, STACK_TAG};
+use crate::stack::tags::{COMPONENT_TAG, RESOURCE_TAG, STACK_TAG};
 use crate::stack::OperationContext;
 use crate::stack::{BackendError, ComponentRecord, StackContext};
 
+mod backend;
 mod ensure;
 mod read;
 mod routes;
 mod teardown;
 
+pub use backend::AwsNetworkBackend;
 pub use ensure::ensure_network;
 pub use read::read_network;
 pub use teardown::delete_network;
-
-/// The resource type written in [`RESOURCE_TAG`].
-pub const RESOURCE_TYPE: &str = "paved_ha_cluster";
 
 /// The network to build, with its zones already chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +153,14 @@ pub(crate) fn tag_spec(resource: ResourceType, tags: Vec<Tag>) -> TagSpecificati
         .build()
 }
 
+/// The filter on the resource that owns a component (`paved:resource`).
+fn resource_filter(resource: &str) -> Filter {
+    Filter::builder()
+        .name(format!("tag:{RESOURCE_TAG}"))
+        .values(resource)
+        .build()
+}
+
 pub(crate) fn stack_filter(stack: &str) -> Filter {
     Filter::builder()
         .name(format!("tag:{STACK_TAG}"))
@@ -215,26 +222,31 @@ struct Found {
     route_tables: Vec<RouteTable>,
 }
 
-async fn describe_stack(ec2: &Client, stack: &str) -> Result<Found, BackendError> {
+async fn describe_stack(ec2: &Client, ctx: &StackContext) -> Result<Found, BackendError> {
+    let stack = ctx.stack.as_str();
+    let owner = ctx.resource_type;
     let what = |kind: &str| format!("looking up the {kind} of stack \"{stack}\"");
+    // The stack's and the owning resource's: a `paved_network` and a cluster may
+    // share a name, and neither may take the other's VPC for its own.
+    let ours = |tags: &[Tag]| in_stack(tags, stack) && tag_value(tags, RESOURCE_TAG) == Some(owner);
     let (vpcs, subnets, igws, nats, eips, route_tables) = futures::try_join!(
         async {
             ec2.describe_vpcs()
-                .filters(stack_filter(stack))
+                .set_filters(Some(vec![stack_filter(stack), resource_filter(owner)]))
                 .send()
                 .await
                 .map_err(fail(what("VPCs")))
         },
         async {
             ec2.describe_subnets()
-                .filters(stack_filter(stack))
+                .set_filters(Some(vec![stack_filter(stack), resource_filter(owner)]))
                 .send()
                 .await
                 .map_err(fail(what("subnets")))
         },
         async {
             ec2.describe_internet_gateways()
-                .filters(stack_filter(stack))
+                .set_filters(Some(vec![stack_filter(stack), resource_filter(owner)]))
                 .send()
                 .await
                 .map_err(fail(what("internet gateways")))
@@ -242,6 +254,7 @@ async fn describe_stack(ec2: &Client, stack: &str) -> Result<Found, BackendError
         async {
             ec2.describe_nat_gateways()
                 .filter(stack_filter(stack))
+                .filter(resource_filter(owner))
                 .filter(filter("state", &["pending", "available"]))
                 .send()
                 .await
@@ -249,14 +262,14 @@ async fn describe_stack(ec2: &Client, stack: &str) -> Result<Found, BackendError
         },
         async {
             ec2.describe_addresses()
-                .filters(stack_filter(stack))
+                .set_filters(Some(vec![stack_filter(stack), resource_filter(owner)]))
                 .send()
                 .await
                 .map_err(fail(what("elastic IPs")))
         },
         async {
             ec2.describe_route_tables()
-                .filters(stack_filter(stack))
+                .set_filters(Some(vec![stack_filter(stack), resource_filter(owner)]))
                 .send()
                 .await
                 .map_err(fail(what("route tables")))
@@ -272,37 +285,37 @@ async fn describe_stack(ec2: &Client, stack: &str) -> Result<Found, BackendError
         vpcs: vpcs
             .vpcs()
             .iter()
-            .filter(|v| in_stack(v.tags(), stack))
+            .filter(|v| ours(v.tags()))
             .cloned()
             .collect(),
         subnets: subnets
             .subnets()
             .iter()
-            .filter(|s| in_stack(s.tags(), stack))
+            .filter(|s| ours(s.tags()))
             .cloned()
             .collect(),
         igws: igws
             .internet_gateways()
             .iter()
-            .filter(|g| in_stack(g.tags(), stack))
+            .filter(|g| ours(g.tags()))
             .cloned()
             .collect(),
         nats: nats
             .nat_gateways()
             .iter()
-            .filter(|n| in_stack(n.tags(), stack) && live_nat(n))
+            .filter(|n| ours(n.tags()) && live_nat(n))
             .cloned()
             .collect(),
         eips: eips
             .addresses()
             .iter()
-            .filter(|a| in_stack(a.tags(), stack))
+            .filter(|a| ours(a.tags()))
             .cloned()
             .collect(),
         route_tables: route_tables
             .route_tables()
             .iter()
-            .filter(|r| in_stack(r.tags(), stack))
+            .filter(|r| ours(r.tags()))
             .cloned()
             .collect(),
     })

@@ -10,12 +10,12 @@ use super::{component_of, describe_stack, key_index, pick, record, tags_of, Foun
 use crate::ports::cluster::kind;
 use crate::ports::cluster::NetworkState;
 use crate::ports::network::Tier;
-use crate::stack::BackendError;
+use crate::stack::{BackendError, StackContext};
 
 /// Reads the stack's network: one describe call per kind, nothing per object.
 /// `network` is `None` when the stack has no VPC.
-pub async fn read_network(ec2: &Client, stack: &str) -> Result<NetworkRead, BackendError> {
-    let found = describe_stack(ec2, stack).await?;
+pub async fn read_network(ec2: &Client, ctx: &StackContext) -> Result<NetworkRead, BackendError> {
+    let found = describe_stack(ec2, ctx).await?;
     Ok(network_from(&found))
 }
 

@@ -91,7 +91,7 @@ async fn delete_inner(
 ) -> Result<(), BackendError> {
     let stack = ctx.stack.as_str();
     checkpoint(ctx, "looking up the network to delete")?;
-    let found = describe_stack(ec2, stack).await?;
+    let found = describe_stack(ec2, ctx).await?;
     let vpc_ids: Vec<String> = found
         .vpcs
         .iter()

@@ -127,7 +127,11 @@ impl GcpClusterBackend {
         let project = self.clients.project()?;
         let region = self.region()?;
         match req {
-            NetworkRequest::Existing { vpc_id, subnet_ids } => {
+            NetworkRequest::Existing {
+                vpc_id,
+                subnet_ids,
+                zones,
+            } => {
                 let net = self
                     .get_network(ctx, &project, vpc_id)
                     .await?
@@ -169,10 +173,8 @@ impl GcpClusterBackend {
                         });
                     }
                 }
-                let zones = self
-                    .zones(ctx, &ZoneChoice::Choose(3))
-                    .await
-                    .unwrap_or_default();
+                // The profile's zones (or the named ones): the subnetwork serves them all.
+                let zones = self.zones(ctx, zones).await?;
                 Ok(NetworkState {
                     vpc_id: text(&net, "/name").unwrap_or_else(|| vpc_id.clone()),
                     cidr: text(&sub, "/ipCidrRange").unwrap_or_default(),
