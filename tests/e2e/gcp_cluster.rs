@@ -669,7 +669,7 @@ resource "paved_ha_cluster" "prod" {{
   delivery            = "gitops"
   gitops_path         = "gitops"
   name                = "shop"
-  profile             = "staging"
+  profile             = "development"
   kubernetes_version  = "1.31"
   deletion_protection = false
   network = {{
@@ -789,8 +789,8 @@ fn gke_in_an_existing_network_uses_it_and_leaves_it() {
         cluster["ipAllocationPolicy"]["clusterSecondaryRangeName"], "pods",
         "{cluster:#}"
     );
-    // The staging profile's two zones, as the plan showed: the subnetwork serves
-    // them all, and no third zone is picked behind the plan's back.
+    // The development profile's two zones, as the plan showed: the subnetwork
+    // serves them all, and no third zone is picked behind the plan's back.
     let locations: Vec<&str> = cluster["locations"]
         .as_array()
         .into_iter()
@@ -798,8 +798,14 @@ fn gke_in_an_existing_network_uses_it_and_leaves_it() {
         .filter_map(Value::as_str)
         .collect();
     assert_eq!(locations.len(), 2, "{cluster:#}");
-    let planned =
-        ws.state_json()["values"]["root_module"]["resources"][0]["values"]["zones"].clone();
+    let state = ws.state_json();
+    let planned = state["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["type"] == "paved_ha_cluster")
+        .map(|r| r["instances"][0]["attributes"]["zones"].clone())
+        .unwrap_or(Value::Null);
     assert_eq!(
         planned,
         serde_json::json!(locations),
@@ -838,4 +844,28 @@ fn gke_in_an_existing_network_uses_it_and_leaves_it() {
             .any(|n| n["name"] == "shared-vpc"),
         "the owner's network stays"
     );
+}
+
+/// `paved_network` is built on AWS only: on GCP the plan says so, naming the
+/// resource, before any call.
+#[test]
+fn a_paved_network_on_gcp_is_refused_at_plan() {
+    let fake = GcpFake::start(GcpFakeConfig::default()).expect("start the GCP stand-in");
+    let mut ws = Workspace::new(Terraform::V1_15).with_paved();
+    ws.write_file(
+        "main.tf",
+        &format!(
+            "{}\nresource \"paved_network\" \"main\" {{\n  name = \"shop\"\n}}\n",
+            gcp_provider(&fake.url())
+        ),
+    );
+    ws.init();
+    fake.reset_counts();
+    let refused = ws.run_err(&["plan", "-no-color"]);
+    let text = refused.combined();
+    assert!(
+        text.contains("paved_network cannot be built on this cloud") && text.contains("GCP"),
+        "{text}"
+    );
+    assert_eq!(fake.request_counts().total, 0, "no call at plan");
 }

@@ -111,6 +111,13 @@ impl StackModel for ClusterModel {
         ClusterSpec::from_state(state)
     }
 
+    fn fit_to_cloud(&self, ports: &ClusterPorts, spec: &mut ClusterSpec, prior_state: &Value) {
+        spec.with_subnet_scope(
+            Knowable::Known(ports.cluster.regional_subnets()),
+            prior_state,
+        );
+    }
+
     async fn converge(
         &self,
         ports: &ClusterPorts,

@@ -160,6 +160,11 @@ pub trait StackModel: Send + Sync + 'static {
     fn spec_from_config(&self, config: &Value, prior: &Value) -> (Self::Spec, Diagnostics);
     /// The spec a state stands for.
     fn spec_from_state(&self, state: &Value) -> Self::Spec;
+    /// Completes a configuration's spec with what the connected cloud decides (a
+    /// cluster's zone count on a cloud whose subnets span the region), as the plan
+    /// did; `prior_state` is null on create. Nothing by default.
+    fn fit_to_cloud(&self, _backend: &Self::Backend, _spec: &mut Self::Spec, _prior_state: &Value) {
+    }
 
     /// Creates or updates the stack, recording what exists in `observed` as it goes.
     async fn converge(
@@ -332,7 +337,8 @@ impl<M: StackModel> Resource for StackResource<M> {
         let backend = conn.backend.as_ref();
         let mut diags = Diagnostics::new();
         let creating = req.prior_state.is_null();
-        let (spec, read_diags) = self.model.spec_from_config(req.config, req.prior_state);
+        let (mut spec, read_diags) = self.model.spec_from_config(req.config, req.prior_state);
+        self.model.fit_to_cloud(backend, &mut spec, req.prior_state);
         diags.extend(read_diags);
         let prior = (!creating).then(|| self.model.spec_from_state(req.prior_state));
         let timeouts = spec.timeouts();
