@@ -16,6 +16,7 @@ mod support;
 
 mod debug_reattach;
 mod docs_fresh;
+mod examples;
 mod gcp_cluster;
 mod gcp_database;
 mod ha_cluster;

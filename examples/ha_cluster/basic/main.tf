@@ -26,10 +26,10 @@ output "zones" {
   value = paved_ha_cluster.main.zones
 }
 
-output "private_subnet_ids" {
-  value = paved_ha_cluster.main.network.private_subnet_ids
+output "network" {
+  value = paved_ha_cluster.main.network
 }
 
-output "survives_zone_loss" {
-  value = paved_ha_cluster.main.ha_report.survives_zone_loss
+output "ha_report" {
+  value = paved_ha_cluster.main.ha_report
 }

@@ -1,7 +1,9 @@
 # paved_ha_cluster in a network you already have: paved creates only the cluster,
 # its roles, key, logs and node pools, and tags your subnets for load balancers.
-# The VPC here is made by a paved_ha_cluster of its own, so the example runs anywhere;
-# in real use, pass your own VPC and subnet ids.
+# The VPC here is made by a paved_network, so the example runs anywhere; in real use,
+# pass your own VPC and subnet ids.
+# (Only top-level attributes and whole objects are referenced, so Terraform 1.0 plans
+# it too.)
 # See examples/README.md to run this against moto, the local AWS emulator.
 
 terraform {
@@ -13,7 +15,7 @@ terraform {
 provider "paved" {}
 
 # Stands in for a network built elsewhere.
-resource "paved_ha_cluster" "network_owner" {
+resource "paved_network" "shared" {
   name    = "net-owner"
   profile = "development"
 }
@@ -23,14 +25,14 @@ resource "paved_ha_cluster" "apps" {
   profile = "development"
 
   network = {
-    existing_vpc_id = paved_ha_cluster.network_owner.network.vpc_id
+    existing_vpc_id = paved_network.shared.vpc_id
     existing_subnet_ids = {
-      private = values(paved_ha_cluster.network_owner.network.private_subnet_ids)
-      public  = values(paved_ha_cluster.network_owner.network.public_subnet_ids)
+      private = paved_network.shared.subnet_ids["private"]
+      public  = paved_network.shared.subnet_ids["public"]
     }
   }
 }
 
-output "apps_vpc_id" {
-  value = paved_ha_cluster.apps.network.vpc_id
+output "apps_network" {
+  value = paved_ha_cluster.apps.network
 }

@@ -51,8 +51,8 @@ output "cluster_id" {
   value = paved_ha_cluster.prod.id
 }
 
-output "nat_gateway_ids" {
-  value = paved_ha_cluster.prod.network.nat_gateway_ids
+output "network" {
+  value = paved_ha_cluster.prod.network
 }
 
 output "node_pool_status" {

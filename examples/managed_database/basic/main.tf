@@ -12,8 +12,8 @@ terraform {
 
 provider "paved" {}
 
-# The network: a paved cluster's VPC (any VPC with subnets in two zones will do).
-resource "paved_ha_cluster" "net" {
+# The network (any VPC with subnets in two zones will do).
+resource "paved_network" "net" {
   name    = "orders-net"
   profile = "development"
 }
@@ -23,9 +23,9 @@ resource "paved_managed_database" "orders" {
   profile = "staging"
 
   network = {
-    vpc_id        = paved_ha_cluster.net.network.vpc_id
-    subnet_ids    = values(paved_ha_cluster.net.network.private_subnet_ids)
-    allowed_cidrs = ["10.0.0.0/16"]
+    vpc_id        = paved_network.net.vpc_id
+    subnet_ids    = paved_network.net.subnet_ids["intra"]
+    allowed_cidrs = [paved_network.net.cidr]
   }
 }
 

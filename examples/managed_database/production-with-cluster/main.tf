@@ -84,8 +84,8 @@ resource "paved_observability_stack" "main" {
   }
 }
 
-output "grafana" {
-  value = paved_observability_stack.main.endpoints.grafana
+output "endpoints" {
+  value = paved_observability_stack.main.endpoints
 }
 
 output "kubernetes_objects" {

@@ -17,15 +17,15 @@ variable "snapshot_id" {
   default     = null
 }
 
-resource "paved_ha_cluster" "net" {
+resource "paved_network" "net" {
   name    = "restore-net"
   profile = "development"
 }
 
 locals {
   network = {
-    vpc_id     = paved_ha_cluster.net.network.vpc_id
-    subnet_ids = values(paved_ha_cluster.net.network.private_subnet_ids)
+    vpc_id     = paved_network.net.vpc_id
+    subnet_ids = paved_network.net.subnet_ids["intra"]
   }
 }
 

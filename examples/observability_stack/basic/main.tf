@@ -50,10 +50,8 @@ resource "paved_observability_stack" "main" {
   }
 }
 
-output "grafana" {
-  value = paved_observability_stack.main.endpoints.grafana
-}
-
-output "otlp_grpc" {
-  value = paved_observability_stack.main.endpoints.otlp_grpc
+# Whole objects, so Terraform 1.0 plans this too (it cannot reference into nested
+# attributes): endpoints.grafana, endpoints.otlp_grpc...
+output "endpoints" {
+  value = paved_observability_stack.main.endpoints
 }
