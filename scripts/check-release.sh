@@ -45,7 +45,7 @@ die() { printf '[check-release] ERROR: %s\n' "$*" >&2; exit 1; }
 for tool in python3 openssl gpg sha256sum; do
   command -v "$tool" >/dev/null || die "'$tool' is needed on PATH"
 done
-TF_VERSION="$(TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 "$TF" version 2>/dev/null | head -n1)"
+TF_VERSION="$(TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 "$TF" version 2>/dev/null | sed -n 1p)"
 [[ "$TF_VERSION" == "Terraform v1.15."* ]] || die "$TF is not Terraform 1.15"
 
 VERSION="$(awk '
@@ -344,7 +344,7 @@ check_b() {
     return 1
   fi
   grep -qiE 'x509|certificate' "$ws/init-untrusted.log" || { show_log "$ws/init-untrusted.log"; no "untrusted init failed, but not on the certificate"; return 1; }
-  say "without SSL_CERT_FILE: refused ($(grep -oiE 'x509: [^"]*' "$ws/init-untrusted.log" | head -n1))"
+  say "without SSL_CERT_FILE: refused ($(grep -oiE 'x509: [^"]*' "$ws/init-untrusted.log" | sed -n 1p))"
   rm -rf "$ws/mod/.terraform" "$ws/mod/.terraform.lock.hcl"
   TF_CA="$WORK/tls/ca.pem" tf "$ws" init init -input=false -no-color || { show_log "$ws/init.log"; no "terraform init from $BASE_URL/good/ failed"; return 1; }
   grep -q "Installed pavedroad/paved v$VERSION" "$ws/init.log" || { show_log "$ws/init.log"; no "init did not install pavedroad/paved v$VERSION"; return 1; }
@@ -449,7 +449,9 @@ check_d() {
 check_e() {
   local sig="$OUT_GPG/$SUMS.sig" st bad="$WORK/bad-sums"
   [[ -s "$sig" ]] || no "release.sh with GPG_KEY_ID wrote no $SUMS.sig" || return 1
-  if head -c 40 "$sig" | grep -qa 'BEGIN PGP'; then no "$SUMS.sig is ASCII-armoured, not binary"; return 1; fi
+  # Binary OpenPGP: the first byte is a packet tag (high bit set); armour starts "-----".
+  python3 -c 'import sys; sys.exit(not open(sys.argv[1], "rb").read(1)[0] & 0x80)' "$sig" ||
+    no "$SUMS.sig is not a binary OpenPGP signature (ASCII-armoured?)" || return 1
   st="$(GNUPGHOME="$WORK/gnupg" gpg --batch --status-fd 1 --verify "$sig" "$OUT_GPG/$SUMS" 2>"$WORK/gpg-verify.log")" ||
     { cat "$WORK/gpg-verify.log" >&2; no "gpg --verify $SUMS.sig $SUMS failed"; return 1; }
   grep -q "^\[GNUPG:\] VALIDSIG $GPG_FPR " <<<"$st" || no "no VALIDSIG by $GPG_FPR" || return 1
