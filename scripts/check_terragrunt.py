@@ -449,6 +449,7 @@ def main():
             if not a.scratch:
                 shutil.rmtree(scratch, ignore_errors=True)
 
+    failures = list(dict.fromkeys(failures))  # a broken file fails every unit reading it
     for f in failures:
         print(f"FAIL: {f}", file=sys.stderr)
     print(f"terragrunt: {len(units)} units, {len(failures)} problems")
