@@ -1,6 +1,7 @@
 variable "name" {
   description = "The stack's name: the network's, and the database's with -db."
   type        = string
+  default     = "shop"
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{0,46}$", var.name))
