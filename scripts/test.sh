@@ -12,6 +12,12 @@
 #      those tests fail rather than skip when a binary is missing)
 #   4b. bash scripts/check-manifests.sh (kubernetes-validate and checkov judge the
 #      rendered in-cluster baseline)
+#   4c. bash scripts/check-recipes.sh (CI recipes by actionlint and a YAML check, the
+#      Terragrunt example parsed and each unit planned, `terraform test` with
+#      mock_provider, `terraform fmt -check` over examples/)
+#   4d. bash scripts/check-release.sh (release packages installed by Terraform from a
+#      filesystem mirror and an HTTPS network mirror, lock hashes, a tampered zip
+#      refused, the GPG signature)
 #   5. bash fuzz/run.sh, when present (FUZZ_SECONDS per target, default 30)
 set -euo pipefail
 
@@ -122,6 +128,15 @@ failed=$(grep -Eo '; ([0-9]+) failed' "$test_log" | grep -Eo '[0-9]+' | awk '{s 
 
 step "Manifests: bash scripts/check-manifests.sh (kubernetes-validate, checkov)"
 bash scripts/check-manifests.sh
+
+# The provider the tests built (cargo test builds the package's binary for them).
+export PAVED_PROVIDER="${PAVED_PROVIDER:-$ROOT/target/debug/terraform-provider-paved}"
+
+step "Recipes: bash scripts/check-recipes.sh (fmt, actionlint, GitLab CI, Terragrunt units planned, terraform test)"
+bash scripts/check-recipes.sh
+
+step "Release: bash scripts/check-release.sh (packages, mirrors over HTTPS, lock hashes, tampering, GPG)"
+bash scripts/check-release.sh
 
 if [[ -f fuzz/run.sh ]]; then
   step "Fuzzing: bash fuzz/run.sh (FUZZ_SECONDS=${FUZZ_SECONDS:-30})"

@@ -74,6 +74,12 @@ fn every_example_plans_on_terraform_1_0_and_1_15() {
     assert!(all.len() >= 10, "examples found: {all:?}");
     let mut planned = Vec::new();
     let mut failed = Vec::new();
+    // The Terragrunt units' modules take their inputs from Terragrunt:
+    // scripts/check-recipes.sh plans each unit with them.
+    let all: Vec<PathBuf> = all
+        .into_iter()
+        .filter(|d| !d.components().any(|c| c.as_os_str() == "terragrunt"))
+        .collect();
     for dir in &all {
         let gcp = dir.components().any(|c| c.as_os_str() == "gcp");
         for tf in Terraform::ALL {
