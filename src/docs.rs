@@ -31,7 +31,17 @@ pub fn render_all(root: &Path) -> std::io::Result<BTreeMap<PathBuf, String>> {
     index.push_str(&example(root, "examples/provider/provider.tf")?);
     index.push_str(&profiles_table());
     index.push_str(&schema_section(&service.provider_schema().block));
+    let guides = guides(root)?;
+    if !guides.is_empty() {
+        let _ = writeln!(index, "\n## Guides\n");
+        for (name, (title, _)) in &guides {
+            let _ = writeln!(index, "- [{title}](guides/{name})");
+        }
+    }
     pages.insert(PathBuf::from("index.md"), index);
+    for (name, (_, text)) in guides {
+        pages.insert(PathBuf::from("guides").join(name), text);
+    }
 
     for ds in provider.data_sources() {
         let short = short_name(ds.type_name());
@@ -53,6 +63,35 @@ pub fn render_all(root: &Path) -> std::io::Result<BTreeMap<PathBuf, String>> {
         pages.insert(PathBuf::from(format!("resources/{short}.md")), page);
     }
     Ok(pages)
+}
+
+/// The hand-written guides, `templates/guides/*.md` (page text as written, front
+/// matter included), by file name, with the title their front matter gives.
+fn guides(root: &Path) -> std::io::Result<BTreeMap<String, (String, String)>> {
+    let mut out = BTreeMap::new();
+    let dir = root.join("templates").join("guides");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(out);
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_none_or(|x| x != "md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)?;
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let title = text
+            .lines()
+            .find_map(|l| l.strip_prefix("page_title: "))
+            .map(|t| t.trim().trim_matches('"').to_owned())
+            .unwrap_or_else(|| name.clone());
+        out.insert(name, (title, text));
+    }
+    Ok(out)
 }
 
 /// Renders every page and writes it under `out`; returns the paths written.
