@@ -52,7 +52,8 @@ ALLOWED = {
     "plugin": {"protocol", "proto", "logging"},
     "provider": {"cloud", "ports", "stack", "resources", "data_sources", "protocol",
                  "framework", "schema", "diag", "profiles", "validate", "logging"},
-    "docs": {"provider", "protocol", "framework", "schema", "diag", "profiles"},
+    "diagram": {"provider", "framework"},
+    "docs": {"diagram", "provider", "protocol", "framework", "schema", "diag", "profiles"},
     "cli": {"plugin", "protocol", "provider", "docs", "logging"},
     "lib": None,  # src/lib.rs declares the modules
     "main": None,

@@ -59,6 +59,9 @@ pub fn render_all(root: &Path) -> std::io::Result<BTreeMap<PathBuf, String>> {
         let schema = res.schema();
         let mut page = page_header(res.type_name(), "Resource", &schema.block);
         page.push_str(&example(root, &format!("examples/{short}/basic/main.tf"))?);
+        if let Some(diagram) = crate::diagram::component_diagram(res.as_ref()) {
+            page.push_str(&diagram);
+        }
         page.push_str(&schema_section(&schema.block));
         pages.insert(PathBuf::from(format!("resources/{short}.md")), page);
     }

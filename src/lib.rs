@@ -22,6 +22,7 @@ pub use paved_core::{diag, framework, profiles, schema, stack, validate};
 pub mod cloud;
 pub mod data_sources;
 pub mod delivery;
+pub mod diagram;
 pub mod docs;
 pub mod logging;
 pub mod plugin;

@@ -74,6 +74,16 @@ impl ProviderDefinition for PavedProvider {
     }
 }
 
+/// The provider data of a configuration, as `configure` makes it but with no
+/// background warm-up: for planning offline (the docs' component diagrams), where no
+/// operation may call the cloud. `None` when the configuration is not valid.
+pub fn offline_provider_data(config: &Value) -> Option<ProviderData> {
+    let mut diags = Diagnostics::new();
+    let clients = config::parse(config, &mut diags).map(config::ParsedConfig::into_clients)?;
+    let cloud: Arc<dyn Cloud> = Arc::new(clients);
+    Some(Arc::new(cloud))
+}
+
 /// The tfplugin6 service of the paved provider, as the plugin server runs it.
 pub fn service() -> ProviderService {
     ProviderService::new(Box::new(PavedProvider))
