@@ -130,7 +130,7 @@ step "Manifests: bash scripts/check-manifests.sh (kubernetes-validate, checkov)"
 bash scripts/check-manifests.sh
 
 # The provider the tests built (cargo test builds the package's binary for them).
-export PAVED_PROVIDER="${PAVED_PROVIDER:-$ROOT/target/debug/terraform-provider-paved}"
+export PAVED_PROVIDER="${PAVED_PROVIDER:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/terraform-provider-paved}"
 
 step "Recipes: bash scripts/check-recipes.sh (fmt, actionlint, GitLab CI, Terragrunt units planned, terraform test)"
 bash scripts/check-recipes.sh
