@@ -530,6 +530,18 @@ pub trait ClusterBackend: Send + Sync {
     /// the stack exists.
     async fn read_stack(&self, ctx: &StackContext) -> Result<Option<StackSnapshot>, BackendError>;
 
+    /// [`Self::read_stack`] knowing whether the stack builds its own network
+    /// (`Some(false)`: it runs in an existing one, such as a `paved_network`, so there
+    /// is no network of its own to look for); `None` reads everything (import).
+    async fn read_stack_scoped(
+        &self,
+        ctx: &StackContext,
+        builds_network: Option<bool>,
+    ) -> Result<Option<StackSnapshot>, BackendError> {
+        let _ = builds_network;
+        self.read_stack(ctx).await
+    }
+
     /// Sets the stack's tags (`ctx.tags`) on every component in `components` and
     /// removes the user tag keys in `removed`, in batched calls per service (see
     /// the adapter for which components its cloud can retag). Called when the

@@ -237,6 +237,15 @@ fn a_network_keeps_apart_from_its_namesake_cluster_and_changes_nat_in_place() {
     assert_eq!(vpcs(), 1, "the cluster made no network of its own");
     assert_eq!(nats(), 3);
     ws.assert_no_changes();
+    // A cluster in an existing network does not look for a network of its own: in a
+    // plan of the cluster (which refreshes the network it depends on too), only the
+    // network's refresh describes VPCs and subnets.
+    proxy.reset();
+    ws.plan(&["-no-color", "-target=paved_ha_cluster.shop"]);
+    let stats = proxy.stats();
+    for action in ["DescribeVpcs", "DescribeSubnets", "DescribeNatGateways"] {
+        assert_eq!(stats.count("ec2", action), 1, "{action}: {stats:#?}");
+    }
 
     // The NAT layout changes in place: nothing is replaced.
     ws.write_file("main.tf", &config(&[&network_hcl(true, "single"), CLUSTER]));

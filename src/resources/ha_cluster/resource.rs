@@ -137,7 +137,8 @@ impl StackModel for ClusterModel {
         ctx: &StackContext,
         spec: Option<&ClusterSpec>,
     ) -> Result<Option<ReadBack<Observed>>, BackendError> {
-        let Some(mut snapshot) = ports.cluster.read_stack(ctx).await? else {
+        let builds_network = spec.and_then(|s| s.builds_network().known().copied());
+        let Some(mut snapshot) = ports.cluster.read_stack_scoped(ctx, builds_network).await? else {
             return Ok(None);
         };
         let tags = std::mem::take(&mut snapshot.tags);

@@ -296,7 +296,16 @@ impl ClusterBackend for AwsClusterBackend {
     }
 
     async fn read_stack(&self, ctx: &StackContext) -> Result<Option<StackSnapshot>, BackendError> {
-        read::read_stack(&self.clients().await?, ctx, KEY_OWNER).await
+        read::read_stack(&self.clients().await?, ctx, KEY_OWNER, true).await
+    }
+
+    async fn read_stack_scoped(
+        &self,
+        ctx: &StackContext,
+        builds_network: Option<bool>,
+    ) -> Result<Option<StackSnapshot>, BackendError> {
+        let own_network = builds_network != Some(false);
+        read::read_stack(&self.clients().await?, ctx, KEY_OWNER, own_network).await
     }
 
     async fn delete_stack(

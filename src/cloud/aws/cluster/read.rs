@@ -38,16 +38,25 @@ use crate::ports::cluster::{ControlPlaneState, IdentityState, NetworkState, Stac
 use crate::ports::network::Tier;
 use crate::stack::{BackendError, StackContext};
 
-/// Reads everything of the stack; `None` when nothing of it exists.
+/// Reads everything of the stack; `None` when nothing of it exists. Without
+/// `own_network` (the cluster runs in an existing network) the six network
+/// describes are left out: there is nothing of the stack's own to find.
 pub(super) async fn read_stack(
     c: &Clients,
     ctx: &StackContext,
     owner: KeyOwner<'_>,
+    own_network: bool,
 ) -> Result<Option<StackSnapshot>, BackendError> {
     let stack = ctx.stack.as_str();
     let group = log_group_name(stack);
     let (net, templates, roles, key, cluster, group_names, log_groups, providers, access, addons) = futures::join!(
-        network::read_network(&c.ec2, ctx),
+        async {
+            if own_network {
+                network::read_network(&c.ec2, ctx).await
+            } else {
+                Ok(network::NetworkRead::default())
+            }
+        },
         c.ec2
             .describe_launch_templates()
             .filters(stack_filter(stack))
