@@ -13,7 +13,7 @@ use crate::diag::Diagnostics;
 use crate::ports::network::NatLayout;
 use crate::profiles::{self, Profile};
 use crate::stack::effective::with_defaults;
-use crate::stack::reader::{classify, sub, Defaults as Declared, Reader, Slot};
+use crate::stack::reader::{classify, read_timeouts, sub, Defaults as Declared, Reader, Slot};
 use crate::stack::state::set_attr;
 use crate::stack::tags::Tags;
 use crate::stack::timeouts::TimeoutsSpec;
@@ -137,17 +137,7 @@ impl NetworkConfig {
         let tags = r
             .string_map(sub(top, "tags"))
             .unwrap_or(Knowable::Known(BTreeMap::new()));
-        let timeouts = TimeoutsSpec {
-            create: r
-                .string(sub(sub(top, "timeouts"), "create"))
-                .unwrap_or_else(|| declared.string(&["timeouts", "create"])),
-            update: r
-                .string(sub(sub(top, "timeouts"), "update"))
-                .unwrap_or_else(|| declared.string(&["timeouts", "update"])),
-            delete: r
-                .string(sub(sub(top, "timeouts"), "delete"))
-                .unwrap_or_else(|| declared.string(&["timeouts", "delete"])),
-        };
+        let timeouts = read_timeouts(&mut r, top, &declared);
         let spec = NetworkConfig {
             name,
             profile,

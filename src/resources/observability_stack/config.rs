@@ -17,7 +17,7 @@ use crate::delivery::Delivery;
 use crate::diag::Diagnostics;
 use crate::profiles::Profile;
 use crate::stack::effective::with_defaults;
-use crate::stack::reader::{classify, sub, Defaults as Declared, Reader, Slot};
+use crate::stack::reader::{classify, read_timeouts, sub, Defaults as Declared, Reader, Slot};
 use crate::stack::tags::Tags;
 use crate::stack::timeouts::TimeoutsSpec;
 use crate::stack::Knowable;
@@ -338,17 +338,7 @@ impl ObservabilityConfig {
             Slot::Known(v) => typed(v),
             _ => Knowable::Unknown,
         };
-        let timeouts = TimeoutsSpec {
-            create: r
-                .string(sub(sub(top, "timeouts"), "create"))
-                .unwrap_or_else(|| declared.string(&["timeouts", "create"])),
-            update: r
-                .string(sub(sub(top, "timeouts"), "update"))
-                .unwrap_or_else(|| declared.string(&["timeouts", "update"])),
-            delete: r
-                .string(sub(sub(top, "timeouts"), "delete"))
-                .unwrap_or_else(|| declared.string(&["timeouts", "delete"])),
-        };
+        let timeouts = read_timeouts(&mut r, top, &declared);
         let spec = ObservabilityConfig {
             name: typed(&get("name")),
             profile,

@@ -18,7 +18,8 @@ use crate::diag::Diagnostics;
 use crate::framework::PlanResponse;
 use crate::schema::declared::keep_prior_values;
 use crate::stack::plan::{
-    is_protected, keep_prior_tags_all, merge_block, plan_destroy, quoted_name, replaced_paths,
+    is_protected, keep_prior_tags_all, merge_block, plan_destroy, plan_response, quoted_name,
+    replaced_paths,
 };
 
 /// Plans a create (`prior_state` null), update, or destroy (`proposed_new_state`
@@ -68,19 +69,13 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
         prior_state,
         !requires_replace.is_empty(),
     );
-    if !prior_state.is_null() && proposed_new_state == prior_state && !diags.has_errors() {
-        return PlanResponse {
-            planned_state: prior_state.clone(),
-            diagnostics: diags,
-            ..PlanResponse::default()
-        };
-    }
-    PlanResponse {
+    plan_response(
+        prior_state,
+        proposed_new_state,
         planned_state,
         requires_replace,
-        planned_private: Vec::new(),
-        diagnostics: diags,
-    }
+        diags,
+    )
 }
 
 /// The stack stays: what the change does not touch keeps its prior value.

@@ -218,3 +218,28 @@ pub fn keep_prior_tags_all(planned: &mut Value, prior: &Value, replacing: bool) 
         attrs.insert("tags_all".to_owned(), tags.clone());
     }
 }
+
+/// The response of a create or update plan: the prior state itself when Terraform
+/// proposes no change and nothing is wrong (so the plan is empty), else
+/// `planned_state` with its replacements and diagnostics.
+pub fn plan_response(
+    prior_state: &Value,
+    proposed_new_state: &Value,
+    planned_state: Value,
+    requires_replace: Vec<Path>,
+    diagnostics: Diagnostics,
+) -> PlanResponse {
+    if !prior_state.is_null() && proposed_new_state == prior_state && !diagnostics.has_errors() {
+        return PlanResponse {
+            planned_state: prior_state.clone(),
+            diagnostics,
+            ..PlanResponse::default()
+        };
+    }
+    PlanResponse {
+        planned_state,
+        requires_replace,
+        planned_private: Vec::new(),
+        diagnostics,
+    }
+}

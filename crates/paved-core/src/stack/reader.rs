@@ -244,3 +244,22 @@ impl Written {
         }
     }
 }
+
+/// The `timeouts` block of the configuration `top`: each operation's duration as
+/// written, else its declared default.
+pub fn read_timeouts(
+    r: &mut Reader,
+    top: Slot<'_>,
+    declared: &Defaults<'_>,
+) -> crate::stack::timeouts::TimeoutsSpec {
+    let block = sub(top, "timeouts");
+    let mut one = |name: &str| {
+        r.string(sub(block, name))
+            .unwrap_or_else(|| declared.string(&["timeouts", name]))
+    };
+    crate::stack::timeouts::TimeoutsSpec {
+        create: one("create"),
+        update: one("update"),
+        delete: one("delete"),
+    }
+}
