@@ -11,9 +11,11 @@ use paved_value::{Path, Value};
 use super::schema::declared;
 use crate::diag::Diagnostics;
 use crate::ports::network::NatLayout;
-use crate::profiles::{self, Profile};
+use crate::profiles::Profile;
 use crate::stack::effective::with_defaults;
-use crate::stack::reader::{classify, read_timeouts, sub, Defaults as Declared, Reader, Slot};
+use crate::stack::reader::{
+    classify, optional_text, read_profile, read_timeouts, sub, Defaults as Declared, Reader, Slot,
+};
 use crate::stack::state::set_attr;
 use crate::stack::tags::Tags;
 use crate::stack::timeouts::TimeoutsSpec;
@@ -47,16 +49,6 @@ pub struct NetworkConfig {
     pub effective: Value,
 }
 
-fn text(v: Option<&Value>) -> Knowable<Option<String>> {
-    match v.map(classify).unwrap_or(Slot::Null) {
-        Slot::Null => Knowable::Known(None),
-        Slot::Unknown => Knowable::Unknown,
-        Slot::Known(v) => v
-            .as_str()
-            .map_or(Knowable::Unknown, |s| Knowable::Known(Some(s.to_owned()))),
-    }
-}
-
 fn strings(v: &Value) -> Knowable<Option<Vec<String>>> {
     match classify(v) {
         Slot::Null => Knowable::Known(None),
@@ -79,22 +71,10 @@ impl NetworkConfig {
         let block = &declared().block;
         let mut r = Reader::default();
         let top = classify(config);
-        let profile_word = text(config.get_attr("profile"));
+        let profile_word = optional_text(config.get_attr("profile"));
         let mut effective = with_defaults(&block.attributes, config, &profile_word);
         let declared = Declared::new(block, profile_word.clone());
-        let profile = match &profile_word {
-            Knowable::Unknown => Knowable::Unknown,
-            Knowable::Known(None) => Knowable::Known(profiles::DEFAULT_PROFILE),
-            Knowable::Known(Some(word)) => r
-                .word(
-                    Slot::Known(&Value::from(word.as_str())),
-                    Path::root().attr("profile"),
-                    "profile",
-                    Profile::parse,
-                    &profiles::ALL.map(Profile::name),
-                )
-                .unwrap_or(Knowable::Unknown),
-        };
+        let profile = read_profile(&mut r, &profile_word);
         let nat_names: Vec<&str> = NatLayout::ALL.iter().map(|n| n.as_str()).collect();
         let nat = r
             .word(
@@ -179,11 +159,11 @@ mod tests {
         assert_eq!(spec.cidr, Knowable::Known("10.0.0.0/16".to_owned()));
         assert_eq!(
             spec.zone_count,
-            Knowable::Known(profiles::Profile::Staging.defaults().zones)
+            Knowable::Known(Profile::Staging.defaults().zones)
         );
         assert_eq!(
             spec.nat,
-            Knowable::Known(NatLayout::from(profiles::Profile::Staging.defaults().nat))
+            Knowable::Known(NatLayout::from(Profile::Staging.defaults().nat))
         );
         assert_eq!(spec.zones, Knowable::Known(None));
     }

@@ -17,7 +17,9 @@ use crate::delivery::Delivery;
 use crate::diag::Diagnostics;
 use crate::profiles::Profile;
 use crate::stack::effective::with_defaults;
-use crate::stack::reader::{classify, read_timeouts, sub, Defaults as Declared, Reader, Slot};
+use crate::stack::reader::{
+    classify, optional_text, read_profile, read_timeouts, sub, Defaults as Declared, Reader, Slot,
+};
 use crate::stack::tags::Tags;
 use crate::stack::timeouts::TimeoutsSpec;
 use crate::stack::Knowable;
@@ -267,16 +269,6 @@ fn typed<T: for<'de> Deserialize<'de>>(v: &Value) -> Knowable<T> {
     }
 }
 
-fn optional_text(v: Option<&Value>) -> Knowable<Option<String>> {
-    match v.map(classify).unwrap_or(Slot::Null) {
-        Slot::Null => Knowable::Known(None),
-        Slot::Unknown => Knowable::Unknown,
-        Slot::Known(v) => v
-            .as_str()
-            .map_or(Knowable::Unknown, |s| Knowable::Known(Some(s.to_owned()))),
-    }
-}
-
 impl ObservabilityConfig {
     /// The configuration `config` stands for, with what is wrong with its words.
     pub fn from_config(config: &Value) -> (Self, Diagnostics) {
@@ -286,19 +278,7 @@ impl ObservabilityConfig {
         let profile_word = optional_text(config.get_attr("profile"));
         let effective = with_defaults(&block.attributes, config, &profile_word);
         let declared = Declared::new(&block, profile_word.clone());
-        let profile = match profile_word {
-            Knowable::Unknown => Knowable::Unknown,
-            Knowable::Known(None) => Knowable::Known(crate::profiles::DEFAULT_PROFILE),
-            Knowable::Known(Some(word)) => r
-                .word(
-                    Slot::Known(&Value::from(word.as_str())),
-                    paved_value::Path::root().attr("profile"),
-                    "profile",
-                    Profile::parse,
-                    &crate::profiles::ALL.map(Profile::name),
-                )
-                .unwrap_or(Knowable::Unknown),
-        };
+        let profile = read_profile(&mut r, &profile_word);
         let delivery_names: Vec<&str> = Delivery::ALL.iter().map(|d| d.as_str()).collect();
         let delivery = r
             .word(

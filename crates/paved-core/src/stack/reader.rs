@@ -263,3 +263,37 @@ pub fn read_timeouts(
         delete: one("delete"),
     }
 }
+
+/// An optional string attribute: `Known(None)` when not set, unknown while it is
+/// (or when it is not a string).
+pub fn optional_text(v: Option<&Value>) -> Knowable<Option<String>> {
+    match v.map(classify).unwrap_or(Slot::Null) {
+        Slot::Null => Knowable::Known(None),
+        Slot::Unknown => Knowable::Unknown,
+        Slot::Known(v) => v
+            .as_str()
+            .map_or(Knowable::Unknown, |s| Knowable::Known(Some(s.to_owned()))),
+    }
+}
+
+/// The profile a `profile` word names: the default profile when not set; an
+/// unknown word is reported at `profile`, naming the allowed ones.
+pub fn read_profile(
+    r: &mut Reader,
+    word: &Knowable<Option<String>>,
+) -> Knowable<crate::profiles::Profile> {
+    use crate::profiles::{self, Profile};
+    match word {
+        Knowable::Unknown => Knowable::Unknown,
+        Knowable::Known(None) => Knowable::Known(profiles::DEFAULT_PROFILE),
+        Knowable::Known(Some(word)) => r
+            .word(
+                Slot::Known(&Value::from(word.as_str())),
+                Path::root().attr("profile"),
+                "profile",
+                Profile::parse,
+                &profiles::ALL.map(Profile::name),
+            )
+            .unwrap_or(Knowable::Unknown),
+    }
+}
