@@ -68,6 +68,108 @@ pub fn render_all(root: &Path) -> std::io::Result<BTreeMap<PathBuf, String>> {
     Ok(pages)
 }
 
+/// Where a guide shows paved's price tables.
+const PRICE_TABLES: &str = "{{price_tables}}";
+
+/// paved's price tables as Markdown: their date and sources, then a table per cloud
+/// with each region's prices.
+fn price_tables() -> String {
+    use paved_pricing::{aws, gcp};
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Prices as of **{}**. Sources:\n",
+        paved_pricing::PRICES_AS_OF
+    );
+    for source in paved_pricing::SOURCES {
+        let _ = writeln!(out, "- {source}");
+    }
+    let _ = writeln!(
+        out,
+        "\n### AWS\n\nEKS control plane ${:.2} an hour (extended support ${:.2}); public IPv4 address ${:.3} an hour; \
+         KMS key ${:.2} a month; Secrets Manager secret ${:.2} a month.\n",
+        aws::EKS_CONTROL_PLANE_HOUR,
+        aws::EKS_EXTENDED_SUPPORT_HOUR,
+        aws::PUBLIC_IPV4_HOUR,
+        aws::KMS_KEY_MONTH,
+        aws::SECRET_MONTH
+    );
+    let _ = writeln!(
+        out,
+        "| region | EC2 ratio | RDS ratio | NAT gateway /h | NAT /GB | EBS gp3 /GB-mo | RDS gp3 /GB-mo | RDS backup /GB-mo | S3 /GB-mo | Logs ingest /GB |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for r in aws::REGIONS {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.name,
+            r.compute_ratio,
+            r.database_ratio,
+            r.nat_gateway_hour,
+            r.nat_gateway_gb,
+            r.ebs_gp3_gb_month,
+            r.rds_gp3_gb_month,
+            r.rds_backup_gb_month,
+            r.s3_gb_month,
+            r.logs_ingest_gb
+        );
+    }
+    let families = |table: &[(&str, f64)]| {
+        table
+            .iter()
+            .map(|(f, p)| format!("`{f}` {p}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "\nEC2 families, the `large` size per hour in us-east-1 (other sizes scale: `medium` half, `xlarge` twice): {}.\n\n\
+         RDS for PostgreSQL, Single-AZ, `db.<family>.large` per hour in us-east-1: {}.\n\n\
+         Aurora PostgreSQL, `db.<family>.large` per hour in us-east-1: {}.",
+        families(aws::EC2_LARGE_HOUR),
+        families(aws::RDS_LARGE_HOUR),
+        families(aws::AURORA_LARGE_HOUR)
+    );
+    let _ = writeln!(
+        out,
+        "\n### Google Cloud\n\nGKE cluster fee ${:.2} an hour; Cloud NAT ${} per VM-hour (at most ${} per gateway-hour) and \
+         ${} per GB; external IPv4 address ${} an hour; Cloud KMS key version ${} a month; Cloud SQL Enterprise ${} per \
+         vCPU-hour and ${} per GB-hour in us-central1 (highly available: twice), backups ${} per GB-month.\n",
+        gcp::GKE_CLUSTER_HOUR,
+        gcp::NAT_VM_HOUR,
+        gcp::NAT_GATEWAY_MAX_HOUR,
+        gcp::NAT_GB,
+        gcp::EXTERNAL_IP_HOUR,
+        gcp::KMS_KEY_VERSION_MONTH,
+        gcp::SQL_VCPU_HOUR,
+        gcp::SQL_GB_HOUR,
+        gcp::SQL_BACKUP_GB_MONTH
+    );
+    let _ = writeln!(
+        out,
+        "| region | Compute ratio | Cloud SQL ratio | balanced PD /GB-mo | Cloud SQL SSD /GB-mo | Cloud Storage /GB-mo |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for r in gcp::REGIONS {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            r.name,
+            r.compute_ratio,
+            r.sql_ratio,
+            r.pd_balanced_gb_month,
+            r.sql_ssd_gb_month,
+            r.gcs_gb_month
+        );
+    }
+    let series = gcp::SERIES_HOUR
+        .iter()
+        .map(|(s, cpu, gb)| format!("`{s}` {cpu} per vCPU-hour and {gb} per GB-hour"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let _ = writeln!(out, "\nMachine series in us-central1: {series}.");
+    out
+}
+
 /// The hand-written guides, `templates/guides/*.md` (page text as written, front
 /// matter included), by file name, with the title their front matter gives.
 fn guides(root: &Path) -> std::io::Result<BTreeMap<String, (String, String)>> {
@@ -81,7 +183,7 @@ fn guides(root: &Path) -> std::io::Result<BTreeMap<String, (String, String)>> {
         if path.extension().is_none_or(|x| x != "md") {
             continue;
         }
-        let text = std::fs::read_to_string(&path)?;
+        let text = std::fs::read_to_string(&path)?.replace(PRICE_TABLES, &price_tables());
         let name = path
             .file_name()
             .and_then(|n| n.to_str())

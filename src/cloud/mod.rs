@@ -6,3 +6,4 @@
 pub mod aws;
 pub mod gcp;
 pub mod kube;
+mod pricing;

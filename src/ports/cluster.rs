@@ -37,6 +37,7 @@ use async_trait::async_trait;
 use super::key::{EncryptionKeyRequest, KeyState};
 use super::network::NatLayout;
 pub use super::network_backend::{NetworkRequest, NetworkState, ZoneChoice};
+use crate::stack::cost::Quote;
 use crate::stack::inventory::Component;
 #[cfg(doc)]
 use crate::stack::tags::{COMPONENT_TAG, STACK_TAG};
@@ -381,6 +382,8 @@ pub struct ClusterShape {
     pub group_principals: Knowable<Vec<String>>,
     /// The principals of `platform_admins` alone.
     pub platform_admins: Knowable<Vec<String>>,
+    /// Days the control-plane logs are kept.
+    pub log_retention_days: Knowable<u32>,
 }
 
 /// A setting a cloud cannot apply ([`ClusterBackend::unsupported`]).
@@ -401,6 +404,10 @@ pub struct PoolShape {
     pub capacity: Knowable<Capacity>,
     /// Instance types.
     pub instance_types: Knowable<Vec<String>>,
+    /// Fewest nodes, over all zones.
+    pub min_size: Knowable<u32>,
+    /// Each node's disk, in GB.
+    pub disk_size_gb: Knowable<u32>,
 }
 
 /// A cloud that builds `paved_ha_cluster` stacks. See the module docs for the
@@ -413,6 +420,12 @@ pub trait ClusterBackend: Send + Sync {
     /// Every cloud decides its own (their keys are the tags the adapter puts on
     /// what it makes); unknown when a setting that decides them is.
     fn components(&self, shape: &ClusterShape) -> Knowable<Vec<Component>>;
+
+    /// What a stack of `shape` costs a month in the configured region, priced from
+    /// paved's table without any call; unknown when a setting it depends on is.
+    fn cost(&self, _shape: &ClusterShape) -> Knowable<Quote> {
+        Knowable::Known(Quote::NotOffered)
+    }
 
     /// The platform's word for what this cloud builds (`eks`, `gke`), known without
     /// a call: what runs in the cluster depends on it (GKE sizes pools itself, so no

@@ -24,6 +24,7 @@ use async_trait::async_trait;
 
 pub use super::key::{EncryptionKeyRequest, KeyState};
 use crate::profiles::Profile;
+use crate::stack::cost::Quote;
 use crate::stack::inventory::Component;
 #[cfg(doc)]
 use crate::stack::{
@@ -519,6 +520,16 @@ pub struct DatabaseShape {
     pub read_replicas: Knowable<u32>,
     /// The network (`network.vpc_id`: a VPC id on AWS, a network name on GCP).
     pub network: Knowable<String>,
+    /// The instance class (`db.m6g.large`).
+    pub instance_class: Knowable<String>,
+    /// Allocated storage, in GB.
+    pub storage_gb: Knowable<u32>,
+    /// The storage's volume type.
+    pub storage_type: Knowable<StorageType>,
+    /// Automated backup retention, in days.
+    pub backup_retention_days: Knowable<u32>,
+    /// Whether backups are copied to a second region.
+    pub backup_copy: Knowable<bool>,
 }
 
 impl DatabaseShape {
@@ -552,6 +563,12 @@ pub trait DatabaseBackend: Send + Sync {
     /// Every cloud decides its own (their keys are the tags the adapter puts on
     /// what it makes); unknown when a setting that decides them is.
     fn components(&self, shape: &DatabaseShape) -> Knowable<Vec<Component>>;
+
+    /// What a stack of `shape` costs a month in the configured region, priced from
+    /// paved's table without any call; unknown when a setting it depends on is.
+    fn cost(&self, _shape: &DatabaseShape) -> Knowable<Quote> {
+        Knowable::Known(Quote::NotOffered)
+    }
 
     /// Ensures the storage encryption key: checks the user's, or creates (adopts) one
     /// with rotation on.

@@ -19,7 +19,9 @@ use async_trait::async_trait;
 #[cfg(doc)]
 use super::network::subnet_layout;
 use super::network::{NatLayout, Tier};
+use crate::stack::cost::Quote;
 use crate::stack::tags::Tags;
+use crate::stack::Knowable;
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step, TeardownReport};
 
 /// Which zones to build in.
@@ -99,6 +101,12 @@ pub struct NetworkSnapshot {
 /// Builds, reads and tears down a `paved_network`.
 #[async_trait]
 pub trait NetworkBackend: Send + Sync {
+    /// What a network over `zone_count` zones with NAT layout `nat` costs a month
+    /// in the configured region, priced from paved's table without any call.
+    fn cost(&self, _zone_count: u32, _nat: NatLayout) -> Knowable<Quote> {
+        Knowable::Known(Quote::NotOffered)
+    }
+
     /// Creates the network, or adopts what an earlier apply made and converges it
     /// (a changed NAT layout is applied in place).
     async fn ensure_network(&self, ctx: &StackContext, req: &NetworkBuild) -> Step<NetworkState>;

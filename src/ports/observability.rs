@@ -18,8 +18,10 @@ use std::fmt;
 
 use async_trait::async_trait;
 
+use crate::stack::cost::Quote;
 use crate::stack::step::{ComponentRecord, StackContext, Step};
 use crate::stack::BackendError;
+use crate::stack::Knowable;
 
 /// What a bucket holds, and the part of its key (`bucket.logs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -221,9 +223,49 @@ pub enum BucketDeletion {
     },
 }
 
+/// What the plan knows of an observability stack that costs money: its volumes,
+/// its buckets and the managed Prometheus's ingestion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservabilityShape {
+    /// Prometheus (or agent) replicas, each with a volume of `metrics_volume_gb`.
+    pub metrics_replicas: u32,
+    /// Each Prometheus replica's volume, in GB.
+    pub metrics_volume_gb: u32,
+    /// The managed Prometheus's ingestion, in managed mode.
+    pub managed: Option<ManagedIngestion>,
+    /// The logs store (Loki), when on.
+    pub logs: Option<StoreShape>,
+    /// The traces store (Tempo), when on.
+    pub traces: Option<StoreShape>,
+}
+
+/// What the managed Prometheus ingests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManagedIngestion {
+    /// Active series the stack is sized for.
+    pub series: u32,
+    /// Seconds between scrapes.
+    pub scrape_interval_seconds: f64,
+}
+
+/// A store with a bucket and a volume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreShape {
+    /// Days its data is kept.
+    pub retention_days: u32,
+    /// Its volume, in GB.
+    pub volume_gb: u32,
+}
+
 /// A cloud that builds the cloud side of `paved_observability_stack`.
 #[async_trait]
 pub trait ObservabilityBackend: Send + Sync {
+    /// What a stack of `shape` costs a month in the configured region, priced from
+    /// paved's table without any call.
+    fn cost(&self, _shape: &ObservabilityShape) -> Knowable<Quote> {
+        Knowable::Known(Quote::NotOffered)
+    }
+
     /// Ensures a bucket: encrypted at rest, public access blocked, versioning off,
     /// the lifecycle expiry asked, tagged; adopted when it exists with the stack's
     /// tags.

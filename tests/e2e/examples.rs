@@ -11,6 +11,12 @@
 //!   attributes and whole objects (`paved_network.main.vpc_id`,
 //!   `paved_ha_cluster.main.connection`), since Terraform 1.0 cannot reference into
 //!   nested attributes.
+//!
+//! On 1.15.5 the saved plan of every example with a stack resource is read back
+//! with `terraform show -json`: each stack resource's `cost_estimate` must be known
+//! at plan, priced (a positive total that is the sum of its lines) with its
+//! assumptions and the table's date. The figures are printed and written to
+//! `target/cost-estimates.md` (the closing notes quote them).
 
 use std::path::{Path, PathBuf};
 
@@ -74,6 +80,7 @@ fn every_example_plans_on_terraform_1_0_and_1_15() {
     assert!(all.len() >= 10, "examples found: {all:?}");
     let mut planned = Vec::new();
     let mut failed = Vec::new();
+    let mut costs: Vec<(String, String, serde_json::Value)> = Vec::new();
     // The Terragrunt units' modules take their inputs from Terragrunt:
     // scripts/check-recipes.sh plans each unit with them.
     let all: Vec<PathBuf> = all
@@ -103,7 +110,7 @@ fn every_example_plans_on_terraform_1_0_and_1_15() {
                 .to_string();
             for args in [
                 &["validate", "-no-color"][..],
-                &["plan", "-no-color", "-input=false"],
+                &["plan", "-no-color", "-input=false", "-out=example.tfplan"],
             ] {
                 let out = ws.run(args);
                 if !out.success() {
@@ -121,8 +128,104 @@ fn every_example_plans_on_terraform_1_0_and_1_15() {
                 }
             }
             planned.push(format!("{name} on {}", tf.version()));
+            if tf == Terraform::V1_15 && has_stack_resource(dir) && failed.is_empty() {
+                let shown = ws.run(&["show", "-json", "example.tfplan"]);
+                match serde_json::from_str::<serde_json::Value>(&shown.stdout) {
+                    Ok(plan) => costs.extend(
+                        cost_estimates(&plan)
+                            .into_iter()
+                            .map(|(address, cost)| (name.clone(), address, cost)),
+                    ),
+                    Err(e) => failed.push(format!("{name}: show -json: {e}")),
+                }
+            }
         }
     }
     eprintln!("[figures] examples planned: {}", planned.len());
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+    let mut table =
+        String::from("| example | resource | monthly USD | largest lines |\n|---|---|---:|---|\n");
+    for (example, address, cost) in &costs {
+        let problems = cost_problems(cost);
+        assert!(
+            problems.is_empty(),
+            "{example} {address}: cost_estimate {cost}: {}",
+            problems.join("; ")
+        );
+        let total = cost["monthly_usd"].as_f64().unwrap_or_default();
+        let mut lines: Vec<(&String, f64)> = cost["by_component"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k, v.as_f64().unwrap_or_default()))
+            .collect();
+        lines.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let top: Vec<String> = lines
+            .iter()
+            .take(4)
+            .map(|(k, v)| format!("{k} {v:.2}"))
+            .collect();
+        eprintln!(
+            "[figures] cost {example} {address}: {total:.2} USD a month ({})",
+            top.join(", ")
+        );
+        table.push_str(&format!(
+            "| {example} | {address} | {total:.2} | {} |\n",
+            top.join(", ")
+        ));
+    }
+    assert!(
+        costs.len() >= 6,
+        "expected the stack resources of the examples to be priced; got {costs:?}"
+    );
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/cost-estimates.md");
+    let _ = std::fs::write(&out, table);
+}
+
+/// The `cost_estimate` planned for each stack resource of a `show -json` plan, by
+/// address.
+fn cost_estimates(plan: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    plan["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|rc| rc["type"].as_str().is_some_and(|t| t.starts_with("paved_")))
+        .filter(|rc| rc["mode"] == "managed")
+        .map(|rc| {
+            let unknown = rc["change"]["after_unknown"]["cost_estimate"] == serde_json::json!(true);
+            let cost = if unknown {
+                serde_json::json!("(known after apply)")
+            } else {
+                rc["change"]["after"]["cost_estimate"].clone()
+            };
+            (rc["address"].as_str().unwrap_or_default().to_owned(), cost)
+        })
+        .collect()
+}
+
+/// What is wrong with a planned `cost_estimate` (nothing: empty).
+fn cost_problems(cost: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(total) = cost["monthly_usd"].as_f64() else {
+        return vec!["no known monthly_usd at plan".to_owned()];
+    };
+    if total <= 0.0 {
+        out.push(format!("total {total} is not positive"));
+    }
+    let sum: f64 = cost["by_component"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, v)| v.as_f64())
+        .sum();
+    if (sum - total).abs() > 0.011 {
+        out.push(format!("lines sum to {sum}, not {total}"));
+    }
+    if cost["assumptions"].as_array().is_none_or(|a| a.is_empty()) {
+        out.push("no assumptions".to_owned());
+    }
+    if cost["prices_as_of"].as_str().is_none_or(|d| d.len() != 7) {
+        out.push("no prices_as_of".to_owned());
+    }
+    out
 }

@@ -14,6 +14,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod cost;
 mod debug_reattach;
 mod docs_fresh;
 mod examples;

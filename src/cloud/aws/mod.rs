@@ -6,6 +6,7 @@
 //! win over the environment. Nothing here calls AWS until a client is first used.
 
 pub mod cluster;
+mod cost;
 pub mod database;
 pub mod eks_token;
 mod error;

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod call;
 pub mod clients;
 pub mod cluster;
+mod cost;
 pub mod database;
 pub mod kms;
 pub mod kube_token;

@@ -402,7 +402,7 @@ impl ClusterSpec {
             match (&network.mode, &private_subnets) {
                 (Knowable::Unknown, _) => (Knowable::Unknown, ZoneSource::Profile),
                 (Knowable::Known(NetworkMode::Existing { .. }), Knowable::Unknown) => {
-                    (Knowable::Unknown, ZoneSource::ExistingSubnets)
+                    (private_subnet_count(config), ZoneSource::ExistingSubnets)
                 }
                 (Knowable::Known(NetworkMode::Existing { .. }), Knowable::Known(Some(ids))) => (
                     Knowable::Known(u32::try_from(ids.len()).unwrap_or(u32::MAX)),
@@ -558,6 +558,21 @@ impl ClusterSpec {
             .as_ref()
             .map(|m| matches!(m, NetworkMode::Build))
     }
+}
+
+/// How many private subnets `network.existing_subnet_ids` lists while their ids
+/// are still unknown: a `paved_network` planned in the same run knows how many
+/// subnets it makes (one a zone) before it knows their ids, so the cluster's zone
+/// count, and what follows from it, is known at plan.
+fn private_subnet_count(config: &Value) -> Knowable<u32> {
+    config
+        .get_attr("network")
+        .and_then(|n| n.get_attr("existing_subnet_ids"))
+        .and_then(Value::as_map)
+        .and_then(|m| m.get("private"))
+        .and_then(Value::as_list)
+        .and_then(|ids| u32::try_from(ids.len()).ok())
+        .map_or(Knowable::Unknown, Knowable::Known)
 }
 
 fn read_network(

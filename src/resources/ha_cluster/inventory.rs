@@ -49,6 +49,8 @@ pub fn shape(spec: &ClusterSpec) -> ClusterShape {
                     name,
                     capacity: p.capacity,
                     instance_types: p.instance_types,
+                    min_size: p.min_size,
+                    disk_size_gb: p.disk_size_gb,
                 })
                 .collect()
         }),
@@ -62,6 +64,7 @@ pub fn shape(spec: &ClusterSpec) -> ClusterShape {
         group_principals: group_access(&spec.kubernetes)
             .map(|access| access.into_iter().map(|a| a.principal).collect()),
         platform_admins: spec.kubernetes.platform_admins.clone(),
+        log_retention_days: spec.control_plane_logging.retention_days.clone(),
     }
 }
 

@@ -307,6 +307,8 @@ fn pool_keys(backend: &dyn ClusterBackend, spec: &ClusterSpec, name: &str) -> Ve
         name: name.to_owned(),
         capacity: Knowable::Unknown,
         instance_types: Knowable::Unknown,
+        min_size: Knowable::Unknown,
+        disk_size_gb: Knowable::Unknown,
     };
     let without = keys(Vec::new());
     keys(vec![pool]).difference(&without).cloned().collect()

@@ -17,6 +17,7 @@ use paved_value::Value;
 use super::config::{ClusterSpec, EncryptionKey};
 use super::config::{DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_UPDATE_TIMEOUT};
 use super::delivery::{self, KubeAccess};
+use super::inventory::shape;
 use super::lifecycle;
 use super::plan::plan_for;
 use super::state::{builds_network, import_settings, network_from_state, Layout, Observed};
@@ -26,6 +27,7 @@ use crate::framework::{OpContext, PlanResponse};
 use crate::ports::cluster::{ClusterBackend, TeardownRequest};
 use crate::ports::{self, BackendFactory};
 use crate::schema::Schema;
+use crate::stack::cost::Quote;
 use crate::stack::outline::{
     stack_spec, Connection, DefaultTimeouts, ReadBack, StackModel, StackResource,
 };
@@ -105,6 +107,10 @@ impl StackModel for ClusterModel {
 
     fn spec_from_config(&self, config: &Value, prior: &Value) -> (ClusterSpec, Diagnostics) {
         ClusterSpec::from_config(config, prior)
+    }
+
+    fn cost(&self, ports: &ClusterPorts, spec: &ClusterSpec) -> Knowable<Quote> {
+        ports.cluster.cost(&shape(spec))
     }
 
     fn spec_from_state(&self, state: &Value) -> ClusterSpec {

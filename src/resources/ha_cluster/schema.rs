@@ -15,6 +15,7 @@ use crate::ports::cluster::Capacity;
 use crate::ports::network as layout;
 use crate::profiles;
 use crate::schema::{Attribute, Block, Check, Nesting, Schema};
+use crate::stack::cost::cost_attributes;
 use crate::stack::schema::{
     from_profile, profile_default, string_list, tags_all_attribute, timeouts_block, TimeoutDoc,
 };
@@ -218,6 +219,7 @@ pub fn schema() -> Schema {
                 ),
         )
         .attribute(tags_all_attribute())
+        .attributes(cost_attributes())
         .attribute(Attribute::string("endpoint").computed().keep_prior().description("The Kubernetes API endpoint URL."))
         .attribute(
             Attribute::string("certificate_authority")

@@ -31,6 +31,11 @@ pub fn shape(spec: &DatabaseSpec) -> DatabaseShape {
         multi_az: spec.multi_az.clone(),
         read_replicas: spec.read_replicas.clone(),
         network: spec.network.vpc_id.clone(),
+        instance_class: spec.instance_class.clone(),
+        storage_gb: spec.storage.size_gb.clone(),
+        storage_type: spec.storage.storage_type.clone(),
+        backup_retention_days: spec.backup.retention_days.clone(),
+        backup_copy: spec.backup.copy_to_region.clone().map(|r| r.is_some()),
     }
 }
 

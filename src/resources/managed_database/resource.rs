@@ -21,6 +21,7 @@ use paved_value::Value;
 
 use super::config::{DatabaseSpec, EncryptionKey};
 use super::config::{DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_UPDATE_TIMEOUT};
+use super::inventory::shape;
 use super::lifecycle;
 use super::plan::plan_for;
 use super::state::{import_settings, Layout, Observed};
@@ -30,6 +31,7 @@ use crate::framework::{OpContext, PlanResponse};
 use crate::ports::database::{final_snapshot_name, DatabaseBackend, DeleteRequest};
 use crate::ports::{self, BackendFactory};
 use crate::schema::Schema;
+use crate::stack::cost::Quote;
 use crate::stack::outline::{
     stack_spec, Connection, DefaultTimeouts, ReadBack, StackModel, StackResource,
 };
@@ -101,6 +103,10 @@ impl StackModel for DatabaseModel {
 
     fn spec_from_config(&self, config: &Value, prior: &Value) -> (DatabaseSpec, Diagnostics) {
         DatabaseSpec::from_config(config, prior)
+    }
+
+    fn cost(&self, ports: &DatabasePorts, spec: &DatabaseSpec) -> Knowable<Quote> {
+        ports.db.cost(&shape(spec))
     }
 
     fn spec_from_state(&self, state: &Value) -> DatabaseSpec {

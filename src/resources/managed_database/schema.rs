@@ -16,6 +16,7 @@ use crate::ports::database::{Engine, StorageType, DEFAULT_ENGINE, ENGINES};
 
 use crate::profiles::{self, Profile};
 use crate::schema::{Attribute, Block, Nesting, Schema};
+use crate::stack::cost::cost_attributes;
 use crate::stack::schema::{profile_default, tags_all_attribute, timeouts_block, TimeoutDoc};
 
 /// "postgres `16`, mysql `8.0`, aurora-postgresql `16`".
@@ -262,6 +263,7 @@ pub fn schema() -> Schema {
              find its components.",
         ))
         .attribute(tags_all_attribute())
+        .attributes(cost_attributes())
         .attribute(Attribute::string("endpoint").computed().keep_prior().description(
             "The primary's (writer's) DNS name. It follows a Multi-AZ failover.",
         ))

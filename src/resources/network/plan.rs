@@ -34,9 +34,11 @@ pub fn plan(prior_state: &Value, proposed_new_state: &Value, config: &Value) -> 
     let (cfg, read) = NetworkConfig::from_config(config);
     diags.extend(read);
     diags.extend(validate::check(&cfg));
-    let fresh = merge_block(block, config, &render_state(&cfg, &Outputs::unknown()));
-    // What the prior state chose (the zones) stands unless the change replaces it.
-    let mut kept = fresh.clone();
+    // A new network: its subnets' ids are unknown, their number (one a zone) known.
+    let fresh = merge_block(block, config, &render_state(&cfg, &Outputs::planned(&cfg)));
+    // What the prior state chose (the zones, the ids) stands unless the change
+    // replaces it.
+    let mut kept = merge_block(block, config, &render_state(&cfg, &Outputs::unknown()));
     if !prior_state.is_null() {
         keep_prior_values(block, &mut kept, prior_state);
     }

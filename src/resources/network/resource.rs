@@ -20,6 +20,7 @@ use crate::ports::network::NatLayout;
 use crate::ports::network_backend::{NetworkBackend, NetworkBuild, ZoneChoice};
 use crate::ports::{self, BackendFactory};
 use crate::schema::Schema;
+use crate::stack::cost::Quote;
 use crate::stack::outline::{
     stack_spec, Connection, DefaultTimeouts, ReadBack, StackModel, StackResource,
 };
@@ -119,6 +120,13 @@ impl StackModel for NetworkModel {
 
     fn spec_from_config(&self, config: &Value, _prior: &Value) -> (NetworkConfig, Diagnostics) {
         NetworkConfig::from_config(config)
+    }
+
+    fn cost(&self, backend: &dyn NetworkBackend, spec: &NetworkConfig) -> Knowable<Quote> {
+        match (&spec.zone_count, &spec.nat) {
+            (Knowable::Known(zones), Knowable::Known(nat)) => backend.cost(*zones, *nat),
+            _ => Knowable::Unknown,
+        }
     }
 
     fn spec_from_state(&self, state: &Value) -> NetworkConfig {

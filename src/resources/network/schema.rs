@@ -7,6 +7,7 @@ use paved_value::{Type, Value};
 use crate::ports::network::{self as layout, NatLayout};
 use crate::profiles;
 use crate::schema::{Attribute, Block, Check, Schema};
+use crate::stack::cost::cost_attributes;
 use crate::stack::schema::{profile_default, tags_all_attribute, timeouts_block, TimeoutDoc};
 
 /// The range when `cidr` is not set.
@@ -146,6 +147,7 @@ pub fn schema() -> Schema {
                 ),
         )
         .attribute(tags_all_attribute())
+        .attributes(cost_attributes())
         .attribute(
             Attribute::string("vpc_id")
                 .computed()

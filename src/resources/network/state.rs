@@ -54,6 +54,27 @@ impl Outputs {
         }
     }
 
+    /// What a plan knows: the subnets' ids by tier, one a zone, each unknown until
+    /// created (so a cluster that takes them knows its zone count at plan).
+    pub fn planned(cfg: &NetworkConfig) -> Self {
+        let subnet_ids = match &cfg.zone_count {
+            Knowable::Known(zones) => Value::Map(
+                Tier::ALL
+                    .iter()
+                    .map(|tier| {
+                        let ids = (0..*zones).map(|_| Value::unknown()).collect();
+                        (tier.as_str().to_owned(), Value::List(ids))
+                    })
+                    .collect(),
+            ),
+            Knowable::Unknown => Value::unknown(),
+        };
+        Outputs {
+            subnet_ids,
+            ..Outputs::unknown()
+        }
+    }
+
     /// As the apply or a read found them.
     pub fn observed(o: &Observed) -> Self {
         let Some(net) = &o.network else {

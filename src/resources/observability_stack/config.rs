@@ -15,13 +15,14 @@ use serde_json::Value as Json;
 use super::schema::{schema, MODES};
 use crate::delivery::Delivery;
 use crate::diag::Diagnostics;
+use crate::ports::observability::{ManagedIngestion, ObservabilityShape, StoreShape};
 use crate::profiles::Profile;
 use crate::stack::effective::with_defaults;
 use crate::stack::reader::{
     classify, optional_text, read_profile, read_timeouts, sub, Defaults as Declared, Reader, Slot,
 };
 use crate::stack::tags::Tags;
-use crate::stack::timeouts::TimeoutsSpec;
+use crate::stack::timeouts::{parse_duration, TimeoutsSpec};
 use crate::stack::Knowable;
 
 /// Where metrics are stored and alerts evaluated.
@@ -349,6 +350,37 @@ impl ObservabilityConfig {
     pub fn from_state(state: &Value) -> Self {
         Self::from_config(state).0
     }
+}
+
+/// What the stack of `cfg` costs money for, in the port's terms; `None` while a
+/// setting that decides it is unknown.
+pub fn cost_shape(cfg: &ObservabilityConfig) -> Option<ObservabilityShape> {
+    let (Knowable::Known(settings), Knowable::Known(mode)) = (&cfg.settings, &cfg.mode) else {
+        return None;
+    };
+    let store = |s: &Store| {
+        s.enabled.then_some(StoreShape {
+            retention_days: s.retention_days,
+            volume_gb: s.volume_size_gb,
+        })
+    };
+    let metrics = &settings.metrics;
+    let managed = match mode {
+        ModeWord::Managed => Some(ManagedIngestion {
+            series: metrics.expected_series,
+            scrape_interval_seconds: parse_duration(&metrics.scrape_interval)?
+                .as_secs_f64()
+                .max(1.0),
+        }),
+        ModeWord::SelfHosted => None,
+    };
+    Some(ObservabilityShape {
+        metrics_replicas: metrics.replicas,
+        metrics_volume_gb: metrics.volume_size_gb,
+        managed,
+        logs: store(&settings.logs),
+        traces: store(&settings.traces),
+    })
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use paved_value::Value;
 
+use super::config::cost_shape;
 use super::config::ObservabilityConfig;
 use super::lifecycle::{self, ObservabilityPorts};
 use super::schema::{DEFAULT_CREATE_TIMEOUT, DEFAULT_DELETE_TIMEOUT, DEFAULT_UPDATE_TIMEOUT};
@@ -19,12 +20,13 @@ use crate::framework::{OpContext, PlanResponse};
 use crate::ports::observability::ObservabilityBackend;
 use crate::ports::{self, BackendFactory};
 use crate::schema::Schema;
+use crate::stack::cost::Quote;
 use crate::stack::outline::{
     stack_spec, Connection, DefaultTimeouts, ReadBack, StackModel, StackResource,
 };
 use crate::stack::plan::read_back;
 use crate::stack::TeardownReport;
-use crate::stack::{BackendError, CloudError, ComponentRecord, StackContext};
+use crate::stack::{BackendError, CloudError, ComponentRecord, Knowable, StackContext};
 
 /// The `paved_observability_stack` resource.
 pub type ObservabilityStackResource = StackResource<ObservabilityModel>;
@@ -91,6 +93,13 @@ impl StackModel for ObservabilityModel {
         _prior: &Value,
     ) -> (ObservabilityConfig, Diagnostics) {
         ObservabilityConfig::from_config(config)
+    }
+
+    fn cost(&self, ports: &ObservabilityPorts, spec: &ObservabilityConfig) -> Knowable<Quote> {
+        match cost_shape(spec) {
+            Some(shape) => ports.cloud.cost(&shape),
+            None => Knowable::Unknown,
+        }
     }
 
     fn spec_from_state(&self, state: &Value) -> ObservabilityConfig {

@@ -8,6 +8,7 @@ use paved_value::{Type, Value};
 use crate::delivery::Delivery;
 use crate::profiles;
 use crate::schema::{Attribute, Block, Check, Nesting, Schema};
+use crate::stack::cost::cost_attributes;
 use crate::stack::schema::{profile_default, tags_all_attribute, timeouts_block, TimeoutDoc};
 
 /// Default create timeout.
@@ -435,7 +436,8 @@ pub fn schema() -> Schema {
             .optional()
             .description("Tags added to every cloud component, besides the provider's default tags."),
     )
-    .attribute(tags_all_attribute());
+    .attribute(tags_all_attribute())
+    .attributes(cost_attributes());
     for output in outputs() {
         block = block.attribute(output);
     }

@@ -19,6 +19,12 @@ impl Block {
         self
     }
 
+    /// Adds attributes, in order.
+    pub fn attributes(mut self, attributes: impl IntoIterator<Item = Attribute>) -> Self {
+        self.attributes.extend(attributes);
+        self
+    }
+
     /// Adds a nested block type.
     pub fn block(mut self, block: NestedBlock) -> Self {
         self.blocks.push(block);

@@ -29,10 +29,12 @@
 //!   [`Knowable`] values (known now or only after apply);
 //! - the resource outline shared by every stack resource: [`reader`] (the typed
 //!   reading of a configuration), [`schema`] and [`validate`] (shared attributes and
-//!   checks), [`plan`] (deletion protection, replacements), [`state`] (editing state
+//!   checks), [`plan`] (deletion protection, replacements), [`cost`] (the monthly cost
+//!   estimate and budget), [`state`] (editing state
 //!   values), [`resource`] (stack context, reporting, teardown responses).
 
 pub mod context;
+pub mod cost;
 pub mod effective;
 pub mod error;
 pub mod inventory;

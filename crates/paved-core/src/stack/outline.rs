@@ -4,7 +4,9 @@
 //! the same way for all of them:
 //!
 //! - **plan**: the model's pure plan, then `tags_all` from the provider's default
-//!   tags;
+//!   tags and `cost_estimate` from the cloud's price table (with a warning over
+//!   `monthly_budget_usd`); apply, refresh and import price the stack the same way,
+//!   so the next plan is empty when nothing changed;
 //! - **apply**: deletion protection refused at apply time too (whatever the plan);
 //!   destroy through the model; create and update converge the stack, and a
 //!   failure returns what exists, read back, as partial state with a message that
@@ -24,6 +26,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use paved_value::Value;
 
+use super::cost::{estimate_value, plan_warnings, Quote, BUDGET, ESTIMATE};
 use super::error::{BackendError, CloudError};
 use super::knowable::Knowable;
 use super::resource::{
@@ -165,6 +168,11 @@ pub trait StackModel: Send + Sync + 'static {
     /// did; `prior_state` is null on create. Nothing by default.
     fn fit_to_cloud(&self, _backend: &Self::Backend, _spec: &mut Self::Spec, _prior_state: &Value) {
     }
+    /// What a stack of `spec` costs a month on the connected cloud, priced without
+    /// any call (see [`super::cost`]); nothing is priced by default.
+    fn cost(&self, _backend: &Self::Backend, _spec: &Self::Spec) -> Knowable<Quote> {
+        Knowable::Known(Quote::NotOffered)
+    }
 
     /// Creates or updates the stack, recording what exists in `observed` as it goes.
     async fn converge(
@@ -224,6 +232,11 @@ pub trait StackModel: Send + Sync + 'static {
     fn not_found(&self, id: &str) -> Diagnostic;
 }
 
+/// Attribute `name` of `object`, or null.
+fn attr_or_null(object: &Value, name: &str) -> Value {
+    object.get_attr(name).cloned().unwrap_or(Value::Null)
+}
+
 /// A stack resource: the outline over a model.
 pub struct StackResource<M> {
     model: M,
@@ -252,6 +265,21 @@ impl<M: StackModel> StackResource<M> {
             timeout,
             fallback,
         )
+    }
+
+    /// The cost of the stack a configuration asks for, priced as the plan and the
+    /// apply both do: the configuration's spec, fitted to the cloud.
+    fn quote_config(&self, backend: &M::Backend, config: &Value, prior: &Value) -> Knowable<Quote> {
+        let (mut spec, _) = self.model.spec_from_config(config, prior);
+        self.model.fit_to_cloud(backend, &mut spec, prior);
+        self.model.cost(backend, &spec)
+    }
+
+    /// The cost of the stack a state stands for (refresh, import).
+    fn quote_state(&self, backend: &M::Backend, state: &Value) -> Value {
+        let mut spec = self.model.spec_from_state(state);
+        self.model.fit_to_cloud(backend, &mut spec, state);
+        unknowns_to_null(&estimate_value(&self.model.cost(backend, &spec)))
     }
 
     async fn destroy(
@@ -323,6 +351,20 @@ impl<M: StackModel> Resource for StackResource<M> {
             conn.as_ref().map(|c| c.default_tags),
             req.config,
         );
+        if !req.proposed_new_state.is_null() && !response.diagnostics.has_errors() {
+            let quote = match &conn {
+                Some(c) => self.quote_config(c.backend.as_ref(), req.config, req.prior_state),
+                None => Knowable::Unknown,
+            };
+            set_attr(
+                &mut response.planned_state,
+                ESTIMATE,
+                estimate_value(&quote),
+            );
+            response
+                .diagnostics
+                .extend(plan_warnings(&quote, req.config, M::NOUN));
+        }
         response
     }
 
@@ -348,6 +390,7 @@ impl<M: StackModel> Resource for StackResource<M> {
             (&timeouts.update, DefaultTimeouts::parse(M::TIMEOUTS.update))
         };
         let sctx = self.context(ctx, &conn, &spec, timeout, fallback);
+        let cost = unknowns_to_null(&estimate_value(&self.model.cost(backend, &spec)));
         let mut observed = M::Observed::default();
         let result = self
             .model
@@ -385,6 +428,8 @@ impl<M: StackModel> Resource for StackResource<M> {
             ));
             // The tags the components had before: the next plan retags if needed.
             set_attr(&mut state, "tags_all", prior_tags_all(req.prior_state));
+            set_attr(&mut state, ESTIMATE, cost.clone());
+            set_attr(&mut state, BUDGET, attr_or_null(req.config, BUDGET));
             return ApplyResponse {
                 new_state: state,
                 diagnostics: diags,
@@ -398,6 +443,8 @@ impl<M: StackModel> Resource for StackResource<M> {
             req.prior_state,
             false,
         ));
+        set_attr(&mut state, ESTIMATE, cost);
+        set_attr(&mut state, BUDGET, attr_or_null(req.config, BUDGET));
         let components = self.model.components(&observed);
         let sctx_ref = &sctx;
         let retag = move |removed: Vec<String>| async move {
@@ -452,6 +499,10 @@ impl<M: StackModel> Resource for StackResource<M> {
         let tags_all = read_tags_all(&read.tags, prior_tags_all(current));
         let mut state = unknowns_to_null(&self.model.refreshed_state(read.observed, current));
         set_attr(&mut state, "tags_all", tags_all);
+        let cost = self.quote_state(conn.backend.as_ref(), &state);
+        set_attr(&mut state, ESTIMATE, cost);
+        // The budget is the configuration's alone: nothing in the cloud holds it.
+        set_attr(&mut state, BUDGET, attr_or_null(current, BUDGET));
         ReadResponse {
             new_state: state,
             private: req.private.to_vec(),
@@ -501,6 +552,9 @@ impl<M: StackModel> Resource for StackResource<M> {
             Ok(state) => {
                 let mut state = unknowns_to_null(&state);
                 set_attr(&mut state, "tags_all", tags_all);
+                let cost = self.quote_state(conn.backend.as_ref(), &state);
+                set_attr(&mut state, ESTIMATE, cost);
+                set_attr(&mut state, BUDGET, Value::Null);
                 vec![ImportedObject {
                     state,
                     private: Vec::new(),

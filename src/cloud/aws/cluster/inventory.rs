@@ -192,10 +192,13 @@ mod tests {
                 name: "system".to_owned(),
                 capacity: Knowable::Known(Capacity::OnDemand),
                 instance_types: Knowable::Known(vec!["m6i.large".to_owned()]),
+                min_size: Knowable::Known(3),
+                disk_size_gb: Knowable::Known(50),
             }]),
             addons: Knowable::Known(ADDONS.iter().map(|a| (*a).to_owned()).collect()),
             group_principals: Knowable::Known(Vec::new()),
             platform_admins: Knowable::Known(Vec::new()),
+            log_retention_days: Knowable::Known(90),
         }
     }
 

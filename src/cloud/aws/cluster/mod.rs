@@ -42,6 +42,7 @@ use crate::ports::cluster::{
     NodePoolRequest, NodePoolState, StackSnapshot, TeardownRequest,
 };
 use crate::ports::key::{EncryptionKeyRequest, KeyState};
+use crate::stack::cost::Quote;
 use crate::stack::inventory::Component;
 use crate::stack::{BackendError, ComponentRecord, Knowable, StackContext, Step, TeardownReport};
 
@@ -146,6 +147,10 @@ pub(crate) fn owned_by<'a>(
 impl ClusterBackend for AwsClusterBackend {
     fn components(&self, shape: &ClusterShape) -> Knowable<Vec<Component>> {
         inventory::components(shape)
+    }
+
+    fn cost(&self, shape: &ClusterShape) -> Knowable<Quote> {
+        super::cost::cluster(self.clients.region(), shape)
     }
 
     async fn ensure_network(&self, ctx: &StackContext, req: &NetworkRequest) -> Step<NetworkState> {

@@ -78,6 +78,11 @@ mod tests {
             multi_az: Knowable::Known(true),
             read_replicas: Knowable::Known(1),
             network: Knowable::Known("vpc-1".to_owned()),
+            instance_class: Knowable::Known("db.m6g.large".into()),
+            storage_gb: Knowable::Known(20),
+            storage_type: Knowable::Known(crate::ports::database::StorageType::Gp3),
+            backup_retention_days: Knowable::Known(14),
+            backup_copy: Knowable::Known(false),
         }
     }
 

@@ -49,6 +49,7 @@ use crate::ports::database::{
     SubnetGroupRequest, SubnetGroupState,
 };
 use crate::ports::key::{EncryptionKeyRequest, KeyState};
+use crate::stack::cost::Quote;
 use crate::stack::inventory::Component;
 use crate::stack::tags::{RESOURCE_TAG, STACK_TAG};
 use crate::stack::{BackendError, ComponentRecord, Knowable, StackContext, Step, TeardownReport};
@@ -96,6 +97,10 @@ impl AwsDatabaseBackend {
 impl DatabaseBackend for AwsDatabaseBackend {
     fn components(&self, shape: &DatabaseShape) -> Knowable<Vec<Component>> {
         inventory::components(shape)
+    }
+
+    fn cost(&self, shape: &DatabaseShape) -> Knowable<Quote> {
+        super::cost::database(self.clients.region(), shape)
     }
 
     async fn ensure_encryption_key(

@@ -10,8 +10,10 @@ use crate::cloud::aws::inventory::{step, step_with};
 use crate::cloud::aws::tagging::{self, Taggers};
 use crate::cloud::aws::zones::choose_zones;
 use crate::cloud::aws::AwsClients;
+use crate::ports::network::NatLayout;
 use crate::ports::network_backend::{NetworkBackend, NetworkBuild, NetworkSnapshot, NetworkState};
-use crate::stack::{BackendError, ComponentRecord, StackContext, Step, TeardownReport};
+use crate::stack::cost::Quote;
+use crate::stack::{BackendError, ComponentRecord, Knowable, StackContext, Step, TeardownReport};
 
 /// The AWS backend of `paved_network`.
 pub struct AwsNetworkBackend {
@@ -27,6 +29,10 @@ impl AwsNetworkBackend {
 
 #[async_trait]
 impl NetworkBackend for AwsNetworkBackend {
+    fn cost(&self, zone_count: u32, nat: NatLayout) -> Knowable<Quote> {
+        super::super::cost::network(self.clients.region(), zone_count, nat)
+    }
+
     async fn ensure_network(&self, ctx: &StackContext, req: &NetworkBuild) -> Step<NetworkState> {
         step_with(self.clients.adapter().ec2(), |ec2| async move {
             let zones = match choose_zones(&self.clients, &req.zones).await {

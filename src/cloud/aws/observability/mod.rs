@@ -54,10 +54,11 @@ use super::{AdapterClients, AwsClients};
 use crate::ports::observability::{
     BucketDeletion, BucketPurpose, BucketRequest, BucketState, IdentityPurpose, IdentityRequest,
     IdentityState, ManagedMetricsRequest, ManagedMetricsState, ObservabilityBackend,
-    ObservabilitySnapshot, SecretValue,
+    ObservabilityShape, ObservabilitySnapshot, SecretValue,
 };
+use crate::stack::cost::Quote;
 use crate::stack::tags::{RESOURCE_TAG, STACK_TAG};
-use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
+use crate::stack::{BackendError, ComponentRecord, Knowable, StackContext, Step};
 
 /// The resource type written in [`RESOURCE_TAG`].
 pub const RESOURCE_TYPE: &str = "paved_observability_stack";
@@ -184,6 +185,10 @@ pub(crate) struct Clients {
 
 #[async_trait]
 impl ObservabilityBackend for AwsObservabilityBackend {
+    fn cost(&self, shape: &ObservabilityShape) -> Knowable<Quote> {
+        super::cost::observability(self.clients.region(), shape)
+    }
+
     async fn ensure_bucket(&self, ctx: &StackContext, req: &BucketRequest) -> Step<BucketState> {
         step_with(self.placed(self.aws().s3()), |(s3, place)| async move {
             buckets::ensure_bucket(&s3, ctx, &place, req).await

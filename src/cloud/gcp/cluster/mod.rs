@@ -30,6 +30,7 @@ use crate::ports::cluster::{
 };
 use crate::ports::key::{EncryptionKeyRequest, KeyState};
 use crate::ports::network::NatLayout;
+use crate::stack::cost::Quote;
 use crate::stack::inventory::Component;
 use crate::stack::{BackendError, ComponentRecord, Knowable, StackContext, Step, TeardownReport};
 
@@ -139,6 +140,10 @@ pub fn components(shape: &ClusterShape) -> Knowable<Vec<Component>> {
 impl ClusterBackend for GcpClusterBackend {
     fn components(&self, shape: &ClusterShape) -> Knowable<Vec<Component>> {
         components(shape)
+    }
+
+    fn cost(&self, shape: &ClusterShape) -> Knowable<Quote> {
+        super::cost::cluster(self.clients.region(), shape)
     }
 
     fn platform(&self) -> Option<&'static str> {
@@ -299,10 +304,13 @@ mod tests {
                 name: "system".into(),
                 capacity: Knowable::Known(Capacity::OnDemand),
                 instance_types: Knowable::Known(vec!["e2-standard-4".into()]),
+                min_size: Knowable::Known(3),
+                disk_size_gb: Knowable::Known(50),
             }]),
             addons: Knowable::Known(Vec::new()),
             group_principals: Knowable::Known(Vec::new()),
             platform_admins: Knowable::Known(Vec::new()),
+            log_retention_days: Knowable::Known(90),
         }
     }
 

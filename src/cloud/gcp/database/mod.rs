@@ -31,7 +31,7 @@
 
 mod access;
 mod admin;
-mod instance;
+pub(crate) mod instance;
 mod key;
 mod names;
 mod read;
@@ -57,6 +57,7 @@ use crate::ports::database::{
     SnapshotRestoreRequest, SubnetGroupRequest, SubnetGroupState,
 };
 use crate::ports::key::{EncryptionKeyRequest, KeyState};
+use crate::stack::cost::Quote;
 use crate::stack::inventory::Component;
 use crate::stack::{BackendError, ComponentRecord, Knowable, StackContext, Step, TeardownReport};
 
@@ -201,6 +202,10 @@ pub fn components(shape: &DatabaseShape) -> Knowable<Vec<Component>> {
 impl DatabaseBackend for GcpDatabaseBackend {
     fn components(&self, shape: &DatabaseShape) -> Knowable<Vec<Component>> {
         components(shape)
+    }
+
+    fn cost(&self, shape: &DatabaseShape) -> Knowable<Quote> {
+        super::cost::database(self.clients.region(), shape)
     }
 
     async fn ensure_encryption_key(
@@ -351,6 +356,11 @@ mod tests {
             multi_az: Knowable::Known(true),
             read_replicas: Knowable::Known(replicas),
             network: Knowable::Known("paved-shop".into()),
+            instance_class: Knowable::Known("db.m6g.large".into()),
+            storage_gb: Knowable::Known(20),
+            storage_type: Knowable::Known(crate::ports::database::StorageType::Gp3),
+            backup_retention_days: Knowable::Known(14),
+            backup_copy: Knowable::Known(false),
         }
     }
 
