@@ -180,7 +180,8 @@ def plan_series(results: list[tuple[str, dict]]) -> list[dict]:
             old = g["points"].get(s["n"])
             if old is None or res.get("date", "") >= old["date"]:
                 g["points"][s["n"]] = {"n": s["n"], "median": p["median"], "min": p["min"], "max": p["max"],
-                                       "runs": p.get("n", len(p.get("samples", []))), "date": res.get("date", "")}
+                                       "runs": p.get("n", len(p.get("samples", []))), "date": res.get("date", ""),
+                                       "source": g["sources"][-1]}
     series = []
     # Replayed first (the figure the target is about), then by build and wiring.
     for key in sorted(groups, key=lambda k: (not k[0], k[1] != "release", k[2] != "network", str(k[3]), k[4])):
@@ -192,9 +193,26 @@ def plan_series(results: list[tuple[str, dict]]) -> list[dict]:
             label += ", database with the cluster's key"
         if latency != 50:
             label += f", {latency} ms latency"
-        series.append({"label": label, "sources": g["sources"], "replay": replay, "latency_ms": latency,
+        firsts = {path: min((p["n"] for p in g["points"].values() if p["source"] == path), default=0)
+                  for path in g["sources"]}
+        series.append({"label": label, "sources": sorted(g["sources"], key=lambda q: (firsts[q], q)), "replay": replay, "latency_ms": latency,
                        "points": [g["points"][n] for n in sorted(g["points"])]})
     return series
+
+
+def boxes_overlap(a: tuple, b: tuple) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def segment_hits_box(seg: tuple, box: tuple) -> bool:
+    """Whether the segment (x1, y1, x2, y2) crosses the box (x0, y0, x1, y1): sampled every pixel."""
+    x1, y1, x2, y2 = seg
+    steps = max(1, int(max(abs(x2 - x1), abs(y2 - y1))))
+    for k in range(steps + 1):
+        x, y = x1 + (x2 - x1) * k / steps, y1 + (y2 - y1) * k / steps
+        if box[0] <= x <= box[2] and box[1] <= y <= box[3]:
+            return True
+    return False
 
 
 # ------------------------------------------------------------------------------------
@@ -255,43 +273,66 @@ def plan_time_svg(results: list[tuple[str, dict]]) -> str:
              anchor="middle")
     svg.text(20, top + ph / 2, "terraform plan wall time (seconds, log scale)", anchor="middle", rotate=-90)
 
+    # What a value's label must not cover: the lines, whiskers, markers and the target.
+    segments: list[tuple[float, float, float, float]] = []
+    boxes: list[tuple[float, float, float, float]] = []
+
     # the target, where it applies: 50 pairs, reads replayed
     if any(s["replay"] and s["latency_ms"] == 50 and any(p["n"] == 50 for p in s["points"]) for s in series):
         y = Y(TARGET_PLAN_50_SECONDS)
-        svg.line(X(x_hi * 0.62), y, left + pw, y, stroke="#B00000", width=1.5, dash="6 4")
-        svg.text(X(x_hi * 0.62), y + 15, f"target: {TARGET_PLAN_50_SECONDS:g} s for 50 stacks, reads replayed",
-                 size=11, fill="#B00000", halo=True)
+        x0 = X(x_hi * 0.62)
+        label = f"target: {TARGET_PLAN_50_SECONDS:g} s for 50 stacks, reads replayed"
+        svg.line(x0, y, left + pw, y, stroke="#B00000", width=1.5, dash="6 4")
+        svg.text(x0, y + 15, label, size=11, fill="#B00000", halo=True)
+        segments.append((x0, y, left + pw, y))
+        boxes.append((x0, y + 4, x0 + text_width(label, 11), y + 18))
 
     # series
     top_at: dict[int, float] = {}
     for s in series:
         for p in s["points"]:
             top_at[p["n"]] = max(top_at.get(p["n"], 0.0), p["median"])
+    labels = []
     for i, s in enumerate(series):
         colour, shape = PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)]
         pts = s["points"]
+        xy = [(X(p["n"]), Y(p["median"])) for p in pts]
         if len(pts) > 1:
-            path = " ".join(f"{num(X(p['n']))},{num(Y(p['median']))}" for p in pts)
-            svg.add(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
-        for p in pts:
-            x = X(p["n"])
+            svg.add(f'<polyline points="{" ".join(f"{num(x)},{num(y)}" for x, y in xy)}" fill="none" '
+                    f'stroke="{colour}" stroke-width="1.5"/>')
+            segments += [(*a, *b) for a, b in zip(xy, xy[1:])]
+        for p, (x, y) in zip(pts, xy):
             if p["max"] > p["min"]:
                 svg.line(x, Y(p["min"]), x, Y(p["max"]), stroke=colour, width=1.5)
                 svg.line(x - 4, Y(p["min"]), x + 4, Y(p["min"]), stroke=colour, width=1.5)
                 svg.line(x - 4, Y(p["max"]), x + 4, Y(p["max"]), stroke=colour, width=1.5)
-            svg.marker(shape, x, Y(p["median"]), colour)
+                boxes.append((x - 4, Y(p["max"]), x + 4, Y(p["min"])))
+            svg.marker(shape, x, y, colour)
+            boxes.append((x - 6, y - 6, x + 6, y + 6))
             label = fmt_seconds(p["median"]) + (" (1 run)" if p["runs"] == 1 else "")
-            # The lines rise to the right: the slowest series at a size is labelled above and
-            # to the left of its point, the others below and to the right (at the right edge: level
-            # with the point, to its left, clear of the target line).
-            above = p["median"] >= top_at[p["n"]]
-            x_text = x - 8 if above or p["n"] > x_hi * 0.9 else x + 8
-            anchor = "end" if x_text < x else "start"
-            if anchor == "end" and x_text - text_width(label, 10.5) < left + 2:
-                x_text, anchor = x + 8, "start"
-            dy = -9 if above else (4 if p["n"] > x_hi * 0.9 else 16)
-            svg.text(x_text, Y(p["median"]) + dy, label, size=10.5, anchor=anchor, fill=colour,
-                     weight="bold", halo=True)
+            labels.append((x, y, label, colour, p["median"] >= top_at[p["n"]]))
+    # Each value's label goes in the first place around its point that covers nothing (the
+    # slowest series at a size tries above first, the others below); labels drawn last.
+    for x, y, label, colour, above in labels:
+        w, h = text_width(label, 10.5), 11
+        places = [(8, -9, "start"), (-8, -9, "end"), (8, 16, "start"), (-8, 16, "end"), (10, 4, "start"),
+                  (-10, 4, "end")]
+        if not above:
+            places = places[2:4] + places[4:] + places[:2]
+        best = None
+        for dx, dy, anchor in places:
+            x0 = x + dx if anchor == "start" else x + dx - w
+            box = (x0, y + dy - h + 1, x0 + w, y + dy + 2)
+            hits = sum(boxes_overlap(box, b) for b in boxes) + sum(segment_hits_box(sg, box) for sg in segments)
+            if box[0] < left + 2 or box[2] > left + pw + 20 or box[1] < top - 14 or box[3] > top + ph:
+                hits += 100
+            if best is None or hits < best[0]:
+                best = (hits, dx, dy, anchor, box)
+            if hits == 0:
+                break
+        _, dx, dy, anchor, box = best
+        boxes.append(box)
+        svg.text(x + dx, y + dy, label, size=10.5, anchor=anchor, fill=colour, weight="bold", halo=True)
 
     # legend
     ly = top + ph + 62

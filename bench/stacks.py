@@ -38,7 +38,8 @@ Options that change what is measured (both off by default):
                   waits), and the destroy is measured the same way (deletion protection off).
                   The proxy's latency, Terraform and moto run in real time and count N times over
                   in modelled time, so a large N overstates the modelled apply.
-Normally started by bench/stacks.sh, which builds the provider and the proxy first.
+Normally started by bench/stacks.sh, which builds the provider and the proxy first (unless
+PAVED_PROVIDER and PAVED_FAULT_PROXY name binaries). bench/charts.py draws the results.
 """
 
 from __future__ import annotations
