@@ -8,7 +8,8 @@ configuration of N pairs of a production `paved_ha_cluster` (two node pools) and
 production `paved_managed_database` (one read replica) on a `paved_network` both take
 (`--wiring cluster`: in the cluster's own network, the design before), then:
 
-  a) apply once: wall time, AWS calls, the most calls in flight at once;
+  a) apply once: wall time, AWS calls, the most calls in flight at once, and each
+     resource's start and end (`apply.timeline`, from `terraform apply -json`);
   b) `terraform plan` R times (default 3): wall time, AWS calls, and the provider's
      peak RSS from the "<pid> <kB>" lines it appends to $PAVED_PEAK_RSS_FILE;
   c) for N = 1, the refresh cost per resource type: the calls of a plan of the
@@ -37,7 +38,8 @@ Options that change what is measured (both off by default):
                   waits), and the destroy is measured the same way (deletion protection off).
                   The proxy's latency, Terraform and moto run in real time and count N times over
                   in modelled time, so a large N overstates the modelled apply.
-Normally started by bench/stacks.sh, which builds the provider and the proxy first.
+Normally started by bench/stacks.sh, which builds the provider and the proxy first (unless
+PAVED_PROVIDER and PAVED_FAULT_PROXY name binaries). bench/charts.py draws the results.
 """
 
 from __future__ import annotations
@@ -249,10 +251,16 @@ def warm_moto(endpoint: str) -> None:
 # ------------------------------------------------------------------------------------
 
 
-def run_tf(tf: Path, args: list[str], cwd: Path, env: dict, timeout: float = 3600) -> float:
+def run_tf(tf: Path, args: list[str], cwd: Path, env: dict, timeout: float = 3600,
+           timeline: list | None = None) -> float:
     """Runs terraform ARGS in its own process group, so that an interrupted benchmark
-    stops Terraform and the provider processes it started; returns the wall time."""
+    stops Terraform and the provider processes it started; returns the wall time.
+    With TIMELINE (a list), runs it with `-json` and appends each resource's apply start
+    and end to it (see `apply_timeline`)."""
+    if timeline is not None:
+        args = [*args, "-json"]
     t0 = time.perf_counter()
+    t0_wall = time.time()
     proc = subprocess.Popen([str(tf), *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, stdin=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -267,11 +275,66 @@ def run_tf(tf: Path, args: list[str], cwd: Path, env: dict, timeout: float = 360
     secs = time.perf_counter() - t0
     (cwd / f"last-{args[0]}.log").write_text(stdout + "\n--- stderr ---\n" + stderr)
     if proc.returncode not in (0, 2) or (proc.returncode == 2 and "-detailed-exitcode" not in args):
+        if timeline is not None:
+            stdout = "\n".join(json_messages(stdout))
         raise RuntimeError(
             f"`terraform {' '.join(args)}` in {cwd} failed (exit {proc.returncode}):\n"
             f"{stdout[-4000:]}\n{stderr[-4000:]}"
         )
+    if timeline is not None:
+        timeline.extend(apply_timeline(stdout, t0_wall))
     return secs
+
+
+def json_messages(stdout: str) -> list[str]:
+    """The human-readable lines (`@message`, and a diagnostic's detail) of `terraform -json` output."""
+    out = []
+    for line in stdout.splitlines():
+        try:
+            m = json.loads(line)
+        except ValueError:
+            out.append(line)
+            continue
+        out.append(str(m.get("@message", line)))
+        detail = (m.get("diagnostic") or {}).get("detail")
+        if detail:
+            out.append(f"  {detail}")
+    return out
+
+
+def apply_timeline(stdout: str, t0_wall: float) -> list[dict]:
+    """Each resource's apply from the `apply_start` and `apply_complete` (or `apply_errored`)
+    messages of `terraform apply -json` (or destroy): [{address, action, start_s, end_s}] in
+    real seconds from the start of the terraform process (the plan before the apply
+    included), ordered by start. A resource still running when Terraform stopped has end_s
+    None; one that failed has `errored`."""
+    rows: list[dict] = []
+    running: dict[tuple, dict] = {}
+    for line in stdout.splitlines():
+        try:
+            m = json.loads(line)
+        except ValueError:
+            continue
+        kind = m.get("type") if isinstance(m, dict) else None
+        if kind not in ("apply_start", "apply_complete", "apply_errored"):
+            continue
+        hook = m.get("hook") or {}
+        address = (hook.get("resource") or {}).get("addr")
+        action = hook.get("action")
+        at = round(dt.datetime.fromisoformat(m["@timestamp"]).timestamp() - t0_wall, 3)
+        if kind == "apply_start":
+            row = {"address": address, "action": action, "start_s": at, "end_s": None}
+            running[(address, action)] = row
+            rows.append(row)
+            continue
+        row = running.pop((address, action), None)
+        if row is None:  # an end without its start: keep it, start unknown
+            row = {"address": address, "action": action, "start_s": None, "end_s": None}
+            rows.append(row)
+        row["end_s"] = at
+        if kind == "apply_errored":
+            row["errored"] = True
+    return rows
 
 
 def critical_path_limits(report: dict) -> dict:
@@ -335,16 +398,20 @@ class Bench:
         self.proxy.close()
         self.moto.close()
 
-    def measured(self, args: list[str], cwd: Path, rss_file: Path | None = None) -> dict:
-        """Runs terraform ARGS with fresh proxy counters; wall time and the calls it made."""
+    def measured(self, args: list[str], cwd: Path, rss_file: Path | None = None, timeline: bool = False) -> dict:
+        """Runs terraform ARGS with fresh proxy counters; wall time and the calls it made (and
+        with TIMELINE, each resource's start and end: an apply or destroy run with `-json`)."""
         self.proxy.reset()
         env = dict(self.env)
         if rss_file is not None:
             env["PAVED_PEAK_RSS_FILE"] = str(rss_file)
-        secs = run_tf(self.tf, args, cwd, env)
+        rows: list | None = [] if timeline else None
+        secs = run_tf(self.tf, args, cwd, env, timeline=rows)
         stats = self.proxy.stats()
         row = {"seconds": secs, "calls": stats["total"], "max_in_flight": stats["max_in_flight"],
                "upstream_errors": stats["upstream_errors"], "by_action": calls_by_action(stats)}
+        if rows is not None:
+            row["timeline"] = rows
         if self.replay:
             row["replayed"] = stats.get("replayed", 0)
         if rss_file is not None:
@@ -366,7 +433,7 @@ class Bench:
         (d / "main.tf").write_text(config_for(n, self.db_key, self.wiring, protected=not self.time_scale))
         run_tf(self.tf, ["init", "-input=false", "-no-color"], d, self.env)
         log(f"N={n}: apply")
-        apply = self.measured(["apply", "-auto-approve", "-input=false", "-no-color"], d)
+        apply = self.measured(["apply", "-auto-approve", "-input=false", "-no-color"], d, timeline=True)
         log(f"N={n}: apply {apply['seconds']:.1f} s, {apply['calls']} calls"
             + (f", {apply['seconds'] * self.time_scale / 60:.1f} modelled min" if self.time_scale else ""))
         warm_up = None
@@ -419,19 +486,23 @@ class Bench:
             res["apply"]["limit_ratio"] = apply["seconds"] * self.time_scale / limits["create"]
             res["critical_path_model"] = limits
             log(f"N={n}: destroy")
-            destroy = self.measured(["destroy", "-auto-approve", "-input=false", "-no-color"], d)
+            destroy = self.measured(["destroy", "-auto-approve", "-input=false", "-no-color"], d, timeline=True)
             res["destroy"] = {
                 "seconds": destroy["seconds"],
                 "calls": destroy["calls"],
                 "modelled_minutes": destroy["seconds"] * self.time_scale / 60,
                 "limit_minutes": limits["destroy"] / 60,
                 "limit_ratio": destroy["seconds"] * self.time_scale / limits["destroy"],
+                "timeline": destroy["timeline"],
             }
             log(f"N={n}: destroy {destroy['seconds']:.1f} s, {res['destroy']['modelled_minutes']:.1f} modelled min "
                 f"(limit {res['destroy']['limit_minutes']:.1f})")
         if self.replay:
             res["plan"]["replayed"] = summary([float(p["replayed"]) for p in plans])
             res["plan"]["warm_up"] = {k: warm_up[k] for k in ("seconds", "calls", "replayed")}
+        # Each resource's start and end (real seconds from the start of `terraform apply`; x
+        # time_scale for modelled ones): bench/charts.py draws it.
+        res["apply"]["timeline"] = apply["timeline"]
         return res
 
     def refresh_cost(self, d: Path, whole: dict[str, int]) -> dict:

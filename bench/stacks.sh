@@ -2,7 +2,8 @@
 # Stack benchmark: N production cluster+database pairs with real Terraform against moto
 # behind the fault proxy (50 ms per call): apply, plan wall time and AWS calls, refresh
 # cost per resource type, the apply's critical path and the provider's peak RSS.
-# Writes bench/results/stacks.md and bench/results/stacks.json.
+# Writes bench/results/stacks.md and bench/results/stacks.json (or into --out DIR); then
+# `python3 bench/charts.py` redraws the charts in bench/results/ from the json files.
 #
 # Usage: [N_LIST=1,10,50] [BUILD=debug] bash bench/stacks.sh [--plan-runs N] [--latency-ms N]
 #          [--replay] [--time-scale N]
