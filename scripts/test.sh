@@ -57,6 +57,9 @@ step "Layers: python3 scripts/check-layers.py (imports point down; no resource i
 python3 scripts/check-layers.py --self-test
 python3 scripts/check-layers.py
 
+step "Benchmark charts: python3 bench/charts.py --check (the SVGs are what bench/results/*.json give)"
+python3 bench/charts.py --check
+
 step "Formatting: cargo fmt --all --check"
 cargo fmt --all --check
 
