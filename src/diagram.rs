@@ -2,12 +2,19 @@
 //! its parts connect, as a Mermaid flowchart (rendered by the registry's and the code
 //! host's Markdown).
 //!
-//! The components are the plan's own `inventory`: the resource is planned offline
-//! (AWS, `us-east-1`, a production configuration; no call is made) and every row of
-//! the planned inventory becomes a node, grouped by zone. Edges say what uses what,
-//! from the components' kinds and keys (a NAT gateway sits in its zone's public
-//! subnet, a node group runs in the private subnets...). A resource whose plan lists
-//! no inventory gets no diagram.
+//! Each resource is planned offline (AWS, `us-east-1`, a production configuration;
+//! no call is made) and drawn from what that plan shows:
+//!
+//! - a cluster and a database from their planned `inventory`: every row a node,
+//!   grouped by zone; edges say what uses what, from the components' kinds and keys
+//!   (a NAT gateway sits in its zone's public subnet, a node group runs in the private
+//!   subnets...);
+//! - a network from its planned `subnet_cidrs` and `nat_mode` (its subnets by tier and
+//!   zone with their ranges, the NAT gateways the mode makes);
+//! - an observability stack from its planned `kubernetes_objects` (its workloads) and
+//!   the stores it keeps in buckets, with the data's paths between them.
+//!
+//! Each page also quotes the plan's `cost_estimate` of that configuration.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -30,6 +37,21 @@ fn drawn_config(type_name: &str) -> Option<serde_json::Value> {
             "profile": "production",
             "network": {"vpc_id": "vpc-0", "subnet_ids": ["subnet-a", "subnet-b", "subnet-c"]},
         }),
+        "paved_network" => serde_json::json!({"name": "shop", "profile": "production"}),
+        "paved_observability_stack" => serde_json::json!({
+            "name": "shop-obs",
+            "profile": "production",
+            "cluster": {
+                "platform": "eks",
+                "name": "shop",
+                "endpoint": "https://0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com",
+                "certificate_authority": "",
+                "location": "us-east-1",
+                "account": "123456789012",
+                "oidc_issuer_url": "https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF",
+                "kubernetes_version": "1.31",
+            },
+        }),
         _ => return None,
     })
 }
@@ -40,14 +62,14 @@ struct Row {
     kind: String,
 }
 
-/// The planned inventory of `resource` for its drawn configuration.
-fn planned_inventory(resource: &dyn Resource) -> Option<Vec<Row>> {
+/// The planned state of `resource` for its drawn configuration.
+fn planned_state(resource: &dyn Resource) -> Option<Value> {
     let json = drawn_config(resource.type_name())?;
     let ty = resource.schema().value_type();
     let config = paved_value::json::decode(&serde_json::to_vec(&json).ok()?, &ty).ok()?;
     let provider_ty = crate::provider::provider_schema().value_type();
     let provider_config =
-        paved_value::json::decode(br#"{"region": "us-east-1"}"#, &provider_ty).ok()?;
+        paved_value::json::decode(br#"{"aws": {"region": "us-east-1"}}"#, &provider_ty).ok()?;
     let ctx = OpContext {
         provider: crate::provider::offline_provider_data(&provider_config)?,
         cancel: tokio_util::sync::CancellationToken::new(),
@@ -65,7 +87,12 @@ fn planned_inventory(resource: &dyn Resource) -> Option<Vec<Row>> {
             prior_private: &[],
         },
     ));
-    let rows = planned.planned_state.get_attr("inventory")?.as_list()?;
+    Some(planned.planned_state)
+}
+
+/// The rows of a planned `inventory`.
+fn inventory_rows(planned: &Value) -> Option<Vec<Row>> {
+    let rows = planned.get_attr("inventory")?.as_list()?;
     Some(
         rows.iter()
             .filter_map(|r| {
@@ -76,6 +103,46 @@ fn planned_inventory(resource: &dyn Resource) -> Option<Vec<Row>> {
             })
             .collect(),
     )
+}
+
+/// A network's rows from its planned `subnet_cidrs` and `nat_mode`: the VPC, the
+/// internet gateway, each subnet (keyed by tier and zone, as the cluster's
+/// inventory keys them), the NAT gateways with their addresses and the route
+/// tables the mode makes. Also the subnets' ranges, by key.
+fn network_rows(planned: &Value) -> Option<(Vec<Row>, BTreeMap<String, String>)> {
+    let row = |key: String, kind: &str| Row {
+        key,
+        kind: kind.to_owned(),
+    };
+    let mut rows = vec![
+        row("vpc".into(), "vpc"),
+        row("internet_gateway".into(), "internet_gateway"),
+    ];
+    let mut ranges = BTreeMap::new();
+    let mut zones = 0;
+    for (tier, cidrs) in planned.get_attr("subnet_cidrs")?.as_map()? {
+        let cidrs = cidrs.as_list()?;
+        zones = zones.max(cidrs.len());
+        for (i, cidr) in cidrs.iter().enumerate() {
+            let key = format!("subnet.{tier}.{i}");
+            ranges.insert(key.clone(), cidr.as_str()?.to_owned());
+            rows.push(row(key, "subnet"));
+        }
+    }
+    let nats = match planned.get_attr("nat_mode")?.as_str()? {
+        "per_zone" => zones,
+        "single" => 1,
+        _ => 0,
+    };
+    for i in 0..nats {
+        rows.push(row(format!("elastic_ip.{i}"), "elastic_ip"));
+        rows.push(row(format!("nat_gateway.{i}"), "nat_gateway"));
+    }
+    rows.push(row("route_table.public".into(), "route_table"));
+    for i in 0..zones {
+        rows.push(row(format!("route_table.private.{i}"), "route_table"));
+    }
+    Some((rows, ranges))
 }
 
 /// The zone index a key ends with (`subnet.private.2` → 2).
@@ -165,15 +232,49 @@ fn uses(row: &Row, rows: &[Row]) -> Vec<String> {
     out
 }
 
-/// The "Components" section of `resource`'s page: a Mermaid flowchart of the
-/// inventory a production plan shows; `None` when its plan lists none.
+/// The "Components" section of `resource`'s page: a Mermaid flowchart of what a
+/// production plan of it shows, and that plan's cost estimate; `None` when its plan
+/// shows nothing to draw.
 pub fn component_diagram(resource: &dyn Resource) -> Option<String> {
-    let rows = planned_inventory(resource)?;
-    if rows.is_empty() {
-        return None;
+    let planned = planned_state(resource)?;
+    let config = drawn_config(resource.type_name())
+        .map(|c| c.to_string())
+        .unwrap_or_default();
+    let mut out = String::new();
+    let _ = writeln!(out, "## Components\n");
+    if resource.type_name() == "paved_observability_stack" {
+        let flows = observability_flows(&planned)?;
+        let _ = writeln!(
+            out,
+            "The workloads a production plan of this resource lists in its `kubernetes_objects` (on AWS, for the \
+             configuration `{config}`), the buckets its stores keep data in, and where the data goes. Generated \
+             from the plan itself.\n"
+        );
+        out.push_str(&flows);
+    } else {
+        let (rows, ranges, from) = match inventory_rows(&planned) {
+            Some(rows) if !rows.is_empty() => (rows, BTreeMap::new(), "lists in its `inventory`"),
+            _ => {
+                let (rows, ranges) = network_rows(&planned)?;
+                (rows, ranges, "shows in `subnet_cidrs` and `nat_mode`")
+            }
+        };
+        let _ = writeln!(
+            out,
+            "What a production plan of this resource {from} (on AWS, for the configuration `{config}`), and what \
+             uses what. Generated from the plan itself.\n"
+        );
+        out.push_str(&flowchart(&rows, &ranges));
     }
+    out.push_str(&cost_line(&planned));
+    Some(out)
+}
+
+/// The flowchart of `rows`, grouped by zone, with the ranges of `ranges` under their
+/// keys.
+fn flowchart(rows: &[Row], ranges: &BTreeMap<String, String>) -> String {
     let mut by_zone: BTreeMap<Option<u32>, Vec<&Row>> = BTreeMap::new();
-    for r in &rows {
+    for r in rows {
         let zoned = zone_of(&r.key).filter(|_| {
             matches!(r.kind.as_str(), "subnet" | "nat_gateway" | "elastic_ip")
                 || r.key.starts_with("route_table.private.")
@@ -181,15 +282,6 @@ pub fn component_diagram(resource: &dyn Resource) -> Option<String> {
         by_zone.entry(zoned).or_default().push(r);
     }
     let mut out = String::new();
-    let _ = writeln!(out, "## Components\n");
-    let _ = writeln!(
-        out,
-        "What a production plan of this resource lists in its `inventory` (on AWS, for the configuration \
-         `{}`), and what uses what. Generated from the plan itself.\n",
-        drawn_config(resource.type_name())
-            .map(|c| c.to_string())
-            .unwrap_or_default()
-    );
     let _ = writeln!(out, "```mermaid\nflowchart LR");
     for (zone, members) in &by_zone {
         match zone {
@@ -201,9 +293,13 @@ pub fn component_diagram(resource: &dyn Resource) -> Option<String> {
             }
         }
         for r in members {
+            let range = ranges
+                .get(&r.key)
+                .map(|c| format!("<br/>{c}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "    {}[\"{}<br/><i>{}</i>\"]",
+                "    {}[\"{}<br/><i>{}</i>{range}\"]",
                 node(&r.key),
                 r.key,
                 r.kind
@@ -211,13 +307,99 @@ pub fn component_diagram(resource: &dyn Resource) -> Option<String> {
         }
         let _ = writeln!(out, "  end");
     }
-    for r in &rows {
-        for used in uses(r, &rows) {
+    for r in rows {
+        for used in uses(r, rows) {
             let _ = writeln!(out, "  {} --> {}", node(&r.key), node(&used));
         }
     }
     let _ = writeln!(out, "```\n");
+    out
+}
+
+/// Where an observability stack's data goes, between the workloads a plan lists
+/// (`Kind namespace/name`) and the buckets of its stores: (from, to, what).
+const FLOWS: &[(&str, &str, &str)] = &[
+    ("alloy", "loki", "pod logs"),
+    ("alloy", "tempo", "traces, OTLP"),
+    ("prometheus", "node-exporter", "scrapes"),
+    ("prometheus", "kube-state-metrics", "scrapes"),
+    ("prometheus", "alertmanager", "alerts"),
+    ("grafana", "prometheus", "queries"),
+    ("grafana", "loki", "queries"),
+    ("grafana", "tempo", "queries"),
+    ("grafana", "alertmanager", "silences"),
+    ("loki", "bucket.logs", "chunks"),
+    ("tempo", "bucket.traces", "blocks"),
+];
+
+/// The flowchart of an observability stack's planned workloads and buckets.
+fn observability_flows(planned: &Value) -> Option<String> {
+    let objects = planned.get_attr("kubernetes_objects")?.as_list()?;
+    let mut nodes: BTreeMap<String, String> = BTreeMap::new();
+    for o in objects {
+        let text = o.as_str()?;
+        let Some((kind, rest)) = text.split_once(' ') else {
+            continue;
+        };
+        if matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet") {
+            let name = rest.rsplit('/').next().unwrap_or(rest);
+            nodes.insert(name.to_owned(), kind.to_owned());
+        }
+    }
+    for (store, bucket) in [("logs", "bucket.logs"), ("traces", "bucket.traces")] {
+        if planned.get_attr(store)?.get_attr("enabled")?.as_bool()? {
+            nodes.insert(bucket.to_owned(), "bucket".to_owned());
+        }
+    }
+    if nodes.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "```mermaid\nflowchart LR");
+    let _ = writeln!(out, "  subgraph cluster[\"in the cluster\"]");
+    for (name, kind) in nodes.iter().filter(|(_, k)| *k != "bucket") {
+        let _ = writeln!(out, "    {}[\"{name}<br/><i>{kind}</i>\"]", node(name));
+    }
+    let _ = writeln!(out, "  end");
+    let _ = writeln!(out, "  subgraph cloud[\"in the cloud\"]");
+    for (name, _) in nodes.iter().filter(|(_, k)| *k == "bucket") {
+        let _ = writeln!(out, "    {}[(\"{name}\")]", node(name));
+    }
+    let _ = writeln!(out, "  end");
+    for (from, to, what) in FLOWS {
+        if nodes.contains_key(*from) && nodes.contains_key(*to) {
+            let _ = writeln!(out, "  {} -->|{what}| {}", node(from), node(to));
+        }
+    }
+    let _ = writeln!(out, "```\n");
     Some(out)
+}
+
+/// The plan's `cost_estimate` of the drawn configuration, in a sentence and its
+/// lines.
+fn cost_line(planned: &Value) -> String {
+    let Some(cost) = planned.get_attr("cost_estimate") else {
+        return String::new();
+    };
+    let number = |v: &Value| v.as_number().and_then(|n| n.as_f64());
+    let Some(total) = cost.get_attr("monthly_usd").and_then(number) else {
+        return String::new();
+    };
+    let lines: Vec<String> = cost
+        .get_attr("by_component")
+        .and_then(Value::as_map)
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| Some(format!("`{k}` ${:.2}", number(v)?)))
+        .collect();
+    format!(
+        "That plan's `cost_estimate` in us-east-1: **${total:.2} a month** ({}), at list prices as of {} (see the \
+         cost estimate guide for the table and the assumptions).\n\n",
+        lines.join(", "),
+        cost.get_attr("prices_as_of")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    )
 }
 
 #[cfg(test)]
@@ -280,6 +462,47 @@ mod tests {
             uses(&row("replica.0", "db_replica"), &rows),
             vec!["instance".to_owned()]
         );
+    }
+
+    fn diagram_of(type_name: &str) -> String {
+        use crate::framework::ProviderDefinition as _;
+        let resources = crate::provider::PavedProvider.resources();
+        let resource = resources
+            .iter()
+            .find(|r| r.type_name() == type_name)
+            .expect("the resource");
+        component_diagram(resource.as_ref()).expect("a diagram")
+    }
+
+    #[test]
+    fn the_network_page_draws_its_planned_subnets_and_nat_and_every_page_its_cost() {
+        let network = diagram_of("paved_network");
+        for part in [
+            "subnet.private.2<br/><i>subnet</i><br/>10.0.",
+            "nat_gateway_2 --> subnet_public_2",
+            "route_table_private_1 --> nat_gateway_1",
+            "subnet_intra_0 --> vpc",
+            "`nat_gateways` $114.00",
+        ] {
+            assert!(network.contains(part), "{part} in:\n{network}");
+        }
+        let observability = diagram_of("paved_observability_stack");
+        for part in [
+            "prometheus[\"prometheus<br/><i>StatefulSet</i>\"]",
+            "alloy -->|pod logs| loki",
+            "loki -->|chunks| bucket_logs",
+            "bucket_traces[(\"bucket.traces\")]",
+            "a month**",
+        ] {
+            assert!(observability.contains(part), "{part} in:\n{observability}");
+        }
+        for page in ["paved_ha_cluster", "paved_managed_database"] {
+            let text = diagram_of(page);
+            assert!(
+                text.contains("That plan's `cost_estimate` in us-east-1: **$"),
+                "{text}"
+            );
+        }
     }
 
     #[test]
