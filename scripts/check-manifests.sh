@@ -28,7 +28,6 @@ PINS=(
   "kubernetes-validate==1.37.0"
   "checkov==3.3.30"
 )
-MARKER="$VENV/.paved-pins"
 
 # checkov checks that do not fit this baseline. Every entry says why.
 # (Checks the observability stack does not fit are in OBS_SKIP_CHECKS below.)
@@ -72,19 +71,9 @@ log() { printf '[check-manifests] %s\n' "$*" >&2; }
 die() { printf '[check-manifests] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. the venv ------------------------------------------------------------------
-if [[ ! -x "$VENV/bin/python" ]]; then
-  command -v "$PYTHON" >/dev/null || die "no '$PYTHON' on PATH (set PYTHON=/path/to/python3)"
-  log "creating venv at $VENV"
-  "$PYTHON" -m venv "$VENV"
-fi
-want="$(printf '%s\n' "${PINS[@]}")"
-have=""
-[[ -f "$MARKER" ]] && have="$(cat "$MARKER")"
-if [[ "$want" != "$have" ]]; then
-  log "installing: ${PINS[*]}"
-  "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q "${PINS[@]}"
-  printf '%s\n' "$want" >"$MARKER"
-fi
+# shellcheck source=scripts/pinned-venv.sh
+source "$ROOT/scripts/pinned-venv.sh"
+pinned_venv "$VENV" "$PYTHON" "${PINS[@]}"
 
 # On any exit: stop the background validator, remove the reports (and the rendering
 # unless OUT_DIR asked to keep it).

@@ -36,25 +36,14 @@ PINS=(
   "python-hcl2==8.1.4"
   "PyYAML==6.0.4"
 )
-MARKER="$VENV/.paved-pins"
 
 log() { printf '[check-recipes] %s\n' "$*" >&2; }
 die() { printf '[check-recipes] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --- the venv and the tools ------------------------------------------------------------
-if [[ ! -x "$VENV/bin/python" ]]; then
-  command -v "$PYTHON" >/dev/null || die "no '$PYTHON' on PATH (set PYTHON=/path/to/python3)"
-  log "creating venv at $VENV"
-  "$PYTHON" -m venv "$VENV"
-fi
-want="$(printf '%s\n' "${PINS[@]}")"
-have=""
-[[ -f "$MARKER" ]] && have="$(cat "$MARKER")"
-if [[ "$want" != "$have" ]]; then
-  log "installing: ${PINS[*]}"
-  "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q "${PINS[@]}"
-  printf '%s\n' "$want" >"$MARKER"
-fi
+# shellcheck source=scripts/pinned-venv.sh
+source "$ROOT/scripts/pinned-venv.sh"
+pinned_venv "$VENV" "$PYTHON" "${PINS[@]}"
 PY="$VENV/bin/python"
 TF="$TF_VENV/bin/terraform-1.15"
 [[ -x "$TF" ]] || die "no $TF (scripts/setup-venv.sh makes it; or set PAVED_VENV)"
