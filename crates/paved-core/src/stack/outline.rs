@@ -267,19 +267,35 @@ impl<M: StackModel> StackResource<M> {
         )
     }
 
-    /// The cost of the stack a configuration asks for, priced as the plan and the
-    /// apply both do: the configuration's spec, fitted to the cloud.
-    fn quote_config(&self, backend: &M::Backend, config: &Value, prior: &Value) -> Knowable<Quote> {
-        let (mut spec, _) = self.model.spec_from_config(config, prior);
-        self.model.fit_to_cloud(backend, &mut spec, prior);
+    /// What the stack a state stands for costs: the same function of the same
+    /// values at apply (the new state), refresh, import and the plan of a change
+    /// (the planned state), so an unchanged stack plans no change of its estimate.
+    fn quote(&self, backend: &M::Backend, state: &Value) -> Knowable<Quote> {
+        let mut spec = self.model.spec_from_state(state);
+        self.model.fit_to_cloud(backend, &mut spec, state);
         self.model.cost(backend, &spec)
     }
 
-    /// The cost of the stack a state stands for (refresh, import).
+    /// What a plan's stack costs. A create is priced from the configuration's spec
+    /// (its planned state holds ids not known yet, which a state's reading needs);
+    /// a change from its planned state, which keeps what the prior state decided.
+    fn quote_plan(
+        &self,
+        backend: &M::Backend,
+        req: &PlanRequest<'_>,
+        planned: &Value,
+    ) -> Knowable<Quote> {
+        if !req.prior_state.is_null() {
+            return self.quote(backend, planned);
+        }
+        let (mut spec, _) = self.model.spec_from_config(req.config, req.prior_state);
+        self.model.fit_to_cloud(backend, &mut spec, req.prior_state);
+        self.model.cost(backend, &spec)
+    }
+
+    /// [`Self::quote`] as the `cost_estimate` value a state holds.
     fn quote_state(&self, backend: &M::Backend, state: &Value) -> Value {
-        let mut spec = self.model.spec_from_state(state);
-        self.model.fit_to_cloud(backend, &mut spec, state);
-        unknowns_to_null(&estimate_value(&self.model.cost(backend, &spec)))
+        unknowns_to_null(&estimate_value(&self.quote(backend, state)))
     }
 
     async fn destroy(
@@ -353,7 +369,7 @@ impl<M: StackModel> Resource for StackResource<M> {
         );
         if !req.proposed_new_state.is_null() && !response.diagnostics.has_errors() {
             let quote = match &conn {
-                Some(c) => self.quote_config(c.backend.as_ref(), req.config, req.prior_state),
+                Some(c) => self.quote_plan(c.backend.as_ref(), &req, &response.planned_state),
                 None => Knowable::Unknown,
             };
             set_attr(
@@ -390,7 +406,6 @@ impl<M: StackModel> Resource for StackResource<M> {
             (&timeouts.update, DefaultTimeouts::parse(M::TIMEOUTS.update))
         };
         let sctx = self.context(ctx, &conn, &spec, timeout, fallback);
-        let cost = unknowns_to_null(&estimate_value(&self.model.cost(backend, &spec)));
         let mut observed = M::Observed::default();
         let result = self
             .model
@@ -428,7 +443,8 @@ impl<M: StackModel> Resource for StackResource<M> {
             ));
             // The tags the components had before: the next plan retags if needed.
             set_attr(&mut state, "tags_all", prior_tags_all(req.prior_state));
-            set_attr(&mut state, ESTIMATE, cost.clone());
+            let cost = self.quote_state(backend, &state);
+            set_attr(&mut state, ESTIMATE, cost);
             set_attr(&mut state, BUDGET, attr_or_null(req.config, BUDGET));
             return ApplyResponse {
                 new_state: state,
@@ -443,6 +459,7 @@ impl<M: StackModel> Resource for StackResource<M> {
             req.prior_state,
             false,
         ));
+        let cost = self.quote_state(backend, &state);
         set_attr(&mut state, ESTIMATE, cost);
         set_attr(&mut state, BUDGET, attr_or_null(req.config, BUDGET));
         let components = self.model.components(&observed);
