@@ -410,6 +410,45 @@ pub struct PoolShape {
     pub disk_size_gb: Knowable<u32>,
 }
 
+#[cfg(test)]
+impl ClusterShape {
+    /// The adapters' tests' production stack `shop` with `pools`: three zones, a
+    /// network paved builds (10.0.0.0/16) with a NAT gateway per zone, a key paved
+    /// creates, `api` and `audit` logs kept 90 days; no admins, add-ons or groups.
+    pub(crate) fn production(pools: Vec<PoolShape>) -> Self {
+        ClusterShape {
+            name: Knowable::Known("shop".to_owned()),
+            zone_count: Knowable::Known(3),
+            zones: Knowable::Known(None),
+            builds_network: Knowable::Known(true),
+            cidr: Knowable::Known(Some("10.0.0.0/16".to_owned())),
+            nat: Knowable::Known(NatLayout::PerZone),
+            creates_key: Knowable::Known(true),
+            log_types: Knowable::Known(vec!["api".to_owned(), "audit".to_owned()]),
+            admins: Knowable::Known(Vec::new()),
+            pools: Knowable::Known(pools),
+            addons: Knowable::Known(Vec::new()),
+            group_principals: Knowable::Known(Vec::new()),
+            platform_admins: Knowable::Known(Vec::new()),
+            log_retention_days: Knowable::Known(90),
+        }
+    }
+}
+
+#[cfg(test)]
+impl PoolShape {
+    /// A pool of `min` nodes of `types` on `capacity`, with 50 GB disks.
+    pub(crate) fn sized(name: &str, types: &[&str], capacity: Capacity, min: u32) -> Self {
+        PoolShape {
+            name: name.to_owned(),
+            capacity: Knowable::Known(capacity),
+            instance_types: Knowable::Known(types.iter().map(|t| (*t).to_owned()).collect()),
+            min_size: Knowable::Known(min),
+            disk_size_gb: Knowable::Known(50),
+        }
+    }
+}
+
 /// A cloud that builds `paved_ha_cluster` stacks. See the module docs for the
 /// contract every method keeps (idempotent, adopting by tags, returning what exists
 /// even on failure, prompt to stop).

@@ -554,6 +554,29 @@ impl DatabaseShape {
     }
 }
 
+#[cfg(test)]
+impl DatabaseShape {
+    /// The adapters' tests' production database `orders`: PostgreSQL 16 on
+    /// `db.m6g.large`, Multi-AZ with one replica, 20 GB of gp3, 14-day backups, a key
+    /// paved creates, in network `vpc-1`.
+    pub(crate) fn production() -> Self {
+        DatabaseShape {
+            name: Knowable::Known("orders".to_owned()),
+            engine: Knowable::Known(Engine::Postgres),
+            engine_version: Knowable::Known("16".to_owned()),
+            creates_key: Knowable::Known(true),
+            multi_az: Knowable::Known(true),
+            read_replicas: Knowable::Known(1),
+            network: Knowable::Known("vpc-1".to_owned()),
+            instance_class: Knowable::Known("db.m6g.large".to_owned()),
+            storage_gb: Knowable::Known(20),
+            storage_type: Knowable::Known(StorageType::Gp3),
+            backup_retention_days: Knowable::Known(14),
+            backup_copy: Knowable::Known(false),
+        }
+    }
+}
+
 /// A cloud that builds `paved_managed_database` stacks. See the module docs for the
 /// contract every method keeps.
 #[async_trait]

@@ -226,36 +226,11 @@ mod tests {
     use super::*;
     use crate::ports::cluster::{Capacity, PoolShape};
 
-    fn pool(name: &str, types: &[&str], capacity: Capacity, min: u32) -> PoolShape {
-        PoolShape {
-            name: name.into(),
-            capacity: Knowable::Known(capacity),
-            instance_types: Knowable::Known(types.iter().map(|t| (*t).to_owned()).collect()),
-            min_size: Knowable::Known(min),
-            disk_size_gb: Knowable::Known(50),
-        }
-    }
-
     fn production() -> ClusterShape {
-        ClusterShape {
-            name: Knowable::Known("prod".into()),
-            zone_count: Knowable::Known(3),
-            zones: Knowable::Known(None),
-            builds_network: Knowable::Known(true),
-            cidr: Knowable::Known(Some("10.0.0.0/16".into())),
-            nat: Knowable::Known(NatLayout::PerZone),
-            creates_key: Knowable::Known(true),
-            log_types: Knowable::Known(vec!["api".into(), "audit".into()]),
-            admins: Knowable::Known(Vec::new()),
-            pools: Knowable::Known(vec![
-                pool("system", &["m6i.large"], Capacity::OnDemand, 3),
-                pool("spot", &["m6i.large", "m5.large"], Capacity::Spot, 3),
-            ]),
-            addons: Knowable::Known(Vec::new()),
-            group_principals: Knowable::Known(Vec::new()),
-            platform_admins: Knowable::Known(Vec::new()),
-            log_retention_days: Knowable::Known(90),
-        }
+        ClusterShape::production(vec![
+            PoolShape::sized("system", &["m6i.large"], Capacity::OnDemand, 3),
+            PoolShape::sized("spot", &["m6i.large", "m5.large"], Capacity::Spot, 3),
+        ])
     }
 
     fn priced(q: Knowable<Quote>) -> paved_pricing::CostEstimate {
@@ -291,7 +266,12 @@ mod tests {
     fn an_existing_network_pays_no_nat_and_an_unknown_type_is_left_out() {
         let mut shape = production();
         shape.builds_network = Knowable::Known(false);
-        shape.pools = Knowable::Known(vec![pool("gpu", &["p5.48xlarge"], Capacity::OnDemand, 1)]);
+        shape.pools = Knowable::Known(vec![PoolShape::sized(
+            "gpu",
+            &["p5.48xlarge"],
+            Capacity::OnDemand,
+            1,
+        )]);
         let e = priced(cluster(Ok("eu-west-1".into()), &shape));
         assert!(!e.by_component.contains_key("nat_gateways"));
         assert!(!e.by_component.contains_key("nodes.gpu"));
@@ -320,18 +300,12 @@ mod tests {
 
     fn db(engine: Engine, class: &str, multi_az: bool, replicas: u32) -> DatabaseShape {
         DatabaseShape {
-            name: Knowable::Known("orders".into()),
             engine: Knowable::Known(engine),
-            engine_version: Knowable::Known("16".into()),
-            creates_key: Knowable::Known(true),
             multi_az: Knowable::Known(multi_az),
             read_replicas: Knowable::Known(replicas),
-            network: Knowable::Known("vpc-1".into()),
             instance_class: Knowable::Known(class.into()),
             storage_gb: Knowable::Known(100),
-            storage_type: Knowable::Known(StorageType::Gp3),
-            backup_retention_days: Knowable::Known(14),
-            backup_copy: Knowable::Known(false),
+            ..DatabaseShape::production()
         }
     }
 

@@ -134,7 +134,6 @@ fn custom_size(tier: &str) -> Option<(f64, f64)> {
 mod tests {
     use super::*;
     use crate::ports::cluster::{Capacity, PoolShape};
-    use crate::ports::database::{Engine, StorageType};
 
     fn priced(q: Knowable<Quote>) -> paved_pricing::CostEstimate {
         match q {
@@ -146,26 +145,12 @@ mod tests {
     #[test]
     fn a_gke_stack_with_cloud_nat() {
         let shape = ClusterShape {
-            name: Knowable::Known("prod".into()),
-            zone_count: Knowable::Known(3),
-            zones: Knowable::Known(None),
-            builds_network: Knowable::Known(true),
-            cidr: Knowable::Known(Some("10.0.0.0/16".into())),
-            nat: Knowable::Known(NatLayout::PerZone),
-            creates_key: Knowable::Known(true),
             log_types: Knowable::Known(Vec::new()),
-            admins: Knowable::Known(Vec::new()),
             pools: Knowable::Known(vec![PoolShape {
-                name: "system".into(),
-                capacity: Knowable::Known(Capacity::OnDemand),
-                instance_types: Knowable::Known(vec!["e2-standard-4".into()]),
-                min_size: Knowable::Known(3),
                 disk_size_gb: Knowable::Known(100),
+                ..PoolShape::sized("system", &["e2-standard-4"], Capacity::OnDemand, 3)
             }]),
-            addons: Knowable::Known(Vec::new()),
-            group_principals: Knowable::Known(Vec::new()),
-            platform_admins: Knowable::Known(Vec::new()),
-            log_retention_days: Knowable::Known(30),
+            ..ClusterShape::production(Vec::new())
         };
         let e = priced(cluster(Ok("us-central1".into()), &shape));
         assert_eq!(e.by_component["control_plane"], 73.0);
@@ -180,18 +165,10 @@ mod tests {
     #[test]
     fn a_cloud_sql_database_from_its_class() {
         let shape = DatabaseShape {
-            name: Knowable::Known("orders".into()),
-            engine: Knowable::Known(Engine::Postgres),
-            engine_version: Knowable::Known("16".into()),
             creates_key: Knowable::Known(false),
-            multi_az: Knowable::Known(true),
             read_replicas: Knowable::Known(0),
-            network: Knowable::Known("net".into()),
-            instance_class: Knowable::Known("db.m6g.large".into()),
-            storage_gb: Knowable::Known(20),
-            storage_type: Knowable::Known(StorageType::Gp3),
             backup_retention_days: Knowable::Known(7),
-            backup_copy: Knowable::Known(false),
+            ..DatabaseShape::production()
         };
         let e = priced(database(Ok("us-central1".into()), &shape));
         // db-custom-2-8192, regional: 2 x (2 x 0.0413 + 8 x 0.007) x 730.

@@ -179,26 +179,13 @@ mod tests {
     /// per zone, a key paved creates, logs, one `system` pool and the add-ons.
     fn production() -> ClusterShape {
         ClusterShape {
-            name: Knowable::Known("shop".to_owned()),
-            zone_count: Knowable::Known(3),
-            zones: Knowable::Known(None),
-            builds_network: Knowable::Known(true),
-            cidr: Knowable::Known(Some("10.0.0.0/16".to_owned())),
-            nat: Knowable::Known(NatLayout::PerZone),
-            creates_key: Knowable::Known(true),
-            log_types: Knowable::Known(vec!["api".to_owned(), "audit".to_owned()]),
-            admins: Knowable::Known(Vec::new()),
-            pools: Knowable::Known(vec![PoolShape {
-                name: "system".to_owned(),
-                capacity: Knowable::Known(Capacity::OnDemand),
-                instance_types: Knowable::Known(vec!["m6i.large".to_owned()]),
-                min_size: Knowable::Known(3),
-                disk_size_gb: Knowable::Known(50),
-            }]),
             addons: Knowable::Known(ADDONS.iter().map(|a| (*a).to_owned()).collect()),
-            group_principals: Knowable::Known(Vec::new()),
-            platform_admins: Knowable::Known(Vec::new()),
-            log_retention_days: Knowable::Known(90),
+            ..ClusterShape::production(vec![PoolShape::sized(
+                "system",
+                &["m6i.large"],
+                Capacity::OnDemand,
+                3,
+            )])
         }
     }
 

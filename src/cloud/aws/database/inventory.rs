@@ -71,18 +71,8 @@ mod tests {
     /// read replica.
     fn production() -> DatabaseShape {
         DatabaseShape {
-            name: Knowable::Known("orders".to_owned()),
-            engine: Knowable::Known(Engine::Postgres),
             engine_version: Knowable::Known("16.4".to_owned()),
-            creates_key: Knowable::Known(true),
-            multi_az: Knowable::Known(true),
-            read_replicas: Knowable::Known(1),
-            network: Knowable::Known("vpc-1".to_owned()),
-            instance_class: Knowable::Known("db.m6g.large".into()),
-            storage_gb: Knowable::Known(20),
-            storage_type: Knowable::Known(crate::ports::database::StorageType::Gp3),
-            backup_retention_days: Knowable::Known(14),
-            backup_copy: Knowable::Known(false),
+            ..DatabaseShape::production()
         }
     }
 

@@ -291,26 +291,14 @@ mod tests {
 
     fn shape(nat: NatLayout) -> ClusterShape {
         ClusterShape {
-            name: Knowable::Known("shop".into()),
-            zone_count: Knowable::Known(3),
-            zones: Knowable::Known(None),
-            builds_network: Knowable::Known(true),
-            cidr: Knowable::Known(Some("10.0.0.0/16".into())),
             nat: Knowable::Known(nat),
-            creates_key: Knowable::Known(true),
             log_types: Knowable::Known(vec!["api".into()]),
-            admins: Knowable::Known(Vec::new()),
-            pools: Knowable::Known(vec![PoolShape {
-                name: "system".into(),
-                capacity: Knowable::Known(Capacity::OnDemand),
-                instance_types: Knowable::Known(vec!["e2-standard-4".into()]),
-                min_size: Knowable::Known(3),
-                disk_size_gb: Knowable::Known(50),
-            }]),
-            addons: Knowable::Known(Vec::new()),
-            group_principals: Knowable::Known(Vec::new()),
-            platform_admins: Knowable::Known(Vec::new()),
-            log_retention_days: Knowable::Known(90),
+            ..ClusterShape::production(vec![PoolShape::sized(
+                "system",
+                &["e2-standard-4"],
+                Capacity::OnDemand,
+                3,
+            )])
         }
     }
 

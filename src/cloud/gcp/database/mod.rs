@@ -349,18 +349,10 @@ mod tests {
 
     fn shape(replicas: u32, creates_key: bool) -> DatabaseShape {
         DatabaseShape {
-            name: Knowable::Known("orders".into()),
-            engine: Knowable::Known(Engine::Postgres),
-            engine_version: Knowable::Known("16".into()),
             creates_key: Knowable::Known(creates_key),
-            multi_az: Knowable::Known(true),
             read_replicas: Knowable::Known(replicas),
             network: Knowable::Known("paved-shop".into()),
-            instance_class: Knowable::Known("db.m6g.large".into()),
-            storage_gb: Knowable::Known(20),
-            storage_type: Knowable::Known(crate::ports::database::StorageType::Gp3),
-            backup_retention_days: Knowable::Known(14),
-            backup_copy: Knowable::Known(false),
+            ..DatabaseShape::production()
         }
     }
 
