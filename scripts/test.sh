@@ -29,6 +29,20 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # No incremental artefacts: a cold CI build never reuses them, and they double the
 # target directory (a CI machine once ran out of disk in the test build).
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# Lean disk (PAVED_LEAN_DISK=1; .ci/run sets it). A CI machine's free disk varies and a
+# cold build ran out of it in the test build twice. In lean mode:
+# - clippy checks into its own target directory, removed once the lints pass (its
+#   dependencies are metadata-only builds the test build cannot reuse);
+# - the debug build carries no debug info (no line tables in our crates, std's stripped
+#   from the binaries): backtraces name functions, not lines;
+# - the debug build is removed before fuzzing, the last step, which builds its own.
+# Each step prints the free disk, so a CI log shows where it went.
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+LEAN_DISK="${PAVED_LEAN_DISK:-0}"
+if [[ $LEAN_DISK == 1 ]]; then
+  export CARGO_PROFILE_DEV_DEBUG="${CARGO_PROFILE_DEV_DEBUG:-false}"
+  export CARGO_PROFILE_DEV_STRIP="${CARGO_PROFILE_DEV_STRIP:-debuginfo}"
+fi
 # The machine's Terraform CLI config (if any) must not matter; tests set their own.
 unset TF_CLI_CONFIG_FILE
 
@@ -38,10 +52,18 @@ step() {
   printf '\n==================================================================\n' >&2
   printf '== %d. %s\n' "$step_no" "$*" >&2
   printf '==================================================================\n' >&2
+  disk_report
+}
+disk_report() {
+  local used="none yet"
+  [[ -d $TARGET_DIR ]] && used="$(du -sh "$TARGET_DIR" 2>/dev/null | cut -f1)"
+  printf '[disk] free %s on %s; target directory %s\n' \
+    "$(df -h --output=avail "$ROOT" 2>/dev/null | tail -n 1 | tr -d ' ')" "$ROOT" "$used" >&2
 }
 started=$SECONDS
 on_exit() {
   local rc=$?
+  disk_report
   if ((rc == 0)); then
     printf '\n== ALL STEPS PASSED (%d s)\n' "$((SECONDS - started))" >&2
   else
@@ -64,7 +86,12 @@ step "Formatting: cargo fmt --all --check"
 cargo fmt --all --check
 
 step "Lints: cargo clippy --workspace --all-targets -- -D warnings"
-cargo clippy --workspace --all-targets -- -D warnings
+if [[ $LEAN_DISK == 1 ]]; then
+  cargo clippy --workspace --all-targets --target-dir "$TARGET_DIR/clippy" -- -D warnings
+  rm -rf "$TARGET_DIR/clippy"
+else
+  cargo clippy --workspace --all-targets -- -D warnings
+fi
 
 if ! command -v kubectl >/dev/null 2>&1; then
   step "kubectl: installing Debian's kubernetes-client (it judges the Kubernetes stand-in)"
@@ -140,6 +167,11 @@ bash scripts/check-recipes.sh
 
 step "Release: bash scripts/check-release.sh (packages, mirrors over HTTPS, lock hashes, tampering, GPG)"
 bash scripts/check-release.sh
+
+if [[ $LEAN_DISK == 1 ]]; then
+  # Nothing after this point uses the debug build.
+  rm -rf "$TARGET_DIR/debug"
+fi
 
 if [[ -f fuzz/run.sh ]]; then
   step "Fuzzing: bash fuzz/run.sh (FUZZ_SECONDS=${FUZZ_SECONDS:-30})"
