@@ -408,3 +408,82 @@ fn debug_mode_prints_the_reattach_value() {
         .as_str()
         .is_some_and(|s| s.ends_with(".sock")));
 }
+
+/// True once `pid` has exited: gone, or a zombie nobody has reaped yet.
+fn exited(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        // "pid (comm) S ...": the state follows the last ')'.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+    }
+}
+
+#[test]
+fn stops_when_terraform_is_killed_without_stopping_it() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    // A shell stands for Terraform: it starts the provider as go-plugin does, prints
+    // the provider's pid and waits. SIGKILL to the shell orphans the provider, as a
+    // Terraform killed outright (OOM, a cancelled CI job) does.
+    let mut terraform = Command::new("sh")
+        .arg("-c")
+        .arg(r#""$0" & echo "pid $!"; wait"#)
+        .arg(support::paved_provider_binary())
+        .env(
+            paved::plugin::handshake::MAGIC_COOKIE_KEY,
+            paved::plugin::handshake::MAGIC_COOKIE_VALUE,
+        )
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env_remove("PLUGIN_CLIENT_CERT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start sh");
+    let stdout = terraform.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut pid = None;
+    let mut handshake = None;
+    while pid.is_none() || handshake.is_none() {
+        let line = lines.next().expect("a line").expect("read");
+        match line.strip_prefix("pid ") {
+            Some(p) => pid = Some(p.trim().parse::<u32>().expect("pid")),
+            None => handshake = Some(line),
+        }
+    }
+    let pid = pid.expect("pid");
+    assert!(
+        handshake.is_some_and(|l| l.starts_with("1|6|unix|")),
+        "the provider answered the handshake"
+    );
+
+    // While its parent lives, the provider serves on (several polls' worth).
+    std::thread::sleep(paved::plugin::server::PARENT_POLL * 4);
+    assert!(
+        !exited(pid),
+        "the provider stopped while Terraform was alive"
+    );
+
+    terraform.kill().expect("SIGKILL the shell");
+    terraform.wait().expect("reap the shell");
+    let killed = Instant::now();
+    while !exited(pid) && killed.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stopped = exited(pid);
+    if !stopped {
+        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+    }
+    assert!(
+        stopped,
+        "the orphaned provider (pid {pid}) still runs 10 s after Terraform was killed"
+    );
+    eprintln!(
+        "provider stopped {:?} after its parent was killed",
+        killed.elapsed()
+    );
+}

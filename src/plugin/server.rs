@@ -99,11 +99,19 @@ pub async fn router(provider: ProviderService, shutdown: Arc<Notify>) -> Router 
         .add_service(GrpcStdioServer::new(Stdio))
 }
 
+/// How often the provider checks that the Terraform process that started it is alive.
+pub const PARENT_POLL: Duration = Duration::from_millis(500);
+
 /// Serves the provider to the Terraform process that started it: socket, optional
 /// AutoMTLS, handshake line, then serving until `GRPCController.Shutdown` or SIGTERM.
 /// SIGINT is ignored, as Go plugins do: Terraform handles Ctrl-C and stops the
-/// provider through StopProvider and Shutdown.
+/// provider through StopProvider and Shutdown. A Terraform killed outright (SIGKILL,
+/// the OOM killer, a CI runner cancelling a job) sends neither: the provider stops when
+/// it finds it has been orphaned, instead of serving no one for ever. What an apply was
+/// creating then is left as a killed provider leaves it: tagged, and adopted by the
+/// next apply.
 pub async fn serve(env: HandshakeEnv, provider: ProviderService) -> Result<(), ServeError> {
+    let parent = std::os::unix::process::parent_id();
     let socket = SocketDir::create(env.socket_dir.as_deref())?;
     let listener = socket.bind()?;
     let (tls, cert) = match &env.client_cert_pem {
@@ -129,7 +137,12 @@ pub async fn serve(env: HandshakeEnv, provider: ProviderService) -> Result<(), S
     ))?;
     tracing::debug!(socket = %socket.socket_path().display(), tls = cert.is_some(), "plugin server started");
 
-    wait_for_stop(&shutdown, false).await;
+    tokio::select! {
+        () = wait_for_stop(&shutdown, false) => {}
+        () = orphaned(parent) => {
+            tracing::warn!(parent, "the Terraform process that started the provider has gone; stopping");
+        }
+    }
     // Let the Shutdown answer reach Terraform, but never keep it waiting long.
     stop_server.notify_one();
     let _ = tokio::time::timeout(Duration::from_millis(200), server).await;
@@ -174,6 +187,21 @@ pub fn reattach_value(socket: &Path, pid: u32) -> String {
         }
     })
     .to_string()
+}
+
+/// Resolves once the process's parent is no longer `parent`: the process that started
+/// it has exited and it was handed to init or a subreaper. Polled: Linux's
+/// `PR_SET_PDEATHSIG` fires when the *thread* that forked exits, which in a Go program
+/// such as Terraform can happen while Terraform runs on.
+async fn orphaned(parent: u32) {
+    let mut tick = tokio::time::interval(PARENT_POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if std::os::unix::process::parent_id() != parent {
+            return;
+        }
+    }
 }
 
 /// Waits for Terraform's Shutdown or SIGTERM; SIGINT stops only when `stop_on_int`.
