@@ -12,7 +12,7 @@ use paved::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use paved::proto::tfplugin6 as pb;
 use paved::proto::tfplugin6::provider_client::ProviderClient;
 use paved_value::{msgpack, Type, Value};
-use support::plugin::{connect, start, wait_exit, ClientIdentity, DebugProvider};
+use support::plugin::{connect, exited, start, wait_exit, ClientIdentity, DebugProvider};
 
 fn obj(pairs: &[(&str, Value)]) -> Value {
     Value::Object(
@@ -407,17 +407,6 @@ fn debug_mode_prints_the_reattach_value() {
     assert!(entry["Addr"]["String"]
         .as_str()
         .is_some_and(|s| s.ends_with(".sock")));
-}
-
-/// True once `pid` has exited: gone, or a zombie nobody has reaped yet.
-fn exited(pid: u32) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Err(_) => true,
-        // "pid (comm) S ...": the state follows the last ')'.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
-    }
 }
 
 #[test]

@@ -8,7 +8,9 @@
 //!    with no component twice (counted by its `paved:component` tag in moto), and
 //!    destroy leaves nothing.
 //! 3. Terraform gets SIGINT mid-apply: it exits within a bounded time, the state holds
-//!    what was created, and the next apply converges.
+//!    what was created, and the next apply converges. Terraform killed outright
+//!    (SIGKILL) mid-apply: its providers stop on their own within seconds, and the
+//!    next apply adopts what the killed one was creating, with no component twice.
 //! 4. A corpus of invalid configurations (`invalid_corpus.rs` beside this file): each
 //!    fails at plan with an error naming the attribute, and no AWS call is made.
 //! 5. Secrets: the master password, an alert receiver's webhook URL and Grafana's admin
@@ -30,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use paved_testbed::gcp::{GcpFake, GcpFakeConfig, GcpFakeHandle};
 use paved_testbed::{FaultConfig, ProxyHandle, Stats};
+use support::plugin::exited;
 use support::{bed, calls, cloud, flaky, header, Moto, Workspace, TERRAFORM};
 
 /// How long an interrupted or crashed `terraform apply` may take to exit.
@@ -565,6 +568,51 @@ fn interrupted_apply_keeps_partial_state_and_converges() {
     ws.apply();
     ws.assert_no_changes();
     assert_no_duplicates(&moto, &["halted", "halted-db"]);
+    ws.destroy();
+    assert_nothing_left(&moto);
+}
+
+// ---------------------------------------------------------------------------------
+// 3b. terraform itself killed mid-apply (SIGKILL: no signal reaches the provider)
+// ---------------------------------------------------------------------------------
+
+#[test]
+fn killed_terraform_leaves_no_provider_running_and_the_next_apply_adopts() {
+    let (moto, proxy, mut ws, mut apply) = apply_under_way("orphan");
+    let terraform = apply.child.id();
+    let providers = children_named(terraform, "terraform-provider-paved");
+    assert!(
+        !providers.is_empty(),
+        "no terraform-provider-paved child of terraform {terraform}"
+    );
+    // Only Terraform is killed, as the OOM killer or a cancelled CI job would: its
+    // providers get no Shutdown and no signal.
+    signal(&terraform.to_string(), "KILL");
+    let code = apply.wait(EXIT_TIMEOUT);
+    let killed = Instant::now();
+    while providers.iter().any(|p| !exited(*p)) && killed.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let running: Vec<u32> = providers.iter().copied().filter(|p| !exited(*p)).collect();
+    for pid in &running {
+        signal(&pid.to_string(), "KILL");
+    }
+    assert!(
+        running.is_empty(),
+        "providers {running:?} still run 10 s after terraform {terraform} was killed"
+    );
+    eprintln!(
+        "[reliability] terraform killed (exit {code}) after {} Create* calls; its providers {providers:?} stopped within {:.1?}",
+        creates(&proxy.stats()),
+        killed.elapsed()
+    );
+    drop(apply);
+
+    // The state lacks what the killed apply was creating; the next apply finds it by
+    // its tags instead of making it twice.
+    ws.apply();
+    ws.assert_no_changes();
+    assert_no_duplicates(&moto, &["orphan", "orphan-db"]);
     ws.destroy();
     assert_nothing_left(&moto);
 }
