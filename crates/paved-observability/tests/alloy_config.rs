@@ -2,8 +2,7 @@
 //! known components, arguments, blocks and exports, and is what the ConfigMap holds.
 
 #[allow(dead_code)]
-#[path = "grafana_fixture/mod.rs"]
-mod fixture;
+use crate::grafana_fixture as fixture;
 
 use paved_observability::configs::alloy_config;
 use paved_observability::render;

@@ -8,8 +8,7 @@
 //! Skipped when amtool is missing, unless `PAVED_REQUIRE_TOOLS=1`.
 
 #[allow(dead_code)]
-#[path = "promtool_fixture/mod.rs"]
-mod fixture;
+use crate::promtool_fixture as fixture;
 
 use std::collections::BTreeMap;
 use std::fs;

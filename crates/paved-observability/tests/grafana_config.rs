@@ -3,8 +3,7 @@
 //! datasource, and every PromQL query parses.
 
 #[allow(dead_code)]
-#[path = "grafana_fixture/mod.rs"]
-mod fixture;
+use crate::grafana_fixture as fixture;
 
 use std::collections::BTreeSet;
 

@@ -3,8 +3,7 @@
 //! the same bytes every time.
 
 #[allow(dead_code)]
-#[path = "grafana_fixture/mod.rs"]
-mod fixture;
+use crate::grafana_fixture as fixture;
 
 use std::collections::BTreeMap;
 

@@ -13,8 +13,7 @@
 //! `PAVED_REQUIRE_TOOLS=1`.
 
 #[allow(dead_code)]
-#[path = "promtool_fixture/mod.rs"]
-mod fixture;
+use crate::promtool_fixture as fixture;
 
 use std::fs;
 use std::process::Command;

@@ -2,8 +2,7 @@
 //! unknown keys, and is the file the ConfigMap carries.
 
 #[allow(dead_code)]
-#[path = "grafana_fixture/mod.rs"]
-mod fixture;
+use crate::grafana_fixture as fixture;
 
 use paved_observability::configs::tempo_config;
 use paved_observability::render;
