@@ -361,8 +361,12 @@ def critical_path_limits(report: dict) -> dict:
 
 class Bench:
     def __init__(self, provider: Path, proxy_bin: Path, venv: Path, latency_ms: int, tmp: Path, db_key: str,
-                 replay: bool = False, time_scale: float | None = None, wiring: str = "network"):
+                 replay: bool = False, time_scale: float | None = None, wiring: str = "network",
+                 also_parallelism: int | None = None):
         self.db_key = db_key
+        # Plans measured again at this `-parallelism` (Terraform's default walks 10 resources
+        # at once): how much of a large plan's time is the width of Terraform's walk.
+        self.also_parallelism = also_parallelism
         self.wiring = wiring
         self.replay = replay
         self.time_scale = time_scale
@@ -454,6 +458,15 @@ class Bench:
                 + (f"{row['replayed']} replayed, " if self.replay else "")
                 + f"peak RSS {fmt((row['peak_rss_kb'] or 0) / 1024, ' MiB')}")
         empty = "No changes." in (d / "last-plan.log").read_text()
+        wide = []
+        if self.also_parallelism:
+            for r in range(plan_runs):
+                row = self.measured(["plan", "-input=false", "-no-color", "-detailed-exitcode",
+                                     f"-parallelism={self.also_parallelism}"], d, rss_file=d / f"rss-wide-{r}.txt")
+                wide.append(row)
+                log(f"N={n}: plan -parallelism={self.also_parallelism} {r + 1}/{plan_runs} {row['seconds']:.2f} s, "
+                    f"{row['calls']} calls, max in flight {row['max_in_flight']}, "
+                    f"peak RSS {fmt((row['peak_rss_kb'] or 0) / 1024, ' MiB')}")
         peaks = [p["peak_rss_kb"] for p in plans if p.get("peak_rss_kb") is not None]
         res = {
             "n": n,
@@ -469,6 +482,14 @@ class Bench:
             },
             "apply_by_action": apply["by_action"],
         }
+        if wide:
+            wide_peaks = [p["peak_rss_kb"] for p in wide if p.get("peak_rss_kb") is not None]
+            res["plan_wide"] = {
+                "parallelism": self.also_parallelism,
+                "seconds": summary([p["seconds"] for p in wide]),
+                "max_in_flight": max(p["max_in_flight"] for p in wide),
+                "peak_rss_kb": summary(wide_peaks) if wide_peaks else None,
+            }
         if n == 1:
             res["refresh"] = self.refresh_cost(d, plans[-1]["by_action"])
             res["critical_path"] = {
@@ -627,6 +648,26 @@ def write_markdown(res: dict, path: Path) -> None:
             f"{p['seconds']['n']} |"
         )
     ok_sizes = [s for s in res["sizes"] if "error" not in s]
+    wide = [s for s in ok_sizes if s.get("plan_wide")]
+    if wide:
+        par = wide[0]["plan_wide"]["parallelism"]
+        lines += [
+            "",
+            f"## The same plans at `-parallelism={par}` (same run, after the default ones)",
+            "",
+            "| pairs | plan median (default 10) | plan median (" + str(par) + ") | min-max | max in flight | "
+            "provider peak RSS (median, min-max) |",
+            "|---:|---:|---:|---:|---:|---:|",
+        ]
+        for s in wide:
+            w = s["plan_wide"]
+            rss = w["peak_rss_kb"]
+            rss_txt = (f"{fmt(rss['median'] / 1024, ' MiB')} ({fmt(rss['min'] / 1024, '')}-{fmt(rss['max'] / 1024, ' MiB')})"
+                       if rss else "n/a")
+            lines.append(
+                f"| {s['n']} | {fmt(s['plan']['seconds']['median'], ' s', 2)} | {fmt(w['seconds']['median'], ' s', 2)} | "
+                f"{fmt(w['seconds']['min'], '', 2)}-{fmt(w['seconds']['max'], ' s', 2)} | {w['max_in_flight']} | {rss_txt} |"
+            )
     if res.get("replay") and ok_sizes:
         lines += [
             "",
@@ -748,6 +789,8 @@ def main() -> int:
     ap.add_argument("--time-scale", type=float, default=None, metavar="N",
                     help="apply under the proxy's provisioning-time model, N modelled seconds per real second; "
                          "reports the apply in modelled minutes")
+    ap.add_argument("--also-parallelism", type=int, default=None, metavar="N",
+                    help="measure the plans again with terraform plan -parallelism=N, in the same run")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--command", default=None, help="the reproduce command to print in the report")
     args = ap.parse_args()
@@ -794,7 +837,8 @@ def main() -> int:
     failed = False
     with tempfile.TemporaryDirectory(prefix="paved-stacks-") as t:
         bench = Bench(provider, proxy_bin, venv, args.latency_ms, Path(t), args.db_key,
-                      replay=args.replay, time_scale=args.time_scale, wiring=args.wiring)
+                      replay=args.replay, time_scale=args.time_scale, wiring=args.wiring,
+                      also_parallelism=args.also_parallelism)
         res["latency_ms"] = bench.latency_ms  # scaled down under the provisioning model
         try:
             for n in n_list:

@@ -11,6 +11,7 @@ pub mod database;
 pub mod eks_token;
 mod error;
 mod iam_roles;
+pub mod in_flight;
 mod inventory;
 pub mod kms;
 pub mod network;
@@ -151,7 +152,7 @@ impl AwsClients {
         if let Some(url) = &self.settings.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        let base = loader.load().await;
+        let base = in_flight::capped(loader.load().await);
         let Some(role) = &self.settings.assume_role else {
             return Ok(base);
         };
