@@ -604,6 +604,13 @@ def targets(res: dict) -> list[dict]:
     return out
 
 
+def rss_text(rss: dict | None) -> str:
+    """A peak-RSS summary (KiB) as "median MiB (min-max MiB)"."""
+    if not rss:
+        return "n/a"
+    return f"{fmt(rss['median'] / 1024, ' MiB')} ({fmt(rss['min'] / 1024, '')}-{fmt(rss['max'] / 1024, ' MiB')})"
+
+
 def write_markdown(res: dict, path: Path) -> None:
     lines = report_header("Stack benchmark: production cluster + database pairs", res) + [
         f"- Terraform 1.15.5, default `-parallelism` (10); AWS: moto 5.2.5 behind `paved-fault-proxy` adding "
@@ -638,9 +645,7 @@ def write_markdown(res: dict, path: Path) -> None:
             lines.append(f"| {s['n']} | FAILED: see below | | | | | | | | | |")
             continue
         a, p = s["apply"], s["plan"]
-        rss = p["peak_rss_kb"]
-        rss_txt = (f"{fmt(rss['median'] / 1024, ' MiB')} ({fmt(rss['min'] / 1024, '')}-{fmt(rss['max'] / 1024, ' MiB')})"
-                   if rss else "n/a")
+        rss_txt = rss_text(p["peak_rss_kb"])
         lines.append(
             f"| {s['n']} | {fmt(a['seconds'], ' s', 1)} | {a['calls']} | {a['max_in_flight']} | "
             f"{fmt(p['seconds']['median'], ' s', 2)} | {fmt(p['seconds']['min'], '', 2)}-{fmt(p['seconds']['max'], ' s', 2)} | "
@@ -661,9 +666,7 @@ def write_markdown(res: dict, path: Path) -> None:
         ]
         for s in wide:
             w = s["plan_wide"]
-            rss = w["peak_rss_kb"]
-            rss_txt = (f"{fmt(rss['median'] / 1024, ' MiB')} ({fmt(rss['min'] / 1024, '')}-{fmt(rss['max'] / 1024, ' MiB')})"
-                       if rss else "n/a")
+            rss_txt = rss_text(w["peak_rss_kb"])
             lines.append(
                 f"| {s['n']} | {fmt(s['plan']['seconds']['median'], ' s', 2)} | {fmt(w['seconds']['median'], ' s', 2)} | "
                 f"{fmt(w['seconds']['min'], '', 2)}-{fmt(w['seconds']['max'], ' s', 2)} | {w['max_in_flight']} | {rss_txt} |"
