@@ -512,3 +512,52 @@ async fn single_and_no_nat_layouts() {
     let report = delete_network(&ec2, &ctx).await.result.expect("delete");
     assert!(report.left_behind.is_empty(), "{:#?}", report.left_behind);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_provider_process_keeps_at_most_the_cap_of_calls_in_flight() {
+    use paved::cloud::aws::in_flight::MAX_IN_FLIGHT;
+    use paved_testbed::{FaultConfig, FaultProxy};
+
+    let moto = crate::support::Moto::start();
+    // 100 ms on every call, so calls started together are in flight together.
+    let proxy = FaultProxy::start(&moto.endpoint(), FaultConfig::none().with_latency(100, 0))
+        .expect("proxy");
+    let clients = crate::support::aws::moto_clients(&proxy.endpoint());
+    // Three service clients, as a refresh holds: one cap for all of them.
+    let ec2 = clients.ec2(None).await.expect("ec2");
+    let kms = clients.kms(None).await.expect("kms");
+    let logs = clients.logs(None).await.expect("logs");
+    let calls = (0..150).map(|i| {
+        let (ec2, kms, logs) = (ec2.clone(), kms.clone(), logs.clone());
+        async move {
+            match i % 3 {
+                0 => ec2
+                    .describe_vpcs()
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                1 => kms
+                    .list_keys()
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                _ => logs
+                    .describe_log_groups()
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+            }
+        }
+    });
+    let answers = futures::future::join_all(calls).await;
+    assert!(answers.iter().all(Result::is_ok), "{answers:?}");
+    let stats = proxy.stats();
+    assert_eq!(stats.total, 150);
+    assert_eq!(
+        stats.max_in_flight as usize, MAX_IN_FLIGHT,
+        "150 calls started together: the cap, and no more, in flight at once"
+    );
+}

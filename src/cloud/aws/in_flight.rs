@@ -31,13 +31,27 @@ pub const MAX_IN_FLIGHT: usize = 48;
 /// `config` with its HTTP client capped at [`MAX_IN_FLIGHT`] requests at once (unchanged
 /// when it has none).
 pub fn capped(config: aws_config::SdkConfig) -> aws_config::SdkConfig {
-    match config.http_client() {
+    // aws-config leaves the client unset and each service client falls back to the SDK's
+    // default one; that default is taken here, to be wrapped once for all of them.
+    match config.http_client().or_else(default_client) {
         Some(inner) => config
             .into_builder()
             .http_client(CappedHttpClient::new(inner, MAX_IN_FLIGHT))
             .build(),
         None => config,
     }
+}
+
+/// The HTTPS client a service client would build for itself (hyper, rustls with
+/// aws-lc), from the SDK's own default plugin.
+fn default_client() -> Option<SharedHttpClient> {
+    use aws_smithy_runtime_api::client::runtime_plugin::RuntimePlugin;
+    let plugin = aws_smithy_runtime::client::defaults::default_http_client_plugin_v2(
+        aws_config::BehaviorVersion::latest(),
+    )?;
+    plugin
+        .runtime_components(&RuntimeComponentsBuilder::new("paved"))
+        .http_client()
 }
 
 /// The SDK's HTTP client with at most `permits` requests in flight across every
