@@ -6,9 +6,9 @@
 //! `-parallelism=30`): the bursts an account's API rate limits refuse. Capped, the same
 //! plan took 2.43 s with 48 in flight (bench/results/replay-50-cap). The memory a wide
 //! plan costs follows Terraform's concurrent operations, not the open requests: the cap
-//! does not lower it. The cap wraps the SDK's own HTTP
-//! client: a call waits for a permit before it is sent and gives it back when its
-//! response arrives. Waits between polls hold no permit.
+//! does not lower it. The cap wraps the SDK's own HTTP client: a call waits for a
+//! permit before it is sent and gives it back when its response arrives. Waits between
+//! polls hold no permit.
 
 use std::sync::Arc;
 
