@@ -374,7 +374,7 @@ def read_rss(path: Path) -> list[tuple[int, int]]:
     if path.exists():
         for line in path.read_text().splitlines():
             parts = line.split()
-            if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+            if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
                 rows.append((int(parts[0]), int(parts[1])))
     return rows
 

@@ -11,7 +11,7 @@ production `paved_managed_database` (one read replica) on a `paved_network` both
   a) apply once: wall time, AWS calls, the most calls in flight at once, and each
      resource's start and end (`apply.timeline`, from `terraform apply -json`);
   b) `terraform plan` R times (default 3): wall time, AWS calls, and the provider's
-     peak RSS from the "<pid> <kB>" lines it appends to $PAVED_PEAK_RSS_FILE;
+     peak RSS from the "<pid> <kB> ..." lines it appends to $PAVED_PEAK_RSS_FILE;
   c) for N = 1, the refresh cost per resource type: the calls of a plan of the
      cluster alone (`-target`) and of the whole stack, by service and action; the
      database's share is the difference;
@@ -50,6 +50,7 @@ import json
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -422,6 +423,9 @@ class Bench:
             rows = read_rss(rss_file)
             row["provider_processes"] = len(rows)
             row["peak_rss_kb"] = max((kb for _, kb in rows), default=None)
+            split = peak_split(rss_file)
+            if split:
+                row["peak_split_kb"] = split
         return row
 
     def size(self, n: int, plan_runs: int) -> dict:
@@ -468,6 +472,7 @@ class Bench:
                     f"{row['calls']} calls, max in flight {row['max_in_flight']}, "
                     f"peak RSS {fmt((row['peak_rss_kb'] or 0) / 1024, ' MiB')}")
         peaks = [p["peak_rss_kb"] for p in plans if p.get("peak_rss_kb") is not None]
+        splits = [p["peak_split_kb"] for p in plans if p.get("peak_split_kb")]
         res = {
             "n": n,
             "resources": 2 * n,
@@ -477,6 +482,8 @@ class Bench:
                 "calls": summary([float(p["calls"]) for p in plans]),
                 "max_in_flight": max(p["max_in_flight"] for p in plans),
                 "peak_rss_kb": summary(peaks) if peaks else None,
+                "peak_split_kb": {k: statistics.median(x[k] for x in splits) for k in ("anon", "file")}
+                if splits else None,
                 "provider_processes_per_plan": sorted({p.get("provider_processes", 0) for p in plans}),
                 "empty": empty,
             },
@@ -604,6 +611,18 @@ def targets(res: dict) -> list[dict]:
     return out
 
 
+def peak_split(path: Path) -> dict | None:
+    """RssAnon and RssFile at shutdown (kB) of the process with the highest peak, from the
+    "<pid> <peak kB> <anon kB> <file kB>" lines the provider appends."""
+    best = None
+    for line in path.read_text().splitlines() if path.exists() else []:
+        parts = line.split()
+        if len(parts) == 4 and all(p.isdigit() for p in parts):
+            if best is None or int(parts[1]) > best[0]:
+                best = (int(parts[1]), int(parts[2]), int(parts[3]))
+    return {"anon": best[1], "file": best[2]} if best else None
+
+
 def rss_text(rss: dict | None) -> str:
     """A peak-RSS summary (KiB) as "median MiB (min-max MiB)"."""
     if not rss:
@@ -652,6 +671,13 @@ def write_markdown(res: dict, path: Path) -> None:
             f"{p['calls']['median']:.0f} | {p['max_in_flight']} | {rss_txt} | {'yes' if p['empty'] else '**no**'} | "
             f"{p['seconds']['n']} |"
         )
+    splits = [(s["n"], s["plan"]["peak_split_kb"]) for s in res["sizes"]
+              if "error" not in s and s["plan"].get("peak_split_kb")]
+    if splits:
+        lines += ["", "Of the plan's largest provider process, at shutdown (medians): "
+                  + "; ".join(f"{n} pairs: {fmt(sp['anon'] / 1024, ' MiB')} anonymous (heap, stacks), "
+                              f"{fmt(sp['file'] / 1024, ' MiB')} file-backed (the binary's pages mapped)"
+                              for n, sp in splits) + "."]
     ok_sizes = [s for s in res["sizes"] if "error" not in s]
     wide = [s for s in ok_sizes if s.get("plan_wide")]
     if wide:

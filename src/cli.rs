@@ -114,8 +114,9 @@ fn write_docs(dir: &str) -> ExitCode {
     }
 }
 
-/// For benchmarks: appends "PID PEAK_RSS_KB" to the file named by
-/// `PAVED_PEAK_RSS_FILE`, read from the kernel's VmHWM.
+/// For benchmarks: appends "PID PEAK_RSS_KB ANON_KB FILE_KB" to the file named by
+/// `PAVED_PEAK_RSS_FILE`: the kernel's VmHWM, then RssAnon (heap and stacks) and
+/// RssFile (mapped pages of the binary and libraries) at shutdown.
 fn report_peak_rss() {
     let Ok(target) = std::env::var("PAVED_PEAK_RSS_FILE") else {
         return;
@@ -123,19 +124,23 @@ fn report_peak_rss() {
     let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
         return;
     };
-    let Some(kb) = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-    else {
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    };
+    let Some(kb) = field("VmHWM:") else {
         return;
     };
+    let anon = field("RssAnon:").unwrap_or(0);
+    let file = field("RssFile:").unwrap_or(0);
     use std::io::Write;
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(target)
     {
-        let _ = writeln!(f, "{} {kb}", std::process::id());
+        let _ = writeln!(f, "{} {kb} {anon} {file}", std::process::id());
     }
 }
