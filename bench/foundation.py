@@ -10,6 +10,13 @@ Measures, on this machine:
      one data "paved_zones" against moto; one warm-up round, then N rounds (default 7).
   c) the paved provider's peak RSS during those plans, from the "<pid> <kB>" lines the
      provider appends to $PAVED_PEAK_RSS_FILE when it shuts down ("n/a" when absent).
+  d) where a plan's time goes: the same plans with TF_LOG=trace, cut into phases at the
+     lines Terraform's plugin client writes (starting plugin, using plugin, plugin process
+     exited): Terraform's work before the first provider start (configuration, the lock
+     file's package hashes), each provider process from exec to handshake and from
+     handshake to exit, Terraform's work between the starts and after the last exit
+     (rendering the plan); with the GetProviderSchema calls, the schema's size as
+     `terraform providers schema -json` prints it and the plan's lines.
 
 Writes bench/results/foundation.md and bench/results/foundation.json.
 Normally started by bench/foundation.sh, which builds the provider first.
@@ -379,7 +386,86 @@ def read_rss(path: Path) -> list[tuple[int, int]]:
     return rows
 
 
-def bench_plan(provider: Path, venv: Path, runs: int, tmp: Path) -> tuple[dict, dict]:
+_TRACE_TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z ")
+_SCHEMA_CALL = re.compile(r"GRPCProvider(\.v6)?: GetProviderSchema")
+
+# Phases of a traced plan, in the order of the report.
+PHASES = [
+    ("before", "Terraform before the first provider start (configuration, lock file hashes)"),
+    ("exec_to_handshake", "provider processes: exec to handshake (all starts)"),
+    ("serving", "provider processes: handshake to exit (RPCs, including schema transfer)"),
+    ("between", "Terraform between provider processes (graphs, schema decoding)"),
+    ("after", "Terraform after the last provider exit (plan rendering, exit)"),
+    ("total", "first to last trace line"),
+]
+
+
+def parse_trace(path: Path) -> dict:
+    """Phases (ms) of one `terraform plan` run with TF_LOG=trace, cut at the plugin
+    client's lines; the number of provider starts and GetProviderSchema calls."""
+    stamps: list[float] = []
+    starts: list[float] = []
+    ready: list[float] = []
+    exits: list[float] = []
+    schema_calls = 0
+    for line in path.read_text(errors="replace").splitlines():
+        m = _TRACE_TS.match(line)
+        if not m:
+            continue
+        t = dt.datetime.fromisoformat(m.group(1)).timestamp() * 1000.0
+        stamps.append(t)
+        if "provider: starting plugin:" in line:
+            starts.append(t)
+        elif "provider: using plugin:" in line:
+            ready.append(t)
+        elif "provider: plugin process exited:" in line:
+            exits.append(t)
+        if _SCHEMA_CALL.search(line):
+            schema_calls += 1
+    if not stamps:
+        raise RuntimeError(f"no trace lines in {path}")
+    row = {"starts": len(starts), "schema_calls": schema_calls, "total": stamps[-1] - stamps[0]}
+    if not starts:
+        row.update(before=row["total"], exec_to_handshake=0.0, serving=0.0, between=0.0, after=0.0)
+        return row
+    if not (len(starts) == len(ready) == len(exits)):
+        raise RuntimeError(f"{path}: {len(starts)} plugin starts, {len(ready)} handshakes, {len(exits)} exits")
+    row["before"] = starts[0] - stamps[0]
+    row["exec_to_handshake"] = sum(r - s for s, r in zip(starts, ready))
+    row["serving"] = sum(e - r for r, e in zip(ready, exits))
+    row["between"] = sum(max(0.0, s - e) for e, s in zip(exits, starts[1:]))
+    row["after"] = stamps[-1] - exits[-1]
+    return row
+
+
+def bench_phases(tf: Path, dirs: dict[str, Path], env: dict, runs: int, tmp: Path) -> dict:
+    """Plans of each configuration with TF_LOG=trace, interleaved; medians per phase."""
+    rows: dict[str, list[dict]] = {n: [] for n in dirs}
+    names = list(dirs)
+    for rnd in range(runs):
+        for name in names[rnd % len(names):] + names[: rnd % len(names)]:
+            trace = tmp / f"trace-{name}-{rnd}.log"
+            run_tf(tf, ["plan", "-input=false", "-no-color"], dirs[name],
+                   dict(env, TF_LOG="trace", TF_LOG_PATH=str(trace)))
+            rows[name].append(parse_trace(trace))
+            trace.unlink()
+    out: dict[str, dict] = {}
+    for name, runs_of in rows.items():
+        med = {k: statistics.median(r[k] for r in runs_of) for k, _ in PHASES}
+        med["starts"] = statistics.median(r["starts"] for r in runs_of)
+        med["schema_calls"] = statistics.median(r["schema_calls"] for r in runs_of)
+        d = dirs[name]
+        plan = subprocess.run([str(tf), "plan", "-input=false", "-no-color"], cwd=d, env=env,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+        med["plan_lines"] = len(plan.stdout.splitlines())
+        schema = subprocess.run([str(tf), "providers", "schema", "-json"], cwd=d, env=env,
+                                capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+        med["schema_json_bytes"] = len(schema.stdout.encode()) if schema.returncode == 0 else None
+        out[name] = med
+    return {"unit": "ms", "runs": runs, "configs": out}
+
+
+def bench_plan(provider: Path, venv: Path, runs: int, tmp: Path, phase_runs: int = 0) -> tuple[dict, dict, dict | None]:
     tf = venv / "bin" / "terraform-1.15"
     null_bin = Path((venv / "paved-null-provider-path").read_text().strip())
     mirror = tmp / "mirror" / "registry.terraform.io"
@@ -414,6 +500,10 @@ def bench_plan(provider: Path, venv: Path, runs: int, tmp: Path) -> tuple[dict, 
                     rows = read_rss(rss_file)
                     rss_runs.append({"processes": len(rows), "peak_kb": max((kb for _, kb in rows), default=None)})
             log(f"plan round {rnd}{' (warm-up)' if rnd == 0 else ''} done")
+        phases = None
+        if phase_runs > 0:
+            log(f"d) traced plans: {phase_runs} rounds")
+            phases = bench_phases(tf, dirs, env, phase_runs, tmp)
     finally:
         moto.close()
     plan_res = {"unit": "s", "terraform": "1.15.5", "warmup_rounds": 1, "configs": {n: summary(t) for n, t in times.items()}}
@@ -430,7 +520,7 @@ def bench_plan(provider: Path, venv: Path, runs: int, tmp: Path) -> tuple[dict, 
     else:
         rss = {"unit": "kB", "median": None, "max": None,
                "note": "n/a: the provider wrote nothing to PAVED_PEAK_RSS_FILE"}
-    return plan_res, rss
+    return plan_res, rss, phases
 
 
 # ------------------------------------------------------------------------------------
@@ -547,7 +637,36 @@ def write_markdown(res: dict, path: Path) -> None:
             f"| {fmt(r['median'] / 1024, ' MiB')} | {fmt(r['min'] / 1024, ' MiB')} | {fmt(r['max'] / 1024, ' MiB')} |",
             "",
         ]
+    lines += phases_markdown(res.get("phases"))
     path.write_text("\n".join(lines))
+
+
+def phases_markdown(ph: dict | None) -> list[str]:
+    """Section d): the traced plans' phases, medians in ms."""
+    if not ph:
+        return []
+    names = [n for n in ("none", "null", "cluster", "paved") if n in ph["configs"]]
+    head = {"none": "no provider", "null": "`null_resource`", "cluster": "`paved_ha_cluster`",
+            "paved": "`paved_zones`"}
+    lines = [
+        "## d) Where a plan's time goes (`TF_LOG=trace`)",
+        "",
+        f"The same plans traced ({ph['runs']} interleaved rounds, medians in ms; trace logging "
+        "slows everything, so compare the columns, not these totals with b). Phases are cut at "
+        "the plugin client's `starting plugin`, `using plugin` and `plugin process exited` lines.",
+        "",
+        "| phase | " + " | ".join(head[n] for n in names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for key, label in PHASES:
+        lines.append(f"| {label} | " + " | ".join(fmt(ph["configs"][n][key], "", 0) for n in names) + " |")
+    for key, label, digits in (("starts", "provider processes started", 0),
+                               ("schema_calls", "GetProviderSchema calls", 0),
+                               ("schema_json_bytes", "schema, `terraform providers schema -json` (bytes)", 0),
+                               ("plan_lines", "lines of the plan's output", 0)):
+        lines.append(f"| {label} | " + " | ".join(fmt(ph["configs"][n].get(key), "", digits) for n in names) + " |")
+    lines.append("")
+    return lines
 
 
 def main() -> int:
@@ -557,6 +676,8 @@ def main() -> int:
     ap.add_argument("--venv", default=os.environ.get("PAVED_VENV") or str(ROOT / ".venv"))
     ap.add_argument("--handshake-runs", type=int, default=30)
     ap.add_argument("--plan-runs", type=int, default=7)
+    ap.add_argument("--phase-runs", type=int, default=7,
+                    help="traced plans per configuration for the phase breakdown (0: none)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--command", default=None, help="the reproduce command to print in the report")
     args = ap.parse_args()
@@ -593,7 +714,8 @@ def main() -> int:
             log(f"   FAILED: {e}")
         log(f"b) + c) terraform plan: warm-up + {args.plan_runs} rounds x 3 configurations")
         try:
-            res["plan"], res["peak_rss"] = bench_plan(provider, venv, args.plan_runs, tmp / "plan")
+            res["plan"], res["peak_rss"], res["phases"] = bench_plan(
+                provider, venv, args.plan_runs, tmp / "plan", args.phase_runs)
         except Exception as e:  # noqa: BLE001
             res["plan"] = {"error": str(e)}
             res["peak_rss"] = None

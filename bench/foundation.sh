@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Foundation benchmark: provider handshake time, `terraform plan` wall time (no
-# provider / Go null provider / paved) and the provider's peak RSS.
+# provider / Go null provider / paved), the provider's peak RSS and where a plan's time
+# goes (traced plans cut into phases).
 # Writes bench/results/foundation.md and bench/results/foundation.json.
 #
-# Usage: [BUILD=debug] bash bench/foundation.sh [--handshake-runs N] [--plan-runs N]
+# Usage: [BUILD=debug] bash bench/foundation.sh [--handshake-runs N] [--plan-runs N] [--phase-runs N]
 #   BUILD=debug     benchmark target/debug (default: target/release, the optimised build users run)
 #   PAVED_PROVIDER  benchmark this binary instead (no build)
 set -euo pipefail

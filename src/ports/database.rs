@@ -55,6 +55,11 @@ pub mod kind {
     pub const SECRET: &str = "secret";
 }
 
+/// The most read replicas a database may have: RDS's limit for PostgreSQL and MySQL
+/// (and Aurora's). Checked at plan time; the AWS refresh asks for the primary and
+/// replicas 0 to 14 by name, so it never lists other databases.
+pub const MAX_READ_REPLICAS: u32 = 15;
+
 /// The inventory key of read replica `i`.
 pub fn replica_key(i: u32) -> String {
     format!("replica.{i}")

@@ -162,6 +162,28 @@ fn production_database_lifecycle_against_moto() {
         stats.total
     );
 
+    // More replicas than RDS allows: refused at plan with the attribute named, and
+    // nothing is written.
+    knobs.replicas = 16;
+    ws.write_file("main.tf", &config(&vpc, &subnets, &knobs));
+    proxy.reset();
+    let refused = ws.plan_err(&[]);
+    let errors = refused.json_error_diagnostics();
+    assert!(
+        errors.iter().any(|e| e.contains("Too many read replicas")
+            && e.contains("Set read_replicas to 15 or fewer")),
+        "{errors:#?}"
+    );
+    let calls = proxy.stats();
+    let writes: Vec<&String> = calls
+        .by_service
+        .values()
+        .flat_map(|actions| actions.keys())
+        .filter(|a| !(a.starts_with("Describe") || a.starts_with("List") || a.starts_with("Get")))
+        .collect();
+    assert!(writes.is_empty(), "a refused plan wrote: {writes:?}");
+    knobs.replicas = 1;
+
     // Scale the class and storage, change retention: in place.
     knobs.class = "db.m6g.xlarge";
     knobs.size = 80;

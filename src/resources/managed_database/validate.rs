@@ -15,7 +15,7 @@ use paved_value::Path;
 
 use super::config::{DatabaseSpec, MAX_STORAGE_GB};
 
-use crate::ports::database::{Engine, StorageType};
+use crate::ports::database::{Engine, StorageType, MAX_READ_REPLICAS};
 
 use crate::diag::Diagnostics;
 use crate::profiles::Profile;
@@ -119,6 +119,7 @@ pub fn check(spec: &DatabaseSpec) -> Diagnostics {
     check_version(spec, &mut d);
     check_instance_class(spec, &mut d);
     check_storage(spec, &mut d);
+    check_replicas(spec, &mut d);
     check_backup(spec, &mut d);
     check_windows(spec, &mut d);
     check_parameters(spec, &mut d);
@@ -455,6 +456,21 @@ fn check_backup(spec: &DatabaseSpec, d: &mut Diagnostics) {
             "Read replicas are built from automated backups: set backup.retention_days to 1 or more, or \
              read_replicas = 0.",
         );
+    }
+}
+
+fn check_replicas(spec: &DatabaseSpec, d: &mut Diagnostics) {
+    if let Knowable::Known(n) = spec.read_replicas {
+        if n > MAX_READ_REPLICAS {
+            d.attribute_error(
+                Path::root().attr("read_replicas"),
+                "Too many read replicas",
+                format!(
+                    "{n} read replicas were asked for; RDS allows at most {MAX_READ_REPLICAS} per \
+                     database. Set read_replicas to {MAX_READ_REPLICAS} or fewer."
+                ),
+            );
+        }
     }
 }
 
@@ -871,6 +887,18 @@ mod tests {
                 ("type", "io2".into())
             ])),
             ["storage.size_gb"]
+        );
+    }
+
+    #[test]
+    fn read_replicas_at_most_the_clouds_limit() {
+        let replicas = |n: i64| vec![("read_replicas", Value::from(n))];
+        assert!(errors(replicas(15)).is_empty());
+        assert_eq!(errors(replicas(16)), ["read_replicas"]);
+        let d = check(&spec(replicas(16)));
+        assert!(
+            format!("{d:?}").contains("Set read_replicas to 15 or fewer"),
+            "{d:?}"
         );
     }
 

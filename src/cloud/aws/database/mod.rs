@@ -169,7 +169,7 @@ impl DatabaseBackend for AwsDatabaseBackend {
     async fn delete_replica(&self, ctx: &StackContext, index: u32) -> Step<()> {
         let ready = async {
             let rds = self.aws().rds().await?;
-            let found = read::stack_instances(&rds, ctx).await?;
+            let found = read::named_instances(&rds, ctx).await?;
             Ok((rds, found))
         };
         step_with(ready, |(rds, found)| async move {

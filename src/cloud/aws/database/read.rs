@@ -1,8 +1,10 @@
-//! The refresh: the whole stack in three concurrent calls (one page each for a
-//! typical account): `DescribeDBInstances` (every instance, kept when its tags name
-//! this stack and resource type), EC2 `DescribeSecurityGroups` (by tags) and KMS
-//! `DescribeKey` (by alias). The master secret's value is never read: its ARN comes
-//! with the instance.
+//! The refresh: the whole stack in three concurrent calls: `DescribeDBInstances`
+//! filtered by name (the primary and every replica name paved can give it, so the
+//! answer holds this database's instances only, however many the account has; kept
+//! when their tags name this stack and resource type), EC2 `DescribeSecurityGroups`
+//! (by tags) and KMS `DescribeKey` (by alias). The master secret's value is never
+//! read: its ARN comes with the instance. The teardown instead lists every instance
+//! and keeps those tagged with the stack, whatever their names.
 //!
 //! The subnet group and the parameter group come with the primary instance
 //! (`DBSubnetGroup` with its VPC and subnets, `DBParameterGroups` by name): RDS
@@ -14,7 +16,8 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_rds::types::{DbInstance, DbParameterGroup, DbSubnetGroup};
+use aws_sdk_rds::operation::describe_db_instances::builders::DescribeDBInstancesFluentBuilder;
+use aws_sdk_rds::types::{DbInstance, DbParameterGroup, DbSubnetGroup, Filter};
 
 use super::groups::{
     ec2_owned, parameter_group_record, security_group_filters, security_group_record,
@@ -24,13 +27,14 @@ use super::instance::{
     instance_records, instance_state, replica_record, replica_state, INSTANCE_KEY,
 };
 use super::{
-    backend_error, fail, parameter_group_name, rds_owned, rds_tag, subnet_group_name, KEY_OWNER,
+    backend_error, fail, parameter_group_name, rds_owned, rds_tag, replica_name, subnet_group_name,
+    KEY_OWNER,
 };
 use crate::cloud::aws::error::SdkFailure;
 use crate::cloud::aws::kms;
 use crate::ports::database::{
     kind, replica_key, DatabaseSnapshot, Engine, ParameterGroupState, SecurityGroupState,
-    SubnetGroupState,
+    SubnetGroupState, MAX_READ_REPLICAS,
 };
 use crate::stack::tags::COMPONENT_TAG;
 use crate::stack::{BackendError, ComponentRecord, StackContext, Step};
@@ -44,12 +48,45 @@ pub(crate) struct StackInstances {
     pub replicas: BTreeMap<u32, DbInstance>,
 }
 
-/// Every instance tagged with the stack (all pages of one `DescribeDBInstances`).
+/// Every instance tagged with the stack, whatever its name (all pages of one
+/// `DescribeDBInstances` over the account): for the teardown, which must leave
+/// nothing of the stack behind.
 pub(crate) async fn stack_instances(
     rds: &aws_sdk_rds::Client,
     ctx: &StackContext,
 ) -> Result<StackInstances, BackendError> {
-    let mut pages = rds.describe_db_instances().into_paginator().send();
+    instances_of(rds.describe_db_instances(), ctx).await
+}
+
+/// The names paved gives the stack's instances: the primary's (the stack's name)
+/// and every replica's up to [`MAX_READ_REPLICAS`].
+pub(crate) fn instance_names(stack: &str) -> Vec<String> {
+    std::iter::once(stack.to_owned())
+        .chain((0..MAX_READ_REPLICAS).map(|i| replica_name(stack, i)))
+        .collect()
+}
+
+/// The stack's instances by name (one `DescribeDBInstances` filtered by
+/// `db-instance-id`), kept when tagged with the stack: the refresh's and the
+/// apply's look-up, whose cost does not grow with the account's other databases.
+pub(crate) async fn named_instances(
+    rds: &aws_sdk_rds::Client,
+    ctx: &StackContext,
+) -> Result<StackInstances, BackendError> {
+    let by_name = Filter::builder()
+        .name("db-instance-id")
+        .set_values(Some(instance_names(&ctx.stack)))
+        .build();
+    instances_of(rds.describe_db_instances().filters(by_name), ctx).await
+}
+
+/// Every page of `request`, the instances tagged with the stack sorted into the
+/// primary and the replicas by their component tags.
+async fn instances_of(
+    request: DescribeDBInstancesFluentBuilder,
+    ctx: &StackContext,
+) -> Result<StackInstances, BackendError> {
+    let mut pages = request.into_paginator().send();
     let mut found = StackInstances::default();
     while let Some(page) = pages.next().await {
         let page = page.map_err(fail("listing the RDS instances"))?;
@@ -234,7 +271,7 @@ pub(crate) async fn read_stack(
     ctx: &StackContext,
 ) -> Step<DatabaseSnapshot> {
     let (instances, security, key) = tokio::join!(
-        stack_instances(rds, ctx),
+        named_instances(rds, ctx),
         stack_security_groups(ec2, ctx),
         kms::read_key(kms_client, ctx, KEY_OWNER),
     );
@@ -328,7 +365,7 @@ pub(crate) async fn rds_arns(
     ctx: &StackContext,
     components: &[ComponentRecord],
 ) -> Result<Vec<ComponentRecord>, BackendError> {
-    let found = stack_instances(rds, ctx).await?;
+    let found = named_instances(rds, ctx).await?;
     let mut arn_of: BTreeMap<String, String> = BTreeMap::new();
     if let Some(db) = &found.primary {
         arn_of.insert(
@@ -414,6 +451,15 @@ mod tests {
             cancel: CancellationToken::new(),
             deadline: None,
         }
+    }
+
+    #[test]
+    fn the_refresh_asks_for_every_name_paved_gives_and_no_other() {
+        let names = instance_names("orders");
+        assert_eq!(names.len(), 1 + MAX_READ_REPLICAS as usize);
+        assert_eq!(names[0], "orders");
+        assert_eq!(names[1], replica_name("orders", 0));
+        assert_eq!(names.last().map(String::as_str), Some("orders-replica-14"));
     }
 
     fn primary(subnet_group: &str, parameter_group: &str, version: &str) -> DbInstance {
