@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from foundation import (  # noqa: E402
-    HEADER_PAVED,
+    CONFIGS,
     PAVED_VERSION,
     ROOT,
     log,
@@ -39,14 +39,8 @@ from foundation import (  # noqa: E402
     tf_env,
 )
 
-CONFIG = HEADER_PAVED + """
-resource "paved_ha_cluster" "this" {
-  name        = "bench"
-  profile     = "development"
-  delivery    = "gitops"
-  gitops_path = "gitops"
-}
-"""
+# The foundation benchmark's create plan: one new paved_ha_cluster, no cloud call.
+CONFIG = CONFIGS["cluster"]
 
 
 def install(provider: Path, base: Path, pad: int) -> Path:

@@ -661,7 +661,8 @@ def phases_markdown(ph: dict | None) -> list[str]:
     for key, label in PHASES:
         lines.append(f"| {label} | " + " | ".join(fmt(ph["configs"][n][key], "", 0) for n in names) + " |")
     for key, label, digits in (("starts", "provider processes started", 0),
-                               ("schema_calls", "GetProviderSchema calls", 0),
+                               ("schema_calls", "GetProviderSchema requests logged (Terraform may answer "
+                                                "them from its schema cache)", 0),
                                ("schema_json_bytes", "schema, `terraform providers schema -json` (bytes)", 0),
                                ("plan_lines", "lines of the plan's output", 0)):
         lines.append(f"| {label} | " + " | ".join(fmt(ph["configs"][n].get(key), "", digits) for n in names) + " |")
