@@ -17,6 +17,10 @@ Measures, on this machine:
      handshake to exit, Terraform's work between the starts and after the last exit
      (rendering the plan); with the GetProviderSchema calls, the schema's size as
      `terraform providers schema -json` prints it and the plan's lines.
+  e) inside paved's processes: the paved plans again, untraced, with PAVED_PHASE_FILE
+     set (src/phases.rs): each process's start, each RPC's handling, the waits for
+     Terraform, shutdown, the gaps between processes; the schema's encoding time and
+     the AWS SDK's set-up. Section a) likewise cuts a start into its steps.
 
 Writes bench/results/foundation.md and bench/results/foundation.json.
 Normally started by bench/foundation.sh, which builds the provider first.
@@ -216,6 +220,7 @@ def make_client_cert(dest: Path) -> Path:
 def handshake_once(provider: Path, env: dict, timeout: float, stderr_path: Path) -> tuple[float, str]:
     with open(stderr_path, "wb") as err:
         t0 = time.perf_counter()
+        env["BENCH_SPAWN_WALL_US"] = str(time.time_ns() // 1000)  # read back by bench_startup
         proc = subprocess.Popen(
             [str(provider)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=env
         )
@@ -279,10 +284,65 @@ def bench_handshake(provider: Path, runs: int, tmp: Path) -> dict:
     return {
         "unit": "ms",
         **summary(samples),
+        "startup_phases": bench_startup(provider, env, runs, tmp),
         "network": fields[2],
         "cert_in_handshake": bool(fields[5]),
         "example_line": "|".join(fields[:4]) + "|grpc|<cert " + str(len(fields[5])) + " chars>",
     }
+
+
+# Marks of one process from start to handshake, in order (src/plugin/server.rs, src/cli.rs).
+STARTUP_MARKS = ["main", "runtime", "socket", "tls_key", "tls_config", "router", "handshake"]
+STARTUP_LABELS = {
+    "spawn_to_main": "spawn (Python's Popen) to `main`: fork, exec, the loader, the Rust runtime",
+    "main_to_runtime": "`main` to the async runtime built (handshake variables, logging)",
+    "runtime_to_socket": "runtime to the unix socket bound",
+    "socket_to_tls_key": "the server's key pair and certificate generated (AutoMTLS)",
+    "tls_key_to_tls_config": "the TLS configuration built (Terraform's client certificate trusted)",
+    "tls_config_to_router": "the gRPC services assembled (provider, health, controller, broker, stdio)",
+    "router_to_handshake": "the handshake line made (written right after this mark)",
+}
+
+
+def read_marks(path: Path) -> dict[int, list[tuple[int, str, str]]]:
+    """The marks of PAVED_PHASE_FILE (`src/phases.rs`): per process id, (micros, name,
+    detail) in time order."""
+    out: dict[int, list[tuple[int, str, str]]] = {}
+    if not path.exists():
+        return out
+    for line in path.read_text().splitlines():
+        parts = line.split(" ", 3)
+        if len(parts) < 3 or not parts[0].isdigit() or not parts[1].isdigit():
+            continue
+        out.setdefault(int(parts[0]), []).append((int(parts[1]), parts[2], parts[3] if len(parts) > 3 else ""))
+    for marks in out.values():
+        marks.sort()
+    return out
+
+
+def first(marks: list[tuple[int, str, str]], name: str) -> int | None:
+    return next((t for t, n, _ in marks if n == name), None)
+
+
+def bench_startup(provider: Path, env: dict, runs: int, tmp: Path) -> dict:
+    """The same starts as a) with PAVED_PHASE_FILE set: medians (ms) of each step from
+    spawn to the handshake line."""
+    rows: dict[str, list[float]] = {}
+    for i in range(runs):
+        marks_file = tmp / f"startup-marks-{i}.txt"
+        run_env = dict(env, PAVED_PHASE_FILE=str(marks_file))
+        handshake_once(provider, run_env, 30, tmp / "handshake.stderr")
+        procs = read_marks(marks_file)
+        if len(procs) != 1:
+            raise RuntimeError(f"startup run {i + 1}: marks of {len(procs)} processes in {marks_file}")
+        marks = next(iter(procs.values()))
+        times = [first(marks, n) for n in STARTUP_MARKS]
+        if any(t is None for t in times):
+            raise RuntimeError(f"startup run {i + 1}: marks missing: {marks}")
+        rows.setdefault("spawn_to_main", []).append((times[0] - int(run_env["BENCH_SPAWN_WALL_US"])) / 1000)
+        for (a, ta), (b, tb) in zip(zip(STARTUP_MARKS, times), zip(STARTUP_MARKS[1:], times[1:])):
+            rows.setdefault(f"{a}_to_{b}", []).append((tb - ta) / 1000)
+    return {"unit": "ms", "runs": runs, "steps": {k: statistics.median(v) for k, v in rows.items()}}
 
 
 # ------------------------------------------------------------------------------------
@@ -465,6 +525,106 @@ def bench_phases(tf: Path, dirs: dict[str, Path], env: dict, runs: int, tmp: Pat
     return {"unit": "ms", "runs": runs, "configs": out}
 
 
+# Section e): a plan's time cut at paved's own marks, in order of the report.
+PLAN_PARTS = [
+    ("before", "Terraform before paved's first `main` (start, configuration, lock file hashes, fork and exec)"),
+    ("startup", "paved: `main` to handshake line (all processes)"),
+    ("in_handlers", "paved: answering RPCs, request in to answer ready (all processes)"),
+    ("waiting", "paved serving, waiting for Terraform's next request (Terraform's work meanwhile)"),
+    ("shutdown", "paved: Terraform's Shutdown to process exit"),
+    ("between", "Terraform between one paved process's exit and the next one's `main`"),
+    ("after", "Terraform after the last paved exit (plan rendering, exit)"),
+    ("total", "the `terraform plan` command"),
+]
+
+
+def union_ms(intervals: list[tuple[int, int]]) -> float:
+    """Milliseconds covered by the union of (start, end) microsecond intervals."""
+    total, end = 0, None
+    for a, b in sorted(intervals):
+        if end is None or a > end:
+            total += b - a
+            end = b
+        elif b > end:
+            total += b - end
+            end = b
+    return total / 1000
+
+
+def plan_parts(marks: dict[int, list[tuple[int, str, str]]], t0: int, t1: int) -> dict:
+    """One plan's parts (ms) from its processes' marks and the command's start and end
+    (wall-clock micros); the RPCs each process answered, and the schema encodings."""
+    procs = sorted(marks.values(), key=lambda m: m[0][0])
+    row = {k: 0.0 for k, _ in PLAN_PARTS}
+    rpcs: dict[str, list[float]] = {}
+    encode, sdk, last_exit = [], [], None
+    for m in procs:
+        main, hs, stop, exit_ = (first(m, n) for n in ("main", "handshake", "stop", "exit"))
+        if None in (main, hs, stop, exit_):
+            raise RuntimeError(f"a paved process's marks are incomplete: {m}")
+        if last_exit is None:
+            row["before"] = (main - t0) / 1000
+        else:
+            row["between"] += (main - last_exit) / 1000
+        last_exit = exit_
+        row["startup"] += (hs - main) / 1000
+        open_rpcs: dict[str, list[int]] = {}
+        spans = []
+        for t, name, detail in m:
+            if name == "rpc_start":
+                open_rpcs.setdefault(detail, []).append(t)
+            elif name == "rpc_end" and open_rpcs.get(detail):
+                start = open_rpcs[detail].pop(0)
+                spans.append((start, t))
+                rpc = detail.rsplit("/", 1)[-1]
+                rpcs.setdefault(rpc, []).append((t - start) / 1000)
+            elif name == "schema_encode_end":
+                s0 = max((x for x, n, _ in m if n == "schema_encode_start" and x <= t), default=t)
+                encode.append(((t - s0) / 1000, int(detail or 0)))
+            elif name == "sdk_config_end":
+                s0 = max((x for x, n, _ in m if n == "sdk_config_start" and x <= t), default=t)
+                sdk.append((t - s0) / 1000)
+        busy = union_ms(spans)
+        row["in_handlers"] += busy
+        row["waiting"] += (stop - hs) / 1000 - busy
+        row["shutdown"] += (exit_ - stop) / 1000
+    row["after"] = (t1 - last_exit) / 1000 if last_exit is not None else 0.0
+    row["total"] = (t1 - t0) / 1000
+    row["processes"] = len(procs)
+    return {"parts": row, "rpcs": rpcs, "encode": encode, "sdk": sdk}
+
+
+def bench_plan_marks(tf: Path, dirs: dict[str, Path], env: dict, runs: int, tmp: Path) -> dict:
+    """Plans of the paved configurations with PAVED_PHASE_FILE set (no trace logging),
+    interleaved: medians of each part, per-RPC time and counts, schema encoding."""
+    names = [n for n in ("cluster", "paved") if n in dirs]
+    got: dict[str, list[dict]] = {n: [] for n in names}
+    for rnd in range(runs):
+        for name in names[rnd % len(names):] + names[: rnd % len(names)]:
+            marks_file = tmp / f"marks-{name}-{rnd}.txt"
+            t0 = time.time_ns() // 1000
+            run_tf(tf, ["plan", "-input=false", "-no-color"], dirs[name], dict(env, PAVED_PHASE_FILE=str(marks_file)))
+            t1 = time.time_ns() // 1000
+            got[name].append(plan_parts(read_marks(marks_file), t0, t1))
+    out = {}
+    for name, rows in got.items():
+        parts = {k: statistics.median(r["parts"][k] for r in rows) for k, _ in PLAN_PARTS}
+        parts["processes"] = statistics.median(r["parts"]["processes"] for r in rows)
+        rpc_names = sorted({k for r in rows for k in r["rpcs"]})
+        rpcs = {k: {"calls": statistics.median(len(r["rpcs"].get(k, [])) for r in rows),
+                    "ms": statistics.median(sum(r["rpcs"].get(k, [])) for r in rows)} for k in rpc_names}
+        enc = [e for r in rows for e in r["encode"]]
+        sdk = [x for r in rows for x in r["sdk"]]
+        out[name] = {
+            "parts": parts,
+            "rpcs": rpcs,
+            "schema_encode_ms": statistics.median(e[0] for e in enc) if enc else None,
+            "schema_bytes": enc[0][1] if enc else None,
+            "sdk_config_ms": statistics.median(sdk) if sdk else None,
+        }
+    return {"unit": "ms", "runs": runs, "configs": out}
+
+
 def bench_plan(provider: Path, venv: Path, runs: int, tmp: Path, phase_runs: int = 0) -> tuple[dict, dict, dict | None]:
     tf = venv / "bin" / "terraform-1.15"
     null_bin = Path((venv / "paved-null-provider-path").read_text().strip())
@@ -504,6 +664,8 @@ def bench_plan(provider: Path, venv: Path, runs: int, tmp: Path, phase_runs: int
         if phase_runs > 0:
             log(f"d) traced plans: {phase_runs} rounds")
             phases = bench_phases(tf, dirs, env, phase_runs, tmp)
+            log(f"e) plans with paved's phase marks: {phase_runs} rounds")
+            phases["marks"] = bench_plan_marks(tf, dirs, env, phase_runs, tmp)
     finally:
         moto.close()
     plan_res = {"unit": "s", "terraform": "1.15.5", "warmup_rounds": 1, "configs": {n: summary(t) for n, t in times.items()}}
@@ -590,6 +752,7 @@ def write_markdown(res: dict, path: Path) -> None:
             f"| {fmt(h['median'], ' ms')} | {fmt(h['min'], ' ms')} | {fmt(h['max'], ' ms')} |",
             "",
         ]
+        lines += startup_markdown(h.get("startup_phases"))
     p = res.get("plan")
     lines += ["## b) `terraform plan` wall time", ""]
     if "error" in p:
@@ -638,7 +801,64 @@ def write_markdown(res: dict, path: Path) -> None:
             "",
         ]
     lines += phases_markdown(res.get("phases"))
+    lines += marks_markdown((res.get("phases") or {}).get("marks"))
     path.write_text("\n".join(lines))
+
+
+def startup_markdown(st: dict | None) -> list[str]:
+    """Section a)'s start cut at paved's marks (`PAVED_PHASE_FILE`)."""
+    if not st:
+        return []
+    lines = [
+        f"The same start cut at paved's own marks (`PAVED_PHASE_FILE`, {st['runs']} more runs; "
+        "medians in ms, so they need not add up to the total above):",
+        "",
+        "| step | ms |",
+        "|---|---:|",
+    ]
+    for key, label in STARTUP_LABELS.items():
+        lines.append(f"| {label} | {fmt(st['steps'].get(key), '', 2)} |")
+    lines.append("")
+    return lines
+
+
+def table_head(title: str, intro: str, first: str, columns: list[str]) -> list[str]:
+    """A report section's title, its paragraph and the head of its table."""
+    return [f"## {title}", "", intro, "", f"| {first} | " + " | ".join(columns) + " |",
+            "|---|" + "---:|" * len(columns)]
+
+
+def marks_markdown(mk: dict | None) -> list[str]:
+    """Section e): the plans cut at paved's own marks."""
+    if not mk:
+        return []
+    names = [n for n in ("cluster", "paved") if n in mk["configs"]]
+    head = {"cluster": "`paved_ha_cluster`", "paved": "`paved_zones`"}
+    cfg = mk["configs"]
+    lines = table_head(
+        "e) Inside paved's processes (`PAVED_PHASE_FILE`)",
+        f"The same plans without trace logging ({mk['runs']} interleaved rounds, medians in ms), cut at "
+        "the marks each paved process writes (`src/phases.rs`: `main`, handshake, each RPC's "
+        "request and answer, Shutdown, exit) and the command's own start and end. The RPC time "
+        "is paved's handler from request in to answer ready; encoding the answer onto the "
+        "connection follows it (the schema's encoding is timed apart below).",
+        "part", [head[n] for n in names])
+    for key, label in PLAN_PARTS:
+        lines.append(f"| {label} | " + " | ".join(fmt(cfg[n]['parts'][key], '', 1) for n in names) + " |")
+    lines.append("| paved processes per plan | " + " | ".join(fmt(cfg[n]['parts']['processes'], '', 0) for n in names) + " |")
+    rpc_names = sorted({k for n in names for k in cfg[n]["rpcs"]})
+    for k in rpc_names:
+        cells = []
+        for n in names:
+            r = cfg[n]["rpcs"].get(k)
+            cells.append(f"{fmt(r['ms'], '', 2)} ({fmt(r['calls'], '', 0)}x)" if r else "-")
+        lines.append(f"| RPC `{k}`: ms in all calls (calls) | " + " | ".join(cells) + " |")
+    lines.append("| encoding the schema answer once (ms; bytes) | " + " | ".join(
+        f"{fmt(cfg[n]['schema_encode_ms'], '', 2)}; {cfg[n]['schema_bytes'] or 'n/a'}" for n in names) + " |")
+    lines.append("| the AWS SDK's set-up, in the background (ms) | " + " | ".join(
+        fmt(cfg[n]['sdk_config_ms'], '', 1) for n in names) + " |")
+    lines.append("")
+    return lines
 
 
 def phases_markdown(ph: dict | None) -> list[str]:
@@ -648,16 +868,12 @@ def phases_markdown(ph: dict | None) -> list[str]:
     names = [n for n in ("none", "null", "cluster", "paved") if n in ph["configs"]]
     head = {"none": "no provider", "null": "`null_resource`", "cluster": "`paved_ha_cluster`",
             "paved": "`paved_zones`"}
-    lines = [
-        "## d) Where a plan's time goes (`TF_LOG=trace`)",
-        "",
+    lines = table_head(
+        "d) Where a plan's time goes (`TF_LOG=trace`)",
         f"The same plans traced ({ph['runs']} interleaved rounds, medians in ms; trace logging "
         "slows everything, so compare the columns, not these totals with b). Phases are cut at "
         "the plugin client's `starting plugin`, `using plugin` and `plugin process exited` lines.",
-        "",
-        "| phase | " + " | ".join(head[n] for n in names) + " |",
-        "|---|" + "---:|" * len(names),
-    ]
+        "phase", [head[n] for n in names])
     for key, label in PHASES:
         lines.append(f"| {label} | " + " | ".join(fmt(ph["configs"][n][key], "", 0) for n in names) + " |")
     for key, label, digits in (("starts", "provider processes started", 0),

@@ -33,12 +33,13 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 SRC = os.path.join(ROOT, "src")
 CORE = os.path.join(ROOT, "crates", "paved-core", "src")
 
-FOUNDATION = {"diag", "schema", "framework", "logging", "proto"}
+FOUNDATION = {"diag", "schema", "framework", "logging", "phases", "proto"}
 ALLOWED = {
     "diag": set(),
     "schema": {"diag"},
     "framework": {"schema", "diag"},
-    "logging": set(),
+    "logging": {"phases"},
+    "phases": set(),
     "proto": set(),
     "profiles": set(),
     "validate": {"diag", "profiles"},
@@ -48,13 +49,13 @@ ALLOWED = {
     "delivery": {"ports", "stack"},
     "resources": {"delivery", "ports", "stack", "framework", "schema", "diag", "profiles", "validate"},
     "data_sources": {"ports", "stack", "framework", "schema", "diag", "profiles", "validate"},
-    "protocol": {"framework", "schema", "diag", "proto", "logging"},
-    "plugin": {"protocol", "proto", "logging"},
+    "protocol": {"framework", "schema", "diag", "proto", "logging", "phases"},
+    "plugin": {"protocol", "proto", "logging", "phases"},
     "provider": {"cloud", "ports", "stack", "resources", "data_sources", "protocol",
                  "framework", "schema", "diag", "profiles", "validate", "logging"},
     "diagram": {"provider", "framework"},
     "docs": {"diagram", "provider", "protocol", "framework", "schema", "diag", "profiles"},
-    "cli": {"plugin", "protocol", "provider", "docs", "logging"},
+    "cli": {"plugin", "protocol", "provider", "docs", "logging", "phases"},
     "lib": None,  # src/lib.rs declares the modules
     "main": None,
 }

@@ -14,6 +14,7 @@ usage: terraform-provider-paved            serve Terraform (started by Terraform
 
 /// Runs the command line and returns the process exit code.
 pub fn run() -> ExitCode {
+    crate::phases::mark("main", None);
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None => serve_terraform(),
@@ -62,6 +63,7 @@ fn serve_terraform() -> ExitCode {
     crate::logging::init();
     crate::provider::time_scale_from_env();
     let result = runtime().map_err(|e| e.to_string()).and_then(|rt| {
+        crate::phases::mark("runtime", None);
         let served = rt
             .block_on(server::serve(env, crate::provider::service()))
             .map_err(|e| e.to_string());
@@ -73,6 +75,7 @@ fn serve_terraform() -> ExitCode {
         served
     });
     report_peak_rss();
+    crate::phases::mark("exit", None);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -15,7 +15,8 @@
 //!   cloud call);
 //! - [`framework`], [`schema`], [`diag`] and the `paved_value` crate: the
 //!   provider-author's API, schemas, diagnostics and values; they know no cloud;
-//! - [`logging`], [`proto`]: log lines Terraform reads, the generated protobuf code.
+//! - [`logging`], [`phases`], [`proto`]: log lines Terraform reads, benchmarks' timed
+//!   marks, the generated protobuf code.
 
 pub mod cli;
 pub use paved_core::{diag, framework, profiles, schema, stack, validate};
@@ -25,6 +26,7 @@ pub mod delivery;
 pub mod diagram;
 pub mod docs;
 pub mod logging;
+pub mod phases;
 pub mod plugin;
 pub mod ports;
 pub mod proto;

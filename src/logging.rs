@@ -7,6 +7,7 @@ use std::io::Write;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
@@ -48,12 +49,18 @@ pub fn level_from_env(lookup: impl Fn(&str) -> Option<String>) -> Option<Level> 
     }
 }
 
-/// Installs the JSON-lines logger on stderr as the global subscriber.
+/// Installs the JSON-lines logger on stderr as the global subscriber, and the
+/// benchmarks' phase marks ([`crate::phases`]) when they are on. Mark events never
+/// reach the log.
 pub fn init() {
     let level = level_from_env(|k| std::env::var(k).ok());
     let layer = JsonLines { max: level };
+    let logged = filter_fn(|m| !crate::phases::is_mark(m));
     // A second init (in tests) keeps the first subscriber.
-    let _ = tracing_subscriber::registry().with(layer).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(logged))
+        .with(crate::phases::layer())
+        .try_init();
 }
 
 /// A tracing layer writing one hclog-compatible JSON object per event to stderr.

@@ -9,4 +9,5 @@ pub mod conn;
 pub mod go_plugin;
 pub mod handshake;
 pub mod server;
+pub mod timed;
 pub mod tls;

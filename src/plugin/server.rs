@@ -13,7 +13,9 @@ use tonic::transport::Server;
 use super::conn;
 use super::go_plugin::{Broker, Controller, Stdio};
 use super::handshake::{self, HandshakeEnv, HandshakeError};
+use super::timed::Timed;
 use super::tls::{self, ServerIdentity, TlsError};
+use crate::phases;
 use crate::proto::plugin::{
     grpc_broker_server::GrpcBrokerServer, grpc_controller_server::GrpcControllerServer,
     grpc_stdio_server::GrpcStdioServer,
@@ -82,12 +84,16 @@ impl SocketDir {
 }
 
 /// Builds the router with every service Terraform expects on the plugin connection.
-pub async fn router(provider: ProviderService, shutdown: Arc<Notify>) -> Router {
+pub async fn router(
+    provider: ProviderService,
+    shutdown: Arc<Notify>,
+) -> Router<tower::layer::util::Stack<Timed, tower::layer::util::Identity>> {
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_service_status("plugin", tonic_health::ServingStatus::Serving)
         .await;
     Server::builder()
+        .layer(Timed)
         .add_service(health_service)
         .add_service(
             ProviderServer::new(provider)
@@ -114,16 +120,20 @@ pub async fn serve(env: HandshakeEnv, provider: ProviderService) -> Result<(), S
     let parent = std::os::unix::process::parent_id();
     let socket = SocketDir::create(env.socket_dir.as_deref())?;
     let listener = socket.bind()?;
+    phases::mark("socket", None);
     let (tls, cert) = match &env.client_cert_pem {
         Some(pem) => {
             let identity = ServerIdentity::generate()?;
+            phases::mark("tls_key", None);
             let config = tls::server_config(&identity, pem)?;
+            phases::mark("tls_config", None);
             (Some(config), Some(identity.handshake_cert()))
         }
         None => (None, None),
     };
     let shutdown = Arc::new(Notify::new());
     let router = router(provider, shutdown.clone()).await;
+    phases::mark("router", None);
     let stop_server = Arc::new(Notify::new());
     let stop = stop_server.clone();
     let server = tokio::spawn(
@@ -131,6 +141,8 @@ pub async fn serve(env: HandshakeEnv, provider: ProviderService) -> Result<(), S
             stop.notified().await
         }),
     );
+    // Marked before the line: Terraform may stop the process as soon as it reads it.
+    phases::mark("handshake", None);
     handshake::announce(&handshake::handshake_line(
         &socket.socket_path(),
         cert.as_deref(),
@@ -143,10 +155,12 @@ pub async fn serve(env: HandshakeEnv, provider: ProviderService) -> Result<(), S
             tracing::warn!(parent, "the Terraform process that started the provider has gone; stopping");
         }
     }
+    phases::mark("stop", None);
     // Let the Shutdown answer reach Terraform, but never keep it waiting long.
     stop_server.notify_one();
     let _ = tokio::time::timeout(Duration::from_millis(200), server).await;
     drop(socket);
+    phases::mark("stopped", None);
     Ok(())
 }
 

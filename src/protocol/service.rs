@@ -64,6 +64,9 @@ impl Provider for ProviderService {
         &self,
         _request: Request<pb::get_provider_schema::Request>,
     ) -> RpcResult<pb::get_provider_schema::Response> {
+        if crate::phases::enabled() {
+            mark_schema_encoding(&self.inner.schema_response);
+        }
         Ok(Response::new(self.inner.schema_response.clone()))
     }
 
@@ -646,4 +649,13 @@ fn config_from_state(block: &Block, state: &Value) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// For benchmarks: encodes the schema answer once more, as tonic is about to, and
+/// marks how long that took and its size (`schema_encode_start`,
+/// `schema_encode_end BYTES`).
+fn mark_schema_encoding(schema: &pb::get_provider_schema::Response) {
+    crate::phases::mark("schema_encode_start", None);
+    let bytes = prost::Message::encode_to_vec(schema).len();
+    crate::phases::mark("schema_encode_end", Some(&bytes.to_string()));
 }
