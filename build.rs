@@ -36,7 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// changes nothing a program may rely on. A linker without the option (GNU ld) is
 /// found by linking an empty program with it first; the build then links as before.
 fn fold_identical_code() {
-    const FLAG: &str = "link-arg=-Wl,--icf=all";
+    const ARG: &str = "-Wl,--icf=all";
     if std::env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux") {
         return;
     }
@@ -61,7 +61,8 @@ fn fold_identical_code() {
         .arg("-o")
         .arg(dir.join("probe"))
         .arg(dir.join("probe.rs"))
-        .args(["-C", FLAG])
+        .arg("-C")
+        .arg(format!("link-arg={ARG}"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     if let Ok(linker) = std::env::var("RUSTC_LINKER") {
@@ -71,7 +72,7 @@ fn fold_identical_code() {
         probe.args(flags.split('\x1f').filter(|f| !f.is_empty()));
     }
     if probe.status().is_ok_and(|s| s.success()) {
-        println!("cargo:rustc-link-arg-bins=-Wl,--icf=all");
+        println!("cargo:rustc-link-arg-bins={ARG}");
     }
 }
 

@@ -217,10 +217,12 @@ def make_client_cert(dest: Path) -> Path:
     return cert
 
 
-def handshake_once(provider: Path, env: dict, timeout: float, stderr_path: Path) -> tuple[float, str]:
+def handshake_once(provider: Path, env: dict, timeout: float, stderr_path: Path) -> tuple[float, str, int]:
+    """Seconds from spawn to the handshake line, the line, and the spawn's wall-clock
+    microseconds (to line up with the provider's own marks)."""
     with open(stderr_path, "wb") as err:
         t0 = time.perf_counter()
-        env["BENCH_SPAWN_WALL_US"] = str(time.time_ns() // 1000)  # read back by bench_startup
+        spawned_us = time.time_ns() // 1000
         proc = subprocess.Popen(
             [str(provider)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=env
         )
@@ -244,7 +246,7 @@ def handshake_once(provider: Path, env: dict, timeout: float, stderr_path: Path)
             elapsed = time.perf_counter() - t0
         finally:
             stop(proc)
-    return elapsed, buf.split(b"\n", 1)[0].decode(errors="replace")
+    return elapsed, buf.split(b"\n", 1)[0].decode(errors="replace"), spawned_us
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -275,7 +277,7 @@ def bench_handshake(provider: Path, runs: int, tmp: Path) -> dict:
     samples, line = [], ""
     handshake_once(provider, env, 30, tmp / "handshake-warmup.stderr")  # page cache
     for i in range(runs):
-        secs, line = handshake_once(provider, env, 30, tmp / "handshake.stderr")
+        secs, line, _ = handshake_once(provider, env, 30, tmp / "handshake.stderr")
         fields = line.split("|")
         if len(fields) != 6 or fields[0] != "1" or fields[1] != "6" or fields[4] != "grpc":
             raise RuntimeError(f"run {i + 1}: not a protocol-6 handshake line: {line!r}")
@@ -331,7 +333,7 @@ def bench_startup(provider: Path, env: dict, runs: int, tmp: Path) -> dict:
     for i in range(runs):
         marks_file = tmp / f"startup-marks-{i}.txt"
         run_env = dict(env, PAVED_PHASE_FILE=str(marks_file))
-        handshake_once(provider, run_env, 30, tmp / "handshake.stderr")
+        _, _, spawned_us = handshake_once(provider, run_env, 30, tmp / "handshake.stderr")
         procs = read_marks(marks_file)
         if len(procs) != 1:
             raise RuntimeError(f"startup run {i + 1}: marks of {len(procs)} processes in {marks_file}")
@@ -339,7 +341,7 @@ def bench_startup(provider: Path, env: dict, runs: int, tmp: Path) -> dict:
         times = [first(marks, n) for n in STARTUP_MARKS]
         if any(t is None for t in times):
             raise RuntimeError(f"startup run {i + 1}: marks missing: {marks}")
-        rows.setdefault("spawn_to_main", []).append((times[0] - int(run_env["BENCH_SPAWN_WALL_US"])) / 1000)
+        rows.setdefault("spawn_to_main", []).append((times[0] - spawned_us) / 1000)
         for (a, ta), (b, tb) in zip(zip(STARTUP_MARKS, times), zip(STARTUP_MARKS[1:], times[1:])):
             rows.setdefault(f"{a}_to_{b}", []).append((tb - ta) / 1000)
     return {"unit": "ms", "runs": runs, "steps": {k: statistics.median(v) for k, v in rows.items()}}

@@ -157,10 +157,7 @@ output "names" {{ value = data.paved_zones.this.names }}
         "the data source was read: {rpcs:?}"
     );
     assert!(
-        rpcs.iter()
-            .filter(|p| p.ends_with("/GetProviderSchema"))
-            .count()
-            >= 1,
+        rpcs.iter().any(|p| p.ends_with("/GetProviderSchema")),
         "Terraform fetched the schema at least once: {rpcs:?}"
     );
     let encoded = by_pid
