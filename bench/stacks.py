@@ -11,7 +11,9 @@ production `paved_managed_database` (one read replica) on a `paved_network` both
   a) apply once: wall time, AWS calls, the most calls in flight at once, and each
      resource's start and end (`apply.timeline`, from `terraform apply -json`);
   b) `terraform plan` R times (default 3): wall time, AWS calls, and the provider's
-     peak RSS from the "<pid> <kB> ..." lines it appends to $PAVED_PEAK_RSS_FILE;
+     peak RSS from the "<pid> <kB> ..." lines it appends to $PAVED_PEAK_RSS_FILE, and
+     the CPU time each process used in the plan: Terraform, paved (from the same
+     lines), the proxy and moto (from /proc), against the plan's wall time;
   c) for N = 1, the refresh cost per resource type: the calls of a plan of the
      cluster alone (`-target`) and of the whole stack, by service and action; the
      database's share is the difference;
@@ -49,6 +51,7 @@ import datetime as dt
 import json
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
@@ -218,6 +221,29 @@ class Proxy:
 
     def close(self) -> None:
         stop(self.proc)
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU time (user + system, all threads) a running process has used so far, in s:
+    fields 14 and 15 of /proc/PID/stat, in ticks of 1/100 s (Linux's USER_HZ)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rfind(")") + 1:].split()
+    return (int(fields[11]) + int(fields[12])) / 100
+
+
+def children_cpu_s() -> float:
+    """CPU time of this process's waited-for children and their waited-for descendants, in s
+    (Terraform reaps the provider processes it starts, so they count too)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def provider_cpu_s(path: Path) -> float | None:
+    """The provider processes' CPU time, in s: the sum of the fifth field (ms) of the
+    "<pid> <peak kB> <anon kB> <file kB> <cpu ms>" lines they append at exit."""
+    rows = [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+    ms = [int(r[4]) for r in rows if len(r) >= 5 and r[4].isdigit()]
+    return sum(ms) / 1000 if ms else None
 
 
 def calls_by_action(stats: dict) -> dict[str, int]:
@@ -411,7 +437,12 @@ class Bench:
         if rss_file is not None:
             env["PAVED_PEAK_RSS_FILE"] = str(rss_file)
         rows: list | None = [] if timeline else None
+        servers = {"proxy": self.proxy.proc.pid, "moto": self.moto.proc.pid}
+        cpu0 = {name: process_cpu_s(pid) for name, pid in servers.items()}
+        children0 = children_cpu_s()
         secs = run_tf(self.tf, args, cwd, env, timeline=rows)
+        children = children_cpu_s() - children0
+        cpu = {name: process_cpu_s(pid) - cpu0[name] for name, pid in servers.items()}
         stats = self.proxy.stats()
         row = {"seconds": secs, "calls": stats["total"], "max_in_flight": stats["max_in_flight"],
                "upstream_errors": stats["upstream_errors"], "by_action": calls_by_action(stats)}
@@ -426,6 +457,10 @@ class Bench:
             split = peak_split(rss_file)
             if split:
                 row["peak_split_kb"] = split
+            paved = provider_cpu_s(rss_file)
+            if paved is not None:
+                # Terraform's own share: its process and its reaped children minus paved's.
+                row["cpu_s"] = {"terraform": max(0.0, children - paved), "paved": paved, **cpu}
         return row
 
     def size(self, n: int, plan_runs: int) -> dict:
@@ -485,6 +520,7 @@ class Bench:
                 "peak_split_kb": {k: statistics.median(x[k] for x in splits) for k in ("anon", "file")}
                 if splits else None,
                 "provider_processes_per_plan": sorted({p.get("provider_processes", 0) for p in plans}),
+                "cpu_s": cpu_summary(plans),
                 "empty": empty,
             },
             "apply_by_action": apply["by_action"],
@@ -496,6 +532,7 @@ class Bench:
                 "seconds": summary([p["seconds"] for p in wide]),
                 "max_in_flight": max(p["max_in_flight"] for p in wide),
                 "peak_rss_kb": summary(wide_peaks) if wide_peaks else None,
+                "cpu_s": cpu_summary(wide),
             }
         if n == 1:
             res["refresh"] = self.refresh_cost(d, plans[-1]["by_action"])
@@ -611,13 +648,30 @@ def targets(res: dict) -> list[dict]:
     return out
 
 
+def cpu_summary(plans: list[dict]) -> dict | None:
+    """Medians of the plans' CPU seconds by process (see `Bench.measured`)."""
+    rows = [p["cpu_s"] for p in plans if p.get("cpu_s")]
+    if not rows:
+        return None
+    return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+
+
+def cpu_text(cpu: dict | None, wall: float) -> str:
+    """A plan's CPU seconds by process and their sum against the wall time."""
+    if not cpu:
+        return "n/a"
+    total = sum(cpu.values())
+    parts = ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
+    return f"{parts}; all {total:.2f} s in {wall:.2f} s wall ({total / wall:.2f} cores busy)"
+
+
 def peak_split(path: Path) -> dict | None:
     """RssAnon and RssFile at shutdown (kB) of the process with the highest peak, from the
-    "<pid> <peak kB> <anon kB> <file kB>" lines the provider appends."""
+    "<pid> <peak kB> <anon kB> <file kB> [<cpu ms>]" lines the provider appends."""
     best = None
     for line in path.read_text().splitlines() if path.exists() else []:
         parts = line.split()
-        if len(parts) == 4 and all(p.isdigit() for p in parts):
+        if len(parts) >= 4 and all(p.isdigit() for p in parts):
             if best is None or int(parts[1]) > best[0]:
                 best = (int(parts[1]), int(parts[2]), int(parts[3]))
     return {"anon": best[1], "file": best[2]} if best else None
@@ -679,6 +733,15 @@ def write_markdown(res: dict, path: Path) -> None:
                               f"{fmt(sp['file'] / 1024, ' MiB')} file-backed (the binary's pages mapped)"
                               for n, sp in splits) + "."]
     ok_sizes = [s for s in res["sizes"] if "error" not in s]
+    cpus = [s for s in ok_sizes if s["plan"].get("cpu_s")]
+    if cpus:
+        lines += ["", "CPU time of one plan (medians, s; Terraform's includes nothing of paved's, which each "
+                  "provider process reports at exit; the proxy and moto from /proc; 2 cores): "
+                  + "; ".join(f"{s['n']} pairs: {cpu_text(s['plan']['cpu_s'], s['plan']['seconds']['median'])}"
+                              + (f"; at `-parallelism={s['plan_wide']['parallelism']}`: "
+                                 f"{cpu_text(s['plan_wide']['cpu_s'], s['plan_wide']['seconds']['median'])}"
+                                 if (s.get("plan_wide") or {}).get("cpu_s") else "")
+                              for s in cpus) + "."]
     wide = [s for s in ok_sizes if s.get("plan_wide")]
     if wide:
         par = wide[0]["plan_wide"]["parallelism"]

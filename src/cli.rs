@@ -74,7 +74,7 @@ fn serve_terraform() -> ExitCode {
         rt.shutdown_background();
         served
     });
-    report_peak_rss();
+    report_usage();
     crate::phases::mark("exit", None);
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -117,10 +117,11 @@ fn write_docs(dir: &str) -> ExitCode {
     }
 }
 
-/// For benchmarks: appends "PID PEAK_RSS_KB ANON_KB FILE_KB" to the file named by
-/// `PAVED_PEAK_RSS_FILE`: the kernel's VmHWM, then RssAnon (heap and stacks) and
-/// RssFile (mapped pages of the binary and libraries) at shutdown.
-fn report_peak_rss() {
+/// For benchmarks: appends "PID PEAK_RSS_KB ANON_KB FILE_KB CPU_MS" to the file named
+/// by `PAVED_PEAK_RSS_FILE`: the kernel's VmHWM, then RssAnon (heap and stacks) and
+/// RssFile (mapped pages of the binary and libraries) at shutdown, and the CPU time
+/// the process used, all threads, user and system (from `/proc/self/stat`).
+fn report_usage() {
     let Ok(target) = std::env::var("PAVED_PEAK_RSS_FILE") else {
         return;
     };
@@ -144,6 +145,24 @@ fn report_peak_rss() {
         .append(true)
         .open(target)
     {
-        let _ = writeln!(f, "{} {kb} {anon} {file}", std::process::id());
+        let _ = writeln!(
+            f,
+            "{} {kb} {anon} {file} {}",
+            std::process::id(),
+            cpu_ms().unwrap_or(0)
+        );
     }
+}
+
+/// CPU time of this process so far, in ms: `utime` + `stime` of `/proc/self/stat`
+/// (fields 14 and 15, in clock ticks of 1/100 s: Linux's `USER_HZ` on every
+/// architecture paved ships for). Fields are counted after the command name, which
+/// is in parentheses and may hold spaces.
+fn cpu_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some((user + system) * 10)
 }

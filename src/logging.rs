@@ -7,7 +7,7 @@ use std::io::Write;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::filter::{filter_fn, FilterFn, LevelFilter};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
@@ -54,25 +54,28 @@ pub fn level_from_env(lookup: impl Fn(&str) -> Option<String>) -> Option<Level> 
 /// reach the log.
 pub fn init() {
     let level = level_from_env(|k| std::env::var(k).ok());
-    let layer = JsonLines { max: level };
-    let logged = filter_fn(|m| !crate::phases::is_mark(m));
     // A second init (in tests) keeps the first subscriber.
     let _ = tracing_subscriber::registry()
-        .with(layer.with_filter(logged))
+        .with(JsonLines.with_filter(logged(level)))
         .with(crate::phases::layer())
         .try_init();
 }
 
-/// A tracing layer writing one hclog-compatible JSON object per event to stderr.
-pub struct JsonLines {
-    max: Option<Level>,
+/// What reaches the log: events at `level` or more severe, marks never. The level
+/// is the filter's, not the layer's: a layer behind a per-layer filter is not asked
+/// whether it wants an event once its callsite is known, so a level checked in the
+/// layer would let every event of every dependency through, formatted and written
+/// (the AWS SDK traces each call in dozens of events). Here it also disables the
+/// callsites above the level, so their events are never built.
+fn logged(level: Option<Level>) -> FilterFn<impl Fn(&tracing::Metadata<'_>) -> bool> {
+    let max = LevelFilter::from(level);
+    filter_fn(move |m| *m.level() <= max && !crate::phases::is_mark(m)).with_max_level_hint(max)
 }
 
-impl<S: Subscriber> Layer<S> for JsonLines {
-    fn enabled(&self, metadata: &tracing::Metadata<'_>, _ctx: Context<'_, S>) -> bool {
-        self.max.is_some_and(|max| *metadata.level() <= max)
-    }
+/// A tracing layer writing one hclog-compatible JSON object per event to stderr.
+pub struct JsonLines;
 
+impl<S: Subscriber> Layer<S> for JsonLines {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let line = format_event(event);
         let mut err = std::io::stderr().lock();
@@ -210,6 +213,37 @@ mod tests {
         assert_eq!(ts.len(), 27, "{ts}");
         assert!(ts.ends_with('Z') && ts.as_bytes()[19] == b'.', "{ts}");
         assert!(!lines[0].contains("hunter2"));
+    }
+
+    #[test]
+    fn the_filter_keeps_the_level_and_drops_marks() {
+        for (level, expected) in [
+            (Some(Level::WARN), vec!["warn", "error"]),
+            (Some(Level::DEBUG), vec!["debug", "info", "warn", "error"]),
+            (None, vec![]),
+        ] {
+            let lines = Arc::new(Mutex::new(Vec::new()));
+            let subscriber = tracing_subscriber::registry()
+                .with(Capture(lines.clone()).with_filter(logged(level)));
+            tracing::subscriber::with_default(subscriber, || {
+                tracing::trace!(target: "aws_smithy_runtime", "trace");
+                tracing::debug!("debug");
+                tracing::info!("info");
+                tracing::info!(target: crate::phases::TARGET, mark = "main", "mark");
+                tracing::warn!("warn");
+                tracing::error!(target: "hyper", "error");
+            });
+            let messages: Vec<String> = lines
+                .lock()
+                .expect("lock")
+                .iter()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).expect("json line");
+                    v["@message"].as_str().unwrap_or_default().to_owned()
+                })
+                .collect();
+            assert_eq!(messages, expected, "at level {level:?}");
+        }
     }
 
     #[test]

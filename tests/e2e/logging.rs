@@ -47,6 +47,62 @@ output "names" {{ value = data.paved_zones.this.names }}
     assert!(!state.contains(secret), "a secret reached the state");
 }
 
+/// A workspace with these variables whose configuration reads `paved_zones` (one
+/// AWS call), initialised.
+fn zones_workspace(moto: &Moto, env: &[(&str, &str)]) -> Workspace {
+    let mut ws = Workspace::paved(Terraform::V1_15, moto);
+    for (k, v) in env {
+        ws = ws.env(k, v);
+    }
+    ws.write_file(
+        "main.tf",
+        &format!(
+            r#"{TERRAFORM}
+provider "paved" {{}}
+
+data "paved_zones" "this" {{}}
+output "names" {{ value = data.paved_zones.this.names }}
+"#
+        ),
+    );
+    ws.init();
+    ws
+}
+
+/// paved writes only the lines its level allows: with Terraform showing everything
+/// (`TF_LOG=trace`) and paved's level at its default, WARN (`TF_LOG_PROVIDER_PAVED`
+/// wins over `TF_LOG`), neither paved's debug messages nor the AWS SDK's internal
+/// events reach the log. Each line paved writes is work for both processes (a
+/// 50-pair plan spent over half of paved's CPU formatting lines nobody reads), so the
+/// level must stop events before they are formatted.
+#[test]
+fn provider_lines_stop_at_the_level_set_for_paved() {
+    let moto = Moto::start();
+    let mut ws = zones_workspace(
+        &moto,
+        &[("TF_LOG", "trace"), ("TF_LOG_PROVIDER_PAVED", "warn")],
+    );
+    let plan = ws.plan(&[]);
+    let log = plan.combined();
+    assert!(
+        log.contains("GRPCProvider.v6: ReadDataSource"),
+        "Terraform's trace log is on and the data source was read:\n{log}"
+    );
+    assert!(
+        !log.contains("describing availability zones"),
+        "a debug message of paved's reached the log at level warn"
+    );
+    let sdk: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("aws_smithy") || l.contains("aws_config"))
+        .collect();
+    assert!(
+        sdk.is_empty(),
+        "the AWS SDK's events reached the log at level warn: {:?}",
+        &sdk[..sdk.len().min(5)]
+    );
+}
+
 /// The benchmarks' phase marks (`PAVED_PHASE_FILE`, src/phases.rs): through a real
 /// plan, every paved process Terraform starts writes its life in order (start,
 /// handshake, each RPC's request and answer, Shutdown, exit), the AWS SDK's set-up is
@@ -62,26 +118,24 @@ fn phase_marks_follow_each_provider_process_and_stay_out_of_the_log() {
             .map_or(0, |d| d.as_nanos())
     ));
     let marks_arg = marks_path.to_string_lossy().into_owned();
-    let mut ws = Workspace::paved(Terraform::V1_15, &moto)
-        .env("TF_LOG", "trace")
-        .env("PAVED_PHASE_FILE", &marks_arg);
-    ws.write_file(
-        "main.tf",
-        &format!(
-            r#"{TERRAFORM}
-provider "paved" {{}}
-
-data "paved_zones" "this" {{}}
-output "names" {{ value = data.paved_zones.this.names }}
-"#
-        ),
+    let usage_path = marks_path.with_extension("usage");
+    let usage_arg = usage_path.to_string_lossy().into_owned();
+    let mut ws = zones_workspace(
+        &moto,
+        &[
+            ("TF_LOG", "trace"),
+            ("PAVED_PHASE_FILE", &marks_arg),
+            ("PAVED_PEAK_RSS_FILE", &usage_arg),
+        ],
     );
-    ws.init();
     // init starts the provider too: only the plan's processes are looked at.
     let _ = std::fs::remove_file(&marks_path);
+    let _ = std::fs::remove_file(&usage_path);
     let plan = ws.plan(&[]);
     let text = std::fs::read_to_string(&marks_path).expect("the marks file was written");
+    let usage = std::fs::read_to_string(&usage_path).expect("the usage file was written");
     let _ = std::fs::remove_file(&marks_path);
+    let _ = std::fs::remove_file(&usage_path);
 
     let mut by_pid: std::collections::BTreeMap<u32, Vec<(u128, String, String)>> =
         std::collections::BTreeMap::new();
@@ -102,6 +156,29 @@ output "names" {{ value = data.paved_zones.this.names }}
     assert!(
         by_pid.len() >= 2,
         "a plan starts the provider more than once, each process marks: {text}"
+    );
+    // Each process also reports its memory and CPU at exit, for the benchmarks:
+    // "PID PEAK_KB ANON_KB FILE_KB CPU_MS".
+    let mut reported = std::collections::BTreeSet::new();
+    for line in usage.lines() {
+        let fields: Vec<u64> = line
+            .split(' ')
+            .map(|f| {
+                f.parse()
+                    .unwrap_or_else(|_| panic!("not a number in {line:?}"))
+            })
+            .collect();
+        assert_eq!(fields.len(), 5, "a usage line has five fields: {line:?}");
+        assert!(
+            fields[1] > 0 && fields[2] + fields[3] <= fields[1] + 1024,
+            "peak RSS at least what is resident at exit: {line:?}"
+        );
+        reported.insert(u32::try_from(fields[0]).expect("pid"));
+    }
+    assert_eq!(
+        reported,
+        by_pid.keys().copied().collect(),
+        "every process that marked reported its usage: {usage}"
     );
     let mut rpcs = Vec::new();
     for (pid, marks) in &by_pid {
