@@ -438,14 +438,24 @@ def run_tf(tf: Path, args: list[str], cwd: Path, env: dict) -> float:
     return secs
 
 
-def read_rss(path: Path) -> list[tuple[int, int]]:
+USAGE_FIELDS = ("pid", "peak_kb", "anon_kb", "file_kb", "cpu_ms")
+
+
+def read_usage(path: Path) -> list[dict[str, int]]:
+    """The "PID PEAK_KB [ANON_KB FILE_KB [CPU_MS]]" lines each provider process appends to
+    $PAVED_PEAK_RSS_FILE at exit (src/cli.rs), one dict per process with the fields it
+    wrote (older builds wrote fewer)."""
     rows = []
-    if path.exists():
-        for line in path.read_text().splitlines():
-            parts = line.split()
-            if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
-                rows.append((int(parts[0]), int(parts[1])))
+    for line in path.read_text().splitlines() if path.exists() else []:
+        parts = line.split()
+        if len(parts) >= 2 and all(p.isdigit() for p in parts):
+            rows.append(dict(zip(USAGE_FIELDS, map(int, parts))))
     return rows
+
+
+def read_rss(path: Path) -> list[tuple[int, int]]:
+    """(pid, peak RSS kB) of each provider process (see `read_usage`)."""
+    return [(r["pid"], r["peak_kb"]) for r in read_usage(path)]
 
 
 _TRACE_TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z ")

@@ -71,6 +71,7 @@ from foundation import (  # noqa: E402 - shared bench helpers
     log,
     machine_info,
     read_rss,
+    read_usage,
     report_header,
     stop,
     summary,
@@ -239,10 +240,9 @@ def children_cpu_s() -> float:
 
 
 def provider_cpu_s(path: Path) -> float | None:
-    """The provider processes' CPU time, in s: the sum of the fifth field (ms) of the
-    "<pid> <peak kB> <anon kB> <file kB> <cpu ms>" lines they append at exit."""
-    rows = [line.split() for line in path.read_text().splitlines()] if path.exists() else []
-    ms = [int(r[4]) for r in rows if len(r) >= 5 and r[4].isdigit()]
+    """The provider processes' CPU time, in s, from the lines they append at exit
+    (`read_usage`); None when the build reports none."""
+    ms = [r["cpu_ms"] for r in read_usage(path) if "cpu_ms" in r]
     return sum(ms) / 1000 if ms else None
 
 
@@ -667,14 +667,10 @@ def cpu_text(cpu: dict | None, wall: float) -> str:
 
 def peak_split(path: Path) -> dict | None:
     """RssAnon and RssFile at shutdown (kB) of the process with the highest peak, from the
-    "<pid> <peak kB> <anon kB> <file kB> [<cpu ms>]" lines the provider appends."""
-    best = None
-    for line in path.read_text().splitlines() if path.exists() else []:
-        parts = line.split()
-        if len(parts) >= 4 and all(p.isdigit() for p in parts):
-            if best is None or int(parts[1]) > best[0]:
-                best = (int(parts[1]), int(parts[2]), int(parts[3]))
-    return {"anon": best[1], "file": best[2]} if best else None
+    lines the provider processes append at exit (`read_usage`)."""
+    rows = [r for r in read_usage(path) if "file_kb" in r]
+    best = max(rows, key=lambda r: r["peak_kb"], default=None)
+    return {"anon": best["anon_kb"], "file": best["file_kb"]} if best else None
 
 
 def rss_text(rss: dict | None) -> str:
