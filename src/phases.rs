@@ -45,16 +45,18 @@ pub fn enabled() -> bool {
 }
 
 /// Appends the mark `name` (with `detail`, if any) stamped with the current time.
-/// Does nothing when marks are off.
+/// Does nothing when marks are off. The time is taken under the file's lock, so a
+/// process's lines are in the order of their times even when concurrent requests
+/// mark at once.
 pub fn mark(name: &str, detail: Option<&str>) {
     let Some(file) = sink() else {
         return;
     };
-    let micros = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros());
-    let line = format_line(std::process::id(), micros, name, detail);
     if let Ok(mut f) = file.lock() {
+        let micros = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros());
+        let line = format_line(std::process::id(), micros, name, detail);
         // One write per line: appends of a short line do not interleave.
         let _ = f.write_all(line.as_bytes());
     }
