@@ -21,6 +21,10 @@ Measures, on this machine:
      set (src/phases.rs): each process's start, each RPC's handling, the waits for
      Terraform, shutdown, the gaps between processes; the schema's encoding time and
      the AWS SDK's set-up. Section a) likewise cuts a start into its steps.
+  f) with --floor (crates/paved-floor: paved's plugin path serving one
+     two-attribute resource, no cloud client, a small binary), a fifth configuration
+     in b), d) and e): what Terraform spends on any provider served this way, against
+     the quarter of null's overhead the target allows, and what paved's content adds.
 
 Writes bench/results/foundation.md and bench/results/foundation.json.
 Normally started by bench/foundation.sh, which builds the provider first.
@@ -346,6 +350,19 @@ def bench_startup(provider: Path, env: dict, runs: int, tmp: Path) -> dict:
             rows.setdefault(f"{a}_to_{b}", []).append((tb - ta) / 1000)
     return {"unit": "ms", "runs": runs, "steps": {k: statistics.median(v) for k, v in rows.items()}}
 
+# The floor provider's configuration (with --floor): one resource, the same work as the
+# null_resource.
+FLOOR_CONFIG = """
+terraform {
+  required_providers {
+    floor = { source = "pavedroad/floor" }
+  }
+}
+
+resource "floor_thing" "this" {
+  name = "bench"
+}
+"""
 
 # ------------------------------------------------------------------------------------
 # b) + c) terraform plan
@@ -609,7 +626,7 @@ def plan_parts(marks: dict[int, list[tuple[int, str, str]]], t0: int, t1: int) -
 def bench_plan_marks(tf: Path, dirs: dict[str, Path], env: dict, runs: int, tmp: Path) -> dict:
     """Plans of the paved configurations with PAVED_PHASE_FILE set (no trace logging),
     interleaved: medians of each part, per-RPC time and counts, schema encoding."""
-    names = [n for n in ("cluster", "paved") if n in dirs]
+    names = [n for n in ("cluster", "paved", "floor") if n in dirs]
     got: dict[str, list[dict]] = {n: [] for n in names}
     for rnd in range(runs):
         for name in names[rnd % len(names):] + names[: rnd % len(names)]:
@@ -637,12 +654,17 @@ def bench_plan_marks(tf: Path, dirs: dict[str, Path], env: dict, runs: int, tmp:
     return {"unit": "ms", "runs": runs, "configs": out}
 
 
-def bench_plan(provider: Path, venv: Path, runs: int, tmp: Path, phase_runs: int = 0) -> tuple[dict, dict, dict | None]:
+def bench_plan(provider: Path, venv: Path, runs: int, tmp: Path, phase_runs: int = 0,
+               floor: Path | None = None) -> tuple[dict, dict, dict | None]:
     tf = venv / "bin" / "terraform-1.15"
     null_bin = Path((venv / "paved-null-provider-path").read_text().strip())
     mirror = tmp / "mirror" / "registry.terraform.io"
     link_or_copy(provider, mirror / f"pavedroad/paved/{PAVED_VERSION}/linux_amd64/terraform-provider-paved_v{PAVED_VERSION}")
     link_or_copy(null_bin, mirror / f"hashicorp/null/{NULL_VERSION}/linux_amd64/terraform-provider-null_v{NULL_VERSION}_x4")
+    configs = dict(CONFIGS)
+    if floor is not None:
+        link_or_copy(floor, mirror / f"pavedroad/floor/{PAVED_VERSION}/linux_amd64/terraform-provider-floor_v{PAVED_VERSION}")
+        configs["floor"] = FLOOR_CONFIG
     (tmp / "terraform.rc").write_text(
         f'provider_installation {{\n  filesystem_mirror {{\n    path = {json.dumps(str(tmp / "mirror"))}\n  }}\n}}\n'
     )
@@ -650,16 +672,16 @@ def bench_plan(provider: Path, venv: Path, runs: int, tmp: Path, phase_runs: int
     try:
         env = tf_env(tmp, moto.endpoint)
         dirs = {}
-        for name, text in CONFIGS.items():
+        for name, text in configs.items():
             d = tmp / "configs" / name
             d.mkdir(parents=True)
             (d / "main.tf").write_text(text)
             run_tf(tf, ["init", "-input=false", "-no-color"], d, env)
             dirs[name] = d
         plan = ["plan", "-input=false", "-no-color"]
-        times: dict[str, list[float]] = {n: [] for n in CONFIGS}
+        times: dict[str, list[float]] = {n: [] for n in configs}
         rss_runs: list[dict] = []
-        names = list(CONFIGS)
+        names = list(configs)
         for rnd in range(runs + 1):  # round 0 is the warm-up
             order = names[rnd % len(names):] + names[: rnd % len(names)]  # rotate the order
             for name in order:
@@ -681,10 +703,12 @@ def bench_plan(provider: Path, venv: Path, runs: int, tmp: Path, phase_runs: int
     finally:
         moto.close()
     plan_res = {"unit": "s", "terraform": "1.15.5", "warmup_rounds": 1, "configs": {n: summary(t) for n, t in times.items()}}
-    med = {n: plan_res["configs"][n]["median"] for n in CONFIGS}
+    med = {n: plan_res["configs"][n]["median"] for n in configs}
     denom = med["null"] - med["none"]
     plan_res["ratio_paved_vs_null"] = (med["paved"] - med["none"]) / denom if denom > 0 else None
     plan_res["ratio_cluster_vs_null"] = (med["cluster"] - med["none"]) / denom if denom > 0 else None
+    if "floor" in med:
+        plan_res["ratio_floor_vs_null"] = (med["floor"] - med["none"]) / denom if denom > 0 else None
     plan_res["target_ratio"] = TARGET_RATIO
     peaks = [r["peak_kb"] for r in rss_runs if r["peak_kb"] is not None]
     if peaks:
@@ -779,7 +803,8 @@ def write_markdown(res: dict, path: Path) -> None:
         ]
         label = {"none": "no provider (a local and an output)", "null": "one `null_resource` (Go null 2.1.2)",
                  "cluster": "one new `paved_ha_cluster` (no cloud call)",
-                 "paved": "one `data \"paved_zones\"` (moto)"}
+                 "paved": "one `data \"paved_zones\"` (moto)",
+                 "floor": "one `floor_thing` (the floor provider: paved's plugin path, one small resource)"}
         for name, s in p["configs"].items():
             lines.append(f"| {label[name]} | {fmt(s['median'], ' s', 3)} | {fmt(s['min'], ' s', 3)} | {fmt(s['max'], ' s', 3)} |")
         lines += [
@@ -794,8 +819,11 @@ def write_markdown(res: dict, path: Path) -> None:
             f"| {met(p.get('ratio_cluster_vs_null'))} |",
             f"| `paved_zones` (one moto call) vs one `null_resource` | **{fmt(p['ratio_paved_vs_null'], '', 2)}** "
             f"| {met(p['ratio_paved_vs_null'])} |",
-            "",
         ]
+        if "ratio_floor_vs_null" in p:
+            lines.append(f"| the floor provider: one `floor_thing` vs one `null_resource` (not a target; see f) "
+                         f"| {fmt(p['ratio_floor_vs_null'], '', 2)} | |")
+        lines.append("")
     r = res.get("peak_rss")
     lines += ["## c) Peak RSS of the paved provider during `plan`", ""]
     if r is None or "error" in (r or {}):
@@ -814,7 +842,57 @@ def write_markdown(res: dict, path: Path) -> None:
         ]
     lines += phases_markdown(res.get("phases"))
     lines += marks_markdown((res.get("phases") or {}).get("marks"))
+    lines += floor_markdown(res)
     path.write_text("\n".join(lines))
+
+
+def floor_markdown(res: dict) -> list[str]:
+    """Section f): the floor provider against the target's allowance, and what paved's
+    content adds to it (needs --floor and the plans of b) and e))."""
+    p, mk = res.get("plan") or {}, ((res.get("phases") or {}).get("marks") or {}).get("configs", {})
+    if "ratio_floor_vs_null" not in p or "floor" not in mk or "cluster" not in mk:
+        return []
+    med = {n: c["median"] * 1000 for n, c in p["configs"].items()}
+    allowance = TARGET_RATIO * (med["null"] - med["none"])
+    floor_over = med["floor"] - med["none"]
+    fp = mk["floor"]["parts"]
+    own = fp["startup"] + fp["in_handlers"] + fp["shutdown"]
+    terraform_share = floor_over - own
+    size = res.get("floor_size_bytes") or 0
+    psize = res.get("provider_size_bytes") or 0
+    share = 100 * terraform_share / allowance if allowance > 0 else float("nan")
+    if terraform_share > allowance:
+        verdict = (f"{share:.0f} % of the allowance: a provider answering every request in no time, "
+                   "started three times as paved is, would still miss the target")
+    else:
+        verdict = (f"{share:.0f} % of the allowance, leaving {allowance - terraform_share:.1f} ms "
+                   "for a provider's own work and for any binary larger than the floor's")
+    lines = [
+        "## f) The floor provider: what any provider served this way costs",
+        "",
+        "`crates/paved-floor` runs paved's own plugin path (handshake, AutoMTLS, the gRPC "
+        "services, logging, the marks) with one resource of two attributes, no cloud client and "
+        f"a {fmt(size / 1048576, ' MiB')} binary (paved's: {fmt(psize / 1048576, ' MiB')}). "
+        "Terraform starts it three times per plan, like paved and null.",
+        "",
+        "| figure (medians of b and e, ms) | value |",
+        "|---|---:|",
+        f"| the target's allowance: {TARGET_RATIO} x (null - none) | {fmt(allowance, '', 1)} |",
+        f"| floor's overhead: floor - none (ratio {fmt(p['ratio_floor_vs_null'], '', 2)}) | {fmt(floor_over, '', 1)} |",
+        f"| of which the floor's own processes: `main` to handshake, answering RPCs, Shutdown to exit (e) | {fmt(own, '', 1)} |",
+        f"| of which Terraform's work around them ({verdict}) | {fmt(terraform_share, '', 1)} |",
+        f"| paved's create plan over the floor's: `paved_ha_cluster` - `floor_thing` (b) | {fmt(med['cluster'] - med['floor'], '', 1)} |",
+        "",
+        "The same plans cut at the marks (e), the floor against paved's create plan:",
+        "",
+        "| part | `floor_thing` | `paved_ha_cluster` | paved - floor |",
+        "|---|---:|---:|---:|",
+    ]
+    cp = mk["cluster"]["parts"]
+    for key, label in PLAN_PARTS:
+        lines.append(f"| {label} | {fmt(fp[key], '', 1)} | {fmt(cp[key], '', 1)} | {fmt(cp[key] - fp[key], '', 1)} |")
+    lines.append("")
+    return lines
 
 
 def startup_markdown(st: dict | None) -> list[str]:
@@ -844,8 +922,8 @@ def marks_markdown(mk: dict | None) -> list[str]:
     """Section e): the plans cut at paved's own marks."""
     if not mk:
         return []
-    names = [n for n in ("cluster", "paved") if n in mk["configs"]]
-    head = {"cluster": "`paved_ha_cluster`", "paved": "`paved_zones`"}
+    names = [n for n in ("cluster", "paved", "floor") if n in mk["configs"]]
+    head = {"cluster": "`paved_ha_cluster`", "paved": "`paved_zones`", "floor": "`floor_thing`"}
     cfg = mk["configs"]
     lines = table_head(
         "e) Inside paved's processes (`PAVED_PHASE_FILE`)",
@@ -877,9 +955,9 @@ def phases_markdown(ph: dict | None) -> list[str]:
     """Section d): the traced plans' phases, medians in ms."""
     if not ph:
         return []
-    names = [n for n in ("none", "null", "cluster", "paved") if n in ph["configs"]]
+    names = [n for n in ("none", "null", "cluster", "paved", "floor") if n in ph["configs"]]
     head = {"none": "no provider", "null": "`null_resource`", "cluster": "`paved_ha_cluster`",
-            "paved": "`paved_zones`"}
+            "paved": "`paved_zones`", "floor": "`floor_thing`"}
     lines = table_head(
         "d) Where a plan's time goes (`TF_LOG=trace`)",
         f"The same plans traced ({ph['runs']} interleaved rounds, medians in ms; trace logging "
@@ -902,6 +980,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--provider", default=os.environ.get("PAVED_PROVIDER"),
                     help="provider binary (default: $PAVED_PROVIDER or target/<BUILD>/terraform-provider-paved)")
+    ap.add_argument("--floor", default=os.environ.get("PAVED_FLOOR"),
+                    help="the floor provider's binary (crates/paved-floor): adds section f)")
     ap.add_argument("--venv", default=os.environ.get("PAVED_VENV") or str(ROOT / ".venv"))
     ap.add_argument("--handshake-runs", type=int, default=30)
     ap.add_argument("--plan-runs", type=int, default=7)
@@ -930,6 +1010,12 @@ def main() -> int:
         "provider_binary": os.path.relpath(provider, ROOT) if provider.is_relative_to(ROOT) else str(provider),
         "provider_size_bytes": provider.stat().st_size,
     }
+    floor = Path(args.floor).resolve() if args.floor else None
+    if floor is not None:
+        if not floor.is_file():
+            raise SystemExit(f"floor provider binary {floor} not found (cargo build -p paved-floor)")
+        res["floor_binary"] = os.path.relpath(floor, ROOT) if floor.is_relative_to(ROOT) else str(floor)
+        res["floor_size_bytes"] = floor.stat().st_size
     failed = False
     with tempfile.TemporaryDirectory(prefix="paved-bench-") as t:
         tmp = Path(t)
@@ -941,10 +1027,10 @@ def main() -> int:
             res["handshake"] = {"error": str(e)}
             failed = True
             log(f"   FAILED: {e}")
-        log(f"b) + c) terraform plan: warm-up + {args.plan_runs} rounds x 3 configurations")
+        log(f"b) + c) terraform plan: warm-up + {args.plan_runs} rounds x {4 + (floor is not None)} configurations")
         try:
             res["plan"], res["peak_rss"], res["phases"] = bench_plan(
-                provider, venv, args.plan_runs, tmp / "plan", args.phase_runs)
+                provider, venv, args.plan_runs, tmp / "plan", args.phase_runs, floor)
         except Exception as e:  # noqa: BLE001
             res["plan"] = {"error": str(e)}
             res["peak_rss"] = None

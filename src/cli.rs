@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use crate::plugin::handshake::{HandshakeEnv, HandshakeError, STARTED_BY_HAND};
 use crate::plugin::server;
+use crate::protocol::ProviderService;
 
 const USAGE: &str = "\
 usage: terraform-provider-paved            serve Terraform (started by Terraform itself)
@@ -17,7 +18,10 @@ pub fn run() -> ExitCode {
     crate::phases::mark("main", None);
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        None => serve_terraform(),
+        None => serve_terraform(|| {
+            crate::provider::time_scale_from_env();
+            crate::provider::service()
+        }),
         Some("--debug") => serve_debug(),
         Some("docs") => write_docs(args.get(1).map_or("docs", String::as_str)),
         Some("--version" | "version") => {
@@ -48,7 +52,12 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-fn serve_terraform() -> ExitCode {
+/// Serves Terraform as a plugin: checks the handshake's environment, starts logging,
+/// builds the service with `service` (after logging, so it may log), serves it until
+/// Terraform is done, and reports usage and phase marks for benchmarks. The
+/// `terraform-provider-paved` binary runs this with the paved provider; the
+/// benchmarks' floor provider (`crates/paved-floor`) with a one-resource one.
+pub fn serve_terraform(service: impl FnOnce() -> ProviderService) -> ExitCode {
     let env = match HandshakeEnv::from_env() {
         Ok(env) => env,
         Err(HandshakeError::NotStartedByTerraform) => {
@@ -61,11 +70,10 @@ fn serve_terraform() -> ExitCode {
         }
     };
     crate::logging::init();
-    crate::provider::time_scale_from_env();
     let result = runtime().map_err(|e| e.to_string()).and_then(|rt| {
         crate::phases::mark("runtime", None);
         let served = rt
-            .block_on(server::serve(env, crate::provider::service()))
+            .block_on(server::serve(env, service()))
             .map_err(|e| e.to_string());
         // Terraform has closed the connection: exit now rather than wait for work
         // nobody awaits any more (a background warm-up of the cloud's clients still
