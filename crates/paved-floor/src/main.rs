@@ -55,9 +55,11 @@ impl Resource for Thing {
         }
     }
 
+    /// A create takes its id from the name; an update keeps the id planned (the prior
+    /// one); a destroy returns the null planned state.
     async fn apply(&self, _ctx: &OpContext, req: ApplyRequest<'_>) -> ApplyResponse {
         let mut state = req.planned_state.clone();
-        if let Value::Object(m) = &mut state {
+        if let (Value::Object(m), true) = (&mut state, req.prior_state.is_null()) {
             let name = m.get("name").and_then(Value::as_str).unwrap_or_default();
             let id = Value::from(format!("floor-{name}"));
             m.insert("id".into(), id);
