@@ -350,6 +350,7 @@ def bench_startup(provider: Path, env: dict, runs: int, tmp: Path) -> dict:
             rows.setdefault(f"{a}_to_{b}", []).append((tb - ta) / 1000)
     return {"unit": "ms", "runs": runs, "steps": {k: statistics.median(v) for k, v in rows.items()}}
 
+
 # The floor provider's configuration (with --floor): one resource, the same work as the
 # null_resource.
 FLOOR_CONFIG = """
@@ -705,10 +706,9 @@ def bench_plan(provider: Path, venv: Path, runs: int, tmp: Path, phase_runs: int
     plan_res = {"unit": "s", "terraform": "1.15.5", "warmup_rounds": 1, "configs": {n: summary(t) for n, t in times.items()}}
     med = {n: plan_res["configs"][n]["median"] for n in configs}
     denom = med["null"] - med["none"]
-    plan_res["ratio_paved_vs_null"] = (med["paved"] - med["none"]) / denom if denom > 0 else None
-    plan_res["ratio_cluster_vs_null"] = (med["cluster"] - med["none"]) / denom if denom > 0 else None
-    if "floor" in med:
-        plan_res["ratio_floor_vs_null"] = (med["floor"] - med["none"]) / denom if denom > 0 else None
+    for name in ("paved", "cluster", "floor"):
+        if name in med:
+            plan_res[f"ratio_{name}_vs_null"] = (med[name] - med["none"]) / denom if denom > 0 else None
     plan_res["target_ratio"] = TARGET_RATIO
     peaks = [r["peak_kb"] for r in rss_runs if r["peak_kb"] is not None]
     if peaks:
